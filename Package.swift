@@ -1,0 +1,41 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// System libraries come from Debian's -dev packages; scripts/install-system-deps.sh installs them.
+let package = Package(
+    name: "pgverify",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "verify", targets: ["verify"]),
+        .library(name: "Reference", targets: ["Reference"]),
+        .library(name: "Verifier", targets: ["Verifier"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CLZMA", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CBrotli", pkgConfig: "libbrotlidec", providers: [.apt(["libbrotli-dev"])]),
+        .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
+
+        // Our own model and evaluation; knows nothing of submissions.
+        .target(name: "Reference", dependencies: ["COpenBLAS"]),
+        // Submissions, artifacts, dequantizers, static analysis, audit and reports.
+        .target(
+            name: "Verifier",
+            dependencies: ["Reference", "CZstd", "CLZMA", "CZlib", "CBrotli"]
+        ),
+        .executableTarget(
+            name: "verify",
+            dependencies: [
+                "Verifier", "Reference",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "ReferenceTests", dependencies: ["Reference"]),
+        .testTarget(name: "VerifierTests", dependencies: ["Verifier", "Reference"]),
+    ]
+)
