@@ -48,17 +48,20 @@ public struct HyperparameterDefaults: Sendable, Equatable {
     public var unreadable: [String: Int]
     /// Whether the file had a `class Hyperparameters` at all.
     public var foundClass: Bool
+    /// The file parsed, `nil` when there was no code.
+    public var file: String?
 
     public init(declarations: [String: HyperparameterDeclaration] = [:], unreadable: [String: Int] = [:],
-                foundClass: Bool = false) {
+                foundClass: Bool = false, file: String? = nil) {
         self.declarations = declarations
         self.unreadable = unreadable
         self.foundClass = foundClass
+        self.file = file
     }
 
     /// Parses `source` (the text of `file`).
     public static func parse(source: String, file: String) -> HyperparameterDefaults {
-        var result = HyperparameterDefaults()
+        var result = HyperparameterDefaults(file: file)
         let lines = source.split(separator: "\n", omittingEmptySubsequences: false).map { line in
             line.hasSuffix("\r") ? line.dropLast() : line
         }

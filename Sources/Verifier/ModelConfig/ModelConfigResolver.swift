@@ -153,14 +153,18 @@ struct StatedValues {
 
     /// Why `name` has no statement, for the missing-value error.
     func absenceDetail(_ name: String) -> String {
+        guard let file = defaults.file else {
+            return "no code was given, and no log or override states it"
+        }
         if let line = defaults.unreadable[name] {
-            return "its declaration at line \(line) of the code is not a form pgverify reads "
+            return "its declaration at \(file):\(line) is not a form pgverify reads "
                 + "(int/float/bool of os.environ.get with a literal default), and no log states it"
         }
         if !defaults.foundClass {
-            return "no code with a class Hyperparameters was given, and no log or override states it"
+            return "\(file) has no class Hyperparameters that pgverify can read (the code may be compressed "
+                + "or generated), and no log states it"
         }
-        return "neither the code's class Hyperparameters nor any log states it"
+        return "neither the class Hyperparameters of \(file) nor any log states it"
     }
 }
 

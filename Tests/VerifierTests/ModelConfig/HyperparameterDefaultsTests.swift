@@ -67,7 +67,7 @@ struct HyperparameterDefaultsTests {
         let defaults = Self.parsed()
         #expect(defaults.declarations["vocab_size"] == nil)      // inside a method
         #expect(defaults.declarations["num_kv_heads"] == nil)    // after the class
-        #expect(HyperparameterDefaults.parse(source: "x = 1\n", file: "a.py") == HyperparameterDefaults())
+        #expect(HyperparameterDefaults.parse(source: "x = 1\n", file: "a.py") == HyperparameterDefaults(file: "a.py"))
     }
 
     @Test("the real baseline's class parses completely for the model keys")

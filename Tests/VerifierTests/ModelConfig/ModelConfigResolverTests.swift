@@ -123,6 +123,28 @@ struct ModelConfigResolverTests {
         }
     }
 
+    @Test("a compressed (lzma-exec) script gives nothing; its logs' Hyperparameters blocks give the rest (README: 11L 512d 8H/4KV MLP 4x)")
+    func compressedCodeWithLogs() throws {
+        let folder = "2026-04-06_SP8192_QK5_LegalTTT_1.0828"
+        let code = Self.record(folder, "train_gpt.py")
+        let logs = ["train_seed0.log", "train_seed1234.log", "train_seed42.log"].map { Self.record(folder, $0) }
+        let weights = try BaselineWeights.make(vocab: 8192, layers: 11, dim: 512, heads: 8, kvHeads: 4,
+                                               mlpHidden: 2048, tied: true)
+        let resolved = try ModelConfigResolver.resolve(weights: weights, code: code, logs: logs, overrides: [:])
+        #expect(resolved.config == GPTConfig(vocabSize: 8192, numLayers: 11, modelDim: 512, numHeads: 8, numKVHeads: 4,
+                                             mlpHidden: 2048, tieEmbeddings: true, ropeBase: 10_000, logitSoftcap: 30))
+        #expect(resolved.seqLen == 2048)
+        #expect(resolved.sources["seq_len"] == .log(file: logs[0].path, line: 21, text: "eval_seq_len: 2048"))
+        #expect(resolved.sources["rope_base"] == .log(file: logs[0].path, line: 58, text: "rope_base: 10000.0"))
+        #expect(resolved.notes.isEmpty)
+        #expect(throws: ModelConfigError.missingValue(
+            key: "rope_base", environmentVariable: "ROPE_BASE",
+            detail: "\(code.path) has no class Hyperparameters that pgverify can read (the code may be compressed "
+                + "or generated), and no log states it")) {
+            try ModelConfigResolver.resolve(weights: weights, code: code, logs: [], overrides: [:])
+        }
+    }
+
     @Test("a log that contradicts a shape is an error naming the log line and the tensor")
     func logContradictsShapes() throws {
         let log = Self.record("2026-03-17_NaiveBaseline", "train.log")
@@ -180,7 +202,7 @@ struct ModelConfigResolverTests {
     func missingValues() throws {
         #expect(throws: ModelConfigError.missingValue(
             key: "rope_base", environmentVariable: "ROPE_BASE",
-            detail: "no code with a class Hyperparameters was given, and no log or override states it")) {
+            detail: "no code was given, and no log or override states it")) {
             try ModelConfigResolver.resolve(weights: BaselineWeights.taleef7(), code: nil, logs: [], overrides: [:])
         }
         #expect {
