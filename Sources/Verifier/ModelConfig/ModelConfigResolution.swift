@@ -61,16 +61,19 @@ struct Resolution {
 
     /// Checks what code, logs and overrides say about a shape fact: a log or override that disagrees is
     /// an error; a code default that disagrees was changed by the run's environment and becomes a note.
+    private mutating func checkFact(_ name: String, _ fact: Int, kind: ValueKind) throws(ModelConfigError) -> Int {
+        try checkFact(name, fact, kind: kind) { $0.pythonInt() }
+    }
+
+    private mutating func checkFact(_ name: String, _ fact: Bool, kind: ValueKind) throws(ModelConfigError) -> Bool {
+        try checkFact(name, fact, kind: kind) { $0.pythonBool() }
+    }
+
     private mutating func checkFact<T: Equatable & CustomStringConvertible>(
-        _ name: String, _ fact: T, kind: ValueKind
+        _ name: String, _ fact: T, kind: ValueKind, reading read: (HyperparameterValue) -> T?
     ) throws(ModelConfigError) -> T {
         guard let statement = try stated.statement(name, as: kind) else { return fact }
-        let statedValue: Any? = switch kind {
-        case .integer: statement.value.pythonInt()
-        case .real: statement.value.pythonFloat()
-        case .boolean: statement.value.pythonBool()
-        }
-        if let statedValue = statedValue as? T, statedValue == fact { return fact }
+        if read(statement.value) == fact { return fact }
         let shapeSource = sources[name] ?? .tensorShape(tensor: "?", shape: [])
         if statement.layer == .code {
             notes.append(supersededNote(statement, name: name, fact: "\(fact)", shapeSource: shapeSource))
