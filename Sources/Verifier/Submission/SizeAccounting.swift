@@ -73,6 +73,7 @@ private struct SizeCheckBuilder {
                     allMustMatch: false, total: measuredTotal)
         }
         checkArithmetic(claims)
+        checkSeedClaimsAgainstLogs(claims)
 
         let status: CheckStatus
         if findings.contains(where: { $0.severity == .error }) {
@@ -95,6 +96,9 @@ private struct SizeCheckBuilder {
     }
 
     mutating func checkCodePresence() {
+        if let code = submission.code, code.bytes == 0 {
+            add(.codeMissing, .warning, "\(code.name) is empty (0 bytes): there is no submitted code to count or run")
+        }
         guard submission.code == nil else { return }
         if submission.codeCandidates.isEmpty {
             add(.codeMissing, .warning, "no train_gpt.py (or other train*.py) in the folder: code bytes cannot be measured")
@@ -154,8 +158,9 @@ private struct SizeCheckBuilder {
         if !allMustMatch, relevant.contains(where: { $0.value.integer == measured }) { return }
         for claim in relevant {
             guard let claimed = claim.value.integer, claimed != measured else { continue }
-            let hidesExcess = claimed < measured && (total ?? estimatedTotal(kind: kind, measured: measured)) > limit
-                && (kind != .totalBytes || claimed <= limit)
+            // The claim matters when the total built on it fits the cap but the measured one does not.
+            let basis = total ?? estimatedTotal(kind: kind, measured: measured)
+            let hidesExcess = claimed < measured && basis > limit && basis - measured + claimed <= limit
             let severity: SizeFinding.Severity = hidesExcess ? .error : .warning
             mismatches.append(SizeMismatch(quantity: kind, expected: measured, expectedSource: file,
                                            expectedIsMeasured: true, claimed: claimed, claimSource: claim.source,
@@ -197,6 +202,25 @@ private struct SizeCheckBuilder {
                 add(.claimArithmetic, .warning, "\(describe(total)) claims a total of \(value) bytes but code "
                     + "\(codeValue) (\(code.source)) + model \(modelValue) (\(model.source)) = \(sum) bytes")
             }
+        }
+    }
+
+    /// A per-seed figure in submission.json must be one the logs of that seed print (a seed may have
+    /// several logs, e.g. an original run and a rerun: one match is enough).
+    mutating func checkSeedClaimsAgainstLogs(_ claims: [Claim]) {
+        for claim in claims where isJSON(claim) && claim.aggregate == nil {
+            guard let seed = claim.seed, let value = claim.value.integer else { continue }
+            let logged = claims.filter { !isJSON($0) && $0.seed == seed && $0.kind == claim.kind && $0.aggregate == nil }
+            guard !logged.isEmpty, !logged.contains(where: { $0.value.integer == value }) else { continue }
+            for other in logged {
+                guard let otherValue = other.value.integer else { continue }
+                mismatches.append(SizeMismatch(quantity: claim.kind, expected: otherValue, expectedSource: other.source.description,
+                                               expectedIsMeasured: false, claimed: value, claimSource: claim.source,
+                                               severity: .warning))
+            }
+            let printed = logged.map { "\($0.value) (\($0.source))" }.joined(separator: ", ")
+            add(.claimMismatch, .warning, "\(claim.kind.rawValue) for seed \(seed): \(claim.source) claims \(value) bytes "
+                + "but the logs of that seed print \(printed)")
         }
     }
 
