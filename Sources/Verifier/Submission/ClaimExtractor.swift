@@ -10,12 +10,21 @@ enum ClaimExtractor {
         if let metadata = submission.metadata { claims += MetadataClaims.claims(from: metadata) }
         for log in submission.logs { claims += LogClaims.claims(from: log) }
         if let readme = submission.readme { claims += ReadmeClaims.claims(from: readme) }
-        // Stable order: by source (folder, JSON by key path, then files by line), then kind.
+        // Stable order: the folder, then submission.json in document order, then text files by name and line.
         return claims.enumerated().sorted { lhs, rhs in
-            if lhs.element.source != rhs.element.source { return lhs.element.source < rhs.element.source }
-            if lhs.element.kind != rhs.element.kind { return lhs.element.kind < rhs.element.kind }
+            let left = orderKey(lhs.element.source), right = orderKey(rhs.element.source)
+            if left != right { return left < right }
             return lhs.offset < rhs.offset
         }.map(\.element)
+    }
+
+    private static func orderKey(_ source: ClaimSource) -> (Int, String, Int) {
+        switch source {
+        case .folder(let path): return (0, path, 0)
+        case .jsonKey(let file, _): return (1, file, 0)
+        case .fileName(let name): return (2, name, 0)
+        case .line(let file, let line): return (2, file, line)
+        }
     }
 }
 

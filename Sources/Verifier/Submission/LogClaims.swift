@@ -22,9 +22,9 @@ enum LogClaims {
         var tttSeen: Set<String> = []
         var totalEvalTime: (line: Int, literal: String)?
 
-        func add(_ kind: ClaimKind, _ literal: String, line: Int, qualifier: String? = nil, scale: Double = 1) {
+        func add(_ kind: ClaimKind, _ literal: String, line: Int, qualifier: String? = nil, divisor: Double = 1) {
             guard let value = ClaimValue.number(literal: literal), let number = value.double else { return }
-            let scaled: ClaimValue = scale == 1 ? value : .number(number * scale, literal: literal)
+            let scaled: ClaimValue = divisor == 1 ? value : .number(number / divisor, literal: literal)
             claims.append(Claim(kind: kind, value: scaled, seed: seed, qualifier: qualifier,
                                 source: .line(file: log.name, line: line)))
         }
@@ -121,7 +121,7 @@ enum LogClaims {
             }
         }
 
-        if let trainTime { add(.trainSeconds, trainTime.literal, line: trainTime.line, scale: 0.001) }
+        if let trainTime { add(.trainSeconds, trainTime.literal, line: trainTime.line, divisor: 1000) }
 
         // The score is the last evaluation that is not a diagnostic (pre-quantization, post-EMA probes).
         if let headline = evaluations.last(where: { !isDiagnostic($0.label) }) {
@@ -144,7 +144,7 @@ enum LogClaims {
             } else {
                 for evaluation in related {
                     if let ms = token(after: "eval_time:", in: evaluation.text, unit: "ms") {
-                        add(.evalSeconds, ms, line: evaluation.line, qualifier: evaluation.label, scale: 0.001)
+                        add(.evalSeconds, ms, line: evaluation.line, qualifier: evaluation.label, divisor: 1000)
                         break
                     }
                 }

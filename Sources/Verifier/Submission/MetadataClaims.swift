@@ -5,11 +5,11 @@
 /// under `seed_results.<seed>` or `seeds.<seed>`; the path prefix before them (e.g. `compliance_rerun`)
 /// becomes the claim's qualifier.
 enum MetadataClaims {
-    /// How one key maps onto a claim: kind, aggregate, unit scale (ms → s), qualifier.
+    /// How one key maps onto a claim: kind, aggregate, unit divisor (ms → s), qualifier.
     struct KeyMeaning {
         var kind: ClaimKind
         var aggregate: ClaimAggregate? = nil
-        var scale: Double = 1
+        var divisor: Double = 1
         var qualifier: String? = nil
     }
 
@@ -35,16 +35,16 @@ enum MetadataClaims {
         "train_time_s": KeyMeaning(kind: .trainSeconds),
         "train_time_seconds": KeyMeaning(kind: .trainSeconds),
         "wallclock_seconds": KeyMeaning(kind: .trainSeconds),
-        "train_time_ms": KeyMeaning(kind: .trainSeconds, scale: 0.001),
+        "train_time_ms": KeyMeaning(kind: .trainSeconds, divisor: 1000),
         "train_time_s_mean": KeyMeaning(kind: .trainSeconds, aggregate: .mean),
         "train_time_max_s": KeyMeaning(kind: .trainSeconds, aggregate: .max),
         "eval_time_s": KeyMeaning(kind: .evalSeconds),
         "eval_time_seconds": KeyMeaning(kind: .evalSeconds),
-        "eval_time_ms": KeyMeaning(kind: .evalSeconds, scale: 0.001),
+        "eval_time_ms": KeyMeaning(kind: .evalSeconds, divisor: 1000),
         "eval_time_s_mean": KeyMeaning(kind: .evalSeconds, aggregate: .mean),
         "eval_time_max_s": KeyMeaning(kind: .evalSeconds, aggregate: .max),
         "ttt_eval_time_s": KeyMeaning(kind: .evalSeconds, qualifier: "ttt"),
-        "ttt_time_ms": KeyMeaning(kind: .evalSeconds, scale: 0.001, qualifier: "ttt"),
+        "ttt_time_ms": KeyMeaning(kind: .evalSeconds, divisor: 1000, qualifier: "ttt"),
         "seed": KeyMeaning(kind: .seed),
         "seeds": KeyMeaning(kind: .seed),
         "track": KeyMeaning(kind: .track),
@@ -104,7 +104,11 @@ enum MetadataClaims {
     }
 
     private static func claim(for value: JSONValue, key: String, path: [String], seed: Int?, file: String) -> Claim? {
-        guard let meaning = meanings[key] else { return nil }
+        // `bytes_model_int8_zlib`, `bytes_model_compressed`, ...: the suffix names the format.
+        let prefixed = key.hasPrefix("bytes_model")
+            ? KeyMeaning(kind: .modelBytes, qualifier: key == "bytes_model" ? nil : String(key.dropFirst("bytes_model_".count)))
+            : nil
+        guard let meaning = meanings[key] ?? prefixed else { return nil }
         let source = ClaimSource.jsonKey(file: file, path: path.joined(separator: "."))
         // The qualifier names what sits between the root and the per-seed level (e.g. compliance_rerun).
         let beforeSeeds = path.prefix { !perSeedContainers.contains($0) }
@@ -115,8 +119,8 @@ enum MetadataClaims {
         switch value {
         case .number(let literal):
             guard let parsed = ClaimValue.number(literal: literal) else { return nil }
-            if meaning.scale != 1, let number = parsed.double {
-                claimValue = .number(number * meaning.scale, literal: literal)
+            if meaning.divisor != 1, let number = parsed.double {
+                claimValue = .number(number / meaning.divisor, literal: literal)
             } else {
                 claimValue = parsed
             }

@@ -140,8 +140,8 @@ public struct Submission: Sendable {
 
     private static func readMetadata(_ url: URL, name: String) throws -> SubmissionMetadata {
         let bytes = try SubmissionFileReader.readBytes(url, name: name)
-        let json = try JSONValue.parse(bytes, file: name)
-        guard case .object = json else { throw SubmissionError.jsonNotAnObject(file: name) }
+        let json = try JSONValue.parse(bytes, file: url.path)
+        guard case .object = json else { throw SubmissionError.jsonNotAnObject(file: url.path) }
         return SubmissionMetadata(name: name, json: json)
     }
 

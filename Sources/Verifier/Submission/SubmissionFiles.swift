@@ -36,16 +36,16 @@ public enum SubmissionLimits {
 }
 
 enum SubmissionFileReader {
-    /// Reads a whole file, refusing directories and files over `limit` bytes.
+    /// Reads a whole file, refusing directories and files over `limit` bytes. Errors name the file by its path.
     static func readBytes(_ url: URL, name: String, limit: Int = SubmissionLimits.maxTextBytes) throws -> [UInt8] {
         let size = try fileSize(url, name: name)
         guard size <= limit else {
-            throw SubmissionError.unreadable(file: name, reason: "\(size) bytes is over the \(limit)-byte limit for text files")
+            throw SubmissionError.unreadable(file: url.path, reason: "\(size) bytes is over the \(limit)-byte limit for text files")
         }
         do {
             return [UInt8](try Data(contentsOf: url))
         } catch {
-            throw SubmissionError.unreadable(file: name, reason: error.localizedDescription)
+            throw SubmissionError.unreadable(file: url.path, reason: error.localizedDescription)
         }
     }
 
@@ -54,13 +54,13 @@ enum SubmissionFileReader {
         do {
             let attributes = try FileManager.default.attributesOfItem(atPath: url.resolvingSymlinksInPath().path)
             guard (attributes[.type] as? FileAttributeType) == .typeRegular else {
-                throw SubmissionError.unreadable(file: name, reason: "not a regular file")
+                throw SubmissionError.unreadable(file: url.path, reason: "not a regular file")
             }
             return (attributes[.size] as? NSNumber)?.intValue ?? 0
         } catch let error as SubmissionError {
             throw error
         } catch {
-            throw SubmissionError.unreadable(file: name, reason: error.localizedDescription)
+            throw SubmissionError.unreadable(file: url.path, reason: error.localizedDescription)
         }
     }
 
