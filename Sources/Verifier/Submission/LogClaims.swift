@@ -57,7 +57,7 @@ enum LogClaims {
                 claims.append(Claim(kind: .seed, value: .number(Double(number), literal: value), seed: number,
                                     source: .line(file: log.name, line: lineNumber)))
             }
-            if !tokenizerSeen, line.hasPrefix("val_bpb:enabled"), let path = token(after: "tokenizer_path=", in: line) {
+            if !tokenizerSeen, line.hasPrefix("val_bpb:enabled"), let path = word(after: "tokenizer_path=", in: line) {
                 tokenizerSeen = true
                 claims.append(Claim(kind: .tokenizer, value: .text(path), seed: seed,
                                     source: .line(file: log.name, line: lineNumber)))
@@ -256,6 +256,13 @@ enum LogClaims {
             guard rest.dropFirst(number.count).hasPrefix(unit) else { return nil }
         }
         return String(number)
+    }
+
+    /// The space-delimited word right after `key`, if any.
+    static func word(after key: String, in line: String) -> String? {
+        guard let range = line.range(of: key) else { return nil }
+        let word = line[range.upperBound...].prefix { $0 != " " }
+        return word.isEmpty ? nil : String(word)
     }
 
     static func digits(at index: String.Index, in line: String) -> String? {

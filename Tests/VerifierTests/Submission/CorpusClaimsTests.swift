@@ -75,6 +75,10 @@ import Testing
         #expect(baseline.claims(.trainSeconds).first?.value.double == 600.038)
         #expect(baseline.claims(.evalSeconds).first?.value.double == 1.401)
         #expect(baseline.claims(.track).first?.value == .text("10min_16mb"))
+        #expect(baseline.claims(.tokenizer).first?.value == .text("/root/code/parameter-golf/data/tokenizers/fineweb_1024_bpe.model"))
+        #expect(baseline.claims(.seed).first?.value.integer == 1337)
+        #expect(baseline.claims(.seed).first?.source == .line(file: "train.log", line: 57))
+        #expect(baseline.claims(.evalMode).first?.value == .text("standard"))
 
         // Unix-timestamped log lines; seeds from logs/trainN.txt content; compressed-code claims.
         let varlen = try Submission.read(at: Self.records.appendingPathComponent("track_10min_16mb/2026-04-10_VarLenAttn"))
