@@ -57,6 +57,15 @@ struct TemporaryFolder {
                            "train_seed42.log:13=1.41234567", "train_seed7.log:13=1.41334567"])
     }
 
+    @Test func scoreAndSeedShortcuts() throws {
+        let submission = try Submission.read(at: Paths.fixture("submissions/passing"))
+        #expect(submission.claimedScore?.value == .number(1.41284567, literal: "1.41284567"))
+        #expect(submission.claimedScore?.aggregate == .mean)
+        #expect(submission.loggedScores.map(\.value.description) == ["1.41234567", "1.41334567"])
+        #expect(submission.loggedScores.map(\.seed) == [42, 7])
+        #expect(submission.seeds == [7, 42])
+    }
+
     @Test func missingLogsAreRecordedNotThrown() throws {
         let submission = try Submission.read(at: Paths.fixture("submissions/missing-logs"))
         #expect(submission.logs.isEmpty)
