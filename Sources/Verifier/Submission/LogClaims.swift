@@ -7,9 +7,11 @@
 enum LogClaims {
     static func claims(from log: SubmissionTextFile) -> [Claim] {
         var claims: [Claim] = []
-        let seed = seedFromName(log.name)
+        // The run's seed: from the file name, else from the first seed setting the log prints.
+        let nameSeed = seedFromName(log.name)
+        let seed = nameSeed ?? log.lines.lazy.compactMap(contentSeed).first
         var seedClaimed = false
-        if let seed {
+        if let seed = nameSeed {
             claims.append(Claim(kind: .seed, value: .number(Double(seed), literal: String(seed)), seed: seed,
                                 source: .fileName(log.name)))
             seedClaimed = true
@@ -205,6 +207,14 @@ enum LogClaims {
         let value = trimmed[trimmed.index(after: colon)...].trimming(" ")
         guard !value.isEmpty, !value.contains(" ") else { return nil }
         return (String(key), value)
+    }
+
+    /// A seed stated inside a log line (`seed:42`, `  seed: 42`, `... seed=42 ...`).
+    static func contentSeed(_ rawLine: String) -> Int? {
+        let line = stripTimestamp(rawLine)
+        if line.hasPrefix("  "), let (key, value) = dumpSetting(line), key == "seed" { return Int(value) }
+        guard let first = line.first, first.isLetter else { return nil }
+        return seedSetting(line).flatMap { Int($0) }
     }
 
     /// `seed:42` at the start of a line, or `seed=42` inside a `key=value` dump.

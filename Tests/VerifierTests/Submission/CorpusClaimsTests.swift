@@ -77,6 +77,7 @@ import Testing
         #expect(baseline.claims(.track).first?.value == .text("10min_16mb"))
         #expect(baseline.claims(.tokenizer).first?.value == .text("/root/code/parameter-golf/data/tokenizers/fineweb_1024_bpe.model"))
         #expect(baseline.claims(.seed).first?.value.integer == 1337)
+        #expect(finalScore?.seed == 1337)  // the log's seed, stated on line 57, applies to its claims
         #expect(baseline.claims(.seed).first?.source == .line(file: "train.log", line: 57))
         #expect(baseline.claims(.evalMode).first?.value == .text("standard"))
 

@@ -116,6 +116,25 @@ struct TemporaryFolder {
         #expect(submission.code == nil)
     }
 
+    @Test func hostileFilesAreTypedErrorsNotHangsOrCrashes() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        // A 65 MiB sparse "log": over the text limit, refused before it is read.
+        try folder.sparse("train.log", size: 65 << 20)
+        let log = folder.url.appendingPathComponent("train.log").path
+        #expect(throws: SubmissionError.unreadable(file: log, reason: "68157440 bytes is over the 67108864-byte limit for text files")) {
+            try Submission.read(at: folder.url)
+        }
+        try FileManager.default.removeItem(atPath: log)
+        // An "artifact" that is a link to a device: not a regular file, so it is not measured.
+        try FileManager.default.createSymbolicLink(
+            atPath: folder.url.appendingPathComponent("final_model.int8.ptz").path, withDestinationPath: "/dev/zero")
+        #expect(throws: SubmissionError.unreadable(
+            file: folder.url.appendingPathComponent("final_model.int8.ptz").path, reason: "not a regular file")) {
+            try Submission.read(at: folder.url)
+        }
+    }
+
     @Test func wrapperAndReferencedHelpers() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
