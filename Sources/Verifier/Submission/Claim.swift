@@ -66,13 +66,17 @@ public enum ClaimKind: String, Sendable, CaseIterable, Comparable {
 
 /// How a claim summarizes runs.
 public enum ClaimAggregate: String, Sendable {
+    /// The mean over the runs (e.g. a top-level `val_bpb` of a multi-seed submission, `artifact_bytes_mean`).
     case mean
+    /// The largest value over the runs (e.g. `artifact_bytes_max`).
     case max
 }
 
 /// A claimed value: a number (keeping the literal as written) or text.
 public enum ClaimValue: Equatable, Sendable, CustomStringConvertible {
+    /// A number, in the claim kind's unit (seconds for times, even when written in ms), and its literal as written.
     case number(Double, literal: String)
+    /// Text (a track, a tokenizer path, an evaluation mode, a setting such as `True`).
     case text(String)
 
     /// Builds a number from its literal, or `nil` if the literal is not a finite number.

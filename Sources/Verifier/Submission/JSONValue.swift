@@ -3,12 +3,17 @@ import Reference
 /// A parsed JSON value that keeps what claims need and Foundation's parser drops: key order, the
 /// literal text of numbers (so `1.2243657` is cited exactly as written), and byte offsets of errors.
 public indirect enum JSONValue: Equatable, Sendable {
+    /// An object, its members in document order (a repeated key appears twice).
     case object([(key: String, value: JSONValue)])
+    /// An array.
     case array([JSONValue])
+    /// A string, unescaped.
     case string(String)
     /// A number, kept as its literal text; ``number`` converts it.
     case number(String)
+    /// `true` or `false`.
     case bool(Bool)
+    /// `null`.
     case null
 
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {

@@ -8,11 +8,13 @@ public struct SizeReport: Sendable {
     /// The cap in bytes (decimal 16 MB, not 16 MiB).
     public static let limit = 16_000_000
 
-    /// The script measured, and its size on disk.
+    /// The script measured (relative to the folder), when there is one.
     public var codeFile: String?
+    /// The script's size on disk: the code bytes.
     public var codeBytes: Int?
-    /// The artifact measured, and its size on disk.
+    /// The artifact measured (relative to the folder), when there is one.
     public var artifactFile: String?
+    /// The artifact's size on disk: the compressed model bytes.
     public var modelBytes: Int?
     /// ``codeBytes`` + ``modelBytes``, when both were measured.
     public var totalBytes: Int? {

@@ -35,7 +35,9 @@ public struct SizeFinding: Sendable, Equatable {
         }
     }
 
+    /// The check that found it (documented in rules.md).
     public var id: SizeCheckID
+    /// How much it weighs.
     public var severity: Severity
     /// One sentence with the numbers and where they come from.
     public var message: String
@@ -61,7 +63,9 @@ public struct SizeMismatch: Sendable, Equatable {
 
 /// The outcome of a check that can also fail to run.
 public enum CheckStatus: String, Sendable {
+    /// Everything needed was measured and no error-severity finding was made.
     case pass
+    /// At least one error-severity finding.
     case fail
     /// The check could not establish pass or fail (e.g. no artifact to measure).
     case incomplete
