@@ -13,6 +13,8 @@ import Testing
     }
 
     static func run(_ arguments: [String]) throws -> Outcome {
+        // `swift test` links the executable before running the tests; a missing binary is a failure, not a skip.
+        try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build verify first: \(binary.path)")
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -29,8 +31,7 @@ import Testing
 
     static func fixture(_ name: String) -> String { Paths.fixture("submissions/\(name)").path }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary.path)))
-    func exitCodes() throws {
+    @Test func exitCodes() throws {
         #expect(try Self.run(["size", Self.fixture("passing")]).status == 0)
         #expect(try Self.run(["size", Self.fixture("oversize")]).status == 1)
         #expect(try Self.run(["size", Self.fixture("claims-disagree")]).status == 0)
@@ -42,8 +43,7 @@ import Testing
         #expect(try Self.run(["size"]).status == 2)
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary.path)))
-    func jsonOutputIsCompleteAndDeterministic() throws {
+    @Test func jsonOutputIsCompleteAndDeterministic() throws {
         let first = try Self.run(["size", Self.fixture("passing"), "--json"])
         let second = try Self.run(["size", Self.fixture("passing"), "--json"])
         #expect(first.stdout == second.stdout)
