@@ -1,0 +1,62 @@
+/// Gathers the claims of a submission from its folder path, `submission.json`, logs and README.
+enum ClaimExtractor {
+    static func claims(of submission: Submission) -> [Claim] {
+        var claims: [Claim] = []
+        if let track = submission.trackFolder {
+            let relative = track + "/" + submission.folder.standardizedFileURL.lastPathComponent
+            claims.append(Claim(kind: .track, value: .text(String(track.dropFirst("track_".count))),
+                                source: .folder(relative)))
+        }
+        if let metadata = submission.metadata { claims += MetadataClaims.claims(from: metadata) }
+        for log in submission.logs { claims += LogClaims.claims(from: log) }
+        if let readme = submission.readme { claims += ReadmeClaims.claims(from: readme) }
+        // Stable order: the folder, then submission.json in document order, then text files by name and line.
+        return claims.enumerated().sorted { lhs, rhs in
+            let left = orderKey(lhs.element.source), right = orderKey(rhs.element.source)
+            if left != right { return left < right }
+            return lhs.offset < rhs.offset
+        }.map(\.element)
+    }
+
+    private static func orderKey(_ source: ClaimSource) -> (Int, String, Int) {
+        switch source {
+        case .folder(let path): return (0, path, 0)
+        case .jsonKey(let file, _): return (1, file, 0)
+        case .fileName(let name): return (2, name, 0)
+        case .line(let file, let line): return (2, file, line)
+        }
+    }
+}
+
+/// Claims a README states unambiguously: log lines it quotes verbatim in backticks, such as
+/// `` `final_int8_zlib_roundtrip_exact val_bpb:1.22436570` `` or `` `Total submission size int8+zlib: 15863489 bytes` ``.
+/// Prose ("about 1.19 BPB") is not read: its meaning is for a human to judge.
+enum ReadmeClaims {
+    static func claims(from readme: SubmissionTextFile) -> [Claim] {
+        var claims: [Claim] = []
+        for (index, line) in readme.lines.enumerated() {
+            let source = ClaimSource.line(file: readme.name, line: index + 1)
+            for span in backtickSpans(line) {
+                if span.hasPrefix("Total submission size"),
+                   let (scheme, bytes) = LogClaims.sizeLine(span, prefix: "Total submission size"), scheme != nil,
+                   let value = ClaimValue.number(literal: bytes) {
+                    claims.append(Claim(kind: .totalBytes, value: value, qualifier: scheme, source: source))
+                } else if span.hasPrefix("Code size"),
+                          let (scheme, bytes) = LogClaims.sizeLine(span, prefix: "Code size"),
+                          let value = ClaimValue.number(literal: bytes) {
+                    claims.append(Claim(kind: .codeBytes, value: value, qualifier: scheme, source: source))
+                } else if let labelEnd = span.firstIndex(of: " "), span[..<labelEnd].hasSuffix("_exact"),
+                          let bpb = LogClaims.token(after: "val_bpb", in: span, separators: true),
+                          let value = ClaimValue.number(literal: bpb) {
+                    claims.append(Claim(kind: .valBPB, value: value, qualifier: String(span[..<labelEnd]), source: source))
+                }
+            }
+        }
+        return claims
+    }
+
+    static func backtickSpans(_ line: String) -> [String] {
+        let parts = line.split(separator: "`", omittingEmptySubsequences: false)
+        return stride(from: 1, to: parts.count - 1, by: 2).map { String(parts[$0]) }
+    }
+}

@@ -1,0 +1,294 @@
+/// Claims from a train log, found by the line formats the records' scripts print (surveyed over
+/// every log in the corpus; see `fixtures/submissions/README.md`).
+///
+/// Logs often begin with a copy of the script, so only lines that start at column 0 with a known
+/// label and carry literal numbers count; `log(f"Code size: {code_bytes} bytes")` never matches.
+/// Some logs prefix every line with a Unix timestamp (`1776144163.319 `); it is ignored.
+enum LogClaims {
+    static func claims(from log: SubmissionTextFile) -> [Claim] {
+        var claims: [Claim] = []
+        // The run's seed: from the file name, else from the first seed setting the log prints.
+        let nameSeed = seedFromName(log.name)
+        let seed = nameSeed ?? log.lines.lazy.compactMap(contentSeed).first
+        var seedClaimed = false
+        if let seed = nameSeed {
+            claims.append(Claim(kind: .seed, value: .number(Double(seed), literal: String(seed)), seed: seed,
+                                source: .fileName(log.name)))
+            seedClaimed = true
+        }
+        var evaluations: [(line: Int, label: String, text: String, loss: ClaimValue, bpb: ClaimValue)] = []
+        var lastSerializedWasRaw = true
+        var trainTime: (line: Int, literal: String)?
+        var stoppedEarly = false
+        var tokenizerSeen = false
+        var tttSeen: Set<String> = []
+        var totalEvalTime: (line: Int, literal: String)?
+
+        func add(_ kind: ClaimKind, _ literal: String, line: Int, qualifier: String? = nil, divisor: Double = 1) {
+            guard let value = ClaimValue.number(literal: literal), let number = value.double else { return }
+            let scaled: ClaimValue = divisor == 1 ? value : .number(number / divisor, literal: literal)
+            claims.append(Claim(kind: kind, value: scaled, seed: seed, qualifier: qualifier,
+                                source: .line(file: log.name, line: line)))
+        }
+
+        for (index, rawLine) in log.lines.enumerated() {
+            let lineNumber = index + 1
+            let line = stripTimestamp(rawLine)
+
+            // Hyperparameter dumps: "  ttt_lr: 0.005", "  seed: 42", "  tokenizer_path: ...".
+            if line.hasPrefix("  "), let (key, value) = dumpSetting(line) {
+                if key.hasPrefix("ttt_"), !tttSeen.contains(key) {
+                    tttSeen.insert(key)
+                    claims.append(Claim(kind: .tttSetting, value: ClaimValue.number(literal: value) ?? .text(value),
+                                        seed: seed, qualifier: key, source: .line(file: log.name, line: lineNumber)))
+                } else if key == "seed", !seedClaimed, let number = Int(value) {
+                    seedClaimed = true
+                    claims.append(Claim(kind: .seed, value: .number(Double(number), literal: value), seed: number,
+                                        source: .line(file: log.name, line: lineNumber)))
+                } else if key == "tokenizer_path", !tokenizerSeen {
+                    tokenizerSeen = true
+                    claims.append(Claim(kind: .tokenizer, value: .text(value), seed: seed,
+                                        source: .line(file: log.name, line: lineNumber)))
+                }
+                continue
+            }
+            guard let first = line.first, first.isLetter else { continue }
+
+            if !seedClaimed, let value = seedSetting(line), let number = Int(value) {
+                seedClaimed = true
+                claims.append(Claim(kind: .seed, value: .number(Double(number), literal: value), seed: number,
+                                    source: .line(file: log.name, line: lineNumber)))
+            }
+            if !tokenizerSeen, line.hasPrefix("val_bpb:enabled"), let path = word(after: "tokenizer_path=", in: line) {
+                tokenizerSeen = true
+                claims.append(Claim(kind: .tokenizer, value: .text(path), seed: seed,
+                                    source: .line(file: log.name, line: lineNumber)))
+            }
+            if line.hasPrefix("ttt_sliding:start") {
+                for (key, value) in keyValuePairs(line) where key.hasPrefix("ttt_") && !tttSeen.contains(key) {
+                    tttSeen.insert(key)
+                    claims.append(Claim(kind: .tttSetting, value: ClaimValue.number(literal: value) ?? .text(value),
+                                        seed: seed, qualifier: key, source: .line(file: log.name, line: lineNumber)))
+                }
+            }
+
+            // Sizes.
+            if line.hasPrefix("Serialized model") {
+                if let (scheme, bytes) = sizeLine(line, prefix: "Serialized model") {
+                    lastSerializedWasRaw = scheme == nil
+                    if let scheme { add(.modelBytes, bytes, line: lineNumber, qualifier: scheme) }
+                }
+            } else if line.hasPrefix("Code size") {
+                if let (scheme, bytes) = sizeLine(line, prefix: "Code size") {
+                    add(.codeBytes, bytes, line: lineNumber, qualifier: scheme)
+                }
+            } else if line.hasPrefix("Total submission size") {
+                // An unqualified total after a raw "Serialized model:" line is the uncompressed size: not capped.
+                if let (scheme, bytes) = sizeLine(line, prefix: "Total submission size"),
+                   scheme != nil || !lastSerializedWasRaw {
+                    add(.totalBytes, bytes, line: lineNumber, qualifier: scheme)
+                }
+            } else if line.hasPrefix("budget:"), let total = digits(at: line.index(line.startIndex, offsetBy: 7), in: line) {
+                add(.totalBytes, total, line: lineNumber, qualifier: "budget")
+            } else if line.hasPrefix("artifact:"), let code = token(after: " code:", in: line) {
+                add(.codeBytes, code, line: lineNumber)
+            } else if line.hasPrefix("artifact_bytes:"), let total = token(after: "artifact_bytes:", in: line) {
+                add(.totalBytes, total, line: lineNumber, qualifier: "artifact_bytes")
+            } else if line.hasPrefix("Raw model:"), let code = token(after: "| Code:", in: line) {
+                add(.codeBytes, code, line: lineNumber)
+            } else if line.contains(" model: "), line.contains("| Total submission:"),
+                      let model = token(after: " model:", in: line), let total = token(after: "| Total submission:", in: line) {
+                add(.modelBytes, model, line: lineNumber, qualifier: String(line.prefix { $0 != " " }))
+                add(.totalBytes, total, line: lineNumber, qualifier: String(line.prefix { $0 != " " }))
+            }
+
+            // Times.
+            if line.hasPrefix("stopping_early"), let ms = token(after: "train_time:", in: line, unit: "ms") {
+                trainTime = (lineNumber, ms)
+                stoppedEarly = true
+            } else if !stoppedEarly, line.hasPrefix("step:"), let ms = token(after: "train_time:", in: line, unit: "ms") {
+                trainTime = (lineNumber, ms)
+            }
+            if line.hasPrefix("total_eval_time:"), let seconds = token(after: "total_eval_time:", in: line, unit: "s") {
+                totalEvalTime = (lineNumber, seconds)
+            }
+
+            // Evaluations: "<label> val_loss:X val_bpb:Y ..." (also "=" and "sliding val_bpb:").
+            if !line.hasPrefix("step"), let lossRange = line.range(of: "val_loss"),
+               let loss = token(after: "val_loss", in: line, separators: true),
+               let bpb = token(after: "val_bpb", in: line, separators: true),
+               let lossValue = ClaimValue.number(literal: loss), let bpbValue = ClaimValue.number(literal: bpb) {
+                let label = line[..<lossRange.lowerBound].trimming(" ")
+                if !label.isEmpty { evaluations.append((lineNumber, label, line, lossValue, bpbValue)) }
+            }
+        }
+
+        if let trainTime { add(.trainSeconds, trainTime.literal, line: trainTime.line, divisor: 1000) }
+
+        // The score is the last evaluation that is not a diagnostic (pre-quantization, post-EMA probes).
+        if let headline = evaluations.last(where: { !isDiagnostic($0.label) }) {
+            let source = ClaimSource.line(file: log.name, line: headline.line)
+            claims.append(Claim(kind: .valLoss, value: headline.loss, seed: seed, qualifier: headline.label, source: source))
+            claims.append(Claim(kind: .valBPB, value: headline.bpb, seed: seed, qualifier: headline.label, source: source))
+            claims.append(Claim(kind: .evalMode, value: .text(evalMode(headline.label)), seed: seed,
+                                qualifier: headline.label, source: source))
+            // The rounded line printed just before an "_exact" one carries its stride and timing.
+            let plainLabel = headline.label.hasSuffix("_exact") ? String(headline.label.dropLast(6)) : headline.label
+            let related = [headline] + evaluations.filter { $0.label == plainLabel && $0.line < headline.line }.suffix(1)
+            for evaluation in related {
+                if let stride = token(after: "stride", in: evaluation.text, separators: true) {
+                    add(.evalStride, stride, line: evaluation.line)
+                    break
+                }
+            }
+            if let totalEvalTime {
+                add(.evalSeconds, totalEvalTime.literal, line: totalEvalTime.line, qualifier: "total_eval_time")
+            } else {
+                for evaluation in related {
+                    if let ms = token(after: "eval_time:", in: evaluation.text, unit: "ms") {
+                        add(.evalSeconds, ms, line: evaluation.line, qualifier: evaluation.label, divisor: 1000)
+                        break
+                    }
+                }
+            }
+        }
+        return claims
+    }
+
+    // MARK: - Line helpers
+
+    static func isDiagnostic(_ label: String) -> Bool {
+        let lower = label.lowercased()
+        return ["diagnostic", "pre-quant", "pre_quant", "prequant"].contains { lower.contains($0) }
+    }
+
+    static func evalMode(_ label: String) -> String {
+        let lower = label.lowercased()
+        if lower.contains("ttt") { return "ttt" }
+        if lower.contains("sliding") { return "sliding_window" }
+        return "standard"
+    }
+
+    /// The seed a log's file name states: `train_seed42.log`, `seed_1337.log`, `log_10mins_seed-7.txt`, `..._s1337.txt`.
+    static func seedFromName(_ path: String) -> Int? {
+        let name = Substring(path.split(separator: "/").last ?? Substring(path)).lowercased()
+        if let range = name.range(of: "seed") {
+            var rest = name[range.upperBound...]
+            if let first = rest.first, first == "_" || first == "-" { rest = rest.dropFirst() }
+            let number = rest.prefix { $0.isASCII && $0.isNumber }
+            if !number.isEmpty { return Int(number) }
+        }
+        var search = name[...]
+        while let range = search.range(of: "_s") {
+            let number = search[range.upperBound...].prefix { $0.isASCII && $0.isNumber }
+            let after = search[range.upperBound...].dropFirst(number.count).first
+            if !number.isEmpty, after == nil || after == "." || after == "_" { return Int(number) }
+            search = search[range.upperBound...]
+        }
+        return nil
+    }
+
+    /// Drops a leading Unix timestamp such as `1776144163.319 `.
+    static func stripTimestamp(_ line: String) -> String {
+        let digits = line.prefix { $0.isASCII && $0.isNumber }
+        guard digits.count >= 9 else { return line }
+        var rest = line.dropFirst(digits.count)
+        if rest.first == "." { rest = rest.dropFirst().drop { $0.isASCII && $0.isNumber } }
+        guard rest.first == " " else { return line }
+        return String(rest.dropFirst())
+    }
+
+    /// `"  key: value"` with a single-token value, as hyperparameter dumps print.
+    static func dumpSetting(_ line: String) -> (String, String)? {
+        let trimmed = line.drop { $0 == " " }
+        guard line.count - trimmed.count == 2, let colon = trimmed.firstIndex(of: ":") else { return nil }
+        let key = trimmed[..<colon]
+        guard !key.isEmpty, key.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "_" }) else { return nil }
+        let value = trimmed[trimmed.index(after: colon)...].trimming(" ")
+        guard !value.isEmpty, !value.contains(" ") else { return nil }
+        return (String(key), value)
+    }
+
+    /// A seed stated inside a log line (`seed:42`, `  seed: 42`, `... seed=42 ...`).
+    static func contentSeed(_ rawLine: String) -> Int? {
+        let line = stripTimestamp(rawLine)
+        if line.hasPrefix("  "), let (key, value) = dumpSetting(line), key == "seed" { return Int(value) }
+        guard let first = line.first, first.isLetter else { return nil }
+        return seedSetting(line).flatMap { Int($0) }
+    }
+
+    /// `seed:42` at the start of a line, or `seed=42` inside a `key=value` dump.
+    static func seedSetting(_ line: String) -> String? {
+        if line.hasPrefix("seed:") || line.hasPrefix("seed=") {
+            let value = line.dropFirst(5).prefix { $0.isASCII && $0.isNumber }
+            return value.isEmpty ? nil : String(value)
+        }
+        for (key, value) in keyValuePairs(line) where key == "seed" { return value }
+        return nil
+    }
+
+    /// Space-separated `key=value` pairs of a line.
+    static func keyValuePairs(_ line: String) -> [(String, String)] {
+        line.split(separator: " ").compactMap { part in
+            guard let equals = part.firstIndex(of: "=") else { return nil }
+            let key = part[..<equals], value = part[part.index(after: equals)...]
+            guard !key.isEmpty, !value.isEmpty else { return nil }
+            return (String(key), String(value.trimming(",")))
+        }
+    }
+
+    /// For `"<prefix>[ <scheme>| (<scheme>)]: N bytes"`: the scheme (nil when absent) and N.
+    static func sizeLine(_ line: String, prefix: String) -> (String?, String)? {
+        let rest = line.dropFirst(prefix.count)
+        guard let colon = rest.firstIndex(of: ":") else { return nil }
+        var scheme = rest[..<colon].trimming(" ")
+        if scheme.hasPrefix("("), scheme.hasSuffix(")") { scheme = String(scheme.dropFirst().dropLast()) }
+        guard !scheme.contains(" ") else { return nil }
+        let after = rest[rest.index(after: colon)...].drop { $0 == " " }
+        let number = after.prefix { $0.isASCII && $0.isNumber }
+        guard !number.isEmpty, after.dropFirst(number.count).hasPrefix(" bytes") else { return nil }
+        return (scheme.isEmpty ? nil : scheme, String(number))
+    }
+
+    /// The number right after `key` (then optional `:`/`=` and spaces when `separators`), optionally
+    /// followed by `unit`; `nil` unless it is a literal number.
+    static func token(after key: String, in line: String, separators: Bool = false, unit: String? = nil) -> String? {
+        guard let range = line.range(of: key) else { return nil }
+        var rest = line[range.upperBound...]
+        if separators {
+            guard let first = rest.first, first == ":" || first == "=" else { return nil }
+            rest = rest.dropFirst()
+        }
+        rest = rest.drop { $0 == " " }
+        let number = rest.prefix { ($0.isASCII && $0.isNumber) || $0 == "." || $0 == "e" || $0 == "-" || $0 == "+" }
+        guard let first = number.first, first.isNumber || first == "-" else { return nil }
+        if let unit {
+            guard rest.dropFirst(number.count).hasPrefix(unit) else { return nil }
+        }
+        return String(number)
+    }
+
+    /// The space-delimited word right after `key`, if any.
+    static func word(after key: String, in line: String) -> String? {
+        guard let range = line.range(of: key) else { return nil }
+        let word = line[range.upperBound...].prefix { $0 != " " }
+        return word.isEmpty ? nil : String(word)
+    }
+
+    static func digits(at index: String.Index, in line: String) -> String? {
+        let number = line[index...].prefix { $0.isASCII && $0.isNumber }
+        return number.isEmpty ? nil : String(number)
+    }
+}
+
+extension Substring {
+    fileprivate func trimming(_ character: Character) -> String {
+        String(drop { $0 == character }.reversed().drop { $0 == character }.reversed())
+    }
+}
+
+extension String {
+    fileprivate func trimming(_ character: Character) -> String {
+        self[...].trimming(character)
+    }
+}

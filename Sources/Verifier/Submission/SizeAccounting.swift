@@ -1,0 +1,248 @@
+/// The 16,000,000-byte cap, measured and compared with what the submission claims.
+///
+/// The challenge counts "code bytes plus compressed model bytes" against a decimal 16,000,000 bytes
+/// (README, "What exactly counts toward the 16MB artifact size?"). Code bytes are the submitted
+/// script as it is on disk (a self-extracting wrapper counts its own bytes); model bytes are the
+/// artifact file's size. Nothing is decompressed or decoded here.
+public struct SizeReport: Sendable {
+    /// The cap in bytes (decimal 16 MB, not 16 MiB).
+    public static let limit = 16_000_000
+
+    /// The script measured (relative to the folder), when there is one.
+    public var codeFile: String?
+    /// The script's size on disk: the code bytes.
+    public var codeBytes: Int?
+    /// The artifact measured (relative to the folder), when there is one.
+    public var artifactFile: String?
+    /// The artifact's size on disk: the compressed model bytes.
+    public var modelBytes: Int?
+    /// ``codeBytes`` + ``modelBytes``, when both were measured.
+    public var totalBytes: Int? {
+        guard let codeBytes, let modelBytes else { return nil }
+        return codeBytes + modelBytes
+    }
+    /// Pass, fail, or incomplete when the total could not be measured and nothing failed.
+    public var status: CheckStatus
+    /// Every finding, errors first, then by ID and message.
+    public var findings: [SizeFinding]
+    /// The size claims that were compared (code, model and total bytes), in claim order.
+    public var claims: [Claim]
+    /// Every disagreement found, measured-vs-claimed first.
+    public var mismatches: [SizeMismatch]
+
+    /// Runs the size check on a submission that has been read.
+    public static func check(_ submission: Submission) -> SizeReport {
+        var builder = SizeCheckBuilder(submission: submission)
+        return builder.run()
+    }
+}
+
+/// Does the work of ``SizeReport/check(_:)`` one rule at a time.
+private struct SizeCheckBuilder {
+    let submission: Submission
+    let limit = SizeReport.limit
+    var findings: [SizeFinding] = []
+    var mismatches: [SizeMismatch] = []
+
+    init(submission: Submission) { self.submission = submission }
+
+    var sizeClaims: [Claim] {
+        submission.claims.filter { [.codeBytes, .modelBytes, .totalBytes].contains($0.kind) && $0.value.integer != nil }
+    }
+
+    mutating func run() -> SizeReport {
+        let code = submission.code
+        let artifact = submission.artifact
+        let claims = sizeClaims
+        let measuredTotal = code.flatMap { code in artifact.map { code.bytes + $0.bytes } }
+
+        checkCodePresence()
+        checkArtifactPresence()
+        if let code, !code.referencedFiles.isEmpty { flagUncountedCode(code) }
+
+        if let measuredTotal, let code, let artifact {
+            if measuredTotal > limit {
+                add(.cap, .error, "code \(code.bytes) bytes (\(code.name)) + model \(artifact.bytes) bytes (\(artifact.name)) "
+                    + "= \(measuredTotal) bytes, over the \(limit)-byte cap by \(measuredTotal - limit) bytes")
+            }
+        }
+        checkClaimedTotals(claims)
+        if let code { checkMeasuredCodeWithClaimedModels(code, claims) }
+        if let code { compare(.codeBytes, measured: code.bytes, file: code.name, claims, allMustMatch: true, total: measuredTotal) }
+        if let artifact { compare(.modelBytes, measured: artifact.bytes, file: artifact.name, claims, allMustMatch: false, total: measuredTotal) }
+        if let measuredTotal, let code, let artifact {
+            compare(.totalBytes, measured: measuredTotal, file: "\(code.name) + \(artifact.name)", claims,
+                    allMustMatch: false, total: measuredTotal)
+        }
+        checkArithmetic(claims)
+        checkSeedClaimsAgainstLogs(claims)
+
+        let status: CheckStatus
+        if findings.contains(where: { $0.severity == .error }) {
+            status = .fail
+        } else if measuredTotal == nil {
+            status = .incomplete
+        } else {
+            status = .pass
+        }
+        let sortedFindings = findings.enumerated().sorted { lhs, rhs in
+            (lhs.element.severity, lhs.offset) < (rhs.element.severity, rhs.offset)
+        }.map(\.element)
+        return SizeReport(
+            codeFile: code?.name, codeBytes: code?.bytes, artifactFile: artifact?.name, modelBytes: artifact?.bytes,
+            status: status, findings: sortedFindings, claims: claims, mismatches: mismatches)
+    }
+
+    mutating func add(_ id: SizeCheckID, _ severity: SizeFinding.Severity, _ message: String) {
+        findings.append(SizeFinding(id: id, severity: severity, message: message))
+    }
+
+    mutating func checkCodePresence() {
+        if let code = submission.code, code.bytes == 0 {
+            add(.codeMissing, .warning, "\(code.name) is empty (0 bytes): there is no submitted code to count or run")
+        }
+        guard submission.code == nil else { return }
+        if submission.codeCandidates.isEmpty {
+            add(.codeMissing, .warning, "no train_gpt.py (or other train*.py) in the folder: code bytes cannot be measured")
+        } else {
+            add(.codeMissing, .warning, "no train_gpt.py and several candidate scripts ("
+                + submission.codeCandidates.joined(separator: ", ") + "): code bytes cannot be measured")
+        }
+    }
+
+    mutating func checkArtifactPresence() {
+        guard submission.artifact == nil else { return }
+        if submission.artifacts.isEmpty {
+            add(.artifactMissing, .note, "no artifact (*.ptz, *.pt, final_model.*) in the folder: "
+                + "model bytes are claimed, not measured; the cap check is incomplete")
+        } else {
+            add(.artifactAmbiguous, .note, "several candidate artifacts ("
+                + submission.artifacts.map { "\($0.name) \($0.bytes) bytes" }.joined(separator: ", ")
+                + "): model bytes are not measured; the cap check is incomplete")
+        }
+    }
+
+    mutating func flagUncountedCode(_ code: SubmissionCode) {
+        let extra = code.referencedFiles.reduce(0) { $0 + $1.bytes }
+        let listed = code.referencedFiles.map { "\($0.name) (\($0.bytes) bytes)" }.joined(separator: ", ")
+        var message = "\(code.name) names other code files of the folder whose bytes are not counted: \(listed)"
+        if let artifact = submission.artifact {
+            message += "; counting them the total would be \(code.bytes + extra + artifact.bytes) bytes"
+        } else {
+            message += "; counting them adds \(extra) bytes to the code"
+        }
+        add(.uncountedCode, .warning, message)
+    }
+
+    /// The submission's own totals over the cap.
+    mutating func checkClaimedTotals(_ claims: [Claim]) {
+        for claim in claims where claim.kind == .totalBytes && claim.aggregate != .mean {
+            guard let value = claim.value.integer, value > limit else { continue }
+            add(.claimedOverCap, .error, "claimed total \(value) bytes (\(describe(claim))) is over the \(limit)-byte cap")
+        }
+    }
+
+    /// Without a measured artifact, the measured script plus each claimed model size must fit.
+    mutating func checkMeasuredCodeWithClaimedModels(_ code: SubmissionCode, _ claims: [Claim]) {
+        guard submission.artifact == nil else { return }
+        for claim in claims where claim.kind == .modelBytes && claim.aggregate != .mean {
+            guard let model = claim.value.integer, code.bytes + model > limit else { continue }
+            add(.claimedOverCap, .error, "\(code.name) on disk (\(code.bytes) bytes) + claimed model \(model) bytes "
+                + "(\(describe(claim))) = \(code.bytes + model) bytes, over the \(limit)-byte cap")
+        }
+    }
+
+    /// Measured vs claimed. Code claims must all match (one script for all runs); model and total
+    /// claims describe one run each, so a measured artifact only has to match one of them.
+    mutating func compare(_ kind: ClaimKind, measured: Int, file: String, _ claims: [Claim],
+                          allMustMatch: Bool, total: Int?) {
+        let relevant = claims.filter { $0.kind == kind && $0.aggregate == nil }
+        if !allMustMatch, relevant.contains(where: { $0.value.integer == measured }) { return }
+        for claim in relevant {
+            guard let claimed = claim.value.integer, claimed != measured else { continue }
+            // The claim matters when the total built on it fits the cap but the measured one does not.
+            let basis = total ?? estimatedTotal(kind: kind, measured: measured)
+            let hidesExcess = claimed < measured && basis > limit && basis - measured + claimed <= limit
+            let severity: SizeFinding.Severity = hidesExcess ? .error : .warning
+            mismatches.append(SizeMismatch(quantity: kind, expected: measured, expectedSource: file,
+                                           expectedIsMeasured: true, claimed: claimed, claimSource: claim.source,
+                                           severity: severity))
+            add(.claimMismatch, severity, "\(kind.rawValue): measured \(measured) bytes (\(file)) but "
+                + "\(describe(claim)) claims \(claimed) bytes (\(claimed > measured ? "+" : "")\(claimed - measured))")
+        }
+    }
+
+    /// Measured code + the largest claimed model size: how big the submission is by its own model figures.
+    func estimatedTotal(kind: ClaimKind, measured: Int) -> Int {
+        guard kind == .codeBytes else { return measured }
+        let models = sizeClaims.filter { $0.kind == .modelBytes }.compactMap { $0.value.integer }
+        return measured + (models.max() ?? 0)
+    }
+
+    /// Within one file (a log, submission.json at one seed), code + model must equal the stated total.
+    mutating func checkArithmetic(_ claims: [Claim]) {
+        let groups = Dictionary(grouping: claims.filter { $0.aggregate == nil }) { claim in
+            "\(claim.source.file)|\(claim.seed.map(String.init) ?? "-")|\(contextOf(claim))"
+        }
+        for key in groups.keys.sorted() {
+            let group = groups[key] ?? []
+            let codes = group.filter { $0.kind == .codeBytes }.compactMap { $0.value.integer }
+            let models = group.filter { $0.kind == .modelBytes }.compactMap { $0.value.integer }
+            guard !codes.isEmpty, !models.isEmpty else { continue }
+            let sums = Set(codes.flatMap { code in models.map { code + $0 } })
+            for total in group where total.kind == .totalBytes {
+                guard let value = total.value.integer, !sums.contains(value) else { continue }
+                // Cite the code and model figures printed last before the total.
+                let code = group.last { $0.kind == .codeBytes && $0.source < total.source } ?? group.first { $0.kind == .codeBytes }
+                let model = group.last { $0.kind == .modelBytes && $0.source < total.source } ?? group.first { $0.kind == .modelBytes }
+                guard let code, let model, let codeValue = code.value.integer, let modelValue = model.value.integer else { continue }
+                let sum = codeValue + modelValue
+                mismatches.append(SizeMismatch(quantity: .totalBytes, expected: sum,
+                                               expectedSource: "\(code.source) + \(model.source)",
+                                               expectedIsMeasured: false, claimed: value, claimSource: total.source,
+                                               severity: .warning))
+                add(.claimArithmetic, .warning, "\(describe(total)) claims a total of \(value) bytes but code "
+                    + "\(codeValue) (\(code.source)) + model \(modelValue) (\(model.source)) = \(sum) bytes")
+            }
+        }
+    }
+
+    /// A per-seed figure in submission.json must be one the logs of that seed print (a seed may have
+    /// several logs, e.g. an original run and a rerun: one match is enough).
+    mutating func checkSeedClaimsAgainstLogs(_ claims: [Claim]) {
+        for claim in claims where isJSON(claim) && claim.aggregate == nil {
+            guard let seed = claim.seed, let value = claim.value.integer else { continue }
+            let logged = claims.filter { !isJSON($0) && $0.seed == seed && $0.kind == claim.kind && $0.aggregate == nil }
+            guard !logged.isEmpty, !logged.contains(where: { $0.value.integer == value }) else { continue }
+            for other in logged {
+                guard let otherValue = other.value.integer else { continue }
+                mismatches.append(SizeMismatch(quantity: claim.kind, expected: otherValue, expectedSource: other.source.description,
+                                               expectedIsMeasured: false, claimed: value, claimSource: claim.source,
+                                               severity: .warning))
+            }
+            let printed = logged.map { "\($0.value) (\($0.source))" }.joined(separator: ", ")
+            add(.claimMismatch, .warning, "\(claim.kind.rawValue) for seed \(seed): \(claim.source) claims \(value) bytes "
+                + "but the logs of that seed print \(printed)")
+        }
+    }
+
+    /// JSON claims group by their path prefix (top level vs `compliance_rerun`); log claims by file.
+    func contextOf(_ claim: Claim) -> String {
+        guard case .jsonKey(_, let path) = claim.source else { return "" }
+        let parts = path.split(separator: ".").dropLast()
+        return parts.prefix { !MetadataClaims.perSeedContainers.contains(String($0)) }.joined(separator: ".")
+    }
+
+    func isJSON(_ claim: Claim) -> Bool {
+        if case .jsonKey = claim.source { return true }
+        return false
+    }
+
+    func describe(_ claim: Claim) -> String {
+        var text = "\(claim.source)"
+        // A JSON key path already names its seed; a log line does not.
+        if let seed = claim.seed, !isJSON(claim) { text += ", seed \(seed)" }
+        if let aggregate = claim.aggregate { text += ", \(aggregate.rawValue)" }
+        return text
+    }
+}

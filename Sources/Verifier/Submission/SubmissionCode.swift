@@ -1,0 +1,39 @@
+/// The submitted training script: the code whose bytes count toward the cap.
+///
+/// The challenge counts "code bytes" as the script as submitted, so a self-extracting wrapper
+/// (`exec(lzma.decompress(base64.b85decode(...)))`) counts its own, compressed, bytes.
+public struct SubmissionCode: Sendable, Equatable {
+    /// File name relative to the submission folder (normally `train_gpt.py`).
+    public var name: String
+    /// Size on disk in bytes: the code bytes that count.
+    public var bytes: Int
+    /// Whether the script is plain source or a self-extracting wrapper.
+    public var packing: CodePacking
+    /// Other code files of the folder that the script names (it may read or exec them), with their sizes.
+    /// Their bytes are not in ``bytes``; the size check flags them for review.
+    public var referencedFiles: [SubmissionFileInfo]
+
+    public init(name: String, bytes: Int, packing: CodePacking, referencedFiles: [SubmissionFileInfo]) {
+        self.name = name
+        self.bytes = bytes
+        self.packing = packing
+        self.referencedFiles = referencedFiles
+    }
+}
+
+/// How a script is stored.
+public enum CodePacking: String, Sendable, Equatable {
+    /// Readable Python source.
+    case plain
+    /// A wrapper that decodes (base85/base64) and decompresses (lzma/zlib/...) its real source and `exec`s it.
+    case selfExtracting = "self_extracting"
+
+    /// Recognizes the wrapper idiom from the script's text: an `exec(` of a decompressed, decoded literal.
+    /// Only the text is inspected; nothing is decoded or run.
+    static func detect(in text: String) -> CodePacking {
+        let head = String(text.prefix(4096))
+        let decompresses = ["lzma", "zlib", "brotli", "zstd", "bz2", "gzip"].contains { head.contains($0) }
+        let decodes = ["b85decode", "b64decode", "a85decode"].contains { head.contains($0) }
+        return head.contains("exec(") && decompresses && decodes ? .selfExtracting : .plain
+    }
+}

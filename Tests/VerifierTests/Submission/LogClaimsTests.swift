@@ -1,0 +1,84 @@
+import Testing
+@testable import Verifier
+
+@Suite struct LogClaimsTests {
+    func claims(_ lines: [String], name: String = "train_seed42.log") -> [Claim] {
+        LogClaims.claims(from: SubmissionTextFile(name: name, bytes: 0, lines: lines))
+    }
+
+    @Test func seedsFromFileNames() {
+        #expect(LogClaims.seedFromName("train_seed42.log") == 42)
+        #expect(LogClaims.seedFromName("ttt_pr1767/seed_1234.log") == 1234)
+        #expect(LogClaims.seedFromName("log_10mins_seed-7.txt") == 7)
+        #expect(LogClaims.seedFromName("train_seed1234_rerun_gptq8s.log") == 1234)
+        #expect(LogClaims.seedFromName("logs_experiment/4096_hybrid448_s1337.txt") == 1337)
+        #expect(LogClaims.seedFromName("hybrid_gdn_1xh100_600s_seq8192.txt") == nil)
+        #expect(LogClaims.seedFromName("train.log") == nil)
+    }
+
+    @Test func sizeLinesDistinguishRawFromCompressed() {
+        let found = claims([
+            "Serialized model: 67224983 bytes",
+            "Code size: 47642 bytes",
+            "Total submission size: 67272625 bytes",
+            "Serialized model int8+zlib: 15815847 bytes (payload:17178912 raw_torch:17224025 payload_ratio:3.91x)",
+            "Total submission size int8+zlib: 15863489 bytes",
+            "        log0(f\"Code size: {code_bytes} bytes\")",
+        ])
+        let sizes = found.filter { [.codeBytes, .modelBytes, .totalBytes].contains($0.kind) }
+        #expect(sizes.map(\.kind) == [.codeBytes, .modelBytes, .totalBytes])
+        #expect(sizes.map(\.value.description) == ["47642", "15815847", "15863489"])
+        #expect(sizes.map(\.source) == [2, 4, 5].map { ClaimSource.line(file: "train_seed42.log", line: $0) })
+        #expect(sizes[1].qualifier == "int8+zlib")
+        #expect(sizes.allSatisfy { $0.seed == 42 })
+    }
+
+    @Test func unqualifiedTotalAfterCompressedModelCounts() {
+        let found = claims(["Serialized model rdquant+zstd: 16558180 bytes", "Total submission size: 16638468 bytes"])
+        #expect(found.filter { $0.kind == .totalBytes }.map(\.value.description) == ["16638468"])
+    }
+
+    @Test func compressedCodeAndBudgetLines() {
+        let found = claims([
+            "Code size (uncompressed): 151766 bytes",
+            "Code size (compressed): 31250 bytes",
+            "artifact:15.92MB ternary:64880640(14237274B) fp:2513744(2537376B) code:70853",
+            "budget:15992753/16000000 (15.99/16.00MB) FITS",
+        ])
+        #expect(found.filter { $0.kind == .codeBytes }.map { "\($0.qualifier ?? "-")=\($0.value)" }
+                == ["uncompressed=151766", "compressed=31250", "-=70853"])
+        #expect(found.filter { $0.kind == .totalBytes }.map(\.value.description) == ["15992753"])
+    }
+
+    @Test func headlineIsTheLastNonDiagnosticEvaluation() {
+        let found = claims([
+            "1776144162.871 step:4000/20000 val_loss:2.6410 val_bpb:1.1478 train_time:590000ms step_avg:90.00ms",
+            "1776144162.900 stopping_early: wallclock_cap train_time:599800ms step:4100/20000",
+            "final_int6_sliding_window val_loss:1.8822 val_bpb:1.1148 stride:64 eval_time:77150ms",
+            "final_int6_sliding_window_exact val_loss:1.88220393 val_bpb:1.11475014",
+            "diagnostic quantized val_loss:2.0 val_bpb:1.2 eval_time:100ms",
+        ])
+        let bpb = found.filter { $0.kind == .valBPB }
+        #expect(bpb.count == 1)
+        #expect(bpb.first?.value == .number(1.11475014, literal: "1.11475014"))
+        #expect(bpb.first?.source == .line(file: "train_seed42.log", line: 4))
+        #expect(found.first { $0.kind == .evalMode }?.value == .text("sliding_window"))
+        #expect(found.first { $0.kind == .evalStride }?.source == .line(file: "train_seed42.log", line: 3))
+        #expect(found.first { $0.kind == .evalSeconds }?.value.double == 77.15)
+        #expect(found.first { $0.kind == .trainSeconds }?.value.double == 599.8)
+        #expect(found.first { $0.kind == .trainSeconds }?.source == .line(file: "train_seed42.log", line: 2))
+    }
+
+    @Test func settingsFromHyperparameterDumps() {
+        let found = claims(["  seed: 7", "  ttt_lr: 0.005", "  ttt_enabled: True", "  tokenizer_path: ./tok.model",
+                            "total_eval_time:412.8s", "quantized_ttt_phased val_loss:2.32 val_bpb:1.06 eval_time:412798ms"],
+                           name: "logs/train0.txt")
+        #expect(found.first { $0.kind == .seed }?.value.integer == 7)
+        #expect(found.filter { $0.kind == .tttSetting }.map { "\($0.qualifier ?? "")=\($0.value)" }
+                == ["ttt_lr=0.005", "ttt_enabled=True"])
+        #expect(found.first { $0.kind == .tokenizer }?.value == .text("./tok.model"))
+        #expect(found.first { $0.kind == .evalSeconds }?.qualifier == "total_eval_time")
+        #expect(found.first { $0.kind == .evalSeconds }?.value.double == 412.8)
+        #expect(found.first { $0.kind == .evalMode }?.value == .text("ttt"))
+    }
+}

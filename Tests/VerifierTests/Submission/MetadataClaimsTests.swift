@@ -1,0 +1,44 @@
+import Testing
+@testable import Verifier
+
+@Suite struct MetadataClaimsTests {
+    func claims(_ json: String) throws -> [Claim] {
+        let value = try JSONValue.parse(Array(json.utf8), file: "submission.json")
+        return MetadataClaims.claims(from: SubmissionMetadata(name: "submission.json", json: value))
+    }
+
+    @Test func perSeedResultsCarryTheirSeed() throws {
+        let found = try claims("""
+            {"val_bpb": 1.0835, "seeds": [1337, 42],
+             "seed_results": {"1337": {"val_bpb": 1.083, "artifact_bytes": 15976275},
+                              "42": {"val_bpb": 1.084, "eval_time_ms": 500104}},
+             "compliance": {"eval_time_max_s": 525.6},
+             "compliance_rerun": {"seed_results": {"42": {"val_bpb": 1.0608}}}}
+            """)
+        let mean = found.first { $0.source == .jsonKey(file: "submission.json", path: "val_bpb") }
+        #expect(mean?.aggregate == .mean)
+        #expect(found.filter { $0.kind == .seed }.map(\.seed) == [1337, 42])
+        let total = found.first { $0.kind == .totalBytes }
+        #expect(total?.seed == 1337)
+        #expect(total?.source == .jsonKey(file: "submission.json", path: "seed_results.1337.artifact_bytes"))
+        #expect(found.first { $0.kind == .evalSeconds && $0.seed == 42 }?.value.double == 500.104)
+        #expect(found.first { $0.kind == .evalSeconds && $0.aggregate == .max }?.qualifier == "compliance")
+        let rerun = found.first { $0.source == .jsonKey(file: "submission.json", path: "compliance_rerun.seed_results.42.val_bpb") }
+        #expect(rerun?.qualifier == "compliance_rerun")
+        #expect(rerun?.seed == 42)
+    }
+
+    @Test func keySpellingsAcrossRecords() throws {
+        let found = try claims("""
+            {"bytes_total": 15863489, "bytes_code": 47642, "code_bytes": 50651, "bytes_model_int6_zstd": 15827986,
+             "artifact_bytes_max": 15984850, "mean_val_bpb": 1.17475315, "val_loss": 2.0727, "track": "10min_16mb",
+             "eval_method": "sliding_window", "eval_stride": 64, "p_value": "<0.001", "name": "x"}
+            """)
+        #expect(found.map(\.kind) == [.totalBytes, .codeBytes, .codeBytes, .modelBytes, .totalBytes, .valBPB, .valLoss,
+                                      .track, .evalMode, .evalStride])
+        #expect(found.first { $0.kind == .modelBytes }?.value.integer == 15827986)
+        #expect(found.first { $0.kind == .valBPB }?.aggregate == .mean)
+        #expect(found.first { $0.aggregate == .max }?.kind == .totalBytes)
+        #expect(found.first { $0.kind == .valLoss }?.aggregate == nil)
+    }
+}
