@@ -16,6 +16,8 @@ public enum SizeCheckID: String, Sendable, CaseIterable {
     case codeMissing = "SIZE-CODE-MISSING"
     /// The script names other code files of the folder whose bytes are not counted.
     case uncountedCode = "SIZE-UNCOUNTED-CODE"
+    /// The submission counts its code as a compressed form that the folder does not ship.
+    case codeCountedCompressed = "SIZE-CODE-COUNTED-COMPRESSED"
 }
 
 /// One finding of the size check.

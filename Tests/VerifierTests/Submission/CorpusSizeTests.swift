@@ -19,9 +19,9 @@ import Testing
             #expect(report.findings.contains { $0.id == .artifactMissing }, "\(row.folder)")
             if report.status == .fail { failed.append(row.folder) }
         }
-        // Reviewed by hand: claimed totals over the cap, or compressed-code claims while the folder
-        // ships an uncompressed train_gpt.py (see fixtures/submissions/README.md).
-        #expect(failed.count == 14)
+        // Reviewed by hand: claimed totals over the cap (HessianSDClip, DGAttention, int6_STE). The 11
+        // records that count their code compressed are warnings (SIZE-CODE-COUNTED-COMPRESSED).
+        #expect(failed.count == 3)
         #expect(failed.contains("track_non_record_16mb/2026-03-23_DGAttention_DavidGao"))
         #expect(!failed.contains("track_10min_16mb/2026-03-17_NaiveBaseline"))
     }
@@ -46,10 +46,11 @@ import Testing
 
     @Test func compressedCodeClaimsDoNotCountForTheShippedScript() throws {
         let report = try report("track_10min_16mb/2026-04-27_SmearGateBOSFix_PR1787Base_LQERAsym_PhasedTTT")
-        #expect(report.status == .fail)
-        #expect(report.findings.first?.message == "train_gpt.py on disk (151766 bytes) + claimed model 15920836 bytes "
-                + "(train_seed42.log:185, seed 42) = 16072602 bytes, over the 16000000-byte cap")
-        let code = report.mismatches.filter { $0.quantity == .codeBytes }
-        #expect(code.map { "\($0.claimed)@\($0.claimSource)/\($0.severity.rawValue)" } == ["31250@train_seed42.log:177/error"])
+        #expect(report.status == .incomplete)
+        #expect(report.findings.first { $0.id == .codeCountedCompressed }?.message == "train_gpt.py on disk (151766 bytes) "
+                + "+ claimed model 15920836 bytes (train_seed42.log:185, seed 42) = 16072602 bytes is over the "
+                + "16000000-byte cap; the submission counts its code compressed (31250 bytes, train_seed42.log:177, "
+                + "seed 42), a form the folder does not ship, giving 15952086 bytes")
+        #expect(report.mismatches.filter { $0.quantity == .codeBytes && $0.severity == .error }.isEmpty)
     }
 }
