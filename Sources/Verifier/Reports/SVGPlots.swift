@@ -6,7 +6,7 @@ enum SVGPlots {
     /// Horizontal bars against a vertical limit line (the size breakdown against the cap).
     /// Each bar is a list of (label, value, color) segments stacked left to right.
     static func stackedBars(_ bars: [(label: String, segments: [(String, Double, String)])], limit: Double, limitLabel: String) -> String {
-        let left = 170.0, right = 30.0, rowHeight = 34.0, top = 26.0
+        let left = 170.0, right = 100.0, rowHeight = 34.0, top = 26.0
         let height = top + Double(bars.count) * rowHeight + 44
         let maximum = max(limit * 1.08, bars.map { $0.segments.reduce(0) { $0 + $1.1 } }.max() ?? 0)
         let scale = (width - left - right) / maximum
@@ -21,7 +21,7 @@ enum SVGPlots {
                 x += w
             }
             let total = bar.segments.reduce(0) { $0 + $1.1 }
-            svg += text(x: min(x + 6, width - right - 60), y: y + 16, AuditFormat.grouped(Int(total)), anchor: "start", size: 11)
+            svg += text(x: width - 8, y: y + 16, AuditFormat.grouped(Int(total)), anchor: "end", size: 11)
         }
         let limitX = left + limit * scale
         let bottom = top + Double(bars.count) * rowHeight
@@ -56,9 +56,12 @@ enum SVGPlots {
             svg += text(x: left - 6, y: y(value) + 4, AuditFormat.fixed(value, digits: 4), anchor: "end", size: 10)
             svg += "<line x1=\"\(f(left))\" y1=\"\(f(y(value)))\" x2=\"\(f(width - right))\" y2=\"\(f(y(value)))\" stroke=\"#eee\"/>\n"
         }
-        for (name, value, color) in references {
+        var lastLabelY = -Double.infinity
+        for (name, value, color) in references.sorted(by: { $0.1 > $1.1 }) {
+            let labelY = max(y(value) + 4, lastLabelY + 13)
+            lastLabelY = labelY
             svg += "<line x1=\"\(f(left))\" y1=\"\(f(y(value)))\" x2=\"\(f(width - right))\" y2=\"\(f(y(value)))\" stroke=\"\(color)\" stroke-width=\"1.5\" stroke-dasharray=\"5 3\"/>\n"
-            svg += text(x: width - right + 6, y: y(value) + 4, "\(name) \(AuditFormat.fixed(value, digits: 4))", anchor: "start", size: 10, color: color)
+            svg += text(x: width - right + 6, y: labelY, "\(name) \(AuditFormat.fixed(value, digits: 4))", anchor: "start", size: 10, color: color)
         }
         for (index, point) in points.enumerated() {
             let x = left + step * (Double(index) + 0.5)

@@ -23,7 +23,7 @@ public struct SizeCheckProvider: CheckProvider {
         case .pass:
             let hasWarnings = findings.contains { $0.severity == .warning }
             status = hasWarnings ? .warn : .pass
-            summary = "\(report.totalBytes ?? 0) bytes measured, within the \(SizeReport.limit)-byte cap"
+            summary = "\(AuditFormat.grouped(report.totalBytes ?? 0)) bytes measured, within the \(AuditFormat.grouped(SizeReport.limit))-byte cap"
                 + (hasWarnings ? "; claimed figures disagree (see findings)" : "")
         }
         var evidence: [AuditEvidence] = []
