@@ -36,7 +36,8 @@ public enum Audit {
                 reason: "not available in this build: the static analyzer (verify lint) is not part of it yet"),
             UnavailableCheckProvider(
                 id: reproducedScoreID, title: "Reproduced val_bpb",
-                reason: "not available in this build: the reference evaluator (verify eval) is not part of it yet"),
+                reason: "not available in this build: the reference evaluator (verify eval) is not part of it yet",
+                isSlow: true),
         ]
     }
 

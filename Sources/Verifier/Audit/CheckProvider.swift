@@ -48,14 +48,18 @@ public struct UnavailableCheckProvider: CheckProvider {
     public var id: String
     public var title: String
     public var reason: String
+    /// Whether `--quick` skips this check anyway (it is one of the slow steps); the summary then says so.
+    public var isSlow: Bool
 
-    public init(id: String, title: String, reason: String) {
+    public init(id: String, title: String, reason: String, isSlow: Bool = false) {
         self.id = id
         self.title = title
         self.reason = reason
+        self.isSlow = isSlow
     }
 
     public func checks(for context: AuditContext) throws -> [AuditCheck] {
-        [AuditCheck(id: id, title: title, status: .incomplete, severity: .error, summary: reason)]
+        let summary = isSlow && context.options.quick ? "skipped by --quick (and \(reason))" : reason
+        return [AuditCheck(id: id, title: title, status: .incomplete, severity: .error, summary: summary)]
     }
 }

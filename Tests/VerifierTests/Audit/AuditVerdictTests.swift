@@ -108,3 +108,15 @@ import Testing
         #expect(throws: PreviousRecordError.noValues(source: "--previous-record")) { try PreviousRecord.parse(" , ") }
     }
 }
+
+extension AuditVerdictTests {
+    @Test func quickSaysTheReproductionWasSkipped() throws {
+        let submission = try Submission.read(at: Paths.fixture("audit/record"))
+        let report = try Audit.run(submission, options: AuditOptions(quick: true, previousRecord: Self.previous))
+        let check = try #require(report.checks.first { $0.id == Audit.reproducedScoreID })
+        #expect(check.status == .incomplete)
+        #expect(check.summary.hasPrefix("skipped by --quick"))
+        #expect(report.quick)
+        #expect(report.markdown.contains("--quick"))
+    }
+}

@@ -41,13 +41,18 @@ public struct TimeLimitCheckProvider: CheckProvider {
         // The scripts check their wallclock cap between steps, so a run stopped by it
         // (`stopping_early: wallclock_cap`) ends slightly past 600 s: up to ``capOvershootSeconds`` is accepted.
         var notes: [AuditFinding] = []
-        let stoppedOnCap = context.submission.logs.contains { log in
+        let logsStoppedOnCap = Set(context.submission.logs.filter { log in
             log.lines.contains { LogClaims.stripTimestamp($0).hasPrefix("stopping_early: wallclock_cap") }
+        }.map(\.name))
+        // A log's figure needs its own log to have stopped on the cap; submission.json's, any log.
+        func stoppedOnCap(_ claim: Claim) -> Bool {
+            if case .line(let file, _) = claim.source { return logsStoppedOnCap.contains(file) }
+            return !logsStoppedOnCap.isEmpty
         }
         let over = stated.filter { item in
             let seconds = item.claim.value.double ?? 0
             guard seconds > limit else { return false }
-            if kind == .trainSeconds, stoppedOnCap, seconds - limit <= Self.capOvershootSeconds {
+            if kind == .trainSeconds, stoppedOnCap(item.claim), seconds - limit <= Self.capOvershootSeconds {
                 notes.append(AuditFinding(rule: id, severity: .note, at: AuditLocation(item.claim.source), message:
                     "\(item.label): training stopped on the wallclock cap at \(AuditFormat.fixed(seconds, digits: 3)) s, "
                     + "\(AuditFormat.fixed((seconds - limit) * 1000, digits: 0)) ms past \(Int(limit)) s (the cap is checked between steps)"))
