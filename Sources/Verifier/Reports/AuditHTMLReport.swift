@@ -107,13 +107,19 @@ extension AuditReport {
             let value = digits.flatMap { d in claim.value.double.map { AuditFormat.fixed($0, digits: d) } } ?? claim.value.description
             return "<td title=\"\(HTMLText.escape(claim.source.description))\">\(HTMLText.escape(value))</td>"
         }
+        let reproduced = Dictionary(
+            (checks.first { $0.id == Audit.reproducedScoreID }?.measurements ?? []).filter { $0.name == "reproduced_val_bpb" }
+                .map { ($0.seed ?? -1, $0.value) }, uniquingKeysWith: { first, _ in first })
         var rows = ""
         for run in runs {
+            let again = reproduced[run.seed ?? -1].map { AuditFormat.fixed($0, digits: 8) } ?? "—"
             rows += "<tr><td><code>\(HTMLText.escape(run.log))</code></td><td>\(run.seed.map(String.init) ?? "—")</td>"
-                + cell(run.valBPB) + cell(run.valLoss) + cell(run.trainSeconds, digits: 1) + cell(run.evalSeconds, digits: 1) + "</tr>\n"
+                + cell(run.valBPB) + cell(run.valLoss) + cell(run.trainSeconds, digits: 1) + cell(run.evalSeconds, digits: 1)
+                + "<td>\(again)</td></tr>\n"
         }
-        return "<section><h2>Runs (claimed)</h2><table><thead><tr><th>Log</th><th>Seed</th><th>val_bpb</th>"
-            + "<th>val_loss (nats)</th><th>Train (s)</th><th>Eval (s)</th></tr></thead><tbody>\n" + rows + "</tbody></table></section>"
+        return "<section><h2>Runs: claimed and reproduced</h2><table><thead><tr><th>Log</th><th>Seed</th><th>val_bpb (claimed)</th>"
+            + "<th>val_loss (nats)</th><th>Train (s)</th><th>Eval (s)</th><th>val_bpb (reproduced)</th></tr></thead><tbody>\n"
+            + rows + "</tbody></table></section>"
     }
 
     private func findingsList(folder: URL?) -> String {

@@ -16,12 +16,14 @@ enum SVGPlots {
             svg += text(x: left - 8, y: y + 16, bar.label, anchor: "end")
             var x = left
             for (name, value, color) in bar.segments where value > 0 {
-                let w = value * scale
+                let w = max(value * scale, 2)  // tiny segments stay visible
                 svg += "<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(w))\" height=\"22\" fill=\"\(color)\"><title>\(HTMLText.escape(name)): \(AuditFormat.grouped(Int(value))) bytes</title></rect>\n"
                 x += w
             }
             let total = bar.segments.reduce(0) { $0 + $1.1 }
-            svg += text(x: width - 8, y: y + 16, AuditFormat.grouped(Int(total)), anchor: "end", size: 11)
+            let share = AuditFormat.fixed(total / limit * 100, digits: total / limit < 0.01 ? 3 : 1)
+            svg += text(x: width - 8, y: y + 10, AuditFormat.grouped(Int(total)), anchor: "end", size: 11)
+            svg += text(x: width - 8, y: y + 23, "\(share)% of cap", anchor: "end", size: 10, color: "#666")
         }
         let limitX = left + limit * scale
         let bottom = top + Double(bars.count) * rowHeight
@@ -85,6 +87,9 @@ enum SVGPlots {
         svg += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"#2c6fbb\" stroke-width=\"1.5\"/>\n"
         svg += text(x: left - 6, y: py(maxY) + 4, AuditFormat.fixed(maxY, digits: 4), anchor: "end", size: 10)
         svg += text(x: left - 6, y: py(minY) + 4, AuditFormat.fixed(minY, digits: 4), anchor: "end", size: 10)
+        svg += "<line x1=\"\(f(left))\" y1=\"\(f(top + plotHeight))\" x2=\"\(f(width - right))\" y2=\"\(f(top + plotHeight))\" stroke=\"#888\"/>\n"
+        svg += text(x: left, y: top + plotHeight + 14, AuditFormat.grouped(Int(minX)), anchor: "start", size: 10)
+        svg += text(x: width - right, y: top + plotHeight + 14, AuditFormat.grouped(Int(maxX)), anchor: "end", size: 10)
         svg += text(x: (left + width - right) / 2, y: top + plotHeight + 30, xLabel, anchor: "middle", size: 11)
         svg += text(x: 14, y: top + plotHeight / 2, yLabel, anchor: "middle", size: 11, rotate: true)
         return svg + "</svg>\n"
