@@ -185,7 +185,7 @@ enum AuditHTMLStyle {
         .status.incomplete{background:#7f8c8d}.status.skipped{background:#aab7b8}
         .finding{border-left:4px solid #aaa;padding:2px 12px;margin:10px 0;background:#fafafa}
         .finding.error{border-color:#b03a2e}.finding.warning{border-color:#ca6f1e}.finding.note{border-color:#7f8c8d}
-        .finding p{margin:6px 0}.severity{font-weight:700;text-transform:uppercase;font-size:12px}
+        .finding p{margin:6px 0;font-size:14px}.severity{font-weight:700;text-transform:uppercase;font-size:12px}
         pre{background:#f4f4f4;padding:8px;overflow-x:auto;font-size:12px;white-space:pre-wrap}mark{background:#fde68a;display:inline-block;width:100%}
         figure{margin:12px 0}figcaption{font-size:13px;color:#555}svg{max-width:100%;height:auto}.note{color:#666;font-size:14px}
         details{margin:6px 0}li{margin:2px 0;font-size:14px}

@@ -50,7 +50,13 @@ import Testing
         let report = try Self.audit("oversize")
         #expect(report.verdict.outcome == .fail)
         #expect(Self.status(report, "SIZE") == .fail)
-        #expect(report.findings.filter { $0.rule == "SIZE-CLAIMED-OVER-CAP" && $0.severity == .error }.count == 2)
+        let overCap = report.findings.filter { $0.rule == "SIZE-CLAIMED-OVER-CAP" && $0.severity == .error }
+        #expect(overCap.count == 2)
+        // Size findings cite their claims in the text; the first cited log line becomes the location.
+        #expect(overCap.map(\.locationText) == [nil, "train_seed1337.log:8"])
+        #expect(SizeCheckProvider.firstCitedLine(in: "x (a.log:3) and b.log:2", files: ["b.log", "a.log"])
+                == AuditLocation(file: "a.log", line: 3))
+        #expect(SizeCheckProvider.firstCitedLine(in: "seed_a.log:3", files: ["a.log"]) == nil)
     }
 
     @Test func claimsThatDisagreeFail() throws {

@@ -5,9 +5,10 @@ public struct SizeCheckProvider: CheckProvider {
 
     public func checks(for context: AuditContext) throws -> [AuditCheck] {
         let report = context.size
+        let textFiles = context.submission.logs.map(\.name) + (context.submission.readme.map { [$0.name] } ?? [])
         let findings = report.findings.map {
             AuditFinding(rule: $0.id.rawValue, severity: AuditSeverity(rawValue: $0.severity.rawValue) ?? .note,
-                         message: $0.message)
+                         at: Self.firstCitedLine(in: $0.message, files: textFiles), message: $0.message)
         }
         let status: AuditStatus
         let summary: String
@@ -52,5 +53,25 @@ public struct SizeCheckProvider: CheckProvider {
         return [AuditCheck(
             id: "SIZE", title: "Artifact size ≤ 16,000,000 bytes", status: status, severity: .error, summary: summary,
             evidence: evidence, findings: findings, measurements: measurements)]
+    }
+
+    /// The first `file:line` the message cites for one of `files` (size findings cite their claims in
+    /// the text), so reports can show the line.
+    static func firstCitedLine(in message: String, files: [String]) -> AuditLocation? {
+        var best: (offset: Int, location: AuditLocation)?
+        for file in files {
+            var search = message[...]
+            while let range = search.range(of: file + ":") {
+                let digits = message[range.upperBound...].prefix { $0.isASCII && $0.isNumber }
+                let before = range.lowerBound == message.startIndex ? " " : message[message.index(before: range.lowerBound)]
+                if let line = Int(digits), before == " " || before == "(" {
+                    let offset = message.distance(from: message.startIndex, to: range.lowerBound)
+                    if best.map({ offset < $0.offset }) ?? true { best = (offset, AuditLocation(file: file, line: line)) }
+                    break
+                }
+                search = message[range.upperBound...]
+            }
+        }
+        return best?.location
     }
 }
