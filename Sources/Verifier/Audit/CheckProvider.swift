@@ -1,0 +1,65 @@
+/// A source of audit checks. The audit core runs every provider it is given and decides the verdict
+/// from the checks they return; new kinds of evidence (the static analyzer's findings, the reference
+/// evaluator's reproduced val_bpb) plug in as providers without changing the core.
+public protocol CheckProvider: Sendable {
+    /// The checks for one submission. Throw only for bad input (an ``Reference/InputError``), never
+    /// for a check that cannot run: that is a check with status ``AuditStatus/incomplete``.
+    func checks(for context: AuditContext) throws -> [AuditCheck]
+}
+
+/// What every provider sees: the submission, the size check's result (computed once), the runs the
+/// logs report, and the options of the audit.
+public struct AuditContext: Sendable {
+    public var submission: Submission
+    public var options: AuditOptions
+    public var size: SizeReport
+    public var runs: [RunResult]
+
+    public init(submission: Submission, options: AuditOptions) {
+        self.submission = submission
+        self.options = options
+        self.size = SizeReport.check(submission)
+        self.runs = RunResult.runs(of: submission)
+    }
+
+    /// Whether the submission is on the non-record track (no time limit, no significance requirement):
+    /// its folder sits in `track_non_record*`, or submission.json says `"track": "non_record..."`.
+    public var isNonRecord: Bool {
+        submission.claims(.track).contains { $0.value.description.lowercased().hasPrefix("non_record") }
+    }
+}
+
+/// What the user asked of the audit.
+public struct AuditOptions: Sendable {
+    /// Skip the slow steps (reproducing val_bpb); their checks report incomplete.
+    public var quick: Bool
+    /// The previous record's per-seed validation losses in nats, when given.
+    public var previousRecord: PreviousRecord?
+
+    public init(quick: Bool = false, previousRecord: PreviousRecord? = nil) {
+        self.quick = quick
+        self.previousRecord = previousRecord
+    }
+}
+
+/// A provider for a check that this build cannot run yet: it reports the check as incomplete with
+/// the reason, so the verdict never passes on evidence that was not gathered.
+public struct UnavailableCheckProvider: CheckProvider {
+    public var id: String
+    public var title: String
+    public var reason: String
+    /// Whether `--quick` skips this check anyway (it is one of the slow steps); the summary then says so.
+    public var isSlow: Bool
+
+    public init(id: String, title: String, reason: String, isSlow: Bool = false) {
+        self.id = id
+        self.title = title
+        self.reason = reason
+        self.isSlow = isSlow
+    }
+
+    public func checks(for context: AuditContext) throws -> [AuditCheck] {
+        let summary = isSlow && context.options.quick ? "skipped by --quick (and \(reason))" : reason
+        return [AuditCheck(id: id, title: title, status: .incomplete, severity: .error, summary: summary)]
+    }
+}

@@ -1,0 +1,141 @@
+/// `TIME-TRAIN` and `TIME-EVAL`: training and evaluation each within 600 seconds (on 8×H100), as the
+/// logs state them.
+///
+/// Train time is the log's `stopping_early: ... train_time:Nms`, else its last `step:N/M ... train_time:Nms`
+/// line; eval time is `total_eval_time:Ns` when printed, else the `eval_time:Nms` of the headline
+/// evaluation (see ``LogClaims``). Both limits apply to the record track only.
+public struct TimeLimitCheckProvider: CheckProvider {
+    /// The challenge's limit for each of training and evaluation, in seconds.
+    public static let limitSeconds = 600.0
+    /// How far past the limit a run stopped by its own wallclock cap may end (the cap is checked between steps).
+    public static let capOvershootSeconds = 1.0
+
+    public init() {}
+
+    public func checks(for context: AuditContext) throws -> [AuditCheck] {
+        [
+            check(id: "TIME-TRAIN", title: "Training ≤ 600 s", what: "training", kind: .trainSeconds,
+                  perRun: { $0.trainSeconds }, context: context),
+            evalCheck(context),
+        ]
+    }
+
+    private func check(
+        id: String, title: String, what: String, kind: ClaimKind, perRun: (RunResult) -> Claim?, context: AuditContext,
+        extraFindings: [AuditFinding] = [], extraEvidence: [AuditEvidence] = []
+    ) -> AuditCheck {
+        let limit = Self.limitSeconds
+        var stated: [(claim: Claim, label: String)] = context.runs.compactMap { run in perRun(run).map { ($0, run.label) } }
+        // submission.json's own figures (per seed or a maximum; a mean cannot exceed its maximum).
+        for claim in context.submission.claims(kind) where claim.source.file == context.submission.metadata?.name
+            && claim.aggregate != .mean {
+            stated.append((claim, claim.seed.map { "seed \($0) (\(claim.source.file))" } ?? claim.source.file))
+        }
+        let evidence = stated.map {
+            AuditEvidence("\($0.label): \(format($0.claim.value.double ?? 0)) s", at: AuditLocation($0.claim.source))
+        } + extraEvidence
+        let measurements = stated.map {
+            AuditMeasurement("\(kind.rawValue)", $0.claim.value.double ?? 0, unit: "s", seed: $0.claim.seed,
+                             at: AuditLocation($0.claim.source))
+        }
+        // The scripts check their wallclock cap between steps, so a run stopped by it
+        // (`stopping_early: wallclock_cap`) ends slightly past 600 s: up to ``capOvershootSeconds`` is accepted.
+        var notes: [AuditFinding] = []
+        let logsStoppedOnCap = Set(context.submission.logs.filter { log in
+            log.lines.contains { LogClaims.stripTimestamp($0).hasPrefix("stopping_early: wallclock_cap") }
+        }.map(\.name))
+        // A log's figure needs its own log to have stopped on the cap; submission.json's, any log.
+        func stoppedOnCap(_ claim: Claim) -> Bool {
+            if case .line(let file, _) = claim.source { return logsStoppedOnCap.contains(file) }
+            return !logsStoppedOnCap.isEmpty
+        }
+        let over = stated.filter { item in
+            let seconds = item.claim.value.double ?? 0
+            guard seconds > limit else { return false }
+            if kind == .trainSeconds, stoppedOnCap(item.claim), seconds - limit <= Self.capOvershootSeconds {
+                notes.append(AuditFinding(rule: id, severity: .note, at: AuditLocation(item.claim.source), message:
+                    "\(item.label): training stopped on the wallclock cap at \(AuditFormat.fixed(seconds, digits: 3)) s, "
+                    + "\(AuditFormat.fixed((seconds - limit) * 1000, digits: 0)) ms past \(Int(limit)) s (the cap is checked between steps)"))
+                return false
+            }
+            return true
+        }
+        let findings = notes + over.map {
+            AuditFinding(rule: id, severity: .error, at: AuditLocation($0.claim.source),
+                         message: "\($0.label): \(what) took \(format($0.claim.value.double ?? 0)) s, over the \(Int(limit)) s limit")
+        } + extraFindings
+        if context.isNonRecord {
+            return AuditCheck(id: id, title: title, status: .skipped, severity: .error,
+                              summary: "non-record track: no \(what) time limit", evidence: evidence,
+                              measurements: measurements)
+        }
+        if !over.isEmpty {
+            return AuditCheck(id: id, title: title, status: .fail, severity: .error,
+                              summary: "\(over.count) of \(stated.count) stated \(what) times exceed \(Int(limit)) s",
+                              evidence: evidence, findings: findings, measurements: measurements)
+        }
+        if stated.isEmpty {
+            return AuditCheck(id: id, title: title, status: .incomplete, severity: .error,
+                              summary: "no log states the \(what) time", evidence: evidence, findings: findings,
+                              measurements: measurements)
+        }
+        let longest = stated.map { $0.claim.value.double ?? 0 }.max() ?? 0
+        let hasWarnings = findings.contains { $0.severity == .warning }
+        let overshoot = longest > limit ? " (stopped on the wallclock cap)" : ""
+        return AuditCheck(id: id, title: title, status: hasWarnings ? .warn : .pass, severity: .error,
+                          summary: "longest stated \(what) time \(format(longest)) s\(overshoot), limit \(Int(limit)) s"
+                              + (hasWarnings ? "; see warnings" : ""),
+                          evidence: evidence, findings: findings, measurements: measurements)
+    }
+
+    private func evalCheck(_ context: AuditContext) -> AuditCheck {
+        // Every evaluation pass a log times, summed: diagnostics count too, since they run in the same budget.
+        var findings: [AuditFinding] = []
+        var evidence: [AuditEvidence] = []
+        for log in context.submission.logs {
+            let passes = EvalTimeSurvey.passes(in: log)
+            guard passes.count > 1 else { continue }
+            let total = passes.reduce(0) { $0 + $1.seconds }
+            evidence.append(AuditEvidence("\(log.name): \(passes.count) timed evaluation passes, \(format(total)) s in all",
+                                          at: AuditLocation(file: log.name, line: passes[0].line)))
+            if total > Self.limitSeconds, !context.isNonRecord {
+                findings.append(AuditFinding(
+                    rule: "TIME-EVAL-TOTAL", severity: .warning, at: AuditLocation(file: log.name, line: passes[0].line),
+                    message: "\(log.name): the \(passes.count) timed evaluation passes add up to \(format(total)) s, "
+                        + "over \(Int(Self.limitSeconds)) s (the headline evaluation alone is within it)"))
+            }
+        }
+        return check(id: "TIME-EVAL", title: "Evaluation ≤ 600 s", what: "evaluation", kind: .evalSeconds,
+                     perRun: { $0.evalSeconds }, context: context, extraFindings: findings, extraEvidence: evidence)
+    }
+
+    private func format(_ seconds: Double) -> String {
+        AuditFormat.fixed(seconds, digits: 1)
+    }
+}
+
+/// The timed evaluation passes of a log: lines with a `val_loss` and an `eval_time:Nms`, and
+/// `total_eval_time:Ns` lines (which replace the passes they sum when present).
+enum EvalTimeSurvey {
+    struct Pass: Equatable {
+        var line: Int
+        var seconds: Double
+    }
+
+    static func passes(in log: SubmissionTextFile) -> [Pass] {
+        var passes: [Pass] = []
+        for (index, raw) in log.lines.enumerated() {
+            let line = LogClaims.stripTimestamp(raw)
+            guard let first = line.first, first.isLetter, !line.hasPrefix("step") else { continue }
+            if line.hasPrefix("total_eval_time:"), let seconds = LogClaims.token(after: "total_eval_time:", in: line, unit: "s"),
+               let value = Double(seconds) {
+                return [Pass(line: index + 1, seconds: value)]
+            }
+            if line.contains("val_loss"), let ms = LogClaims.token(after: "eval_time:", in: line, unit: "ms"),
+               let value = Double(ms) {
+                passes.append(Pass(line: index + 1, seconds: value / 1000))
+            }
+        }
+        return passes
+    }
+}

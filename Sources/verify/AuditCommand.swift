@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import Verifier
+
+/// `verify SUBMISSION_DIR`: the full audit (the default subcommand).
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Audit a submission folder: every check, a verdict, and a report (the default command).",
+        discussion: """
+            Runs every check on the folder (size cap, train and eval time limits, claims that disagree, \
+            the significance requirement against the previous record, static findings, reproduced \
+            val_bpb) and prints a report. Nothing from the folder is executed.
+
+            --previous-record takes the previous record's per-seed val_loss in nats: a comma-separated \
+            list (2.0712,2.0731,2.0699), a text file of numbers, or the previous record's folder.
+
+            Exit codes:
+              0  PASS: every check ran and none failed
+              1  FAIL: an error-severity check failed
+              2  bad input or usage
+              3  INCOMPLETE: nothing failed, but a check could not run (no artifact, no previous record, ...)
+            """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case markdown, json, html, sarif
+    }
+
+    @Argument(help: "The submission folder (README.md, submission.json, logs, train_gpt.py, artifact).")
+    var submissionDir: String
+
+    @Option(help: "Report format: markdown, json or html (sarif is not available yet).")
+    var format: Format = .markdown
+
+    @Option(help: "Write the report to this file instead of standard output.")
+    var output: String?
+
+    @Flag(help: "Skip the slow steps (reproducing val_bpb); their checks report incomplete.")
+    var quick = false
+
+    @Option(help: "The previous record's per-seed val_loss (nats): values, a file of values, or its folder.")
+    var previousRecord: String?
+
+    func validate() throws {
+        if format == .sarif {
+            throw ValidationError("--format sarif is not available yet in this build (use markdown, json or html)")
+        }
+    }
+
+    func run() throws {
+        let previous = try previousRecord.map(PreviousRecord.parse)
+        progress("reading \(submissionDir)")
+        let submission = try Submission.read(at: URL(fileURLWithPath: submissionDir))
+        let report = try Audit.run(submission, options: AuditOptions(quick: quick, previousRecord: previous),
+                                   progress: progress)
+        let text: String
+        switch format {
+        case .markdown: text = report.markdown
+        case .json: text = report.json.rendered() + "\n"
+        case .html: text = report.html(folder: submission.folder)
+        case .sarif: throw ValidationError("--format sarif is not available yet in this build")
+        }
+        if let output {
+            do {
+                try Data(text.utf8).write(to: URL(fileURLWithPath: output))
+            } catch {
+                throw ValidationError("cannot write \(output): \(error.localizedDescription)")
+            }
+            progress("wrote \(output)")
+        } else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+        progress("verdict: \(report.verdict.outcome.rawValue)")
+        if report.verdict.exitStatus != .pass { throw report.verdict.exitStatus }
+    }
+
+    private func progress(_ message: String) {
+        FileHandle.standardError.write(Data("verify: \(message)\n".utf8))
+    }
+}

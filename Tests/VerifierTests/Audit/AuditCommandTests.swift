@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+@testable import Verifier
+
+/// Runs the built `verify` binary (built by `swift build` before the tests): the audit is the default
+/// command, its exit codes, formats, --output and usage errors.
+@Suite struct AuditCommandTests {
+    static let binary = Paths.packageRoot.appendingPathComponent(".build/debug/verify")
+
+    struct Outcome {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ arguments: [String]) throws -> Outcome {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                       stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    static func fixture(_ name: String) -> String { Paths.fixture("audit/\(name)").path }
+    static let previous = ["--previous-record", Paths.fixture("audit/previous-record.txt").path]
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary.path)))
+    func exitCodesFollowTheVerdict() throws {
+        #expect(try Self.run([Self.fixture("record")] + Self.previous).status == 3)
+        #expect(try Self.run([Self.fixture("fourth-seed")] + Self.previous).status == 1)
+        #expect(try Self.run(["audit", Self.fixture("oversize")]).status == 1)
+        #expect(try Self.run([Self.fixture("missing-logs"), "--quick"]).status == 1)
+        #expect(try Self.run([Self.fixture("record"), "--previous-record", "2.06,2.061,2.0605", "--format", "json"]).status == 3)
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary.path)))
+    func badInputAndUsageExitWithTwo() throws {
+        let missing = try Self.run(["/nonexistent/pgverify-folder"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("/nonexistent/pgverify-folder: not a submission folder"))
+        let sarif = try Self.run([Self.fixture("record"), "--format", "sarif"])
+        #expect(sarif.status == 2)
+        #expect(sarif.stderr.contains("--format sarif is not available yet"))
+        #expect(try Self.run([Self.fixture("record"), "--format", "pdf"]).status == 2)
+        let badPrevious = try Self.run([Self.fixture("record"), "--previous-record", "2.06,oops"])
+        #expect(badPrevious.status == 2)
+        #expect(badPrevious.stderr.contains("'oops' is not a positive validation loss"))
+        let malformed = try Self.run([Paths.fixture("submissions/malformed-json").path])
+        #expect(malformed.status == 2)
+        #expect(malformed.stderr.contains("submission.json: at byte 53: malformed JSON"))
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary.path)))
+    func formatsOutputAndProgress() throws {
+        let markdown = try Self.run([Self.fixture("fourth-seed")] + Self.previous)
+        let golden = try String(contentsOf: Paths.fixture("audit/golden/fourth-seed.md"), encoding: .utf8)
+        #expect(markdown.stdout == golden)
+        #expect(markdown.stderr.contains("verify: reading"))
+        #expect(markdown.stderr.contains("verify: verdict: FAIL"))
+
+        let json = try Self.run([Self.fixture("fourth-seed"), "--format", "json"] + Self.previous)
+        let goldenJSON = try String(contentsOf: Paths.fixture("audit/golden/fourth-seed.json"), encoding: .utf8)
+        #expect(json.stdout == goldenJSON)
+
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("pgverify-audit-\(getpid()).html")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let html = try Self.run([Self.fixture("overtime"), "--format", "html", "--output", output.path])
+        #expect(html.status == 1)
+        #expect(html.stdout.isEmpty)
+        let page = try String(contentsOf: output, encoding: .utf8)
+        #expect(page.contains("<h1>FAIL</h1>"))
+    }
+}
