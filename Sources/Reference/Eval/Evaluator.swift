@@ -40,16 +40,15 @@ public struct Evaluator: Sendable {
     ///
     /// With `threads > 1` the windows are dealt round-robin in chunks to that many workers, each
     /// running OpenBLAS single-threaded; with fewer windows than threads, OpenBLAS gets the rest.
-    /// The result does not depend on the thread count.
+    /// This sets OpenBLAS's process-wide thread count (its idle threads spin, so it stays low for
+    /// later calls too). The result does not depend on the thread count.
     public func evaluate(
         windows: Range<Int>, threads: Int = 1, progress: (@Sendable (_ windowsDone: Int) -> Void)? = nil
     ) throws(EvalError) -> EvalPartial {
         precondition(windows.lowerBound >= 0 && windows.upperBound <= plan.windows.count, "window range out of plan")
         guard !windows.isEmpty else { return EvalPartial() }
         let workers = max(1, min(threads, windows.count))
-        let savedBLASThreads = BLAS.threads
         BLAS.threads = max(1, threads / workers)
-        defer { BLAS.threads = savedBLASThreads }
 
         let chunk = 4
         let chunks = (windows.count + chunk - 1) / chunk
