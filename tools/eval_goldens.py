@@ -90,14 +90,15 @@ def write_shard(path: Path, tokens: np.ndarray) -> None:
         f.write(tokens.astype("<u2").tobytes())
 
 
-def write_weights(stem: str, state: dict[str, torch.Tensor]) -> None:
+def write_weights(stem: str, state: dict[str, torch.Tensor], config: dict, seq_len: int) -> None:
     index, blob = [], io.BytesIO()
     for name in sorted(state):
         t = state[name].detach().to(torch.float32).contiguous()
         index.append(dict(name=name, shape=list(t.shape), offset=blob.tell()))
         blob.write(t.numpy().astype("<f4").tobytes())
     (OUT / f"{stem}.weights.f32").write_bytes(blob.getvalue())
-    doc = dict(format="pgverify-raw-f32", version=1, blob=f"{stem}.weights.f32", tensors=index)
+    doc = dict(format="pgverify-raw-f32", version=1, blob=f"{stem}.weights.f32", config=config,
+               seq_len=seq_len, tensors=index)
     (OUT / f"{stem}.weights.json").write_text(json.dumps(doc, indent=1) + "\n")
 
 
@@ -224,7 +225,7 @@ def main() -> None:
                       tie_embeddings=True, logit_softcap=30.0, rope_base=10000.0)
         model = build_model(baseline, config, state, capture)
         luts = baseline.build_sentencepiece_luts(sp, config["vocab_size"], torch.device("cpu"))
-        write_weights("baseline-2L64d", state)
+        write_weights("baseline-2L64d", state, config, 1024)
         write_luts("baseline-2L64d", luts)
         cases = [("standard", None, None), ("sliding", 64, None), ("standard", None, 4096), ("sliding", 64, 4096)]
         with torch.inference_mode():
@@ -252,7 +253,7 @@ def main() -> None:
         state = baseline.dequantize_state_dict_int8(torch.load(io.BytesIO(zlib.decompress(artifact)), map_location="cpu"))
         model = build_model(baseline, TINY, state, capture)
         luts = baseline.build_sentencepiece_luts(sp, TINY["vocab_size"], torch.device("cpu"))
-        write_weights("tiny", state)
+        write_weights("tiny", state, TINY, TINY_SEQ_LEN)
         write_luts("tiny", luts)
         cases = [("standard", None, 1000), ("sliding", 24, 1000), ("sliding", 64, 1000),
                  ("standard", None, None), ("sliding", 16, None)]

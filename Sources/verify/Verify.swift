@@ -13,7 +13,7 @@ struct Verify: ParsableCommand {
             Exit codes: 0 pass, 1 the submission fails a check, 2 bad input or usage, \
             3 incomplete (a check could not run).
             """,
-        subcommands: [Inspect.self, Size.self, Eval.self, Lint.self]
+        subcommands: [Inspect.self, Size.self, Eval.self, Lint.self, Bench.self]
     )
 
     /// Runs the command and maps every outcome to the documented exit codes, overriding

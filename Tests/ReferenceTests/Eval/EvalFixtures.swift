@@ -47,14 +47,6 @@ enum EvalFixtures {
         var nll_first: [Float]
     }
 
-    struct WeightsIndex: Decodable {
-        struct Entry: Decodable { var name: String; var shape: [Int]; var offset: Int }
-        var format: String
-        var version: Int
-        var blob: String
-        var tensors: [Entry]
-    }
-
     struct LUTs: Decodable {
         var base_bytes: [Int32]
         var has_leading_space: [Bool]
@@ -65,23 +57,9 @@ enum EvalFixtures {
         try JSONDecoder().decode(Goldens.self, from: Data(contentsOf: Paths.fixture("eval/goldens.json")))
     }
 
-    /// Reads the raw float32 weights format: a JSON index of name/shape/byte offset plus one
-    /// little-endian float32 blob.
+    /// The fixture's weights, through the Reference reader of the raw float32 format.
     static func weights(_ indexFile: String) throws -> Weights {
-        let index = try JSONDecoder().decode(WeightsIndex.self, from: Data(contentsOf: Paths.fixture("eval/" + indexFile)))
-        precondition(index.format == "pgverify-raw-f32" && index.version == 1)
-        let blob = try Data(contentsOf: Paths.fixture("eval/" + index.blob))
-        var weights: Weights = [:]
-        for entry in index.tensors {
-            let count = entry.shape.reduce(1, *)
-            let values = blob.withUnsafeBytes { raw in
-                (0..<count).map { i in
-                    Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: entry.offset + 4 * i, as: UInt32.self)))
-                }
-            }
-            weights[entry.name] = try Tensor(shape: entry.shape, data: values)
-        }
-        return weights
+        try RawFloatWeights(contentsOf: Paths.fixture("eval/" + indexFile)).weights
     }
 
     static func accounting(_ file: String) throws -> ByteAccounting {
