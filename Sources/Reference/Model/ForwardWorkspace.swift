@@ -12,6 +12,7 @@ public final class ForwardWorkspace {
     let skips: UnsafeMutablePointer<Float>      // [S, T, C]
     let scores: UnsafeMutablePointer<Float>     // attention scratch
     let logits: UnsafeMutablePointer<Float>     // [T, V]
+    let vocabularyRow: UnsafeMutablePointer<Float>  // [V] softmax scratch
     /// Per-position negative log-likelihoods of the last forward pass.
     let nll: UnsafeMutablePointer<Float>        // [T]
     private let allocations: [UnsafeMutablePointer<Float>]
@@ -31,8 +32,8 @@ public final class ForwardWorkspace {
         qkv = make(t * model.qkvWidth); attention = make(t * c); projected = make(t * c)
         hidden = make(t * config.mlpHidden); skips = make(model.skipCount * t * c)
         scores = make(causalAttentionScratchCount(maxTokens: t))
-        logits = make(t * config.vocabSize); nll = make(t)
-        allocations = [x, x0, normed, qkv, attention, projected, hidden, skips, scores, logits, nll]
+        logits = make(t * config.vocabSize); vocabularyRow = make(config.vocabSize); nll = make(t)
+        allocations = [x, x0, normed, qkv, attention, projected, hidden, skips, scores, logits, vocabularyRow, nll]
     }
 
     deinit { for pointer in allocations { pointer.deallocate() } }

@@ -50,7 +50,7 @@ extension GPTModel {
         if let softcap { Reference.softcap(w.logits, count: scored * vocab, cap: softcap) }
         for r in 0..<scored {
             w.nll[scoredFrom + r] = crossEntropy(logits: w.logits + r * vocab, count: vocab,
-                                                 target: Int(targets[scoredFrom + r]))
+                                                 target: Int(targets[scoredFrom + r]), scratch: w.vocabularyRow)
         }
     }
 

@@ -1,5 +1,3 @@
-import Foundation
-
 /// `relu(x)²` in place over `count` values, the baseline MLP's activation.
 @inlinable
 func reluSquared(_ x: UnsafeMutablePointer<Float>, count: Int) {
@@ -13,7 +11,7 @@ func reluSquared(_ x: UnsafeMutablePointer<Float>, count: Int) {
 @inlinable
 func softcap(_ x: UnsafeMutablePointer<Float>, count: Int, cap: Float) {
     for i in 0..<count {
-        x[i] = cap * tanhf(x[i] / cap)
+        x[i] = cap * fastTanh(x[i] / cap)
     }
 }
 

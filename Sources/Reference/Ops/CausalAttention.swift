@@ -2,8 +2,9 @@
 /// block skip the keys after its last row (the causal mask), halving the work.
 @usableFromInline let attentionBlockRows = 64
 
-/// Scratch floats `causalAttention` needs for windows of up to `maxTokens` tokens.
-func causalAttentionScratchCount(maxTokens: Int) -> Int { attentionBlockRows * maxTokens }
+/// Scratch floats `causalAttention` needs for windows of up to `maxTokens` tokens: one block of
+/// scores and the blocks' row normalisers.
+func causalAttentionScratchCount(maxTokens: Int) -> Int { attentionBlockRows * (maxTokens + 1) }
 
 /// Causal scaled-dot-product attention with grouped key/value heads, as
 /// `F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True)`: query head `h` reads
@@ -34,27 +35,27 @@ func causalAttention(
                        a: q + blockStart * ldq + h * headDim, lda: ldq,
                        b: k + g * headDim, ldb: ldkv, transposeB: true,
                        c: scratch, ldc: keys)
+            // Unnormalised softmax rows (keys after the row masked to 0); 1/Σ applied to the output.
+            let normalisers = scratch + attentionBlockRows * tokens
             for i in 0..<rows {
                 let row = scratch + i * keys
                 let visible = blockStart + i + 1
-                var maximum = -Float.infinity
-                for j in 0..<visible { maximum = max(maximum, row[j]) }
-                let shift = maximum * scale
-                var sum: Float = 0
-                for j in 0..<visible {
-                    let e = fastExp(row[j] * scale - shift)
-                    row[j] = e
-                    sum += e
-                }
-                let inverse = 1 / sum
-                for j in 0..<visible { row[j] *= inverse }
-                for j in visible..<keys { row[j] = 0 }
+                let shift = maximum(row, count: visible) * scale
+                expInPlace(row, count: visible, scale: scale, shift: shift)
+                normalisers[i] = 1 / sum(row, count: visible)
+                if visible < keys { (row + visible).update(repeating: 0, count: keys - visible) }
             }
-            // out[block, head h] = P · V[0..<keys]
+            // out[block, head h] = P · V[0..<keys], then each row scaled by its 1/Σ.
+            let outBlock = out + blockStart * ldOut + h * headDim
             BLAS.sgemm(m: rows, n: headDim, k: keys,
                        a: scratch, lda: keys,
                        b: v + g * headDim, ldb: ldkv,
-                       c: out + blockStart * ldOut + h * headDim, ldc: ldOut)
+                       c: outBlock, ldc: ldOut)
+            for i in 0..<rows {
+                let row = outBlock + i * ldOut
+                let inverse = normalisers[i]
+                for d in 0..<headDim { row[d] *= inverse }
+            }
             blockStart = blockEnd
         }
     }
