@@ -48,24 +48,38 @@ def load_module(name: str, path: Path) -> types.ModuleType:
     return module
 
 
+class LogitsReady(Exception):
+    """Raised by LogitCapture to stop the forward once the logits exist (no loss is needed)."""
+
+
 class LogitCapture:
-    """Stands in for `torch.nn.functional` inside the baseline module: identical except that
-    cross_entropy remembers the logits it was given, so the baseline's own forward yields logits."""
+    """Stands in for `torch.nn.functional` inside the baseline module: identical, except that when
+    `armed`, cross_entropy keeps the logits it is given and stops the forward there, so the
+    baseline's own forward yields logits (`forward_logits`) without a wasted loss computation."""
 
     def __init__(self):
         self.logits = None
+        self.armed = False
 
     def __getattr__(self, name):
         return getattr(real_F, name)
 
     def cross_entropy(self, logits, targets, *args, **kwargs):
-        self.logits = logits
+        if self.armed:
+            self.logits = logits
+            raise LogitsReady
         return real_F.cross_entropy(logits, targets, *args, **kwargs)
 
 
 def attach_forward_logits(model, capture: LogitCapture) -> None:
     def forward_logits(input_ids):
-        model(input_ids, torch.zeros_like(input_ids))
+        capture.armed = True
+        try:
+            model(input_ids, torch.zeros_like(input_ids))
+        except LogitsReady:
+            pass
+        finally:
+            capture.armed = False
         return capture.logits.reshape(input_ids.shape[0], input_ids.shape[1], -1)
     model.forward_logits = forward_logits
 
