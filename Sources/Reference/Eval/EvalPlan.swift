@@ -6,6 +6,11 @@ public enum EvalMode: Sendable, Equatable {
     /// later one only those past its first `seq_len − stride` (its context), so each target is
     /// scored once with the longest context the scheme gives it. A window is kept while it still has
     /// a target to score (`start + seq_len − stride < total`), which makes the last one shorter.
+    ///
+    /// This is the rule of records 2026-04-01_Vocab4096_MLPMult4_WD085, 2026-04-10_VarLenAttn and
+    /// later (and of the taleef7 fork's `build_sliding_window_plan`). Earlier records keep every
+    /// window with ≥ 1 target and score from `max(wlen − stride, 0)`, which scores a few tail
+    /// targets more than once; see tools/README.md ("## eval_goldens.py").
     case sliding(stride: Int)
 
     /// `"standard"` or `"sliding"`.
