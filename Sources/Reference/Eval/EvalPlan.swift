@@ -47,6 +47,7 @@ public enum EvalError: InputError, Equatable {
     case byteTablesTooSmall(tables: Int, vocabulary: Int)
     case sequenceLongerThanModel(seqLen: Int, modelPositions: Int)
     case nonFiniteLoss(position: Int, value: Float)
+    case planDoesNotMatchStream(planned: Int, actual: Int)
 
     public var description: String {
         switch self {
@@ -61,6 +62,8 @@ public enum EvalError: InputError, Equatable {
             "byte-accounting tables cover \(tables) tokens, the model's vocabulary has \(vocabulary)"
         case .sequenceLongerThanModel(let seqLen, let positions):
             "sequence length \(seqLen) exceeds the \(positions) positions the model was prepared for"
+        case .planDoesNotMatchStream(let planned, let actual):
+            "the evaluation plan was made for \(planned) tokens, the stream has \(actual)"
         case .nonFiniteLoss(let position, let value):
             "the model's loss for the target at stream position \(position) is \(value); the weights do not evaluate"
         }

@@ -21,7 +21,9 @@ public struct Evaluator: Sendable {
         guard plan.seqLen <= model.maxPositions else {
             throw .sequenceLongerThanModel(seqLen: plan.seqLen, modelPositions: model.maxPositions)
         }
-        guard plan.streamLength == tokens.count else { throw .streamTooShort(tokens: tokens.count, seqLen: plan.seqLen) }
+        guard plan.streamLength == tokens.count else {
+            throw .planDoesNotMatchStream(planned: plan.streamLength, actual: tokens.count)
+        }
         if let position = tokens.firstIndex(where: { Int($0) >= vocabulary }) {
             throw .tokenOutOfRange(position: position, token: Int(tokens[position]), vocabulary: vocabulary)
         }
