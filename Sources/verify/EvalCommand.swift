@@ -49,10 +49,21 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         let artifactURL = URL(fileURLWithPath: artifact)
-        let weights = artifactURL.pathExtension == "json"
-            ? try RawFloatWeights(contentsOf: artifactURL).weights
-            : try WeightsLoader.load(artifact: artifactURL)
         var settings: [String: String] = [:]
+        let weights: Weights
+        if artifactURL.pathExtension == "json" {
+            // Raw weights record the values their shapes cannot tell; they count as overrides
+            // (below --set and --seq-len).
+            let raw = try RawFloatWeights(contentsOf: artifactURL)
+            weights = raw.weights
+            if let config = raw.config {
+                settings["rope_base"] = String(config.ropeBase)
+                settings["logit_softcap"] = String(config.logitSoftcap ?? 0)
+            }
+            if let seqLen = raw.seqLen { settings[ModelConfigResolver.seqLenOverrideKey] = String(seqLen) }
+        } else {
+            weights = try WeightsLoader.load(artifact: artifactURL)
+        }
         for item in overrides {
             guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
                 throw ValidationError("--set expects KEY=VALUE, got \(item)")
@@ -129,6 +140,26 @@ struct EvalReport: Encodable {
     var tokens_per_second: Double
     /// Where each configuration value came from.
     var config: [String: String]
+
+    private enum CodingKeys: String, CodingKey {
+        case val_loss, val_bpb, tokens, bytes, mode, stride, seq_len, threads, seconds, tokens_per_second, config
+    }
+
+    /// Writes every key, `stride` as null in standard mode (synthesised coding would drop it).
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(val_loss, forKey: .val_loss)
+        try container.encode(val_bpb, forKey: .val_bpb)
+        try container.encode(tokens, forKey: .tokens)
+        try container.encode(bytes, forKey: .bytes)
+        try container.encode(mode, forKey: .mode)
+        if let stride { try container.encode(stride, forKey: .stride) } else { try container.encodeNil(forKey: .stride) }
+        try container.encode(seq_len, forKey: .seq_len)
+        try container.encode(threads, forKey: .threads)
+        try container.encode(seconds, forKey: .seconds)
+        try container.encode(tokens_per_second, forKey: .tokens_per_second)
+        try container.encode(config, forKey: .config)
+    }
 }
 
 /// Progress on stderr, only once an evaluation has run for a few seconds, at most every two seconds.
