@@ -11,7 +11,7 @@ public final class ForwardWorkspace {
     let hidden: UnsafeMutablePointer<Float>     // [T, F]
     let skips: UnsafeMutablePointer<Float>      // [S, T, C]
     let scores: UnsafeMutablePointer<Float>     // attention scratch
-    let logits: UnsafeMutablePointer<Float>     // [T, V]
+    let logits: UnsafeMutablePointer<Float>     // [min(T, headChunkRows), V]
     let vocabularyRow: UnsafeMutablePointer<Float>  // [V] softmax scratch
     /// Per-position negative log-likelihoods of the last forward pass.
     let nll: UnsafeMutablePointer<Float>        // [T]
@@ -32,7 +32,7 @@ public final class ForwardWorkspace {
         qkv = make(t * model.qkvWidth); attention = make(t * c); projected = make(t * c)
         hidden = make(t * config.mlpHidden); skips = make(model.skipCount * t * c)
         scores = make(causalAttentionScratchCount(maxTokens: t))
-        logits = make(t * config.vocabSize); vocabularyRow = make(config.vocabSize); nll = make(t)
+        logits = make(min(t, headChunkRows) * config.vocabSize); vocabularyRow = make(config.vocabSize); nll = make(t)
         allocations = [x, x0, normed, qkv, attention, projected, hidden, skips, scores, logits, vocabularyRow, nll]
     }
 

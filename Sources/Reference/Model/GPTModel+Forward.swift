@@ -1,6 +1,11 @@
+/// Scored rows sent through the output head at a time: bounds the logits buffer at
+/// `headChunkRows × V` floats per thread.
+let headChunkRows = 64
+
 extension GPTModel {
     /// One window through the model: `inputs[0..<tokens]` predict `targets[0..<tokens]`; the
-    /// negative log-likelihoods of positions `scoredFrom..<tokens` land in `workspace.nll`.
+    /// negative log-likelihoods of positions `scoredFrom..<tokens` land in `workspace.nll`, and the
+    /// (softcapped) logits of the last chunk of up to `headChunkRows` scored rows in `workspace.logits`.
     ///
     /// The last block computes its queries, attention and MLP only for the scored rows (keys and
     /// values for all), and the head only for them: the same numbers as the full pass, less work.
@@ -42,15 +47,22 @@ extension GPTModel {
             }
         }
 
-        // Final norm, head, softcap and cross-entropy for the scored rows only.
+        // Final norm, head, softcap and cross-entropy for the scored rows only, the head in chunks
+        // of rows so the logits stay small (and in cache) whatever the vocabulary.
         let scored = tokens - scoredFrom
-        let rows = w.x + scoredFrom * c
-        rmsNorm(out: w.normed, input: rows, rows: scored, width: c, eps: rmsEps)
-        linear(out: w.logits, input: w.normed, weight: head, rows: scored, inFeatures: c, outFeatures: vocab)
-        if let softcap { Reference.softcap(w.logits, count: scored * vocab, cap: softcap) }
-        for r in 0..<scored {
-            w.nll[scoredFrom + r] = crossEntropy(logits: w.logits + r * vocab, count: vocab,
-                                                 target: Int(targets[scoredFrom + r]), scratch: w.vocabularyRow)
+        rmsNorm(out: w.normed, input: w.x + scoredFrom * c, rows: scored, width: c, eps: rmsEps)
+        var chunkStart = 0
+        while chunkStart < scored {
+            let rows = min(headChunkRows, scored - chunkStart)
+            linear(out: w.logits, input: w.normed + chunkStart * c, weight: head,
+                   rows: rows, inFeatures: c, outFeatures: vocab)
+            if let softcap { Reference.softcap(w.logits, count: rows * vocab, cap: softcap) }
+            for r in 0..<rows {
+                let position = scoredFrom + chunkStart + r
+                w.nll[position] = crossEntropy(logits: w.logits + r * vocab, count: vocab,
+                                               target: Int(targets[position]), scratch: w.vocabularyRow)
+            }
+            chunkStart += rows
         }
     }
 

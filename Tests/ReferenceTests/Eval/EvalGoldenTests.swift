@@ -24,7 +24,9 @@ import Testing
         }
     }
 
-    /// The first window's logits and per-token losses, for locating a mismatch.
+    /// The first window's logits and per-token losses, for locating a mismatch. Causality makes
+    /// the logits of rows 0 and 1 those of a two-token window, and row T−1's those of the full
+    /// window scored from T−1 only.
     @Test(arguments: ["baseline-2L64d", "tiny"])
     func firstWindowMatchesLogitsAndLosses(model name: String) throws {
         let (model, _, golden) = try EvalFixtures.load(name)
@@ -32,16 +34,21 @@ import Testing
         let seqLen = golden.cases[0].seq_len
         let workspace = ForwardWorkspace(model: model, maxTokens: seqLen)
         BLAS.threads = 1  // other suites evaluate concurrently; OpenBLAS threads would spin against them
-        stream.withUnsafeBufferPointer { tokens in
-            model.forward(inputs: tokens.baseAddress!, targets: tokens.baseAddress! + 1, tokens: seqLen,
-                          scoredFrom: 0, workspace: workspace)
-        }
         let vocab = model.config.vocabSize
+        #expect(golden.spot.logits_rows == [0, 1, seqLen - 1])
+        var logits: [[Float]] = []
+        stream.withUnsafeBufferPointer { tokens in
+            let inputs = tokens.baseAddress!
+            model.forward(inputs: inputs, targets: inputs + 1, tokens: 2, scoredFrom: 0, workspace: workspace)
+            logits.append(Array(UnsafeBufferPointer(start: workspace.logits, count: vocab)))
+            logits.append(Array(UnsafeBufferPointer(start: workspace.logits + vocab, count: vocab)))
+            model.forward(inputs: inputs, targets: inputs + 1, tokens: seqLen, scoredFrom: seqLen - 1, workspace: workspace)
+            logits.append(Array(UnsafeBufferPointer(start: workspace.logits, count: vocab)))
+            model.forward(inputs: inputs, targets: inputs + 1, tokens: seqLen, scoredFrom: 0, workspace: workspace)
+        }
         var maxLogitDiff: Float = 0
-        for (row, expected) in zip(golden.spot.logits_rows, golden.spot.logits) {
-            for (column, value) in expected.enumerated() {
-                maxLogitDiff = max(maxLogitDiff, abs(workspace.logits[row * vocab + column] - value))
-            }
+        for (ours, expected) in zip(logits, golden.spot.logits) {
+            for (column, value) in expected.enumerated() { maxLogitDiff = max(maxLogitDiff, abs(ours[column] - value)) }
         }
         #expect(maxLogitDiff <= 1e-3, "\(name): logits max diff \(maxLogitDiff)")
         var maxLossDiff: Float = 0
