@@ -28,7 +28,9 @@ struct Eval: ParsableCommand {
     var code: String?
     @Option(name: .customLong("log"), help: "A training log or run-command file stating hyperparameters (repeatable).")
     var logs: [String] = []
-    @Option(name: .customLong("set"), help: "Override a hyperparameter, KEY=VALUE (repeatable), e.g. NUM_HEADS=8.")
+    @Option(name: .customLong("set"), help: ArgumentHelp(
+        "Override a hyperparameter (repeatable), by attribute or environment name, e.g. NUM_HEADS=8.",
+        valueName: "KEY=VALUE"))
     var overrides: [String] = []
     @Option(help: "SentencePiece .model of the tokenizer (for the byte accounting).") var tokenizer: String
     @Option(help: "Validation shard glob, e.g. 'data/fineweb_val_*.bin'.") var val: String
@@ -37,7 +39,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Evaluation sequence length (default: the submission's EVAL_SEQ_LEN or TRAIN_SEQ_LEN).")
     var seqLen: Int?
     @Option(help: "Evaluate only the first N target tokens (whole windows of seq_len).") var maxTokens: Int?
-    @Option(help: "Threads (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Threads; the default is this machine's core count.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Flag(help: "Print one JSON object instead of text.") var json = false
 
     func validate() throws {
