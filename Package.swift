@@ -21,7 +21,12 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
 
         // Our own model and evaluation; knows nothing of submissions.
-        .target(name: "Reference", dependencies: ["COpenBLAS"]),
+        // Optimised even in debug builds: the evaluator's loops run 20-50x slower unoptimised, which
+        // would make the golden tests (65,536-token evaluations) take minutes.
+        .target(
+            name: "Reference", dependencies: ["COpenBLAS"],
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
+        ),
         // Submissions, artifacts, dequantizers, static analysis, audit and reports.
         .target(
             name: "Verifier",

@@ -1,9 +1,193 @@
 import ArgumentParser
+import Foundation
+import Reference
+import Verifier
 
+/// `verify eval`: re-evaluates an artifact with our own reference model and prints val_loss/val_bpb.
 struct Eval: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "eval", abstract: "Not implemented yet.")
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Re-run the challenge's validation on an artifact with pgverify's reference model.",
+        discussion: """
+            The weights come from the artifact (never from running submission code); the model shape \
+            from the tensor shapes plus the hyperparameters the code declares and the logs state \
+            (each value's source is printed). val_loss is in nats per token; val_bpb uses the \
+            challenge's byte accounting of the tokenizer. Standard mode scores non-overlapping \
+            windows of seq_len (the baseline's eval_val); sliding mode advances windows by --stride \
+            and scores each token once with the longest context (the records' eval_val_sliding).
+            """
+    )
 
-    @Argument(help: "Input path(s).") var paths: [String] = []
+    enum Mode: String, ExpressibleByArgument, CaseIterable {
+        case standard, sliding
+    }
 
-    func run() throws { throw NotImplemented(feature: "verify eval") }
+    @Argument(help: "The artifact (e.g. final_model.int8.ptz), or a pgverify-raw-f32 weights index (.json).")
+    var artifact: String
+    @Option(help: "The submission's train_gpt.py (read, never run) for its Hyperparameters defaults.")
+    var code: String?
+    @Option(name: .customLong("log"), help: "A training log or run-command file stating hyperparameters (repeatable).")
+    var logs: [String] = []
+    @Option(name: .customLong("set"), help: ArgumentHelp(
+        "Override a hyperparameter (repeatable), by attribute or environment name, e.g. NUM_HEADS=8.",
+        valueName: "KEY=VALUE"))
+    var overrides: [String] = []
+    @Option(help: "SentencePiece .model of the tokenizer (for the byte accounting).") var tokenizer: String
+    @Option(help: "Validation shard glob, e.g. 'data/fineweb_val_*.bin'.") var val: String
+    @Option(help: "standard or sliding.") var mode: Mode = .standard
+    @Option(help: "Sliding-window stride in tokens.") var stride: Int = 64
+    @Option(help: "Evaluation sequence length (default: the submission's EVAL_SEQ_LEN or TRAIN_SEQ_LEN).")
+    var seqLen: Int?
+    @Option(help: "Evaluate only the first N target tokens (whole windows of seq_len).") var maxTokens: Int?
+    @Option(help: "Threads; the default is this machine's core count.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Flag(help: "Print one JSON object instead of text.") var json = false
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard stride >= 1 else { throw ValidationError("--stride must be at least 1") }
+        if let seqLen, seqLen < 1 { throw ValidationError("--seq-len must be at least 1") }
+        if let maxTokens, maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1") }
+    }
+
+    func run() throws {
+        let artifactURL = URL(fileURLWithPath: artifact)
+        var settings: [String: String] = [:]
+        let weights: Weights
+        if artifactURL.pathExtension == "json" {
+            // Raw weights record the values their shapes cannot tell; they count as overrides
+            // (below --set and --seq-len).
+            let raw = try RawFloatWeights(contentsOf: artifactURL)
+            weights = raw.weights
+            if let config = raw.config {
+                settings["rope_base"] = String(config.ropeBase)
+                settings["logit_softcap"] = String(config.logitSoftcap ?? 0)
+            }
+            if let seqLen = raw.seqLen { settings[ModelConfigResolver.seqLenOverrideKey] = String(seqLen) }
+        } else {
+            weights = try WeightsLoader.load(artifact: artifactURL)
+        }
+        for item in overrides {
+            guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
+                throw ValidationError("--set expects KEY=VALUE, got \(item)")
+            }
+            settings[String(item[..<equals])] = String(item[item.index(after: equals)...])
+        }
+        if let seqLen { settings[ModelConfigResolver.seqLenOverrideKey] = String(seqLen) }
+        let resolved = try ModelConfigResolver.resolve(
+            weights: weights, code: code.map { URL(fileURLWithPath: $0) },
+            logs: logs.map { URL(fileURLWithPath: $0) }, overrides: settings)
+        let config = resolved.config
+
+        let model = try GPTModel(config: config, weights: weights, maxPositions: resolved.seqLen)
+        let accounting = try SentencePieceModel(contentsOf: URL(fileURLWithPath: tokenizer))
+            .byteAccounting(modelVocabularySize: config.vocabSize)
+        let stream = try ValidationShard.readAll(pattern: val)
+        let tokens = try EvalTokens.prepare(stream, seqLen: resolved.seqLen, maxTokens: maxTokens)
+        let evalMode: EvalMode = mode == .standard ? .standard : .sliding(stride: stride)
+        let plan = try EvalPlan(mode: evalMode, seqLen: resolved.seqLen, streamLength: tokens.count)
+        let evaluator = try Evaluator(model: model, accounting: accounting, tokens: tokens, plan: plan)
+        if !json { printConfiguration(resolved) }
+
+        let progress = ProgressLine(total: plan.windows.count)
+        let start = Date()
+        let result = try evaluator.evaluate(threads: threads) { done in progress.update(done) }
+        let seconds = Date().timeIntervalSince(start)
+        progress.finish()
+
+        let report = EvalReport(
+            val_loss: result.meanLoss, val_bpb: result.bitsPerByte, tokens: result.tokens, bytes: result.bytes,
+            mode: evalMode.name, stride: mode == .sliding ? stride : nil, seq_len: resolved.seqLen,
+            threads: threads, seconds: seconds, tokens_per_second: Double(result.tokens) / seconds,
+            config: Dictionary(uniqueKeysWithValues: resolved.sources.map { ($0.key, $0.value.description) }))
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(String(format: "val_loss: %.8f  val_bpb: %.8f", report.val_loss, report.val_bpb))
+            print("tokens: \(report.tokens)  bytes: \(report.bytes)  mode: \(report.mode)"
+                  + (report.stride.map { "  stride: \($0)" } ?? "") + "  seq_len: \(report.seq_len)")
+            print(String(format: "%.2f s, %.0f tokens/s, %d threads", seconds, report.tokens_per_second, threads))
+        }
+    }
+
+    private func printConfiguration(_ resolved: ResolvedModelConfig) {
+        let c = resolved.config
+        let values: [(String, String)] = [
+            ("vocab_size", "\(c.vocabSize)"), ("num_layers", "\(c.numLayers)"), ("model_dim", "\(c.modelDim)"),
+            ("num_heads", "\(c.numHeads)"), ("num_kv_heads", "\(c.numKVHeads)"), ("mlp_hidden", "\(c.mlpHidden)"),
+            ("tie_embeddings", "\(c.tieEmbeddings)"), ("rope_base", "\(c.ropeBase)"),
+            ("logit_softcap", c.logitSoftcap.map { "\($0)" } ?? "off"), ("seq_len", "\(resolved.seqLen)"),
+        ]
+        print("model configuration:")
+        for (name, value) in values {
+            let source = resolved.sources[name].map { " (\($0))" } ?? ""
+            print("  \(name) = \(value)\(source)")
+        }
+        for note in resolved.notes { print("  note: \(note)") }
+    }
+}
+
+/// The `--json` output; key names are the CLI's documented schema.
+struct EvalReport: Encodable {
+    var val_loss: Double
+    var val_bpb: Double
+    var tokens: Int
+    var bytes: Int
+    var mode: String
+    var stride: Int?
+    var seq_len: Int
+    var threads: Int
+    var seconds: Double
+    var tokens_per_second: Double
+    /// Where each configuration value came from.
+    var config: [String: String]
+
+    private enum CodingKeys: String, CodingKey {
+        case val_loss, val_bpb, tokens, bytes, mode, stride, seq_len, threads, seconds, tokens_per_second, config
+    }
+
+    /// Writes every key, `stride` as null in standard mode (synthesised coding would drop it).
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(val_loss, forKey: .val_loss)
+        try container.encode(val_bpb, forKey: .val_bpb)
+        try container.encode(tokens, forKey: .tokens)
+        try container.encode(bytes, forKey: .bytes)
+        try container.encode(mode, forKey: .mode)
+        if let stride { try container.encode(stride, forKey: .stride) } else { try container.encodeNil(forKey: .stride) }
+        try container.encode(seq_len, forKey: .seq_len)
+        try container.encode(threads, forKey: .threads)
+        try container.encode(seconds, forKey: .seconds)
+        try container.encode(tokens_per_second, forKey: .tokens_per_second)
+        try container.encode(config, forKey: .config)
+    }
+}
+
+/// Progress on stderr, only once an evaluation has run for a few seconds, at most every two seconds.
+final class ProgressLine: @unchecked Sendable {
+    private let lock = NSLock()
+    private let total: Int
+    private let start = Date()
+    private var lastPrint: Date?
+
+    init(total: Int) { self.total = total }
+
+    func update(_ done: Int) {
+        lock.lock(); defer { lock.unlock() }
+        let now = Date()
+        guard now.timeIntervalSince(start) >= 3 else { return }
+        if let lastPrint, now.timeIntervalSince(lastPrint) < 2, done < total { return }
+        lastPrint = now
+        let elapsed = now.timeIntervalSince(start)
+        let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
+        FileHandle.standardError.write(Data(String(
+            format: "\reval: %d/%d windows (%.0f%%), %.0f s elapsed, ~%.0f s left ", done, total,
+            100 * Double(done) / Double(total), elapsed, eta).utf8))
+    }
+
+    func finish() {
+        lock.lock(); defer { lock.unlock() }
+        if lastPrint != nil { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
 }

@@ -13,7 +13,8 @@ struct Verify: ParsableCommand {
             Exit codes: 0 pass, 1 the submission fails a check, 2 bad input or usage, \
             3 incomplete (a check could not run).
             """,
-        subcommands: [AuditCommand.self, Inspect.self, Size.self, Eval.self, Lint.self], defaultSubcommand: AuditCommand.self
+        subcommands: [AuditCommand.self, Inspect.self, Size.self, Eval.self, Lint.self, Bench.self],
+        defaultSubcommand: AuditCommand.self
     )
 
     /// Runs the command and maps every outcome to the documented exit codes, overriding

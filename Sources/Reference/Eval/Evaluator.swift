@@ -1,0 +1,141 @@
+import Foundation
+
+/// Runs an ``EvalPlan`` over a token stream with a ``GPTModel`` and the challenge's byte accounting.
+///
+/// Windows are independent, so they are split across threads (each with its own workspace) and
+/// any range of them can be evaluated alone; ``EvalPartial``s add up exactly to the whole.
+public struct Evaluator: Sendable {
+    public let model: GPTModel
+    public let accounting: ByteAccounting
+    /// The prepared stream (see ``EvalTokens/prepare(_:seqLen:maxTokens:)``).
+    public let tokens: [UInt16]
+    public let plan: EvalPlan
+
+    /// Checks that every token fits the model's vocabulary and the byte tables, and that the plan's
+    /// windows fit the model's rotary tables.
+    public init(model: GPTModel, accounting: ByteAccounting, tokens: [UInt16], plan: EvalPlan) throws(EvalError) {
+        let vocabulary = model.config.vocabSize
+        guard accounting.vocabularySize >= vocabulary else {
+            throw .byteTablesTooSmall(tables: accounting.vocabularySize, vocabulary: vocabulary)
+        }
+        guard plan.seqLen <= model.maxPositions else {
+            throw .sequenceLongerThanModel(seqLen: plan.seqLen, modelPositions: model.maxPositions)
+        }
+        guard plan.streamLength == tokens.count else {
+            throw .planDoesNotMatchStream(planned: plan.streamLength, actual: tokens.count)
+        }
+        if let position = tokens.firstIndex(where: { Int($0) >= vocabulary }) {
+            throw .tokenOutOfRange(position: position, token: Int(tokens[position]), vocabulary: vocabulary)
+        }
+        self.model = model
+        self.accounting = accounting
+        self.tokens = tokens
+        self.plan = plan
+    }
+
+    /// Evaluates every window.
+    public func evaluate(threads: Int = 1, progress: (@Sendable (_ windowsDone: Int) -> Void)? = nil) throws(EvalError) -> EvalPartial {
+        try evaluate(windows: 0..<plan.windows.count, threads: threads, progress: progress)
+    }
+
+    /// Evaluates the windows in `windows` (indices into `plan.windows`).
+    ///
+    /// With `threads > 1` the windows are dealt round-robin in chunks to that many workers, each
+    /// running OpenBLAS single-threaded; with fewer windows than threads, OpenBLAS gets the rest.
+    /// This sets OpenBLAS's process-wide thread count (its idle threads spin, so it stays low for
+    /// later calls too). The result does not depend on the thread count.
+    public func evaluate(
+        windows: Range<Int>, threads: Int = 1, progress: (@Sendable (_ windowsDone: Int) -> Void)? = nil
+    ) throws(EvalError) -> EvalPartial {
+        precondition(windows.lowerBound >= 0 && windows.upperBound <= plan.windows.count, "window range out of plan")
+        guard !windows.isEmpty else { return EvalPartial() }
+        let workers = max(1, min(threads, windows.count))
+        BLAS.threads = max(1, threads / workers)
+
+        let chunk = 4
+        let chunks = (windows.count + chunk - 1) / chunk
+        let results = WorkerResults(count: workers)
+        let counter = ProgressCounter(report: progress)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            let workspace = ForwardWorkspace(model: model, maxTokens: plan.seqLen)
+            let outcome = Result { () throws(EvalError) -> EvalPartial in
+                var partial = EvalPartial()
+                for c in stride(from: worker, to: chunks, by: workers) {
+                    let first = windows.lowerBound + c * chunk
+                    let last = min(first + chunk, windows.upperBound)
+                    for index in first..<last {
+                        partial += try evaluate(window: plan.windows[index], workspace: workspace)
+                    }
+                    counter.add(last - first)
+                }
+                return partial
+            }
+            results.set(worker, outcome)
+        }
+        var total = EvalPartial()
+        for result in results.all() {
+            switch result {
+            case .success(let partial): total += partial
+            case .failure(let error): throw error
+            case nil: preconditionFailure("a worker ended without a result")
+            }
+        }
+        return total
+    }
+
+    /// One window's contribution.
+    func evaluate(window: EvalWindow, workspace: ForwardWorkspace) throws(EvalError) -> EvalPartial {
+        var partial = EvalPartial()
+        try tokens.withUnsafeBufferPointer { (stream: UnsafeBufferPointer<UInt16>) throws(EvalError) in
+            let inputs = stream.baseAddress! + window.start
+            model.forward(inputs: inputs, targets: inputs + 1, tokens: window.length,
+                          scoredFrom: window.scoredFrom, workspace: workspace)
+            for r in window.scoredFrom..<window.length {
+                let loss = workspace.nll[r]
+                guard loss.isFinite, Double(abs(loss)) <= ExactLossSum.maximumLoss else {
+                    throw .nonFiniteLoss(position: window.start + r + 1, value: loss)
+                }
+                partial.lossSum.add(loss)
+                partial.bytes += accounting.bytes(target: Int(inputs[r + 1]), previous: Int(inputs[r]))
+            }
+            partial.tokens += window.length - window.scoredFrom
+        }
+        return partial
+    }
+}
+
+/// One slot per worker, written once each.
+private final class WorkerResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [Result<EvalPartial, EvalError>?]
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ result: Result<EvalPartial, EvalError>) {
+        lock.lock(); defer { lock.unlock() }
+        slots[index] = result
+    }
+
+    func all() -> [Result<EvalPartial, EvalError>?] {
+        lock.lock(); defer { lock.unlock() }
+        return slots
+    }
+}
+
+/// Counts finished windows across workers and forwards the running total to a progress callback.
+private final class ProgressCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = 0
+    private let report: (@Sendable (Int) -> Void)?
+
+    init(report: (@Sendable (Int) -> Void)?) { self.report = report }
+
+    func add(_ count: Int) {
+        guard let report else { return }
+        lock.lock()
+        done += count
+        let snapshot = done
+        lock.unlock()
+        report(snapshot)
+    }
+}

@@ -1,0 +1,134 @@
+// Port of the baseline GPT in corpus/parameter-golf/train_gpt.py (classes GPT, Block,
+// CausalSelfAttention, MLP, Rotary, RMSNorm), forward only, float32.
+
+/// The baseline GPT's parameters in one flat float32 buffer, with named views per layer.
+///
+/// Immutable after loading, so one instance is shared by every evaluation thread; each thread
+/// brings its own ``ForwardWorkspace``.
+public final class GPTModel: @unchecked Sendable {
+    /// The shape this model was loaded for.
+    public let config: GPTConfig
+    /// `[V, C]`.
+    let tokenEmbedding: UnsafePointer<Float>
+    /// Output projection `[V, C]`: the token embedding when tied.
+    let head: UnsafePointer<Float>
+    /// `[S, C]` with `S = min(L/2, L − L/2)`.
+    let skipWeights: UnsafePointer<Float>
+    let layers: [Layer]
+    let rotary: RotaryTable
+    let rmsEps: Float
+    let softcap: Float?
+
+    private let storage: UnsafeMutableBufferPointer<Float>
+
+    /// One block's parameters; `qkv` fuses `c_q`, `c_k`, `c_v` into `[C + 2·G·D, C]` (one sgemm).
+    struct Layer {
+        let qkv: UnsafePointer<Float>
+        let attentionProjection: UnsafePointer<Float>  // [C, C]
+        let queryGain: UnsafePointer<Float>            // [H]
+        let fc: UnsafePointer<Float>                   // [F, C]
+        let mlpProjection: UnsafePointer<Float>        // [C, F]
+        let attentionScale: UnsafePointer<Float>       // [C]
+        let mlpScale: UnsafePointer<Float>             // [C]
+        let residualMix: UnsafePointer<Float>          // [2, C]
+    }
+
+    /// Encoder layers (`L / 2`); they push their outputs for the decoder's skip connections.
+    public var encoderLayers: Int { config.numLayers / 2 }
+    /// Skip weights (`min(encoder, decoder)` rows).
+    public var skipCount: Int { min(encoderLayers, config.numLayers - encoderLayers) }
+    /// Width of the fused q/k/v rows: `C + 2·G·D`.
+    var qkvWidth: Int { config.modelDim + 2 * config.numKVHeads * config.headDim }
+
+    /// Loads `weights` by the baseline's `state_dict` names, refusing missing, extra, misshapen or
+    /// non-finite tensors. `maxPositions` sizes the rotary tables (the longest window evaluated).
+    public init(config: GPTConfig, weights: Weights, maxPositions: Int) throws(ModelWeightsError) {
+        try Self.validate(config)
+        guard maxPositions > 0 else { throw .invalidConfig("sequence length must be positive, got \(maxPositions)") }
+        let c = config.modelDim, v = config.vocabSize, kvWidth = config.numKVHeads * config.headDim
+        let f = config.mlpHidden, layerCount = config.numLayers
+        let encoder = layerCount / 2
+        let skips = min(encoder, layerCount - encoder)
+
+        var expected: [(name: String, shape: [Int])] = [("tok_emb.weight", [v, c])]
+        if skips > 0 || weights["skip_weights"] != nil { expected.append(("skip_weights", [skips, c])) }
+        for i in 0..<layerCount {
+            let p = "blocks.\(i)."
+            expected += [
+                (p + "attn.c_q.weight", [c, c]), (p + "attn.c_k.weight", [kvWidth, c]),
+                (p + "attn.c_v.weight", [kvWidth, c]), (p + "attn.proj.weight", [c, c]),
+                (p + "attn.q_gain", [config.numHeads]),
+                (p + "mlp.fc.weight", [f, c]), (p + "mlp.proj.weight", [c, f]),
+                (p + "attn_scale", [c]), (p + "mlp_scale", [c]), (p + "resid_mix", [2, c]),
+            ]
+        }
+        if !config.tieEmbeddings { expected.append(("lm_head.weight", [v, c])) }
+
+        let expectedNames = Set(expected.map(\.name))
+        if let extra = weights.keys.sorted().first(where: { !expectedNames.contains($0) }) {
+            throw .unexpectedTensor(name: extra)
+        }
+        var total = 0
+        for (name, shape) in expected {
+            guard let tensor = weights[name] else { throw .missingTensor(name: name) }
+            guard tensor.shape == shape else { throw .shapeMismatch(name: name, expected: shape, actual: tensor.shape) }
+            if let bad = tensor.data.firstIndex(where: { !$0.isFinite }) {
+                throw .nonFinite(name: name, index: bad, value: tensor.data[bad])
+            }
+            total += tensor.count
+        }
+
+        // Carve the flat buffer: tensors in `expected` order, with c_q/c_k/c_v adjacent per layer.
+        let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(total, 1))
+        var offsets: [String: Int] = [:]
+        var cursor = 0
+        for (name, _) in expected {
+            let data = weights[name]!.data  // presence checked above
+            offsets[name] = cursor
+            _ = UnsafeMutableBufferPointer(rebasing: buffer[cursor..<(cursor + data.count)]).initialize(from: data)
+            cursor += data.count
+        }
+        let base = UnsafePointer(buffer.baseAddress!)
+        func view(_ name: String) -> UnsafePointer<Float> { base + offsets[name, default: 0] }
+
+        self.storage = buffer
+        self.config = config
+        self.tokenEmbedding = view("tok_emb.weight")
+        self.head = config.tieEmbeddings ? view("tok_emb.weight") : view("lm_head.weight")
+        self.skipWeights = view("skip_weights")
+        self.layers = (0..<layerCount).map { i in
+            let p = "blocks.\(i)."
+            return Layer(
+                qkv: view(p + "attn.c_q.weight"), attentionProjection: view(p + "attn.proj.weight"),
+                queryGain: view(p + "attn.q_gain"), fc: view(p + "mlp.fc.weight"),
+                mlpProjection: view(p + "mlp.proj.weight"), attentionScale: view(p + "attn_scale"),
+                mlpScale: view(p + "mlp_scale"), residualMix: view(p + "resid_mix"))
+        }
+        self.rotary = RotaryTable(headDim: config.headDim, positions: maxPositions, base: config.ropeBase)
+        self.rmsEps = config.rmsNormEps.map(Float.init) ?? Float.ulpOfOne
+        if let cap = config.logitSoftcap, cap > 0 { self.softcap = Float(cap) } else { self.softcap = nil }
+    }
+
+    deinit { storage.deallocate() }
+
+    /// The longest window this model's rotary tables cover.
+    public var maxPositions: Int { rotary.positions }
+
+    static func validate(_ config: GPTConfig) throws(ModelWeightsError) {
+        func require(_ condition: Bool, _ message: @autoclosure () -> String) throws(ModelWeightsError) {
+            if !condition { throw .invalidConfig(message()) }
+        }
+        try require(config.vocabSize > 0, "vocab_size must be positive, got \(config.vocabSize)")
+        try require(config.numLayers > 0, "num_layers must be positive, got \(config.numLayers)")
+        try require(config.modelDim > 0, "model_dim must be positive, got \(config.modelDim)")
+        try require(config.numHeads > 0 && config.numKVHeads > 0, "head counts must be positive")
+        try require(config.mlpHidden > 0, "MLP width must be positive, got \(config.mlpHidden)")
+        try require(config.modelDim % config.numHeads == 0,
+                     "model_dim \(config.modelDim) is not divisible by num_heads \(config.numHeads)")
+        try require(config.numHeads % config.numKVHeads == 0,
+                     "num_heads \(config.numHeads) is not divisible by num_kv_heads \(config.numKVHeads)")
+        try require(config.headDim % 2 == 0, "head_dim \(config.headDim) must be even for rotary embeddings")
+        try require(config.ropeBase.isFinite && config.ropeBase > 0, "rope_base must be positive")
+        if let cap = config.logitSoftcap { try require(cap.isFinite && cap >= 0, "logit_softcap must be ≥ 0") }
+    }
+}
