@@ -1,0 +1,82 @@
+import Foundation
+import Reference
+
+/// Everything read from an artifact on the way to weights: each layer of the pipeline
+/// (compression → byte shuffle → torch.save ZIP → pickle → export format).
+public struct ArtifactContents: Sendable {
+    /// The artifact's path as given.
+    public var file: String
+    /// Size of the artifact file (the compressed model bytes the cap counts).
+    public var fileBytes: Int
+    /// The outer compression.
+    public var compression: Compression
+    /// The `BSHF` header, when the decompressed bytes were byte-shuffled.
+    public var shuffle: ByteShuffle.Header?
+    /// Size of the torch.save ZIP archive after decompression and unshuffling.
+    public var archiveBytes: Int
+    /// The torch.save archive and its unpickled root.
+    public var archive: TorchArchive
+    /// The export format that understood the root.
+    public var format: any ArtifactFormat
+}
+
+/// Reads artifacts without executing anything from them:
+/// detect → decompress (bounded) → unshuffle → ZIP → restricted pickle → tensors → format.
+public enum ArtifactReader {
+    /// Limits for reading.
+    public struct Options: Sendable {
+        /// Most bytes decompression may produce before the artifact is refused (default 1 GiB).
+        public var maxDecompressedBytes: Int
+        public init(maxDecompressedBytes: Int = Decompression.defaultLimit) {
+            self.maxDecompressedBytes = maxDecompressedBytes
+        }
+    }
+
+    /// Reads the artifact file at `url`.
+    public static func read(url: URL, options: Options = Options()) throws(ArtifactError) -> ArtifactContents {
+        let bytes: [UInt8]
+        do { bytes = Array(try Data(contentsOf: url)) } catch {
+            throw .unreadable(InputLocation(file: url.path), detail: (error as NSError).localizedDescription)
+        }
+        return try read(bytes: bytes, file: url.path, options: options)
+    }
+
+    /// Reads an artifact already in memory; `file` names it in errors.
+    public static func read(bytes: [UInt8], file: String, options: Options = Options()) throws(ArtifactError) -> ArtifactContents {
+        let compression = Compression.detect(bytes)
+        var payload: [UInt8]
+        do {
+            payload = try Decompression.decompress(bytes, as: compression, file: file, limit: options.maxDecompressedBytes)
+        } catch let error where compression == .brotli {
+            // Brotli is only a guess by elimination: say so when it fails too.
+            if case .outputLimitExceeded = error { throw error }
+            throw .unrecognizedCompression(InputLocation(file: file, offset: 0), firstBytes: hexPrefix(bytes),
+                                           detail: "no zlib, zstd, xz, LZMA or ZIP magic, and not a valid brotli stream either (\(error))")
+        }
+        let decompressedName = compression == .none ? file : "\(file) (\(compression.rawValue)-decompressed)"
+        var shuffle: ByteShuffle.Header?
+        if ByteShuffle.isShuffled(payload) {
+            let (header, unshuffled) = try ByteShuffle.unshuffle(payload, file: decompressedName)
+            shuffle = header
+            payload = unshuffled
+        }
+        let zip = try ZipArchive(bytes: payload, file: decompressedName)
+        let archive = try TorchArchive(zip: zip)
+        let format = try ArtifactFormats.recognize(archive.root, location: InputLocation(file: "\(decompressedName) > \(archive.prefix)/data.pkl"))
+        return ArtifactContents(file: file, fileBytes: bytes.count, compression: compression, shuffle: shuffle,
+                                archiveBytes: payload.count, archive: archive, format: format)
+    }
+
+    /// Dequantizes `contents` and checks every value is finite.
+    public static func weights(of contents: ArtifactContents) throws(ArtifactError) -> Weights {
+        let weights = try contents.format.dequantize()
+        for name in weights.keys.sorted() {
+            guard let tensor = weights[name] else { continue }
+            if let index = tensor.data.firstIndex(where: { !$0.isFinite }) {
+                throw .malformedFormat(InputLocation(file: contents.file),
+                                       detail: "tensor \(name) holds a non-finite value (\(tensor.data[index])) at element \(index)")
+            }
+        }
+        return weights
+    }
+}

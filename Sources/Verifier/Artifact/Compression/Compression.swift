@@ -1,0 +1,45 @@
+import Reference
+
+/// The outer compressor of an artifact, detected from its leading bytes.
+public enum Compression: String, Sendable, CaseIterable, Codable {
+    /// A zlib stream (`78 01/5E/9C/DA`), as `zlib.compress` writes.
+    case zlib
+    /// A zstd frame (`28 B5 2F FD`).
+    case zstd
+    /// An .xz container (`FD 37 7A 58 5A 00`), as Python's `lzma.compress` writes by default.
+    case xz
+    /// A legacy LZMA "alone" stream (`lzma.FORMAT_ALONE`): properties byte, dictionary size, length.
+    case lzmaAlone = "lzma-alone"
+    /// Brotli: it has no magic number, so it is tried last, when nothing else matches.
+    case brotli
+    /// No outer compression: the bytes already are a ZIP archive or a `BSHF` block.
+    case none
+
+    /// Detects the compression from the leading bytes. Brotli is the answer by elimination.
+    public static func detect(_ bytes: [UInt8]) -> Compression {
+        let reader = ByteReading(bytes: bytes, file: "")
+        if reader.matches(0, [0x50, 0x4B, 0x03, 0x04]) || reader.matches(0, Array("BSHF".utf8)) { return .none }
+        if reader.matches(0, [0x28, 0xB5, 0x2F, 0xFD]) { return .zstd }
+        if reader.matches(0, [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]) { return .xz }
+        if bytes.count >= 2, bytes[0] & 0x0F == 8, bytes[0] >> 4 <= 7,
+           (UInt16(bytes[0]) << 8 | UInt16(bytes[1])) % 31 == 0 {
+            return .zlib
+        }
+        if looksLikeLZMAAlone(bytes) { return .lzmaAlone }
+        return .brotli
+    }
+
+    /// An LZMA-alone header: properties byte below 9·5·5, a dictionary size of 2^n or 2^n + 2^(n-1),
+    /// and an uncompressed length that is either unknown (all ones) or plausible (below 2^40).
+    private static func looksLikeLZMAAlone(_ bytes: [UInt8]) -> Bool {
+        let reader = ByteReading(bytes: bytes, file: "")
+        guard bytes.count >= 13, bytes[0] < 225,
+              let dictionary = try? reader.uint32(1, "dictionary size"),
+              let length = try? reader.uint64(5, "length") else { return false }
+        let isPowerOfTwo = dictionary != 0 && dictionary & (dictionary - 1) == 0
+        let third = dictionary / 3
+        let isThreeTimesPowerOfTwo = dictionary % 3 == 0 && third != 0 && third & (third - 1) == 0
+        guard dictionary >= 4096, isPowerOfTwo || isThreeTimesPowerOfTwo else { return false }
+        return length == UInt64.max || length < (1 << 40)
+    }
+}
