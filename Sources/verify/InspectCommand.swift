@@ -87,9 +87,9 @@ struct InspectReport: Encodable {
         let nameWidth = min(48, tensors.map(\.name.count).max() ?? 0)
         for tensor in tensors {
             let shape = "[" + tensor.shape.map(String.init).joined(separator: ", ") + "]"
-            lines.append("  " + tensor.name.padding(toLength: max(nameWidth, tensor.name.count), withPad: " ", startingAt: 0)
-                + "  " + tensor.dtype.padding(toLength: 8, withPad: " ", startingAt: 0)
-                + "  " + shape.padding(toLength: 14, withPad: " ", startingAt: 0)
+            lines.append("  " + tensor.name.rightPadded(to: nameWidth)
+                + "  " + tensor.dtype.rightPadded(to: 8)
+                + "  " + shape.rightPadded(to: 14)
                 + "  " + String(tensor.bytes).leftPadded(to: 9) + " B  " + tensor.scheme)
         }
         lines.append("totals:        \(storedTensorBytes) stored tensor bytes, \(dequantizedParameters) float32 parameters after dequantization")
@@ -99,4 +99,5 @@ struct InspectReport: Encodable {
 
 private extension String {
     func leftPadded(to width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+    func rightPadded(to width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
 }

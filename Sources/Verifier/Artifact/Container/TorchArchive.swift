@@ -49,7 +49,10 @@ public struct TorchArchive: Sendable {
                   let declared = fields[4].intValue else {
                 throw .malformedPickle(location, detail: "persistent id is not ('storage', type, key, location, numel)")
             }
-            guard module == "torch", let dtype = TorchDType(storageType: typeName) ?? TorchDType(torchName: typeName) else {
+            // An untyped storage (torch 2.x, for float8) is bytes; `_rebuild_tensor_v3` gives it its dtype.
+            let untyped = module == "torch.storage" && typeName == "UntypedStorage"
+            guard untyped || module == "torch",
+                  let dtype = untyped ? .uint8 : TorchDType(storageType: typeName) ?? TorchDType(torchName: typeName) else {
                 throw .unsupportedDType(location, dtype: "\(module).\(typeName)")
             }
             if let storage = loaded[key] { return .storage(storage) }

@@ -283,6 +283,15 @@ public struct PickleReader {
             }
             return .tensor(try TensorReference(storage: storage, storageOffset: offset, shape: shape,
                                                strides: strides, location: location))
+        case .rebuildTensorV3:
+            guard args.count >= 7, case .storage(let untyped) = args[0], untyped.dtype == .uint8,
+                  case .int(let offset) = args[1], let shape = ints(args[2]), let strides = ints(args[3]),
+                  case .global("torch", let dtypeName) = args[6], let dtype = TorchDType(torchName: dtypeName) else {
+                throw bad("expects (untyped storage, offset, size, stride, requires_grad, hooks, dtype), got (\(args.map(\.kind).joined(separator: ", ")))")
+            }
+            let typed = StorageReference(dtype: dtype, key: untyped.key, count: untyped.bytes.count / dtype.size, bytes: untyped.bytes)
+            return .tensor(try TensorReference(storage: typed, storageOffset: offset, shape: shape,
+                                               strides: strides, location: location))
         case .rebuildParameter:
             guard let tensor = args.first, case .tensor = tensor else { throw bad("expects a tensor") }
             return tensor

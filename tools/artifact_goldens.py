@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""Writes the artifact goldens and hostile fixtures pgverify's Swift tests compare against.
+
+Run by hand (never in CI) from the package root:
+
+    /work/venv/bin/python tools/artifact_goldens.py [--shared ../shared]
+
+It imports the challenge's own baseline train_gpt.py from ../shared/corpus/parameter-golf at run
+time and uses its quantize_state_dict_int8 / dequantize_state_dict_int8, so the goldens carry the
+challenge's semantics, not ours. Outputs (all small, committed):
+
+  fixtures/artifacts/taleef7-baseline-2L64d/goldens.json   dequantized real artifact
+  fixtures/artifacts/synthetic-int8/                       int8 per-row + per-tensor, bf16/fp32 originals
+  fixtures/artifacts/wrappers/                             one tiny state dict in every outer wrapping
+  fixtures/hostile/                                        hostile and broken inputs
+"""
+import argparse
+import importlib.util
+import io
+import json
+import lzma
+import pathlib
+import random
+import struct
+import sys
+import zipfile
+import zlib
+
+import brotli
+import torch
+import zstandard
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+
+
+def load_baseline(shared: pathlib.Path):
+    """The challenge's train_gpt.py as a module (its main() does not run on import)."""
+    path = shared / "corpus" / "parameter-golf" / "train_gpt.py"
+    spec = importlib.util.spec_from_file_location("challenge_train_gpt", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def float_bits(value: float) -> int:
+    return struct.unpack("<I", struct.pack("<f", value))[0]
+
+
+def golden_for(weights: dict, seed: int) -> dict:
+    """Names, dtypes, shapes, sampled exact values and a sequential float64 checksum per tensor.
+
+    The checksum adds the tensor's float32 values (t.float(), row-major) one by one in float64,
+    in index order, so the Swift side can reproduce it exactly.
+    """
+    rng = random.Random(seed)
+    tensors = {}
+    for name in sorted(weights):
+        t = weights[name]
+        flat = t.detach().float().contiguous().view(-1).tolist()
+        total = 0.0
+        for v in flat:
+            total += v
+        n = len(flat)
+        indices = sorted({0, n - 1, max(range(n), key=lambda i: abs(flat[i]))} | {rng.randrange(n) for _ in range(6)}) if n else []
+        tensors[name] = {
+            "dtype": str(t.dtype).removeprefix("torch."),
+            "shape": list(t.shape),
+            "count": n,
+            "checksum": total,
+            "samples": [{"index": i, "bits": float_bits(flat[i]), "value": flat[i]} for i in indices],
+        }
+    return {"tensors": tensors}
+
+
+def write_json(path: pathlib.Path, obj: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj, indent=1, sort_keys=True) + "\n")
+    print("wrote", path.relative_to(ROOT))
+
+
+def torch_save_bytes(obj) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return buffer.getvalue()
+
+
+def real_artifact_goldens(baseline, shared: pathlib.Path) -> None:
+    folder = FIXTURES / "artifacts" / "taleef7-baseline-2L64d"
+    blob = (folder / "final_model.int8.ptz").read_bytes()
+    # Exactly the baseline's round trip: zlib.decompress -> torch.load -> dequantize_state_dict_int8.
+    state = torch.load(io.BytesIO(zlib.decompress(blob)), map_location="cpu")
+    golden = golden_for(baseline.dequantize_state_dict_int8(state), seed=1)
+    golden["source"] = "tools/artifact_goldens.py: zlib.decompress + torch.load + the challenge's dequantize_state_dict_int8"
+    golden["format"] = state["__quant_format__"]
+    write_json(folder / "goldens.json", golden)
+
+
+def synthetic_state_dict() -> dict:
+    """Small random tensors chosen to hit every branch of quantize_state_dict_int8."""
+    g = torch.Generator().manual_seed(1234)
+
+    def spiky(*shape, dtype=torch.float32):
+        # Mostly small values with a few outliers, so the clip percentile matters and int8 compresses well.
+        t = torch.randn(*shape, generator=g) * 0.02
+        mask = torch.rand(*shape, generator=g) < 0.02
+        t = torch.where(mask, t * 60, t)
+        return t.to(dtype)
+
+    return {
+        "blocks.0.mlp.fc.weight": spiky(288, 256),                         # 73,728 fp32 -> int8 per-row
+        "blocks.0.attn.c_q.weight": spiky(272, 256, dtype=torch.bfloat16),  # 69,632 bf16 -> int8 per-row, back to bf16
+        "bigram.scale": spiky(66_000, dtype=torch.bfloat16),                # 1-D bf16 -> int8 per-tensor, back to bf16
+        "conv.weight": spiky(18, 64, 64),                                   # 3-D fp32 -> int8 per-tensor
+        "lm_head.bias": spiky(16, 16),                                      # small fp32 -> fp16 passthrough, orig float32
+        "norm.weight": spiky(8, 8, dtype=torch.bfloat16),                   # small bf16 -> fp16 passthrough, orig bfloat16
+        "blocks.0.attn_scale": spiky(32),                                   # control tensor: kept fp32
+        "half.weight": spiky(4, 4, dtype=torch.float16),                    # fp16 kept as is (no orig dtype)
+        "step": torch.tensor([7, -3, 1 << 40], dtype=torch.int64),          # non-float passthrough
+    }
+
+
+def synthetic_artifact(baseline) -> None:
+    folder = FIXTURES / "artifacts" / "synthetic-int8"
+    quant_obj, _ = baseline.quantize_state_dict_int8(synthetic_state_dict())
+    blob = zlib.compress(torch_save_bytes(quant_obj), level=9)  # the baseline's own serialization
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "model.int8.ptz").write_bytes(blob)
+    print("wrote", (folder / "model.int8.ptz").relative_to(ROOT), len(blob), "bytes")
+    state = torch.load(io.BytesIO(zlib.decompress(blob)), map_location="cpu")
+    golden = golden_for(baseline.dequantize_state_dict_int8(state), seed=2)
+    golden["source"] = "tools/artifact_goldens.py: the challenge's quantize_state_dict_int8 + torch.save + zlib 9, dequantized by its dequantize_state_dict_int8"
+    golden["format"] = state["__quant_format__"]
+    golden["schemes"] = {name: ("per_row" if name in state.get("qmeta", {}) else "per_tensor") for name in state["quantized"]}
+    write_json(folder / "goldens.json", golden)
+
+
+def byte_shuffle(data: bytes, stride: int, header_bytes: int) -> bytes:
+    """BSHF as the records write it: lane i holds bytes i, i+stride, ...; stride in 1 or 2 LE bytes."""
+    lanes = b"".join(data[lane::stride] for lane in range(stride))
+    return b"BSHF" + stride.to_bytes(header_bytes, "little") + lanes
+
+
+def wrapped_artifacts() -> None:
+    """One tiny plain state dict (every dtype, a transposed view, a storage offset) in every wrapping."""
+    folder = FIXTURES / "artifacts" / "wrappers"
+    folder.mkdir(parents=True, exist_ok=True)
+    g = torch.Generator().manual_seed(99)
+    base = torch.randn(5, 7, generator=g)
+    shared_storage = torch.randn(40, generator=g)
+    state = {
+        "f32": torch.randn(3, 4, generator=g),
+        "f16": torch.randn(6, generator=g).half(),
+        "bf16": torch.randn(2, 3, generator=g).bfloat16(),
+        "i8": torch.tensor([-128, -1, 0, 1, 127], dtype=torch.int8),
+        "u8": torch.tensor([0, 1, 200, 255], dtype=torch.uint8),
+        "i16": torch.tensor([-32768, 5, 32767], dtype=torch.int16),
+        "i32": torch.tensor([-(1 << 31), 12345, (1 << 31) - 1], dtype=torch.int32),
+        "i64": torch.tensor([-(1 << 40), 3, (1 << 24) + 1], dtype=torch.int64),
+        "flag": torch.tensor([True, False, True]),
+        "fp8": torch.tensor([0.0, 1.5, -448.0, 0.001953125, 3.25], dtype=torch.float32).to(torch.float8_e4m3fn),
+        "transposed": base.t(),                          # strides (1, 7)
+        "offset_view": shared_storage[10:22].view(3, 4),  # storage offset 10 in a 40-element storage
+        "offset_sibling": shared_storage[:5],             # same storage, saved once
+        "scalar": torch.tensor(2.5),
+    }
+    raw = torch_save_bytes(state)
+    wrappings = {
+        "model.none.pt": raw,
+        "model.zlib.ptz": zlib.compress(raw, 9),
+        "model.zstd.ptz": zstandard.ZstdCompressor(level=22).compress(raw),
+        "model.xz.ptz": lzma.compress(raw, preset=6),
+        "model.lzma-alone.ptz": lzma.compress(raw, format=lzma.FORMAT_ALONE),
+        "model.brotli.ptz": brotli.compress(raw, quality=11),
+        "model.bshf1-brotli.ptz": brotli.compress(byte_shuffle(raw, 2, 1), quality=11),
+        "model.bshf2-brotli.ptz": brotli.compress(byte_shuffle(raw, 2, 2), quality=11),
+    }
+    for name, blob in wrappings.items():
+        (folder / name).write_bytes(blob)
+    golden = golden_for({k: v.float() for k, v in torch.load(io.BytesIO(raw)).items()}, seed=3)
+    golden["dtypes"] = {k: str(v.dtype).removeprefix("torch.") for k, v in state.items()}
+    golden["source"] = "tools/artifact_goldens.py: torch.save of a plain state dict, values as tensor.float()"
+    golden["wrappings"] = sorted(wrappings)
+    write_json(folder / "goldens.json", golden)
+
+
+def torch_like_zip(entries: dict) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def hostile_fixtures() -> None:
+    folder = FIXTURES / "hostile"
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def write(name: str, data: bytes) -> None:
+        (folder / name).write_bytes(data)
+        print("wrote", (folder / name).relative_to(ROOT), len(data), "bytes")
+
+    # 1. A torch-looking archive whose pickle calls os.system (hand-written opcodes; never unpickled here).
+    evil = b"\x80\x02cos\nsystem\nq\x00X\x16\x00\x00\x00echo pwned > /tmp/pwnd\x85q\x01R."
+    write("os_system.ptz", zlib.compress(torch_like_zip({"archive/data.pkl": evil, "archive/byteorder": b"little"}), 9))
+
+    tiny = torch_save_bytes({"w": torch.arange(6, dtype=torch.float32).view(2, 3)})
+
+    # 2. A truncated ZIP: the archive cut at 60% (no central directory left).
+    write("truncated_zip.pt", tiny[: len(tiny) * 6 // 10])
+
+    # 3. A bad zstd frame: a valid frame (with checksum) with bytes in the middle flipped.
+    frame = bytearray(zstandard.ZstdCompressor(level=19, write_checksum=True).compress(tiny))
+    for i in range(len(frame) // 2, len(frame) // 2 + 8):
+        frame[i] ^= 0xA5
+    try:
+        zstandard.ZstdDecompressor().decompress(bytes(frame))
+        raise SystemExit("corrupted zstd frame still decodes; pick other bytes")
+    except zstandard.ZstdError:
+        pass
+    write("bad_zstd.ptz", bytes(frame))
+
+    # 4. A decompression bomb: 2 GiB of zeros in a few KB of brotli.
+    compressor = brotli.Compressor(quality=5)
+    chunk = bytes(64 << 20)
+    parts = [compressor.process(chunk) for _ in range(32)]
+    write("bomb.ptz", b"".join(parts) + compressor.finish())
+
+    # 5. A tensor whose view needs more elements than its storage holds: size (2, 3) edited to (2, 5).
+    with zipfile.ZipFile(io.BytesIO(tiny)) as archive:
+        entries = {info.filename: archive.read(info) for info in archive.infolist()}
+    pickle_name = next(n for n in entries if n.endswith("/data.pkl"))
+    size_tuple = b"K\x02K\x03\x86"
+    assert entries[pickle_name].count(size_tuple) == 1
+    entries[pickle_name] = entries[pickle_name].replace(size_tuple, b"K\x02K\x05\x86")
+    short = torch_like_zip(entries)
+    try:
+        torch.load(io.BytesIO(short))
+        raise SystemExit("torch still loads the short-storage archive")
+    except RuntimeError:
+        pass
+    write("storage_too_short.pt", short)
+
+    # 6. A ZIP entry pointing past the end: the central directory's sizes of data/0 raised to 16 MiB.
+    archive_bytes = bytearray(tiny)
+    name = next(n for n in entries if n.endswith("/data/0")).encode()
+    position = 0
+    while True:
+        position = archive_bytes.index(b"PK\x01\x02", position)
+        name_length = struct.unpack_from("<H", archive_bytes, position + 28)[0]
+        if archive_bytes[position + 46: position + 46 + name_length] == name:
+            break
+        position += 4
+    struct.pack_into("<II", archive_bytes, position + 20, 16 << 20, 16 << 20)
+    write("zip_entry_past_end.pt", bytes(archive_bytes))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shared", type=pathlib.Path, default=ROOT.parent / "shared")
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    baseline = load_baseline(args.shared)
+    real_artifact_goldens(baseline, args.shared)
+    synthetic_artifact(baseline)
+    wrapped_artifacts()
+    hostile_fixtures()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
