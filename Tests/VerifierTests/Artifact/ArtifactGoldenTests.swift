@@ -1,0 +1,78 @@
+import Foundation
+import Reference
+import Testing
+@testable import Verifier
+
+/// Real and synthetic artifacts against PyTorch running the challenge's own dequantizer.
+@Suite struct ArtifactGoldenTests {
+    @Test func realBaselineArtifactMatchesPyTorchBitForBit() throws {
+        let url = Paths.fixture("artifacts/taleef7-baseline-2L64d/final_model.int8.ptz")
+        let golden = try ArtifactGolden.load("artifacts/taleef7-baseline-2L64d/goldens.json")
+        let contents = try ArtifactReader.read(url: url)
+        #expect(contents.compression == .zlib)
+        #expect(contents.shuffle == nil)
+        #expect(contents.format.name == golden.format)
+        #expect(contents.archive.byteOrder == "little")
+        #expect(contents.fileBytes == 146_938)
+        golden.expectMatches(try WeightsLoader.load(artifact: url))
+        // tok_emb was bf16 in the model: stored fp16, restored by rounding to bf16.
+        let embedding = contents.format.tensors.first { $0.name == "tok_emb.weight" }
+        #expect(embedding?.scheme == "passthrough float16 -> bfloat16")
+        #expect(golden.tensors["tok_emb.weight"]?.dtype == "bfloat16")
+    }
+
+    @Test func syntheticInt8ArtifactMatchesPyTorchBitForBit() throws {
+        let url = Paths.fixture("artifacts/synthetic-int8/model.int8.ptz")
+        let golden = try ArtifactGolden.load("artifacts/synthetic-int8/goldens.json")
+        let contents = try ArtifactReader.read(url: url)
+        golden.expectMatches(try ArtifactReader.weights(of: contents))
+        let summaries = Dictionary(uniqueKeysWithValues: contents.format.tensors.map { ($0.name, $0) })
+        // Every quantization branch is present, with the scheme PyTorch's qmeta records.
+        let schemes = try #require(golden.schemes)
+        #expect(Set(schemes.values) == ["per_row", "per_tensor"])
+        for (name, scheme) in schemes {
+            let summary = try #require(summaries[name])
+            #expect(summary.dtype == "int8")
+            #expect(summary.scheme.hasPrefix(scheme == "per_row" ? "int8 per-row" : "int8 per-tensor"), "\(name): \(summary.scheme)")
+        }
+        // The dtype each tensor is restored to is the golden's dtype.
+        for (name, tensor) in golden.tensors {
+            let summary = try #require(summaries[name])
+            #expect(summary.scheme.split(separator: " ").last.map(String.init) == tensor.dtype, "\(name): \(summary.scheme)")
+        }
+        #expect(golden.tensors.values.contains { $0.dtype == "bfloat16" && $0.count > 65_536 })
+    }
+
+    static let wrappings = [
+        ("model.none.pt", Compression.none, 0), ("model.zlib.ptz", .zlib, 0), ("model.zstd.ptz", .zstd, 0),
+        ("model.xz.ptz", .xz, 0), ("model.lzma-alone.ptz", .lzmaAlone, 0), ("model.brotli.ptz", .brotli, 0),
+        ("model.bshf1-brotli.ptz", .brotli, 5), ("model.bshf2-brotli.ptz", .brotli, 6),
+    ]
+
+    @Test(arguments: wrappings)
+    func everyWrappingDecodesToTheSameTensors(file: String, compression: Compression, shuffleHeader: Int) throws {
+        let golden = try ArtifactGolden.load("artifacts/wrappers/goldens.json")
+        #expect(golden.wrappings?.contains(file) == true)
+        let contents = try ArtifactReader.read(url: Paths.fixture("artifacts/wrappers/\(file)"))
+        #expect(contents.compression == compression)
+        #expect(contents.shuffle?.headerLength ?? 0 == shuffleHeader)
+        if shuffleHeader > 0 { #expect(contents.shuffle?.stride == 2) }
+        #expect(contents.format.name == "state_dict")
+        golden.expectMatches(try ArtifactReader.weights(of: contents))
+    }
+
+    @Test func storedDTypesStridesAndOffsetsAreRead() throws {
+        let contents = try ArtifactReader.read(url: Paths.fixture("artifacts/wrappers/model.none.pt"))
+        let dtypes = Dictionary(uniqueKeysWithValues: contents.format.tensors.map { ($0.name, $0.dtype) })
+        #expect(dtypes["fp8"] == "float8_e4m3fn")
+        #expect(dtypes["bf16"] == "bfloat16")
+        #expect(dtypes["flag"] == "bool")
+        guard case .dict(let root) = contents.archive.root,
+              let transposed = root["transposed"]?.tensorValue, let offsetView = root["offset_view"]?.tensorValue else {
+            Issue.record("expected a dict with tensors"); return
+        }
+        #expect(transposed.strides == [1, 7])
+        #expect(offsetView.storageOffset == 10)
+        #expect(offsetView.storage.count == 40)
+    }
+}
