@@ -10,7 +10,7 @@ public enum Decompression {
     /// The default output limit: 1 GiB, far above any 16 MB artifact's torch.save archive.
     public static let defaultLimit = 1 << 30
 
-    static let chunkSize = 1 << 16
+    static let chunkSize = 1 << 20
     /// liblzma's `LZMA_CONCATENATED` flag (a macro Swift does not import): accept concatenated .xz streams.
     private static let lzmaConcatenated: UInt32 = 0x08
 
@@ -55,9 +55,9 @@ public enum Decompression {
                 }
                 let produced = chunkSize - Int(stream.avail_out)
                 guard produced <= limit - output.count else {
-                    return .failure(.outputLimitExceeded(location, codec: "zlib", limit: limit))
+                    return .failure(.outputLimitExceeded(location.at(Int(stream.total_in)), codec: "zlib", limit: limit))
                 }
-                output.append(contentsOf: chunk[0..<produced])
+                chunk.withUnsafeBufferPointer { output.append(contentsOf: $0[0..<produced]) }
                 let consumed = Int(stream.total_in)
                 switch status {
                 case Z_STREAM_END: return .success(())
@@ -102,9 +102,9 @@ public enum Decompression {
                 }
                 let produced = producedInStep
                 guard produced <= limit - output.count else {
-                    return .failure(.outputLimitExceeded(location, codec: "zstd", limit: limit))
+                    return .failure(.outputLimitExceeded(location.at(inBuf.pos), codec: "zstd", limit: limit))
                 }
-                output.append(contentsOf: chunk[0..<produced])
+                chunk.withUnsafeBufferPointer { output.append(contentsOf: $0[0..<produced]) }
                 if status == 0 && inBuf.pos == inBuf.size { return .success(()) }
                 if inBuf.pos == inBuf.size && produced < chunkSize {
                     // All input consumed, the frame is unfinished and no output is pending.
@@ -144,9 +144,9 @@ public enum Decompression {
                 }
                 let produced = chunkSize - stream.avail_out
                 guard produced <= limit - output.count else {
-                    return .failure(.outputLimitExceeded(location, codec: codec, limit: limit))
+                    return .failure(.outputLimitExceeded(location.at(Int(stream.total_in)), codec: codec, limit: limit))
                 }
-                output.append(contentsOf: chunk[0..<produced])
+                chunk.withUnsafeBufferPointer { output.append(contentsOf: $0[0..<produced]) }
                 let consumed = Int(stream.total_in)
                 switch status {
                 case LZMA_STREAM_END: return .success(())
@@ -185,9 +185,9 @@ public enum Decompression {
                 }
                 let produced = chunkSize - availableOut
                 guard produced <= limit - output.count else {
-                    return .failure(.outputLimitExceeded(location, codec: "brotli", limit: limit))
+                    return .failure(.outputLimitExceeded(location.at(inBuffer.count - availableIn), codec: "brotli", limit: limit))
                 }
-                output.append(contentsOf: chunk[0..<produced])
+                chunk.withUnsafeBufferPointer { output.append(contentsOf: $0[0..<produced]) }
                 let consumed = inBuffer.count - availableIn
                 switch status {
                 case BROTLI_DECODER_RESULT_SUCCESS: return .success(())
