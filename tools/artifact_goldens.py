@@ -13,7 +13,11 @@ challenge's semantics, not ours. Outputs (all small, committed):
   fixtures/artifacts/synthetic-int8/                       int8 per-row + per-tensor, bf16/fp32 originals
   fixtures/artifacts/wrappers/                             one tiny state dict in every outer wrapping
   fixtures/hostile/                                        hostile and broken inputs
+  fixtures/artifacts/record-wm-zstd/                       {'w','m'} int6/int8 + zstd (a 03-20 record's code)
+  fixtures/artifacts/record-wm-bshf-brotli/                {'w','m'} GPTQ int6/int8 + BSHF + brotli (an 04-14 record's code)
 """
+import ast
+import types
 import argparse
 import importlib.util
 import io
@@ -188,7 +192,7 @@ def torch_like_zip(entries: dict) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
         for name, data in entries.items():
-            archive.writestr(name, data)
+            archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data)  # reproducible bytes
     return buffer.getvalue()
 
 
@@ -255,6 +259,99 @@ def hostile_fixtures() -> None:
     write("zip_entry_past_end.pt", bytes(archive_bytes))
 
 
+RECORDS = "corpus/parameter-golf/records/track_10min_16mb"
+F2_RECORD = "2026-03-20_11L_XSA4_EMA_Int6_MLP3x_WD04_1.1271"
+F4_RECORD = "2026-04-14_MultiPhaseGlobalSGD_PhasedTTT"
+
+
+def load_record_functions(shared: pathlib.Path, record: str) -> dict:
+    """A record's module-level definitions, without running it or needing its GPU-only imports.
+
+    Each top-level statement of the record's train_gpt.py runs on its own; those that fail here
+    (flash_attn / triton imports, kernels decorated with them) are skipped. main() is never called.
+    """
+    path = shared / RECORDS / record / "train_gpt.py"
+    namespace = {"__name__": "record_" + record.replace("-", "_"), "__file__": str(path)}
+    for node in ast.parse(path.read_text(), filename=str(path)).body:
+        if isinstance(node, ast.If):  # the `if __name__ == "__main__"` guard
+            continue
+        try:
+            exec(compile(ast.Module(body=[node], type_ignores=[]), str(path), "exec"), namespace)
+        except Exception:
+            pass
+    namespace["log"] = lambda *args, **kwargs: None
+    return namespace
+
+
+def spiky(g, *shape, dtype=torch.float32):
+    t = torch.randn(*shape, generator=g) * 0.02
+    mask = torch.rand(*shape, generator=g) < 0.02
+    return torch.where(mask, t * 60, t).to(dtype)
+
+
+def wm_golden(folder: pathlib.Path, blob: bytes, file: str, w: dict, m: dict, dequantized: dict, record: str, how: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / file).write_bytes(blob)
+    print("wrote", (folder / file).relative_to(ROOT), len(blob), "bytes")
+    golden = golden_for(dequantized, seed=4)
+    golden["source"] = f"tools/artifact_goldens.py: {how} from records/track_10min_16mb/{record} (corpus snapshot 4908dc46f)"
+    golden["meta"] = {k: (v if isinstance(v, str) else json.dumps(v, sort_keys=True)) for k, v in m.items()}
+    write_json(folder / "goldens.json", golden)
+    (folder / "SOURCE").write_text(
+        f"{file}: written by tools/artifact_goldens.py with the export code of\n"
+        f"github.com/openai/parameter-golf records/track_10min_16mb/{record} (snapshot commit 4908dc46f21ed3fdd08d2fdca285deb2194b9599),\n"
+        f"executed from ../shared at generation time (not copied): {how}.\n"
+        "The tensors are small seeded random ones (names as the record's flattened state dict); goldens.json holds the\n"
+        "record's own dequantization with a template whose dtypes are the goldens' dtypes.\n")
+
+
+def record_wm_zstd(shared: pathlib.Path) -> None:
+    """F2: mixed_quantize_int6 + torch.save({'w','m'}) + zstd-22, dequantized by dequantize_mixed_int6."""
+    ns = load_record_functions(shared, F2_RECORD)
+    g = torch.Generator().manual_seed(2020)
+    template = {
+        "tok_emb.weight": spiky(g, 272, 256, dtype=torch.bfloat16),   # embed -> int8 per-row, bf16 model dtype
+        "blocks.0.mlp.fc.weight": spiky(g, 288, 256),                  # mlp -> int6 per-row, fp32
+        "blocks.0.mlp.gain": spiky(g, 66_000),                         # mlp, 1-D -> int6 per-tensor (0-d fp16 scale)
+        "blocks.0.attn_scale": spiky(g, 256),                          # small -> fp16 passthrough, fp32 model dtype
+        "blocks.0.resid_mix": spiky(g, 2, 256, dtype=torch.bfloat16),  # small -> fp16 passthrough, bf16 model dtype
+    }
+    w, m = ns["mixed_quantize_int6"](template, {"mlp", "attn"})
+    raw = torch_save_bytes({"w": w, "m": m})
+    blob = zstandard.ZstdCompressor(level=22).compress(raw)  # as the record's _COMPRESSOR == "zstd" path
+    state = torch.load(io.BytesIO(zstandard.ZstdDecompressor().decompress(blob)), map_location="cpu")
+    dequantized = ns["dequantize_mixed_int6"](state["w"], state["m"], template)
+    wm_golden(FIXTURES / "artifacts" / "record-wm-zstd", blob, "model.int6.ptz", w, m, dequantized, F2_RECORD,
+              "mixed_quantize_int6(sd, {'mlp','attn'}) + torch.save({'w','m'}) + zstd level 22; dequantize_mixed_int6")
+
+
+def record_wm_bshf_brotli(shared: pathlib.Path) -> None:
+    """F4: gptq_mixed_quantize + torch.save({'w','m'}) + _compress(brotli) (BSHF + brotli-11)."""
+    ns = load_record_functions(shared, F4_RECORD)
+    defaults = ns["Hyperparameters"]
+    h = types.SimpleNamespace(**{k: getattr(defaults, k) for k in (
+        "embed_clip_sigmas", "mlp_clip_sigmas", "attn_clip_sigmas", "matrix_clip_sigmas", "embed_bits", "matrix_bits")})
+    g = torch.Generator().manual_seed(2026)
+    template = {
+        "tok_emb.weight": spiky(g, 272, 256, dtype=torch.bfloat16),   # GPTQ int8 rows, bf16 model dtype
+        "blocks.0.mlp.fc.weight": spiky(g, 288, 256),                  # GPTQ int6 rows, fp32
+        "blocks.0.attn_scale": spiky(g, 256),                          # passthrough (float16), fp32 model dtype
+        "skip_gates": spiky(g, 4, 64, dtype=torch.bfloat16),           # passthrough (float16), bf16 model dtype
+    }
+    hessians = {}
+    for name, t in template.items():
+        if t.numel() > 65_536:
+            x = torch.randn(512, t.shape[1], generator=g)
+            hessians[name] = x.T @ x / 512
+    w, m = ns["gptq_mixed_quantize"](template, hessians, h)
+    raw = torch_save_bytes({"w": w, "m": m})
+    blob = ns["_compress"](raw, "brotli")
+    state = torch.load(io.BytesIO(ns["_decompress"](blob, "brotli")), map_location="cpu")
+    dequantized = ns["dequantize_mixed"](state["w"], state["m"], template)
+    wm_golden(FIXTURES / "artifacts" / "record-wm-bshf-brotli", blob, "model.int6.ptz", w, m, dequantized, F4_RECORD,
+              "gptq_mixed_quantize(sd, hessians, h defaults) + torch.save({'w','m'}) + _compress(raw, 'brotli'); dequantize_mixed")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared", type=pathlib.Path, default=ROOT.parent / "shared")
@@ -265,6 +362,8 @@ def main() -> None:
     synthetic_artifact(baseline)
     wrapped_artifacts()
     hostile_fixtures()
+    record_wm_zstd(args.shared)
+    record_wm_bshf_brotli(args.shared)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,8 @@ struct ArtifactGolden: Decodable {
     var schemes: [String: String]?
     var wrappings: [String]?
 
+    init(tensors: [String: TensorGolden]) { self.tensors = tensors }
+
     static func load(_ relative: String) throws -> ArtifactGolden {
         try JSONDecoder().decode(ArtifactGolden.self, from: Data(contentsOf: Paths.fixture(relative)))
     }

@@ -76,3 +76,45 @@ import Testing
         #expect(offsetView.storage.count == 40)
     }
 }
+
+/// `{'w','m'}` artifacts written by records' own export code, against the records' own dequantizers.
+@Suite struct MixedWMFormatTests {
+    static let records = [("record-wm-zstd", Compression.zstd, 0), ("record-wm-bshf-brotli", .brotli, 5)]
+
+    @Test(arguments: records)
+    func recordArtifactMatchesTheRecordsOwnDequantization(folder: String, compression: Compression, shuffleHeader: Int) throws {
+        let golden = try ArtifactGolden.load("artifacts/\(folder)/goldens.json")
+        let contents = try ArtifactReader.read(url: Paths.fixture("artifacts/\(folder)/model.int6.ptz"))
+        #expect(contents.compression == compression)
+        #expect(contents.shuffle?.headerLength ?? 0 == shuffleHeader)
+        let format = try #require(contents.format as? MixedWMFormat)
+        // The records take orig_dtype from the model they build; the golden's dtypes are that template.
+        var template: [String: TorchDType] = [:]
+        for (name, tensor) in golden.tensors {
+            guard let dtype = TorchDType(rawValue: tensor.dtype) else { Issue.record("dtype \(tensor.dtype)"); return }
+            template[name] = dtype
+        }
+        #expect(template.values.contains(.bfloat16))
+        golden.expectMatches(try format.dequantize(originalDTypes: template))
+    }
+
+    @Test func withoutATemplateFloat32ParametersStillMatch() throws {
+        let golden = try ArtifactGolden.load("artifacts/record-wm-zstd/goldens.json")
+        let weights = try WeightsLoader.load(artifact: Paths.fixture("artifacts/record-wm-zstd/model.int6.ptz"))
+        let float32 = ArtifactGolden(tensors: golden.tensors.filter { $0.value.dtype == "float32" })
+        #expect(float32.tensors.count == 3)
+        float32.expectMatches(weights.filter { float32.tensors[$0.key] != nil })
+    }
+
+    @Test func metaKindsAreReadAsTheRecordsReadThem() throws {
+        let at = InputLocation(file: "m")
+        guard case .rows("gptq (int7)", ".q", ".scale") = try MixedWMFormat.kind(of: .string("gptq (int7)"), name: "x", at),
+              case .rows("gate_int8_row", ".gq", ".gs") = try MixedWMFormat.kind(of: .string("gate_int8_row"), name: "x", at),
+              case .passthrough = try MixedWMFormat.kind(of: .string("passthrough_ctrl"), name: "x", at) else {
+            Issue.record("meta kinds misread"); return
+        }
+        for refused in ["gptq (int6)+lqer", "gptq (int6)+lqer_asym", "ternary"] {
+            #expect(throws: ArtifactError.self) { try MixedWMFormat.kind(of: .string(refused), name: "x", at) }
+        }
+    }
+}

@@ -107,15 +107,15 @@ import Testing
     }
 
     @Test func unknownStructureNamesItsTopLevelKeys() throws {
-        // A pickle of {'w': {}, 'm': {}} in a torch-like archive is not a format we dequantize (yet).
-        let pickle: [UInt8] = [0x80, 0x02, 0x7D, 0x28] + PickleBytes.shortString("w") + [0x7D]
+        // A pickle of {"r": {}, "m": {}} (like a PGRP remainder) in a torch-like archive is not a format we dequantize (yet).
+        let pickle: [UInt8] = [0x80, 0x02, 0x7D, 0x28] + PickleBytes.shortString("r") + [0x7D]
             + PickleBytes.shortString("m") + [0x7D, 0x75, 0x2E]
         let zip = PickleBytes.storedZip(["archive/data.pkl": pickle])
         #expect {
             try ArtifactReader.read(bytes: zip, file: "f4.ptz")
         } throws: { error in
             guard let error = error as? ArtifactError, case .unsupportedFormat(_, let detail) = error else { return false }
-            return detail.contains("top-level keys [w, m]")
+            return detail.contains("top-level keys [r, m]")
         }
     }
 }

@@ -53,15 +53,7 @@ public struct Int8CleanFormat: ArtifactFormat {
             let original = try FormatSupport.dtype(named: dtypeName, for: name, location)
             let scheme = qmeta?[name]?.dictValue?["scheme"]?.stringValue
             let perRow = scheme == "per_row" || !scale.shape.isEmpty
-            if perRow {
-                guard let rows = values.shape.first, scale.count == rows else {
-                    throw .malformedFormat(location, detail: "tensor \(name): \(scale.count) row scales for shape \(FormatSupport.shapeText(values.shape))")
-                }
-            } else {
-                guard scale.count == 1 else {
-                    throw .malformedFormat(location, detail: "tensor \(name): per-tensor scale has \(scale.count) elements")
-                }
-            }
+            try RowScaling.check(values: values, scale: scale, name: name, perRow: perRow, location)
             stored.append((name, .quantized(values: values, scale: scale, perRow: perRow, original: original)))
         }
         for (key, value) in passthrough.entries {
@@ -102,18 +94,10 @@ public struct Int8CleanFormat: ArtifactFormat {
             let data: [Float]
             let shape: [Int]
             switch value {
-            case .quantized(let values, let scale, let perRow, let original):
+            case .quantized(let values, let scale, _, let original):
                 shape = values.shape
-                let q = values.floats()
-                let s = scale.floats()
-                if perRow {
-                    let rows = s.count
-                    let inner = rows == 0 ? 0 : q.count / rows
-                    data = q.indices.map { FormatSupport.round(q[$0] * s[$0 / inner], to: original) }
-                } else {
-                    let factor = s[0]
-                    data = q.map { FormatSupport.round($0 * factor, to: original) }
-                }
+                // The scale shape decides; a per_row qmeta over a 0-d scale passed the check only with one row, where both agree.
+                data = RowScaling.dequantize(values: values, scale: scale, original: original)
             case .passthrough(let tensor, let original):
                 shape = tensor.shape
                 let values = tensor.floats()
