@@ -6,10 +6,14 @@ public enum WeightsLoader {
     /// Reads, decompresses and dequantizes the artifact at `url` into float32 weights by name,
     /// without executing anything from it (see ``ArtifactReader``).
     ///
+    /// - Parameters:
+    ///   - originalDTypes: each parameter's dtype in the model being evaluated. Formats such as the
+    ///     records' `{'w','m'}` dicts cast to it without recording it; float32 where absent.
     /// - Throws: ``ArtifactError`` naming the file and byte offset for truncated, hostile or
     ///   unsupported artifacts.
-    public static func load(artifact url: URL, options: ArtifactReader.Options = .init()) throws -> Weights {
-        try ArtifactReader.weights(of: ArtifactReader.read(url: url, options: options))
+    public static func load(artifact url: URL, options: ArtifactReader.Options = .init(),
+                            originalDTypes: [String: TorchDType] = [:]) throws -> Weights {
+        try ArtifactReader.weights(of: ArtifactReader.read(url: url, options: options), originalDTypes: originalDTypes)
     }
 }
 

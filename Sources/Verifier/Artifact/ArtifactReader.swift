@@ -43,15 +43,27 @@ public enum ArtifactReader {
 
     /// Reads an artifact already in memory; `file` names it in errors.
     public static func read(bytes: [UInt8], file: String, options: Options = Options()) throws(ArtifactError) -> ArtifactContents {
-        let compression = Compression.detect(bytes)
+        var compression = Compression.detect(bytes)
         var payload: [UInt8]
         do {
             payload = try Decompression.decompress(bytes, as: compression, file: file, limit: options.maxDecompressedBytes)
-        } catch let error where compression == .brotli {
-            // Brotli is only a guess by elimination: say so when it fails too.
+        } catch let error {
             if case .outputLimitExceeded = error { throw error }
-            throw .unrecognizedCompression(InputLocation(file: file, offset: 0), firstBytes: hexPrefix(bytes),
-                                           detail: "no zlib, zstd, xz, LZMA or ZIP magic, and not a valid brotli stream either (\(error))")
+            switch compression {
+            case .brotli:
+                // Brotli is only a guess by elimination: say so when it fails too.
+                throw .unrecognizedCompression(InputLocation(file: file, offset: 0), firstBytes: hexPrefix(bytes),
+                                               detail: "no zlib, zstd, xz, LZMA or ZIP magic, and not a valid brotli stream either (\(error))")
+            case .zlib, .lzmaAlone:
+                // Two-byte zlib headers and LZMA-alone headers can occur by chance at the start of a
+                // brotli stream (which has no magic): try brotli before reporting the first error.
+                guard let brotli = try? Decompression.decompress(bytes, as: .brotli, file: file,
+                                                                 limit: options.maxDecompressedBytes) else { throw error }
+                compression = .brotli
+                payload = brotli
+            default:
+                throw error
+            }
         }
         let decompressedName = compression == .none ? file : "\(file) (\(compression.rawValue)-decompressed)"
         var shuffle: ByteShuffle.Header?
@@ -68,8 +80,12 @@ public enum ArtifactReader {
     }
 
     /// Dequantizes `contents` and checks every value is finite.
-    public static func weights(of contents: ArtifactContents) throws(ArtifactError) -> Weights {
-        let weights = try contents.format.dequantize()
+    ///
+    /// - Parameter originalDTypes: each parameter's dtype in the model, for formats that cast to it
+    ///   without recording it (``ArtifactFormat/needsOriginalDTypes``); float32 where absent.
+    public static func weights(of contents: ArtifactContents,
+                               originalDTypes: [String: TorchDType] = [:]) throws(ArtifactError) -> Weights {
+        let weights = try contents.format.dequantize(originalDTypes: originalDTypes)
         for name in weights.keys.sorted() {
             guard let tensor = weights[name] else { continue }
             if let index = tensor.data.firstIndex(where: { !$0.isFinite }) {

@@ -25,6 +25,12 @@ public protocol ArtifactFormat: Sendable {
     var tensors: [TensorSummary] { get }
     /// Float32 weights by parameter name.
     func dequantize() throws(ArtifactError) -> Weights
+    /// Float32 weights, given each parameter's dtype in the model (`orig_dtype`) for formats that do
+    /// not record it themselves (their Python dequantizer casts to the model's dtype).
+    func dequantize(originalDTypes: [String: TorchDType]) throws(ArtifactError) -> Weights
+    /// Whether the artifact lacks the parameters' original dtypes, so ``dequantize(originalDTypes:)``
+    /// needs them from the model for bit-exact bfloat16 parameters.
+    var needsOriginalDTypes: Bool { get }
     /// Reads `root` as this format; `nil` when it is not this format, an error when it claims to be
     /// but is inconsistent.
     init?(root: PickleValue, location: InputLocation) throws(ArtifactError)
@@ -47,6 +53,12 @@ public enum ArtifactFormats {
         let marker = dict["__quant_format__"]?.stringValue.map { " with __quant_format__ '\($0)'" } ?? ""
         throw .unsupportedFormat(location, detail: "no dequantizer for a dict\(marker) with top-level keys [\(keys)\(more)]")
     }
+}
+
+extension ArtifactFormat {
+    /// Formats that record their own dtypes ignore a template.
+    public func dequantize(originalDTypes: [String: TorchDType]) throws(ArtifactError) -> Weights { try dequantize() }
+    public var needsOriginalDTypes: Bool { false }
 }
 
 /// Shared helpers for formats.

@@ -21,6 +21,7 @@ public struct MixedWMFormat: ArtifactFormat {
     }
 
     public var name: String { "w/m mixed per-row" }
+    public var needsOriginalDTypes: Bool { true }
     let stored: [(name: String, value: Stored)]
     let location: InputLocation
 
