@@ -62,20 +62,20 @@ public struct TensorReference: Sendable {
     /// Bytes the view's elements occupy (`numel * element_size`), as `tensor_nbytes` counts them.
     public var byteCount: Int { count * dtype.size }
 
-    /// Storage element indices of the view in row-major order.
-    func storageIndices() -> [Int] {
-        var indices = [Int](repeating: storageOffset, count: count)
-        guard count > 0 else { return indices }
-        // Contiguous fast path.
-        var contiguous = true, expected = 1
+    /// Whether the view's elements are consecutive in storage (row-major, no gaps).
+    var isContiguous: Bool {
+        var expected = 1
         for (size, stride) in zip(shape, strides).reversed() where size != 1 {
-            if stride != expected { contiguous = false; break }
+            if stride != expected { return false }
             expected *= size
         }
-        if contiguous {
-            for i in 0..<count { indices[i] = storageOffset + i }
-            return indices
-        }
+        return true
+    }
+
+    /// Storage element indices of the view in row-major order.
+    func storageIndices() -> [Int] {
+        guard !isContiguous else { return Array(storageOffset..<(storageOffset + count)) }
+        var indices = [Int](repeating: storageOffset, count: count)
         var position = [Int](repeating: 0, count: shape.count)
         var current = storageOffset
         for i in 0..<count {
@@ -97,39 +97,38 @@ public struct TensorReference: Sendable {
     /// float32 represents (fp16, bf16, fp8, int8/16, uint8, bool); int32/int64/float64 round to nearest,
     /// as `tensor.float()` does.
     public func floats() -> [Float] {
-        let bytes = storage.bytes
-        let size = dtype.size
-        return storageIndices().map { index in
-            let at = index * size
-            switch dtype {
-            case .float32: return Float(bitPattern: littleEndian32(bytes, at))
-            case .float16: return FloatBits.halfToFloat(UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8)
-            case .bfloat16: return FloatBits.bfloat16ToFloat(UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8)
-            case .float64: return Float(Double(bitPattern: littleEndian64(bytes, at)))
-            case .float8_e4m3fn: return FloatBits.e4m3fnToFloat(bytes[at])
-            case .int8: return Float(Int8(bitPattern: bytes[at]))
-            case .uint8: return Float(bytes[at])
-            case .bool: return bytes[at] != 0 ? 1 : 0
-            case .int16: return Float(Int16(bitPattern: UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8))
-            case .int32: return Float(Int32(bitPattern: littleEndian32(bytes, at)))
-            case .int64: return Float(Int64(bitPattern: littleEndian64(bytes, at)))
+        var output = [Float](repeating: 0, count: count)
+        guard count > 0 else { return output }
+        // Bounds were checked when the view was built; element reads below stay inside the storage.
+        let indices: [Int]? = isContiguous ? nil : storageIndices()
+        let offset = storageOffset
+        storage.bytes.withUnsafeBytes { raw in
+            output.withUnsafeMutableBufferPointer { out in
+                func fill(_ element: (Int) -> Float) {
+                    if let indices {
+                        for i in out.indices { out[i] = element(indices[i]) }
+                    } else {
+                        for i in out.indices { out[i] = element(offset + i) }
+                    }
+                }
+                func u16(_ i: Int) -> UInt16 { UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
+                func u32(_ i: Int) -> UInt32 { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
+                func u64(_ i: Int) -> UInt64 { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)) }
+                switch dtype {
+                case .float32: fill { Float(bitPattern: u32($0)) }
+                case .float16: fill { FloatBits.halfToFloat(u16($0)) }
+                case .bfloat16: fill { FloatBits.bfloat16ToFloat(u16($0)) }
+                case .float64: fill { Float(Double(bitPattern: u64($0))) }
+                case .float8_e4m3fn: fill { FloatBits.e4m3fnToFloat(raw[$0]) }
+                case .int8: fill { Float(Int8(bitPattern: raw[$0])) }
+                case .uint8: fill { Float(raw[$0]) }
+                case .bool: fill { raw[$0] != 0 ? 1 : 0 }
+                case .int16: fill { Float(Int16(bitPattern: u16($0))) }
+                case .int32: fill { Float(Int32(bitPattern: u32($0))) }
+                case .int64: fill { Float(Int64(bitPattern: u64($0))) }
+                }
             }
         }
+        return output
     }
-
-    /// The raw 16-bit patterns of a float16/bfloat16 view in row-major order.
-    func halfBits() -> [UInt16] {
-        let bytes = storage.bytes
-        return storageIndices().map { UInt16(bytes[2 * $0]) | UInt16(bytes[2 * $0 + 1]) << 8 }
-    }
-}
-
-@inline(__always)
-private func littleEndian32(_ bytes: [UInt8], _ at: Int) -> UInt32 {
-    UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
-}
-
-@inline(__always)
-private func littleEndian64(_ bytes: [UInt8], _ at: Int) -> UInt64 {
-    UInt64(littleEndian32(bytes, at)) | UInt64(littleEndian32(bytes, at + 4)) << 32
 }
