@@ -119,3 +119,38 @@ enum PickleBytes {
         #expect(refusal([0x80, 0x09, 0x2E]).map { if case .malformedPickle = $0 { true } else { false } } == true)
     }
 }
+
+@Suite struct TensorRebuildTests {
+    /// `_rebuild_tensor_v2(storage, 0, size, stride)` over a 4-element float32 storage.
+    func rebuild(size: [UInt8], stride: [UInt8]) throws(ArtifactError) -> PickleValue {
+        let program: [UInt8] = [0x80, 0x02] + PickleBytes.global("torch._utils", "_rebuild_tensor_v2") + [0x28]
+            + PickleBytes.shortString("pid") + [0x51, 0x4B, 0x00] + size + stride + [0x74, 0x52, 0x2E]
+        let storage = StorageReference(dtype: .float32, key: "archive/data/0", count: 4,
+                                       bytes: [0, 0, 0x80, 0x3F, 0, 0, 0, 0x40, 0, 0, 0x40, 0x40, 0, 0, 0x80, 0x40])
+        return try PickleReader(bytes: program, file: "data.pkl") { (_, _) throws(ArtifactError) in .storage(storage) }.read()
+    }
+
+    @Test func stridedViewIsReadInRowMajorOrder() throws {
+        // size (2, 2), stride (1, 2): the transpose of [[1, 2], [3, 4]]. The REDUCE sits at byte 51.
+        let tensor = try #require(try rebuild(size: [0x4B, 2, 0x4B, 2, 0x86], stride: [0x4B, 1, 0x4B, 2, 0x86]).tensorValue)
+        #expect(tensor.floats() == [1, 3, 2, 4])
+    }
+
+    @Test func viewPastTheStorageIsRefused() {
+        #expect(throws: ArtifactError.storageTooShort(InputLocation(file: "data.pkl", offset: 51), storage: "archive/data/0",
+                                                       neededElements: 5, availableElements: 4)) {
+            try rebuild(size: [0x4B, 5, 0x85], stride: [0x4B, 1, 0x85])
+        }
+    }
+
+    @Test func zeroStrideViewOfAnEnormousSizeIsRefused() {
+        // size (2**40,), stride (0,): in bounds of the storage, but 2**40 elements.
+        let size: [UInt8] = [0x8A, 6, 0, 0, 0, 0, 0, 1, 0x85]
+        #expect {
+            try rebuild(size: size, stride: [0x4B, 0, 0x85])
+        } throws: { error in
+            guard let error = error as? ArtifactError, case .malformedPickle(_, let detail) = error else { return false }
+            return detail.contains("exceeds the reader's limit")
+        }
+    }
+}

@@ -15,6 +15,10 @@ public struct StorageReference: Sendable {
 /// A strided tensor view over a storage, as `torch._utils._rebuild_tensor_v2` describes it.
 /// Construction checks that every element of the view lies inside the storage.
 public struct TensorReference: Sendable {
+    /// The most elements one view may have (1 GiB as float32): a zero-stride view over a tiny
+    /// storage could otherwise ask for any amount of memory.
+    public static let maxElements = 1 << 28
+
     public let storage: StorageReference
     public let storageOffset: Int
     public let shape: [Int]
@@ -34,6 +38,9 @@ public struct TensorReference: Sendable {
         let count: Int
         do { count = try Tensor.elementCount(shape) } catch {
             throw .malformedPickle(location, detail: error.message)
+        }
+        guard count <= Self.maxElements else {
+            throw .malformedPickle(location, detail: "tensor view of \(count) elements exceeds the reader's limit of \(Self.maxElements)")
         }
         if count > 0 {
             // The furthest element the view touches, computed without overflow.
