@@ -85,6 +85,15 @@ public enum ArtifactReader {
     ///   without recording it (``ArtifactFormat/needsOriginalDTypes``); float32 where absent.
     public static func weights(of contents: ArtifactContents,
                                originalDTypes: [String: TorchDType] = [:]) throws(ArtifactError) -> Weights {
+        // Many views of one storage could ask for far more memory than the artifact holds.
+        var total = 0
+        for tensor in contents.format.tensors {
+            total += tensor.shape.reduce(1, *)
+            guard total <= TensorReference.maxElements else {
+                throw .unsupportedFormat(InputLocation(file: contents.file),
+                                         detail: "more than \(TensorReference.maxElements) parameters in all (at tensor \(tensor.name))")
+            }
+        }
         let weights = try contents.format.dequantize(originalDTypes: originalDTypes)
         for name in weights.keys.sorted() {
             guard let tensor = weights[name] else { continue }

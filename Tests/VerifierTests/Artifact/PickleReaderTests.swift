@@ -131,12 +131,13 @@ enum PickleBytes {
     }
 
     @Test func stridedViewIsReadInRowMajorOrder() throws {
-        // size (2, 2), stride (1, 2): the transpose of [[1, 2], [3, 4]]. The REDUCE sits at byte 51.
+        // size (2, 2), stride (1, 2): the transpose of [[1, 2], [3, 4]].
         let tensor = try #require(try rebuild(size: [0x4B, 2, 0x4B, 2, 0x86], stride: [0x4B, 1, 0x4B, 2, 0x86]).tensorValue)
         #expect(tensor.floats() == [1, 3, 2, 4])
     }
 
     @Test func viewPastTheStorageIsRefused() {
+        // The REDUCE that builds the view sits at byte 51.
         #expect(throws: ArtifactError.storageTooShort(InputLocation(file: "data.pkl", offset: 51), storage: "archive/data/0",
                                                        neededElements: 5, availableElements: 4)) {
             try rebuild(size: [0x4B, 5, 0x85], stride: [0x4B, 1, 0x85])

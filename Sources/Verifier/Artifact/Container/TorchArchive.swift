@@ -43,6 +43,7 @@ public struct TorchArchive: Sendable {
         pickleProtocol = pickleBytes.count >= 2 && pickleBytes[0] == 0x80 ? Int(pickleBytes[1]) : 0
         let pickleName = "\(file) > \(pickle.name)"
         var loaded: [String: StorageReference] = [:]
+        var loadedBytes = 0
         let reader = PickleReader(bytes: pickleBytes, file: pickleName) { (pid, location) throws(ArtifactError) in
             guard let fields = pid.tupleValue, fields.count == 5, fields[0].stringValue == "storage",
                   case .global(let module, let typeName) = fields[1], let key = fields[2].stringValue,
@@ -60,6 +61,12 @@ public struct TorchArchive: Sendable {
             guard let entry = zip.entry(named: name) else {
                 throw .missingEntry(location, name: name)
             }
+            // Entries of a well-formed archive do not overlap, so storages cannot add up to more than
+            // the archive; overlapping entries would multiply memory.
+            guard entry.size <= zip.bytes.count - loadedBytes else {
+                throw .malformedZip(location, detail: "storages add up to more than the archive's \(zip.bytes.count) bytes (overlapping entries)")
+            }
+            loadedBytes += entry.size
             let bytes = try zip.data(of: entry)
             let count = bytes.count / dtype.size
             guard count >= declared else {
