@@ -14,7 +14,7 @@ challenge's semantics, not ours. Outputs (all small, committed):
   fixtures/artifacts/wrappers/                             one tiny state dict in every outer wrapping
   fixtures/hostile/                                        hostile and broken inputs
   fixtures/artifacts/record-wm-zstd/                       {'w','m'} int6/int8 + zstd (a 03-20 record's code)
-  fixtures/artifacts/record-wm-bshf-brotli/                {'w','m'} GPTQ int6/int8 + BSHF + brotli (an 04-14 record's code)
+  fixtures/artifacts/record-wm-bshf-brotli/                {'w','m'} GPTQ int6/int8, gate int8 rows + BSHF + brotli (an 04-19 record's code)
 """
 import ast
 import types
@@ -261,7 +261,7 @@ def hostile_fixtures() -> None:
 
 RECORDS = "corpus/parameter-golf/records/track_10min_16mb"
 F2_RECORD = "2026-03-20_11L_XSA4_EMA_Int6_MLP3x_WD04_1.1271"
-F4_RECORD = "2026-04-14_MultiPhaseGlobalSGD_PhasedTTT"
+F4_RECORD = "2026-04-19_SP8192_CaseOps_GatedAttn_QuantGate_Loop45_PhasedTTT"
 
 
 def load_record_functions(shared: pathlib.Path, record: str) -> dict:
@@ -326,17 +326,19 @@ def record_wm_zstd(shared: pathlib.Path) -> None:
 
 
 def record_wm_bshf_brotli(shared: pathlib.Path) -> None:
-    """F4: gptq_mixed_quantize + torch.save({'w','m'}) + _compress(brotli) (BSHF + brotli-11)."""
+    """F4: gptq_mixed_quantize (gate quantization on) + torch.save({'w','m'}) + _compress(brotli) (BSHF + brotli-11)."""
     ns = load_record_functions(shared, F4_RECORD)
     defaults = ns["Hyperparameters"]
     h = types.SimpleNamespace(**{k: getattr(defaults, k) for k in (
         "embed_clip_sigmas", "mlp_clip_sigmas", "attn_clip_sigmas", "matrix_clip_sigmas", "embed_bits", "matrix_bits")})
+    h.gated_attn_quant_gate = True  # the record's GATED_ATTN_QUANT_GATE=1 run: attn_gate_w as int8 rows
     g = torch.Generator().manual_seed(2026)
     template = {
         "tok_emb.weight": spiky(g, 272, 256, dtype=torch.bfloat16),   # GPTQ int8 rows, bf16 model dtype
         "blocks.0.mlp.fc.weight": spiky(g, 288, 256),                  # GPTQ int6 rows, fp32
         "blocks.0.attn_scale": spiky(g, 256),                          # passthrough (float16), fp32 model dtype
         "skip_gates": spiky(g, 4, 64, dtype=torch.bfloat16),           # passthrough (float16), bf16 model dtype
+        "blocks.0.attn.attn_gate_w": spiky(g, 8, 512),                 # gate_int8_row (.gq/.gs), fp32
     }
     hessians = {}
     for name, t in template.items():
@@ -349,7 +351,7 @@ def record_wm_bshf_brotli(shared: pathlib.Path) -> None:
     state = torch.load(io.BytesIO(ns["_decompress"](blob, "brotli")), map_location="cpu")
     dequantized = ns["dequantize_mixed"](state["w"], state["m"], template)
     wm_golden(FIXTURES / "artifacts" / "record-wm-bshf-brotli", blob, "model.int6.ptz", w, m, dequantized, F4_RECORD,
-              "gptq_mixed_quantize(sd, hessians, h defaults) + torch.save({'w','m'}) + _compress(raw, 'brotli'); dequantize_mixed")
+              "gptq_mixed_quantize(sd, hessians, h defaults + gated_attn_quant_gate) + torch.save({'w','m'}) + _compress(raw, 'brotli'); dequantize_mixed")
 
 
 def main() -> None:
