@@ -45,6 +45,8 @@ struct InspectReport: Encodable {
     var tensors: [Tensor]
     var storedTensorBytes: Int
     var dequantizedParameters: Int
+    /// False for formats that cast to the model's dtypes without recording them (float32 assumed here).
+    var originalDTypesRecorded: Bool
 
     init(contents: ArtifactContents, weights: Weights) {
         file = contents.file
@@ -61,12 +63,14 @@ struct InspectReport: Encodable {
         }
         storedTensorBytes = tensors.reduce(0) { $0 + $1.bytes }
         dequantizedParameters = weights.values.reduce(0) { $0 + $1.count }
+        originalDTypesRecorded = !contents.format.needsOriginalDTypes
     }
 
     enum CodingKeys: String, CodingKey {
         case file, fileBytes = "file_bytes", compression, byteShuffle = "byte_shuffle", container
         case archiveBytes = "archive_bytes", format, tensors, storedTensorBytes = "stored_tensor_bytes"
         case dequantizedParameters = "dequantized_parameters"
+        case originalDTypesRecorded = "original_dtypes_recorded"
     }
 
     func json() throws -> String {
@@ -93,6 +97,10 @@ struct InspectReport: Encodable {
                 + "  " + String(tensor.bytes).leftPadded(to: 9) + " B  " + tensor.scheme)
         }
         lines.append("totals:        \(storedTensorBytes) stored tensor bytes, \(dequantizedParameters) float32 parameters after dequantization")
+        if !originalDTypesRecorded {
+            lines.append("note:          the artifact does not record the model's parameter dtypes; values shown as float32"
+                + " (bfloat16 parameters round differently once the model's dtypes are known)")
+        }
         return lines.joined(separator: "\n")
     }
 }
