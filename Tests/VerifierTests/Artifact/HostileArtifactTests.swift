@@ -119,3 +119,20 @@ import Testing
         }
     }
 }
+
+@Suite struct TruncatedStreamTests {
+    @Test(arguments: [("model.zlib.ptz", "zlib"), ("model.zstd.ptz", "zstd"), ("model.xz.ptz", "xz"),
+                      ("model.lzma-alone.ptz", "lzma-alone"), ("model.bshf1-brotli.ptz", "brotli")])
+    func everyDecoderReportsATruncatedStream(file: String, codec: String) throws {
+        let bytes = Array(try Data(contentsOf: Paths.fixture("artifacts/wrappers/\(file)")))
+        let half = Array(bytes.prefix(bytes.count / 2))
+        let detected = Compression.detect(half)
+        #expect(detected.rawValue == codec)
+        #expect {
+            try Decompression.decompress(half, as: detected, file: file)
+        } throws: { error in
+            guard let error = error as? ArtifactError, case .truncated(let location, _, _, _) = error else { return false }
+            return location.file == file && (location.offset ?? 0) > 0
+        }
+    }
+}
