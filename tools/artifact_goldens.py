@@ -14,6 +14,7 @@ challenge's semantics, not ours. Outputs (all small, committed):
   fixtures/artifacts/wrappers/                             one tiny state dict in every outer wrapping
   fixtures/hostile/                                        hostile and broken inputs
   fixtures/artifacts/record-wm-zstd/                       {'w','m'} int6/int8 + zstd (a 03-20 record's code)
+  fixtures/artifacts/record-mixed-int6-tagged/             mixed_int8_int6_v1 dict + ZSTD tag (a 03-21 non-record's code)
   fixtures/artifacts/record-wm-bshf-brotli/                {'w','m'} GPTQ int6/int8, gate int8 rows + BSHF + brotli (an 04-19 record's code)
 """
 import ast
@@ -264,14 +265,14 @@ F2_RECORD = "2026-03-20_11L_XSA4_EMA_Int6_MLP3x_WD04_1.1271"
 F4_RECORD = "2026-04-19_SP8192_CaseOps_GatedAttn_QuantGate_Loop45_PhasedTTT"
 
 
-def load_record_functions(shared: pathlib.Path, record: str) -> dict:
+def load_record_functions(shared: pathlib.Path, record_folder: str) -> dict:
     """A record's module-level definitions, without running it or needing its GPU-only imports.
 
     Each top-level statement of the record's train_gpt.py runs on its own; those that fail here
     (flash_attn / triton imports, kernels decorated with them) are skipped. main() is never called.
     """
-    path = shared / RECORDS / record / "train_gpt.py"
-    namespace = {"__name__": "record_" + record.replace("-", "_"), "__file__": str(path)}
+    path = shared / record_folder / "train_gpt.py"
+    namespace = {"__name__": "record_" + pathlib.Path(record_folder).name.replace("-", "_"), "__file__": str(path)}
     for node in ast.parse(path.read_text(), filename=str(path)).body:
         if isinstance(node, ast.If):  # the `if __name__ == "__main__"` guard
             continue
@@ -289,25 +290,30 @@ def spiky(g, *shape, dtype=torch.float32):
     return torch.where(mask, t * 60, t).to(dtype)
 
 
-def wm_golden(folder: pathlib.Path, blob: bytes, file: str, w: dict, m: dict, dequantized: dict, record: str, how: str) -> None:
+def wm_golden(folder: pathlib.Path, blob: bytes, file: str, m: dict, dequantized: dict, record_folder: str, how: str) -> None:
+    """Writes a record-made artifact, its goldens and a SOURCE note; `record_folder` is relative to ../shared."""
+    record = record_folder.removeprefix("corpus/parameter-golf/")
     folder.mkdir(parents=True, exist_ok=True)
     (folder / file).write_bytes(blob)
     print("wrote", (folder / file).relative_to(ROOT), len(blob), "bytes")
     golden = golden_for(dequantized, seed=4)
-    golden["source"] = f"tools/artifact_goldens.py: {how} from records/track_10min_16mb/{record} (corpus snapshot 4908dc46f)"
-    golden["meta"] = {k: (v if isinstance(v, str) else json.dumps(v, sort_keys=True)) for k, v in m.items()}
+    golden["source"] = f"tools/artifact_goldens.py: {how} from {record} (corpus snapshot 4908dc46f)"
+    if m:
+        golden["meta"] = {k: (v if isinstance(v, str) else json.dumps(v, sort_keys=True)) for k, v in m.items()}
     write_json(folder / "goldens.json", golden)
     (folder / "SOURCE").write_text(
         f"{file}: written by tools/artifact_goldens.py with the export code of\n"
-        f"github.com/openai/parameter-golf records/track_10min_16mb/{record} (snapshot commit 4908dc46f21ed3fdd08d2fdca285deb2194b9599),\n"
+        f"github.com/openai/parameter-golf {record}\n"
+        "(snapshot commit 4908dc46f21ed3fdd08d2fdca285deb2194b9599),\n"
         f"executed from ../shared at generation time (not copied): {how}.\n"
-        "The tensors are small seeded random ones (names as the record's flattened state dict); goldens.json holds the\n"
-        "record's own dequantization with a template whose dtypes are the goldens' dtypes.\n")
+        "The tensors are small seeded random ones (names as in the record's flattened state dict); goldens.json holds the\n"
+        "record's own dequantization of the saved artifact"
+        + (" (its template, i.e. each parameter's model dtype, is the golden's per-tensor dtype).\n" if m else ".\n"))
 
 
 def record_wm_zstd(shared: pathlib.Path) -> None:
     """F2: mixed_quantize_int6 + torch.save({'w','m'}) + zstd-22, dequantized by dequantize_mixed_int6."""
-    ns = load_record_functions(shared, F2_RECORD)
+    ns = load_record_functions(shared, f"{RECORDS}/{F2_RECORD}")
     g = torch.Generator().manual_seed(2020)
     template = {
         "tok_emb.weight": spiky(g, 272, 256, dtype=torch.bfloat16),   # embed -> int8 per-row, bf16 model dtype
@@ -321,13 +327,13 @@ def record_wm_zstd(shared: pathlib.Path) -> None:
     blob = zstandard.ZstdCompressor(level=22).compress(raw)  # as the record's _COMPRESSOR == "zstd" path
     state = torch.load(io.BytesIO(zstandard.ZstdDecompressor().decompress(blob)), map_location="cpu")
     dequantized = ns["dequantize_mixed_int6"](state["w"], state["m"], template)
-    wm_golden(FIXTURES / "artifacts" / "record-wm-zstd", blob, "model.int6.ptz", w, m, dequantized, F2_RECORD,
+    wm_golden(FIXTURES / "artifacts" / "record-wm-zstd", blob, "model.int6.ptz", m, dequantized, f"{RECORDS}/{F2_RECORD}",
               "mixed_quantize_int6(sd, {'mlp','attn'}) + torch.save({'w','m'}) + zstd level 22; dequantize_mixed_int6")
 
 
 def record_wm_bshf_brotli(shared: pathlib.Path) -> None:
     """F4: gptq_mixed_quantize (gate quantization on) + torch.save({'w','m'}) + _compress(brotli) (BSHF + brotli-11)."""
-    ns = load_record_functions(shared, F4_RECORD)
+    ns = load_record_functions(shared, f"{RECORDS}/{F4_RECORD}")
     defaults = ns["Hyperparameters"]
     h = types.SimpleNamespace(**{k: getattr(defaults, k) for k in (
         "embed_clip_sigmas", "mlp_clip_sigmas", "attn_clip_sigmas", "matrix_clip_sigmas", "embed_bits", "matrix_bits")})
@@ -350,8 +356,31 @@ def record_wm_bshf_brotli(shared: pathlib.Path) -> None:
     blob = ns["_compress"](raw, "brotli")
     state = torch.load(io.BytesIO(ns["_decompress"](blob, "brotli")), map_location="cpu")
     dequantized = ns["dequantize_mixed"](state["w"], state["m"], template)
-    wm_golden(FIXTURES / "artifacts" / "record-wm-bshf-brotli", blob, "model.int6.ptz", w, m, dequantized, F4_RECORD,
+    wm_golden(FIXTURES / "artifacts" / "record-wm-bshf-brotli", blob, "model.int6.ptz", m, dequantized, f"{RECORDS}/{F4_RECORD}",
               "gptq_mixed_quantize(sd, hessians, h defaults + gated_attn_quant_gate) + torch.save({'w','m'}) + _compress(raw, 'brotli'); dequantize_mixed")
+
+
+TAGGED_RECORD = "corpus/parameter-golf/records/track_non_record_16mb/2026-03-21_DepthRecurrence_MixedPrecisionQuant"
+
+
+def record_mixed_int6_tagged(shared: pathlib.Path) -> None:
+    """F8: quantize_state_dict_int6 (mixed_int8_int6_v1) + torch.save + compress_bytes (4-byte ZSTD tag + zstd-22)."""
+    ns = load_record_functions(shared, TAGGED_RECORD)
+    g = torch.Generator().manual_seed(321)
+    state = {
+        "tok_emb.weight": spiky(g, 272, 256, dtype=torch.bfloat16),    # not a block: int6 rows, bf16
+        "blocks.0.mlp.fc.weight": spiky(g, 288, 256),                   # shared block: int8 rows, fp32
+        "blocks.0.attn_scale": spiky(g, 256),                           # small control tensor
+        "final_norm.weight": spiky(g, 64, dtype=torch.bfloat16),        # small bf16 -> fp16 passthrough
+    }
+    quant_obj, *_ = ns["quantize_state_dict_int6"](state)
+    blob = ns["compress_bytes"](torch_save_bytes(quant_obj))
+    assert blob[:4] == b"ZSTD"
+    restored = torch.load(io.BytesIO(ns["decompress_bytes"](blob)), map_location="cpu")
+    dequantized = ns["dequantize_state_dict_int6"](restored)
+    folder = FIXTURES / "artifacts" / "record-mixed-int6-tagged"
+    wm_golden(folder, blob, "model.int6.ptz", {}, dequantized, TAGGED_RECORD,
+              "quantize_state_dict_int6 + torch.save + compress_bytes (ZSTD tag); dequantize_state_dict_int6")
 
 
 def main() -> None:
@@ -366,6 +395,7 @@ def main() -> None:
     hostile_fixtures()
     record_wm_zstd(args.shared)
     record_wm_bshf_brotli(args.shared)
+    record_mixed_int6_tagged(args.shared)
 
 
 if __name__ == "__main__":

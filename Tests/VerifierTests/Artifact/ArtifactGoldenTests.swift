@@ -121,3 +121,31 @@ import Testing
         }
     }
 }
+
+/// The 03-21 DepthRecurrence record: `mixed_int8_int6_v1` dict behind a 4-byte `ZSTD` tag.
+@Suite struct TaggedRecordTests {
+    @Test func taggedMixedInt6ArtifactMatchesTheRecordsOwnDequantization() throws {
+        let url = Paths.fixture("artifacts/record-mixed-int6-tagged/model.int6.ptz")
+        let golden = try ArtifactGolden.load("artifacts/record-mixed-int6-tagged/goldens.json")
+        let contents = try ArtifactReader.read(url: url)
+        #expect(contents.compression == .taggedZstd)
+        #expect(contents.format.name == "mixed_int8_int6_v1")
+        #expect(!contents.format.needsOriginalDTypes)
+        #expect(golden.tensors["tok_emb.weight"]?.dtype == "bfloat16")
+        golden.expectMatches(try WeightsLoader.load(artifact: url))
+    }
+
+    @Test func zlibTagIsReadToo() throws {
+        let zlib = Array(try Data(contentsOf: Paths.fixture("artifacts/wrappers/model.zlib.ptz")))
+        let contents = try ArtifactReader.read(bytes: Array("ZLIB".utf8) + zlib, file: "tagged.ptz")
+        #expect(contents.compression == .taggedZlib)
+        let golden = try ArtifactGolden.load("artifacts/wrappers/goldens.json")
+        golden.expectMatches(try ArtifactReader.weights(of: contents))
+        // Errors in the body count offsets from the end of the tag, and say so.
+        #expect {
+            try ArtifactReader.read(bytes: Array("ZLIB".utf8) + zlib.prefix(100), file: "cut.ptz")
+        } throws: { error in
+            (error as? ArtifactError)?.location.file == "cut.ptz after its 4-byte tag"
+        }
+    }
+}

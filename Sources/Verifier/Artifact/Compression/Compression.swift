@@ -14,12 +14,18 @@ public enum Compression: String, Sendable, CaseIterable, Codable {
     case brotli
     /// No outer compression: the bytes already are a ZIP archive or a `BSHF` block.
     case none
+    /// A 4-byte `ZSTD` tag, then a zstd frame (2026-03-21 DepthRecurrence's `compress_bytes`).
+    case taggedZstd = "ZSTD-tagged zstd"
+    /// A 4-byte `ZLIB` tag, then a zlib stream (the same record without the zstandard package).
+    case taggedZlib = "ZLIB-tagged zlib"
 
     /// Detects the compression from the leading bytes. Brotli is the answer by elimination.
     public static func detect(_ bytes: [UInt8]) -> Compression {
         let reader = ByteReading(bytes: bytes, file: "")
         if reader.matches(0, [0x50, 0x4B, 0x03, 0x04]) || reader.matches(0, Array("BSHF".utf8)) { return .none }
         if reader.matches(0, [0x28, 0xB5, 0x2F, 0xFD]) { return .zstd }
+        if reader.matches(0, Array("ZSTD".utf8)) { return .taggedZstd }
+        if reader.matches(0, Array("ZLIB".utf8)) { return .taggedZlib }
         if reader.matches(0, [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]) { return .xz }
         if bytes.count >= 2, bytes[0] & 0x0F == 8, bytes[0] >> 4 <= 7,
            (UInt16(bytes[0]) << 8 | UInt16(bytes[1])) % 31 == 0 {

@@ -29,6 +29,11 @@ public enum Decompression {
         case .zstd: return try unzstd(input, location: location, limit: limit)
         case .xz, .lzmaAlone: return try unxz(input, alone: compression == .lzmaAlone, location: location, limit: limit)
         case .brotli: return try unbrotli(input, location: location, limit: limit)
+        case .taggedZstd, .taggedZlib:
+            // Offsets in errors count from the end of the tag, and the name says so.
+            let body = Array(input.dropFirst(4))
+            let bodyName = "\(file) after its 4-byte tag"
+            return try decompress(body, as: compression == .taggedZstd ? .zstd : .zlib, file: bodyName, limit: limit)
         }
     }
 

@@ -13,21 +13,26 @@ import Reference
 /// in float32 (per row, or by the scalar), then `.to(original dtype)` — for bfloat16 that is a
 /// round-to-nearest-even to bfloat16, kept here as the float32 value of the rounded number.
 public struct Int8CleanFormat: ArtifactFormat {
-    /// The marker this format writes.
-    public static let marker = "int8_clean_per_row_v1"
+    /// The markers of this layout: the baseline's, and the 2026-03-21 DepthRecurrence record's
+    /// `mixed_int8_int6_v1` (int6 values in the same dict; its `dequantize_state_dict_int6` is the
+    /// baseline's dequantizer unchanged).
+    public static let markers = ["int8_clean_per_row_v1", "mixed_int8_int6_v1"]
 
     enum Stored: Sendable {
         case quantized(values: TensorReference, scale: TensorReference, perRow: Bool, original: TorchDType)
         case passthrough(TensorReference, original: TorchDType?)
     }
 
-    public var name: String { Self.marker }
+    public var name: String { marker }
+    let marker: String
     let stored: [(name: String, value: Stored)]
     let location: InputLocation
 
     /// Reads the dict, or returns `nil` when `root` does not carry this format's marker.
     public init?(root: PickleValue, location: InputLocation) throws(ArtifactError) {
-        guard let dict = root.dictValue, dict["__quant_format__"]?.stringValue == Self.marker else { return nil }
+        guard let dict = root.dictValue, let marker = dict["__quant_format__"]?.stringValue,
+              Self.markers.contains(marker) else { return nil }
+        self.marker = marker
         self.location = location
         guard let quantized = try FormatSupport.dict(dict, "quantized", location),
               let scales = try FormatSupport.dict(dict, "scales", location),
