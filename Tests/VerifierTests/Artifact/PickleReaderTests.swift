@@ -155,3 +155,43 @@ enum PickleBytes {
         }
     }
 }
+
+@Suite struct PickleInterpretationTests {
+    func run(_ program: [UInt8]) throws(ArtifactError) -> PickleValue {
+        try PickleReader(bytes: program, file: "data.pkl") { (_, location) throws(ArtifactError) in
+            throw .malformedPickle(location, detail: "no storages")
+        }.read()
+    }
+
+    @Test func protocol2BytesComeThroughCodecsEncodeWithoutCallingIt() throws {
+        // _codecs.encode('\x00\xff', 'latin1'), as protocol 2 pickles Python bytes.
+        let program: [UInt8] = [0x80, 0x02] + PickleBytes.global("_codecs", "encode")
+            + [0x58, 0x04, 0, 0, 0, 0x00, 0xC3, 0xBF, 0x41] + PickleBytes.shortString("latin1") + [0x86, 0x52, 0x2E]
+        guard case .bytes(let bytes) = try run(program) else { Issue.record("not bytes"); return }
+        #expect(bytes == [0x00, 0xFF, 0x41])
+    }
+
+    @Test func allowListedTypesAreNotCallable() throws {
+        // torch.FloatStorage() is a type marker for persistent ids, never a function.
+        let program: [UInt8] = [0x80, 0x02] + PickleBytes.global("torch", "FloatStorage") + [0x29, 0x52, 0x2E]
+        #expect {
+            try run(program)
+        } throws: { error in
+            guard let error = error as? ArtifactError, case .malformedPickle(let location, let detail) = error else { return false }
+            return location.offset == 23 && detail.contains("torch.FloatStorage, which is not callable")
+        }
+    }
+
+    @Test func orderedDictWithMetadataStateIsRead() throws {
+        // OrderedDict() then BUILD with {'_metadata': ...}-like state, as state_dict() pickles.
+        var program: [UInt8] = [0x80, 0x02] + PickleBytes.global("collections", "OrderedDict") + [0x29, 0x52]
+        program += [0x7D, 0x62]  // BUILD with an empty dict as state
+        program += PickleBytes.shortString("k") + [0x4B, 0x07, 0x73, 0x2E]
+        let dict = try #require(try run(program).dictValue)
+        #expect(dict["k"]?.intValue == 7)
+    }
+
+    @Test func buildOnAnythingElseIsRefused() {
+        #expect(throws: ArtifactError.self) { try run([0x80, 0x02, 0x4B, 0x01, 0x7D, 0x62, 0x2E]) }
+    }
+}

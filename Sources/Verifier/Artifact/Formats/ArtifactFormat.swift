@@ -17,7 +17,8 @@ public struct TensorSummary: Sendable, Equatable, Codable {
 /// An export format: recognizes its unpickled object, describes the stored tensors and dequantizes
 /// them to float32 exactly as the format's own Python code does.
 ///
-/// New formats (the `{'w','m'}` int6 dicts, GPTQ exports, ...) conform and join ``ArtifactFormats/all``.
+/// New formats (ternary/binary packs, LQER corrections, PGRP groups, ...) conform and join
+/// ``ArtifactFormats/all``; the first whose initializer accepts the root wins.
 public protocol ArtifactFormat: Sendable {
     /// The format's name as `verify inspect` prints it.
     var name: String { get }
