@@ -14,6 +14,7 @@ challenge's semantics, not ours. Outputs (all small, committed):
   fixtures/artifacts/wrappers/                             one tiny state dict in every outer wrapping
   fixtures/hostile/                                        hostile and broken inputs
   fixtures/artifacts/record-wm-zstd/                       {'w','m'} int6/int8 + zstd (a 03-20 record's code)
+  fixtures/artifacts/record-wm-xz/                         {'w','m'} int6/int8 + xz (a 03-23 record's code)
   fixtures/artifacts/record-mixed-int6-tagged/             mixed_int8_int6_v1 dict + ZSTD tag (a 03-21 non-record's code)
   fixtures/artifacts/record-wm-bshf-brotli/                {'w','m'} GPTQ int6/int8, gate int8 rows + BSHF + brotli (an 04-19 record's code)
 """
@@ -331,6 +332,26 @@ def record_wm_zstd(shared: pathlib.Path) -> None:
               "mixed_quantize_int6(sd, {'mlp','attn'}) + torch.save({'w','m'}) + zstd level 22; dequantize_mixed_int6")
 
 
+F3_RECORD = "2026-03-23_LeakyReLU_LegalTTT_ParallelMuon"
+
+
+def record_wm_xz(shared: pathlib.Path) -> None:
+    """F3: mixed_quantize_int6 of the unbanked state dict + torch.save({'w','m'}) + lzma preset 6 (.xz)."""
+    ns = load_record_functions(shared, f"{RECORDS}/{F3_RECORD}")
+    g = torch.Generator().manual_seed(2023)
+    template = {
+        "tok_emb.weight": spiky(g, 272, 256, dtype=torch.bfloat16),    # embed -> int8 rows, bf16
+        "blocks.0.attn.c_q.weight": spiky(g, 272, 256),                 # attn -> int6 rows, fp32
+        "blocks.0.mlp_scale": spiky(g, 256),                            # small -> passthrough
+    }
+    w, m = ns["mixed_quantize_int6"](template, {"mlp", "attn"})
+    blob = lzma.compress(torch_save_bytes({"w": w, "m": m}), preset=6)  # as the record's serialization
+    state = torch.load(io.BytesIO(lzma.decompress(blob)), map_location="cpu")
+    dequantized = ns["dequantize_mixed_int6"](state["w"], state["m"], template)
+    wm_golden(FIXTURES / "artifacts" / "record-wm-xz", blob, "model.int6.ptz", m, dequantized, f"{RECORDS}/{F3_RECORD}",
+              "mixed_quantize_int6(sd, {'mlp','attn'}) + torch.save({'w','m'}) + lzma.compress(preset=6); dequantize_mixed_int6")
+
+
 def record_wm_bshf_brotli(shared: pathlib.Path) -> None:
     """F4: gptq_mixed_quantize (gate quantization on) + torch.save({'w','m'}) + _compress(brotli) (BSHF + brotli-11)."""
     ns = load_record_functions(shared, f"{RECORDS}/{F4_RECORD}")
@@ -394,6 +415,7 @@ def main() -> None:
     wrapped_artifacts()
     hostile_fixtures()
     record_wm_zstd(args.shared)
+    record_wm_xz(args.shared)
     record_wm_bshf_brotli(args.shared)
     record_mixed_int6_tagged(args.shared)
 

@@ -79,7 +79,7 @@ import Testing
 
 /// `{'w','m'}` artifacts written by records' own export code, against the records' own dequantizers.
 @Suite struct MixedWMFormatTests {
-    static let records = [("record-wm-zstd", Compression.zstd, 0), ("record-wm-bshf-brotli", .brotli, 5)]
+    static let records = [("record-wm-zstd", Compression.zstd, 0), ("record-wm-xz", .xz, 0), ("record-wm-bshf-brotli", .brotli, 5)]
 
     @Test(arguments: records)
     func recordArtifactMatchesTheRecordsOwnDequantization(folder: String, compression: Compression, shuffleHeader: Int) throws {
