@@ -16,6 +16,7 @@ challenge's semantics, not ours. Outputs (all small, committed):
   fixtures/artifacts/record-wm-zstd/                       {'w','m'} int6/int8 + zstd (a 03-20 record's code)
   fixtures/artifacts/record-wm-xz/                         {'w','m'} int6/int8 + xz (a 03-23 record's code)
   fixtures/artifacts/record-mixed-int6-tagged/             mixed_int8_int6_v1 dict + ZSTD tag (a 03-21 non-record's code)
+  fixtures/artifacts/record-packed-*/                      ternary base-3 + fp8, bitmask + fp4 (+ xz) (a 03-24 record's code)
   fixtures/artifacts/record-wm-bshf-brotli/                {'w','m'} GPTQ int6/int8, gate int8 rows + BSHF + brotli (an 04-19 record's code)
 """
 import ast
@@ -266,13 +267,13 @@ F2_RECORD = "2026-03-20_11L_XSA4_EMA_Int6_MLP3x_WD04_1.1271"
 F4_RECORD = "2026-04-19_SP8192_CaseOps_GatedAttn_QuantGate_Loop45_PhasedTTT"
 
 
-def load_record_functions(shared: pathlib.Path, record_folder: str) -> dict:
+def load_record_functions(shared: pathlib.Path, record_folder: str, script: str = "train_gpt.py") -> dict:
     """A record's module-level definitions, without running it or needing its GPU-only imports.
 
     Each top-level statement of the record's train_gpt.py runs on its own; those that fail here
     (flash_attn / triton imports, kernels decorated with them) are skipped. main() is never called.
     """
-    path = shared / record_folder / "train_gpt.py"
+    path = shared / record_folder / script
     namespace = {"__name__": "record_" + pathlib.Path(record_folder).name.replace("-", "_"), "__file__": str(path)}
     for node in ast.parse(path.read_text(), filename=str(path)).body:
         if isinstance(node, ast.If):  # the `if __name__ == "__main__"` guard
@@ -404,6 +405,27 @@ def record_mixed_int6_tagged(shared: pathlib.Path) -> None:
               "quantize_state_dict_int6 + torch.save + compress_bytes (ZSTD tag); dequantize_state_dict_int6")
 
 
+TERNARY_RECORD = f"{RECORDS}/2026-03-24_74M_Ternary_UNet_FP8_10L_8192BPE_YaRN_NeoMuon"
+
+
+def record_packed_ternary(shared: pathlib.Path) -> None:
+    """F6: q_sd (base-3 + fp8, and bitmask + fp4) + torch.save + lzma preset 9, dequantized by deq_sd."""
+    ns = load_record_functions(shared, TERNARY_RECORD, "train_gpt_cuda_ternary.py")
+    g = torch.Generator().manual_seed(324)
+    state = {
+        "blocks.0.mlp.fc.weight": torch.randn(288, 250, generator=g) * 0.02,      # ternary, 250 cols padded to 256
+        "blocks.0.attn.qkv.weight": torch.randn(3, 100, 256, generator=g) * 0.02,  # 3-D: ternary of (3, 25600)
+        "tok_emb.weight": torch.randn(256, 64, generator=g) * 0.02,                # never ternary: fp8 or fp4
+        "blocks.0.attn_scale": torch.randn(64, generator=g),                       # 1-D: fp16
+    }
+    for method, fp_storage, folder in (("standard", True, "record-packed-ternary-fp8"), ("bitmask", "fp4", "record-packed-bitmask-fp4")):
+        q_obj, _ = ns["q_sd"](state, group_size=64, fp_storage=fp_storage, ternary_method=method)
+        blob = lzma.compress(torch_save_bytes(q_obj), preset=9)  # as the record writes final_model.ternary.ptz
+        loaded = torch.load(io.BytesIO(lzma.decompress(blob)), map_location="cpu", weights_only=False)
+        wm_golden(FIXTURES / "artifacts" / folder, blob, "model.ternary.ptz", {}, ns["deq_sd"](loaded), TERNARY_RECORD,
+                  f"q_sd(sd, group_size=64, fp_storage={fp_storage!r}, ternary_method={method!r}) + torch.save + lzma preset 9; deq_sd")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared", type=pathlib.Path, default=ROOT.parent / "shared")
@@ -418,6 +440,7 @@ def main() -> None:
     record_wm_xz(args.shared)
     record_wm_bshf_brotli(args.shared)
     record_mixed_int6_tagged(args.shared)
+    record_packed_ternary(args.shared)
 
 
 if __name__ == "__main__":

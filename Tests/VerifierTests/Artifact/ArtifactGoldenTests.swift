@@ -149,3 +149,21 @@ import Testing
         }
     }
 }
+
+/// The 03-24 ternary record's packed dicts (base-3 + fp8, bitmask + fp4), against its own `deq_sd`.
+@Suite struct PackedDictFormatTests {
+    @Test(arguments: [("record-packed-ternary-fp8", "ternary"), ("record-packed-bitmask-fp4", "ternary_bitmask")])
+    func packedArtifactMatchesTheRecordsOwnDequantization(folder: String, ternaryType: String) throws {
+        let url = Paths.fixture("artifacts/\(folder)/model.ternary.ptz")
+        let golden = try ArtifactGolden.load("artifacts/\(folder)/goldens.json")
+        let contents = try ArtifactReader.read(url: url)
+        #expect(contents.compression == .xz)
+        #expect(contents.format is PackedDictFormat)
+        let dtypes = Dictionary(uniqueKeysWithValues: contents.format.tensors.map { ($0.name, $0.dtype) })
+        #expect(dtypes["blocks.0.mlp.fc.weight"] == ternaryType)
+        #expect(dtypes["blocks.0.attn.qkv.weight"] == ternaryType)
+        #expect(dtypes["tok_emb.weight"] == (ternaryType == "ternary" ? "float8_e4m3fn" : "fp4"))
+        #expect(golden.tensors.values.allSatisfy { $0.dtype == "bfloat16" })
+        golden.expectMatches(try WeightsLoader.load(artifact: url))
+    }
+}

@@ -39,7 +39,9 @@ public protocol ArtifactFormat: Sendable {
 
 /// The formats pgverify reads, tried in order.
 public enum ArtifactFormats {
-    public static let all: [any ArtifactFormat.Type] = [Int8CleanFormat.self, MixedWMFormat.self, PlainStateDictFormat.self]
+    public static let all: [any ArtifactFormat.Type] = [
+        Int8CleanFormat.self, MixedWMFormat.self, PackedDictFormat.self, PlainStateDictFormat.self,
+    ]
 
     /// The format of `root`, or an unsupported-format error naming what was found.
     public static func recognize(_ root: PickleValue, location: InputLocation) throws(ArtifactError) -> any ArtifactFormat {

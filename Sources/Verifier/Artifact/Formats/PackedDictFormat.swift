@@ -1,0 +1,186 @@
+import Reference
+
+/// The ternary records' packed dict (F6; `q_sd` / `deq_sd` in
+/// 2026-03-24_74M_Ternary_UNet_FP8_10L_8192BPE_YaRN_NeoMuon), lzma preset 9 outside:
+/// `{name: {"type": ..., ...}}` with
+///
+/// - `"ternary"`: `packed` bytes of base-3 digits (5 trits per byte, value + 1, lowest digit first),
+///   `n_trits`, fp16 `scale` per group of `group_size`, `shape` (rows, cols), `padded_cols`, `orig_shape`;
+/// - `"ternary_bitmask"`: the same with `packed` = packbits(nonzero) then packbits(positive) of the
+///   nonzeros (most significant bit first);
+/// - `"fp8"`: `data` a float8_e4m3fn tensor; `"fp4"`: `packed` uint8 nibble pairs (value + 8, low
+///   nibble first), fp16 `scale` per row, `shape`; `"fp16"`: `data` an fp16 tensor.
+///
+/// `deq_sd` follows each exactly: a ternary group is `q * (scale / mean(|q|))` in float32, with the
+/// mean clamped at 1e-8; fp4 is `q * scale` per row; and every tensor ends `.to(bfloat16)` (its default
+/// `target_dtype`, the one the record loads with), kept here as the float32 value of the bfloat16.
+public struct PackedDictFormat: ArtifactFormat {
+    enum Entry: Sendable {
+        case ternary(trits: [Int8], scale: TensorReference, rows: Int, cols: Int, paddedCols: Int,
+                     groupSize: Int, shape: [Int], packedBytes: Int, bitmask: Bool)
+        case fp4(packed: TensorReference, scale: TensorReference, shape: [Int])
+        case float(TensorReference, type: String)
+    }
+
+    public var name: String { "packed ternary/fp8/fp4 dict" }
+    let stored: [(name: String, entry: Entry)]
+    let location: InputLocation
+
+    public init?(root: PickleValue, location: InputLocation) throws(ArtifactError) {
+        guard let dict = root.dictValue, !dict.entries.isEmpty,
+              dict.entries.allSatisfy({ $0.value.dictValue?["type"]?.stringValue != nil }) else { return nil }
+        self.location = location
+        var stored: [(String, Entry)] = []
+        for (key, value) in dict.entries {
+            guard let name = key.stringValue, let entry = value.dictValue, let type = entry["type"]?.stringValue else {
+                throw .malformedFormat(location, detail: "entry \(key.kind) is not name -> {type: ...}")
+            }
+            stored.append((name, try Self.entry(entry, type: type, name: name, location)))
+        }
+        self.stored = stored.sorted { $0.0 < $1.0 }
+    }
+
+    private static func entry(_ entry: PickleDict, type: String, name: String, _ location: InputLocation) throws(ArtifactError) -> Entry {
+        func bad(_ detail: String) -> ArtifactError { .malformedFormat(location, detail: "tensor \(name) (\(type)): \(detail)") }
+        func tensor(_ key: String) throws(ArtifactError) -> TensorReference {
+            guard let value = entry[key]?.tensorValue else { throw bad("no tensor '\(key)'") }
+            return value
+        }
+        func int(_ key: String) throws(ArtifactError) -> Int {
+            guard let value = entry[key]?.intValue, value >= 0 else { throw bad("no count '\(key)'") }
+            return value
+        }
+        func shape(_ key: String) throws(ArtifactError) -> [Int] {
+            guard let items = entry[key]?.tupleValue else { throw bad("no shape '\(key)'") }
+            let dims = items.compactMap(\.intValue)
+            guard dims.count == items.count, dims.allSatisfy({ $0 >= 0 }) else { throw bad("'\(key)' is not a shape") }
+            return dims
+        }
+        switch type {
+        case "ternary", "ternary_bitmask":
+            guard case .bytes(let packed) = entry["packed"] else { throw bad("'packed' is not bytes") }
+            let count = try int("n_trits"), groupSize = try int("group_size"), paddedCols = try int("padded_cols")
+            let scale = try tensor("scale")
+            let size = try shape("shape")
+            let original = entry["orig_shape"] == nil ? size : try shape("orig_shape")
+            guard size.count == 2, groupSize > 0, paddedCols > 0, count % groupSize == 0, count % paddedCols == 0,
+                  size[0] <= count / paddedCols, size[1] <= paddedCols, scale.count == count / groupSize,
+                  scale.dtype.isFloatingPoint,
+                  (try? Tensor.elementCount(original)) == size[0] * size[1],
+                  count <= TensorReference.maxElements else {
+                throw bad("n_trits \(count), group \(groupSize), padded cols \(paddedCols), shape \(size), \(scale.count) scales do not fit together")
+            }
+            let trits = type == "ternary"
+                ? try base3Trits(packed, count: count, bad)
+                : try bitmaskTrits(packed, count: count, bad)
+            return .ternary(trits: trits, scale: scale, rows: size[0], cols: size[1], paddedCols: paddedCols,
+                            groupSize: groupSize, shape: original, packedBytes: packed.count, bitmask: type != "ternary")
+        case "fp4":
+            let packed = try tensor("packed"), scale = try tensor("scale"), size = try shape("shape")
+            guard let count = try? Tensor.elementCount(size), packed.dtype == .uint8, scale.dtype.isFloatingPoint, count <= 2 * packed.count,
+                  let last = size.last, last > 0, size.count == 2, scale.count == count / last else {
+                throw bad("packed \(packed.dtype.rawValue) \(packed.count) bytes, \(scale.count) scales for shape \(size)")
+            }
+            return .fp4(packed: packed, scale: scale, shape: size)
+        case "fp8", "fp16":
+            let data = try tensor("data")
+            guard data.dtype == (type == "fp8" ? .float8_e4m3fn : .float16) else { throw bad("data is \(data.dtype.rawValue)") }
+            return .float(data, type: type)
+        default:
+            throw .unsupportedFormat(location, detail: "tensor \(name): packed entry type '\(type)' is not read yet")
+        }
+    }
+
+    /// `unpack_ternary`: each byte gives five digits `v % 3; v //= 3`, minus one; the first `count` are kept.
+    private static func base3Trits(_ packed: [UInt8], count: Int, _ bad: (String) -> ArtifactError) throws(ArtifactError) -> [Int8] {
+        guard packed.count * 5 >= count else { throw bad("\(packed.count) bytes hold fewer than \(count) trits") }
+        var trits = [Int8](repeating: 0, count: count)
+        var index = 0
+        for byte in packed where index < count {
+            var v = Int(byte)
+            for _ in 0..<5 where index < count {
+                trits[index] = Int8(v % 3) - 1
+                v /= 3
+                index += 1
+            }
+        }
+        return trits
+    }
+
+    /// `unpack_ternary_bitmask`: `count` nonzero bits, then one sign bit per nonzero (1 → +1), MSB first.
+    private static func bitmaskTrits(_ packed: [UInt8], count: Int, _ bad: (String) -> ArtifactError) throws(ArtifactError) -> [Int8] {
+        let maskBytes = (count + 7) / 8
+        guard packed.count >= maskBytes else { throw bad("\(packed.count) bytes hold no \(count)-bit mask") }
+        func bit(_ i: Int, from start: Int) -> Bool { packed[start + i / 8] & (0x80 >> UInt8(i % 8)) != 0 }
+        var trits = [Int8](repeating: 0, count: count)
+        var signIndex = 0
+        let signBits = (packed.count - maskBytes) * 8
+        for i in 0..<count where bit(i, from: 0) {
+            guard signIndex < signBits else { throw bad("fewer sign bits than nonzero trits") }
+            trits[i] = bit(signIndex, from: maskBytes) ? 1 : -1
+            signIndex += 1
+        }
+        return trits
+    }
+
+    public var tensors: [TensorSummary] {
+        stored.map { name, entry in
+            switch entry {
+            case .ternary(_, let scale, _, _, _, let groupSize, let shape, let packedBytes, let bitmask):
+                return TensorSummary(name: name, dtype: bitmask ? "ternary_bitmask" : "ternary", shape: shape,
+                                     scheme: "\(bitmask ? "bitmask" : "base-3") ternary, group \(groupSize) (\(scale.dtype.rawValue) scale) -> bfloat16",
+                                     bytes: packedBytes + scale.byteCount)
+            case .fp4(let packed, let scale, let shape):
+                return TensorSummary(name: name, dtype: "fp4", shape: shape,
+                                     scheme: "fp4 nibbles per-row (\(scale.dtype.rawValue) scale) -> bfloat16",
+                                     bytes: packed.byteCount + scale.byteCount)
+            case .float(let data, let type):
+                return TensorSummary(name: name, dtype: data.dtype.rawValue, shape: data.shape,
+                                     scheme: "\(type) -> bfloat16", bytes: data.byteCount)
+            }
+        }
+    }
+
+    public func dequantize() throws(ArtifactError) -> Weights {
+        var weights: Weights = [:]
+        for (name, entry) in stored {
+            let shape: [Int], data: [Float]
+            switch entry {
+            case .ternary(let trits, let scaleTensor, let rows, let cols, let paddedCols, let groupSize, let original, _, _):
+                shape = original
+                let scales = scaleTensor.floats()
+                var padded = [Float](repeating: 0, count: trits.count)
+                for group in 0..<scales.count {
+                    let range = (group * groupSize)..<((group + 1) * groupSize)
+                    var nonzero: Float = 0
+                    for i in range { nonzero += Float(abs(trits[i])) }
+                    let absMean = max(nonzero / Float(groupSize), Float(1e-8))
+                    let factor = scales[group] / absMean
+                    for i in range { padded[i] = Float(trits[i]) * factor }
+                }
+                var cropped: [Float] = []
+                cropped.reserveCapacity(rows * cols)
+                for row in 0..<rows {
+                    cropped.append(contentsOf: padded[(row * paddedCols)..<(row * paddedCols + cols)])
+                }
+                data = cropped.map { FormatSupport.round($0, to: .bfloat16) }
+            case .fp4(let packedTensor, let scaleTensor, let size):
+                shape = size
+                let packed = packedTensor.floats(), scales = scaleTensor.floats()
+                let count = scales.count * size[1], rowLength = size[1]
+                data = (0..<count).map { i in
+                    let byte = UInt8(packed[i / 2])
+                    let nibble = i % 2 == 0 ? byte & 0x0F : byte >> 4
+                    return FormatSupport.round(Float(Int(nibble) - 8) * scales[i / rowLength], to: .bfloat16)
+                }
+            case .float(let tensor, _):
+                shape = tensor.shape
+                data = tensor.floats().map { FormatSupport.round($0, to: .bfloat16) }
+            }
+            do { weights[name] = try Tensor(shape: shape, data: data) } catch {
+                throw .malformedFormat(location, detail: "tensor \(name): \(error.message)")
+            }
+        }
+        return weights
+    }
+}
