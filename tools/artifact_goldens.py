@@ -16,7 +16,7 @@ challenge's semantics, not ours. Outputs (all small, committed):
   fixtures/artifacts/record-wm-zstd/                       {'w','m'} int6/int8 + zstd (a 03-20 record's code)
   fixtures/artifacts/record-wm-xz/                         {'w','m'} int6/int8 + xz (a 03-23 record's code)
   fixtures/artifacts/record-mixed-int6-tagged/             mixed_int8_int6_v1 dict + ZSTD tag (a 03-21 non-record's code)
-  fixtures/artifacts/record-packed-*/                      ternary base-3 + fp8, bitmask + fp4 (+ xz) (a 03-24 record's code)
+  fixtures/artifacts/record-packed-*/                      ternary base-3 + fp8, bitmask + fp4, binary + fp8 (+ xz) (03-24 code)
   fixtures/artifacts/record-wm-bshf-brotli/                {'w','m'} GPTQ int6/int8, gate int8 rows + BSHF + brotli (an 04-19 record's code)
 """
 import ast
@@ -426,6 +426,25 @@ def record_packed_ternary(shared: pathlib.Path) -> None:
                   f"q_sd(sd, group_size=64, fp_storage={fp_storage!r}, ternary_method={method!r}) + torch.save + lzma preset 9; deq_sd")
 
 
+BINARY_RECORD = "corpus/parameter-golf/records/track_non_record_16mb/2026-03-24_106M_Binary_Asymmetric_UNet_FP8_15L_8192BPE_YaRN_NeoMuon_Smear"
+
+
+def record_packed_binary(shared: pathlib.Path) -> None:
+    """F6 binary: the binary non-record's q_sd (binary + fp8) + torch.save + lzma preset 9, dequantized by its deq_sd."""
+    ns = load_record_functions(shared, BINARY_RECORD, "train_gpt_cuda_binary.py")
+    g = torch.Generator().manual_seed(106)
+    state = {
+        "blocks.0.mlp.fc.weight": torch.randn(288, 250, generator=g) * 0.02,  # binary, padded to 256 cols
+        "tok_emb.weight": torch.randn(256, 64, generator=g) * 0.02,            # fp8
+        "blocks.0.attn_scale": torch.randn(64, generator=g),                   # fp16
+    }
+    q_obj, _ = ns["q_sd"](state, group_size=64, fp_storage=True)
+    blob = lzma.compress(torch_save_bytes(q_obj), preset=9)
+    loaded = torch.load(io.BytesIO(lzma.decompress(blob)), map_location="cpu", weights_only=False)
+    wm_golden(FIXTURES / "artifacts" / "record-packed-binary-fp8", blob, "model.binary.ptz", {}, ns["deq_sd"](loaded),
+              BINARY_RECORD, "q_sd(sd, group_size=64, fp_storage=True) + torch.save + lzma preset 9; deq_sd")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared", type=pathlib.Path, default=ROOT.parent / "shared")
@@ -441,6 +460,7 @@ def main() -> None:
     record_wm_bshf_brotli(args.shared)
     record_mixed_int6_tagged(args.shared)
     record_packed_ternary(args.shared)
+    record_packed_binary(args.shared)
 
 
 if __name__ == "__main__":

@@ -166,4 +166,12 @@ import Testing
         #expect(golden.tensors.values.allSatisfy { $0.dtype == "bfloat16" })
         golden.expectMatches(try WeightsLoader.load(artifact: url))
     }
+
+    @Test func binaryArtifactMatchesTheBinaryRecordsOwnDequantization() throws {
+        let url = Paths.fixture("artifacts/record-packed-binary-fp8/model.binary.ptz")
+        let golden = try ArtifactGolden.load("artifacts/record-packed-binary-fp8/goldens.json")
+        let contents = try ArtifactReader.read(url: url)
+        #expect(contents.format.tensors.first { $0.name == "blocks.0.mlp.fc.weight" }?.dtype == "binary")
+        golden.expectMatches(try ArtifactReader.weights(of: contents))
+    }
 }

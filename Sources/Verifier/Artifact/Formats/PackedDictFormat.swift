@@ -8,6 +8,8 @@ import Reference
 ///   `n_trits`, fp16 `scale` per group of `group_size`, `shape` (rows, cols), `padded_cols`, `orig_shape`;
 /// - `"ternary_bitmask"`: the same with `packed` = packbits(nonzero) then packbits(positive) of the
 ///   nonzeros (most significant bit first);
+/// - `"binary"` (the 03-24 binary non-record's `q_sd`): `packed` bits, lowest bit first, 1 → +1 and
+///   0 → −1, `n_bits`, and the ternary keys; dequantized as `q * scale` (no mean division);
 /// - `"fp8"`: `data` a float8_e4m3fn tensor; `"fp4"`: `packed` uint8 nibble pairs (value + 8, low
 ///   nibble first), fp16 `scale` per row, `shape`; `"fp16"`: `data` an fp16 tensor.
 ///
@@ -16,13 +18,14 @@ import Reference
 /// `target_dtype`, the one the record loads with), kept here as the float32 value of the bfloat16.
 public struct PackedDictFormat: ArtifactFormat {
     enum Entry: Sendable {
-        case ternary(trits: [Int8], scale: TensorReference, rows: Int, cols: Int, paddedCols: Int,
-                     groupSize: Int, shape: [Int], packedBytes: Int, bitmask: Bool)
+        /// Ternary or binary values in groups of `groupSize` over rows padded to `paddedCols`.
+        case grouped(values: [Int8], scale: TensorReference, rows: Int, cols: Int, paddedCols: Int,
+                     groupSize: Int, shape: [Int], packedBytes: Int, type: String)
         case fp4(packed: TensorReference, scale: TensorReference, shape: [Int])
         case float(TensorReference, type: String)
     }
 
-    public var name: String { "packed ternary/fp8/fp4 dict" }
+    public var name: String { "packed ternary/binary/fp8/fp4 dict" }
     let stored: [(name: String, entry: Entry)]
     let location: InputLocation
 
@@ -57,9 +60,9 @@ public struct PackedDictFormat: ArtifactFormat {
             return dims
         }
         switch type {
-        case "ternary", "ternary_bitmask":
+        case "ternary", "ternary_bitmask", "binary":
             guard case .bytes(let packed) = entry["packed"] else { throw bad("'packed' is not bytes") }
-            let count = try int("n_trits"), groupSize = try int("group_size"), paddedCols = try int("padded_cols")
+            let count = try int(type == "binary" ? "n_bits" : "n_trits"), groupSize = try int("group_size"), paddedCols = try int("padded_cols")
             let scale = try tensor("scale")
             let size = try shape("shape")
             let original = entry["orig_shape"] == nil ? size : try shape("orig_shape")
@@ -70,11 +73,13 @@ public struct PackedDictFormat: ArtifactFormat {
                   count <= TensorReference.maxElements else {
                 throw bad("n_trits \(count), group \(groupSize), padded cols \(paddedCols), shape \(size), \(scale.count) scales do not fit together")
             }
-            let trits = type == "ternary"
-                ? try base3Trits(packed, count: count, bad)
-                : try bitmaskTrits(packed, count: count, bad)
-            return .ternary(trits: trits, scale: scale, rows: size[0], cols: size[1], paddedCols: paddedCols,
-                            groupSize: groupSize, shape: original, packedBytes: packed.count, bitmask: type != "ternary")
+            let values = switch type {
+            case "ternary": try base3Trits(packed, count: count, bad)
+            case "binary": try binaryValues(packed, count: count, bad)
+            default: try bitmaskTrits(packed, count: count, bad)
+            }
+            return .grouped(values: values, scale: scale, rows: size[0], cols: size[1], paddedCols: paddedCols,
+                            groupSize: groupSize, shape: original, packedBytes: packed.count, type: type)
         case "fp4":
             let packed = try tensor("packed"), scale = try tensor("scale"), size = try shape("shape")
             guard let count = try? Tensor.elementCount(size), packed.dtype == .uint8, scale.dtype.isFloatingPoint, count <= 2 * packed.count,
@@ -123,12 +128,19 @@ public struct PackedDictFormat: ArtifactFormat {
         return trits
     }
 
+    /// `unpack_binary`: bit `i` of each byte (lowest first) is one value, `2 * bit - 1`.
+    private static func binaryValues(_ packed: [UInt8], count: Int, _ bad: (String) -> ArtifactError) throws(ArtifactError) -> [Int8] {
+        guard packed.count * 8 >= count else { throw bad("\(packed.count) bytes hold fewer than \(count) bits") }
+        return (0..<count).map { i in (packed[i / 8] >> UInt8(i % 8)) & 1 == 1 ? 1 : -1 }
+    }
+
     public var tensors: [TensorSummary] {
         stored.map { name, entry in
             switch entry {
-            case .ternary(_, let scale, _, _, _, let groupSize, let shape, let packedBytes, let bitmask):
-                return TensorSummary(name: name, dtype: bitmask ? "ternary_bitmask" : "ternary", shape: shape,
-                                     scheme: "\(bitmask ? "bitmask" : "base-3") ternary, group \(groupSize) (\(scale.dtype.rawValue) scale) -> bfloat16",
+            case .grouped(_, let scale, _, _, _, let groupSize, let shape, let packedBytes, let type):
+                let packing = ["ternary": "base-3 ternary", "ternary_bitmask": "bitmask ternary"][type] ?? "packed-bit binary"
+                return TensorSummary(name: name, dtype: type, shape: shape,
+                                     scheme: "\(packing), group \(groupSize) (\(scale.dtype.rawValue) scale) -> bfloat16",
                                      bytes: packedBytes + scale.byteCount)
             case .fp4(let packed, let scale, let shape):
                 return TensorSummary(name: name, dtype: "fp4", shape: shape,
@@ -146,17 +158,22 @@ public struct PackedDictFormat: ArtifactFormat {
         for (name, entry) in stored {
             let shape: [Int], data: [Float]
             switch entry {
-            case .ternary(let trits, let scaleTensor, let rows, let cols, let paddedCols, let groupSize, let original, _, _):
+            case .grouped(let values, let scaleTensor, let rows, let cols, let paddedCols, let groupSize, let original, _, let type):
                 shape = original
                 let scales = scaleTensor.floats()
-                var padded = [Float](repeating: 0, count: trits.count)
+                var padded = [Float](repeating: 0, count: values.count)
                 for group in 0..<scales.count {
                     let range = (group * groupSize)..<((group + 1) * groupSize)
-                    var nonzero: Float = 0
-                    for i in range { nonzero += Float(abs(trits[i])) }
-                    let absMean = max(nonzero / Float(groupSize), Float(1e-8))
-                    let factor = scales[group] / absMean
-                    for i in range { padded[i] = Float(trits[i]) * factor }
+                    let factor: Float
+                    if type == "binary" {
+                        factor = scales[group]
+                    } else {
+                        // q * (scale / q.abs().mean().clamp(min=1e-8)), all in float32.
+                        var nonzero: Float = 0
+                        for i in range { nonzero += Float(abs(values[i])) }
+                        factor = scales[group] / max(nonzero / Float(groupSize), Float(1e-8))
+                    }
+                    for i in range { padded[i] = Float(values[i]) * factor }
                 }
                 var cropped: [Float] = []
                 cropped.reserveCapacity(rows * cols)
