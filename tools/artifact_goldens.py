@@ -15,6 +15,7 @@ challenge's semantics, not ours. Outputs (all small, committed):
   fixtures/hostile/                                        hostile and broken inputs
   fixtures/artifacts/record-wm-zstd/                       {'w','m'} int6/int8 + zstd (a 03-20 record's code)
   fixtures/artifacts/record-wm-xz/                         {'w','m'} int6/int8 + xz (a 03-23 record's code)
+  fixtures/artifacts/record-wm-lqer/                       {'w','m'} GPTQ + LQER sym/asym + gate + BSHF + brotli (an 04-27 record's code)
   fixtures/artifacts/record-mixed-int6-tagged/             mixed_int8_int6_v1 dict + ZSTD tag (a 03-21 non-record's code)
   fixtures/artifacts/record-packed-*/                      ternary base-3 + fp8, bitmask + fp4, binary + fp8 (+ xz) (03-24 code)
   fixtures/artifacts/record-wm-bshf-brotli/                {'w','m'} GPTQ int6/int8, gate int8 rows + BSHF + brotli (an 04-19 record's code)
@@ -445,6 +446,40 @@ def record_packed_binary(shared: pathlib.Path) -> None:
               BINARY_RECORD, "q_sd(sd, group_size=64, fp_storage=True) + torch.save + lzma preset 9; deq_sd")
 
 
+LQER_RECORD = "2026-04-27_SmearGateBOSFix_PR1787Base_LQERAsym_PhasedTTT"
+
+
+def record_wm_lqer(shared: pathlib.Path) -> None:
+    """F4 + LQER: gptq_mixed_quantize with LQER (asym and sym) and gate rows + _compress(brotli); dequantize_mixed."""
+    ns = load_record_functions(shared, f"{RECORDS}/{LQER_RECORD}")
+    defaults = ns["Hyperparameters"]
+    h = types.SimpleNamespace(**{k: getattr(defaults, k) for k in (
+        "embed_clip_sigmas", "mlp_clip_sigmas", "attn_clip_sigmas", "matrix_clip_sigmas", "embed_bits", "matrix_bits",
+        "lqer_enabled", "lqer_rank", "lqer_top_k", "lqer_factor_bits", "lqer_asym_enabled", "lqer_asym_group")})
+    h.gated_attn_quant_gate = True
+    assert h.lqer_enabled and h.lqer_asym_enabled and h.lqer_top_k >= 3
+    g = torch.Generator().manual_seed(1855)
+    template = {
+        "tok_emb.weight": spiky(g, 272, 256, dtype=torch.bfloat16),   # GPTQ int7/8 rows + LQER asym, bf16
+        "blocks.0.mlp.fc.weight": spiky(g, 288, 256),                  # GPTQ int6 + LQER asym (4*256 % 64 == 0)
+        "blocks.0.attn.c_q.weight": spiky(g, 270, 250),                # GPTQ int6 + symmetric LQER (4*250 % 64 != 0)
+        "blocks.0.attn.attn_gate_w": spiky(g, 8, 12),                  # sparse gate: gate_int8_row
+        "blocks.0.attn_scale": spiky(g, 256),                          # passthrough (float16)
+    }
+    hessians = {}
+    for name, t in template.items():
+        if t.numel() > 65_536:
+            x = torch.randn(512, t.shape[1], generator=g)
+            hessians[name] = x.T @ x / 512
+    w, m = ns["gptq_mixed_quantize"](template, hessians, h)
+    assert any(v.endswith("+lqer_asym") for v in m.values()) and any(v.endswith("+lqer") for v in m.values()), m
+    blob = ns["_compress"](torch_save_bytes({"w": w, "m": m}), "brotli")
+    state = torch.load(io.BytesIO(ns["_decompress"](blob, "brotli")), map_location="cpu")
+    dequantized = ns["dequantize_mixed"](state["w"], state["m"], template)
+    wm_golden(FIXTURES / "artifacts" / "record-wm-lqer", blob, "model.int6.ptz", m, dequantized, f"{RECORDS}/{LQER_RECORD}",
+              "gptq_mixed_quantize(sd, hessians, h defaults incl. LQER + gated_attn_quant_gate) + torch.save({'w','m'}) + _compress(raw, 'brotli'); dequantize_mixed (CPU)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared", type=pathlib.Path, default=ROOT.parent / "shared")
@@ -458,6 +493,7 @@ def main() -> None:
     record_wm_zstd(args.shared)
     record_wm_xz(args.shared)
     record_wm_bshf_brotli(args.shared)
+    record_wm_lqer(args.shared)
     record_mixed_int6_tagged(args.shared)
     record_packed_ternary(args.shared)
     record_packed_binary(args.shared)

@@ -79,7 +79,8 @@ import Testing
 
 /// `{'w','m'}` artifacts written by records' own export code, against the records' own dequantizers.
 @Suite struct MixedWMFormatTests {
-    static let records = [("record-wm-zstd", Compression.zstd, 0), ("record-wm-xz", .xz, 0), ("record-wm-bshf-brotli", .brotli, 5)]
+    static let records = [("record-wm-zstd", Compression.zstd, 0), ("record-wm-xz", .xz, 0), ("record-wm-bshf-brotli", .brotli, 5),
+                          ("record-wm-lqer", .brotli, 5)]
 
     @Test(arguments: records)
     func recordArtifactMatchesTheRecordsOwnDequantization(folder: String, compression: Compression, shuffleHeader: Int) throws {
@@ -99,6 +100,11 @@ import Testing
         if folder == "record-wm-bshf-brotli" {
             #expect(format.tensors.contains { $0.name == "blocks.0.attn.attn_gate_w" && $0.scheme.hasPrefix("gate_int8_row per-row") })
         }
+        if folder == "record-wm-lqer" {
+            // Both LQER variants are in the fixture.
+            #expect(format.tensors.contains { $0.scheme.contains("+lqer_asym") })
+            #expect(format.tensors.contains { $0.scheme.contains("+lqer ") })
+        }
     }
 
     @Test func withoutATemplateFloat32ParametersStillMatch() throws {
@@ -116,7 +122,11 @@ import Testing
               case .passthrough = try MixedWMFormat.kind(of: .string("passthrough_ctrl"), name: "x", at) else {
             Issue.record("meta kinds misread"); return
         }
-        for refused in ["gptq (int6)+lqer", "gptq (int6)+lqer_asym", "ternary"] {
+        guard case .rowsWithCorrection(_, asymmetric: true) = try MixedWMFormat.kind(of: .string("gptq (int6)+lqer_asym"), name: "x", at),
+              case .rowsWithCorrection(_, asymmetric: false) = try MixedWMFormat.kind(of: .string("gptq (int7)+lqer"), name: "x", at) else {
+            Issue.record("LQER kinds misread"); return
+        }
+        for refused in ["gptq (int6)+lqer_sym", "ternary", "int5_dz1"] {
             #expect(throws: ArtifactError.self) { try MixedWMFormat.kind(of: .string(refused), name: "x", at) }
         }
     }
