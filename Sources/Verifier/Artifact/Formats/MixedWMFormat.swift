@@ -92,7 +92,7 @@ public struct MixedWMFormat: ArtifactFormat {
                                 bScale: TensorReference, asymmetric: Bool, name: String,
                                 _ location: InputLocation) throws(ArtifactError) {
         let rank = a.shape.count == 2 ? a.shape[1] : -1
-        let factorsFit = a.shape.count == 2 && b.shape.count == 2 && a.shape[0] == rows && b.shape == [rank, cols]
+        let factorsFit = a.shape.count == 2 && b.shape.count == 2 && a.shape[0] == rows && b.shape == [rank, cols] && cols > 0
             && a.dtype == .int8 && b.dtype == .int8 && aScale.dtype.isFloatingPoint && bScale.dtype.isFloatingPoint
         let scalesFit = asymmetric
             ? aScale.count == 1 && bScale.count > 0 && b.count % bScale.count == 0
