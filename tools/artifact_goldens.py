@@ -18,6 +18,7 @@ challenge's semantics, not ours. Outputs (all small, committed):
   fixtures/artifacts/record-wm-lqer/                       {'w','m'} GPTQ + LQER sym/asym + gate + BSHF + brotli (an 04-27 record's code)
   fixtures/artifacts/record-mixed-int6-tagged/             mixed_int8_int6_v1 dict + ZSTD tag (a 03-21 non-record's code)
   fixtures/artifacts/record-packed-*/                      ternary base-3 + fp8, bitmask + fp4, binary + fp8 (+ xz) (03-24 code)
+  fixtures/artifacts/record-xnor-*/                        binary + fp8 + bf16 behind a method byte (a 04-05 non-record's code)
   fixtures/artifacts/record-wm-bshf-brotli/                {'w','m'} GPTQ int6/int8, gate int8 rows + BSHF + brotli (an 04-19 record's code)
 """
 import ast
@@ -480,6 +481,29 @@ def record_wm_lqer(shared: pathlib.Path) -> None:
               "gptq_mixed_quantize(sd, hessians, h defaults incl. LQER + gated_attn_quant_gate) + torch.save({'w','m'}) + _compress(raw, 'brotli'); dequantize_mixed (CPU)")
 
 
+XNOR_RECORD = "corpus/parameter-golf/records/track_non_record_16mb/2026-04-05_118M_XNOR-Net_FP8_1024D_10L"
+
+
+def record_xnor(shared: pathlib.Path) -> None:
+    """F7: the XNOR-Net non-record's q_sd (binary, bf16 or fp8 group scales; fp8; bf16) + torch.save, behind
+    the method byte its main() writes (1 brotli-11, 2 zstd-22); dequantized by its deq_sd."""
+    ns = load_record_functions(shared, XNOR_RECORD, "train_gpt_cuda_xnor.py")
+    g = torch.Generator().manual_seed(405)
+    state = {
+        "blocks.0.mlp.fc.weight": torch.randn(288, 250, generator=g) * 0.02,  # binary, groups of 128, padded
+        "tok_emb.weight": torch.randn(256, 64, generator=g) * 0.02,            # fp8
+        "blocks.0.attn_scale": torch.randn(64, generator=g),                   # bf16
+    }
+    for scale_fp8, method, folder in ((False, 1, "record-xnor-brotli"), (True, 2, "record-xnor-zstd")):
+        q_obj, _ = ns["q_sd"](state, group_size=128, fp_storage=True, scale_fp8=scale_fp8)
+        raw = torch_save_bytes(q_obj)
+        body = brotli.compress(raw, quality=11) if method == 1 else zstandard.ZstdCompressor(level=22).compress(raw)
+        blob = bytes([method]) + body
+        loaded = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=False)
+        wm_golden(FIXTURES / "artifacts" / folder, blob, "model.xnor.ptz", {}, ns["deq_sd"](loaded), XNOR_RECORD,
+                  f"q_sd(sd, group_size=128, fp_storage=True, scale_fp8={scale_fp8}) + torch.save + method byte {method}; deq_sd")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared", type=pathlib.Path, default=ROOT.parent / "shared")
@@ -497,6 +521,7 @@ def main() -> None:
     record_mixed_int6_tagged(args.shared)
     record_packed_ternary(args.shared)
     record_packed_binary(args.shared)
+    record_xnor(args.shared)
 
 
 if __name__ == "__main__":

@@ -51,6 +51,15 @@ public enum ArtifactReader {
             if case .outputLimitExceeded = error { throw error }
             switch compression {
             case .brotli:
+                // A method byte 1 before a brotli stream (XNOR-Net's layout) cannot be told from a
+                // brotli stream by its first byte; try it before giving up.
+                if bytes.first == 1,
+                   let body = try? Decompression.decompress(bytes, as: .methodByteBrotli, file: file,
+                                                            limit: options.maxDecompressedBytes) {
+                    compression = .methodByteBrotli
+                    payload = body
+                    break
+                }
                 // Brotli is only a guess by elimination: say so when it fails too.
                 throw .unrecognizedCompression(InputLocation(file: file, offset: 0), firstBytes: hexPrefix(bytes),
                                                detail: "no zlib, zstd, xz, LZMA or ZIP magic, and not a valid brotli stream either (\(error))")

@@ -177,6 +177,23 @@ import Testing
         golden.expectMatches(try WeightsLoader.load(artifact: url))
     }
 
+    @Test(arguments: [("record-xnor-brotli", Compression.methodByteBrotli), ("record-xnor-zstd", .methodByteZstd)])
+    func xnorArtifactMatchesTheRecordsOwnDequantization(folder: String, compression: Compression) throws {
+        let url = Paths.fixture("artifacts/\(folder)/model.xnor.ptz")
+        let golden = try ArtifactGolden.load("artifacts/\(folder)/goldens.json")
+        let contents = try ArtifactReader.read(url: url)
+        #expect(contents.compression == compression)
+        #expect(contents.format.tensors.map(\.dtype).sorted() == ["bfloat16", "binary", "float8_e4m3fn"])
+        golden.expectMatches(try ArtifactReader.weights(of: contents))
+    }
+
+    @Test func methodByteXzIsDetected() throws {
+        let xz = Array(try Data(contentsOf: Paths.fixture("artifacts/wrappers/model.xz.ptz")))
+        let contents = try ArtifactReader.read(bytes: [0] + xz, file: "tagged.ptz")
+        #expect(contents.compression == .methodByteXz)
+        try ArtifactGolden.load("artifacts/wrappers/goldens.json").expectMatches(try ArtifactReader.weights(of: contents))
+    }
+
     @Test func binaryArtifactMatchesTheBinaryRecordsOwnDequantization() throws {
         let url = Paths.fixture("artifacts/record-packed-binary-fp8/model.binary.ptz")
         let golden = try ArtifactGolden.load("artifacts/record-packed-binary-fp8/goldens.json")

@@ -14,6 +14,12 @@ public enum Compression: String, Sendable, CaseIterable, Codable {
     case brotli
     /// No outer compression: the bytes already are a ZIP archive or a `BSHF` block.
     case none
+    /// A method byte 0 then an .xz stream (2026-04-05 XNOR-Net non-record: 0 lzma, 1 brotli, 2 zstd).
+    case methodByteXz = "method-byte xz"
+    /// A method byte 1 then a brotli stream; found when brotli fails on the whole file.
+    case methodByteBrotli = "method-byte brotli"
+    /// A method byte 2 then a zstd frame.
+    case methodByteZstd = "method-byte zstd"
     /// A 4-byte `ZSTD` tag, then a zstd frame (2026-03-21 DepthRecurrence's `compress_bytes`).
     case taggedZstd = "ZSTD-tagged zstd"
     /// A 4-byte `ZLIB` tag, then a zlib stream (the same record without the zstandard package).
@@ -25,6 +31,8 @@ public enum Compression: String, Sendable, CaseIterable, Codable {
         if reader.matches(0, [0x50, 0x4B, 0x03, 0x04]) || reader.matches(0, Array("BSHF".utf8)) { return .none }
         if reader.matches(0, [0x28, 0xB5, 0x2F, 0xFD]) { return .zstd }
         if reader.matches(0, Array("ZSTD".utf8)) { return .taggedZstd }
+        if reader.matches(0, [0x00, 0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]) { return .methodByteXz }
+        if reader.matches(0, [0x02, 0x28, 0xB5, 0x2F, 0xFD]) { return .methodByteZstd }
         if reader.matches(0, Array("ZLIB".utf8)) { return .taggedZlib }
         if reader.matches(0, [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]) { return .xz }
         if bytes.count >= 2, bytes[0] & 0x0F == 8, bytes[0] >> 4 <= 7,

@@ -29,6 +29,10 @@ public enum Decompression {
         case .zstd: return try unzstd(input, location: location, limit: limit)
         case .xz, .lzmaAlone: return try unxz(input, alone: compression == .lzmaAlone, location: location, limit: limit)
         case .brotli: return try unbrotli(input, location: location, limit: limit)
+        case .methodByteXz, .methodByteBrotli, .methodByteZstd:
+            let body = Array(input.dropFirst(1))
+            let inner: Compression = compression == .methodByteXz ? .xz : compression == .methodByteZstd ? .zstd : .brotli
+            return try decompress(body, as: inner, file: "\(file) after its method byte", limit: limit)
         case .taggedZstd, .taggedZlib:
             // Offsets in errors count from the end of the tag, and the name says so.
             let body = Array(input.dropFirst(4))

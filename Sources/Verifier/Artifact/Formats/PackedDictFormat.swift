@@ -11,7 +11,10 @@ import Reference
 /// - `"binary"` (the 03-24 binary non-record's `q_sd`): `packed` bits, lowest bit first, 1 → +1 and
 ///   0 → −1, `n_bits`, and the ternary keys; dequantized as `q * scale` (no mean division);
 /// - `"fp8"`: `data` a float8_e4m3fn tensor; `"fp4"`: `packed` uint8 nibble pairs (value + 8, low
-///   nibble first), fp16 `scale` per row, `shape`; `"fp16"`: `data` an fp16 tensor.
+///   nibble first), fp16 `scale` per row, `shape`; `"fp16"` / `"bf16"`: `data` an fp16 / bf16 tensor.
+///
+/// The 04-05 XNOR-Net non-record writes the same dict (binary with bf16 or fp8 group scales, fp8, bf16)
+/// behind a method byte.
 ///
 /// `deq_sd` follows each exactly: a ternary group is `q * (scale / mean(|q|))` in float32, with the
 /// mean clamped at 1e-8; fp4 is `q * scale` per row; and every tensor ends `.to(bfloat16)` (its default
@@ -87,9 +90,10 @@ public struct PackedDictFormat: ArtifactFormat {
                 throw bad("packed \(packed.dtype.rawValue) \(packed.count) bytes, \(scale.count) scales for shape \(size)")
             }
             return .fp4(packed: packed, scale: scale, shape: size)
-        case "fp8", "fp16":
+        case "fp8", "fp16", "bf16":
             let data = try tensor("data")
-            guard data.dtype == (type == "fp8" ? .float8_e4m3fn : .float16) else { throw bad("data is \(data.dtype.rawValue)") }
+            let expected: TorchDType = type == "fp8" ? .float8_e4m3fn : type == "fp16" ? .float16 : .bfloat16
+            guard data.dtype == expected else { throw bad("data is \(data.dtype.rawValue)") }
             return .float(data, type: type)
         default:
             throw .unsupportedFormat(location, detail: "tensor \(name): packed entry type '\(type)' is not read yet")
