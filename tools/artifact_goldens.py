@@ -16,6 +16,7 @@ challenge's semantics, not ours. Outputs (all small, committed):
   fixtures/artifacts/record-wm-zstd/                       {'w','m'} int6/int8 + zstd (a 03-20 record's code)
   fixtures/artifacts/record-wm-xz/                         {'w','m'} int6/int8 + xz (a 03-23 record's code)
   fixtures/artifacts/record-wm-lqer/                       {'w','m'} GPTQ + LQER sym/asym + gate + BSHF + brotli (an 04-27 record's code)
+  fixtures/artifacts/record-pergroup-lrzip/                PGRP: lrzip groups + brotli remainder (the 04-27 #1 record's code)
   fixtures/artifacts/record-mixed-int6-tagged/             mixed_int8_int6_v1 dict + ZSTD tag (a 03-21 non-record's code)
   fixtures/artifacts/record-packed-*/                      ternary base-3 + fp8, bitmask + fp4, binary + fp8 (+ xz) (03-24 code)
   fixtures/artifacts/record-xnor-*/                        binary + fp8 + bf16 behind a method byte (a 04-05 non-record's code)
@@ -504,6 +505,43 @@ def record_xnor(shared: pathlib.Path) -> None:
                   f"q_sd(sd, group_size=128, fp_storage=True, scale_fp8={scale_fp8}) + torch.save + method byte {method}; deq_sd")
 
 
+PGRP_RECORD = "2026-04-27_SP8192_LQER_SparseGate_BOSSmearFix_9HpStack_1.0611"
+
+
+def record_pergroup(shared: pathlib.Path) -> None:
+    """F5: gptq_mixed_quantize (LQER, gates) + _serialize_pergroup (PGRP: lrzip groups + brotli remainder);
+    read back by _deserialize_pergroup and dequantized by dequantize_mixed. Needs the lrzip program."""
+    import tempfile
+    ns = load_record_functions(shared, f"{RECORDS}/{PGRP_RECORD}")
+    defaults = ns["Hyperparameters"]
+    h = types.SimpleNamespace(**{k: getattr(defaults, k) for k in (
+        "embed_clip_sigmas", "mlp_clip_sigmas", "attn_clip_sigmas", "matrix_clip_sigmas", "embed_bits", "matrix_bits",
+        "lqer_enabled", "lqer_rank", "lqer_top_k", "lqer_factor_bits", "lqer_asym_enabled", "lqer_asym_group")})
+    h.gated_attn_quant_gate = True
+    g = torch.Generator().manual_seed(1855)
+    template = {
+        "tok_emb.weight": spiky(g, 257, 256, dtype=torch.bfloat16),    # group _tok_emb (row-sorted)
+        "blocks.0.attn.c_q.weight": spiky(g, 257, 256),                 # group attn.c_q (row-sorted)
+        "blocks.1.attn.c_q.weight": spiky(g, 257, 256),                 # second layer of the same group
+        "blocks.0.mlp.proj.weight": spiky(g, 256, 264),                 # group mlp.proj (not sorted)
+        "blocks.0.attn.attn_gate_w": spiky(g, 8, 12),                   # gate rows: int8, stays in the remainder
+        "blocks.0.attn_scale": spiky(g, 256),                           # passthrough
+    }
+    hessians = {}
+    for name, t in template.items():
+        if t.numel() > 65_536:
+            x = torch.randn(512, t.shape[1], generator=g)
+            hessians[name] = x.T @ x / 512
+    w, m = ns["gptq_mixed_quantize"](template, hessians, h)
+    with tempfile.TemporaryDirectory() as tmp:
+        blob = ns["_serialize_pergroup"](w, m, 2, tmp)
+        assert blob[:4] == b"PGRP"
+        result, meta = ns["_deserialize_pergroup"](blob, 2, tmp)
+    dequantized = ns["dequantize_mixed"](result, meta, template)
+    wm_golden(FIXTURES / "artifacts" / "record-pergroup-lrzip", blob, "model.int6.ptz", m, dequantized, f"{RECORDS}/{PGRP_RECORD}",
+              "gptq_mixed_quantize(sd, hessians, h defaults incl. LQER + gates) + _serialize_pergroup (num_layers 2); _deserialize_pergroup + dequantize_mixed (CPU)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared", type=pathlib.Path, default=ROOT.parent / "shared")
@@ -522,6 +560,7 @@ def main() -> None:
     record_packed_ternary(args.shared)
     record_packed_binary(args.shared)
     record_xnor(args.shared)
+    record_pergroup(args.shared)
 
 
 if __name__ == "__main__":

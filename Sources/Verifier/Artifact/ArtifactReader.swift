@@ -44,6 +44,12 @@ public enum ArtifactReader {
     /// Reads an artifact already in memory; `file` names it in errors.
     public static func read(bytes: [UInt8], file: String, options: Options = Options()) throws(ArtifactError) -> ArtifactContents {
         var compression = Compression.detect(bytes)
+        if compression == .perGroup {
+            let (root, archive, archiveBytes) = try PerGroupContainer.read(bytes, file: file, limit: options.maxDecompressedBytes)
+            let format = try ArtifactFormats.recognize(root, location: InputLocation(file: "\(file) > PGRP remainder"))
+            return ArtifactContents(file: file, fileBytes: bytes.count, compression: compression, shuffle: nil,
+                                    archiveBytes: archiveBytes, archive: archive, format: format)
+        }
         var payload: [UInt8]
         do {
             payload = try Decompression.decompress(bytes, as: compression, file: file, limit: options.maxDecompressedBytes)

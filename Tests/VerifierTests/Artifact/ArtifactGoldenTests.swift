@@ -80,7 +80,7 @@ import Testing
 /// `{'w','m'}` artifacts written by records' own export code, against the records' own dequantizers.
 @Suite struct MixedWMFormatTests {
     static let records = [("record-wm-zstd", Compression.zstd, 0), ("record-wm-xz", .xz, 0), ("record-wm-bshf-brotli", .brotli, 5),
-                          ("record-wm-lqer", .brotli, 5)]
+                          ("record-wm-lqer", .brotli, 5), ("record-pergroup-lrzip", .perGroup, 0)]
 
     @Test(arguments: records)
     func recordArtifactMatchesTheRecordsOwnDequantization(folder: String, compression: Compression, shuffleHeader: Int) throws {
@@ -99,6 +99,11 @@ import Testing
         golden.expectMatches(try format.dequantize(originalDTypes: template))
         if folder == "record-wm-bshf-brotli" {
             #expect(format.tensors.contains { $0.name == "blocks.0.attn.attn_gate_w" && $0.scheme.hasPrefix("gate_int8_row per-row") })
+        }
+        if folder == "record-pergroup-lrzip" {
+            // Row-sorted, transposed groups over two layers came back in place.
+            #expect(Set(format.tensors.map(\.name)).isSuperset(of: ["tok_emb.weight", "blocks.0.attn.c_q.weight",
+                                                                    "blocks.1.attn.c_q.weight", "blocks.0.mlp.proj.weight"]))
         }
         if folder == "record-wm-lqer" {
             // Both LQER variants are in the fixture.

@@ -136,3 +136,25 @@ import Testing
         }
     }
 }
+
+@Suite struct PerGroupContainerTests {
+    @Test func truncatedStreamTableIsATypedError() throws {
+        let bytes = Array(try Data(contentsOf: Paths.fixture("artifacts/record-pergroup-lrzip/model.int6.ptz")))
+        #expect {
+            try ArtifactReader.read(bytes: Array(bytes.prefix(5000)), file: "cut.ptz")
+        } throws: { error in
+            guard let error = error as? ArtifactError, case .truncated(let location, let what, _, _) = error else { return false }
+            return location.file == "cut.ptz" && what.hasPrefix("PGRP stream")
+        }
+    }
+
+    @Test func lrzipOutputLimitIsCheckedFromTheHeader() throws {
+        let bytes = Array(try Data(contentsOf: Paths.fixture("artifacts/record-pergroup-lrzip/model.int6.ptz")))
+        #expect {
+            try ArtifactReader.read(bytes: bytes, file: "m.ptz", options: .init(maxDecompressedBytes: 40_000))
+        } throws: { error in
+            guard let error = error as? ArtifactError, case .outputLimitExceeded(_, let codec, _) = error else { return false }
+            return codec == "lrzip"
+        }
+    }
+}

@@ -20,6 +20,8 @@ public enum Compression: String, Sendable, CaseIterable, Codable {
     case methodByteBrotli = "method-byte brotli"
     /// A method byte 2 then a zstd frame.
     case methodByteZstd = "method-byte zstd"
+    /// The `PGRP` per-group container (lrzip streams + brotli); see ``PerGroupContainer``.
+    case perGroup = "PGRP lrzip groups + brotli"
     /// A 4-byte `ZSTD` tag, then a zstd frame (2026-03-21 DepthRecurrence's `compress_bytes`).
     case taggedZstd = "ZSTD-tagged zstd"
     /// A 4-byte `ZLIB` tag, then a zlib stream (the same record without the zstandard package).
@@ -30,6 +32,7 @@ public enum Compression: String, Sendable, CaseIterable, Codable {
         let reader = ByteReading(bytes: bytes, file: "")
         if reader.matches(0, [0x50, 0x4B, 0x03, 0x04]) || reader.matches(0, Array("BSHF".utf8)) { return .none }
         if reader.matches(0, [0x28, 0xB5, 0x2F, 0xFD]) { return .zstd }
+        if reader.matches(0, Array("PGRP".utf8)) { return .perGroup }
         if reader.matches(0, Array("ZSTD".utf8)) { return .taggedZstd }
         if reader.matches(0, [0x00, 0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]) { return .methodByteXz }
         if reader.matches(0, [0x02, 0x28, 0xB5, 0x2F, 0xFD]) { return .methodByteZstd }

@@ -29,6 +29,8 @@ public enum Decompression {
         case .zstd: return try unzstd(input, location: location, limit: limit)
         case .xz, .lzmaAlone: return try unxz(input, alone: compression == .lzmaAlone, location: location, limit: limit)
         case .brotli: return try unbrotli(input, location: location, limit: limit)
+        case .perGroup:
+            throw .unsupportedFormat(location, detail: "a PGRP container holds several streams; ArtifactReader reads it")
         case .methodByteXz, .methodByteBrotli, .methodByteZstd:
             let body = Array(input.dropFirst(1))
             let inner: Compression = compression == .methodByteXz ? .xz : compression == .methodByteZstd ? .zstd : .brotli
