@@ -17,6 +17,7 @@ challenge's semantics, not ours. Outputs (all small, committed):
   fixtures/artifacts/record-wm-xz/                         {'w','m'} int6/int8 + xz (a 03-23 record's code)
   fixtures/artifacts/record-wm-lqer/                       {'w','m'} GPTQ + LQER sym/asym + gate + BSHF + brotli (an 04-27 record's code)
   fixtures/artifacts/record-pergroup-lrzip/                PGRP: lrzip groups + brotli remainder (the 04-27 #1 record's code)
+  fixtures/artifacts/record-jepa-int6/                     int6 bit-packed rows + fp8 + bf16 (a 03-26 non-record's code)
   fixtures/artifacts/record-mixed-int6-tagged/             mixed_int8_int6_v1 dict + ZSTD tag (a 03-21 non-record's code)
   fixtures/artifacts/record-packed-*/                      ternary base-3 + fp8, bitmask + fp4, binary + fp8 (+ xz) (03-24 code)
   fixtures/artifacts/record-xnor-*/                        binary + fp8 + bf16 behind a method byte (a 04-05 non-record's code)
@@ -542,6 +543,38 @@ def record_pergroup(shared: pathlib.Path) -> None:
               "gptq_mixed_quantize(sd, hessians, h defaults incl. LQER + gates) + _serialize_pergroup (num_layers 2); _deserialize_pergroup + dequantize_mixed (CPU)")
 
 
+JEPA_RECORD = "corpus/parameter-golf/records/track_non_record_16mb/2026-03-26_37M_LeWM_Jepa_Mamba2_10L_UNet_INT4FP8QAT_Brotli"
+
+
+def record_jepa_intn(shared: pathlib.Path) -> None:
+    """F8: the JEPA/Mamba2 non-record's save_model_quantized (int6 bit-packed rows, fp8, bf16; best of
+    lzma/zstd/brotli) on a tiny module, read back by its load_model_quantized into the same module."""
+    import tempfile
+    ns = load_record_functions(shared, JEPA_RECORD, "train_jepa_ssm.py")
+    g = torch.Generator().manual_seed(326)
+
+    class Tiny(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.mixer = torch.nn.Linear(250, 96, bias=False)     # int6 rows (>= 4096 elements)
+            self.token_embed = torch.nn.Embedding(128, 64)         # never int: fp8
+            self.norm_scale = torch.nn.Parameter(torch.randn(64, generator=g))  # 1-D: bf16
+            with torch.no_grad():
+                self.mixer.weight.copy_(torch.randn(96, 250, generator=g) * 0.02)
+                self.token_embed.weight.copy_(torch.randn(128, 64, generator=g) * 0.02)
+
+    model = Tiny()
+    with tempfile.TemporaryDirectory() as tmp:
+        prefix = str(pathlib.Path(tmp) / "final_model")
+        method, *_ = ns["save_model_quantized"](model, "code", prefix, bits=6, fp_storage="fp8")
+        path = f"{prefix}.{method}.ptz"
+        blob = pathlib.Path(path).read_bytes()
+        restored = ns["load_model_quantized"](path, Tiny(), torch.device("cpu"))
+    dequantized = {k: v.detach() for k, v in restored.state_dict().items()}
+    wm_golden(FIXTURES / "artifacts" / "record-jepa-int6", blob, f"final_model.{method}.ptz", {}, dequantized, JEPA_RECORD,
+              f"save_model_quantized(tiny module, bits=6, fp_storage='fp8') -> best method {method}; load_model_quantized into the same module")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared", type=pathlib.Path, default=ROOT.parent / "shared")
@@ -561,6 +594,7 @@ def main() -> None:
     record_packed_binary(args.shared)
     record_xnor(args.shared)
     record_pergroup(args.shared)
+    record_jepa_intn(args.shared)
 
 
 if __name__ == "__main__":

@@ -199,6 +199,15 @@ import Testing
         try ArtifactGolden.load("artifacts/wrappers/goldens.json").expectMatches(try ArtifactReader.weights(of: contents))
     }
 
+    @Test func bitPackedInt6ArtifactMatchesTheJEPARecordsOwnLoader() throws {
+        let url = Paths.fixture("artifacts/record-jepa-int6/final_model.brotli.ptz")
+        let golden = try ArtifactGolden.load("artifacts/record-jepa-int6/goldens.json")
+        let contents = try ArtifactReader.read(url: url)
+        #expect(contents.compression == .brotli)
+        #expect(contents.format.tensors.first { $0.name == "mixer.weight" }?.dtype == "int6")
+        golden.expectMatches(try ArtifactReader.weights(of: contents))
+    }
+
     @Test func binaryArtifactMatchesTheBinaryRecordsOwnDequantization() throws {
         let url = Paths.fixture("artifacts/record-packed-binary-fp8/model.binary.ptz")
         let golden = try ArtifactGolden.load("artifacts/record-packed-binary-fp8/goldens.json")

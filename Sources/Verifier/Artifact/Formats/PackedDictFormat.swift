@@ -13,6 +13,10 @@ import Reference
 /// - `"fp8"`: `data` a float8_e4m3fn tensor; `"fp4"`: `packed` uint8 nibble pairs (value + 8, low
 ///   nibble first), fp16 `scale` per row, `shape`; `"fp16"` / `"bf16"`: `data` an fp16 / bf16 tensor.
 ///
+/// The 03-26 JEPA/Mamba2 non-record adds `"int<N>"`: `packed` bytes of `n_vals` N-bit values, each
+/// `value + qmax` with its bits lowest first (`np.packbits(bitorder='little')`), and a bf16 `scale`
+/// per row: `(v - qmax) * scale[row]`, then `.bfloat16()`.
+///
 /// The 04-05 XNOR-Net non-record writes the same dict (binary with bf16 or fp8 group scales, fp8, bf16)
 /// behind a method byte.
 ///
@@ -25,6 +29,8 @@ public struct PackedDictFormat: ArtifactFormat {
         case grouped(values: [Int8], scale: TensorReference, rows: Int, cols: Int, paddedCols: Int,
                      groupSize: Int, shape: [Int], packedBytes: Int, type: String)
         case fp4(packed: TensorReference, scale: TensorReference, shape: [Int])
+        /// `bits`-bit values (value + qmax, bit planes lowest first) with one scale per row.
+        case intN(values: [Int32], scale: TensorReference, shape: [Int], bits: Int, packedBytes: Int)
         case float(TensorReference, type: String)
     }
 
@@ -95,6 +101,26 @@ public struct PackedDictFormat: ArtifactFormat {
             let expected: TorchDType = type == "fp8" ? .float8_e4m3fn : type == "fp16" ? .float16 : .bfloat16
             guard data.dtype == expected else { throw bad("data is \(data.dtype.rawValue)") }
             return .float(data, type: type)
+        case _ where type.hasPrefix("int") && Int(type.dropFirst(3)) != nil:
+            guard case .bytes(let packed) = entry["packed"] else { throw bad("'packed' is not bytes") }
+            let bits = try int("bits"), count = try int("n_vals"), scale = try tensor("scale"), size = try shape("shape")
+            let last = size.last ?? 1
+            guard (2...16).contains(bits), type == "int\(bits)", size.count <= 2, last > 0,
+                  (try? Tensor.elementCount(size)) == count, count <= TensorReference.maxElements,
+                  packed.count * 8 >= count * bits, scale.dtype.isFloatingPoint,
+                  scale.count == (size.count == 2 ? count / last : 1) else {
+                throw bad("\(packed.count) bytes, \(count) values of \(bits) bits, \(scale.count) scales for shape \(size)")
+            }
+            let qmax = (1 << (bits - 1)) - 1
+            let values: [Int32] = (0..<count).map { i in
+                var value = 0
+                for b in 0..<bits {
+                    let bit = i * bits + b
+                    value |= Int((packed[bit / 8] >> UInt8(bit % 8)) & 1) << b
+                }
+                return Int32(value - qmax)
+            }
+            return .intN(values: values, scale: scale, shape: size, bits: bits, packedBytes: packed.count)
         default:
             throw .unsupportedFormat(location, detail: "tensor \(name): packed entry type '\(type)' is not read yet")
         }
@@ -150,6 +176,10 @@ public struct PackedDictFormat: ArtifactFormat {
                 return TensorSummary(name: name, dtype: "fp4", shape: shape,
                                      scheme: "fp4 nibbles per-row (\(scale.dtype.rawValue) scale) -> bfloat16",
                                      bytes: packed.byteCount + scale.byteCount)
+            case .intN(_, let scale, let shape, let bits, let packedBytes):
+                return TensorSummary(name: name, dtype: "int\(bits)", shape: shape,
+                                     scheme: "\(bits)-bit packed per-row (\(scale.dtype.rawValue) scale) -> bfloat16",
+                                     bytes: packedBytes + scale.byteCount)
             case .float(let data, let type):
                 return TensorSummary(name: name, dtype: data.dtype.rawValue, shape: data.shape,
                                      scheme: "\(type) -> bfloat16", bytes: data.byteCount)
@@ -194,6 +224,11 @@ public struct PackedDictFormat: ArtifactFormat {
                     let nibble = i % 2 == 0 ? byte & 0x0F : byte >> 4
                     return FormatSupport.round(Float(Int(nibble) - 8) * scales[i / rowLength], to: .bfloat16)
                 }
+            case .intN(let values, let scaleTensor, let size, _, _):
+                shape = size
+                let scales = scaleTensor.floats()
+                let rowLength = size.count == 2 ? size[1] : max(values.count, 1)
+                data = values.indices.map { FormatSupport.round(Float(values[$0]) * scales[$0 / rowLength], to: .bfloat16) }
             case .float(let tensor, _):
                 shape = tensor.shape
                 data = tensor.floats().map { FormatSupport.round($0, to: .bfloat16) }
