@@ -144,6 +144,10 @@ def synthetic_artifact(baseline) -> None:
     golden["format"] = state["__quant_format__"]
     golden["schemes"] = {name: ("per_row" if name in state.get("qmeta", {}) else "per_tensor") for name in state["quantized"]}
     write_json(folder / "goldens.json", golden)
+    (folder / "SOURCE").write_text(
+        "model.int8.ptz: written by tools/artifact_goldens.py from seeded random tensors with the challenge's own\n"
+        "quantize_state_dict_int8 (../shared/corpus/parameter-golf/train_gpt.py, snapshot 4908dc46f), torch.save and\n"
+        "zlib level 9, as the baseline exports; goldens.json is its dequantize_state_dict_int8 of the saved bytes.\n")
 
 
 def byte_shuffle(data: bytes, stride: int, header_bytes: int) -> bytes:
@@ -193,6 +197,10 @@ def wrapped_artifacts() -> None:
     golden["source"] = "tools/artifact_goldens.py: torch.save of a plain state dict, values as tensor.float()"
     golden["wrappings"] = sorted(wrappings)
     write_json(folder / "goldens.json", golden)
+    (folder / "SOURCE").write_text(
+        "model.*: written by tools/artifact_goldens.py: one torch.save of a tiny seeded state dict (every stored dtype,\n"
+        "a transposed view, a storage offset) in each outer wrapping (raw ZIP, zlib, zstd, xz, LZMA-alone, brotli,\n"
+        "BSHF with 1- and 2-byte stride headers + brotli); goldens.json holds torch.load's values as tensor.float().\n")
 
 
 def torch_like_zip(entries: dict) -> bytes:
