@@ -56,6 +56,9 @@ struct InspectReport: Encodable {
         let archive = contents.archive
         container = "torch.save zip (\(archive.prefix)/, pickle protocol \(archive.pickleProtocol)"
             + ", byteorder \(archive.byteOrder ?? "unrecorded")" + (archive.version.map { ", version \($0)" } ?? "") + ")"
+        if contents.compression == .perGroup {
+            container = "PGRP: lrzip int8 groups + brotli remainder in a " + container
+        }
         archiveBytes = contents.archiveBytes
         format = contents.format.name
         tensors = contents.format.tensors.map {
