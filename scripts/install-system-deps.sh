@@ -2,7 +2,8 @@
 # Installs the Debian packages pgverify links against, only those that are missing.
 # Non-interactive; uses sudo when not root. Safe to run repeatedly.
 set -euo pipefail
-packages=(libzstd-dev liblzma-dev zlib1g-dev libbrotli-dev libopenblas-dev pkg-config)
+# lrzip: the program the PGRP artifact container needs at run time (optional for users, used by the tests).
+packages=(libzstd-dev liblzma-dev zlib1g-dev libbrotli-dev libopenblas-dev pkg-config lrzip)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,122 @@
+import Foundation
+import Reference
+
+/// Everything read from an artifact on the way to weights: each layer of the pipeline
+/// (compression → byte shuffle → torch.save ZIP → pickle → export format).
+public struct ArtifactContents: Sendable {
+    /// The artifact's path as given.
+    public var file: String
+    /// Size of the artifact file (the compressed model bytes the cap counts).
+    public var fileBytes: Int
+    /// The outer compression.
+    public var compression: Compression
+    /// The `BSHF` header, when the decompressed bytes were byte-shuffled.
+    public var shuffle: ByteShuffle.Header?
+    /// Size of the torch.save ZIP archive after decompression and unshuffling.
+    public var archiveBytes: Int
+    /// The torch.save archive and its unpickled root.
+    public var archive: TorchArchive
+    /// The export format that understood the root.
+    public var format: any ArtifactFormat
+}
+
+/// Reads artifacts without executing anything from them:
+/// detect → decompress (bounded) → unshuffle → ZIP → restricted pickle → tensors → format.
+public enum ArtifactReader {
+    /// Limits for reading.
+    public struct Options: Sendable {
+        /// Most bytes decompression may produce before the artifact is refused (default 1 GiB).
+        public var maxDecompressedBytes: Int
+        public init(maxDecompressedBytes: Int = Decompression.defaultLimit) {
+            self.maxDecompressedBytes = maxDecompressedBytes
+        }
+    }
+
+    /// Reads the artifact file at `url`.
+    public static func read(url: URL, options: Options = Options()) throws(ArtifactError) -> ArtifactContents {
+        let bytes: [UInt8]
+        do { bytes = Array(try Data(contentsOf: url)) } catch {
+            throw .unreadable(InputLocation(file: url.path), detail: (error as NSError).localizedDescription)
+        }
+        return try read(bytes: bytes, file: url.path, options: options)
+    }
+
+    /// Reads an artifact already in memory; `file` names it in errors.
+    public static func read(bytes: [UInt8], file: String, options: Options = Options()) throws(ArtifactError) -> ArtifactContents {
+        var compression = Compression.detect(bytes)
+        if compression == .perGroup {
+            let (root, archive, archiveBytes) = try PerGroupContainer.read(bytes, file: file, limit: options.maxDecompressedBytes)
+            let format = try ArtifactFormats.recognize(root, location: InputLocation(file: "\(file) > PGRP remainder"))
+            return ArtifactContents(file: file, fileBytes: bytes.count, compression: compression, shuffle: nil,
+                                    archiveBytes: archiveBytes, archive: archive, format: format)
+        }
+        var payload: [UInt8]
+        do {
+            payload = try Decompression.decompress(bytes, as: compression, file: file, limit: options.maxDecompressedBytes)
+        } catch let error {
+            if case .outputLimitExceeded = error { throw error }
+            switch compression {
+            case .brotli:
+                // A method byte 1 before a brotli stream (XNOR-Net's layout) cannot be told from a
+                // brotli stream by its first byte; try it before giving up.
+                if bytes.first == 1,
+                   let body = try? Decompression.decompress(bytes, as: .methodByteBrotli, file: file,
+                                                            limit: options.maxDecompressedBytes) {
+                    compression = .methodByteBrotli
+                    payload = body
+                    break
+                }
+                // Brotli is only a guess by elimination: say so when it fails too.
+                throw .unrecognizedCompression(InputLocation(file: file, offset: 0), firstBytes: hexPrefix(bytes),
+                                               detail: "no zlib, zstd, xz, LZMA or ZIP magic, and not a valid brotli stream either (\(error))")
+            case .zlib, .lzmaAlone:
+                // Two-byte zlib headers and LZMA-alone headers can occur by chance at the start of a
+                // brotli stream (which has no magic): try brotli before reporting the first error.
+                guard let brotli = try? Decompression.decompress(bytes, as: .brotli, file: file,
+                                                                 limit: options.maxDecompressedBytes) else { throw error }
+                compression = .brotli
+                payload = brotli
+            default:
+                throw error
+            }
+        }
+        let decompressedName = compression == .none ? file : "\(file) (\(compression.rawValue)-decompressed)"
+        var shuffle: ByteShuffle.Header?
+        if ByteShuffle.isShuffled(payload) {
+            let (header, unshuffled) = try ByteShuffle.unshuffle(payload, file: decompressedName)
+            shuffle = header
+            payload = unshuffled
+        }
+        let zip = try ZipArchive(bytes: payload, file: decompressedName)
+        let archive = try TorchArchive(zip: zip)
+        let format = try ArtifactFormats.recognize(archive.root, location: InputLocation(file: "\(decompressedName) > \(archive.prefix)/data.pkl"))
+        return ArtifactContents(file: file, fileBytes: bytes.count, compression: compression, shuffle: shuffle,
+                                archiveBytes: payload.count, archive: archive, format: format)
+    }
+
+    /// Dequantizes `contents` and checks every value is finite.
+    ///
+    /// - Parameter originalDTypes: each parameter's dtype in the model, for formats that cast to it
+    ///   without recording it (``ArtifactFormat/needsOriginalDTypes``); float32 where absent.
+    public static func weights(of contents: ArtifactContents,
+                               originalDTypes: [String: TorchDType] = [:]) throws(ArtifactError) -> Weights {
+        // Many views of one storage could ask for far more memory than the artifact holds.
+        var total = 0
+        for tensor in contents.format.tensors {
+            total += tensor.shape.reduce(1, *)
+            guard total <= TensorReference.maxElements else {
+                throw .unsupportedFormat(InputLocation(file: contents.file),
+                                         detail: "more than \(TensorReference.maxElements) parameters in all (at tensor \(tensor.name))")
+            }
+        }
+        let weights = try contents.format.dequantize(originalDTypes: originalDTypes)
+        for name in weights.keys.sorted() {
+            guard let tensor = weights[name] else { continue }
+            if let index = tensor.data.firstIndex(where: { !$0.isFinite }) {
+                throw .malformedFormat(InputLocation(file: contents.file),
+                                       detail: "tensor \(name) holds a non-finite value (\(tensor.data[index])) at element \(index)")
+            }
+        }
+        return weights
+    }
+}

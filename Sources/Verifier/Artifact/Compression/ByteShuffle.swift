@@ -1,0 +1,79 @@
+import Reference
+
+/// The `BSHF` byte-shuffle block some records put between the compressor and the torch.save archive:
+/// `BSHF`, the stride, then byte `i` of every `stride`-byte group stored together (all first bytes,
+/// then all second bytes, ...), which helps the compressor on fp16/int8 data.
+///
+/// Most records write the stride as one byte; one record (2026-03-31) writes it as two little-endian
+/// bytes. The header width is chosen by which reading unshuffles to a ZIP archive.
+public enum ByteShuffle {
+    static let magic = Array("BSHF".utf8)
+    static let zipMagic: [UInt8] = [0x50, 0x4B, 0x03, 0x04]
+
+    /// The header found at the start of a buffer.
+    public struct Header: Sendable, Equatable {
+        /// Bytes in each interleaved group.
+        public var stride: Int
+        /// 5 or 6: magic plus a 1- or 2-byte stride.
+        public var headerLength: Int
+    }
+
+    /// Whether `bytes` starts with the `BSHF` magic.
+    public static func isShuffled(_ bytes: [UInt8]) -> Bool {
+        ByteReading(bytes: bytes, file: "").matches(0, magic)
+    }
+
+    /// Reads the header, choosing the stride width whose unshuffled output starts like a ZIP archive.
+    public static func header(of bytes: [UInt8], file: String) throws(ArtifactError) -> Header {
+        let reader = ByteReading(bytes: bytes, file: file)
+        let oneByte = Header(stride: Int(try reader.uint8(4, "BSHF stride")), headerLength: 5)
+        if unshuffledPrefix(bytes, oneByte) == zipMagic { return oneByte }
+        if let twoBytes = try? Header(stride: Int(reader.uint16(4, "BSHF stride")), headerLength: 6),
+           unshuffledPrefix(bytes, twoBytes) == zipMagic {
+            return twoBytes
+        }
+        return oneByte
+    }
+
+    /// The first four output bytes under `header`, without unshuffling everything.
+    private static func unshuffledPrefix(_ bytes: [UInt8], _ header: Header) -> [UInt8] {
+        let n = bytes.count - header.headerLength
+        guard n >= 4 else { return [] }
+        return (0..<4).compactMap { index in
+            let source = sourceIndex(of: index, count: n, stride: header.stride)
+            return source.map { bytes[header.headerLength + $0] }
+        }
+    }
+
+    /// Where output byte `index` sits in the shuffled payload of `count` bytes.
+    private static func sourceIndex(of index: Int, count: Int, stride: Int) -> Int? {
+        guard stride >= 2 else { return index < count ? index : nil }
+        let lane = index % stride
+        let base = count / stride, extra = count % stride
+        let laneStart = lane * base + min(lane, extra)
+        let source = laneStart + index / stride
+        return source < count ? source : nil
+    }
+
+    /// Removes the header and restores the original byte order. A stride below 2 means the payload
+    /// was stored as is.
+    public static func unshuffle(_ bytes: [UInt8], file: String) throws(ArtifactError) -> (Header, [UInt8]) {
+        let header = try header(of: bytes, file: file)
+        let payload = bytes[header.headerLength...]
+        let n = payload.count
+        guard header.stride >= 2 else { return (header, Array(payload)) }
+        var output = [UInt8](repeating: 0, count: n)
+        let base = n / header.stride, extra = n % header.stride
+        var source = payload.startIndex
+        for lane in 0..<header.stride {
+            let laneCount = base + (lane < extra ? 1 : 0)
+            var destination = lane
+            for _ in 0..<laneCount {
+                output[destination] = payload[source]
+                destination += header.stride
+                source += 1
+            }
+        }
+        return (header, output)
+    }
+}
