@@ -50,49 +50,28 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
-        let artifactURL = URL(fileURLWithPath: artifact)
         var settings: [String: String] = [:]
-        let weights: Weights
-        if artifactURL.pathExtension == "json" {
-            // Raw weights record the values their shapes cannot tell; they count as overrides
-            // (below --set and --seq-len).
-            let raw = try RawFloatWeights(contentsOf: artifactURL)
-            weights = raw.weights
-            if let config = raw.config {
-                settings["rope_base"] = String(config.ropeBase)
-                settings["logit_softcap"] = String(config.logitSoftcap ?? 0)
-            }
-            if let seqLen = raw.seqLen { settings[ModelConfigResolver.seqLenOverrideKey] = String(seqLen) }
-        } else {
-            weights = try WeightsLoader.load(artifact: artifactURL)
-        }
         for item in overrides {
             guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
                 throw ValidationError("--set expects KEY=VALUE, got \(item)")
             }
             settings[String(item[..<equals])] = String(item[item.index(after: equals)...])
         }
-        if let seqLen { settings[ModelConfigResolver.seqLenOverrideKey] = String(seqLen) }
-        let resolved = try ModelConfigResolver.resolve(
-            weights: weights, code: code.map { URL(fileURLWithPath: $0) },
-            logs: logs.map { URL(fileURLWithPath: $0) }, overrides: settings)
-        let config = resolved.config
-
-        let model = try GPTModel(config: config, weights: weights, maxPositions: resolved.seqLen)
-        let accounting = try SentencePieceModel(contentsOf: URL(fileURLWithPath: tokenizer))
-            .byteAccounting(modelVocabularySize: config.vocabSize)
-        let stream = try ValidationShard.readAll(pattern: val)
-        let tokens = try EvalTokens.prepare(stream, seqLen: resolved.seqLen, maxTokens: maxTokens)
         let evalMode: EvalMode = mode == .standard ? .standard : .sliding(stride: stride)
-        let plan = try EvalPlan(mode: evalMode, seqLen: resolved.seqLen, streamLength: tokens.count)
-        let evaluator = try Evaluator(model: model, accounting: accounting, tokens: tokens, plan: plan)
-        if !json { printConfiguration(resolved) }
+        let request = ReevaluationRequest(
+            artifact: URL(fileURLWithPath: artifact), code: code.map { URL(fileURLWithPath: $0) },
+            logs: logs.map { URL(fileURLWithPath: $0) }, overrides: settings,
+            tokenizer: URL(fileURLWithPath: tokenizer), validationPattern: val, mode: evalMode,
+            seqLen: seqLen, maxTokens: maxTokens, threads: threads)
 
-        let progress = ProgressLine(total: plan.windows.count)
-        let start = Date()
-        let result = try evaluator.evaluate(threads: threads) { done in progress.update(done) }
-        let seconds = Date().timeIntervalSince(start)
+        let progress = ProgressLine()
+        let outcome = try Reevaluation.run(request, onResolved: { resolved in
+            if !json { printConfiguration(resolved) }
+        }, progress: { done, total in progress.update(done, of: total) })
         progress.finish()
+        let result = outcome.score
+        let resolved = outcome.resolved
+        let seconds = outcome.seconds
 
         let report = EvalReport(
             val_loss: result.meanLoss, val_bpb: result.bitsPerByte, tokens: result.tokens, bytes: result.bytes,
@@ -167,13 +146,10 @@ struct EvalReport: Encodable {
 /// Progress on stderr, only once an evaluation has run for a few seconds, at most every two seconds.
 final class ProgressLine: @unchecked Sendable {
     private let lock = NSLock()
-    private let total: Int
     private let start = Date()
     private var lastPrint: Date?
 
-    init(total: Int) { self.total = total }
-
-    func update(_ done: Int) {
+    func update(_ done: Int, of total: Int) {
         lock.lock(); defer { lock.unlock() }
         let now = Date()
         guard now.timeIntervalSince(start) >= 3 else { return }

@@ -1,0 +1,109 @@
+import Foundation
+import Reference
+
+/// What to re-evaluate and how: the artifact and what pgverify reads to configure its own model.
+public struct ReevaluationRequest: Sendable {
+    /// The artifact, or a `pgverify-raw-f32` weights index (`.json`).
+    public var artifact: URL
+    /// The submission's script, read (never run) for its `Hyperparameters` defaults.
+    public var code: URL?
+    /// Logs or run-command files stating hyperparameters.
+    public var logs: [URL]
+    /// Hyperparameter overrides by attribute or environment name (`NUM_HEADS` → `8`).
+    public var overrides: [String: String]
+    /// SentencePiece model for the byte accounting.
+    public var tokenizer: URL
+    /// Validation shard glob.
+    public var validationPattern: String
+    /// Standard or sliding.
+    public var mode: EvalMode
+    /// Evaluation sequence length; `nil` takes the submission's.
+    public var seqLen: Int?
+    /// Evaluate only a prefix of this many target tokens.
+    public var maxTokens: Int?
+    /// Worker threads.
+    public var threads: Int
+
+    public init(
+        artifact: URL, code: URL? = nil, logs: [URL] = [], overrides: [String: String] = [:],
+        tokenizer: URL, validationPattern: String, mode: EvalMode = .standard, seqLen: Int? = nil,
+        maxTokens: Int? = nil, threads: Int = 1
+    ) {
+        self.artifact = artifact
+        self.code = code
+        self.logs = logs
+        self.overrides = overrides
+        self.tokenizer = tokenizer
+        self.validationPattern = validationPattern
+        self.mode = mode
+        self.seqLen = seqLen
+        self.maxTokens = maxTokens
+        self.threads = threads
+    }
+}
+
+/// The outcome of a re-evaluation: the score and everything needed to say how it was obtained.
+public struct ReevaluationResult: Sendable {
+    /// The model configuration and where each value came from.
+    public var resolved: ResolvedModelConfig
+    /// Loss sum, token and byte counts; `meanLoss` and `bitsPerByte` derive from it.
+    public var score: EvalPartial
+    /// The plan that was scored (mode, seq_len, windows).
+    public var plan: EvalPlan
+    /// Wall-clock seconds of the evaluation itself (not of loading).
+    public var seconds: Double
+}
+
+/// artifact → weights → model configuration → reference model → evaluation, with pgverify's own code
+/// only. Shared by `verify eval` and the audit's reproduced-val_bpb check.
+public enum Reevaluation {
+    /// Loads the weights of `request.artifact` together with the settings its format records.
+    static func weights(of request: ReevaluationRequest) throws -> (Weights, [String: String]) {
+        guard request.artifact.pathExtension == "json" else {
+            return (try WeightsLoader.load(artifact: request.artifact), [:])
+        }
+        // Raw weights record what their shapes cannot tell; those count as overrides below the caller's.
+        let raw = try RawFloatWeights(contentsOf: request.artifact)
+        var settings: [String: String] = [:]
+        if let config = raw.config {
+            settings["rope_base"] = String(config.ropeBase)
+            settings["logit_softcap"] = String(config.logitSoftcap ?? 0)
+        }
+        if let seqLen = raw.seqLen { settings[ModelConfigResolver.seqLenOverrideKey] = String(seqLen) }
+        return (raw.weights, settings)
+    }
+
+    /// Resolves the configuration without evaluating: cheap, and what a caller shows first.
+    public static func prepare(_ request: ReevaluationRequest) throws -> (Weights, ResolvedModelConfig) {
+        var (weights, settings) = try weights(of: request)
+        settings.merge(request.overrides) { _, caller in caller }
+        if let seqLen = request.seqLen { settings[ModelConfigResolver.seqLenOverrideKey] = String(seqLen) }
+        let resolved = try ModelConfigResolver.resolve(
+            weights: weights, code: request.code, logs: request.logs, overrides: settings)
+        return (weights, resolved)
+    }
+
+    /// Runs the whole pipeline. `progress` receives the number of windows done.
+    public static func run(
+        _ request: ReevaluationRequest,
+        onResolved: (ResolvedModelConfig) -> Void = { _ in },
+        progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
+    ) throws -> ReevaluationResult {
+        let (weights, resolved) = try prepare(request)
+        onResolved(resolved)
+        let model = try GPTModel(config: resolved.config, weights: weights, maxPositions: resolved.seqLen)
+        let accounting = try SentencePieceModel(contentsOf: request.tokenizer)
+            .byteAccounting(modelVocabularySize: resolved.config.vocabSize)
+        let stream = try ValidationShard.readAll(pattern: request.validationPattern)
+        let tokens = try EvalTokens.prepare(stream, seqLen: resolved.seqLen, maxTokens: request.maxTokens)
+        let plan = try EvalPlan(mode: request.mode, seqLen: resolved.seqLen, streamLength: tokens.count)
+        let evaluator = try Evaluator(model: model, accounting: accounting, tokens: tokens, plan: plan)
+        let total = plan.windows.count
+        let start = Date()
+        var perWindow: (@Sendable (Int) -> Void)?
+        if let progress { perWindow = { done in progress(done, total) } }
+        let score = try evaluator.evaluate(threads: request.threads, progress: perWindow)
+        return ReevaluationResult(resolved: resolved, score: score, plan: plan,
+                                  seconds: Date().timeIntervalSince(start))
+    }
+}
