@@ -42,7 +42,20 @@ struct AuditCommand: ParsableCommand {
     @Option(help: "The previous record's per-seed val_loss (nats): values, a file of values, or its folder.")
     var previousRecord: String?
 
+    @Option(help: "SentencePiece .model of the submission's tokenizer, to reproduce val_bpb.")
+    var tokenizer: String?
+
+    @Option(help: "Validation shard glob (e.g. 'data/fineweb_val_*.bin'), to reproduce val_bpb.")
+    var val: String?
+
+    @Option(help: "Threads for the re-evaluation; the default is this machine's core count.")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
     func validate() throws {
+        if (tokenizer == nil) != (val == nil) {
+            throw ValidationError("--tokenizer and --val go together (both are needed to reproduce val_bpb)")
+        }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         if format == .sarif {
             throw ValidationError("--format sarif is not available yet in this build (use markdown, json or html)")
         }
@@ -52,7 +65,11 @@ struct AuditCommand: ParsableCommand {
         let previous = try previousRecord.map(PreviousRecord.parse)
         progress("reading \(submissionDir)")
         let submission = try Submission.read(at: URL(fileURLWithPath: submissionDir))
-        let report = try Audit.run(submission, options: AuditOptions(quick: quick, previousRecord: previous),
+        let report = try Audit.run(submission, options: AuditOptions(
+            quick: quick, previousRecord: previous,
+            evaluation: tokenizer.flatMap { tokenizer in val.map { val in
+                AuditEvaluationSettings(tokenizer: URL(fileURLWithPath: tokenizer), validationPattern: val, threads: threads)
+            } }),
                                    progress: progress)
         let text: String
         switch format {

@@ -23,8 +23,8 @@ public enum Audit {
     public static let staticFindingsID = "STATIC-FINDINGS"
     public static let reproducedScoreID = "REPRODUCED-VAL-BPB"
 
-    /// The providers of this build, in report order. The last two report incomplete ("not available in
-    /// this build") until the static analyzer and the reference evaluator are plugged in.
+    /// The providers of this build, in report order. The static findings report incomplete ("not
+    /// available in this build") until the static analyzer is plugged in.
     public static func defaultProviders() -> [any CheckProvider] {
         [
             SizeCheckProvider(),
@@ -34,10 +34,7 @@ public enum Audit {
             UnavailableCheckProvider(
                 id: staticFindingsID, title: "Static code findings",
                 reason: "not available in this build: the static analyzer (verify lint) is not part of it yet"),
-            UnavailableCheckProvider(
-                id: reproducedScoreID, title: "Reproduced val_bpb",
-                reason: "not available in this build: the reference evaluator (verify eval) is not part of it yet",
-                isSlow: true),
+            ReproducedScoreCheckProvider(),
         ]
     }
 

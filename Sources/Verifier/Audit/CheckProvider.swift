@@ -1,3 +1,4 @@
+import Foundation
 /// A source of audit checks. The audit core runs every provider it is given and decides the verdict
 /// from the checks they return; new kinds of evidence (the static analyzer's findings, the reference
 /// evaluator's reproduced val_bpb) plug in as providers without changing the core.
@@ -36,9 +37,29 @@ public struct AuditOptions: Sendable {
     /// The previous record's per-seed validation losses in nats, when given.
     public var previousRecord: PreviousRecord?
 
-    public init(quick: Bool = false, previousRecord: PreviousRecord? = nil) {
+    /// What the reproduced-val_bpb check evaluates on; `nil` leaves that check incomplete.
+    public var evaluation: AuditEvaluationSettings?
+
+    public init(quick: Bool = false, previousRecord: PreviousRecord? = nil, evaluation: AuditEvaluationSettings? = nil) {
         self.quick = quick
         self.previousRecord = previousRecord
+        self.evaluation = evaluation
+    }
+}
+
+/// The data the audit re-evaluates an artifact on: the challenge's tokenizer and validation shards.
+public struct AuditEvaluationSettings: Sendable {
+    /// SentencePiece model of the submission's tokenizer.
+    public var tokenizer: URL
+    /// Validation shard glob (`data/fineweb_val_*.bin`).
+    public var validationPattern: String
+    /// Worker threads.
+    public var threads: Int
+
+    public init(tokenizer: URL, validationPattern: String, threads: Int = 1) {
+        self.tokenizer = tokenizer
+        self.validationPattern = validationPattern
+        self.threads = threads
     }
 }
 

@@ -52,6 +52,8 @@ public struct ReevaluationResult: Sendable {
     public var plan: EvalPlan
     /// Wall-clock seconds of the evaluation itself (not of loading).
     public var seconds: Double
+    /// Cumulative (tokens scored, val_bpb so far) after each segment of windows, in stream order.
+    public var stream: [(tokens: Int, bitsPerByte: Double)]
 }
 
 /// artifact → weights → model configuration → reference model → evaluation, with pgverify's own code
@@ -83,9 +85,11 @@ public enum Reevaluation {
         return (weights, resolved)
     }
 
-    /// Runs the whole pipeline. `progress` receives the number of windows done.
+    /// Runs the whole pipeline. `progress` receives the number of windows done; `segments` sets how
+    /// many points ``ReevaluationResult/stream`` gets (the total does not depend on it: partial sums
+    /// add up exactly).
     public static func run(
-        _ request: ReevaluationRequest,
+        _ request: ReevaluationRequest, segments: Int = 1,
         onResolved: (ResolvedModelConfig) -> Void = { _ in },
         progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
     ) throws -> ReevaluationResult {
@@ -94,16 +98,24 @@ public enum Reevaluation {
         let model = try GPTModel(config: resolved.config, weights: weights, maxPositions: resolved.seqLen)
         let accounting = try SentencePieceModel(contentsOf: request.tokenizer)
             .byteAccounting(modelVocabularySize: resolved.config.vocabSize)
-        let stream = try ValidationShard.readAll(pattern: request.validationPattern)
-        let tokens = try EvalTokens.prepare(stream, seqLen: resolved.seqLen, maxTokens: request.maxTokens)
+        let validation = try ValidationShard.readAll(pattern: request.validationPattern)
+        let tokens = try EvalTokens.prepare(validation, seqLen: resolved.seqLen, maxTokens: request.maxTokens)
         let plan = try EvalPlan(mode: request.mode, seqLen: resolved.seqLen, streamLength: tokens.count)
         let evaluator = try Evaluator(model: model, accounting: accounting, tokens: tokens, plan: plan)
         let total = plan.windows.count
         let start = Date()
-        var perWindow: (@Sendable (Int) -> Void)?
-        if let progress { perWindow = { done in progress(done, total) } }
-        let score = try evaluator.evaluate(threads: request.threads, progress: perWindow)
+        let parts = max(1, min(segments, total))
+        var score = EvalPartial()
+        var stream: [(tokens: Int, bitsPerByte: Double)] = []
+        for part in 0..<parts {
+            let range = (part * total / parts)..<((part + 1) * total / parts)
+            let before = range.lowerBound
+            var perWindow: (@Sendable (Int) -> Void)?
+            if let progress { perWindow = { done in progress(before + done, total) } }
+            score += try evaluator.evaluate(windows: range, threads: request.threads, progress: perWindow)
+            stream.append((score.tokens, score.bitsPerByte))
+        }
         return ReevaluationResult(resolved: resolved, score: score, plan: plan,
-                                  seconds: Date().timeIntervalSince(start))
+                                  seconds: Date().timeIntervalSince(start), stream: stream)
     }
 }
