@@ -1,0 +1,18 @@
+/// Every static rule, in the order rules.md documents them.
+public enum LintRules {
+    public static let all: [any LintRule.Type] = [
+        TargetInHashKey.self,
+        PreQuantizationTTT.self,
+        TTTOnUnscoredTokens.self,
+        TTTLastChunkGuard.self,
+        SLOTOptimization.self,
+        ValidationInTraining.self,
+        EvaluationSubset.self,
+        ByteAccounting.self,
+        CompressorFallback.self,
+        WrappedSource.self,
+    ]
+
+    /// The descriptors of `all`.
+    public static var descriptors: [RuleDescriptor] { all.map { $0.descriptor } }
+}
