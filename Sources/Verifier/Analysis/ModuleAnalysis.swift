@@ -8,6 +8,8 @@ public struct ModuleAnalysis: Sendable {
     public let events: [[FlowEvent]]
     /// Per function and parameter: the data kinds any call in this module passes in.
     public let incoming: [[DataLabels]]
+    /// Features the module turns off by default through the environment.
+    public let flags: FeatureFlags
 
     /// Summaries are iterated to a fixpoint (bounded: deep call chains beyond it lose labels,
     /// never gain false ones).
@@ -57,6 +59,7 @@ public struct ModuleAnalysis: Sendable {
         self.summaries = summaries
         self.events = events
         self.incoming = incoming
+        self.flags = FeatureFlags(module: module, aliases: index.aliases)
     }
 
     /// `labels` with parameter bits replaced by what the module's calls pass to `function`.

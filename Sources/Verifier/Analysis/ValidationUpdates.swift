@@ -17,6 +17,9 @@ public struct ValidationUpdate: Sendable {
     public var timing: Timing
     /// For SLOT: the fresh `requires_grad=True` tensor the optimizer trains.
     public var slotVariable: String?
+    /// The environment variable that must be set for this update to run, when it sits behind a
+    /// feature that is off by default (here or at every call of its function).
+    public var disabledBy: String?
 
     /// Every validation update of `analysis`, each judged where its validation data enters:
     /// in the function that names the data, or at the call that passes it in.
@@ -26,8 +29,10 @@ public struct ValidationUpdate: Sendable {
         for function in analysis.index.functions.indices {
             let events = analysis.events[function]
             let serializations = events.filter { $0.kind == .serialize }.map(\.line)
+            let body = analysis.index.functions[function].node
             for event in events where event.kind == .update && event.labels.intrinsic.contains(.validation) {
-                guard let first = serializations.filter({ $0 > event.line }).min() else { continue }
+                guard let first = serializations.filter({ $0 > event.line }).min(),
+                      !leavesFunction(body, at: event.line) else { continue }
                 result.append(ValidationUpdate(
                     function: function, event: event, timing: .beforeSerialization(serializationLine: first)))
                 if let callee = event.via { beforeSerialization.formUnion(reachable(from: callee, in: analysis)) }
@@ -41,12 +46,115 @@ public struct ValidationUpdate: Sendable {
                 // otherwise the callee names it and is judged itself.
                 if let callee = event.via,
                    analysis.summaries[callee].events[.update]?.intrinsic.contains(.validation) == true { continue }
+                let node = analysis.index.functions[function].node
+                if discardsAdapter(node, after: event.line) { continue }
+                var judged = timing(of: event, among: events, in: analysis, function: function)
+                // Validation data passed in as an argument: the caller may have scored it already
+                // (phased TTT trains on the prefix it scored); judge at every call site.
+                if judged == .unscored, !event.labels.parameters.isEmpty {
+                    let calls = callSites(of: function, in: analysis)
+                    if !calls.isEmpty {
+                        let verdicts = calls.map { timing(of: $0.event, among: analysis.events[$0.caller], in: analysis, function: $0.caller) }
+                        if verdicts.allSatisfy({ $0 != .unscored }) { judged = verdicts[0] }
+                    }
+                }
                 result.append(ValidationUpdate(
-                    function: function, event: event, timing: timing(of: event, among: events, in: analysis, function: function),
-                    slotVariable: slotVariable(in: analysis.index.functions[function].node)))
+                    function: function, event: event, timing: judged,
+                    slotVariable: slotVariable(in: node), disabledBy: disabledBy(event, function: function, in: analysis)))
             }
         }
+        for position in result.indices where result[position].disabledBy == nil {
+            result[position].disabledBy = disabledBy(result[position].event, function: result[position].function, in: analysis)
+        }
         return result
+    }
+
+    /// A finding on this update: downgraded to a warning when a default-off feature guards it.
+    public func severity(_ normal: Severity) -> Severity {
+        disabledBy == nil ? normal : min(normal, .warning)
+    }
+
+    /// Text appended to messages when a default-off feature guards the update.
+    public var gateNote: String {
+        disabledBy.map { " (only when \($0) is set; off by default)" } ?? ""
+    }
+
+    private static func callSites(of function: Int, in analysis: ModuleAnalysis) -> [(caller: Int, event: FlowEvent)] {
+        var sites: [(caller: Int, event: FlowEvent)] = []
+        for caller in analysis.index.functions.indices {
+            for event in analysis.events[caller] where event.via == function && event.kind == .update {
+                sites.append((caller, event))
+            }
+        }
+        return sites
+    }
+
+    /// The variable of a default-off feature guarding `event`, or guarding every call of its
+    /// function (one level up).
+    private static func disabledBy(_ event: FlowEvent, function: Int, in analysis: ModuleAnalysis) -> String? {
+        if let variable = analysis.flags.disablingVariable(event.conditions) { return variable }
+        let calls = callSites(of: function, in: analysis)
+        var variables = calls.map { analysis.flags.disablingVariable($0.event.conditions) }
+        if calls.isEmpty {
+            // Passed as a value (`timed_eval("x", eval_fn, ...)`): use the tests around each mention.
+            let name = analysis.index.functions[function].name
+            for other in analysis.index.functions.indices where other != function {
+                let body = analysis.index.functions[other].node
+                body.walk { node in
+                    guard node.type == "Name", node.string("id") == name else { return }
+                    variables.append(analysis.flags.disablingVariable(conditions(around: node.line, in: body)))
+                }
+            }
+        }
+        guard !variables.isEmpty, variables.allSatisfy({ $0 != nil }) else { return nil }
+        return variables[0]
+    }
+
+    /// Tests of the `if` statements whose body holds `line`, outermost first.
+    static func conditions(around line: Int, in function: PyNode) -> [PyNode] {
+        var tests: [PyNode] = []
+        function.walk { node in
+            guard node.type == "If", let test = node.child("test"),
+                  let first = node.children("body").first, let last = node.children("body").last,
+                  first.line <= line, last.endLine >= line else { return }
+            tests.append(test)
+        }
+        return tests
+    }
+
+    /// Whether the branch holding `line` ends in `return`/`raise`, so statements after the
+    /// branch never follow it.
+    static func leavesFunction(_ function: PyNode, at line: Int) -> Bool {
+        var leaves = false
+        function.walk { node in
+            guard node.type == "If", node.line < line, node.endLine >= line else { return }
+            for branch in [node.children("body"), node.children("orelse")] {
+                guard let first = branch.first, let last = branch.last,
+                      first.line <= line, last.endLine >= line else { continue }
+                if last.type == "Return" || last.type == "Raise" { leaves = true }
+            }
+        }
+        return leaves
+    }
+
+    /// A throwaway adapter: after the update the function `del`etes a name an optimizer was
+    /// built over (compile warm-up on a scratch LoRA), so the update reaches no scored model.
+    static func discardsAdapter(_ function: PyNode, after line: Int) -> Bool {
+        var optimized: Set<String> = []
+        var deleted: Set<String> = []
+        function.walk { node in
+            if node.type == "Call", let name = node.terminalName, optimizers.contains(name), node.line < line {
+                for argument in node.children("args") {
+                    argument.walk { inner in if inner.type == "Name", let id = inner.string("id") { optimized.insert(id) } }
+                }
+            }
+            if node.type == "Delete", node.line > line {
+                for target in node.children("targets") {
+                    target.walk { inner in if inner.type == "Name", let id = inner.string("id") { deleted.insert(id) } }
+                }
+            }
+        }
+        return !optimized.isDisjoint(with: deleted)
     }
 
     private static func reachable(from start: Int, in analysis: ModuleAnalysis) -> Set<Int> {
@@ -67,7 +175,7 @@ public struct ValidationUpdate: Sendable {
                                function: Int) -> Timing {
         for loop in update.loops.reversed() {
             let scored = events.contains { score in
-                score.kind == .score && score.labels.intrinsic.contains(.validation)
+                score.kind == .score && score.labels.intrinsic.isSuperset(of: [.validation, .target])
                     && (score.gradientFree || score.via != nil)
                     && score.line >= loop.line && score.line < update.line
             }
@@ -109,8 +217,8 @@ public struct ValidationUpdate: Sendable {
         var trained: Set<String> = []
         function.walk { node in
             if node.type == "Assign", let value = node.child("value"), value.type == "Call",
-               value.children("keywords").contains(where: {
-                   $0.string("arg") == "requires_grad" && $0.child("value")?.constant == .bool(true)
+               value.terminalName == "requires_grad_" || value.children("keywords").contains(where: {
+                   $0.string("arg") == "requires_grad" && $0.child("value")?.constant != .bool(false)
                }) {
                 fresh.append(contentsOf: node.children("targets").compactMap { $0.string("id") })
             }

@@ -32,7 +32,8 @@ public enum PreQuantizationTTT: LintRule {
             let what = update.event.via.map { "calls \(source.analysis.index.functions[$0].qualifiedName), which updates weights" }
                 ?? "updates weights (\(update.event.detail))"
             return finding(source, line: update.event.line,
-                "\(name) \(what) on validation data before the artifact is serialized/quantized at line \(serializationLine)")
+                "\(name) \(what) on validation data before the artifact is serialized/quantized at line \(serializationLine)" + update.gateNote,
+                severity: update.severity(descriptor.severity))
         }
     }
 }
