@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+@testable import Verifier
+
+/// Every rule against its own fixtures: `legal.py` must produce no finding of any rule;
+/// `illegal.py` must produce this rule's findings exactly on the lines marked `# expect: RULE`.
+@Suite struct LintRuleFixtureTests {
+    static let ruleIDs = LintRules.descriptors.map(\.id)
+
+    @Test(arguments: ruleIDs)
+    func legalFixtureIsClean(_ rule: String) throws {
+        let path = Paths.fixture("lint/\(rule)/legal.py").path
+        let findings = try Linter(parser: try PythonParser()).lint(files: [path])
+        #expect(findings.isEmpty, "\(findings)")
+    }
+
+    @Test(arguments: ruleIDs)
+    func illegalFixtureIsFlaggedOnMarkedLines(_ rule: String) throws {
+        let url = Paths.fixture("lint/\(rule)/illegal.py")
+        let source = try String(contentsOf: url, encoding: .utf8)
+        let marked = source.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            .filter { $0.element.contains("# expect: \(rule)") }.map { $0.offset + 1 }
+        #expect(!marked.isEmpty)
+        let findings = try Linter(parser: try PythonParser()).lint(files: [url.path]).filter { $0.rule == rule }
+        #expect(findings.map(\.line) == marked)
+        let severity = try #require(LintRules.all.first { $0.descriptor.id == rule }).descriptor.severity
+        #expect(findings.allSatisfy { $0.severity == severity })
+    }
+
+    /// A rule's default-off guard (`if args.slot_enabled:` with `SLOT_ENABLED` defaulting to
+    /// "0") turns its error into a warning naming the variable.
+    @Test func defaultOffFeatureDowngradesToWarning() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pgverify-flag-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let slot = try String(contentsOf: Paths.fixture("lint/PG-SLOT/illegal.py"), encoding: .utf8)
+        let gated = slot + """
+
+            class Hyperparameters:
+                slot_enabled = bool(int(os.environ.get("SLOT_ENABLED", "0")))
+
+
+            def main(args, model, val_tokens):
+                if args.slot_enabled:
+                    eval_val_slot(model, val_tokens, 1024, 8)
+
+            """
+        let file = directory.appendingPathComponent("train_gpt.py")
+        try ("import os\n" + gated).write(to: file, atomically: true, encoding: .utf8)
+        let findings = try Linter(parser: try PythonParser()).lint(files: [file.path]).filter { $0.rule == "PG-SLOT" }
+        #expect(findings.count == 1)
+        #expect(findings.first?.severity == .warning)
+        #expect(findings.first?.message.contains("SLOT_ENABLED") == true)
+    }
+}
