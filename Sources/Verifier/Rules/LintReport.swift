@@ -9,9 +9,9 @@ public enum LintReport {
             return "\(finding.file):\(finding.line):\(decoded) \(finding.severity.rawValue) [\(finding.rule)] \(finding.message)"
         }
         let counts = Severity.allCases.reversed().map { severity in
-            "\(findings.filter { $0.severity == severity }.count) \(severity.rawValue)\(severity == .note ? "s" : "s")"
+            "\(severity.rawValue)s: \(findings.filter { $0.severity == severity }.count)"
         }
-        lines.append("\(fileCount) file(s) checked: " + counts.joined(separator: ", "))
+        lines.append("\(fileCount) file(s) checked; " + counts.joined(separator: ", "))
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -10,6 +10,7 @@ public enum LintRules {
         EvaluationSubset.self,
         ByteAccounting.self,
         CompressorFallback.self,
+        ClaimMismatch.self,
         WrappedSource.self,
     ]
 

@@ -7,16 +7,23 @@ import Testing
 @Suite struct LintRuleFixtureTests {
     static let ruleIDs = LintRules.descriptors.map(\.id)
 
+    /// `<rule>/<kind>.py`, or `<rule>/<kind>/train_gpt.py` for rules that read the README beside it.
+    static func fixture(_ rule: String, _ kind: String) -> URL {
+        let flat = Paths.fixture("lint/\(rule)/\(kind).py")
+        if FileManager.default.fileExists(atPath: flat.path) { return flat }
+        return Paths.fixture("lint/\(rule)/\(kind)/train_gpt.py")
+    }
+
     @Test(arguments: ruleIDs)
     func legalFixtureIsClean(_ rule: String) throws {
-        let path = Paths.fixture("lint/\(rule)/legal.py").path
+        let path = Self.fixture(rule, "legal").path
         let findings = try Linter(parser: try PythonParser()).lint(files: [path])
         #expect(findings.isEmpty, "\(findings)")
     }
 
     @Test(arguments: ruleIDs)
     func illegalFixtureIsFlaggedOnMarkedLines(_ rule: String) throws {
-        let url = Paths.fixture("lint/\(rule)/illegal.py")
+        let url = Self.fixture(rule, "illegal")
         let source = try String(contentsOf: url, encoding: .utf8)
         let marked = source.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
             .filter { $0.element.contains("# expect: \(rule)") }.map { $0.offset + 1 }
