@@ -57,7 +57,9 @@ public enum DataSourceNames {
             || lower.hasPrefix("val_file") || lower.hasPrefix("val_np") || lower.contains("fineweb_val") {
             labels.insert(.validation)
         }
-        if targetIdentifiers.contains(lower) { labels.insert(.target) }
+        if targetIdentifiers.contains(lower) || lower.hasPrefix("tgt_") || lower.hasPrefix("target_tok") {
+            labels.insert(.target)
+        }
         if lower.hasPrefix("train_file") || lower.hasPrefix("train_token") || lower == "train_loader"
             || lower.contains("fineweb_train") {
             labels.insert(.training)

@@ -6,6 +6,7 @@ public enum LintRules {
         TTTOnUnscoredTokens.self,
         TTTLastChunkGuard.self,
         SLOTOptimization.self,
+        MultiPassRescoring.self,
         ValidationInTraining.self,
         EvaluationSubset.self,
         ByteAccounting.self,
