@@ -11,6 +11,8 @@ public struct AnalyzedSource: Sendable {
     /// Wrappers found at the top of this module (their decoded code is analysed separately).
     public var wrappers: [SelfExtractingWrapper]
     public var analysis: ModuleAnalysis
+    /// The validation updates of `analysis`, classified once for the TTT rules.
+    public var validationUpdates: [ValidationUpdate]
     /// The submission's README.md and submission.json beside the file, when present.
     public var documents: SubmissionDocuments
 
@@ -21,6 +23,7 @@ public struct AnalyzedSource: Sendable {
         self.wrapper = wrapper
         self.wrappers = wrappers
         self.analysis = ModuleAnalysis(module: tree)
+        self.validationUpdates = ValidationUpdate.find(in: analysis)
         self.documents = documents
     }
 }

@@ -242,6 +242,11 @@ struct FunctionInterpreter {
 
     private static let inPlaceUpdates: Set<String> = ["add_", "sub_", "copy_", "mul_", "addcmul_", "addcdiv_", "lerp_"]
     private static let compressors: Set<String> = ["compress", "save", "savez", "savez_compressed", "tofile"]
+    private static let compressorModules = ["lzma", "zlib", "brotli", "zstd", "bz2", "compressor", "cctx", "np", "numpy"]
+
+    private static func isCompressorReceiver(_ receiver: String, _ resolved: String) -> Bool {
+        compressorModules.contains { receiver.contains($0) || resolved.hasPrefix($0) }
+    }
 
     private mutating func call(_ node: PyNode) -> DataLabels {
         guard let function = node.child("func") else { return [] }
@@ -267,7 +272,8 @@ struct FunctionInterpreter {
 
         let terminal = function.terminalName ?? ""
         let resolved = index.aliases.resolve(function) ?? terminal
-        let receiverName = (function.child("value")?.dottedName ?? "").lowercased()
+        let receiverName = terminal == "step" || Self.inPlaceUpdates.contains(terminal) || Self.compressors.contains(terminal)
+            ? (function.child("value")?.dottedName ?? "").lowercased() : ""
         let line = node.line
         if terminal == "backward" {
             record(.update, everything, line: line, detail: resolved)
@@ -276,14 +282,12 @@ struct FunctionInterpreter {
         } else if Self.inPlaceUpdates.contains(terminal) && receiverName.hasSuffix(".data") {
             record(.update, everything, line: line, detail: resolved)
         }
-        let lowerTerminal = terminal.lowercased()
-        if resolved == "torch.save" || (Self.compressors.contains(terminal) && resolved != "torch.save"
-            && ["lzma", "zlib", "brotli", "zstd", "bz2", "compressor", "cctx", "np", "numpy"].contains { receiverName.contains($0) || resolved.hasPrefix($0) })
-            || (lowerTerminal.contains("quantize") && !lowerTerminal.contains("dequantize")) {
+        let traits = index.callTraits(terminal)
+        if resolved == "torch.save" || traits.contains(.quantizes)
+            || (Self.compressors.contains(terminal) && Self.isCompressorReceiver(receiverName, resolved)) {
             record(.serialize, [], line: line, detail: resolved)
         }
-        if lowerTerminal.contains("hessian") || lowerTerminal.contains("calib") || lowerTerminal.contains("gptq")
-            || resolved.contains("SentencePieceTrainer") {
+        if traits.contains(.calibrates) || resolved.hasSuffix("SentencePieceTrainer.train") {
             record(.calibrate, everything, line: line, detail: resolved)
         }
         if gradientFree && !everything.isEmpty {

@@ -20,6 +20,7 @@ public struct ModuleIndex: Sendable {
     private var byClassMethod: [String: Int] = [:]
     /// ``DataSourceNames`` labels of every identifier in the module, computed once.
     private var identifierLabels: [String: DataLabels] = [:]
+    private var identifierTraits: [String: CallTraits] = [:]
 
     /// Index 0 is always the module body.
     public init(module: PyNode) {
@@ -29,6 +30,7 @@ public struct ModuleIndex: Sendable {
             parameters: [], gradientFree: false))
         collect(module.children("body"), prefix: "", className: nil)
         var labels: [String: DataLabels] = [:]
+        var traits: [String: CallTraits] = [:]
         module.walk { node in
             let identifier: String?
             switch node.type {
@@ -39,9 +41,34 @@ public struct ModuleIndex: Sendable {
             }
             if let identifier, labels[identifier] == nil {
                 labels[identifier] = DataSourceNames.labels(forIdentifier: identifier)
+                traits[identifier] = CallTraits.of(identifier)
             }
         }
         identifierLabels = labels
+        identifierTraits = traits
+    }
+
+    /// What a call's last name says about it, computed once per identifier.
+    public struct CallTraits: OptionSet, Sendable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        /// `quantize*` (not `dequantize*`): produces the artifact.
+        public static let quantizes = CallTraits(rawValue: 1)
+        /// `*hessian*`, `*calib*`, `*gptq*`: calibration or statistics.
+        public static let calibrates = CallTraits(rawValue: 2)
+
+        static func of(_ name: String) -> CallTraits {
+            let lower = name.lowercased()
+            var traits: CallTraits = []
+            if lower.contains("quantize") && !lower.contains("dequantize") { traits.insert(.quantizes) }
+            if lower.contains("hessian") || lower.contains("calib") || lower.contains("gptq") { traits.insert(.calibrates) }
+            return traits
+        }
+    }
+
+    /// ``CallTraits`` of the identifier `name`.
+    public func callTraits(_ name: String) -> CallTraits {
+        identifierTraits[name] ?? CallTraits.of(name)
     }
 
     /// The labels the identifier `name` carries by itself (see ``DataSourceNames``).

@@ -70,7 +70,13 @@ public final class PyNode: Sendable {
     /// This node and all its descendants, depth first in source order.
     public func walk(_ visit: (PyNode) -> Void) {
         visit(self)
-        for child in childNodes { child.walk(visit) }
+        for value in values {
+            switch value {
+            case .node(let node): node.walk(visit)
+            case .list(let nodes): for node in nodes { node?.walk(visit) }
+            default: break
+            }
+        }
     }
 }
 

@@ -33,10 +33,10 @@ public enum ByteAccounting: LintRule {
         var findings: [Finding] = []
         var addsLeadingSpace = false
         source.tree.walk { node in
-            if node.type == "AugAssign" || node.type == "BinOp" {
-                node.walk { inner in
-                    if (inner.terminalName ?? "").contains("leading_space") { addsLeadingSpace = true }
-                }
+            guard node.type == "AugAssign", !addsLeadingSpace else { return }
+            node.walk { inner in
+                if inner.type == "Name" || inner.type == "Attribute",
+                   (inner.terminalName ?? "").contains("leading_space") { addsLeadingSpace = true }
             }
         }
         source.tree.walk { node in

@@ -26,7 +26,7 @@ public enum PreQuantizationTTT: LintRule {
         source: "README FAQ; Issues #402, #677 (@valerio-oai)")
 
     public static func check(_ source: AnalyzedSource) -> [Finding] {
-        ValidationUpdate.find(in: source.analysis).compactMap { update in
+        source.validationUpdates.compactMap { update in
             guard case .beforeSerialization(let serializationLine) = update.timing else { return nil }
             let name = source.analysis.index.functions[update.function].qualifiedName
             let what = update.event.via.map { "calls \(source.analysis.index.functions[$0].qualifiedName), which updates weights" }

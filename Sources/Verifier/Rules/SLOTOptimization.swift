@@ -25,7 +25,7 @@ public enum SLOTOptimization: LintRule {
         source: "Issue #1336; PR #1240")
 
     public static func check(_ source: AnalyzedSource) -> [Finding] {
-        ValidationUpdate.find(in: source.analysis).compactMap { update in
+        source.validationUpdates.compactMap { update in
             guard let variable = update.slotVariable else { return nil }
             if case .beforeSerialization = update.timing { return nil }
             let name = source.analysis.index.functions[update.function].qualifiedName

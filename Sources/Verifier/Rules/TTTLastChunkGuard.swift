@@ -26,7 +26,7 @@ public enum TTTLastChunkGuard: LintRule {
         source: "PR #549 / #1413 score-first recipe")
 
     public static func check(_ source: AnalyzedSource) -> [Finding] {
-        ValidationUpdate.find(in: source.analysis).compactMap { update in
+        source.validationUpdates.compactMap { update in
             guard case .scoreFirst(let loop, let guarded) = update.timing, !guarded, update.slotVariable == nil
             else { return nil }
             let name = source.analysis.index.functions[update.function].qualifiedName

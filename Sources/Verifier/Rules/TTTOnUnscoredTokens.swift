@@ -27,7 +27,7 @@ public enum TTTOnUnscoredTokens: LintRule {
         source: "README FAQ; Issues #402, #677 (@valerio-oai); PR #1413 ruling")
 
     public static func check(_ source: AnalyzedSource) -> [Finding] {
-        ValidationUpdate.find(in: source.analysis).compactMap { update in
+        source.validationUpdates.compactMap { update in
             guard update.timing == .unscored, update.slotVariable == nil else { return nil }
             let name = source.analysis.index.functions[update.function].qualifiedName
             let what = update.event.via.map { "calls \(source.analysis.index.functions[$0].qualifiedName), which updates weights," }
