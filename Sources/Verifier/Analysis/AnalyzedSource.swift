@@ -5,6 +5,8 @@ public struct AnalyzedSource: Sendable {
     /// The file the code comes from, as given or found.
     public var file: String
     public var tree: PyNode
+    /// Every node of `tree` in source order (depth first), listed once for the rules.
+    public var nodes: [PyNode]
     /// Set when this is code decoded from a self-extracting wrapper in `file`; line numbers
     /// then refer to the decoded code.
     public var wrapper: SelfExtractingWrapper?
@@ -20,6 +22,9 @@ public struct AnalyzedSource: Sendable {
                 documents: SubmissionDocuments) {
         self.file = file
         self.tree = tree
+        var nodes: [PyNode] = []
+        tree.walk { nodes.append($0) }
+        self.nodes = nodes
         self.wrapper = wrapper
         self.wrappers = wrappers
         self.analysis = ModuleAnalysis(module: tree)

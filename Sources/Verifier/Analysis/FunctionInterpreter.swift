@@ -18,6 +18,8 @@ struct FunctionInterpreter {
     private(set) var callSites: [(callee: Int, arguments: [DataLabels])] = []
 
     private var loops: [FlowEvent.Loop] = []
+    /// Set when a loop was executed: only then can a later statement feed an earlier one.
+    private var containsLoop = false
     private var conditions: [PyNode] = []
     private var gradientFree: Bool
     private let className: String?
@@ -44,14 +46,14 @@ struct FunctionInterpreter {
         // A second pass carries values from the end of loop bodies back to their start.
         let body = node.children("body")
         execute(body)
-        let firstPassEnvironment = environment
-        events.removeAll(keepingCapacity: true)
-        callSites.removeAll(keepingCapacity: true)
-        execute(body)
-        if environment != firstPassEnvironment {
+        var passes = 1
+        while containsLoop && passes < 3 {
+            let previousEnvironment = environment
             events.removeAll(keepingCapacity: true)
             callSites.removeAll(keepingCapacity: true)
             execute(body)
+            passes += 1
+            if environment == previousEnvironment { break }
         }
         var merged: [EventKey: Int] = [:]
         var unique: [FlowEvent] = []
@@ -107,6 +109,7 @@ struct FunctionInterpreter {
         case "For", "AsyncFor":
             let iterable = evaluate(statement.child("iter"))
             let target = statement.child("target")
+            containsLoop = true
             loops.append(FlowEvent.Loop(
                 line: statement.line, endLine: statement.endLine, targets: target.map(Self.boundNames) ?? []))
             if let target { bind(target, iterable) }
@@ -114,6 +117,7 @@ struct FunctionInterpreter {
             loops.removeLast()
             execute(statement.children("orelse"))
         case "While":
+            containsLoop = true
             loops.append(FlowEvent.Loop(line: statement.line, endLine: statement.endLine, targets: []))
             if let test = statement.child("test") { conditions.append(test) }
             _ = evaluate(statement.child("test"))

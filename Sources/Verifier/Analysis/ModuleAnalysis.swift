@@ -19,25 +19,36 @@ public struct ModuleAnalysis: Sendable {
         var globals: [String: DataLabels] = [:]
         var events: [[FlowEvent]] = Array(repeating: [], count: index.functions.count)
         var callSites: [[(callee: Int, arguments: [DataLabels])]] = Array(repeating: [], count: index.functions.count)
-        for _ in 0..<maximumRounds {
-            var changed = false
-            for position in index.functions.indices {
-                var interpreter = FunctionInterpreter(
-                    index: index, functionIndex: position, summaries: summaries, globals: globals)
-                interpreter.run()
-                if position == 0 {
-                    let updated = interpreter.environment
-                    if updated != globals { globals = updated; changed = true }
+        // A worklist: a function is re-run when a callee's summary (or the module's globals)
+        // changed. Each function runs at most `maximumRounds` times.
+        var callers: [Set<Int>] = Array(repeating: [], count: index.functions.count)
+        var runs = Array(repeating: 0, count: index.functions.count)
+        var dirty = Set(index.functions.indices)
+        while let position = dirty.min() {
+            dirty.remove(position)
+            guard runs[position] < maximumRounds else { continue }
+            runs[position] += 1
+            var interpreter = FunctionInterpreter(
+                index: index, functionIndex: position, summaries: summaries, globals: globals)
+            interpreter.run()
+            if position == 0 {
+                let updated = interpreter.environment
+                if updated != globals {
+                    globals = updated
+                    dirty.formUnion(index.functions.indices.dropFirst())
                 }
-                var summary = FunctionSummary(returns: interpreter.returns)
-                for event in interpreter.events {
-                    summary.events[event.kind, default: []].formUnion(event.labels)
-                }
-                if summary != summaries[position] { summaries[position] = summary; changed = true }
-                events[position] = interpreter.events
-                callSites[position] = interpreter.callSites
             }
-            if !changed { break }
+            var summary = FunctionSummary(returns: interpreter.returns)
+            for event in interpreter.events {
+                summary.events[event.kind, default: []].formUnion(event.labels)
+            }
+            events[position] = interpreter.events
+            callSites[position] = interpreter.callSites
+            for site in interpreter.callSites { callers[site.callee].insert(position) }
+            if summary != summaries[position] {
+                summaries[position] = summary
+                dirty.formUnion(callers[position])
+            }
         }
         var incoming = index.functions.map { Array(repeating: DataLabels(), count: $0.parameters.count) }
         for _ in 0..<maximumRounds {

@@ -81,9 +81,20 @@ public struct PythonParser: Sendable {
         for (offset, input) in inputs.enumerated() { batches[offset % batchCount].append(input) }
         let running = try batches.map { try start($0) }
         let outputs = try running.map { try finish($0) }
-        var decoded = Array(repeating: [PyNode](), count: batchCount)
-        for (index, output) in outputs.enumerated() {
-            decoded[index] = try decode(output, inputs: batches[index])
+        let slots = ResultSlots<Result<[PyNode], LintError>>(count: batchCount)
+        let batchInputs = batches
+        DispatchQueue.concurrentPerform(iterations: batchCount) { index in
+            do {
+                slots.set(index, .success(try decode(outputs[index], inputs: batchInputs[index])))
+            } catch let error as LintError {
+                slots.set(index, .failure(error))
+            } catch {
+                slots.set(index, .failure(.parserOutputUnreadable(detail: "\(error)")))
+            }
+        }
+        let decoded = try slots.values.map { slot -> [PyNode] in
+            guard let slot else { throw LintError.parserOutputUnreadable(detail: "a batch was not decoded") }
+            return try slot.get()
         }
         var results: [PyNode] = []
         results.reserveCapacity(inputs.count)

@@ -32,17 +32,17 @@ public enum ByteAccounting: LintRule {
     public static func check(_ source: AnalyzedSource) -> [Finding] {
         var findings: [Finding] = []
         var addsLeadingSpace = false
-        source.tree.walk { node in
-            guard node.type == "AugAssign", !addsLeadingSpace else { return }
+        for node in source.nodes {
+            guard node.type == "AugAssign", !addsLeadingSpace else { continue }
             node.walk { inner in
                 if inner.type == "Name" || inner.type == "Attribute",
                    (inner.terminalName ?? "").contains("leading_space") { addsLeadingSpace = true }
             }
         }
-        source.tree.walk { node in
+        for node in source.nodes {
             guard node.type == "Assign", let value = node.child("value"),
                   let table = node.children("targets").first, table.type == "Subscript",
-                  let name = table.child("value")?.terminalName, isByteTable(name) else { return }
+                  let name = table.child("value")?.terminalName, isByteTable(name) else { continue }
             if addsLeadingSpace, value.type == "BinOp", value.child("op")?.type == "Add",
                value.child("right")?.constant?.intValue == 1,
                value.child("left")?.terminalName == "len" {
@@ -54,11 +54,11 @@ public enum ByteAccounting: LintRule {
                     "\(name) is loaded from a file: check it against the declared tokenizer", severity: .warning))
             }
         }
-        source.tree.walk { node in
-            guard node.type == "If", let test = node.child("test") else { return }
+        for node in source.nodes {
+            guard node.type == "If", let test = node.child("test") else { continue }
             var testsByte = false
             test.walk { inner in if inner.type == "Call", inner.terminalName == "is_byte" { testsByte = true } }
-            guard testsByte else { return }
+            guard testsByte else { continue }
             for statement in node.children("body") where statement.type == "Assign" {
                 guard let table = statement.children("targets").first, table.type == "Subscript",
                       let name = table.child("value")?.terminalName, isByteTable(name),

@@ -27,8 +27,8 @@ public enum CompressorFallback: LintRule {
 
     public static func check(_ source: AnalyzedSource) -> [Finding] {
         var findings: [Finding] = []
-        source.tree.walk { node in
-            guard node.type == "Try" else { return }
+        for node in source.nodes {
+            guard node.type == "Try" else { continue }
             var imported: [String] = []
             for statement in node.children("body") {
                 for alias in statement.children("names") where statement.type == "Import" || statement.type == "ImportFrom" {
@@ -38,7 +38,7 @@ public enum CompressorFallback: LintRule {
                     }
                 }
             }
-            guard let package = imported.first else { return }
+            guard let package = imported.first else { continue }
             for handler in node.children("handlers") {
                 let caught = handler.child("type").flatMap { $0.dottedName } ?? "everything"
                 guard ["ImportError", "ModuleNotFoundError", "Exception", "everything", "BaseException"].contains(caught)

@@ -40,11 +40,11 @@ public enum EvaluationSubset: LintRule {
             findings.append(finding(source, line: setting.line,
                 "\(setting.name) defaults to \(setting.value): evaluation covers a subset of the validation set unless overridden"))
         }
-        source.tree.walk { node in
+        for node in source.nodes {
             guard node.type == "Subscript", let container = node.child("value"),
                   DataSourceNames.labels(forIdentifier: container.terminalName ?? "").contains(.validation),
                   let slice = node.child("slice"), slice.type == "Slice",
-                  let upper = slice.child("upper"), let bound = upper.constant?.intValue, bound > 0 else { return }
+                  let upper = slice.child("upper"), let bound = upper.constant?.intValue, bound > 0 else { continue }
             findings.append(finding(source, line: node.line,
                 "\(container.dottedName ?? "validation data") is cut to a literal \(bound) tokens"))
         }
