@@ -21,7 +21,7 @@ struct Lint: ParsableCommand {
         let files = try Linter.collectFiles(paths)
         let linter = Linter(parser: try PythonParser())
         let sources = try linter.analyze(files: files)
-        let findings = sources.flatMap(linter.check).sorted(by: Finding.reportOrder)
+        let findings = linter.check(sources)
         let output: Data
         switch format {
         case .text: output = Data(LintReport.text(findings, fileCount: files.count).utf8)

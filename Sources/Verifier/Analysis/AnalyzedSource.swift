@@ -13,6 +13,8 @@ public struct AnalyzedSource: Sendable {
     /// Wrappers found at the top of this module (their decoded code is analysed separately).
     public var wrappers: [SelfExtractingWrapper]
     public var analysis: ModuleAnalysis
+    /// `os.environ.get(NAME, literal)` settings of the module, found once.
+    public var environmentDefaults: [EnvironmentDefault]
     /// The validation updates of `analysis`, classified once for the TTT rules.
     public var validationUpdates: [ValidationUpdate]
     /// The submission's README.md and submission.json beside the file, when present.
@@ -29,6 +31,7 @@ public struct AnalyzedSource: Sendable {
         self.wrappers = wrappers
         self.analysis = ModuleAnalysis(module: tree)
         self.validationUpdates = ValidationUpdate.find(in: analysis)
+        self.environmentDefaults = EnvironmentDefault.find(in: nodes, aliases: analysis.index.aliases)
         self.documents = documents
     }
 }

@@ -7,14 +7,15 @@ public struct EnvironmentDefault: Sendable, Equatable {
     public var line: Int
 
     /// Every `os.environ.get`/`os.getenv` call with a literal name and a literal default.
-    public static func find(in module: PyNode, aliases: ImportAliases) -> [EnvironmentDefault] {
+    public static func find(in nodes: [PyNode], aliases: ImportAliases) -> [EnvironmentDefault] {
         var found: [EnvironmentDefault] = []
-        module.walk { node in
-            guard node.type == "Call", let callee = aliases.resolve(node.child("func")),
-                  callee == "os.environ.get" || callee == "os.getenv" else { return }
+        for node in nodes where node.type == "Call" {
+            guard let function = node.child("func"), ["get", "getenv"].contains(function.terminalName ?? ""),
+                  let callee = aliases.resolve(function),
+                  callee == "os.environ.get" || callee == "os.getenv" else { continue }
             let arguments = node.children("args")
             guard arguments.count >= 2, let name = arguments[0].stringLiteral,
-                  let value = literalText(arguments[1]) else { return }
+                  let value = literalText(arguments[1]) else { continue }
             found.append(EnvironmentDefault(name: name, value: value, line: node.line))
         }
         return found

@@ -46,7 +46,16 @@ public struct Linter: Sendable {
 
     /// Parses and analyses every file (and the code inside its wrappers), then applies the rules.
     public func lint(files: [String]) throws -> [Finding] {
-        try analyze(files: files).flatMap(check).sorted(by: Finding.reportOrder)
+        check(try analyze(files: files))
+    }
+
+    /// The findings of the rules on `sources`, checked concurrently, in report order.
+    public func check(_ sources: [AnalyzedSource]) -> [Finding] {
+        let slots = ResultSlots<[Finding]>(count: sources.count)
+        DispatchQueue.concurrentPerform(iterations: sources.count) { position in
+            slots.set(position, check(sources[position]))
+        }
+        return slots.values.flatMap { $0 ?? [] }.sorted(by: Finding.reportOrder)
     }
 
     /// The findings of the rules on one analysed module.

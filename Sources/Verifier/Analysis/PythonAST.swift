@@ -8,17 +8,14 @@ public final class PyNode: Sendable {
     public let type: String
     /// 1-based line of the node's first character, 0 for nodes without a position (operators).
     public let line: Int
-    /// 0-based column (UTF-8 byte offset) of the node's first character.
-    public let column: Int
     /// 1-based line of the node's last character, `line` when unknown.
     public let endLine: Int
     let layout: PyNodeLayout
     let values: [PyField]
 
-    init(type: String, line: Int, column: Int, endLine: Int, layout: PyNodeLayout, values: [PyField]) {
+    init(type: String, line: Int, endLine: Int, layout: PyNodeLayout, values: [PyField]) {
         self.type = type
         self.line = line
-        self.column = column
         self.endLine = max(endLine, line)
         self.layout = layout
         self.values = values

@@ -19,7 +19,7 @@ def conv(n):
     cls = n.__class__
     spec = SPECS.get(cls) or spec_of(cls)
     d = n.__dict__
-    out = [spec[0], d.get("lineno", 0), d.get("col_offset", 0), d.get("end_lineno") or 0]
+    out = [spec[0], d.get("lineno", 0), d.get("end_lineno") or 0]
     append = out.append
     kinds = spec[2]
     i = 0

@@ -2,7 +2,7 @@ import Foundation
 
 /// The field layout of every node type in one parser output, read before the trees.
 ///
-/// The front-end writes nodes as compact arrays `[type, line, column, endLine, field...]` and the
+/// The front-end writes nodes as compact arrays `[type, line, endLine, field...]` and the
 /// layout once per type (`[[name, kind], ...]`), which halves the output against keyed objects.
 final class PyTreeSchema: @unchecked Sendable {
     static let key = CodingUserInfoKey(rawValue: "pgverify.pyTreeSchema")!
@@ -49,7 +49,6 @@ struct NodeBox: Decodable {
         var container = try decoder.unkeyedContainer()
         let type = try container.decode(String.self)
         let line = try container.decode(Int.self)
-        let column = try container.decode(Int.self)
         let endLine = try container.decode(Int.self)
         guard let entry = schema.layouts[type] else {
             throw DecodingError.dataCorrupted(
@@ -74,7 +73,7 @@ struct NodeBox: Decodable {
                     .init(codingPath: decoder.codingPath, debugDescription: "unknown field kind \(kind)"))
             }
         }
-        node = PyNode(type: type, line: line, column: column, endLine: endLine, layout: entry.layout, values: values)
+        node = PyNode(type: type, line: line, endLine: endLine, layout: entry.layout, values: values)
     }
 
     static func constant(_ pair: [String]) -> PyConstant {

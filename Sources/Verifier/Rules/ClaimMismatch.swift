@@ -35,7 +35,7 @@ public enum ClaimMismatch: LintRule {
 
     public static func check(_ source: AnalyzedSource) -> [Finding] {
         // Claims describe the submission's main script; decoded code is checked like its file.
-        let defaults = EnvironmentDefault.find(in: source.tree, aliases: source.analysis.index.aliases)
+        let defaults = source.environmentDefaults
         guard !defaults.isEmpty else { return [] }
         var byName: [String: EnvironmentDefault] = [:]
         for setting in defaults where byName[setting.name] == nil { byName[setting.name] = setting }

@@ -31,7 +31,7 @@ public enum EvaluationSubset: LintRule {
 
     public static func check(_ source: AnalyzedSource) -> [Finding] {
         var findings: [Finding] = []
-        for setting in EnvironmentDefault.find(in: source.tree, aliases: source.analysis.index.aliases) {
+        for setting in source.environmentDefaults {
             let name = setting.name.uppercased()
             guard name.hasPrefix("VAL") || name.hasPrefix("EVAL"),
                   limitWords.contains(where: { name.contains($0) }),
