@@ -18,8 +18,8 @@ struct FunctionInterpreter {
     private(set) var callSites: [(callee: Int, arguments: [DataLabels])] = []
 
     private var loops: [FlowEvent.Loop] = []
-    /// Set when a loop was executed: only then can a later statement feed an earlier one.
-    private var containsLoop = false
+    /// Loops nested deeper than this run their body once, so the cost stays linear in practice.
+    private static let iteratedLoopDepth = 2
     private var conditions: [PyNode] = []
     private var gradientFree: Bool
     private let className: String?
@@ -43,18 +43,7 @@ struct FunctionInterpreter {
         if functionIndex != 0, let arguments = node.child("args") {
             for value in arguments.children("defaults") + arguments.children("kw_defaults") { _ = evaluate(value) }
         }
-        // A second pass carries values from the end of loop bodies back to their start.
-        let body = node.children("body")
-        execute(body)
-        var passes = 1
-        while containsLoop && passes < 3 {
-            let previousEnvironment = environment
-            events.removeAll(keepingCapacity: true)
-            callSites.removeAll(keepingCapacity: true)
-            execute(body)
-            passes += 1
-            if environment == previousEnvironment { break }
-        }
+        execute(node.children("body"))
         var merged: [EventKey: Int] = [:]
         var unique: [FlowEvent] = []
         for event in events {
@@ -109,19 +98,21 @@ struct FunctionInterpreter {
         case "For", "AsyncFor":
             let iterable = evaluate(statement.child("iter"))
             let target = statement.child("target")
-            containsLoop = true
             loops.append(FlowEvent.Loop(
                 line: statement.line, endLine: statement.endLine, targets: target.map(Self.boundNames) ?? []))
-            if let target { bind(target, iterable) }
-            execute(statement.children("body"))
+            iterate {
+                if let target { $0.bind(target, iterable) }
+                $0.execute(statement.children("body"))
+            }
             loops.removeLast()
             execute(statement.children("orelse"))
         case "While":
-            containsLoop = true
             loops.append(FlowEvent.Loop(line: statement.line, endLine: statement.endLine, targets: []))
             if let test = statement.child("test") { conditions.append(test) }
-            _ = evaluate(statement.child("test"))
-            execute(statement.children("body"))
+            iterate {
+                _ = $0.evaluate(statement.child("test"))
+                $0.execute(statement.children("body"))
+            }
             if statement.child("test") != nil { conditions.removeLast() }
             loops.removeLast()
             execute(statement.children("orelse"))
@@ -163,6 +154,16 @@ struct FunctionInterpreter {
         default:
             break
         }
+    }
+
+    /// Runs a loop body; at shallow depth a second time from the union of the entry and exit
+    /// states, so values assigned late in the body reach its earlier statements.
+    private mutating func iterate(_ body: (inout FunctionInterpreter) -> Void) {
+        let entry = environment
+        body(&self)
+        guard loops.count <= Self.iteratedLoopDepth, environment != entry else { return }
+        environment.merge(entry) { $0.union($1) }
+        body(&self)
     }
 
     private static func boundNames(_ target: PyNode) -> [String] {
