@@ -12,6 +12,7 @@ public enum LintRules {
         ByteAccounting.self,
         CompressorFallback.self,
         ClaimMismatch.self,
+        NetworkAccess.self,
         WrappedSource.self,
     ]
 
