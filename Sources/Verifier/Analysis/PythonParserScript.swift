@@ -15,7 +15,11 @@ def spec_of(cls):
     SPECS[cls] = (cls.__name__, names, kinds)
     KINDS[cls.__name__] = (names, kinds)
     return SPECS[cls]
-def conv(n):
+class TooDeep(Exception):
+    pass
+def conv(n, depth=0):
+    if depth > 400:
+        raise TooDeep()
     cls = n.__class__
     spec = SPECS.get(cls) or spec_of(cls)
     d = n.__dict__
@@ -33,14 +37,14 @@ def conv(n):
                 if v and v[0].__class__ is str:
                     kinds[i] = "S"; append(v)
                 else:
-                    kinds[i] = "l"; append([None if x is None else conv(x) for x in v])
+                    kinds[i] = "l"; append([None if x is None else conv(x, depth + 1) for x in v])
             elif t is str:
                 if cls is ast.Constant:
                     kinds[i] = "v"; append(["str", v])
                 else:
                     kinds[i] = "s"; append(v)
             elif isinstance(v, AST):
-                kinds[i] = "n"; append(conv(v))
+                kinds[i] = "n"; append(conv(v, depth + 1))
             elif cls is ast.Constant and name == "value":
                 kinds[i] = "v"; append(const(v))
             elif t is int:
@@ -64,6 +68,8 @@ for item in json.load(sys.stdin):
         else:
             src = item["source"]
         results.append({"tree": conv(ast.parse(src, filename=item["name"]))})
+    except TooDeep:
+        results.append({"error": "syntax tree nested deeper than 400 levels (pgverify's limit)", "line": 0})
     except SyntaxError as e:
         results.append({"error": str(e.msg), "line": e.lineno or 0})
     except (ValueError, OSError, RecursionError, MemoryError) as e:

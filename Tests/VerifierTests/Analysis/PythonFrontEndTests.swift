@@ -32,6 +32,17 @@ import Testing
         }
     }
 
+    @Test func nullBytesAndDeepNestingAreTypedErrors() throws {
+        let parser = try PythonParser()
+        #expect(throws: LintError.syntax(file: "nul.py", line: 0, message: "source code string cannot contain null bytes")) {
+            try parser.parse([.source(name: "nul.py", text: "x = 1\n\u{0}")])
+        }
+        let deep = "x = " + Array(repeating: "1", count: 3000).joined(separator: "+") + "\n"
+        #expect(throws: LintError.syntax(file: "deep.py", line: 0, message: "syntax tree nested deeper than 400 levels (pgverify's limit)")) {
+            try parser.parse([.source(name: "deep.py", text: deep)])
+        }
+    }
+
     @Test func missingPythonIsTyped() {
         #expect(throws: LintError.pythonNotFound(searchPath: "/nonexistent")) {
             try PythonParser(environment: ["PATH": "/nonexistent", "HOME": "/nonexistent"])
