@@ -58,3 +58,41 @@ public struct FeatureFlags: Sendable {
         return nil
     }
 }
+
+extension ModuleAnalysis {
+    /// The environment variable of a default-off feature guarding `event` in `function`, or
+    /// guarding every use of `function` (calls, or mentions when it is passed as a value).
+    public func disablingVariable(for event: FlowEvent, in function: Int) -> String? {
+        if let variable = flags.disablingVariable(event.conditions) { return variable }
+        var variables: [String?] = []
+        for caller in index.functions.indices {
+            for call in events[caller] where call.via == function {
+                variables.append(flags.disablingVariable(call.conditions))
+            }
+        }
+        if variables.isEmpty {
+            let name = index.functions[function].name
+            for other in index.functions.indices where other != function {
+                let body = index.functions[other].node
+                body.walk { node in
+                    guard node.type == "Name", node.string("id") == name else { return }
+                    variables.append(flags.disablingVariable(Self.conditions(around: node.line, in: body)))
+                }
+            }
+        }
+        guard !variables.isEmpty, variables.allSatisfy({ $0 != nil }) else { return nil }
+        return variables[0]
+    }
+
+    /// Tests of the `if` statements whose body holds `line`, outermost first.
+    static func conditions(around line: Int, in function: PyNode) -> [PyNode] {
+        var tests: [PyNode] = []
+        function.walk { node in
+            guard node.type == "If", let test = node.child("test"),
+                  let first = node.children("body").first, let last = node.children("body").last,
+                  first.line <= line, last.endLine >= line else { return }
+            tests.append(test)
+        }
+        return tests
+    }
+}

@@ -7,9 +7,15 @@ public enum Severity: String, Sendable, Codable, Comparable, CaseIterable {
     /// The code breaks a rule; `verify lint` exits 1.
     case error
 
-    public static func < (lhs: Severity, rhs: Severity) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    private var rank: Int {
+        switch self {
+        case .note: return 0
+        case .warning: return 1
+        case .error: return 2
+        }
     }
+
+    public static func < (lhs: Severity, rhs: Severity) -> Bool { lhs.rank < rhs.rank }
 }
 
 /// One rule violation at one place.

@@ -60,11 +60,11 @@ public struct ValidationUpdate: Sendable {
                 }
                 result.append(ValidationUpdate(
                     function: function, event: event, timing: judged,
-                    slotVariable: slotVariable(in: node), disabledBy: disabledBy(event, function: function, in: analysis)))
+                    slotVariable: slotVariable(in: node), disabledBy: analysis.disablingVariable(for: event, in: function)))
             }
         }
         for position in result.indices where result[position].disabledBy == nil {
-            result[position].disabledBy = disabledBy(result[position].event, function: result[position].function, in: analysis)
+            result[position].disabledBy = analysis.disablingVariable(for: result[position].event, in: result[position].function)
         }
         return result
     }
@@ -87,39 +87,6 @@ public struct ValidationUpdate: Sendable {
             }
         }
         return sites
-    }
-
-    /// The variable of a default-off feature guarding `event`, or guarding every call of its
-    /// function (one level up).
-    private static func disabledBy(_ event: FlowEvent, function: Int, in analysis: ModuleAnalysis) -> String? {
-        if let variable = analysis.flags.disablingVariable(event.conditions) { return variable }
-        let calls = callSites(of: function, in: analysis)
-        var variables = calls.map { analysis.flags.disablingVariable($0.event.conditions) }
-        if calls.isEmpty {
-            // Passed as a value (`timed_eval("x", eval_fn, ...)`): use the tests around each mention.
-            let name = analysis.index.functions[function].name
-            for other in analysis.index.functions.indices where other != function {
-                let body = analysis.index.functions[other].node
-                body.walk { node in
-                    guard node.type == "Name", node.string("id") == name else { return }
-                    variables.append(analysis.flags.disablingVariable(conditions(around: node.line, in: body)))
-                }
-            }
-        }
-        guard !variables.isEmpty, variables.allSatisfy({ $0 != nil }) else { return nil }
-        return variables[0]
-    }
-
-    /// Tests of the `if` statements whose body holds `line`, outermost first.
-    static func conditions(around line: Int, in function: PyNode) -> [PyNode] {
-        var tests: [PyNode] = []
-        function.walk { node in
-            guard node.type == "If", let test = node.child("test"),
-                  let first = node.children("body").first, let last = node.children("body").last,
-                  first.line <= line, last.endLine >= line else { return }
-            tests.append(test)
-        }
-        return tests
     }
 
     /// Whether the branch holding `line` ends in `return`/`raise`, so statements after the
