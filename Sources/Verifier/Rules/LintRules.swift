@@ -10,6 +10,7 @@ public enum LintRules {
         ValidationInTraining.self,
         EvaluationSubset.self,
         ByteAccounting.self,
+        CustomTokenizer.self,
         CompressorFallback.self,
         ClaimMismatch.self,
         NetworkAccess.self,
