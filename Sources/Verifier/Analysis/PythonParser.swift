@@ -48,11 +48,15 @@ public struct PythonParser: Sendable {
         }
         let pyenvRoot = environment["PYENV_ROOT"] ?? ((environment["HOME"] ?? "") + "/.pyenv")
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: pyenvRoot + "/versions")) ?? []
-        for version in versions.sorted().reversed() {
+        // Newest first by numeric version ("3.13.0" before "3.9.18"); the first that starts wins.
+        let numbered = versions.map { name in (name, name.split(separator: ".").map { Int($0) ?? -1 }) }
+            .sorted { $0.1.lexicographicallyPrecedes($1.1) }
+        for (version, _) in numbered.reversed() {
             let candidate = URL(fileURLWithPath: pyenvRoot + "/versions/" + version + "/bin/python3")
             guard FileManager.default.isExecutableFile(atPath: candidate.path),
-                  let found = Self.version(of: candidate), found > (best?.version ?? 0) else { continue }
-            best = (candidate, found)
+                  let found = Self.version(of: candidate) else { continue }
+            if found > (best?.version ?? 0) { best = (candidate, found) }
+            break
         }
         guard let best else { throw LintError.pythonNotFound(searchPath: searchPath) }
         self.python = best.url
