@@ -1,0 +1,87 @@
+/// What a value may derive from, as bits: the three data kinds the rules care about, and one
+/// bit per parameter of the function being analysed (so a function's behaviour can be summarised
+/// once and specialised at each call site).
+public struct DataLabels: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt64
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+
+    /// Validation data (`val_tokens`, `fineweb_val_*` shards) or anything computed from it.
+    public static let validation = DataLabels(rawValue: 1 << 0)
+    /// The token being predicted (`y`, `targets`, `tgt`).
+    public static let target = DataLabels(rawValue: 1 << 1)
+    /// Training data (`train_files`, `fineweb_train_*`, the train loader).
+    public static let training = DataLabels(rawValue: 1 << 2)
+
+    static let intrinsicMask: UInt64 = 0xff
+    static let firstParameterBit = 8
+    /// Parameters beyond this count share the last bit.
+    static let parameterBits = 56
+
+    /// The bit standing for the function's parameter number `index`.
+    public static func parameter(_ index: Int) -> DataLabels {
+        DataLabels(rawValue: 1 << UInt64(firstParameterBit + min(index, parameterBits - 1)))
+    }
+
+    /// The data-kind bits, without parameter bits.
+    public var intrinsic: DataLabels { DataLabels(rawValue: rawValue & Self.intrinsicMask) }
+
+    /// The parameter indices whose bits are set.
+    public var parameters: [Int] {
+        var result: [Int] = []
+        var bits = rawValue >> UInt64(Self.firstParameterBit)
+        var index = 0
+        while bits != 0 {
+            if bits & 1 == 1 { result.append(index) }
+            bits >>= 1
+            index += 1
+        }
+        return result
+    }
+
+    /// Replaces each parameter bit by the labels of the matching argument.
+    public func substituting(_ arguments: [DataLabels]) -> DataLabels {
+        var result = intrinsic
+        for index in parameters where index < arguments.count { result.formUnion(arguments[index]) }
+        return result
+    }
+}
+
+/// How names and literals reveal data sources. Submissions follow the baseline's naming
+/// (`val_tokens`, `val_files`, `fineweb_val_*.bin`, `y`/`targets`), which the rules rely on.
+public enum DataSourceNames {
+    /// Labels an identifier (a variable, parameter or attribute name) carries by itself.
+    public static func labels(forIdentifier name: String) -> DataLabels {
+        let lower = name.lowercased()
+        var labels: DataLabels = []
+        if validationIdentifiers.contains(lower) || lower.hasPrefix("val_token") || lower.hasPrefix("val_data")
+            || lower.hasPrefix("val_file") || lower.hasPrefix("val_np") || lower.contains("fineweb_val") {
+            labels.insert(.validation)
+        }
+        if targetIdentifiers.contains(lower) || lower.hasPrefix("tgt_") || lower.hasPrefix("target_tok") {
+            labels.insert(.target)
+        }
+        if lower.hasPrefix("train_file") || lower.hasPrefix("train_token") || lower == "train_loader"
+            || lower.contains("fineweb_train") {
+            labels.insert(.training)
+        }
+        return labels
+    }
+
+    /// Labels a string literal carries (shard file patterns).
+    public static func labels(forLiteral text: String) -> DataLabels {
+        var labels: DataLabels = []
+        if text.contains("fineweb_val") || text.contains("_val_0") { labels.insert(.validation) }
+        if text.contains("fineweb_train") { labels.insert(.training) }
+        return labels
+    }
+
+    static let validationIdentifiers: Set<String> = [
+        "val_tokens", "val_data", "val_files", "val_ids", "val_seq", "val_np", "val_stream",
+        "val_buf", "val_arr", "valid_tokens", "validation_tokens", "eval_tokens",
+    ]
+
+    static let targetIdentifiers: Set<String> = [
+        "y", "yb", "y_batch", "targets", "target", "target_ids", "tgt", "tgts", "target_tokens",
+        "labels", "next_token", "next_tokens", "tok_next", "y_true",
+    ]
+}

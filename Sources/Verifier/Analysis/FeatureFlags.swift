@@ -1,0 +1,98 @@
+/// Features a module turns off by default through the environment:
+/// `ttt_enabled = bool(int(os.environ.get("TTT_ENABLED", "0")))`, and names copied from them
+/// (`use_slot = getattr(args, "slot_enabled", False)`). Code behind them is present but not run
+/// unless the launch command sets the variable (the PR #1232 lesson: code present is not code
+/// enabled).
+public struct FeatureFlags: Sendable {
+    /// Identifiers (variables or attributes) whose default is off, with the variable behind them.
+    public private(set) var disabled: [String: String] = [:]
+
+    public init(module: PyNode, aliases: ImportAliases) {
+        var assignments: [(targets: [String], value: PyNode)] = []
+        module.walk { node in
+            guard node.type == "Assign" || node.type == "AnnAssign", let value = node.child("value") else { return }
+            let targets = (node.type == "Assign" ? node.children("targets") : [node.child("target")].compactMap { $0 })
+                .compactMap { $0.terminalName }
+            assignments.append((targets, value))
+        }
+        for assignment in assignments {
+            var variable: String?
+            assignment.value.walk { node in
+                guard variable == nil, node.type == "Call",
+                      let callee = aliases.resolve(node.child("func")),
+                      callee == "os.environ.get" || callee == "os.getenv" else { return }
+                let arguments = node.children("args")
+                guard arguments.count >= 2, let name = arguments[0].stringLiteral,
+                      let text = EnvironmentDefault.literalText(arguments[1]),
+                      ["0", "", "false", "False", "no", "0.0"].contains(text) else { return }
+                variable = name
+            }
+            if let variable { for target in assignment.targets { disabled[target] = variable } }
+        }
+        // One level of copies: `use_slot = args.slot_enabled` or `getattr(args, "slot_enabled", ...)`.
+        for assignment in assignments {
+            let value = assignment.value
+            var source: String?
+            if let name = value.terminalName, value.type != "Call", disabled[name] != nil {
+                source = name
+            } else if value.type == "Call", value.child("func")?.dottedName == "getattr",
+                      let name = value.children("args").dropFirst().first?.stringLiteral, disabled[name] != nil {
+                source = name
+            }
+            if let source, let variable = disabled[source] {
+                for target in assignment.targets where disabled[target] == nil { disabled[target] = variable }
+            }
+        }
+    }
+
+    /// The environment variable that must be set for code under `conditions` to run, when one
+    /// of them is a positive test of a feature that is off by default.
+    public func disablingVariable(_ conditions: [PyNode]) -> String? {
+        for condition in conditions {
+            var tests = [condition]
+            if condition.type == "BoolOp", condition.child("op")?.type == "And" { tests = condition.children("values") }
+            for test in tests {
+                if let name = test.terminalName, test.type != "Call", let variable = disabled[name] { return variable }
+            }
+        }
+        return nil
+    }
+}
+
+extension ModuleAnalysis {
+    /// The environment variable of a default-off feature guarding `event` in `function`, or
+    /// guarding every use of `function` (calls, or mentions when it is passed as a value).
+    public func disablingVariable(for event: FlowEvent, in function: Int) -> String? {
+        if let variable = flags.disablingVariable(event.conditions) { return variable }
+        var variables: [String?] = []
+        for caller in index.functions.indices {
+            for call in events[caller] where call.via == function {
+                variables.append(flags.disablingVariable(call.conditions))
+            }
+        }
+        if variables.isEmpty {
+            let name = index.functions[function].name
+            for other in index.functions.indices where other != function {
+                let body = index.functions[other].node
+                body.walk { node in
+                    guard node.type == "Name", node.string("id") == name else { return }
+                    variables.append(flags.disablingVariable(Self.conditions(around: node.line, in: body)))
+                }
+            }
+        }
+        guard !variables.isEmpty, variables.allSatisfy({ $0 != nil }) else { return nil }
+        return variables[0]
+    }
+
+    /// Tests of the `if` statements whose body holds `line`, outermost first.
+    static func conditions(around line: Int, in function: PyNode) -> [PyNode] {
+        var tests: [PyNode] = []
+        function.walk { node in
+            guard node.type == "If", let test = node.child("test"),
+                  let first = node.children("body").first, let last = node.children("body").last,
+                  first.line <= line, last.endLine >= line else { return }
+            tests.append(test)
+        }
+        return tests
+    }
+}

@@ -1,0 +1,342 @@
+/// Follows labels through one function body, statement by statement: assignments bind labels to
+/// names, calls combine their arguments' labels (or apply the callee's summary), and the events
+/// the rules look at are recorded with their context.
+///
+/// Pragmatic by design: names are not versioned (an assignment replaces, a subscript or attribute
+/// store adds), loop bodies run twice so values carried around a loop are seen, and both branches
+/// of an `if` are taken.
+struct FunctionInterpreter {
+    let index: ModuleIndex
+    let functionIndex: Int
+    let summaries: [FunctionSummary]
+    let globals: [String: DataLabels]
+
+    private(set) var environment: [String: DataLabels] = [:]
+    private(set) var events: [FlowEvent] = []
+    private(set) var returns: DataLabels = []
+    /// Arguments passed at each call to a function of this module: (callee, labels per parameter).
+    private(set) var callSites: [(callee: Int, arguments: [DataLabels])] = []
+
+    private var loops: [FlowEvent.Loop] = []
+    /// Loops nested deeper than this run their body once, so the cost stays linear in practice.
+    private static let iteratedLoopDepth = 2
+    private var conditions: [PyNode] = []
+    private var gradientFree: Bool
+    private let className: String?
+
+    init(index: ModuleIndex, functionIndex: Int, summaries: [FunctionSummary], globals: [String: DataLabels]) {
+        self.index = index
+        self.functionIndex = functionIndex
+        self.summaries = summaries
+        self.globals = globals
+        let function = index.functions[functionIndex]
+        self.gradientFree = function.gradientFree
+        self.className = function.className
+        for (position, name) in function.parameters.enumerated() {
+            environment[name] = DataLabels.parameter(position).union(index.sourceLabels(name))
+        }
+    }
+
+    /// Interprets the whole body; events are merged per (kind, line, callee).
+    mutating func run() {
+        let node = index.functions[functionIndex].node
+        if functionIndex != 0, let arguments = node.child("args") {
+            for value in arguments.children("defaults") + arguments.children("kw_defaults") { _ = evaluate(value) }
+        }
+        execute(node.children("body"))
+        var merged: [EventKey: Int] = [:]
+        var unique: [FlowEvent] = []
+        for event in events {
+            let key = EventKey(kind: event.kind, line: event.line, via: event.via ?? -1, detail: event.detail)
+            if let position = merged[key] {
+                unique[position].labels.formUnion(event.labels)
+                for (offset, labels) in event.operands.enumerated() where offset < unique[position].operands.count {
+                    unique[position].operands[offset].formUnion(labels)
+                }
+            } else {
+                merged[key] = unique.count
+                unique.append(event)
+            }
+        }
+        events = unique
+    }
+
+    private struct EventKey: Hashable {
+        var kind: FlowEvent.Kind
+        var line: Int
+        var via: Int
+        var detail: String
+    }
+
+    // MARK: Statements
+
+    private mutating func execute(_ statements: [PyNode]) {
+        for statement in statements { execute(statement) }
+    }
+
+    private mutating func execute(_ statement: PyNode) {
+        switch statement.type {
+        case "Assign":
+            let labels = evaluate(statement.child("value"))
+            for target in statement.children("targets") { bind(target, labels) }
+        case "AnnAssign":
+            if let value = statement.child("value"), let target = statement.child("target") {
+                bind(target, evaluate(value))
+            }
+        case "AugAssign":
+            guard let target = statement.child("target") else { return }
+            let labels = evaluate(statement.child("value")).union(evaluate(target))
+            bind(target, labels, replacing: false)
+            let name = (target.dottedName ?? target.child("value")?.dottedName ?? "").lowercased()
+            if ["loss", "nll", "bits", "score"].contains(where: { name.contains($0) }) && !labels.isEmpty {
+                record(.score, labels, line: statement.line, detail: name)
+            }
+        case "Expr":
+            _ = evaluate(statement.child("value"))
+        case "Return":
+            returns.formUnion(evaluate(statement.child("value")))
+        case "For", "AsyncFor":
+            let iterable = evaluate(statement.child("iter"))
+            let target = statement.child("target")
+            loops.append(FlowEvent.Loop(
+                line: statement.line, endLine: statement.endLine, targets: target.map(Self.boundNames) ?? []))
+            iterate {
+                if let target { $0.bind(target, iterable) }
+                $0.execute(statement.children("body"))
+            }
+            loops.removeLast()
+            execute(statement.children("orelse"))
+        case "While":
+            loops.append(FlowEvent.Loop(line: statement.line, endLine: statement.endLine, targets: []))
+            if let test = statement.child("test") { conditions.append(test) }
+            iterate {
+                _ = $0.evaluate(statement.child("test"))
+                $0.execute(statement.children("body"))
+            }
+            if statement.child("test") != nil { conditions.removeLast() }
+            loops.removeLast()
+            execute(statement.children("orelse"))
+        case "If":
+            let testLabels = evaluate(statement.child("test"))
+            if !testLabels.isEmpty { record(.decision, testLabels, line: statement.line, detail: "if") }
+            if let test = statement.child("test") { conditions.append(test) }
+            execute(statement.children("body"))
+            if statement.child("test") != nil { conditions.removeLast() }
+            execute(statement.children("orelse"))
+        case "With", "AsyncWith":
+            let wasGradientFree = gradientFree
+            for item in statement.children("items") {
+                let context = item.child("context_expr")
+                let labels = evaluate(context)
+                let callee = context?.type == "Call" ? context?.child("func") : context
+                switch callee?.terminalName {
+                case "no_grad", "inference_mode": gradientFree = true
+                case "enable_grad": gradientFree = false
+                default: break
+                }
+                if let variable = item.child("optional_vars") { bind(variable, labels) }
+            }
+            execute(statement.children("body"))
+            gradientFree = wasGradientFree
+        case "Try", "TryStar":
+            execute(statement.children("body"))
+            for handler in statement.children("handlers") { execute(handler.children("body")) }
+            execute(statement.children("orelse"))
+            execute(statement.children("finalbody"))
+        case "Match":
+            _ = evaluate(statement.child("subject"))
+            for matchCase in statement.children("cases") { execute(matchCase.children("body")) }
+        case "Assert", "Raise", "Delete":
+            for child in statement.childNodes { _ = evaluate(child) }
+        case "FunctionDef", "AsyncFunctionDef", "ClassDef":
+            // Analysed as functions of their own; a nested def only binds its name here.
+            for decorator in statement.children("decorator_list") { _ = evaluate(decorator) }
+        default:
+            break
+        }
+    }
+
+    /// Runs a loop body; at shallow depth a second time from the union of the entry and exit
+    /// states, so values assigned late in the body reach its earlier statements.
+    private mutating func iterate(_ body: (inout FunctionInterpreter) -> Void) {
+        let entry = environment
+        body(&self)
+        guard loops.count <= Self.iteratedLoopDepth, environment != entry else { return }
+        environment.merge(entry) { $0.union($1) }
+        body(&self)
+    }
+
+    private static func boundNames(_ target: PyNode) -> [String] {
+        switch target.type {
+        case "Name": return target.string("id").map { [$0] } ?? []
+        case "Tuple", "List": return target.children("elts").flatMap(boundNames)
+        case "Starred": return target.child("value").map(boundNames) ?? []
+        default: return []
+        }
+    }
+
+    private mutating func bind(_ target: PyNode, _ labels: DataLabels, replacing: Bool = true) {
+        switch target.type {
+        case "Name":
+            guard let name = target.string("id") else { return }
+            let own = index.sourceLabels(name)
+            environment[name] = replacing ? labels.union(own) : (environment[name] ?? []).union(labels).union(own)
+        case "Tuple", "List":
+            for element in target.children("elts") { bind(element, labels, replacing: replacing) }
+        case "Starred":
+            if let value = target.child("value") { bind(value, labels, replacing: replacing) }
+        case "Attribute":
+            if let name = target.dottedName {
+                environment[name] = replacing ? labels : (environment[name] ?? []).union(labels)
+            }
+        case "Subscript":
+            // A store into part of a container taints the container.
+            if let container = target.child("value") {
+                _ = evaluate(target.child("slice"))
+                bind(container, labels.union(evaluate(container)), replacing: false)
+            }
+        default:
+            break
+        }
+    }
+
+    // MARK: Expressions
+
+    private mutating func evaluate(_ node: PyNode?) -> DataLabels {
+        guard let node else { return [] }
+        switch node.type {
+        case "Name":
+            guard let name = node.string("id") else { return [] }
+            return (environment[name] ?? globals[name] ?? []).union(index.sourceLabels(name))
+        case "Attribute":
+            var labels = evaluate(node.child("value"))
+            if let dotted = node.dottedName, let bound = environment[dotted] { labels.formUnion(bound) }
+            if let attribute = node.string("attr") { labels.formUnion(index.sourceLabels(attribute)) }
+            return labels
+        case "Constant":
+            if let text = node.stringLiteral { return DataSourceNames.labels(forLiteral: text) }
+            return []
+        case "Call":
+            return call(node)
+        case "BinOp":
+            let left = evaluate(node.child("left"))
+            let right = evaluate(node.child("right"))
+            if node.child("op")?.type == "BitXor" {
+                record(.hashMix, left.union(right), line: node.line, detail: "^", operands: [left, right])
+            }
+            return left.union(right)
+        case "NamedExpr":
+            let labels = evaluate(node.child("value"))
+            if let target = node.child("target") { bind(target, labels) }
+            return labels
+        case "Lambda":
+            return evaluate(node.child("body"))
+        case "ListComp", "SetComp", "GeneratorExp", "DictComp":
+            for generator in node.children("generators") {
+                let iterable = evaluate(generator.child("iter"))
+                if let target = generator.child("target") { bind(target, iterable) }
+                for condition in generator.children("ifs") { _ = evaluate(condition) }
+            }
+            return evaluate(node.child("elt")).union(evaluate(node.child("key"))).union(evaluate(node.child("value")))
+        default:
+            var labels: DataLabels = []
+            for child in node.childNodes { labels.formUnion(evaluate(child)) }
+            return labels
+        }
+    }
+
+    private static let inPlaceUpdates: Set<String> = ["add_", "sub_", "copy_", "mul_", "addcmul_", "addcdiv_", "lerp_"]
+    private static let compressors: Set<String> = ["compress", "save", "savez", "savez_compressed", "tofile"]
+    private static let compressorModules = ["lzma", "zlib", "brotli", "zstd", "bz2", "compressor", "cctx", "np", "numpy"]
+
+    private static func isCompressorReceiver(_ receiver: String, _ resolved: String) -> Bool {
+        compressorModules.contains { receiver.contains($0) || resolved.hasPrefix($0) }
+    }
+
+    private mutating func call(_ node: PyNode) -> DataLabels {
+        guard let function = node.child("func") else { return [] }
+        var positional: [DataLabels] = []
+        var starred: DataLabels = []
+        for argument in node.children("args") {
+            let labels = evaluate(argument)
+            if argument.type == "Starred" { starred.formUnion(labels) } else { positional.append(labels) }
+        }
+        var keywords: [(name: String?, labels: DataLabels)] = []
+        for keyword in node.children("keywords") {
+            keywords.append((keyword.string("arg"), evaluate(keyword.child("value"))))
+        }
+        var receiver: DataLabels = []
+        if function.type == "Attribute" {
+            receiver = evaluate(function.child("value"))
+        } else if function.type != "Name" {
+            receiver = evaluate(function)
+        }
+        var everything = receiver.union(starred)
+        for labels in positional { everything.formUnion(labels) }
+        for keyword in keywords { everything.formUnion(keyword.labels) }
+
+        let terminal = function.terminalName ?? ""
+        let resolved = index.aliases.resolve(function) ?? terminal
+        let receiverName = terminal == "step" || Self.inPlaceUpdates.contains(terminal) || Self.compressors.contains(terminal)
+            ? (function.child("value")?.dottedName ?? "").lowercased() : ""
+        let line = node.line
+        if terminal == "backward" {
+            record(.update, everything, line: line, detail: resolved)
+        } else if terminal == "step" && (receiverName.contains("opt") || receiverName.hasSuffix("optimizer")) {
+            record(.optimizerStep, everything, line: line, detail: resolved)
+        } else if Self.inPlaceUpdates.contains(terminal) && receiverName.hasSuffix(".data") {
+            record(.update, everything, line: line, detail: resolved)
+        }
+        let traits = index.callTraits(terminal)
+        if resolved == "torch.save" || traits.contains(.quantizes)
+            || (Self.compressors.contains(terminal) && Self.isCompressorReceiver(receiverName, resolved)) {
+            record(.serialize, [], line: line, detail: resolved)
+        }
+        if traits.contains(.calibrates) || resolved.hasSuffix("SentencePieceTrainer.train") {
+            record(.calibrate, everything, line: line, detail: resolved)
+        }
+        if gradientFree && !everything.isEmpty {
+            record(.score, everything, line: line, detail: resolved)
+        }
+        if terminal == "bitwise_xor" || resolved == "hash" {
+            record(.hashMix, everything, line: line, detail: resolved, operands: positional)
+        }
+
+        guard let callee = index.resolve(callee: function, enclosingClass: className) else {
+            return everything
+        }
+        let target = index.functions[callee]
+        var arguments = Array(repeating: starred, count: target.parameters.count)
+        var offset = 0
+        if target.className != nil, function.type == "Attribute", target.parameters.first == "self" {
+            if !arguments.isEmpty { arguments[0] = receiver }
+            offset = 1
+        }
+        for (position, labels) in positional.enumerated() where position + offset < arguments.count {
+            arguments[position + offset].formUnion(labels)
+        }
+        for keyword in keywords {
+            if let name = keyword.name, let position = target.parameters.firstIndex(of: name) {
+                arguments[position].formUnion(keyword.labels)
+            } else if keyword.name == nil {
+                for position in arguments.indices { arguments[position].formUnion(keyword.labels) }
+            }
+        }
+        callSites.append((callee, arguments))
+        let summary = summaries[callee]
+        for kind in FlowEvent.Kind.allCases {
+            guard let labels = summary.events[kind] else { continue }
+            record(kind, labels.substituting(arguments), line: line, detail: target.qualifiedName, via: callee)
+        }
+        return summary.returns.substituting(arguments)
+    }
+
+    private mutating func record(
+        _ kind: FlowEvent.Kind, _ labels: DataLabels, line: Int, detail: String,
+        operands: [DataLabels] = [], via: Int? = nil
+    ) {
+        events.append(FlowEvent(
+            kind: kind, labels: labels, line: line, operands: operands, loops: loops,
+            conditions: conditions, gradientFree: gradientFree, via: via, detail: detail))
+    }
+}

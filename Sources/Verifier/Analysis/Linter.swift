@@ -1,0 +1,122 @@
+import Foundation
+
+/// Runs the static rules over Python files: collects them, parses them in one batch, decodes
+/// self-extracting wrappers, analyses every module and returns the findings in report order.
+public struct Linter: Sendable {
+    public var parser: PythonParser
+    public var rules: [any LintRule.Type]
+
+    public init(parser: PythonParser, rules: [any LintRule.Type] = LintRules.all) {
+        self.parser = parser
+        self.rules = rules
+    }
+
+    /// The `.py` files named by `paths`: a file as is, a folder's `.py` files recursively,
+    /// sorted by path.
+    public static func collectFiles(_ paths: [String]) throws -> [String] {
+        var files: [String] = []
+        for path in paths {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+                throw LintError.pathNotFound(path)
+            }
+            guard isFolder.boolValue else {
+                files.append(path)
+                continue
+            }
+            guard let enumerator = FileManager.default.enumerator(atPath: path) else {
+                throw LintError.unreadable(file: path, reason: "folder cannot be listed")
+            }
+            var found: [String] = []
+            while let relative = enumerator.nextObject() as? String {
+                if relative.hasSuffix(".py") {
+                    found.append((path as NSString).appendingPathComponent(relative))
+                }
+            }
+            if found.isEmpty { throw LintError.noPythonFiles(path) }
+            files.append(contentsOf: found.sorted())
+        }
+        return files
+    }
+
+    /// Lints the files and folders in `paths`.
+    public func lint(paths: [String]) throws -> [Finding] {
+        try lint(files: Self.collectFiles(paths))
+    }
+
+    /// Parses and analyses every file (and the code inside its wrappers), then applies the rules.
+    public func lint(files: [String]) throws -> [Finding] {
+        check(try analyze(files: files))
+    }
+
+    /// The findings of the rules on `sources`, checked concurrently, in report order.
+    public func check(_ sources: [AnalyzedSource]) -> [Finding] {
+        let slots = ResultSlots<[Finding]>(count: sources.count)
+        DispatchQueue.concurrentPerform(iterations: sources.count) { position in
+            slots.set(position, check(sources[position]))
+        }
+        return slots.values.flatMap { $0 ?? [] }.sorted(by: Finding.reportOrder)
+    }
+
+    /// The findings of the rules on one analysed module.
+    public func check(_ source: AnalyzedSource) -> [Finding] {
+        rules.flatMap { $0.check(source) }
+    }
+
+    /// Every module to check: each file, then the decoded code of each wrapper.
+    public func analyze(files: [String]) throws -> [AnalyzedSource] {
+        for file in files where !FileManager.default.isReadableFile(atPath: file) {
+            throw LintError.unreadable(file: file, reason: "permission denied or not a file")
+        }
+        let trees = try parser.parse(files.map { .file(path: $0) })
+        var pending: [(file: String, tree: PyNode, wrapper: SelfExtractingWrapper?)] =
+            zip(files, trees).map { ($0, $1, nil) }
+        var modules: [(file: String, tree: PyNode, wrapper: SelfExtractingWrapper?, wrappers: [SelfExtractingWrapper])] = []
+        // Wrappers inside decoded code are followed a few levels deep.
+        for _ in 0..<4 where !pending.isEmpty {
+            var inner: [(file: String, wrapper: SelfExtractingWrapper)] = []
+            for module in pending {
+                let wrappers = try SelfExtractingWrapper.find(in: module.tree, file: module.file)
+                modules.append((module.file, module.tree, module.wrapper, wrappers))
+                inner.append(contentsOf: wrappers.map { (module.file, $0) })
+            }
+            let innerTrees = try parser.parse(inner.map {
+                .source(name: "\($0.file) (decoded from line \($0.wrapper.line))", text: $0.wrapper.innerSource)
+            })
+            pending = zip(inner, innerTrees).map { ($0.file, $1, $0.wrapper) }
+        }
+        var documents: [String: SubmissionDocuments] = [:]
+        for file in files {
+            let folder = URL(fileURLWithPath: file).deletingLastPathComponent()
+            if documents[folder.path] == nil { documents[folder.path] = SubmissionDocuments.load(folder: folder) }
+        }
+        let inputs = modules
+        let folderDocuments = documents
+        let results = ResultSlots<AnalyzedSource>(count: inputs.count)
+        DispatchQueue.concurrentPerform(iterations: inputs.count) { position in
+            let module = inputs[position]
+            let folder = URL(fileURLWithPath: module.file).deletingLastPathComponent().path
+            results.set(position, AnalyzedSource(
+                file: module.file, tree: module.tree, wrapper: module.wrapper, wrappers: module.wrappers,
+                documents: folderDocuments[folder] ?? SubmissionDocuments()))
+        }
+        return results.values.compactMap { $0 }
+    }
+}
+
+/// Fixed slots filled from concurrent work, each slot written once.
+final class ResultSlots<Value: Sendable>: @unchecked Sendable {
+    private var storage: [Value?]
+    private let lock = NSLock()
+    init(count: Int) { storage = Array(repeating: nil, count: count) }
+    func set(_ position: Int, _ value: Value) {
+        lock.lock()
+        storage[position] = value
+        lock.unlock()
+    }
+    var values: [Value?] {
+        lock.lock()
+        defer { lock.unlock() }
+        return storage
+    }
+}

@@ -1,0 +1,80 @@
+/// The dataflow facts of one module: per function, its summary, the events in its body and
+/// the labels its parameters may receive from the module's own calls.
+public struct ModuleAnalysis: Sendable {
+    public let index: ModuleIndex
+    /// Indexed like `index.functions`.
+    public let summaries: [FunctionSummary]
+    /// Events per function, indexed like `index.functions`.
+    public let events: [[FlowEvent]]
+    /// Per function and parameter: the data kinds any call in this module passes in.
+    public let incoming: [[DataLabels]]
+    /// Features the module turns off by default through the environment.
+    public let flags: FeatureFlags
+
+    /// Summaries are iterated to a fixpoint (bounded: deep call chains beyond it lose labels,
+    /// never gain false ones).
+    public init(module: PyNode, maximumRounds: Int = 8) {
+        let index = ModuleIndex(module: module)
+        var summaries = Array(repeating: FunctionSummary(), count: index.functions.count)
+        var globals: [String: DataLabels] = [:]
+        var events: [[FlowEvent]] = Array(repeating: [], count: index.functions.count)
+        var callSites: [[(callee: Int, arguments: [DataLabels])]] = Array(repeating: [], count: index.functions.count)
+        // A worklist: a function is re-run when a callee's summary (or the module's globals)
+        // changed. Each function runs at most `maximumRounds` times.
+        var callers: [Set<Int>] = Array(repeating: [], count: index.functions.count)
+        var runs = Array(repeating: 0, count: index.functions.count)
+        var dirty = Set(index.functions.indices)
+        while let position = dirty.min() {
+            dirty.remove(position)
+            guard runs[position] < maximumRounds else { continue }
+            runs[position] += 1
+            var interpreter = FunctionInterpreter(
+                index: index, functionIndex: position, summaries: summaries, globals: globals)
+            interpreter.run()
+            if position == 0 {
+                let updated = interpreter.environment
+                if updated != globals {
+                    globals = updated
+                    dirty.formUnion(index.functions.indices.dropFirst())
+                }
+            }
+            var summary = FunctionSummary(returns: interpreter.returns)
+            for event in interpreter.events {
+                summary.events[event.kind, default: []].formUnion(event.labels)
+            }
+            events[position] = interpreter.events
+            callSites[position] = interpreter.callSites
+            for site in interpreter.callSites { callers[site.callee].insert(position) }
+            if summary != summaries[position] {
+                summaries[position] = summary
+                dirty.formUnion(callers[position])
+            }
+        }
+        var incoming = index.functions.map { Array(repeating: DataLabels(), count: $0.parameters.count) }
+        for _ in 0..<maximumRounds {
+            var changed = false
+            for caller in index.functions.indices {
+                for site in callSites[caller] {
+                    for (position, labels) in site.arguments.enumerated() where position < incoming[site.callee].count {
+                        let concrete = labels.substituting(incoming[caller])
+                        if !incoming[site.callee][position].isSuperset(of: concrete) {
+                            incoming[site.callee][position].formUnion(concrete)
+                            changed = true
+                        }
+                    }
+                }
+            }
+            if !changed { break }
+        }
+        self.index = index
+        self.summaries = summaries
+        self.events = events
+        self.incoming = incoming
+        self.flags = FeatureFlags(module: module, aliases: index.aliases)
+    }
+
+    /// `labels` with parameter bits replaced by what the module's calls pass to `function`.
+    public func effective(_ labels: DataLabels, in function: Int) -> DataLabels {
+        labels.substituting(incoming[function])
+    }
+}

@@ -1,0 +1,140 @@
+/// The functions of one module: every `def` (methods and nested functions included) plus the
+/// module body itself, and how call expressions resolve to them.
+public struct ModuleIndex: Sendable {
+    /// One analysable body.
+    public struct Function: Sendable {
+        /// `main`, `GPT.forward`, `eval_val.inner`; `<module>` for the module body.
+        public var qualifiedName: String
+        public var name: String
+        public var className: String?
+        public var node: PyNode
+        /// Positional-or-keyword parameter names in order (`self` included).
+        public var parameters: [String]
+        /// Whether a decorator disables autograd for the whole body (`@torch.no_grad()`).
+        public var gradientFree: Bool
+    }
+
+    public private(set) var functions: [Function] = []
+    public let aliases: ImportAliases
+    private var byName: [String: [Int]] = [:]
+    private var byClassMethod: [String: Int] = [:]
+    /// ``DataSourceNames`` labels of every identifier in the module, computed once.
+    private var identifierLabels: [String: DataLabels] = [:]
+    private var identifierTraits: [String: CallTraits] = [:]
+
+    /// Index 0 is always the module body.
+    public init(module: PyNode) {
+        aliases = ImportAliases(module: module)
+        functions.append(Function(
+            qualifiedName: "<module>", name: "<module>", className: nil, node: module,
+            parameters: [], gradientFree: false))
+        collect(module.children("body"), prefix: "", className: nil)
+        var labels: [String: DataLabels] = [:]
+        var traits: [String: CallTraits] = [:]
+        module.walk { node in
+            let identifier: String?
+            switch node.type {
+            case "Name": identifier = node.string("id")
+            case "Attribute": identifier = node.string("attr")
+            case "arg": identifier = node.string("arg")
+            default: identifier = nil
+            }
+            if let identifier, labels[identifier] == nil {
+                labels[identifier] = DataSourceNames.labels(forIdentifier: identifier)
+                traits[identifier] = CallTraits.of(identifier)
+            }
+        }
+        identifierLabels = labels
+        identifierTraits = traits
+    }
+
+    /// What a call's last name says about it, computed once per identifier.
+    public struct CallTraits: OptionSet, Sendable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        /// `quantize*` (not `dequantize*`): produces the artifact.
+        public static let quantizes = CallTraits(rawValue: 1)
+        /// `*hessian*`, `*calib*`, `*gptq*`: calibration or statistics.
+        public static let calibrates = CallTraits(rawValue: 2)
+
+        static func of(_ name: String) -> CallTraits {
+            let lower = name.lowercased()
+            var traits: CallTraits = []
+            if lower.contains("quantize") && !lower.contains("dequantize") { traits.insert(.quantizes) }
+            if lower.contains("hessian") || lower.contains("calib") || lower.contains("gptq") { traits.insert(.calibrates) }
+            return traits
+        }
+    }
+
+    /// ``CallTraits`` of the identifier `name`.
+    public func callTraits(_ name: String) -> CallTraits {
+        identifierTraits[name] ?? CallTraits.of(name)
+    }
+
+    /// The labels the identifier `name` carries by itself (see ``DataSourceNames``).
+    public func sourceLabels(_ name: String) -> DataLabels {
+        identifierLabels[name] ?? DataSourceNames.labels(forIdentifier: name)
+    }
+
+    private mutating func collect(_ statements: [PyNode], prefix: String, className: String?) {
+        for statement in statements {
+            switch statement.type {
+            case "FunctionDef", "AsyncFunctionDef":
+                guard let name = statement.string("name") else { continue }
+                let arguments = statement.child("args")
+                let parameters = (arguments?.children("posonlyargs") ?? []) + (arguments?.children("args") ?? [])
+                    + (arguments?.children("kwonlyargs") ?? [])
+                let gradientFree = statement.children("decorator_list").contains { decorator in
+                    let callee = decorator.type == "Call" ? decorator.child("func") : decorator
+                    let terminal = callee?.terminalName ?? ""
+                    return terminal == "no_grad" || terminal == "inference_mode"
+                }
+                let index = functions.count
+                functions.append(Function(
+                    qualifiedName: prefix + name, name: name, className: className, node: statement,
+                    parameters: parameters.compactMap { $0.string("arg") }, gradientFree: gradientFree))
+                byName[name, default: []].append(index)
+                if let className { byClassMethod[className + "." + name] = index }
+                collect(statement.children("body"), prefix: prefix + name + ".", className: nil)
+            case "ClassDef":
+                guard let name = statement.string("name") else { continue }
+                collect(statement.children("body"), prefix: prefix + name + ".", className: name)
+            default:
+                // Definitions inside if/try/with at module level (`if HAVE_X: def f(...)`).
+                for field in ["body", "orelse", "finalbody", "handlers"] {
+                    let nested = statement.children(field)
+                    if !nested.isEmpty { collect(nested.flatMap { $0.type == "ExceptHandler" ? $0.children("body") : [$0] },
+                                                 prefix: prefix, className: className) }
+                }
+            }
+        }
+    }
+
+    /// Method names too common to resolve by name alone (tensor and library methods).
+    static let unresolvableMethods: Set<String> = [
+        "step", "backward", "to", "float", "sum", "mean", "save", "load", "compress", "decompress",
+        "forward", "__call__", "__init__", "reset", "update", "zero_grad", "item", "view", "reshape",
+        "apply", "train", "eval", "get", "append", "extend", "copy", "clone", "state_dict",
+    ]
+
+    /// The function a call's callee refers to, when it is defined in this module. `self.m(...)`
+    /// resolves within the enclosing class; `obj.m(...)` only when a single class defines `m`.
+    public func resolve(callee: PyNode, enclosingClass: String?) -> Int? {
+        switch callee.type {
+        case "Name":
+            guard let name = callee.string("id"), let candidates = byName[name] else { return nil }
+            return candidates.first { functions[$0].className == nil } ?? nil
+        case "Attribute":
+            guard let method = callee.string("attr"), let receiver = callee.child("value") else { return nil }
+            if receiver.type == "Name", receiver.string("id") == "self", let enclosingClass,
+               let index = byClassMethod[enclosingClass + "." + method] {
+                return index
+            }
+            if Self.unresolvableMethods.contains(method) { return nil }
+            let methods = (byName[method] ?? []).filter { functions[$0].className != nil }
+            return methods.count == 1 ? methods[0] : nil
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,200 @@
+/// Weight updates computed from validation data, classified by when they happen relative to
+/// scoring and serialization. Shared by the test-time-training rules.
+public struct ValidationUpdate: Sendable {
+    public enum Timing: Sendable, Equatable {
+        /// Before the artifact is serialized/quantized (at `serializationLine` of the function).
+        case beforeSerialization(serializationLine: Int)
+        /// No scoring of validation data precedes it in any enclosing loop.
+        case unscored
+        /// A loop scores validation data (autograd off) before updating on it; `guarded` when a
+        /// last-iteration test (`ci < n - 1`, `is_last_chunk`) appears in that loop.
+        case scoreFirst(loop: FlowEvent.Loop, guarded: Bool)
+    }
+
+    /// Index of the function in ``ModuleIndex/functions``.
+    public var function: Int
+    public var event: FlowEvent
+    public var timing: Timing
+    /// For SLOT: the fresh `requires_grad=True` tensor the optimizer trains.
+    public var slotVariable: String?
+    /// The environment variable that must be set for this update to run, when it sits behind a
+    /// feature that is off by default (here or at every call of its function).
+    public var disabledBy: String?
+
+    /// Every validation update of `analysis`, each judged where its validation data enters:
+    /// in the function that names the data, or at the call that passes it in.
+    public static func find(in analysis: ModuleAnalysis) -> [ValidationUpdate] {
+        var result: [ValidationUpdate] = []
+        var beforeSerialization: Set<Int> = []
+        for function in analysis.index.functions.indices {
+            let events = analysis.events[function]
+            let serializations = events.filter { $0.kind == .serialize }.map(\.line)
+            let body = analysis.index.functions[function].node
+            for event in events where event.kind == .update && event.labels.intrinsic.contains(.validation) {
+                guard let first = serializations.filter({ $0 > event.line }).min(),
+                      !leavesFunction(body, at: event.line) else { continue }
+                result.append(ValidationUpdate(
+                    function: function, event: event, timing: .beforeSerialization(serializationLine: first)))
+                if let callee = event.via { beforeSerialization.formUnion(reachable(from: callee, in: analysis)) }
+            }
+        }
+        for function in analysis.index.functions.indices where !beforeSerialization.contains(function) {
+            let events = analysis.events[function]
+            for event in events where event.kind == .update && event.labels.intrinsic.contains(.validation) {
+                if result.contains(where: { $0.function == function && $0.event.line == event.line }) { continue }
+                // Through a call, judge here only when the validation data is an argument;
+                // otherwise the callee names it and is judged itself.
+                if let callee = event.via,
+                   analysis.summaries[callee].events[.update]?.intrinsic.contains(.validation) == true { continue }
+                let node = analysis.index.functions[function].node
+                if discardsAdapter(node, after: event.line) { continue }
+                var judged = timing(of: event, among: events, in: analysis, function: function)
+                // Validation data passed in as an argument: the caller may have scored it already
+                // (phased TTT trains on the prefix it scored); judge at every call site.
+                if judged == .unscored, !event.labels.parameters.isEmpty {
+                    let calls = callSites(of: function, in: analysis)
+                    if !calls.isEmpty {
+                        let verdicts = calls.map { timing(of: $0.event, among: analysis.events[$0.caller], in: analysis, function: $0.caller) }
+                        if verdicts.allSatisfy({ $0 != .unscored }) { judged = verdicts[0] }
+                    }
+                }
+                result.append(ValidationUpdate(
+                    function: function, event: event, timing: judged,
+                    slotVariable: slotVariable(in: node), disabledBy: analysis.disablingVariable(for: event, in: function)))
+            }
+        }
+        for position in result.indices where result[position].disabledBy == nil {
+            result[position].disabledBy = analysis.disablingVariable(for: result[position].event, in: result[position].function)
+        }
+        return result
+    }
+
+    /// A finding on this update: downgraded to a warning when a default-off feature guards it.
+    public func severity(_ normal: Severity) -> Severity {
+        disabledBy == nil ? normal : min(normal, .warning)
+    }
+
+    /// Text appended to messages when a default-off feature guards the update.
+    public var gateNote: String {
+        disabledBy.map { " (only when \($0) is set; off by default)" } ?? ""
+    }
+
+    private static func callSites(of function: Int, in analysis: ModuleAnalysis) -> [(caller: Int, event: FlowEvent)] {
+        var sites: [(caller: Int, event: FlowEvent)] = []
+        for caller in analysis.index.functions.indices {
+            for event in analysis.events[caller] where event.via == function && event.kind == .update {
+                sites.append((caller, event))
+            }
+        }
+        return sites
+    }
+
+    /// Whether the branch holding `line` ends in `return`/`raise`, so statements after the
+    /// branch never follow it.
+    static func leavesFunction(_ function: PyNode, at line: Int) -> Bool {
+        var leaves = false
+        function.walk { node in
+            guard node.type == "If", node.line < line, node.endLine >= line else { return }
+            for branch in [node.children("body"), node.children("orelse")] {
+                guard let first = branch.first, let last = branch.last,
+                      first.line <= line, last.endLine >= line else { continue }
+                if last.type == "Return" || last.type == "Raise" { leaves = true }
+            }
+        }
+        return leaves
+    }
+
+    /// A throwaway adapter: after the update the function `del`etes a name an optimizer was
+    /// built over (compile warm-up on a scratch LoRA), so the update reaches no scored model.
+    static func discardsAdapter(_ function: PyNode, after line: Int) -> Bool {
+        var optimized: Set<String> = []
+        var deleted: Set<String> = []
+        function.walk { node in
+            if node.type == "Call", let name = node.terminalName, optimizers.contains(name), node.line < line {
+                for argument in node.children("args") {
+                    argument.walk { inner in if inner.type == "Name", let id = inner.string("id") { optimized.insert(id) } }
+                }
+            }
+            if node.type == "Delete", node.line > line {
+                for target in node.children("targets") {
+                    target.walk { inner in if inner.type == "Name", let id = inner.string("id") { deleted.insert(id) } }
+                }
+            }
+        }
+        return !optimized.isDisjoint(with: deleted)
+    }
+
+    private static func reachable(from start: Int, in analysis: ModuleAnalysis) -> Set<Int> {
+        var seen: Set<Int> = [start]
+        var queue = [start]
+        while let next = queue.popLast() {
+            for event in analysis.events[next] {
+                if let callee = event.via, !seen.contains(callee) {
+                    seen.insert(callee)
+                    queue.append(callee)
+                }
+            }
+        }
+        return seen
+    }
+
+    private static func timing(of update: FlowEvent, among events: [FlowEvent], in analysis: ModuleAnalysis,
+                               function: Int) -> Timing {
+        for loop in update.loops.reversed() {
+            let scored = events.contains { score in
+                score.kind == .score && score.labels.intrinsic.isSuperset(of: [.validation, .target])
+                    && (score.gradientFree || score.via != nil)
+                    && score.line >= loop.line && score.line < update.line
+            }
+            if scored {
+                let body = analysis.index.functions[function].node
+                return .scoreFirst(loop: loop, guarded: hasLastIterationTest(in: body, loop: loop, before: update.line))
+            }
+        }
+        return .unscored
+    }
+
+    /// Whether the loop at `loop.line` tests for its last iteration before `line`: a name with
+    /// `last` in it, or a comparison against something minus one (`ci < num_chunks - 1`).
+    static func hasLastIterationTest(in function: PyNode, loop: FlowEvent.Loop, before line: Int) -> Bool {
+        var found = false
+        function.walk { node in
+            guard !found, node.line >= loop.line, node.line <= line, node.line <= loop.endLine else { return }
+            switch node.type {
+            case "Name", "Attribute":
+                if (node.terminalName ?? "").lowercased().contains("last") { found = true }
+            case "Compare":
+                let sides = [node.child("left")].compactMap { $0 } + node.children("comparators")
+                if sides.contains(where: { side in
+                    side.type == "BinOp" && side.child("op")?.type == "Sub" && side.child("right")?.constant?.intValue == 1
+                }) { found = true }
+            default:
+                break
+            }
+        }
+        return found
+    }
+
+    private static let optimizers: Set<String> = ["SGD", "Adam", "AdamW", "LBFGS", "RMSprop", "Adagrad", "Adafactor"]
+
+    /// A variable holding a fresh `requires_grad=True` tensor that an optimizer then trains:
+    /// the SLOT pattern (a per-window delta or logit bias optimised at evaluation time).
+    static func slotVariable(in function: PyNode) -> String? {
+        var fresh: [String] = []
+        var trained: Set<String> = []
+        function.walk { node in
+            if node.type == "Assign", let value = node.child("value"), value.type == "Call",
+               value.terminalName == "requires_grad_" || value.children("keywords").contains(where: {
+                   $0.string("arg") == "requires_grad" && $0.child("value")?.constant != .bool(false)
+               }) {
+                fresh.append(contentsOf: node.children("targets").compactMap { $0.string("id") })
+            }
+            if node.type == "Call", let name = node.terminalName, optimizers.contains(name) {
+                for argument in node.children("args") {
+                    argument.walk { inner in if inner.type == "Name", let id = inner.string("id") { trained.insert(id) } }
+                }
+            }
+        }
+        return fresh.first { trained.contains($0) }
+    }
+}

@@ -1,0 +1,65 @@
+/// PG-MULTIPASS-RESCORE — validation tokens scored only in the last of several passes that also
+/// train on them ("3 epochs, score on the final epoch").
+///
+/// ## What it flags
+/// A scoring statement on validation data (loss/NLL accumulation, a gradient-free loss) guarded
+/// by a test on an epoch loop's variable (`if epoch == epochs - 1:`), where the same epoch loop
+/// also updates weights on validation data.
+///
+/// ## Why
+/// Each validation token must contribute exactly one BPB term from a single left-to-right pass
+/// (Issue #1017, C4). Scoring in the final epoch uses weights already trained on those tokens
+/// in the earlier epochs.
+///
+/// ## Source
+/// Issue #677 (@valerio-oai: multi-epoch TTT reporting the final pass is invalid); Issue #1017
+/// C4; dexhunter's review of PR #713 ("scoring happens only on the final epoch"); closure of
+/// PR #991 (re-scored after training).
+///
+/// ## Legal example
+/// One pass: score each chunk under `no_grad`, then train on it for several epochs.
+///
+/// ## Illegal example
+/// `for epoch in range(3): for chunk in chunks: if epoch == 2: loss_sum += nll(chunk)` then
+/// `loss.backward()` on the same chunk.
+public enum MultiPassRescoring: LintRule {
+    public static let descriptor = RuleDescriptor(
+        id: "PG-MULTIPASS-RESCORE", name: "multi-pass-rescoring", severity: .error,
+        summary: "Validation tokens are scored in a later pass after earlier passes trained on them.",
+        source: "Issue #677 (@valerio-oai); Issue #1017 C4; PR #713 review")
+
+    public static func check(_ source: AnalyzedSource) -> [Finding] {
+        let analysis = source.analysis
+        var findings: [Finding] = []
+        for function in analysis.index.functions.indices {
+            let events = analysis.events[function]
+            let updates = events.filter { $0.kind == .update && $0.labels.intrinsic.contains(.validation) }
+            guard !updates.isEmpty else { continue }
+            var reported: Set<Int> = []
+            for score in events where score.kind == .score && score.labels.intrinsic.isSuperset(of: [.validation, .target]) {
+                for loop in score.loops where loop.targets.contains(where: isEpochName) {
+                    guard updates.contains(where: { $0.loops.contains(loop) }),
+                          score.conditions.contains(where: { mentions($0, loop.targets) }),
+                          !reported.contains(loop.line) else { continue }
+                    reported.insert(loop.line)
+                    let name = analysis.index.functions[function].qualifiedName
+                    findings.append(finding(source, line: score.line,
+                        "\(name): validation tokens are scored in a chosen pass of the epoch loop at line \(loop.line), " +
+                        "which also trains on them"))
+                }
+            }
+        }
+        return findings
+    }
+
+    private static func isEpochName(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        return lower.contains("epoch") || lower == "ep" || lower == "_ep" || lower == "e_idx"
+    }
+
+    private static func mentions(_ test: PyNode, _ names: [String]) -> Bool {
+        var found = false
+        test.walk { node in if node.type == "Name", let id = node.string("id"), names.contains(id) { found = true } }
+        return found
+    }
+}

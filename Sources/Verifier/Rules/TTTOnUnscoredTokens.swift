@@ -1,0 +1,40 @@
+/// PG-TTT-UNSCORED — test-time training on validation tokens that have not been scored yet.
+///
+/// ## What it flags
+/// A weight update from validation data (after serialization) with no scoring of validation
+/// data under `torch.no_grad()`/`torch.inference_mode()` earlier in any enclosing loop: e.g.
+/// several epochs over all validation tokens, then one scoring pass.
+///
+/// ## Why
+/// "You are only allowed to test-time train on validation set tokens you've already evaluated
+/// your model on" (README). Training first lets the model memorise the tokens it then scores.
+///
+/// ## Source
+/// README FAQ; Issues #402, #677 (@valerio-oai, 2026-03-27); Issue #1017 C3; the legal
+/// score-first pattern of PR #549 / the ruling around PR #1413.
+///
+/// ## Legal example
+/// `for ci in range(num_chunks):` score chunk `ci` under `torch.inference_mode()`, then
+/// `if ci < num_chunks - 1:` train on chunk `ci`.
+///
+/// ## Illegal example
+/// `for epoch in range(3): for chunk in chunks: model(chunk).backward(); opt.step()` then
+/// `eval_val(model, val_tokens)`.
+public enum TTTOnUnscoredTokens: LintRule {
+    public static let descriptor = RuleDescriptor(
+        id: "PG-TTT-UNSCORED", name: "ttt-on-unscored-tokens", severity: .error,
+        summary: "Weights are updated on validation tokens before those tokens are scored.",
+        source: "README FAQ; Issues #402, #677 (@valerio-oai); PR #1413 ruling")
+
+    public static func check(_ source: AnalyzedSource) -> [Finding] {
+        source.validationUpdates.compactMap { update in
+            guard update.timing == .unscored, update.slotVariable == nil else { return nil }
+            let name = source.analysis.index.functions[update.function].qualifiedName
+            let what = update.event.via.map { "calls \(source.analysis.index.functions[$0].qualifiedName), which updates weights," }
+                ?? "updates weights (\(update.event.detail))"
+            return finding(source, line: update.event.line,
+                "\(name) \(what) on validation data that no enclosing loop has scored (no_grad/inference_mode) first" + update.gateNote,
+                severity: update.severity(descriptor.severity))
+        }
+    }
+}

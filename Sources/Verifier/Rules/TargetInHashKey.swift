@@ -1,0 +1,50 @@
+/// PG-TARGET-IN-HASH — the token being predicted is mixed into a hash or lookup key at
+/// evaluation time.
+///
+/// ## What it flags
+/// An XOR, `torch.bitwise_xor`/`np.bitwise_xor` or `hash()` whose operands include a value
+/// derived from the target token (`y`, `targets`, `tgt`...) and that works on validation data:
+/// a hashed n-gram/cache key such as `full_key = (ctx_hash ^ (tgt * prime)) & mask`.
+///
+/// ## Why
+/// The probability of token t may depend only on the artifact and the tokens before t (Issue
+/// #1017, condition C1). A count table keyed by (context, target) is only ever read for the
+/// correct token, so collisions push P(correct) towards 1 without a normalised distribution.
+///
+/// ## Source
+/// @valerio-oai's ruling on PR #779 (comment 4145781641): n-gram caches whose key includes the
+/// target are disallowed; Issue #1017 C1.
+///
+/// ## Legal example
+/// BigramHash embeddings hash the previous and the current *input* token
+/// (`(prev * 36313) ^ (cur * 27191)`): both are context for predicting the next token.
+///
+/// ## Illegal example
+/// `key = (ctx_hash ^ (val_np[i + 1] * 1000003)) % buckets` where `tgt = val_np[i + 1]` is the
+/// token being scored.
+public enum TargetInHashKey: LintRule {
+    public static let descriptor = RuleDescriptor(
+        id: "PG-TARGET-IN-HASH", name: "target-in-hash-key", severity: .error,
+        summary: "The target token is mixed into a hash/lookup key computed on validation data.",
+        source: "PR #779 ruling (@valerio-oai, comment 4145781641); Issue #1017 C1")
+
+    public static func check(_ source: AnalyzedSource) -> [Finding] {
+        let analysis = source.analysis
+        var findings: [Finding] = []
+        for function in analysis.index.functions.indices {
+            for event in analysis.events[function] where event.kind == .hashMix && event.via == nil {
+                let operands = event.operands.map { analysis.effective($0, in: function) }
+                let all = analysis.effective(event.labels, in: function)
+                guard operands.contains(where: { $0.contains(.target) }), all.contains(.validation) else { continue }
+                let name = analysis.index.functions[function].qualifiedName
+                let gate = analysis.disablingVariable(for: event, in: function)
+                findings.append(finding(source, line: event.line,
+                    "\(name): the target token is mixed (\(event.detail)) into a key computed on validation data; " +
+                    "a lookup keyed by the token being predicted leaks it into its own probability" +
+                    (gate.map { " (only when \($0) is set; off by default)" } ?? ""),
+                    severity: gate == nil ? .error : .warning))
+            }
+        }
+        return findings
+    }
+}
