@@ -39,7 +39,7 @@ public enum ClaimMismatch: LintRule {
         guard !defaults.isEmpty else { return [] }
         var byName: [String: EnvironmentDefault] = [:]
         for setting in defaults where byName[setting.name] == nil { byName[setting.name] = setting }
-        let claims = ReadmeClaims(readme: source.documents.readme ?? "", json: source.documents.submissionJSON)
+        let claims = StatedHyperparameterClaims(readme: source.documents.readme ?? "", json: source.documents.submissionJSON)
         var findings: [Finding] = []
         for claim in claims.values.sorted(by: { ($0.key, $0.value) < ($1.key, $1.value) }) {
             guard !perRunVariables.contains(claim.key), let setting = byName[claim.key], !claims.commandSet.contains(claim.key),
@@ -54,7 +54,7 @@ public enum ClaimMismatch: LintRule {
 }
 
 /// Hyperparameter values a README/submission.json states, and the names its commands set.
-struct ReadmeClaims {
+struct StatedHyperparameterClaims {
     struct Claim: Hashable {
         var key: String
         var value: String
