@@ -30,7 +30,7 @@ struct AuditCommand: ParsableCommand {
     @Argument(help: "The submission folder (README.md, submission.json, logs, train_gpt.py, artifact).")
     var submissionDir: String
 
-    @Option(help: "Report format: markdown, json or html (sarif is not available yet).")
+    @Option(help: "Report format: markdown, json, html or sarif (SARIF 2.1.0 for code scanning).")
     var format: Format = .markdown
 
     @Option(help: "Write the report to this file instead of standard output.")
@@ -56,9 +56,6 @@ struct AuditCommand: ParsableCommand {
             throw ValidationError("--tokenizer and --val go together (both are needed to reproduce val_bpb)")
         }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
-        if format == .sarif {
-            throw ValidationError("--format sarif is not available yet in this build (use markdown, json or html)")
-        }
     }
 
     func run() throws {
@@ -76,7 +73,7 @@ struct AuditCommand: ParsableCommand {
         case .markdown: text = report.markdown
         case .json: text = report.json.rendered() + "\n"
         case .html: text = report.html(folder: submission.folder)
-        case .sarif: throw ValidationError("--format sarif is not available yet in this build")
+        case .sarif: text = String(decoding: try report.sarif(folderPath: submissionDir, version: "0.1.0"), as: UTF8.self) + "\n"
         }
         if let output {
             do {

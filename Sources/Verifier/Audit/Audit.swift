@@ -23,17 +23,14 @@ public enum Audit {
     public static let staticFindingsID = "STATIC-FINDINGS"
     public static let reproducedScoreID = "REPRODUCED-VAL-BPB"
 
-    /// The providers of this build, in report order. The static findings report incomplete ("not
-    /// available in this build") until the static analyzer is plugged in.
+    /// The providers of this build, in report order.
     public static func defaultProviders() -> [any CheckProvider] {
         [
             SizeCheckProvider(),
             TimeLimitCheckProvider(),
             ClaimConsistencyCheckProvider(),
             SignificanceCheckProvider(),
-            UnavailableCheckProvider(
-                id: staticFindingsID, title: "Static code findings",
-                reason: "not available in this build: the static analyzer (verify lint) is not part of it yet"),
+            StaticFindingsProvider.make(),
             ReproducedScoreCheckProvider(),
         ]
     }

@@ -45,9 +45,7 @@ import Testing
         let missing = try Self.run(["/nonexistent/pgverify-folder"])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("/nonexistent/pgverify-folder: not a submission folder"))
-        let sarif = try Self.run([Self.fixture("record"), "--format", "sarif"])
-        #expect(sarif.status == 2)
-        #expect(sarif.stderr.contains("--format sarif is not available yet"))
+        #expect(try Self.run([Self.fixture("record"), "--tokenizer", "x.model"]).status == 2)
         #expect(try Self.run([Self.fixture("record"), "--format", "pdf"]).status == 2)
         let badPrevious = try Self.run([Self.fixture("record"), "--previous-record", "2.06,oops"])
         #expect(badPrevious.status == 2)
@@ -76,5 +74,25 @@ import Testing
         #expect(html.stdout.isEmpty)
         let page = try String(contentsOf: output, encoding: .utf8)
         #expect(page.contains("<h1>FAIL</h1>"))
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary.path)))
+    func sarifPlacesEveryFindingInTheRepository() throws {
+        let run = try Self.run([Self.fixture("oversize"), "--format", "sarif"] + Self.previous)
+        #expect(run.status == 1)
+        let log = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(log["version"] as? String == "2.1.0")
+        let runs = try #require(log["runs"] as? [[String: Any]])
+        let results = try #require(runs.first?["results"] as? [[String: Any]])
+        let driver = try #require((runs.first?["tool"] as? [String: Any])?["driver"] as? [String: Any])
+        let ruleIDs = Set(((driver["rules"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String })
+        #expect(ruleIDs.contains("PG-TARGET-IN-HASH"))
+        #expect(results.contains { $0["ruleId"] as? String == "SIZE-CLAIMED-OVER-CAP" && $0["level"] as? String == "error" })
+        for result in results {
+            #expect(ruleIDs.contains(result["ruleId"] as? String ?? ""))
+            let location = (result["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any]
+            let uri = (location?["artifactLocation"] as? [String: Any])?["uri"] as? String ?? ""
+            #expect(uri.hasPrefix(Self.fixture("oversize") + "/"), "\(uri)")
+        }
     }
 }

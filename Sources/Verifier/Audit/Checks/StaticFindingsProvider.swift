@@ -1,0 +1,53 @@
+import Foundation
+
+/// `STATIC-FINDINGS`: the static compliance analyzer (`verify lint`, rules.md "Static rules") over every
+/// `.py` file of the submission folder, as a check. The code is parsed, never run; a folder without
+/// code, or code the analyzer cannot read, leaves the check incomplete with the reason.
+public enum StaticFindingsProvider {
+    /// The provider the audit uses.
+    public static func make() -> FindingsCheckProvider {
+        FindingsCheckProvider(id: Audit.staticFindingsID, title: "Static code findings") { context in
+            outcome(for: context.submission)
+        }
+    }
+
+    static func outcome(for submission: Submission) -> FindingsOutcome {
+        let folder = submission.folder.standardizedFileURL.path
+        let hasPython = FileManager.default.enumerator(atPath: folder)?.contains { ($0 as? String)?.hasSuffix(".py") == true } ?? false
+        guard hasPython else {
+            return FindingsOutcome(findings: [], incompleteReason: "no Python code in the folder to analyse")
+        }
+        let files: [String]
+        do {
+            files = try Linter.collectFiles([folder])
+        } catch {
+            return FindingsOutcome(findings: [], incompleteReason: "could not list the code: \(relative(String(describing: error), to: folder))")
+        }
+        let findings: [Finding]
+        do {
+            findings = try Linter(parser: try PythonParser()).lint(files: files)
+        } catch {
+            return FindingsOutcome(findings: [], incompleteReason: "the static analyzer could not run: \(relative(String(describing: error), to: folder))")
+        }
+        let analysed = files.map { AuditEvidence("analysed \(relative($0, to: folder)) (parsed with python3's ast, never run)") }
+        return FindingsOutcome(findings: findings.map { auditFinding($0, folder: folder) }, analysed: analysed)
+    }
+
+    static func auditFinding(_ finding: Finding, folder: String) -> AuditFinding {
+        let severity: AuditSeverity = switch finding.severity {
+        case .error: .error
+        case .warning: .warning
+        case .note: .note
+        }
+        // Reports point at lines of the file as shipped; for code decoded from a self-extracting
+        // wrapper that is the wrapper's line, with the decoded line in the message.
+        let decoded = finding.decodedFromLine.map { _ in " (line \(finding.line) of the code decoded from this wrapper)" } ?? ""
+        return AuditFinding(rule: finding.rule, severity: severity, file: relative(finding.file, to: folder),
+                            line: finding.decodedFromLine ?? finding.line, message: finding.message + decoded)
+    }
+
+    /// `path` relative to `folder`, so that reports are the same wherever the folder lies.
+    static func relative(_ path: String, to folder: String) -> String {
+        path.replacingOccurrences(of: folder.hasSuffix("/") ? folder : folder + "/", with: "")
+    }
+}
