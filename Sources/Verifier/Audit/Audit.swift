@@ -12,6 +12,8 @@ public struct AuditReport: Sendable {
     public var previousRecord: PreviousRecord?
     /// Whether the slow steps were skipped.
     public var quick: Bool
+    /// The data val_bpb was re-evaluated on, when given.
+    public var evaluation: AuditEvaluationSettings? = nil
 
     /// Every finding of every check, in check order.
     public var findings: [AuditFinding] { checks.flatMap(\.findings) }
@@ -49,7 +51,8 @@ public enum Audit {
         }
         return AuditReport(
             subject: subject(of: submission), checks: checks, verdict: AuditVerdict.decide(checks),
-            runs: context.runs, size: context.size, previousRecord: options.previousRecord, quick: options.quick)
+            runs: context.runs, size: context.size, previousRecord: options.previousRecord, quick: options.quick,
+            evaluation: options.evaluation)
     }
 
     /// `track_x/<folder>` when the folder sits in a track folder, else the folder's name.

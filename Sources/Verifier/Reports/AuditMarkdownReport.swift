@@ -41,6 +41,9 @@ extension AuditReport {
     public func reproduceCommand(format: String) -> String {
         var command = "verify '\(subject.hasPrefix("track_") ? "records/" + subject : subject)' --format \(format)"
         if quick { command += " --quick" }
+        if let evaluation {
+            command += " --tokenizer '\(evaluation.tokenizer.relativePath)' --val '\(evaluation.validationPattern)'"
+        }
         if let previousRecord {
             command += " --previous-record "
                 + (previousRecord.source == "command line"

@@ -95,4 +95,17 @@ import Testing
             #expect(uri.hasPrefix(Self.fixture("oversize") + "/"), "\(uri)")
         }
     }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary.path)))
+    func reproducedSubmissionPassesAndInflatedOneFails() throws {
+        let data = ["--tokenizer", Paths.shared("tokenizers/fineweb_1024_bpe.model").path,
+                    "--val", Paths.shared("val/small").path + "/fineweb_val_*.bin", "--threads", "2"]
+        let honest = try Self.run([Self.fixture("reproducible")] + data)
+        #expect(honest.status == 0)
+        #expect(honest.stdout.contains("**Verdict: PASS**"))
+        #expect(honest.stdout.contains("--tokenizer '"))
+        let inflated = try Self.run([Self.fixture("not-reproducible")] + data)
+        #expect(inflated.status == 1)
+        #expect(inflated.stdout.contains("the claimed score is not reproduced"))
+    }
 }
