@@ -5,14 +5,29 @@ import Reference
 /// otherwise — then `.to(original dtype)`, kept as the float32 value of the rounded number.
 enum RowScaling {
     static func dequantize(values: TensorReference, scale: TensorReference, original: TorchDType) -> [Float] {
-        let q = values.floats()
+        var out = values.floats()
         let s = scale.floats()
-        if !scale.shape.isEmpty {
-            let inner = s.isEmpty ? 0 : q.count / s.count
-            return q.indices.map { FormatSupport.round(q[$0] * s[$0 / inner], to: original) }
+        // The float32 product first, in tight loops; then the rounding to the original dtype, which
+        // gives the same bits as rounding each product on the way.
+        out.withUnsafeMutableBufferPointer { q in
+            if !scale.shape.isEmpty {
+                guard !s.isEmpty else { return }
+                let inner = q.count / s.count
+                for row in 0..<s.count {
+                    let factor = s[row]
+                    for index in (row * inner)..<((row + 1) * inner) { q[index] *= factor }
+                }
+            } else if let factor = s.first {
+                for index in q.indices { q[index] *= factor }
+            }
+            switch original {
+            case .bfloat16, .float16:
+                for index in q.indices { q[index] = FormatSupport.round(q[index], to: original) }
+            default:
+                break
+            }
         }
-        let factor = s[0]
-        return q.map { FormatSupport.round($0 * factor, to: original) }
+        return out
     }
 
     /// Checks the scale fits the values: one per row (`q.shape[0]`), or a single element.
