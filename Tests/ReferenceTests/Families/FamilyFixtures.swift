@@ -1,0 +1,89 @@
+import Foundation
+@testable import Reference
+
+/// Readers for fixtures/families (written by tools/family_goldens.py; see fixtures/families/README.md).
+enum FamilyFixtures {
+    static let names = ["sparsegate-smearbos-sp8192", "outgate-smear-sp1024", "gatedattn-sp1024", "plain-sp1024"]
+
+    struct Golden: Decodable {
+        var family: String
+        var record: String
+        var tokenizer: String
+        var hyperparameters: Hyperparameters
+        var eval_batch_tokens: Int
+        var val_tokens: Int
+        var val_loss, val_bpb: Double
+        var logits_rows: [String: [Float]]
+    }
+
+    /// The record `Hyperparameters` the generator used (names as the records spell them; the
+    /// 2026-04-16 record names its gates `gate_attn_out`/`gate_width`/`smear_gate_width`).
+    struct Hyperparameters: Decodable {
+        var vocab_size, num_layers, model_dim, num_heads, num_kv_heads: Int
+        var mlp_mult: Double
+        var tie_embeddings: Bool
+        var logit_softcap, rope_base: Double
+        var rope_dims, xsa_last_n, num_loops, loop_start, loop_end, parallel_start_layer: Int
+        var parallel_final_lane: String
+        var ln_scale, skip_gates_enabled: Bool
+        var eval_seq_len: Int
+        var gate_window: Int?
+        var smear_gate_enabled: Bool?
+        var smear_gate_width: Int?
+        var sparse_attn_gate_enabled: Bool?
+        var sparse_attn_gate_scale: Double?
+        var gated_attn_enabled: Bool?
+        var attn_out_gate_enabled: Bool?
+        var attn_out_gate_src: String?
+        var gate_attn_out, gate_mlp_out: Bool?
+        var gate_attn_src: String?
+        var gate_width: Int?
+
+        var config: GPTConfig {
+            var features = ArchitectureFeatures()
+            features.mlpActivation = .leakyReluSquared(slope: 0.5)
+            features.ropeDims = rope_dims
+            features.xsaLastN = xsa_last_n
+            features.layerNormScale = ln_scale
+            features.skipGates = skip_gates_enabled
+            features.loop = num_loops > 0 ? .init(start: loop_start, end: loop_end, count: num_loops) : nil
+            features.parallelResiduals = .init(startLayer: parallel_start_layer,
+                                               finalLane: .init(rawValue: parallel_final_lane) ?? .mean)
+            let window = gate_window ?? gate_width ?? 12
+            if smear_gate_enabled == true {
+                // 2026-04-16 has no BOS reset; 2026-04-27's SmearGateBOSFix resets at BOS (id 1).
+                features.smearGate = .init(window: smear_gate_width ?? window, resetToken: gate_window != nil ? 1 : nil)
+            }
+            if sparse_attn_gate_enabled == true {
+                features.attentionGate = .sparse(window: window, scale: sparse_attn_gate_scale ?? 1)
+            } else if gated_attn_enabled == true {
+                features.attentionGate = .dense
+            } else if attn_out_gate_enabled == true || gate_attn_out == true {
+                let source = ArchitectureFeatures.GateSource(rawValue: attn_out_gate_src ?? gate_attn_src ?? "proj") ?? .blockInput
+                features.attentionGate = .outputGate(window: window, source: source)
+            }
+            if gate_mlp_out == true { features.mlpOutputGateWindow = window }
+            return GPTConfig(vocabSize: vocab_size, numLayers: num_layers, modelDim: model_dim, numHeads: num_heads,
+                             numKVHeads: num_kv_heads, mlpHidden: Int(mlp_mult * Double(model_dim)),
+                             tieEmbeddings: tie_embeddings, ropeBase: rope_base, logitSoftcap: logit_softcap,
+                             features: features)
+        }
+    }
+
+    static func golden(_ name: String) throws -> Golden {
+        try JSONDecoder().decode(Golden.self, from: Data(contentsOf: Paths.fixture("families/\(name)/golden.json")))
+    }
+
+    static func weights(_ name: String) throws -> Weights {
+        try RawFloatWeights(contentsOf: Paths.fixture("families/\(name)/model.weights.json")).weights
+    }
+
+    static func tokens(_ name: String) throws -> [UInt16] {
+        try ValidationShard.read(Paths.fixture("families/\(name)/val_tokens.bin"))
+    }
+
+    static func accounting(_ golden: Golden) throws -> ByteAccounting {
+        try SentencePieceModel(contentsOf: Paths.shared("tokenizers/\(golden.tokenizer)"))
+            .byteAccounting(modelVocabularySize: golden.hyperparameters.vocab_size)
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+@testable import Reference
+
+/// The record-family reference model against goldens computed by each record's own `GPT` and
+/// `eval_val` (tools/family_goldens.py).
+@Suite("Record families: goldens from the records' own code")
+struct FamilyGoldenTests {
+    @Test("val_loss and val_bpb match the record's eval_val within 1e-4", arguments: FamilyFixtures.names)
+    func evalMatchesRecord(name: String) throws {
+        let golden = try FamilyFixtures.golden(name)
+        let tokens = try FamilyFixtures.tokens(name)
+        let model = try FamilyGPTModel(config: golden.hyperparameters.config, weights: FamilyFixtures.weights(name),
+                                       maxPositions: golden.eval_batch_tokens)
+        let plan = try DocumentSegmentedPlan(tokens: tokens, seqLen: golden.hyperparameters.eval_seq_len,
+                                             batchTokens: golden.eval_batch_tokens)
+        let evaluator = try DocumentSegmentedEvaluator(model: model, bytes: .tokenizer(FamilyFixtures.accounting(golden)),
+                                                       tokens: tokens, plan: plan)
+        let result = try evaluator.evaluate(threads: 2)
+        #expect(result.tokens == golden.val_tokens - 1)
+        #expect(abs(result.meanLoss - golden.val_loss) <= 1e-4, "val_loss \(result.meanLoss) vs \(golden.val_loss)")
+        #expect(abs(result.bitsPerByte - golden.val_bpb) <= 1e-4, "val_bpb \(result.bitsPerByte) vs \(golden.val_bpb)")
+    }
+
+    @Test("first-batch logits match the record's forward_logits", arguments: FamilyFixtures.names)
+    func logitsMatchRecord(name: String) throws {
+        let golden = try FamilyFixtures.golden(name)
+        let tokens = try FamilyFixtures.tokens(name)
+        let model = try FamilyGPTModel(config: golden.hyperparameters.config, weights: FamilyFixtures.weights(name),
+                                       maxPositions: golden.eval_batch_tokens)
+        let plan = try DocumentSegmentedPlan(tokens: tokens, seqLen: golden.hyperparameters.eval_seq_len,
+                                             batchTokens: golden.eval_batch_tokens)
+        let batch = try #require(plan.batches.first)
+        let vocabulary = golden.hyperparameters.vocab_size
+        for (rowText, expected) in golden.logits_rows {
+            let row = try #require(Int(rowText))
+            let segment = try #require(batch.segments.first { $0.contains(row) })
+            let logits = model.logits(segment: Array(tokens[segment]),
+                                      previousToken: segment.lowerBound > 0 ? tokens[segment.lowerBound - 1] : nil,
+                                      firstPosition: segment.lowerBound)
+            let offset = (row - segment.lowerBound) * vocabulary
+            for (column, value) in expected.enumerated() {
+                #expect(abs(logits[offset + column] - value) <= 2e-4, "row \(row) column \(column)")
+            }
+        }
+    }
+}
