@@ -171,22 +171,33 @@ def write_shard(path: Path, tokens: np.ndarray):
         f.write(tokens.astype("<u2").tobytes())
 
 
-def retokenized_stream(shared: Path, tokenizer: str, count: int) -> np.ndarray:
-    """The shared val shard (sp1024 ids, one doc per [BOS]+ids) decoded doc by doc with sp1024 and
-    encoded with `tokenizer`, each doc again as [BOS=1]+ids, cut to `count` tokens."""
+def densest_documents(source: np.ndarray, count: int) -> int:
+    """Index of the BOS where a `count`-token slice of the shard holds the most document starts (so
+    the goldens cross many document boundaries: varlen segments, the SmearGate BOS fix)."""
+    bos = np.flatnonzero(source == 1)
+    starts_in_window = [int(np.searchsorted(bos, b + count) - i) for i, b in enumerate(bos)]
+    return int(bos[int(np.argmax(starts_in_window))])
+
+
+def retokenized_stream(shared: Path, tokenizer: str, count: int) -> tuple[np.ndarray, int]:
+    """`count` tokens of the shared val shard (sp1024 ids, one doc per [BOS]+ids) from the document
+    start where the slice holds the most documents; for another tokenizer each doc is decoded with
+    sp1024 and encoded with `tokenizer`, again as [BOS=1]+ids. Returns the tokens and the shard
+    offset of their first document."""
     source = read_shard(shared / "val" / "fineweb_val_000000.bin")
+    start = densest_documents(source, count)
     if tokenizer == "fineweb_1024_bpe.model":
-        return source[:count].copy()
+        return source[start:start + count].copy(), start
     sp_in = spm.SentencePieceProcessor(model_file=str(shared / "tokenizers" / "fineweb_1024_bpe.model"))
     sp_out = spm.SentencePieceProcessor(model_file=str(shared / "tokenizers" / tokenizer))
-    bos = np.flatnonzero(source == 1).tolist() + [len(source)]
+    bos = [int(b) for b in np.flatnonzero(source == 1) if b >= start] + [len(source)]
     out: list[int] = []
-    for start, end in zip(bos[:-1], bos[1:]):
-        text = sp_in.decode(source[start + 1:end].tolist())
+    for doc_start, doc_end in zip(bos[:-1], bos[1:]):
+        text = sp_in.decode(source[doc_start + 1:doc_end].tolist())
         out += [1] + sp_out.encode(text)
         if len(out) >= count:
             break
-    return np.array(out[:count], dtype=np.uint16)
+    return np.array(out[:count], dtype=np.uint16), start
 
 
 # --- weights ----------------------------------------------------------------------------------------
@@ -233,7 +244,7 @@ def run_family(family: dict, shared: Path, corpus_commit: str) -> dict:
     record_dir = shared / RECORDS / family["record"]
     script = record_dir / "train_gpt.py"
     env = dict(TINY_ENV, **family["env"])
-    stream = retokenized_stream(shared, family["tokenizer"], SCORED_TOKENS + 1)
+    stream, shard_offset = retokenized_stream(shared, family["tokenizer"], SCORED_TOKENS + 1)
     folder = OUT / family["name"]
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -258,17 +269,25 @@ def run_family(family: dict, shared: Path, corpus_commit: str) -> dict:
             model.looping_active = True  # as train_and_eval does before its evals
         model.eval()
         val_loss, val_bpb = mod.eval_val(h, torch.device("cpu"), val_data, model)
-        # First-window logits sample: the first eval_val batch's forward, rows 0, 1 and the last.
+        # Logits samples from the record's forward_logits on whole eval batches: the first batch
+        # (rows 0, 1, seq_len-1, last) and the first batch where a document starts mid-batch (the
+        # BOS row, where the SmearGate BOS fix acts, and the rows around it). Keys "batch:row".
         seq_len = h.eval_seq_len
         batch_tokens = h.val_batch_tokens // (h.world_size * h.grad_accum_steps)
-        x = val_data.val_tokens[:batch_tokens].to(torch.int64)
-        bos = (x == 1).nonzero(as_tuple=True)[0].tolist()
-        cu, max_len = mod._build_cu_seqlens(bos, x.numel(), x.device, seq_len, 64)
         model.eval()  # eval_val leaves the model in train mode (fused Triton MLP): back to eager
-        with torch.no_grad():
-            logits = model.forward_logits(x[None], cu_seqlens=cu, max_seqlen=max_len)[0]
-        rows = [0, 1, seq_len - 1, batch_tokens - 1]
-        sample = {str(r): [round(float(v), 7) for v in logits[r, :16]] for r in rows}
+        stream_t = val_data.val_tokens.to(torch.int64)
+        picks = {0: [0, 1, seq_len - 1, batch_tokens - 1]}
+        mid = next(p for p in (stream_t[:-1] == 1).nonzero(as_tuple=True)[0].tolist() if p % batch_tokens != 0)
+        picks.setdefault(mid // batch_tokens, []).extend([mid % batch_tokens - 1, mid % batch_tokens, mid % batch_tokens + 1])
+        sample = {}
+        for batch, rows in picks.items():
+            x = stream_t[batch * batch_tokens:(batch + 1) * batch_tokens]
+            bos = (x == 1).nonzero(as_tuple=True)[0].tolist()
+            cu, max_len = mod._build_cu_seqlens(bos, x.numel(), x.device, seq_len, 64)
+            with torch.no_grad():
+                logits = model.forward_logits(x[None], cu_seqlens=cu, max_seqlen=max_len)[0]
+            for r in rows:
+                sample[f"{batch}:{r}"] = [round(float(v), 7) for v in logits[r, :16]]
         state = mod._unbank_state_dict(model.state_dict(), h.num_layers)
         write_raw_weights(state, folder, seq_len)
         write_shard(folder / "val_tokens.bin", stream)
@@ -286,7 +305,10 @@ def run_family(family: dict, shared: Path, corpus_commit: str) -> dict:
             family=family["name"], record=f"records/track_10min_16mb/{family['record']}",
             corpus_commit=corpus_commit,
             record_sha256=hashlib.sha256(script.read_bytes()).hexdigest(),
-            tokenizer=family["tokenizer"], env=env | dict(DATA_PATH="<tmp>", DATA_DIR="<tmp>",
+            tokenizer=family["tokenizer"],
+            val_source=dict(shard="val/fineweb_val_000000.bin (sp1024)", first_doc_offset=shard_offset,
+                            documents=int((stream == 1).sum())),
+            env=env | dict(DATA_PATH="<tmp>", DATA_DIR="<tmp>",
                                                           TOKENIZER_PATH=family["tokenizer"]),
             hyperparameters=hyper, eval="record eval_val (looping_active=True)",
             eval_batch_tokens=batch_tokens, val_tokens=int(val_data.val_tokens.numel()),

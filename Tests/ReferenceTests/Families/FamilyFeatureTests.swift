@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+@testable import Reference
+
+/// Each feature changes the numbers on the golden weights (so the goldens pin every one of them),
+/// and weights the configuration does not explain are refused with the feature named.
+@Suite("Record families: features and refusals")
+struct FamilyFeatureTests {
+    static let fixture = "sparsegate-smearbos-sp8192"
+
+    /// Per-target NLLs of the first eval batch and the first batch with a document starting
+    /// mid-batch (where the SmearGate BOS reset acts) under `config`.
+    func losses(_ config: GPTConfig, golden: FamilyFixtures.Golden, weights: Weights, tokens: [UInt16]) throws -> [Float] {
+        let model = try FamilyGPTModel(config: config, weights: weights, maxPositions: golden.eval_batch_tokens)
+        let plan = try DocumentSegmentedPlan(tokens: tokens, seqLen: golden.hyperparameters.eval_seq_len,
+                                             batchTokens: golden.eval_batch_tokens)
+        let midBOS = try #require(plan.batches.first { batch in
+            batch.segments.dropFirst().contains { Int(tokens[batch.start + $0.lowerBound]) == 1 }
+        })
+        let v = config.vocabSize
+        var out: [Float] = []
+        for batch in [plan.batches[0], midBOS] {
+            for segment in batch.segments {
+                let first = batch.start + segment.lowerBound
+                let logits = model.logits(segment: Array(tokens[first ..< batch.start + segment.upperBound]),
+                                          previousToken: segment.lowerBound > 0 ? tokens[first - 1] : nil,
+                                          firstPosition: segment.lowerBound)
+                for t in 0..<segment.count {
+                    let row = logits[(t * v) ..< ((t + 1) * v)]
+                    let largest = row.max()!
+                    let lse = largest + log(row.reduce(0) { $0 + exp($1 - largest) })
+                    out.append(lse - row[row.startIndex + Int(tokens[first + t + 1])])
+                }
+            }
+        }
+        return out
+    }
+
+    static let variants: [(String, @Sendable (inout ArchitectureFeatures) -> Void)] = [
+        ("smear without BOS reset", { $0.smearGate?.resetToken = nil }),
+        ("no XSA", { $0.xsaLastN = 0 }),
+        ("full RoPE", { $0.ropeDims = nil }),
+        ("loop inactive", { $0.loop?.active = false }),
+        ("no ln scale", { $0.layerNormScale = false }),
+        ("final lane attn", { $0.parallelResiduals?.finalLane = .attention }),
+        ("parallel from layer 5", { $0.parallelResiduals?.startLayer = 5 }),
+        ("sparse gate scale 4", { $0.attentionGate = .sparse(window: 12, scale: 4) }),
+        ("relu²", { $0.mlpActivation = .reluSquared }),
+    ]
+
+    @Test("every feature moves some target's loss far beyond the golden tolerance", arguments: 0..<variants.count)
+    func featureMatters(index: Int) throws {
+        let golden = try FamilyFixtures.golden(Self.fixture)
+        let weights = try FamilyFixtures.weights(Self.fixture), tokens = try FamilyFixtures.tokens(Self.fixture)
+        let config = golden.hyperparameters.config
+        var changed = config
+        Self.variants[index].1(&changed.features)
+        #expect(changed != config)
+        let base = try losses(config, golden: golden, weights: weights, tokens: tokens)
+        let other = try losses(changed, golden: golden, weights: weights, tokens: tokens)
+        let largest = zip(base, other).map { abs($0 - $1) }.max() ?? 0
+        // Golden logits are checked to 2e-4; a feature must move some target's NLL far more.
+        #expect(largest > 1e-2, "\(Self.variants[index].0): largest NLL change \(largest)")
+    }
+
+    @Test("a tensor of an unimplemented feature is refused by name")
+    func unsupportedTensorNamed() throws {
+        let golden = try FamilyFixtures.golden(Self.fixture)
+        var weights = try FamilyFixtures.weights(Self.fixture)
+        weights["bigram.embed.weight"] = try Tensor(shape: [4, 2], data: Array(repeating: 1, count: 8))
+        #expect(throws: ModelWeightsError.unsupportedTensor(
+            name: "bigram.embed.weight", feature: "BigramHash embeddings (BigramHashEmbedding, records 2026-03-2x)")) {
+            try FamilyGPTModel(config: golden.hyperparameters.config, weights: weights, maxPositions: 1024)
+        }
+        let message = ModelWeightsError.unsupportedTensor(name: "blocks.0.attn.foo", feature: "X").description
+        #expect(message == "unsupported: tensor blocks.0.attn.foo — feature X not implemented")
+    }
+
+    @Test("gate tensors the configuration does not expect are refused; missing ones too")
+    func gateTensorsMustMatchConfig() throws {
+        let golden = try FamilyFixtures.golden(Self.fixture)
+        let weights = try FamilyFixtures.weights(Self.fixture)
+        var noGate = golden.hyperparameters.config
+        noGate.features.attentionGate = .none
+        #expect(throws: ModelWeightsError.unexpectedTensor(name: "blocks.0.attn.attn_gate_w")) {
+            try FamilyGPTModel(config: noGate, weights: weights, maxPositions: 1024)
+        }
+        var dense = golden.hyperparameters.config
+        dense.features.attentionGate = .dense
+        #expect(throws: ModelWeightsError.shapeMismatch(name: "blocks.0.attn.attn_gate_w", expected: [4, 32], actual: [4, 12])) {
+            try FamilyGPTModel(config: dense, weights: weights, maxPositions: 1024)
+        }
+        var trimmed = weights
+        trimmed["smear_lambda"] = nil
+        #expect(throws: ModelWeightsError.missingTensor(name: "smear_lambda")) {
+            try FamilyGPTModel(config: golden.hyperparameters.config, weights: trimmed, maxPositions: 1024)
+        }
+    }
+
+    @Test("the baseline GPTModel refuses record-family features")
+    func baselineRefusesFeatures() throws {
+        let golden = try FamilyFixtures.golden(Self.fixture)
+        #expect(throws: ModelWeightsError.self) {
+            try GPTModel(config: golden.hyperparameters.config, weights: FamilyFixtures.weights(Self.fixture), maxPositions: 64)
+        }
+    }
+
+    @Test("loop schedules follow the records' index lists")
+    func loopSchedule() {
+        // The records' defaults: 11 layers, loop 3...5 ×2 → 17 passes, 8 encoder / 9 decoder, 8 skips.
+        let s = FamilyGPTModel.schedules(layers: 11, loop: .init(start: 3, end: 5, count: 2))
+        #expect(s.looped.encoder == [0, 1, 2, 3, 4, 5, 3, 4])
+        #expect(s.looped.decoder == [5, 3, 4, 5, 6, 7, 8, 9, 10])
+        #expect(s.plain.encoder == [0, 1, 2, 3, 4])
+        #expect(s.skipCount == 8)
+    }
+
+    @Test("segments start at 0, at every BOS and every seq_len tokens into a document")
+    func segments() {
+        let tokens: [UInt16] = [5, 5, 5, 1, 5, 5, 5, 5, 5, 1, 5]
+        #expect(DocumentSegmentedPlan.segments(tokens[0...], maxLength: 4, bos: 1)
+                == [0..<3, 3..<7, 7..<9, 9..<11])
+    }
+}
