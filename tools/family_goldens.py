@@ -25,7 +25,6 @@ import hashlib
 import json
 import math
 import os
-import subprocess
 import sys
 import tempfile
 import types
@@ -329,11 +328,8 @@ def main():
     torch.set_num_threads(2)
     install_stubs()
     corpus = shared / "corpus" / "parameter-golf"
-    try:
-        commit = subprocess.run(["git", "-C", str(corpus), "rev-parse", "HEAD"], capture_output=True,
-                                text=True, check=True).stdout.strip()
-    except Exception:
-        commit = (corpus / "SOURCE").read_text().strip() if (corpus / "SOURCE").exists() else "unknown"
+    snapshot = corpus / "SNAPSHOT"  # "snapshot of github.com/openai/parameter-golf at commit <sha> (date)"
+    commit = snapshot.read_text().strip().splitlines()[0] if snapshot.exists() else "unknown"
     for family in FAMILIES:
         if args.only and family["name"] != args.only:
             continue
