@@ -159,7 +159,7 @@ public final class FamilyGPTModel: @unchecked Sendable {
 
     /// The records' block order: plain `0..<L/2 | L/2..<L`, or with a loop
     /// `[0..<start] + (count+1)×[start...end] + [end+1..<L]` cut in half (encoder gets the floor).
-    static func schedules(layers: Int, loop: ArchitectureFeatures.Loop?)
+    public static func schedules(layers: Int, loop: ArchitectureFeatures.Loop?)
         -> (plain: (encoder: [Int], decoder: [Int]), looped: (encoder: [Int], decoder: [Int]), skipCount: Int)
     {
         let plain = (encoder: Array(0..<(layers / 2)), decoder: Array((layers / 2)..<layers))

@@ -1,0 +1,126 @@
+import Foundation
+import Reference
+import Testing
+@testable import Verifier
+
+/// Feature resolution for the record families: the fixtures' weights (fixtures/families) with the
+/// record's own train_gpt.py as code and the golden run's env as overrides must resolve to the model
+/// that reproduces the record's eval_val.
+@Suite("Model config resolution: record-family features")
+struct FamilyConfigResolutionTests {
+    static func record(_ folder: String) -> URL {
+        Paths.shared("corpus/parameter-golf/records/track_10min_16mb/\(folder)/train_gpt.py")
+    }
+
+    static func weights(_ family: String) throws -> Weights {
+        try RawFloatWeights(contentsOf: Paths.fixture("families/\(family)/model.weights.json")).weights
+    }
+
+    /// The tiny dimensions the goldens ran with (tools/family_goldens.py TINY_ENV), as the run's env.
+    static let tinyEnv = [
+        "ROPE_DIMS": "4", "XSA_LAST_N": "4", "NUM_LOOPS": "2", "LOOP_START": "1", "LOOP_END": "2",
+        "PARALLEL_START_LAYER": "4", "EVAL_SEQ_LEN": "256",
+    ]
+
+    @Test("2026-04-27 SmearGate BOS fix + SparseAttnGate: every feature from tensors, code and env")
+    func sparseGateSmearBOS() throws {
+        let resolved = try ModelConfigResolver.resolve(
+            weights: Self.weights("sparsegate-smearbos-sp8192"),
+            code: Self.record("2026-04-27_SmearGateBOSFix_PR1787Base_LQERAsym_PhasedTTT"), logs: [],
+            overrides: Self.tinyEnv.merging(["SPARSE_ATTN_GATE_SCALE": "0.75"]) { $1 })
+        let f = resolved.config.features
+        #expect(f.mlpActivation == .leakyReluSquared(slope: 0.5))
+        #expect(f.ropeDims == 4 && f.xsaLastN == 4 && f.layerNormScale && f.skipGates)
+        #expect(f.loop == .init(start: 1, end: 2, count: 2, active: true))
+        #expect(f.parallelResiduals == .init(startLayer: 4, finalLane: .mean))
+        #expect(f.smearGate == .init(window: 12, resetToken: 1))
+        #expect(f.attentionGate == .sparse(window: 12, scale: 0.75))
+        #expect(f.mlpOutputGateWindow == nil)
+        #expect(resolved.config.vocabSize == 8192 && resolved.config.numHeads == 4 && resolved.config.numKVHeads == 2)
+        #expect(resolved.seqLen == 256)
+        #expect(resolved.sources["smear_gate"]?.description.contains("bos_mask") == true)
+        #expect(resolved.sources["ln_scale"]?.description.contains("LN_SCALE") == true)
+    }
+
+    @Test("2026-04-16: output gate, MLP gate, SmearGate without the BOS fix")
+    func outputGateSmear() throws {
+        let resolved = try ModelConfigResolver.resolve(
+            weights: Self.weights("outgate-smear-sp1024"),
+            code: Self.record("2026-04-16_SmearGate_AttentionOutputGate_ScoreFirstTTT"), logs: [], overrides: Self.tinyEnv)
+        let f = resolved.config.features
+        #expect(f.smearGate == .init(window: 10, resetToken: nil))
+        #expect(f.attentionGate == .outputGate(window: 12, source: .blockInput))
+        #expect(f.mlpOutputGateWindow == 12)
+    }
+
+    @Test("2026-04-19: a [heads, model_dim] gate is dense gated attention")
+    func denseGate() throws {
+        let resolved = try ModelConfigResolver.resolve(
+            weights: Self.weights("gatedattn-sp1024"),
+            code: Self.record("2026-04-19_SP8192_CaseOps_GatedAttn_QuantGate_Loop45_PhasedTTT"), logs: [],
+            overrides: Self.tinyEnv)
+        #expect(resolved.config.features.attentionGate == .dense)
+        #expect(resolved.config.features.smearGate == nil)
+    }
+
+    @Test("a loop the skip_weights rows contradict is refused")
+    func loopContradictsSkips() throws {
+        #expect(throws: ModelConfigError.self) {
+            try ModelConfigResolver.resolve(
+                weights: Self.weights("plain-sp1024"),
+                code: Self.record("2026-04-14_MultiPhaseGlobalSGD_PhasedTTT"), logs: [],
+                overrides: Self.tinyEnv.merging(["NUM_LOOPS": "1"]) { $1 })
+        }
+    }
+
+    @Test("family weights without code: the MLP activation is unknown, not assumed")
+    func noCode() throws {
+        #expect(throws: ModelConfigError.self) {
+            try ModelConfigResolver.resolve(
+                weights: Self.weights("plain-sp1024"), code: nil, logs: [],
+                overrides: Self.tinyEnv.merging(["ROPE_BASE": "10000", "LOGIT_SOFTCAP": "30"]) { $1 })
+        }
+    }
+
+    @Test("tensors of unimplemented features are named; YaRN is refused")
+    func unsupported() throws {
+        var weights = try Self.weights("plain-sp1024")
+        weights["bigram.embed.weight"] = try Tensor(shape: [2, 2], data: [1, 2, 3, 4])
+        let code = Self.record("2026-04-14_MultiPhaseGlobalSGD_PhasedTTT")
+        do {
+            _ = try ModelConfigResolver.resolve(weights: weights, code: code, logs: [], overrides: Self.tinyEnv)
+            Issue.record("expected an unsupported-tensor error")
+        } catch {
+            #expect(error.description.hasPrefix("unsupported: tensor bigram.embed.weight — feature BigramHash embeddings"))
+        }
+        var banked = try Self.weights("plain-sp1024")
+        banked["qo_bank"] = try Tensor(shape: [2, 2], data: [1, 2, 3, 4])
+        #expect(throws: ModelConfigError.unsupportedTensor(
+            name: "qo_bank", feature: "parameter banks (un-bank into blocks.{i}.… names first)")) {
+            try ModelConfigResolver.resolve(weights: banked, code: code, logs: [], overrides: Self.tinyEnv)
+        }
+        #expect(throws: ModelConfigError.self) {
+            try ModelConfigResolver.resolve(weights: Self.weights("plain-sp1024"), code: code, logs: [],
+                                            overrides: Self.tinyEnv.merging(["ROPE_YARN": "1"]) { $1 })
+        }
+    }
+
+    @Test("the resolved configuration reproduces the record's eval_val on the fixture")
+    func resolvedConfigEvaluates() throws {
+        let family = "sparsegate-smearbos-sp8192"
+        let weights = try Self.weights(family)
+        let resolved = try ModelConfigResolver.resolve(
+            weights: weights, code: Self.record("2026-04-27_SmearGateBOSFix_PR1787Base_LQERAsym_PhasedTTT"), logs: [],
+            overrides: Self.tinyEnv.merging(["SPARSE_ATTN_GATE_SCALE": "0.75"]) { $1 })
+        struct Golden: Decodable { var val_bpb: Double; var eval_batch_tokens: Int }
+        let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: Paths.fixture("families/\(family)/golden.json")))
+        let tokens = try ValidationShard.read(Paths.fixture("families/\(family)/val_tokens.bin"))
+        let model = try FamilyGPTModel(config: resolved.config, weights: weights, maxPositions: golden.eval_batch_tokens)
+        let plan = try DocumentSegmentedPlan(tokens: tokens, seqLen: resolved.seqLen, batchTokens: golden.eval_batch_tokens)
+        let accounting = try SentencePieceModel(contentsOf: Paths.shared("tokenizers/fineweb_8192_bpe.model"))
+            .byteAccounting(modelVocabularySize: 8192)
+        let result = try DocumentSegmentedEvaluator(model: model, bytes: .tokenizer(accounting), tokens: tokens, plan: plan)
+            .evaluate(threads: 2)
+        #expect(abs(result.bitsPerByte - golden.val_bpb) <= 1e-4)
+    }
+}
