@@ -21,6 +21,7 @@ See tools/README.md ("## family_goldens.py") and fixtures/families/README.md.
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
 import json
 import math
@@ -72,6 +73,26 @@ FAMILIES = [
          record="2026-04-14_MultiPhaseGlobalSGD_PhasedTTT",
          env=dict(VOCAB_SIZE="1024"),
          tokenizer="fineweb_1024_bpe.model"),
+]
+
+
+# The March family (BigramHash, value embeddings, SmearGate(dim), NTK RoPE): GPT takes explicit
+# arguments (built by the record's own `eval_model = GPT(...)` call, evaluated with its `args`) and is
+# scored by its own standard `eval_val` on windows of 2,048 (> the hard-coded 1,024 of its Rotary, so
+# the NTK base scaling is exercised).
+MARCH_ENV = dict(
+    NUM_LAYERS="5", MODEL_DIM="32", NUM_HEADS="4", NUM_KV_HEADS="2", MLP_MULT="3", VOCAB_SIZE="1024",
+    ROPE_DIMS="4", ROPE_BASE="10000", LOGIT_SOFTCAP="30", QK_GAIN_INIT="1.5", TIE_EMBEDDINGS="1",
+    XSA_LAST_N="3", LN_SCALE="1", DTG_ENABLED="0", GATED_ATTENTION="0", VALUE_RESIDUAL="0",
+    BIGRAM_VOCAB_SIZE="97", BIGRAM_DIM="16", VE_ENABLED="1", VE_DIM="8", VE_LAYERS="1,3",
+    TRAIN_SEQ_LEN="2048", EVAL_SEQ_LEN="2048", VAL_BATCH_SIZE="32768", MTP_NUM_HEADS="0",
+    WORLD_SIZE="1", RANK="0", LOCAL_RANK="0",
+)
+MARCH_FAMILIES = [
+    dict(name="march-bigram-ve-sp1024", record="2026-03-25_ValCalib_GPTQ_XSA_BigramHash3072",
+         env=dict(TRIGRAM="0"), tokenizer="fineweb_1024_bpe.model"),
+    dict(name="march-trigram-sp1024", record="2026-03-25_ValCalib_GPTQ_XSA_BigramHash3072",
+         env=dict(TRIGRAM="1", VE_ENABLED="0", BIGRAM_DIM="32"), tokenizer="fineweb_1024_bpe.model"),
 ]
 
 
@@ -319,6 +340,74 @@ def run_family(family: dict, shared: Path, corpus_commit: str) -> dict:
         return golden
 
 
+def record_call(source: str, target: str, function: str) -> ast.Expression:
+    """The record's own `target = function(...)` call (ignoring `.to(...)`/`.bfloat16()` chained on it)."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == target for t in node.targets):
+            call = node.value
+            while isinstance(call, ast.Call) and not (isinstance(call.func, ast.Name) and call.func.id == function):
+                call = call.func.value if isinstance(call.func, ast.Attribute) else None
+            if isinstance(call, ast.Call):
+                return ast.Expression(body=call)
+    raise SystemExit(f"no `{target} = {function}(...)` in the record")
+
+
+def run_march_family(family: dict, shared: Path, corpus_commit: str) -> dict:
+    record_dir = shared / RECORDS / family["record"]
+    script = record_dir / "train_gpt.py"
+    env = dict(MARCH_ENV, **family["env"])
+    stream, shard_offset = retokenized_stream(shared, family["tokenizer"], SCORED_TOKENS + 1)
+    folder = OUT / family["name"]
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        write_shard(Path(tmp) / "fineweb_val_000000.bin", stream)
+        env.update(DATA_PATH=tmp, TOKENIZER_PATH=str(shared / "tokenizers" / family["tokenizer"]))
+        mod = exec_record(script, env)
+        args = mod.Hyperparameters()
+        device = torch.device("cpu")
+        call = compile(record_call(script.read_text(encoding="utf-8"), "eval_model", "GPT"), str(script), "eval")
+        model = eval(call, {"GPT": mod.GPT, "args": args}).float()
+        randomize(model, seed=20240521)
+        seq_len = args.eval_seq_len
+        val_tokens = mod.load_validation_tokens(args.val_files, seq_len)
+        sp = spm.SentencePieceProcessor(model_file=args.tokenizer_path)
+        luts = mod.build_sentencepiece_luts(sp, args.vocab_size, device)
+        grad_accum_steps = 8  # main(): 8 // world_size
+        val_loss, val_bpb = mod.eval_val(args, model, 0, 1, device, grad_accum_steps, val_tokens, *luts,
+                                         eval_seq_len=seq_len)
+        model.eval()
+        sample = {}
+        with torch.no_grad():
+            for window in (0, 3):
+                x = val_tokens[window * seq_len:(window + 1) * seq_len].to(torch.int64)
+                logits = model.forward_logits(x[None])[0]
+                for r in (0, 1, 2, 1023, seq_len - 1):
+                    sample[f"{window}:{r}"] = [round(float(v), 7) for v in logits[r, :16]]
+        state = mod._unbank_state_dict(model.state_dict(), args.num_layers)
+        write_raw_weights(state, folder, seq_len)
+        write_shard(folder / "val_tokens.bin", stream)
+        hp_names = ["vocab_size", "num_layers", "model_dim", "num_heads", "num_kv_heads", "mlp_mult",
+                    "tie_embeddings", "logit_softcap", "rope_base", "rope_dims", "ln_scale", "qk_gain_init",
+                    "xsa_last_n", "bigram_vocab_size", "bigram_dim", "trigram_enabled", "ve_enabled", "ve_dim",
+                    "ve_layers", "eval_seq_len", "train_seq_len", "val_batch_size", "dtg_enabled",
+                    "gated_attention", "value_residual"]
+        golden = dict(
+            family=family["name"], record=f"records/track_10min_16mb/{family['record']}",
+            corpus_commit=corpus_commit, record_sha256=hashlib.sha256(script.read_bytes()).hexdigest(),
+            tokenizer=family["tokenizer"],
+            val_source=dict(shard="val/fineweb_val_000000.bin (sp1024)", first_doc_offset=shard_offset,
+                            documents=int((stream == 1).sum())),
+            env=env | dict(DATA_PATH="<tmp>", TOKENIZER_PATH=family["tokenizer"]),
+            hyperparameters={n: getattr(args, n) for n in hp_names if hasattr(args, n)},
+            eval="record eval_val (standard windows of eval_seq_len)", eval_batch_tokens=seq_len,
+            val_tokens=int(val_tokens.numel()), val_loss=val_loss, val_bpb=val_bpb, logits_rows=sample,
+            state_dict=sorted(state),
+        )
+        (folder / "golden.json").write_text(json.dumps(golden, indent=1) + "\n")
+        print(f"{family['name']}: val_loss {val_loss:.8f} val_bpb {val_bpb:.8f} ({len(state)} tensors)")
+        return golden
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--shared", default=str(ROOT.parent / "shared"))
@@ -334,6 +423,10 @@ def main():
         if args.only and family["name"] != args.only:
             continue
         run_family(family, shared, commit)
+    for family in MARCH_FAMILIES:
+        if args.only and family["name"] != args.only:
+            continue
+        run_march_family(family, shared, commit)
 
 
 if __name__ == "__main__":

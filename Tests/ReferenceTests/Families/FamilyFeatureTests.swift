@@ -63,13 +63,41 @@ struct FamilyFeatureTests {
         #expect(largest > 1e-2, "\(Self.variants[index].0): largest NLL change \(largest)")
     }
 
+    static let marchVariants: [(String, String, @Sendable (inout ArchitectureFeatures) -> Void)] = [
+        ("march-bigram-ve-sp1024", "no NTK scaling", { $0.ropeNTKTrainSeqLen = nil }),
+        ("march-bigram-ve-sp1024", "value embeddings on other layers", { $0.valueEmbeddings?.layers = [0, 2] }),
+        ("march-bigram-ve-sp1024", "bigram table read as trigram", { $0.bigramHash?.trigram = true }),
+        ("march-trigram-sp1024", "trigram off", { $0.bigramHash?.trigram = false }),
+    ]
+
+    @Test("every March feature moves some target's loss far beyond the golden tolerance",
+          arguments: 0..<marchVariants.count)
+    func marchFeatureMatters(index: Int) throws {
+        let (name, label, change) = Self.marchVariants[index]
+        let golden = try FamilyFixtures.golden(name)
+        let weights = try FamilyFixtures.weights(name), tokens = try FamilyFixtures.tokens(name)
+        let seqLen = golden.hyperparameters.eval_seq_len, v = golden.hyperparameters.vocab_size
+        func losses(_ config: GPTConfig) throws -> [Float] {
+            let model = try FamilyGPTModel(config: config, weights: weights, maxPositions: seqLen)
+            let logits = model.logits(segment: Array(tokens[0..<seqLen]), previousToken: nil, firstPosition: 0)
+            return (0..<seqLen).map { t in
+                let row = logits[(t * v) ..< ((t + 1) * v)], largest = row.max()!
+                return largest + log(row.reduce(0) { $0 + exp($1 - largest) }) - row[row.startIndex + Int(tokens[t + 1])]
+            }
+        }
+        var changed = golden.hyperparameters.config
+        change(&changed.features)
+        let largest = try zip(losses(golden.hyperparameters.config), losses(changed)).map { abs($0 - $1) }.max() ?? 0
+        #expect(largest > 1e-2, "\(label): largest NLL change \(largest)")
+    }
+
     @Test("a tensor of an unimplemented feature is refused by name")
     func unsupportedTensorNamed() throws {
         let golden = try FamilyFixtures.golden(Self.fixture)
         var weights = try FamilyFixtures.weights(Self.fixture)
-        weights["bigram.embed.weight"] = try Tensor(shape: [4, 2], data: Array(repeating: 1, count: 8))
+        weights["blocks.0.dtg_gate.weight"] = try Tensor(shape: [1, 32], data: Array(repeating: 1, count: 32))
         #expect(throws: ModelWeightsError.unsupportedTensor(
-            name: "bigram.embed.weight", feature: "BigramHash embeddings (BigramHashEmbedding, records 2026-03-2x)")) {
+            name: "blocks.0.dtg_gate.weight", feature: "dynamic token gate (dtg_gate)")) {
             try FamilyGPTModel(config: golden.hyperparameters.config, weights: weights, maxPositions: 1024)
         }
         let message = ModelWeightsError.unsupportedTensor(name: "blocks.0.attn.foo", feature: "X").description

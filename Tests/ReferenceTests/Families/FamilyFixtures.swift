@@ -3,7 +3,10 @@ import Foundation
 
 /// Readers for fixtures/families (written by tools/family_goldens.py; see fixtures/families/README.md).
 enum FamilyFixtures {
+    /// The 2026-04 family (document-segmented eval_val).
     static let names = ["sparsegate-smearbos-sp8192", "outgate-smear-sp1024", "gatedattn-sp1024", "plain-sp1024"]
+    /// The March family (standard eval_val windows).
+    static let marchNames = ["march-bigram-ve-sp1024", "march-trigram-sp1024"]
 
     struct Golden: Decodable {
         var family: String
@@ -23,10 +26,16 @@ enum FamilyFixtures {
         var mlp_mult: Double
         var tie_embeddings: Bool
         var logit_softcap, rope_base: Double
-        var rope_dims, xsa_last_n, num_loops, loop_start, loop_end, parallel_start_layer: Int
-        var parallel_final_lane: String
-        var ln_scale, skip_gates_enabled: Bool
+        var rope_dims, xsa_last_n: Int
+        var num_loops, loop_start, loop_end, parallel_start_layer: Int?
+        var parallel_final_lane: String?
+        var ln_scale: Bool
+        var skip_gates_enabled: Bool?
         var eval_seq_len: Int
+        var bigram_vocab_size, bigram_dim: Int?
+        var trigram_enabled, ve_enabled: Bool?
+        var ve_dim: Int?
+        var ve_layers: String?
         var gate_window: Int?
         var smear_gate_enabled: Bool?
         var smear_gate_width: Int?
@@ -39,16 +48,41 @@ enum FamilyFixtures {
         var gate_attn_src: String?
         var gate_width: Int?
 
-        var config: GPTConfig {
+        /// The March records' `GPT(...)` arguments as features.
+        var marchConfig: GPTConfig {
             var features = ArchitectureFeatures()
             features.mlpActivation = .leakyReluSquared(slope: 0.5)
             features.ropeDims = rope_dims
             features.xsaLastN = xsa_last_n
             features.layerNormScale = ln_scale
-            features.skipGates = skip_gates_enabled
-            features.loop = num_loops > 0 ? .init(start: loop_start, end: loop_end, count: num_loops) : nil
-            features.parallelResiduals = .init(startLayer: parallel_start_layer,
-                                               finalLane: .init(rawValue: parallel_final_lane) ?? .mean)
+            features.channelSmearGate = true
+            features.ropeNTKTrainSeqLen = 1024  // CausalSelfAttention's Rotary(train_seq_len=1024)
+            if let vocab = bigram_vocab_size, vocab > 0 {
+                features.bigramHash = .init(vocab: vocab, dim: bigram_dim ?? 128, trigram: trigram_enabled ?? false)
+            }
+            if ve_enabled == true {
+                features.valueEmbeddings = .init(layers: (ve_layers ?? "").split(separator: ",").compactMap { Int($0) },
+                                                 dim: ve_dim ?? 128)
+            }
+            return GPTConfig(vocabSize: vocab_size, numLayers: num_layers, modelDim: model_dim, numHeads: num_heads,
+                             numKVHeads: num_kv_heads, mlpHidden: Int(mlp_mult * Double(model_dim)),
+                             tieEmbeddings: tie_embeddings, ropeBase: rope_base, logitSoftcap: logit_softcap,
+                             features: features)
+        }
+
+        var config: GPTConfig {
+            if bigram_vocab_size != nil { return marchConfig }
+            var features = ArchitectureFeatures()
+            features.mlpActivation = .leakyReluSquared(slope: 0.5)
+            features.ropeDims = rope_dims
+            features.xsaLastN = xsa_last_n
+            features.layerNormScale = ln_scale
+            features.skipGates = skip_gates_enabled ?? false
+            if let loops = num_loops, loops > 0, let start = loop_start, let end = loop_end {
+                features.loop = .init(start: start, end: end, count: loops)
+            }
+            features.parallelResiduals = .init(startLayer: parallel_start_layer ?? 0,
+                                               finalLane: .init(rawValue: parallel_final_lane ?? "mean") ?? .mean)
             let window = gate_window ?? gate_width ?? 12
             if smear_gate_enabled == true {
                 // 2026-04-16 has no BOS reset; 2026-04-27's SmearGateBOSFix resets at BOS (id 1).

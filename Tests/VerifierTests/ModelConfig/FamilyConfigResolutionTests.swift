@@ -85,13 +85,13 @@ struct FamilyConfigResolutionTests {
     @Test("tensors of unimplemented features are named; YaRN is refused")
     func unsupported() throws {
         var weights = try Self.weights("plain-sp1024")
-        weights["bigram.embed.weight"] = try Tensor(shape: [2, 2], data: [1, 2, 3, 4])
+        weights["blocks.0.attn.vrl_alpha"] = try Tensor(shape: [1], data: [1])
         let code = Self.record("2026-04-14_MultiPhaseGlobalSGD_PhasedTTT")
         do {
             _ = try ModelConfigResolver.resolve(weights: weights, code: code, logs: [], overrides: Self.tinyEnv)
             Issue.record("expected an unsupported-tensor error")
         } catch {
-            #expect(error.description.hasPrefix("unsupported: tensor bigram.embed.weight — feature BigramHash embeddings"))
+            #expect(error.description == "unsupported: tensor blocks.0.attn.vrl_alpha — feature value-residual learning (vrl_alpha / vr_lambda) not implemented")
         }
         var banked = try Self.weights("plain-sp1024")
         banked["qo_bank"] = try Tensor(shape: [2, 2], data: [1, 2, 3, 4])

@@ -82,6 +82,43 @@ public struct ArchitectureFeatures: Sendable, Equatable, Codable {
         }
     }
 
+    /// BigramHash embeddings (records 2026-03-2x, `BigramHashEmbedding`): `tok_emb + scale ·
+    /// proj(embed[hash])` before the first norm, with `hash_t = (36313·x_t ⊕ 27191·x_{t−1}) mod
+    /// (vocab − 1)` and `vocab − 1` at a window's first position (`BIGRAM_VOCAB_SIZE`, `BIGRAM_DIM`);
+    /// the trigram variant (`TRIGRAM=1`) adds `embed[(36313·x_t ⊕ 27191·x_{t−1} ⊕ 51497·x_{t−2}) mod (vocab − 1)]`.
+    public struct BigramHash: Sendable, Equatable, Codable {
+        public var vocab: Int
+        public var dim: Int
+        public var trigram: Bool
+
+        public init(vocab: Int, dim: Int, trigram: Bool = false) {
+            self.vocab = vocab
+            self.dim = dim
+            self.trigram = trigram
+        }
+    }
+
+    /// Value embeddings (records 2026-03-2x, `ValueEmbedding`): at the listed blocks the values get
+    /// `ve_layer_scales[k] · scale · proj(embed[x_t])` added (`VE_ENABLED`, `VE_DIM`, `VE_LAYERS`).
+    public struct ValueEmbeddings: Sendable, Equatable, Codable {
+        public var layers: [Int]
+        public var dim: Int
+
+        public init(layers: [Int], dim: Int) {
+            self.layers = layers
+            self.dim = dim
+        }
+    }
+
+    public var bigramHash: BigramHash?
+    public var valueEmbeddings: ValueEmbeddings?
+    /// The March records' `SmearGate(dim)`: after the first norm, `x_t = (1 − σ(g))·x_t + σ(g)·x_{t−1}`
+    /// per channel (`smear.gate` `[C]`; zero before a window's first token).
+    public var channelSmearGate: Bool = false
+    /// NTK rotary scaling of the March records' `Rotary`: windows longer than this (hard-coded 1,024
+    /// there) use base `base · (L / this)^(rd / (rd − 2))`, `L` the window length.
+    public var ropeNTKTrainSeqLen: Int?
+
     public var mlpActivation: MLPActivation = .reluSquared
     /// Rotary dimensions per head (`ROPE_DIMS`); `nil` rotates the whole head (baseline).
     public var ropeDims: Int?

@@ -12,6 +12,7 @@ extension FamilyGPTModel {
         x.withUnsafeMutableBufferPointer { xb in
             let x = xb.baseAddress!
             for t in 0..<n { (x + t * c).update(from: tokenEmbedding + Int(tokens[t]) * c, count: c) }
+            if let bigram = config.features.bigramHash { addBigramHash(bigram, tokens: tokens, to: x) }
             if let smear = config.features.smearGate, let gate = smearGate, let lambda = smearLambda {
                 // x_t += λ·σ(W·x_t[:w])·x_{t−1} from the raw embeddings (a fresh copy per row, back to front).
                 for t in stride(from: n - 1, through: 0, by: -1) {
@@ -28,11 +29,22 @@ extension FamilyGPTModel {
                 }
             }
             rmsNorm(out: x, input: x, rows: n, width: c, eps: rmsEps)
+            if let gate = channelSmear {
+                // March SmearGate(dim): x_t = (1 − σ(g))·x_t + σ(g)·x_{t−1}, x_{−1} = 0; back to front.
+                for t in stride(from: n - 1, through: 0, by: -1) {
+                    for i in 0..<c {
+                        let g = sigmoid(gate[i])
+                        let previous: Float = t > 0 ? x[(t - 1) * c + i] : 0
+                        x[t * c + i] = (1 - g) * x[t * c + i] + g * previous
+                    }
+                }
+            }
         }
         let x0 = x
+        let values = valueEmbeddingRows(tokens)
         var skips: [[Float]] = []
         for i in encoderSchedule {
-            block(i, x: &x, x0: x0, rows: n, firstPosition: firstPosition)
+            block(i, x: &x, x0: x0, rows: n, firstPosition: firstPosition, values: values)
             skips.append(x)
         }
         var lanes: (attention: [Float], mlp: [Float])?
@@ -44,12 +56,12 @@ extension FamilyGPTModel {
                 if skipIndex < skipCount, let skip = skips.popLast() {
                     applySkip(skipIndex, skip: skip, to: &lanes!.attention, rows: n)
                 }
-                parallelBlock(i, lanes: &lanes!, x0: x0, rows: n, firstPosition: firstPosition)
+                parallelBlock(i, lanes: &lanes!, x0: x0, rows: n, firstPosition: firstPosition, values: values)
             } else {
                 if skipIndex < skipCount, let skip = skips.popLast() {
                     applySkip(skipIndex, skip: skip, to: &x, rows: n)
                 }
-                block(i, x: &x, x0: x0, rows: n, firstPosition: firstPosition)
+                block(i, x: &x, x0: x0, rows: n, firstPosition: firstPosition, values: values)
             }
         }
         if let lanes {
@@ -100,14 +112,14 @@ extension FamilyGPTModel {
     }
 
     /// `Block.forward`: residual mix with x0, attention then MLP on the updated stream.
-    private func block(_ i: Int, x: inout [Float], x0: [Float], rows: Int, firstPosition: Int) {
+    private func block(_ i: Int, x: inout [Float], x0: [Float], rows: Int, firstPosition: Int, values: [Float]?) {
         let layer = layers[i], c = config.modelDim
         let mixX = layer.residualMix, mixX0 = layer.residualMix + c
         for t in 0..<rows {
             for j in 0..<c { x[t * c + j] = mixX[j] * x[t * c + j] + mixX0[j] * x0[t * c + j] }
         }
         let attention = attend(layer, input: normalised(x, rows: rows, scale: layer.normScale), rows: rows,
-                               firstPosition: firstPosition)
+                               firstPosition: firstPosition, values: valueLayerScale[i].flatMap { s in values.map { ($0, s) } })
         for t in 0..<rows { for j in 0..<c { x[t * c + j] += layer.attentionScale[j] * attention[t * c + j] } }
         let mlp = feedForward(layer, input: normalised(x, rows: rows, scale: layer.normScale), rows: rows)
         for t in 0..<rows { for j in 0..<c { x[t * c + j] += layer.mlpScale[j] * mlp[t * c + j] } }
@@ -116,7 +128,8 @@ extension FamilyGPTModel {
     /// The records' `_parallel_block`: attention reads the mixed attention lane, the MLP reads the
     /// MLP lane, and both lanes take both outputs through `parallel_post_lambdas`.
     private func parallelBlock(
-        _ i: Int, lanes: inout (attention: [Float], mlp: [Float]), x0: [Float], rows: Int, firstPosition: Int
+        _ i: Int, lanes: inout (attention: [Float], mlp: [Float]), x0: [Float], rows: Int, firstPosition: Int,
+        values: [Float]?
     ) {
         let layer = layers[i], c = config.modelDim
         guard let post = parallelPostLambdas.map({ $0 + i * 4 }), let resid = parallelResidLambdas.map({ $0 + i * 2 })
@@ -127,7 +140,7 @@ extension FamilyGPTModel {
             for j in 0..<c { read[t * c + j] = mixX[j] * lanes.attention[t * c + j] + mixX0[j] * x0[t * c + j] }
         }
         let attention = attend(layer, input: normalised(read, rows: rows, scale: layer.normScale), rows: rows,
-                               firstPosition: firstPosition)
+                               firstPosition: firstPosition, values: valueLayerScale[i].flatMap { s in values.map { ($0, s) } })
         let mlp = feedForward(layer, input: normalised(lanes.mlp, rows: rows, scale: layer.normScale), rows: rows)
         let attentionResid = resid[0], mlpResid = resid[1]
         for t in 0..<rows {
@@ -152,7 +165,8 @@ extension FamilyGPTModel {
 
     /// `CausalSelfAttention.forward` on normalised input `[rows, C]`: q/k/v, per-head rms_norm,
     /// (partial) RoPE, q_gain, causal attention, XSA, the output gate, the output projection.
-    private func attend(_ layer: Layer, input: [Float], rows: Int, firstPosition: Int) -> [Float] {
+    private func attend(_ layer: Layer, input: [Float], rows: Int, firstPosition: Int,
+                        values extra: (rows: [Float], scale: Float)?) -> [Float] {
         let c = config.modelDim, heads = config.numHeads, kvHeads = config.numKVHeads, d = headDim
         let kvWidth = kvHeads * d, rd = ropeDims
         var qRaw = [Float](repeating: 0, count: rows * c)
@@ -166,6 +180,10 @@ extension FamilyGPTModel {
             qRaw.withUnsafeMutableBufferPointer { linear(out: $0.baseAddress!, input: x, weight: layer.q, rows: rows, inFeatures: c, outFeatures: c) }
             k.withUnsafeMutableBufferPointer { linear(out: $0.baseAddress!, input: x, weight: layer.k, rows: rows, inFeatures: c, outFeatures: kvWidth) }
             v.withUnsafeMutableBufferPointer { linear(out: $0.baseAddress!, input: x, weight: layer.v, rows: rows, inFeatures: c, outFeatures: kvWidth) }
+        }
+        if let extra {
+            // Value embeddings: v += ve_layer_scale · (scale · proj(embed[x_t])).
+            for j in 0..<(rows * kvWidth) { v[j] += extra.rows[j] * extra.scale }
         }
         var q = qRaw
         rotary.cos.withUnsafeBufferPointer { cosTable in
@@ -274,5 +292,58 @@ extension FamilyGPTModel {
             }
         }
         return out
+    }
+
+    /// BigramHash: `x_t += scale · proj(embed[hash_t])` (and the trigram term), positions counted
+    /// from the window's first token, in int32 arithmetic like the records' `bigram_hash`.
+    private func addBigramHash(_ bigram: ArchitectureFeatures.BigramHash, tokens: UnsafeBufferPointer<UInt16>,
+                               to x: UnsafeMutablePointer<Float>) {
+        guard let table = bigramEmbedding else { return }
+        let c = config.modelDim, n = tokens.count, modulus = Int32(bigram.vocab - 1)
+        var rows = [Float](repeating: 0, count: n * bigram.dim)
+        for t in 0..<n {
+            let current = Int32(tokens[t])
+            let bigramIndex = t >= 1 ? ((36313 &* current) ^ (27191 &* Int32(tokens[t - 1]))) % modulus : modulus
+            for i in 0..<bigram.dim { rows[t * bigram.dim + i] = table[Int(bigramIndex) * bigram.dim + i] }
+            if bigram.trigram {
+                let trigramIndex = t >= 2
+                    ? ((36313 &* current) ^ (27191 &* Int32(tokens[t - 1])) ^ (51497 &* Int32(tokens[t - 2]))) % modulus
+                    : modulus
+                for i in 0..<bigram.dim { rows[t * bigram.dim + i] += table[Int(trigramIndex) * bigram.dim + i] }
+            }
+        }
+        var projected = rows
+        if let projection = bigramProjection {
+            projected = [Float](repeating: 0, count: n * c)
+            rows.withUnsafeBufferPointer { rb in
+                projected.withUnsafeMutableBufferPointer {
+                    linear(out: $0.baseAddress!, input: rb.baseAddress!, weight: projection, rows: n,
+                           inFeatures: bigram.dim, outFeatures: c)
+                }
+            }
+        }
+        for j in 0..<(n * c) { x[j] += projected[j] * bigramScale }
+    }
+
+    /// `ve_shared(x)`: `scale · proj(embed[x_t])`, `[n, G·D]`, or `nil` without value embeddings.
+    private func valueEmbeddingRows(_ tokens: UnsafeBufferPointer<UInt16>) -> [Float]? {
+        guard let table = valueEmbedding, let ve = config.features.valueEmbeddings else { return nil }
+        let n = tokens.count, kvWidth = config.numKVHeads * config.headDim
+        var rows = [Float](repeating: 0, count: n * ve.dim)
+        for t in 0..<n {
+            for i in 0..<ve.dim { rows[t * ve.dim + i] = table[Int(tokens[t]) * ve.dim + i] }
+        }
+        var projected = rows
+        if let projection = valueProjection {
+            projected = [Float](repeating: 0, count: n * kvWidth)
+            rows.withUnsafeBufferPointer { rb in
+                projected.withUnsafeMutableBufferPointer {
+                    linear(out: $0.baseAddress!, input: rb.baseAddress!, weight: projection, rows: n,
+                           inFeatures: ve.dim, outFeatures: kvWidth)
+                }
+            }
+        }
+        for j in projected.indices { projected[j] *= valueScale }
+        return projected
     }
 }

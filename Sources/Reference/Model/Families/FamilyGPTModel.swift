@@ -1,3 +1,5 @@
+import Foundation
+
 // The records' GPT (2026-04-xx family: `GPT`, `Block`, `CausalSelfAttention`, `MLP` in e.g.
 // records/track_10min_16mb/2026-04-27_SmearGateBOSFix_PR1787Base_LQERAsym_PhasedTTT/train_gpt.py),
 // forward only, float32, with every feature switchable through `GPTConfig.features`. With
@@ -18,6 +20,15 @@ public final class FamilyGPTModel: @unchecked Sendable {
     let parallelResidLambdas: UnsafePointer<Float>?  // [L, 2]
     let smearGate: UnsafePointer<Float>?       // [1, window]
     let smearLambda: UnsafePointer<Float>?     // [1]
+    let channelSmear: UnsafePointer<Float>?    // [C]
+    let bigramEmbedding: UnsafePointer<Float>? // [Vb, Db]
+    let bigramProjection: UnsafePointer<Float>?  // [C, Db] when Db ≠ C
+    let bigramScale: Float
+    let valueEmbedding: UnsafePointer<Float>?  // [V, Dv]
+    let valueProjection: UnsafePointer<Float>? // [G·D, Dv] when Dv ≠ G·D
+    let valueScale: Float
+    /// Per block: the value-embedding scale `ve_layer_scales[k]` if block `i` takes value embeddings.
+    let valueLayerScale: [Float?]
     let layers: [Layer]
     let rotary: RotaryTable
     let rmsEps: Float
@@ -68,6 +79,16 @@ public final class FamilyGPTModel: @unchecked Sendable {
         }
         if let smear = features.smearGate {
             expected += [("smear_gate.weight", [1, smear.window]), ("smear_lambda", [1])]
+        }
+        if features.channelSmearGate { expected.append(("smear.gate", [c])) }
+        if let bigram = features.bigramHash {
+            expected += [("bigram.embed.weight", [bigram.vocab, bigram.dim]), ("bigram.scale", [])]
+            if bigram.dim != c { expected.append(("bigram.proj.weight", [c, bigram.dim])) }
+        }
+        if let ve = features.valueEmbeddings {
+            expected += [("ve_shared.embed.weight", [v, ve.dim]), ("ve_shared.scale", [])]
+            if ve.dim != kvWidth { expected.append(("ve_shared.proj.weight", [kvWidth, ve.dim])) }
+            for k in ve.layers.indices { expected.append(("ve_layer_scales.\(k)", [1])) }
         }
         for i in 0..<layerCount {
             let p = "blocks.\(i)."
@@ -129,6 +150,17 @@ public final class FamilyGPTModel: @unchecked Sendable {
         self.parallelResidLambdas = optionalView("parallel_resid_lambdas")
         self.smearGate = optionalView("smear_gate.weight")
         self.smearLambda = optionalView("smear_lambda")
+        self.channelSmear = optionalView("smear.gate")
+        self.bigramEmbedding = optionalView("bigram.embed.weight")
+        self.bigramProjection = optionalView("bigram.proj.weight")
+        self.bigramScale = optionalView("bigram.scale")?.pointee ?? 0
+        self.valueEmbedding = optionalView("ve_shared.embed.weight")
+        self.valueProjection = optionalView("ve_shared.proj.weight")
+        self.valueScale = optionalView("ve_shared.scale")?.pointee ?? 0
+        let veLayers = features.valueEmbeddings?.layers ?? []
+        self.valueLayerScale = (0..<layerCount).map { i in
+            veLayers.firstIndex(of: i).flatMap { optionalView("ve_layer_scales.\($0)")?.pointee }
+        }
         self.layers = (0..<layerCount).map { i in
             let p = "blocks.\(i)."
             return Layer(
@@ -146,8 +178,13 @@ public final class FamilyGPTModel: @unchecked Sendable {
         self.encoderSchedule = active.encoder
         self.decoderSchedule = active.decoder
         self.skipCount = schedules.skipCount
-        self.rotary = RotaryTable(headDim: features.ropeDims ?? config.headDim, positions: maxPositions,
-                                  base: config.ropeBase)
+        let rd = features.ropeDims ?? config.headDim
+        var ropeBase = config.ropeBase
+        if let trained = features.ropeNTKTrainSeqLen, maxPositions > trained {
+            // The March records' Rotary: NTK base scaling for windows longer than training.
+            ropeBase *= Foundation.pow(Double(maxPositions) / Double(trained), Double(rd) / Double(rd - 2))
+        }
+        self.rotary = RotaryTable(headDim: rd, positions: maxPositions, base: ropeBase)
         self.rmsEps = config.rmsNormEps.map(Float.init) ?? Float.ulpOfOne
         if let cap = config.logitSoftcap, cap > 0 { self.softcap = Float(cap) } else { self.softcap = nil }
     }
@@ -198,6 +235,16 @@ public final class FamilyGPTModel: @unchecked Sendable {
         }
         if let window = features.mlpOutputGateWindow {
             try require(window > 0 && window <= c, "MLP gate window \(window) must be in 1...\(c)")
+        }
+        if let bigram = features.bigramHash {
+            try require(bigram.vocab > 1 && bigram.dim > 0, "bigram table [\(bigram.vocab), \(bigram.dim)] must have ≥ 2 rows")
+        }
+        if let ve = features.valueEmbeddings {
+            try require(ve.dim > 0 && ve.layers.allSatisfy { (0..<config.numLayers).contains($0) },
+                        "value-embedding layers \(ve.layers) must be blocks of 0..<\(config.numLayers)")
+        }
+        if let trained = features.ropeNTKTrainSeqLen {
+            try require(trained > 0 && (features.ropeDims ?? config.headDim) > 2, "NTK rotary scaling needs rope_dims > 2")
         }
         if case .leakyReluSquared(let slope) = features.mlpActivation {
             try require(slope.isFinite, "leaky_relu slope must be finite")

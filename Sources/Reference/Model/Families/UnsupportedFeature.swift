@@ -6,9 +6,6 @@ public struct UnsupportedFeature: Sendable, Equatable, CustomStringConvertible {
 
     /// Name patterns (prefix or `.component`) and the feature they belong to, from the records' model code.
     static let known: [(match: @Sendable (String) -> Bool, feature: String)] = [
-        ({ $0.hasPrefix("bigram.") }, "BigramHash embeddings (BigramHashEmbedding, records 2026-03-2x)"),
-        ({ $0.hasPrefix("ve_shared.") || $0 == "ve_layer_scales" }, "value embeddings (ValueEmbedding, records 2026-03-2x)"),
-        ({ $0.hasPrefix("smear.") || $0.hasPrefix("smeargate.") }, "SmearGate module of the March records (SmearGate(dim), a per-channel gate)"),
         ({ $0.hasPrefix("embed_proj") || $0.hasPrefix("head_proj") }, "factored embeddings (EMBEDDING_DIM ≠ MODEL_DIM)"),
         ({ $0.hasSuffix("_bank") }, "parameter banks (un-bank into blocks.{i}.… names first)"),
         ({ $0.contains("dtg_gate") }, "dynamic token gate (dtg_gate)"),
@@ -19,6 +16,9 @@ public struct UnsupportedFeature: Sendable, Equatable, CustomStringConvertible {
         ({ $0.contains("diff_lambda") }, "differential attention (diff_lambda)"),
         ({ $0.hasSuffix(".attn.attn_gate.weight") }, "nn.Linear attention gate (attn.attn_gate)"),
         ({ $0.contains("lora") }, "LoRA adapters in the artifact"),
+        ({ $0.hasPrefix("mtp_heads.") }, "multi-token-prediction heads (MTP_NUM_HEADS > 0)"),
+        ({ $0.hasPrefix("smeargate.") || $0.hasPrefix("smear.") && $0 != "smear.gate" }, "a SmearGate variant other than SmearGate(dim)"),
+        ({ $0.hasPrefix("value_embeds.") }, "per-layer value embedding tables (value_embeds)"),
     ]
 
     /// The feature a tensor named `name` belongs to, if it is one we know and do not implement.
