@@ -15,7 +15,7 @@ extension Resolution {
         ("sparse_attn_gate_enabled", "SPARSE_ATTN_GATE_ENABLED"), ("sparse_attn_gate_scale", "SPARSE_ATTN_GATE_SCALE"),
         ("gated_attn_enabled", "GATED_ATTN_ENABLED"),
         ("attn_out_gate_src", "ATTN_OUT_GATE_SRC"), ("gate_attn_src", "GATE_ATTN_SRC"),
-        ("rope_yarn", "ROPE_YARN"),
+        ("rope_yarn", "ROPE_YARN"), ("trigram_enabled", "TRIGRAM"), ("ve_layers", "VE_LAYERS"),
     ]
 
     mutating func features(weights: Weights, code: String?, codeFile: String?, numHeads: Int, modelDim: Int,
@@ -80,6 +80,7 @@ extension Resolution {
             features.mlpOutputGateWindow = gate.shape[1]
             sources["mlp_gate"] = shape(mlpGate)
         }
+        try resolveMarchModules(&features, weights: weights, modelDim: modelDim, numHeads: numHeads, numLayers: numLayers)
         let isFamily = features != ArchitectureFeatures() || weights["parallel_post_lambdas"] != nil
 
         // Stated values no shape shows.
@@ -120,6 +121,10 @@ extension Resolution {
             let activation = try mlpActivation(code: code, codeFile: codeFile)
             features.mlpActivation = activation.activation
             sources["mlp_activation"] = activation.source
+            if let code, let file = codeFile, let ntk = Self.ntkTrainSeqLen(code) {
+                features.ropeNTKTrainSeqLen = ntk
+                sources["rope_ntk"] = .derived(rule: "code \(file): Rotary(train_seq_len=\(ntk)) rescales longer windows", from: [])
+            }
         }
         return features
     }
@@ -187,5 +192,56 @@ extension Resolution {
             return (token, .derived(rule: "code \(file): \(match.0)", from: []))
         }
         return (nil, .derived(rule: "code \(file) has no SmearGate BOS mask", from: []))
+    }
+
+    /// The March modules: BigramHash (`bigram.*`), value embeddings (`ve_shared.*`, `ve_layer_scales.k`)
+    /// and `SmearGate(dim)` (`smear.gate`).
+    private mutating func resolveMarchModules(_ features: inout ArchitectureFeatures, weights: Weights, modelDim: Int,
+                                              numHeads: Int, numLayers: Int) throws(ModelConfigError) {
+        func shape(_ name: String) -> ValueSource { .tensorShape(tensor: name, shape: weights[name]?.shape ?? []) }
+        if let gate = weights["smear.gate"] {
+            guard gate.shape == [modelDim] else {
+                throw .unexpectedShape(tensor: "smear.gate", shape: gate.shape, expected: "[\(modelDim)]")
+            }
+            features.channelSmearGate = true
+            sources["smear_gate"] = shape("smear.gate")
+        }
+        if let table = weights["bigram.embed.weight"] {
+            guard table.shape.count == 2, table.shape[0] > 1, table.shape[1] > 0 else {
+                throw .unexpectedShape(tensor: "bigram.embed.weight", shape: table.shape, expected: "[buckets ≥ 2, dim]")
+            }
+            let trigram = try stated.statement("trigram_enabled", as: .boolean)
+            features.bigramHash = .init(vocab: table.shape[0], dim: table.shape[1], trigram: trigram?.value.pythonBool() ?? false)
+            sources["bigram_hash"] = .derived(rule: "BigramHash \(table.shape[0])×\(table.shape[1]), trigram \(trigram?.value.pythonBool() ?? false)",
+                                              from: [shape("bigram.embed.weight")] + (trigram.map { [$0.source] } ?? []))
+        }
+        if let table = weights["ve_shared.embed.weight"] {
+            guard table.shape.count == 2, table.shape[1] > 0 else {
+                throw .unexpectedShape(tensor: "ve_shared.embed.weight", shape: table.shape, expected: "[vocab, ve_dim]")
+            }
+            let scales = weights.keys.filter { $0.hasPrefix("ve_layer_scales.") }.count
+            guard let statement = try stated.statement("ve_layers", as: .text),
+                  case .string(let text) = statement.value else {
+                throw .missingValue(key: "ve_layers", environmentVariable: "VE_LAYERS",
+                                    detail: "which blocks take value embeddings: " + stated.absenceDetail("ve_layers"))
+            }
+            let layers = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard layers.count == scales, layers.allSatisfy({ (0..<numLayers).contains($0) }) else {
+                throw .contradictsShapes(key: "ve_layers", stated: text, statedBy: statement.source,
+                                         shapeValue: "\(scales) ve_layer_scales for \(numLayers) blocks",
+                                         shapeSource: shape("ve_shared.embed.weight"))
+            }
+            features.valueEmbeddings = .init(layers: layers, dim: table.shape[1])
+            sources["value_embeddings"] = .derived(rule: "value embeddings at blocks \(layers)",
+                                                   from: [shape("ve_shared.embed.weight"), statement.source])
+        }
+    }
+
+    /// A `Rotary` that rescales its base for windows longer than a literal `train_seq_len` (the
+    /// March records: `Rotary(…, train_seq_len=1024)` and an unconditional `if seq_len > self.train_seq_len:`).
+    static func ntkTrainSeqLen(_ code: String) -> Int? {
+        guard code.contains("if seq_len > self.train_seq_len:"),
+              let match = code.firstMatch(of: /Rotary\([^)\n]*train_seq_len=(\d+)/) else { return nil }
+        return Int(match.1)
     }
 }

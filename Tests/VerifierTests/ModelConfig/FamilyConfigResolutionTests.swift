@@ -123,4 +123,34 @@ struct FamilyConfigResolutionTests {
             .evaluate(threads: 2)
         #expect(abs(result.bitsPerByte - golden.val_bpb) <= 1e-4)
     }
+
+    @Test("March record: BigramHash, value embeddings, SmearGate(dim) and NTK RoPE resolve and reproduce eval_val")
+    func marchFamily() throws {
+        let family = "march-bigram-ve-sp1024"
+        let weights = try Self.weights(family)
+        let code = Self.record("2026-03-25_ValCalib_GPTQ_XSA_BigramHash3072")
+        let env = ["ROPE_DIMS": "4", "XSA_LAST_N": "3", "VE_LAYERS": "1,3", "EVAL_SEQ_LEN": "2048"]
+        let resolved = try ModelConfigResolver.resolve(weights: weights, code: code, logs: [], overrides: env)
+        let f = resolved.config.features
+        #expect(f.bigramHash == .init(vocab: 97, dim: 16, trigram: false))
+        #expect(f.valueEmbeddings == .init(layers: [1, 3], dim: 8))
+        #expect(f.channelSmearGate && f.ropeNTKTrainSeqLen == 1024 && f.ropeDims == 4 && f.xsaLastN == 3)
+        #expect(f.mlpActivation == .leakyReluSquared(slope: 0.5) && f.loop == nil && f.parallelResiduals == nil)
+        #expect(resolved.seqLen == 2048)
+        #expect(throws: ModelConfigError.self) {  // 3 layers named, 2 ve_layer_scales
+            try ModelConfigResolver.resolve(weights: weights, code: code, logs: [],
+                                            overrides: env.merging(["VE_LAYERS": "1,2,3"]) { $1 })
+        }
+
+        struct Golden: Decodable { var val_bpb: Double }
+        let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: Paths.fixture("families/\(family)/golden.json")))
+        let tokens = try EvalTokens.prepare(ValidationShard.read(Paths.fixture("families/\(family)/val_tokens.bin")), seqLen: 2048)
+        let model = try FamilyGPTModel(config: resolved.config, weights: weights, maxPositions: resolved.seqLen)
+        let accounting = try SentencePieceModel(contentsOf: Paths.shared("tokenizers/fineweb_1024_bpe.model"))
+            .byteAccounting(modelVocabularySize: 1024)
+        let result = try FamilyWindowEvaluator(model: model, accounting: accounting, tokens: tokens,
+                                               plan: EvalPlan(mode: .standard, seqLen: 2048, streamLength: tokens.count))
+            .evaluate(threads: 2)
+        #expect(abs(result.bitsPerByte - golden.val_bpb) <= 1e-4)
+    }
 }
