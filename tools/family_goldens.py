@@ -60,6 +60,11 @@ FAMILIES = [
          env=dict(VOCAB_SIZE="8192", SMEAR_GATE_ENABLED="1", SPARSE_ATTN_GATE_ENABLED="1",
                   SPARSE_ATTN_GATE_SCALE="0.75", CASEOPS_ENABLED="0"),
          tokenizer="fineweb_8192_bpe.model"),
+    dict(name="sparsegate-bosfix9hp-sp1024",
+         record="2026-04-27_SP8192_LQER_SparseGate_BOSSmearFix_9HpStack_1.0611",
+         env=dict(VOCAB_SIZE="1024", SMEAR_GATE_ENABLED="1", SPARSE_ATTN_GATE_ENABLED="1",
+                  SPARSE_ATTN_GATE_SCALE="1.5", CASEOPS_ENABLED="1"),
+         tokenizer="fineweb_1024_bpe.model", sidecar=True),
     dict(name="outgate-smear-sp1024",
          record="2026-04-16_SmearGate_AttentionOutputGate_ScoreFirstTTT",
          env=dict(VOCAB_SIZE="1024", EMBEDDING_DIM="32", SMEAR_GATE="1", SMEAR_GATE_WIDTH="10", GATE_ATTN_OUT="1",
@@ -273,6 +278,18 @@ def run_family(family: dict, shared: Path, corpus_commit: str) -> dict:
         data_path = Path(tmp) / "datasets" / f"fineweb10B_sp{vocab}"
         data_path.mkdir(parents=True)
         write_shard(data_path / "fineweb_val_000000.bin", stream)
+        if family.get("sidecar"):
+            # This record's eval_val always reads a CaseOps byte sidecar. We have no CaseOps data, so the
+            # sidecar is synthetic: entry p = bytes of token p after token p-1 by the tokenizer's tables
+            # (the record's own build_sentencepiece_luts), entry 0 = 0 — what a sidecar for this stream holds.
+            sp = spm.SentencePieceProcessor(model_file=str(shared / "tokenizers" / family["tokenizer"]))
+            probe = exec_record(record_dir / "train_gpt.py", dict(TINY_ENV, **family["env"]))
+            base, space, boundary = (t.numpy() for t in probe.build_sentencepiece_luts(sp, int(env["VOCAB_SIZE"]), torch.device("cpu")))
+            counts = np.zeros(len(stream), dtype=np.int64)
+            counts[1:] = base[stream[1:]] + (space[stream[1:]] & ~boundary[stream[:-1]])
+            sidecar = counts.astype(np.uint16)
+            write_shard(data_path / "fineweb_val_bytes_000000.bin", sidecar)
+            write_shard(folder / "val_bytes.bin", sidecar)
         (Path(tmp) / "tokenizers").mkdir()
         tokenizer_path = Path(tmp) / "tokenizers" / f"fineweb_{vocab}_bpe.model"
         tokenizer_path.symlink_to(shared / "tokenizers" / family["tokenizer"])

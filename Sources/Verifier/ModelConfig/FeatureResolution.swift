@@ -191,6 +191,11 @@ extension Resolution {
            code.contains("masked_fill(bos_mask") {
             return (token, .derived(rule: "code \(file): \(match.0)", from: []))
         }
+        // Record #1 (…_BOSSmearFix_9HpStack): `not_bos = (input_ids[:, 1:] != BOS_ID)`, BOS_ID set to 1 by eval_val.
+        if let match = code.firstMatch(of: /not_bos\s*=\s*\(input_ids\[:,\s*1:\]\s*!=\s*BOS_ID\)/),
+           code.contains("BOS_ID = 1") {
+            return (1, .derived(rule: "code \(file): \(match.0) (BOS_ID = 1)", from: []))
+        }
         return (nil, .derived(rule: "code \(file) has no SmearGate BOS mask", from: []))
     }
 

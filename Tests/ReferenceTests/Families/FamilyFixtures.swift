@@ -4,7 +4,8 @@ import Foundation
 /// Readers for fixtures/families (written by tools/family_goldens.py; see fixtures/families/README.md).
 enum FamilyFixtures {
     /// The 2026-04 family (document-segmented eval_val).
-    static let names = ["sparsegate-smearbos-sp8192", "outgate-smear-sp1024", "gatedattn-sp1024", "plain-sp1024"]
+    static let names = ["sparsegate-smearbos-sp8192", "sparsegate-bosfix9hp-sp1024", "outgate-smear-sp1024",
+                        "gatedattn-sp1024", "plain-sp1024"]
     /// The March family (standard eval_val windows).
     static let marchNames = ["march-bigram-ve-sp1024", "march-trigram-sp1024"]
 
@@ -70,6 +71,18 @@ enum FamilyFixtures {
                              features: features)
         }
 
+        /// Set from the golden's record folder (the BOS fix is code, not a hyperparameter).
+        var smearResetsAtBOS = false
+
+        private enum CodingKeys: String, CodingKey {
+            case vocab_size, num_layers, model_dim, num_heads, num_kv_heads, mlp_mult, tie_embeddings, logit_softcap,
+                 rope_base, rope_dims, xsa_last_n, num_loops, loop_start, loop_end, parallel_start_layer,
+                 parallel_final_lane, ln_scale, skip_gates_enabled, eval_seq_len, bigram_vocab_size, bigram_dim,
+                 trigram_enabled, ve_enabled, ve_dim, ve_layers, gate_window, smear_gate_enabled, smear_gate_width,
+                 sparse_attn_gate_enabled, sparse_attn_gate_scale, gated_attn_enabled, attn_out_gate_enabled,
+                 attn_out_gate_src, gate_attn_out, gate_mlp_out, gate_attn_src, gate_width
+        }
+
         var config: GPTConfig {
             if bigram_vocab_size != nil { return marchConfig }
             var features = ArchitectureFeatures()
@@ -85,8 +98,8 @@ enum FamilyFixtures {
                                                finalLane: .init(rawValue: parallel_final_lane ?? "mean") ?? .mean)
             let window = gate_window ?? gate_width ?? 12
             if smear_gate_enabled == true {
-                // 2026-04-16 has no BOS reset; 2026-04-27's SmearGateBOSFix resets at BOS (id 1).
-                features.smearGate = .init(window: smear_gate_width ?? window, resetToken: gate_window != nil ? 1 : nil)
+                // 2026-04-16 has no BOS reset; the 2026-04-27 BOS-fix records reset at BOS (id 1).
+                features.smearGate = .init(window: smear_gate_width ?? window, resetToken: smearResetsAtBOS ? 1 : nil)
             }
             if sparse_attn_gate_enabled == true {
                 features.attentionGate = .sparse(window: window, scale: sparse_attn_gate_scale ?? 1)
@@ -105,7 +118,15 @@ enum FamilyFixtures {
     }
 
     static func golden(_ name: String) throws -> Golden {
-        try JSONDecoder().decode(Golden.self, from: Data(contentsOf: Paths.fixture("families/\(name)/golden.json")))
+        var golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: Paths.fixture("families/\(name)/golden.json")))
+        golden.hyperparameters.smearResetsAtBOS = golden.record.contains("BOS")
+        return golden
+    }
+
+    /// The fixture's CaseOps-style byte sidecar, if it has one (`val_bytes.bin`).
+    static func sidecar(_ name: String) throws -> [UInt16]? {
+        let url = Paths.fixture("families/\(name)/val_bytes.bin")
+        return FileManager.default.fileExists(atPath: url.path) ? try ValidationShard.read(url) : nil
     }
 
     static func weights(_ name: String) throws -> Weights {

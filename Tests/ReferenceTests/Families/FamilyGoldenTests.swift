@@ -14,8 +14,10 @@ struct FamilyGoldenTests {
                                        maxPositions: golden.eval_batch_tokens)
         let plan = try DocumentSegmentedPlan(tokens: tokens, seqLen: golden.hyperparameters.eval_seq_len,
                                              batchTokens: golden.eval_batch_tokens)
-        let evaluator = try DocumentSegmentedEvaluator(model: model, bytes: .tokenizer(FamilyFixtures.accounting(golden)),
-                                                       tokens: tokens, plan: plan)
+        // Record #1 always counts bytes from a CaseOps sidecar; its fixture carries one (val_bytes.bin).
+        let bytes: TokenByteCounts = try FamilyFixtures.sidecar(name).map { .sidecar($0) }
+            ?? .tokenizer(FamilyFixtures.accounting(golden))
+        let evaluator = try DocumentSegmentedEvaluator(model: model, bytes: bytes, tokens: tokens, plan: plan)
         let result = try evaluator.evaluate(threads: 2)
         #expect(result.tokens == golden.val_tokens - 1)
         #expect(abs(result.meanLoss - golden.val_loss) <= 1e-4, "val_loss \(result.meanLoss) vs \(golden.val_loss)")

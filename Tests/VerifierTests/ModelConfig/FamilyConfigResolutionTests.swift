@@ -42,6 +42,17 @@ struct FamilyConfigResolutionTests {
         #expect(resolved.sources["ln_scale"]?.description.contains("LN_SCALE") == true)
     }
 
+    @Test("record #1 (BOSSmearFix_9HpStack): its not_bos form of the BOS fix is recognised")
+    func recordOneBOSFix() throws {
+        let resolved = try ModelConfigResolver.resolve(
+            weights: Self.weights("sparsegate-bosfix9hp-sp1024"),
+            code: Self.record("2026-04-27_SP8192_LQER_SparseGate_BOSSmearFix_9HpStack_1.0611"), logs: [],
+            overrides: Self.tinyEnv.merging(["SPARSE_ATTN_GATE_SCALE": "1.5"]) { $1 })
+        #expect(resolved.config.features.smearGate == .init(window: 12, resetToken: 1))
+        #expect(resolved.config.features.attentionGate == .sparse(window: 12, scale: 1.5))
+        #expect(resolved.sources["smear_gate"]?.description.contains("not_bos") == true)
+    }
+
     @Test("2026-04-16: output gate, MLP gate, SmearGate without the BOS fix")
     func outputGateSmear() throws {
         let resolved = try ModelConfigResolver.resolve(
