@@ -140,9 +140,6 @@ public struct DocumentSegmentedEvaluator: Sendable {
     /// One batch: every segment through the model, every target's NLL and bytes.
     public func evaluate(batch: DocumentSegmentedPlan.Batch) throws(EvalError) -> EvalPartial {
         var partial = EvalPartial()
-        let vocabulary = model.config.vocabSize, c = model.config.modelDim
-        var scratch = [Float](repeating: 0, count: vocabulary)
-        var rowLogits = [Float](repeating: 0, count: vocabulary)
         for segment in batch.segments {
             let first = batch.start + segment.lowerBound
             let inputs = Array(tokens[first ..< batch.start + segment.upperBound])
@@ -150,28 +147,18 @@ public struct DocumentSegmentedEvaluator: Sendable {
             let hidden = inputs.withUnsafeBufferPointer {
                 model.hidden(tokens: $0, previousToken: previous, firstPosition: segment.lowerBound)
             }
-            for t in 0..<inputs.count {
+            try model.scoreRows(hidden: hidden, rows: 0..<inputs.count) { t, nll throws(EvalError) in
                 let position = first + t
-                let target = Int(tokens[position + 1])
-                let nll = hidden.withUnsafeBufferPointer { hb in
-                    rowLogits.withUnsafeMutableBufferPointer { lb in
-                        scratch.withUnsafeMutableBufferPointer { sb in
-                            model.logits(hidden: hb.baseAddress! + t * c, rows: 1, out: lb.baseAddress!)
-                            return crossEntropy(logits: lb.baseAddress!, count: vocabulary, target: target,
-                                                scratch: sb.baseAddress!)
-                        }
-                    }
-                }
                 guard nll.isFinite else { throw .nonFiniteLoss(position: position + 1, value: nll) }
                 partial.lossSum.add(nll)
                 partial.tokens += 1
                 switch bytes {
                 case .tokenizer(let accounting):
-                    partial.bytes += accounting.bytes(target: target, previous: Int(tokens[position]))
+                    partial.bytes += accounting.bytes(target: Int(tokens[position + 1]), previous: Int(tokens[position]))
                 case .sidecar(let counts):
                     partial.bytes += Int(counts[position + 1])
                 }
-            }
+            } target: { t in Int(tokens[first + t + 1]) }
         }
         return partial
     }

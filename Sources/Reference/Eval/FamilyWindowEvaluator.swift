@@ -46,26 +46,15 @@ public struct FamilyWindowEvaluator: Sendable {
 
     /// One window: its tokens through the model from position 0, targets from `scoredFrom` scored.
     public func evaluate(window: EvalWindow) throws(EvalError) -> EvalPartial {
-        let vocabulary = model.config.vocabSize, c = model.config.modelDim
         let inputs = Array(tokens[window.start ..< window.start + window.length])
         let hidden = inputs.withUnsafeBufferPointer { model.hidden(tokens: $0, previousToken: nil, firstPosition: 0) }
         var partial = EvalPartial()
-        var logits = [Float](repeating: 0, count: vocabulary), scratch = logits
-        for r in window.scoredFrom..<window.length {
-            let target = Int(tokens[window.start + r + 1])
-            let nll = hidden.withUnsafeBufferPointer { hb in
-                logits.withUnsafeMutableBufferPointer { lb in
-                    scratch.withUnsafeMutableBufferPointer { sb in
-                        model.logits(hidden: hb.baseAddress! + r * c, rows: 1, out: lb.baseAddress!)
-                        return crossEntropy(logits: lb.baseAddress!, count: vocabulary, target: target, scratch: sb.baseAddress!)
-                    }
-                }
-            }
+        try model.scoreRows(hidden: hidden, rows: window.scoredFrom..<window.length) { r, nll throws(EvalError) in
             guard nll.isFinite else { throw .nonFiniteLoss(position: window.start + r + 1, value: nll) }
             partial.lossSum.add(nll)
             partial.tokens += 1
-            partial.bytes += accounting.bytes(target: target, previous: Int(inputs[r]))
-        }
+            partial.bytes += accounting.bytes(target: Int(tokens[window.start + r + 1]), previous: Int(inputs[r]))
+        } target: { r in Int(tokens[window.start + r + 1]) }
         return partial
     }
 }

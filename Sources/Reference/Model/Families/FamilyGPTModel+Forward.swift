@@ -82,6 +82,35 @@ extension FamilyGPTModel {
         if let softcap { Reference.softcap(out, count: rows * v, cap: softcap) }
     }
 
+    /// Cross-entropy of hidden rows `rows` (of `[n, C]`) against `target(row)`, the head applied in
+    /// chunks of ``headChunkRows`` rows (one sgemm each); `body(row, nll)` is called in row order.
+    func scoreRows<E: Error>(
+        hidden: [Float], rows: Range<Int>, _ body: (Int, Float) throws(E) -> Void, target: (Int) -> Int
+    ) throws(E) {
+        let v = config.vocabSize, c = config.modelDim
+        var logits = [Float](repeating: 0, count: headChunkRows * v)
+        var scratch = [Float](repeating: 0, count: v)
+        var start = rows.lowerBound
+        while start < rows.upperBound {
+            let count = min(headChunkRows, rows.upperBound - start)
+            hidden.withUnsafeBufferPointer { hb in
+                logits.withUnsafeMutableBufferPointer { lb in
+                    self.logits(hidden: hb.baseAddress! + start * c, rows: count, out: lb.baseAddress!)
+                }
+            }
+            for r in 0..<count {
+                let nll = logits.withUnsafeBufferPointer { lb in
+                    scratch.withUnsafeMutableBufferPointer { sb in
+                        crossEntropy(logits: lb.baseAddress! + r * v, count: v, target: target(start + r),
+                                     scratch: sb.baseAddress!)
+                    }
+                }
+                try body(start + r, nll)
+            }
+            start += count
+        }
+    }
+
     /// Softcapped logits `[n, V]` of one segment (see ``hidden(tokens:previousToken:firstPosition:)``).
     public func logits(segment tokens: [UInt16], previousToken: UInt16?, firstPosition: Int) -> [Float] {
         let h = tokens.withUnsafeBufferPointer { hidden(tokens: $0, previousToken: previousToken, firstPosition: firstPosition) }
