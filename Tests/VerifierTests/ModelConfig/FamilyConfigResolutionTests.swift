@@ -164,4 +164,34 @@ struct FamilyConfigResolutionTests {
             .evaluate(threads: 2)
         #expect(abs(result.bitsPerByte - golden.val_bpb) <= 1e-4)
     }
+
+    @Test("record #2 at full size from its own code and log: the 10-best architecture, every feature sourced")
+    func fullSizeRecordFromLog() throws {
+        let folder = "2026-04-27_SmearGateBOSFix_PR1787Base_LQERAsym_PhasedTTT"
+        var weights = try BaselineWeights.make(vocab: 8192, layers: 11, dim: 512, heads: 8, kvHeads: 4,
+                                               mlpHidden: 2048, tied: true)
+        weights["skip_weights"] = try Tensor(zeros: [8, 512])   // loop 3...5 ×2: 8 encoder / 9 decoder passes
+        weights["skip_gates"] = try Tensor(zeros: [8, 512])
+        weights["parallel_post_lambdas"] = try Tensor(zeros: [11, 2, 2])
+        weights["parallel_resid_lambdas"] = try Tensor(zeros: [11, 2])
+        weights["smear_gate.weight"] = try Tensor(zeros: [1, 12])
+        weights["smear_lambda"] = try Tensor(zeros: [1])
+        weights["blocks.0.attn.attn_gate_w"] = try Tensor(zeros: [8, 12])
+        let log = Paths.shared("corpus/parameter-golf/records/track_10min_16mb/\(folder)/train_seed42.log")
+        let resolved = try ModelConfigResolver.resolve(weights: weights, code: Self.record(folder), logs: [log], overrides: [:])
+        var expected = ArchitectureFeatures()
+        expected.mlpActivation = .leakyReluSquared(slope: 0.5)
+        expected.ropeDims = 16
+        expected.xsaLastN = 11
+        expected.layerNormScale = true
+        expected.skipGates = true
+        expected.loop = .init(start: 3, end: 5, count: 2)
+        expected.parallelResiduals = .init(startLayer: 8, finalLane: .mean)
+        expected.smearGate = .init(window: 12, resetToken: 1)
+        expected.attentionGate = .sparse(window: 12, scale: 1.0)
+        #expect(resolved.config.features == expected)
+        #expect(resolved.seqLen == 2048 && resolved.config.vocabSize == 8192 && resolved.config.mlpHidden == 2048)
+        #expect(resolved.sources["rope_dims"] == .log(file: log.path, line: 87, text: "rope_dims: 16"))
+        #expect(resolved.sources["loop"]?.description.contains("blocks 3...5 ×3") == true)
+    }
 }
