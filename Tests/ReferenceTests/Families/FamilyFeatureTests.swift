@@ -143,6 +143,18 @@ struct FamilyFeatureTests {
         #expect(s.skipCount == 8)
     }
 
+    @Test("eval_val batches: per rank, a tail short of a full batch is dropped")
+    func perRankTruncation() throws {
+        // 10 windows of 4 over 2 ranks, 3 windows a batch: rank 0 keeps windows 0..<3 of 0..<5,
+        // rank 1 keeps 5..<8 of 5..<10 (total_seqs·rank // world_size, then whole batches only).
+        let tokens = [UInt16](repeating: 7, count: 10 * 4 + 3)
+        let plan = try DocumentSegmentedPlan(tokens: tokens, seqLen: 4, batchTokens: 12, worldSize: 2)
+        #expect(plan.batches.map(\.start) == [0, 20])
+        #expect(plan.batches.map(\.length) == [12, 12])
+        #expect(plan.streamLength == 41)
+        #expect(plan.batches[0].segments == [0..<4, 4..<8, 8..<12])
+    }
+
     @Test("segments start at 0, at every BOS and every seq_len tokens into a document")
     func segments() {
         let tokens: [UInt16] = [5, 5, 5, 1, 5, 5, 5, 5, 5, 1, 5]
