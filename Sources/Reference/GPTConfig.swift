@@ -16,11 +16,13 @@ public struct GPTConfig: Sendable, Equatable, Codable {
     public var logitSoftcap: Double?
     /// RMSNorm epsilon; `nil` means PyTorch's default for float32 (`torch.finfo(float32).eps`).
     public var rmsNormEps: Double?
+    /// What the records add to the baseline (U-Net gates, XSA, partial RoPE, loops, …); baseline by default.
+    public var features: ArchitectureFeatures
 
     public init(
         vocabSize: Int, numLayers: Int, modelDim: Int, numHeads: Int, numKVHeads: Int,
         mlpHidden: Int, tieEmbeddings: Bool, ropeBase: Double = 10_000, logitSoftcap: Double? = 30,
-        rmsNormEps: Double? = nil
+        rmsNormEps: Double? = nil, features: ArchitectureFeatures = .baseline
     ) {
         self.vocabSize = vocabSize
         self.numLayers = numLayers
@@ -32,6 +34,7 @@ public struct GPTConfig: Sendable, Equatable, Codable {
         self.ropeBase = ropeBase
         self.logitSoftcap = logitSoftcap
         self.rmsNormEps = rmsNormEps
+        self.features = features
     }
 
     /// Width of one attention head.

@@ -48,6 +48,8 @@ public enum EvalError: InputError, Equatable {
     case sequenceLongerThanModel(seqLen: Int, modelPositions: Int)
     case nonFiniteLoss(position: Int, value: Float)
     case planDoesNotMatchStream(planned: Int, actual: Int)
+    /// A CaseOps byte sidecar with fewer entries than the token stream it must cover.
+    case byteSidecarTooShort(entries: Int, tokens: Int)
 
     public var description: String {
         switch self {
@@ -64,6 +66,8 @@ public enum EvalError: InputError, Equatable {
             "sequence length \(seqLen) exceeds the \(positions) positions the model was prepared for"
         case .planDoesNotMatchStream(let planned, let actual):
             "the evaluation plan was made for \(planned) tokens, the stream has \(actual)"
+        case .byteSidecarTooShort(let entries, let tokens):
+            "the CaseOps byte sidecar has \(entries) entries, the validation stream \(tokens) tokens"
         case .nonFiniteLoss(let position, let value):
             "the model's loss for the target at stream position \(position) is \(value); the weights do not evaluate"
         }

@@ -44,6 +44,9 @@ public final class GPTModel: @unchecked Sendable {
     /// non-finite tensors. `maxPositions` sizes the rotary tables (the longest window evaluated).
     public init(config: GPTConfig, weights: Weights, maxPositions: Int) throws(ModelWeightsError) {
         try Self.validate(config)
+        guard config.features == .baseline else {
+            throw .invalidConfig("the baseline GPTModel has no record-family features; load these weights with FamilyGPTModel")
+        }
         guard maxPositions > 0 else { throw .invalidConfig("sequence length must be positive, got \(maxPositions)") }
         let c = config.modelDim, v = config.vocabSize, kvWidth = config.numKVHeads * config.headDim
         let f = config.mlpHidden, layerCount = config.numLayers

@@ -22,6 +22,10 @@ public enum ModelConfigError: InputError, Equatable {
     case untrustedCodeDefault(key: String, value: String, source: ValueSource, evidence: [String])
     /// A stated value of the wrong type or range.
     case invalidValue(key: String, value: String, source: ValueSource, reason: String)
+    /// A tensor of an architecture feature the reference model does not implement.
+    case unsupportedTensor(name: String, feature: String)
+    /// A setting that asks for a feature the reference model does not implement.
+    case unsupportedFeature(what: String, feature: String, source: ValueSource)
     /// An override key that is not a model hyperparameter we resolve.
     case unknownOverride(key: String, known: [String])
 
@@ -50,6 +54,10 @@ public enum ModelConfigError: InputError, Equatable {
                 + "); pass it as an override (e.g. \(key.uppercased())=...) or give the log that states it"
         case let .invalidValue(key, value, source, reason):
             return "\(key) = \(value) from \(source) is not usable: \(reason)"
+        case let .unsupportedTensor(name, feature):
+            return "unsupported: tensor \(name) — feature \(feature) not implemented"
+        case let .unsupportedFeature(what, feature, source):
+            return "unsupported: \(what) from \(source) — feature \(feature) not implemented"
         case let .unknownOverride(key, known):
             return "unknown override \(key); known: " + known.joined(separator: ", ")
         }

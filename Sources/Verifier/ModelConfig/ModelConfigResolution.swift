@@ -7,13 +7,15 @@ struct Resolution {
     let stated: StatedValues
     var sources: [String: ValueSource] = [:]
     var notes: [String] = []
+    /// The submission's code text and path, for what only code shows (the MLP activation, the SmearGate BOS fix).
+    var code: (text: String, file: String)?
 
     init(facts: ShapeFacts, stated: StatedValues) {
         self.facts = facts
         self.stated = stated
     }
 
-    mutating func result() throws(ModelConfigError) -> ResolvedModelConfig {
+    mutating func result(weights: Weights = [:]) throws(ModelConfigError) -> ResolvedModelConfig {
         sources = facts.sources
         let vocabSize = try checkFact("vocab_size", facts.vocabSize, kind: .integer)
         let modelDim = try checkFact("model_dim", facts.modelDim, kind: .integer)
@@ -50,10 +52,12 @@ struct Resolution {
 
         let seqLen = try sequenceLength()
 
+        let features = try self.features(weights: weights, code: code?.text, codeFile: code?.file, numHeads: numHeads,
+                                         modelDim: modelDim, numLayers: numLayers)
         let config = GPTConfig(
             vocabSize: vocabSize, numLayers: numLayers, modelDim: modelDim, numHeads: numHeads,
             numKVHeads: numKVHeads, mlpHidden: facts.mlpHidden, tieEmbeddings: tieEmbeddings,
-            ropeBase: ropeBase, logitSoftcap: softcap)
+            ropeBase: ropeBase, logitSoftcap: softcap, features: features)
         return ResolvedModelConfig(config: config, seqLen: seqLen, sources: sources, notes: notes)
     }
 

@@ -11,7 +11,8 @@ import Reference
 /// its environment, and is reported in ``ResolvedModelConfig/notes``.
 public struct ModelConfigResolver {
     /// Hyperparameters read from code, logs and overrides, with their environment variables.
-    public static let statedKeys: [(name: String, environmentVariable: String)] = [
+    public static let statedKeys: [(name: String, environmentVariable: String)] = baseKeys + Resolution.featureKeys
+    static let baseKeys: [(name: String, environmentVariable: String)] = [
         ("vocab_size", "VOCAB_SIZE"), ("num_layers", "NUM_LAYERS"), ("model_dim", "MODEL_DIM"),
         ("num_heads", "NUM_HEADS"), ("num_kv_heads", "NUM_KV_HEADS"), ("mlp_mult", "MLP_MULT"),
         ("tie_embeddings", "TIE_EMBEDDINGS"), ("rope_base", "ROPE_BASE"), ("logit_softcap", "LOGIT_SOFTCAP"),
@@ -31,10 +32,15 @@ public struct ModelConfigResolver {
     public static func resolve(
         weights: Weights, code: URL?, logs: [URL], overrides: [String: String]
     ) throws(ModelConfigError) -> ResolvedModelConfig {
+        // A tensor of a feature we do not implement is named before anything else is read.
+        if let name = weights.keys.sorted().first(where: { UnsupportedFeature.forTensor($0) != nil }),
+           let feature = UnsupportedFeature.forTensor(name) {
+            throw .unsupportedTensor(name: name, feature: feature.description)
+        }
         let facts = try ShapeFacts(weights)
-        let defaults = try code.map { url throws(ModelConfigError) in
-            HyperparameterDefaults.parse(source: try read(url), file: url.path)
-        } ?? HyperparameterDefaults()
+        let codeText = try code.map { url throws(ModelConfigError) in try read(url) }
+        let defaults = codeText.map { HyperparameterDefaults.parse(source: $0, file: code!.path) }
+            ?? HyperparameterDefaults()
         let keyNames = Set(statedKeys.map(\.name))
         var logged: [LoggedHyperparameter] = []
         for url in logs {
@@ -43,7 +49,8 @@ public struct ModelConfigResolver {
         let statements = StatedValues(defaults: defaults, logged: logged,
                                       overrides: try normalize(overrides, defaults: defaults))
         var resolution = Resolution(facts: facts, stated: statements)
-        return try resolution.result()
+        resolution.code = codeText.map { ($0, code!.path) }
+        return try resolution.result(weights: weights)
     }
 
     static func read(_ url: URL) throws(ModelConfigError) -> String {
@@ -170,10 +177,11 @@ struct StatedValues {
 
 /// How a hyperparameter's text is read and compared.
 enum ValueKind {
-    case integer, real, boolean
+    case integer, real, boolean, text
 
     var noun: String {
         switch self {
+        case .text: return "a string"
         case .integer: return "an integer"
         case .real: return "a number"
         case .boolean: return "a boolean (True/False/1/0)"
@@ -183,6 +191,7 @@ enum ValueKind {
     func parse(_ text: String) -> HyperparameterValue? {
         let trimmed = text.trimmingPythonWhitespace()
         switch self {
+        case .text: return .string(trimmed)
         case .integer:
             if let value = PythonNumbers.parseInt(trimmed) { return .int(value) }
             if let value = PythonNumbers.parseFloat(trimmed), value.isFinite, value == value.rounded(),
@@ -205,6 +214,7 @@ enum ValueKind {
         case .integer: return lhs.pythonInt() == rhs.pythonInt()
         case .real: return lhs.pythonFloat() == rhs.pythonFloat()
         case .boolean: return lhs.pythonBool() == rhs.pythonBool()
+        case .text: return lhs.description == rhs.description
         }
     }
 }

@@ -43,7 +43,9 @@ public struct ResolvedModelConfig: Sendable, Equatable {
     public var seqLen: Int
     /// Where each value came from, keyed by hyperparameter name: `vocab_size`, `num_layers`,
     /// `model_dim`, `num_heads`, `num_kv_heads`, `mlp_hidden`, `tie_embeddings`, `rope_base`,
-    /// `logit_softcap`, `seq_len`.
+    /// `logit_softcap`, `seq_len`; for record-family features also `skip_gates`, `smear_gate`,
+    /// `attention_gate`, `mlp_gate`, `rope_dims`, `xsa_last_n`, `ln_scale`, `loop`, `parallel_residuals`,
+    /// `mlp_activation`, `rope_ntk`, `bigram_hash`, `value_embeddings` (each present when the feature is on).
     public var sources: [String: ValueSource]
     /// Remarks a report should show, such as code defaults that the tensor shapes prove the run changed.
     public var notes: [String]

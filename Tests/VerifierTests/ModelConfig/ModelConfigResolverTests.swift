@@ -130,7 +130,18 @@ struct ModelConfigResolverTests {
         let logs = ["train_seed0.log", "train_seed1234.log", "train_seed42.log"].map { Self.record(folder, $0) }
         let weights = try BaselineWeights.make(vocab: 8192, layers: 11, dim: 512, heads: 8, kvHeads: 4,
                                                mlpHidden: 2048, tied: true)
-        let resolved = try ModelConfigResolver.resolve(weights: weights, code: code, logs: logs, overrides: [:])
+        // The logs state a loop of layers 4–5 ×2 (encoder [0,1,2,3,4,5,4], decoder [5,4,5,6,…]: 7 skips);
+        // these baseline-shaped weights have 5 skip weights, so they cannot be that model.
+        #expect {
+            try ModelConfigResolver.resolve(weights: weights, code: code, logs: logs, overrides: [:])
+        } throws: { error in
+            guard case let .contradictsShapes(key, _, _, shapeValue, _) = error as? ModelConfigError else { return false }
+            return key == "num_loops" && shapeValue == "5 skip weights, the loop implies 7"
+        }
+        // Without the loop (NUM_LOOPS=0) the logs give the rest; the MLP activation is code, which is compressed.
+        let resolved = try ModelConfigResolver.resolve(weights: weights, code: code, logs: logs,
+                                                       overrides: ["NUM_LOOPS": "0", "XSA_LAST_N": "0",
+                                                                   "ROPE_DIMS": "0", "LN_SCALE": "0"])
         #expect(resolved.config == GPTConfig(vocabSize: 8192, numLayers: 11, modelDim: 512, numHeads: 8, numKVHeads: 4,
                                              mlpHidden: 2048, tieEmbeddings: true, ropeBase: 10_000, logitSoftcap: 30))
         #expect(resolved.seqLen == 2048)

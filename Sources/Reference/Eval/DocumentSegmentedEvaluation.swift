@@ -1,0 +1,179 @@
+import Foundation
+
+/// The modern records' `eval_val` (2026-04-10_VarLenAttn and later, e.g.
+/// 2026-04-27_SmearGateBOSFix_PR1787Base_LQERAsym_PhasedTTT): the stream, cut to whole windows of
+/// `seqLen` (+1), is split per rank into batches of `batchTokens / seqLen` windows (a rank's tail
+/// short of a full batch is dropped); each batch is one flat sequence whose attention is confined
+/// to segments starting at every BOS token and every `seqLen` tokens into a document
+/// (`_build_cu_seqlens(bos_pos, n, eval_seq_len)`), with rotary positions counted over the batch.
+/// Every target of a kept batch is scored once.
+public struct DocumentSegmentedPlan: Sendable, Equatable {
+    /// One eval batch: inputs `stream[start ..< start + length]`, targets one further, and the
+    /// attention segments as offsets into the batch (ascending, covering `0 ..< length`).
+    public struct Batch: Sendable, Equatable {
+        public var start: Int
+        public var length: Int
+        public var segments: [Range<Int>]
+    }
+
+    public let seqLen: Int
+    public let batchTokens: Int
+    public let worldSize: Int
+    public let bosToken: Int
+    /// Tokens kept by `load_validation_tokens` (whole windows + 1).
+    public let streamLength: Int
+    public let batches: [Batch]
+
+    /// `batchTokens` is the records' per-rank `local_batch_tokens`:
+    /// `VAL_BATCH_TOKENS // (world_size · grad_accum_steps)`.
+    public init(tokens: [UInt16], seqLen: Int, batchTokens: Int, worldSize: Int = 1, bosToken: Int = 1)
+        throws(EvalError)
+    {
+        guard seqLen > 0 else { throw .invalidSequenceLength(seqLen) }
+        guard batchTokens >= seqLen else { throw .invalidMaxTokens(batchTokens) }
+        guard worldSize > 0 else { throw .invalidMaxTokens(worldSize) }
+        let usable = (tokens.count - 1) / seqLen * seqLen
+        guard tokens.count > 0, usable > 0 else { throw .streamTooShort(tokens: tokens.count, seqLen: seqLen) }
+        let totalWindows = usable / seqLen
+        let windowsPerBatch = batchTokens / seqLen
+        var batches: [Batch] = []
+        for rank in 0..<worldSize {
+            let first = totalWindows * rank / worldSize
+            var last = totalWindows * (rank + 1) / worldSize
+            last = first + (last - first) / windowsPerBatch * windowsPerBatch
+            for batchStart in stride(from: first, to: last, by: windowsPerBatch) {
+                let start = batchStart * seqLen, length = min(windowsPerBatch, last - batchStart) * seqLen
+                batches.append(Batch(start: start, length: length,
+                                     segments: Self.segments(tokens[start ..< start + length], maxLength: seqLen, bos: bosToken)))
+            }
+        }
+        self.seqLen = seqLen
+        self.batchTokens = batchTokens
+        self.worldSize = worldSize
+        self.bosToken = bosToken
+        self.streamLength = usable + 1
+        self.batches = batches
+    }
+
+    /// `_build_cu_seqlens`: a segment at 0, at every BOS, and every `maxLength` tokens after each.
+    static func segments(_ inputs: ArraySlice<UInt16>, maxLength: Int, bos: Int) -> [Range<Int>] {
+        let base = inputs.startIndex
+        var starts = inputs.indices.filter { Int(inputs[$0]) == bos }.map { $0 - base }
+        if starts.first != 0 { starts.insert(0, at: 0) }
+        var segments: [Range<Int>] = []
+        for (index, start) in starts.enumerated() {
+            let end = index + 1 < starts.count ? starts[index + 1] : inputs.count
+            var position = start
+            while position < end {
+                segments.append(position ..< min(position + maxLength, end))
+                position += maxLength
+            }
+        }
+        return segments
+    }
+}
+
+/// Per-token byte budgets for BPB: the tokenizer's tables (the records' `build_sentencepiece_luts`
+/// rule), or a CaseOps byte sidecar (`fineweb_val_bytes_*.bin`: the val shard layout, one uint16
+/// byte count per token, aligned with the token stream) which replaces them.
+public enum TokenByteCounts: Sendable {
+    case tokenizer(ByteAccounting)
+    case sidecar([UInt16])
+}
+
+/// Runs a ``DocumentSegmentedPlan`` with a ``FamilyGPTModel``.
+public struct DocumentSegmentedEvaluator: Sendable {
+    public let model: FamilyGPTModel
+    public let bytes: TokenByteCounts
+    public let tokens: [UInt16]
+    public let plan: DocumentSegmentedPlan
+
+    public init(model: FamilyGPTModel, bytes: TokenByteCounts, tokens: [UInt16], plan: DocumentSegmentedPlan)
+        throws(EvalError)
+    {
+        guard plan.streamLength <= tokens.count else {
+            throw .planDoesNotMatchStream(planned: plan.streamLength, actual: tokens.count)
+        }
+        let vocabulary = model.config.vocabSize
+        if let bad = tokens.prefix(plan.streamLength).firstIndex(where: { Int($0) >= vocabulary }) {
+            throw .tokenOutOfRange(position: bad, token: Int(tokens[bad]), vocabulary: vocabulary)
+        }
+        switch bytes {
+        case .tokenizer(let accounting):
+            guard accounting.vocabularySize >= vocabulary else {
+                throw .byteTablesTooSmall(tables: accounting.vocabularySize, vocabulary: vocabulary)
+            }
+        case .sidecar(let counts):
+            guard counts.count >= plan.streamLength else {
+                throw .byteSidecarTooShort(entries: counts.count, tokens: plan.streamLength)
+            }
+        }
+        let longest = plan.batches.map(\.length).max() ?? 0
+        guard longest <= model.maxPositions else {
+            throw .sequenceLongerThanModel(seqLen: longest, modelPositions: model.maxPositions)
+        }
+        self.model = model
+        self.bytes = bytes
+        self.tokens = tokens
+        self.plan = plan
+    }
+
+    /// Loss, token and byte totals over every batch, batches spread over `threads` threads.
+    public func evaluate(threads: Int = 1) throws(EvalError) -> EvalPartial {
+        let count = plan.batches.count
+        let results = ResultSlots(count: count)
+        DispatchQueue.concurrentPerform(iterations: max(1, min(threads, count))) { worker in
+            var index = worker
+            while index < count {
+                results.set(index, Result { () throws(EvalError) in try evaluate(batch: plan.batches[index]) })
+                index += max(1, min(threads, count))
+            }
+        }
+        var total = EvalPartial()
+        for result in results.all() {
+            guard let result else { continue }
+            total += try result.get()
+        }
+        return total
+    }
+
+    /// One batch: every segment through the model, every target's NLL and bytes.
+    public func evaluate(batch: DocumentSegmentedPlan.Batch) throws(EvalError) -> EvalPartial {
+        var partial = EvalPartial()
+        for segment in batch.segments {
+            let first = batch.start + segment.lowerBound
+            let inputs = Array(tokens[first ..< batch.start + segment.upperBound])
+            let previous: UInt16? = segment.lowerBound > 0 ? tokens[first - 1] : nil
+            let hidden = inputs.withUnsafeBufferPointer {
+                model.hidden(tokens: $0, previousToken: previous, firstPosition: segment.lowerBound)
+            }
+            try model.scoreRows(hidden: hidden, rows: 0..<inputs.count) { t, nll throws(EvalError) in
+                let position = first + t
+                guard nll.isFinite else { throw .nonFiniteLoss(position: position + 1, value: nll) }
+                partial.lossSum.add(nll)
+                partial.tokens += 1
+                switch bytes {
+                case .tokenizer(let accounting):
+                    partial.bytes += accounting.bytes(target: Int(tokens[position + 1]), previous: Int(tokens[position]))
+                case .sidecar(let counts):
+                    partial.bytes += Int(counts[position + 1])
+                }
+            } target: { t in Int(tokens[first + t + 1]) }
+        }
+        return partial
+    }
+}
+
+/// Thread-safe result slots for the concurrent batches.
+private final class ResultSlots: @unchecked Sendable {
+    private var slots: [Result<EvalPartial, EvalError>?]
+    private let lock = NSLock()
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ index: Int, _ result: Result<EvalPartial, EvalError>) {
+        lock.lock(); slots[index] = result; lock.unlock()
+    }
+    func all() -> [Result<EvalPartial, EvalError>?] {
+        lock.lock(); defer { lock.unlock() }
+        return slots
+    }
+}

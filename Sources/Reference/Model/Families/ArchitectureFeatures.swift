@@ -1,0 +1,144 @@
+/// The architecture features the records add to the baseline GPT. Every field defaults to the
+/// baseline's behaviour, so ``ArchitectureFeatures/baseline`` is exactly the baseline model.
+///
+/// The features follow the records' own code (`GPT`, `Block`, `CausalSelfAttention`, `MLP` of the
+/// 2026-04-xx records in `records/track_10min_16mb/`, e.g. 2026-04-27_SmearGateBOSFix_PR1787Base_…);
+/// the env names the records use are given with each field.
+public struct ArchitectureFeatures: Sendable, Equatable, Codable {
+    /// The MLP's nonlinearity before the down projection.
+    public enum MLPActivation: Sendable, Equatable, Codable {
+        /// `relu(x)²` (baseline).
+        case reluSquared
+        /// `leaky_relu(x, slope)²` (records from 2026-03-23 on: slope 0.5).
+        case leakyReluSquared(slope: Double)
+    }
+
+    /// Where an attention output gate reads its input from.
+    public enum GateSource: String, Sendable, Equatable, Codable {
+        /// The attention's (normalised, depth-scaled) input `x` (`ATTN_OUT_GATE_SRC=proj`).
+        case blockInput = "proj"
+        /// The raw query projection `x·W_qᵀ`, before reshape, norm and RoPE (`…_SRC=q`).
+        case queryProjection = "q"
+    }
+
+    /// A per-head gate on the attention output (after XSA, before the output projection).
+    public enum AttentionGate: Sendable, Equatable, Codable {
+        case none
+        /// `y_h *= 2·σ(W_h · src[:window])`, `W` = `attn.attn_gate_proj.weight` `[H, window]`
+        /// (`ATTN_OUT_GATE_ENABLED` / `GATE_ATTN_OUT`, record 2026-04-16 on).
+        case outputGate(window: Int, source: GateSource)
+        /// `y_h *= σ(W_h · x)`, `W` = `attn.attn_gate_w` `[H, C]` (`GATED_ATTN_ENABLED`).
+        case dense
+        /// `y_h *= σ(scale · W_h · x[:window])`, `W` = `attn.attn_gate_w` `[H, window]`
+        /// (`SPARSE_ATTN_GATE_ENABLED`, `SPARSE_ATTN_GATE_SCALE`).
+        case sparse(window: Int, scale: Double)
+    }
+
+    /// SmearGate: `x_t += λ·σ(W · x_t[:window]) · x_{t−1}` on the token embeddings, before the
+    /// first norm; `smear_gate.weight` `[1, window]`, `smear_lambda` `[1]`.
+    public struct SmearGate: Sendable, Equatable, Codable {
+        public var window: Int
+        /// With the BOS fix (records 2026-04-27 on) the gate is 0 where the current token is this
+        /// id, so no document smears into the next; `nil` smears across every position.
+        public var resetToken: Int?
+
+        public init(window: Int, resetToken: Int?) {
+            self.window = window
+            self.resetToken = resetToken
+        }
+    }
+
+    /// Depth recurrence: blocks `start...end` run `1 + count` times in a row when active
+    /// (`NUM_LOOPS`, `LOOP_START`, `LOOP_END`; the records switch it on before every eval).
+    public struct Loop: Sendable, Equatable, Codable {
+        public var start: Int
+        public var end: Int
+        public var count: Int
+        public var active: Bool
+
+        public init(start: Int, end: Int, count: Int, active: Bool = true) {
+            self.start = start
+            self.end = end
+            self.count = count
+            self.active = active
+        }
+    }
+
+    /// Which lane feeds the final norm when the decoder runs parallel residual lanes.
+    public enum FinalLane: String, Sendable, Equatable, Codable {
+        case mean, attention = "attn", mlp
+    }
+
+    /// Parallel residuals: decoder blocks with index ≥ `startLayer` keep an attention lane and an
+    /// MLP lane mixed by `parallel_resid_lambdas` / `parallel_post_lambdas` (`PARALLEL_START_LAYER`,
+    /// `PARALLEL_FINAL_LANE`).
+    public struct ParallelResiduals: Sendable, Equatable, Codable {
+        public var startLayer: Int
+        public var finalLane: FinalLane
+
+        public init(startLayer: Int, finalLane: FinalLane = .mean) {
+            self.startLayer = startLayer
+            self.finalLane = finalLane
+        }
+    }
+
+    /// BigramHash embeddings (records 2026-03-2x, `BigramHashEmbedding`): `tok_emb + scale ·
+    /// proj(embed[hash])` before the first norm, with `hash_t = (36313·x_t ⊕ 27191·x_{t−1}) mod
+    /// (vocab − 1)` and `vocab − 1` at a window's first position (`BIGRAM_VOCAB_SIZE`, `BIGRAM_DIM`);
+    /// the trigram variant (`TRIGRAM=1`) adds `embed[(36313·x_t ⊕ 27191·x_{t−1} ⊕ 51497·x_{t−2}) mod (vocab − 1)]`.
+    public struct BigramHash: Sendable, Equatable, Codable {
+        public var vocab: Int
+        public var dim: Int
+        public var trigram: Bool
+
+        public init(vocab: Int, dim: Int, trigram: Bool = false) {
+            self.vocab = vocab
+            self.dim = dim
+            self.trigram = trigram
+        }
+    }
+
+    /// Value embeddings (records 2026-03-2x, `ValueEmbedding`): at the listed blocks the values get
+    /// `ve_layer_scales[k] · scale · proj(embed[x_t])` added (`VE_ENABLED`, `VE_DIM`, `VE_LAYERS`).
+    public struct ValueEmbeddings: Sendable, Equatable, Codable {
+        public var layers: [Int]
+        public var dim: Int
+
+        public init(layers: [Int], dim: Int) {
+            self.layers = layers
+            self.dim = dim
+        }
+    }
+
+    public var bigramHash: BigramHash?
+    public var valueEmbeddings: ValueEmbeddings?
+    /// The March records' `SmearGate(dim)`: after the first norm, `x_t = (1 − σ(g))·x_t + σ(g)·x_{t−1}`
+    /// per channel (`smear.gate` `[C]`; zero before a window's first token).
+    public var channelSmearGate: Bool = false
+    /// NTK rotary scaling of the March records' `Rotary`: windows longer than this (hard-coded 1,024
+    /// there) use base `base · (L / this)^(rd / (rd − 2))`, `L` the window length.
+    public var ropeNTKTrainSeqLen: Int?
+
+    public var mlpActivation: MLPActivation = .reluSquared
+    /// Rotary dimensions per head (`ROPE_DIMS`); `nil` rotates the whole head (baseline).
+    public var ropeDims: Int?
+    /// Exclusive self-attention on the last `xsaLastN` blocks (`XSA_LAST_N`): the attention output
+    /// loses its component along the token's own (normalised) value vector.
+    public var xsaLastN: Int = 0
+    /// Norm outputs scaled by `1/√(layer+1)` (`LN_SCALE`).
+    public var layerNormScale: Bool = false
+    /// U-Net skips mixed by `lerp(w·skip, x, σ(skip_gates))` instead of `x + w·skip` (`SKIP_GATES_ENABLED`).
+    public var skipGates: Bool = false
+    public var loop: Loop?
+    public var parallelResiduals: ParallelResiduals?
+    public var smearGate: SmearGate?
+    public var attentionGate: AttentionGate = .none
+    /// Scalar MLP output gate `out *= 2·σ(W · x[:window])`, `mlp.mlp_gate_proj.weight` `[1, window]`
+    /// (`GATE_MLP_OUT`, record 2026-04-16).
+    public var mlpOutputGateWindow: Int?
+
+    public init() {}
+
+    /// The baseline GPT.
+    public static let baseline = ArchitectureFeatures()
+}
