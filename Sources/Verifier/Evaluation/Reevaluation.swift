@@ -95,6 +95,15 @@ public enum Reevaluation {
     ) throws -> ReevaluationResult {
         let (weights, resolved) = try prepare(request)
         onResolved(resolved)
+        // The family model reproduces the records' own eval_val in its tests, but which evaluation
+        // each family's records use (windows, or the document-segmented eval of the 2026-04 records)
+        // is not decided from the submission yet: refuse rather than print an unvalidated number.
+        guard resolved.config.features == .baseline else {
+            throw UnsupportedArtifact(
+                path: request.artifact.path,
+                reason: "its architecture has record-family features (\(featureNames(resolved.config.features))); the reference "
+                    + "model for them exists, but re-evaluating them is not wired into verify eval and the audit yet")
+        }
         let model = try GPTModel(config: resolved.config, weights: weights, maxPositions: resolved.seqLen)
         let accounting = try SentencePieceModel(contentsOf: request.tokenizer)
             .byteAccounting(modelVocabularySize: resolved.config.vocabSize)
@@ -117,5 +126,24 @@ public enum Reevaluation {
         }
         return ReevaluationResult(resolved: resolved, score: score, plan: plan,
                                   seconds: Date().timeIntervalSince(start), stream: stream)
+    }
+
+    /// The record-family features present, by name, for messages.
+    static func featureNames(_ f: ArchitectureFeatures) -> String {
+        var names: [String] = []
+        if f.bigramHash != nil { names.append("BigramHash") }
+        if f.valueEmbeddings != nil { names.append("value embeddings") }
+        if f.channelSmearGate || f.smearGate != nil { names.append("SmearGate") }
+        if f.ropeNTKTrainSeqLen != nil { names.append("NTK RoPE") }
+        if f.mlpActivation != .reluSquared { names.append("\(f.mlpActivation) MLP") }
+        if f.ropeDims != nil { names.append("partial RoPE") }
+        if f.xsaLastN > 0 { names.append("XSA") }
+        if f.layerNormScale { names.append("layer-norm scaling") }
+        if f.skipGates { names.append("gated skips") }
+        if f.loop != nil { names.append("looped layers") }
+        if f.parallelResiduals != nil { names.append("parallel residuals") }
+        if f.attentionGate != .none { names.append("attention gate") }
+        if f.mlpOutputGateWindow != nil { names.append("MLP output gate") }
+        return names.isEmpty ? "other" : names.joined(separator: ", ")
     }
 }

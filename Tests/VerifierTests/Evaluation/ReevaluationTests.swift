@@ -94,4 +94,20 @@ import Testing
             #expect("\(error)".contains("system"))
         }
     }
+
+    @Test func recordFamilyIsRefusedByNameNotScoredWithTheBaseline() throws {
+        let request = ReevaluationRequest(
+            artifact: Paths.fixture("families/march-bigram-ve-sp1024/model.weights.json"),
+            code: Paths.shared("corpus/parameter-golf/records/track_10min_16mb/2026-03-25_ValCalib_GPTQ_XSA_BigramHash3072/train_gpt.py"),
+            overrides: ["ROPE_DIMS": "4", "XSA_LAST_N": "3", "VE_LAYERS": "1,3"],
+            tokenizer: Paths.shared("tokenizers/fineweb_1024_bpe.model"),
+            validationPattern: Paths.shared("val/small").path + "/fineweb_val_*.bin", maxTokens: 2048)
+        do {
+            _ = try Reevaluation.run(request)
+            Issue.record("expected the family architecture to be refused")
+        } catch let error as UnsupportedArtifact {
+            #expect(error.reason.contains("BigramHash, value embeddings"))
+            #expect(ExitStatus.forError(error) == .badInput)
+        }
+    }
 }
