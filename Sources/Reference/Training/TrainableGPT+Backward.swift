@@ -2,6 +2,7 @@ extension TrainableGPT {
     /// Adds to ``gradients`` the gradient of the mean loss of the last ``forward(inputs:targets:sequences:length:cache:)``
     /// on `cache` (as `loss.backward()` after the baseline's `forward`).
     ///
+    /// It consumes the cache (the logits become their gradients): one backward per forward.
     /// Blocks below `weightGradientsFrom` get no weight gradients (frozen: their data gradients still
     /// flow through to the embedding); their gradient entries are left as they were.
     public func backward(_ w: TrainingCache, weightGradientsFrom firstTrainedBlock: Int = 0) {
