@@ -14,12 +14,17 @@ struct Eval: ParsableCommand {
             (each value's source is printed). val_loss is in nats per token; val_bpb uses the \
             challenge's byte accounting of the tokenizer. Standard mode scores non-overlapping \
             windows of seq_len (the baseline's eval_val); sliding mode advances windows by --stride \
-            and scores each token once with the longest context (the records' eval_val_sliding).
+            and scores each token once with the longest context (the records' eval_val_sliding). \
+            TTT mode runs the records' chunked score-first test-time training (eval_val_sliding_ttt of \
+            2026-03-23_LeakyReLU_LegalTTT_ParallelMuon): each chunk of TTT_CHUNK_TOKENS targets is \
+            scored with sliding windows, then trained on with SGD; its settings come from the code's \
+            TTT_* defaults, the logs and --set (each value's source is printed), and it also reports \
+            the score without adaptation.
             """
     )
 
     enum Mode: String, ExpressibleByArgument, CaseIterable {
-        case standard, sliding
+        case standard, sliding, ttt
     }
 
     @Argument(help: "The artifact (e.g. final_model.int8.ptz), or a pgverify-raw-f32 weights index (.json).")
@@ -34,8 +39,9 @@ struct Eval: ParsableCommand {
     var overrides: [String] = []
     @Option(help: "SentencePiece .model of the tokenizer (for the byte accounting).") var tokenizer: String
     @Option(help: "Validation shard glob, e.g. 'data/fineweb_val_*.bin'.") var val: String
-    @Option(help: "standard or sliding.") var mode: Mode = .standard
-    @Option(help: "Sliding-window stride in tokens.") var stride: Int = 64
+    @Option(help: "standard, sliding or ttt.") var mode: Mode = .standard
+    @Option(help: "Sliding-window stride in tokens (default 64; in ttt mode the submission's EVAL_STRIDE).")
+    var stride: Int?
     @Option(help: "Evaluation sequence length (default: the submission's EVAL_SEQ_LEN or TRAIN_SEQ_LEN).")
     var seqLen: Int?
     @Option(help: "Evaluate only the first N target tokens (whole windows of seq_len).") var maxTokens: Int?
@@ -44,7 +50,7 @@ struct Eval: ParsableCommand {
 
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
-        guard stride >= 1 else { throw ValidationError("--stride must be at least 1") }
+        if let stride, stride < 1 { throw ValidationError("--stride must be at least 1") }
         if let seqLen, seqLen < 1 { throw ValidationError("--seq-len must be at least 1") }
         if let maxTokens, maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1") }
     }
@@ -66,13 +72,21 @@ struct Eval: ParsableCommand {
         } else {
             weights = try WeightsLoader.load(artifact: artifactURL)
         }
+        var tttOverrides: [String: String] = [:]
         for item in overrides {
             guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
                 throw ValidationError("--set expects KEY=VALUE, got \(item)")
             }
-            settings[String(item[..<equals])] = String(item[item.index(after: equals)...])
+            let key = String(item[..<equals]), value = String(item[item.index(after: equals)...])
+            if TTTSettingsResolver.handles(key) { tttOverrides[key] = value } else { settings[key] = value }
         }
         if let seqLen { settings[ModelConfigResolver.seqLenOverrideKey] = String(seqLen) }
+        if mode == .ttt {
+            if let stride { tttOverrides["EVAL_STRIDE"] = String(stride) }
+            try runTTT(weights: weights, settings: settings, tttOverrides: tttOverrides)
+            return
+        }
+        let stride = self.stride ?? 64
         let resolved = try ModelConfigResolver.resolve(
             weights: weights, code: code.map { URL(fileURLWithPath: $0) },
             logs: logs.map { URL(fileURLWithPath: $0) }, overrides: settings)
@@ -99,6 +113,10 @@ struct Eval: ParsableCommand {
             mode: evalMode.name, stride: mode == .sliding ? stride : nil, seq_len: resolved.seqLen,
             threads: threads, seconds: seconds, tokens_per_second: Double(result.tokens) / seconds,
             config: Dictionary(uniqueKeysWithValues: resolved.sources.map { ($0.key, $0.value.description) }))
+        try printReport(report)
+    }
+
+    func printReport(_ report: EvalReport) throws {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -107,7 +125,11 @@ struct Eval: ParsableCommand {
             print(String(format: "val_loss: %.8f  val_bpb: %.8f", report.val_loss, report.val_bpb))
             print("tokens: \(report.tokens)  bytes: \(report.bytes)  mode: \(report.mode)"
                   + (report.stride.map { "  stride: \($0)" } ?? "") + "  seq_len: \(report.seq_len)")
-            print(String(format: "%.2f s, %.0f tokens/s, %d threads", seconds, report.tokens_per_second, threads))
+            print(String(format: "%.2f s, %.0f tokens/s, %d threads", report.seconds, report.tokens_per_second, threads))
+            if let ttt = report.ttt {
+                print(String(format: "before TTT: val_loss %.8f  val_bpb %.8f  →  gain %.6f bpb (%d SGD steps)",
+                             ttt.val_loss_before, ttt.val_bpb_before, ttt.bpb_gain, ttt.steps))
+            }
         }
     }
 
@@ -142,9 +164,11 @@ struct EvalReport: Encodable {
     var tokens_per_second: Double
     /// Where each configuration value came from.
     var config: [String: String]
+    /// TTT mode only: the settings used and the score without adaptation.
+    var ttt: TTTReport? = nil
 
     private enum CodingKeys: String, CodingKey {
-        case val_loss, val_bpb, tokens, bytes, mode, stride, seq_len, threads, seconds, tokens_per_second, config
+        case val_loss, val_bpb, tokens, bytes, mode, stride, seq_len, threads, seconds, tokens_per_second, config, ttt
     }
 
     /// Writes every key, `stride` as null in standard mode (synthesised coding would drop it).
@@ -161,6 +185,7 @@ struct EvalReport: Encodable {
         try container.encode(seconds, forKey: .seconds)
         try container.encode(tokens_per_second, forKey: .tokens_per_second)
         try container.encode(config, forKey: .config)
+        try container.encodeIfPresent(ttt, forKey: .ttt)
     }
 }
 

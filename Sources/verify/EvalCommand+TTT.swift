@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import Reference
+import Verifier
+
+/// The `ttt` object of `verify eval --mode ttt --json`.
+struct TTTReport: Encodable {
+    var settings: ChunkedTTTSettings
+    /// Where each TTT setting came from.
+    var sources: [String: String]
+    var val_loss_before: Double
+    var val_bpb_before: Double
+    /// `val_bpb_before − val_bpb`: what adaptation gained.
+    var bpb_gain: Double
+    var steps: Int
+    var chunks: Int
+    /// Mean loss of each chunk, scored before training on it.
+    var chunk_losses: [Double]
+}
+
+extension Eval {
+    /// `--mode ttt`: resolves the model and the TTT settings, scores once without adaptation, then
+    /// runs the chunked score-first TTT on a fresh copy of the weights.
+    func runTTT(weights: Weights, settings: [String: String], tttOverrides: [String: String]) throws {
+        let codeURL = code.map { URL(fileURLWithPath: $0) }, logURLs = logs.map { URL(fileURLWithPath: $0) }
+        let resolved = try ModelConfigResolver.resolve(weights: weights, code: codeURL, logs: logURLs, overrides: settings)
+        var tttInputs = tttOverrides
+        if let seqLen = settings[ModelConfigResolver.seqLenOverrideKey] { tttInputs[ModelConfigResolver.seqLenOverrideKey] = seqLen }
+        let ttt = try TTTSettingsResolver.resolve(code: codeURL, logs: logURLs, overrides: tttInputs)
+        let config = resolved.config, s = ttt.settings
+        BLAS.threads = threads
+
+        let accounting = try SentencePieceModel(contentsOf: URL(fileURLWithPath: tokenizer))
+            .byteAccounting(modelVocabularySize: config.vocabSize)
+        let tokens = try EvalTokens.prepare(try ValidationShard.readAll(pattern: val), seqLen: s.seqLen, maxTokens: maxTokens)
+        var frozen = s
+        frozen.epochs = 0
+        let baseline = try ChunkedTTTEvaluator(settings: frozen, accounting: accounting, tokens: tokens, vocabulary: config.vocabSize)
+        let adapted = try ChunkedTTTEvaluator(settings: s, accounting: accounting, tokens: tokens, vocabulary: config.vocabSize)
+        if !json {
+            print("model configuration:")
+            for (name, source) in resolved.sources.sorted(by: { $0.key < $1.key }) { print("  \(name): \(source)") }
+            print("TTT settings:")
+            for (name, source) in ttt.sources.sorted(by: { $0.key < $1.key }) { print("  \(name): \(source)") }
+        }
+
+        let before = try baseline.evaluate(model: try TrainableGPT(config: config, weights: weights, maxPositions: s.seqLen))
+        let model = try TrainableGPT(config: config, weights: weights, maxPositions: s.seqLen)
+        let progress = ProgressLine(total: before.chunks.count)
+        let start = Date()
+        let result = try adapted.evaluate(model: model) { done, _ in progress.update(done) }
+        let seconds = Date().timeIntervalSince(start)
+        progress.finish()
+
+        let total = result.total
+        let report = EvalReport(
+            val_loss: total.meanLoss, val_bpb: total.bitsPerByte, tokens: total.tokens, bytes: total.bytes,
+            mode: "ttt", stride: s.stride, seq_len: s.seqLen, threads: threads, seconds: seconds,
+            tokens_per_second: Double(total.tokens) / seconds,
+            config: Dictionary(uniqueKeysWithValues: resolved.sources.map { ($0.key, $0.value.description) }),
+            ttt: TTTReport(settings: s, sources: ttt.sources, val_loss_before: before.total.meanLoss,
+                           val_bpb_before: before.total.bitsPerByte, bpb_gain: before.total.bitsPerByte - total.bitsPerByte,
+                           steps: result.steps, chunks: result.chunks.count, chunk_losses: result.chunks.map(\.meanLoss)))
+        try printReport(report)
+    }
+}

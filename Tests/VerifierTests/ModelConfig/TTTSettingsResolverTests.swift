@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+@testable import Reference
+@testable import Verifier
+
+/// TTT settings from a real record: its code defaults, its logs' `ttt_sliding:start` line (which says
+/// the run froze no block, against the code's default of 2), and overrides above both.
+@Suite struct TTTSettingsResolverTests {
+    static let record = "corpus/parameter-golf/records/track_10min_16mb/2026-03-23_LeakyReLU_LegalTTT_ParallelMuon/"
+
+    @Test func recordCodeAndLogs() throws {
+        let code = Paths.shared(Self.record + "train_gpt.py")
+        let logs = ["train_seed1337.log", "train_seed42.log"].map { Paths.shared(Self.record + $0) }
+        let resolved = try TTTSettingsResolver.resolve(code: code, logs: logs, overrides: [:])
+        let s = resolved.settings
+        #expect(s == ChunkedTTTSettings(seqLen: 2048, stride: 64, chunkTokens: 32_768, epochs: 3, learningRate: 0.002,
+                                        momentum: 0.9, freezeBlocks: 0, batchSequences: 32, gradientClip: 1))
+        #expect(resolved.sources["ttt_freeze_blocks"]?.hasPrefix("log ") == true)
+        #expect(resolved.sources["ttt_freeze_blocks"]?.contains("train_seed1337.log:80") == true)
+        #expect(resolved.sources["ttt_momentum"]?.hasPrefix("code default of TTT_MOMENTUM") == true)
+        #expect(resolved.sources["train_seq_len"]?.contains("train_seq_len:2048") == true)  // the log header
+    }
+
+    @Test func overridesWinAndAreChecked() throws {
+        let code = Paths.shared(Self.record + "train_gpt.py")
+        let resolved = try TTTSettingsResolver.resolve(code: code, logs: [], overrides: ["TTT_LR": "0.01", "ttt_epochs": "1", "seq_len": "128"])
+        #expect(resolved.settings.learningRate == 0.01 && resolved.settings.epochs == 1 && resolved.settings.seqLen == 128)
+        #expect(resolved.settings.freezeBlocks == 2)  // code default without the logs
+        #expect(throws: ModelConfigError.self) {
+            try TTTSettingsResolver.resolve(code: nil, logs: [], overrides: ["TTT_EPOCHS": "three"])
+        }
+        #expect(TTTSettingsResolver.handles("TTT_LR") && TTTSettingsResolver.handles("eval_stride"))
+        #expect(!TTTSettingsResolver.handles("NUM_HEADS") && !TTTSettingsResolver.handles("TRAIN_SEQ_LEN"))
+    }
+
+    @Test func withoutCodeTheReferenceRecordsDefaultsAreLabelled() throws {
+        let resolved = try TTTSettingsResolver.resolve(code: nil, logs: [], overrides: [:])
+        #expect(resolved.settings.chunkTokens == 32_768 && resolved.settings.freezeBlocks == 2)
+        #expect(resolved.sources["ttt_lr"]?.contains("not stated by the submission") == true)
+    }
+
+    @Test func disagreeingLogsAreAnError() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ttt-logs-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let a = directory.appendingPathComponent("a.log"), b = directory.appendingPathComponent("b.log")
+        try "ttt_sliding:start chunks=4 chunk_tokens=2048 stride=64 ttt_lr=0.002 ttt_epochs=3 freeze_blocks=0\n".write(to: a, atomically: true, encoding: .utf8)
+        try "ttt_sliding:start chunks=4 chunk_tokens=2048 stride=64 ttt_lr=0.005 ttt_epochs=3 freeze_blocks=0\n".write(to: b, atomically: true, encoding: .utf8)
+        #expect(throws: ModelConfigError.self) { try TTTSettingsResolver.resolve(code: nil, logs: [a, b], overrides: [:]) }
+        let one = try TTTSettingsResolver.resolve(code: nil, logs: [a], overrides: [:])
+        #expect(one.settings.chunkTokens == 2048 && one.settings.learningRate == 0.002)
+    }
+}
