@@ -44,11 +44,11 @@ extension Eval {
             for (name, source) in ttt.sources.sorted(by: { $0.key < $1.key }) { print("  \(name): \(source)") }
         }
 
-        let before = try baseline.evaluate(model: try TrainableGPT(config: config, weights: weights, maxPositions: s.seqLen))
+        let before = try baseline.evaluate(model: try TrainableGPT(config: config, weights: weights, maxPositions: s.seqLen), threads: threads)
         let model = try TrainableGPT(config: config, weights: weights, maxPositions: s.seqLen)
         let progress = ProgressLine(total: before.chunks.count)
         let start = Date()
-        let result = try adapted.evaluate(model: model) { done, _ in progress.update(done) }
+        let result = try adapted.evaluate(model: model, threads: threads) { done, _ in progress.update(done) }
         let seconds = Date().timeIntervalSince(start)
         progress.finish()
 

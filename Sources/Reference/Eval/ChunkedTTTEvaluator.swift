@@ -48,8 +48,10 @@ public struct ChunkedTTTEvaluator {
     public var targets: Int { tokens.count - 1 }
 
     /// Runs the evaluation, adapting `model` in place; `progress` is told after each chunk.
+    /// Scoring spreads windows over `threads` workers; training steps run OpenBLAS on `threads`.
+    /// The result depends on `threads` only through OpenBLAS rounding (~1e-8 bpb).
     public func evaluate(
-        model: TrainableGPT, progress: ((_ chunksDone: Int, _ chunks: Int) -> Void)? = nil
+        model: TrainableGPT, threads: Int = 1, progress: ((_ chunksDone: Int, _ chunks: Int) -> Void)? = nil
     ) throws(TTTError) -> ChunkedTTTResult {
         let s = settings
         guard s.seqLen <= model.maxPositions else {
@@ -57,17 +59,19 @@ public struct ChunkedTTTEvaluator {
         }
         let plan = TTTWindowPlan.chunks(targets: targets, seqLen: s.seqLen, stride: s.stride, chunkTokens: s.chunkTokens)
         let cache = TrainingCache(model: model, maxRows: s.batchSequences * s.seqLen, maxLength: s.seqLen)
+        let threads = max(1, threads)
         let trainable = trainableRanges(model)
         var optimizer = SGDOptimizer(count: model.layout.totalCount, learningRate: Float(s.learningRate),
                                      momentum: Float(s.momentum))
         var chunks: [EvalPartial] = []
         var steps = 0
         for (index, windows) in plan.enumerated() {
-            chunks.append(try score(windows, model: model, cache: cache))
+            chunks.append(try score(windows, model: model, chunk: index, threads: threads))
             let chunkStart = index * s.chunkTokens, chunkEnd = min(chunkStart + s.chunkTokens, targets)
             let sequences = (chunkEnd - chunkStart) / s.seqLen
             if index < plan.count - 1, s.epochs > 0, sequences > 0, !windows.isEmpty {
                 optimizer.learningRate = Float(s.learningRate(chunk: index, of: plan.count))
+                BLAS.threads = threads  // scoring may have left OpenBLAS single-threaded
                 for _ in 0..<s.epochs {
                     for first in stride(from: 0, to: sequences, by: s.batchSequences) {
                         let last = min(first + s.batchSequences, sequences)
@@ -99,38 +103,38 @@ public struct ChunkedTTTEvaluator {
         return ranges
     }
 
-    /// Phase 1: the chunk's windows under the current weights (full windows batched).
-    private func score(_ windows: [TTTWindow], model: TrainableGPT, cache: TrainingCache) throws(TTTError) -> EvalPartial {
-        var partial = EvalPartial()
-        var index = 0
-        var inputs = [UInt16](), targets = [UInt16]()
-        while index < windows.count {
-            let length = windows[index].length
-            var batch = 1
-            while index + batch < windows.count, batch < settings.batchSequences, windows[index + batch].length == length {
-                batch += 1
-            }
-            inputs.removeAll(keepingCapacity: true)
-            targets.removeAll(keepingCapacity: true)
-            for window in windows[index..<(index + batch)] {
-                inputs += tokens[window.start..<(window.start + length)]
-                targets += tokens[(window.start + 1)...(window.start + length)]
-            }
-            model.forward(inputs: inputs, targets: targets, sequences: batch, length: length, cache: cache)
-            let losses = cache.losses
-            for (b, window) in windows[index..<(index + batch)].enumerated() {
-                for r in window.scoredFrom..<length {
-                    let loss = losses[b * length + r]
-                    let position = window.start + r + 1
-                    guard loss.isFinite else { throw .evaluation(.nonFiniteLoss(position: position, value: loss)) }
-                    partial.lossSum.add(loss)
-                    partial.tokens += 1
-                    partial.bytes += accounting.bytes(target: Int(tokens[position]), previous: Int(tokens[position - 1]))
-                }
-            }
-            index += batch
+    /// Phase 1: the chunk's windows under the current weights, by the reference forward pass
+    /// (``GPTModel`` with a snapshot of the weights: it runs the last block and the head only for the
+    /// scored rows) over the slice of the stream the windows read, `threads` windows at a time.
+    private func score(_ windows: [EvalWindow], model: TrainableGPT, chunk: Int, threads: Int) throws(TTTError) -> EvalPartial {
+        guard let first = windows.first else { return EvalPartial() }
+        let low = first.start
+        let high = windows.map { $0.start + $0.length }.max()! + 1
+        let slice = Array(tokens[low..<high])
+        let rebased = windows.map { EvalWindow(start: $0.start - low, length: $0.length, scoredFrom: $0.scoredFrom) }
+        let plan = EvalPlan(windows: rebased, stride: settings.stride, seqLen: settings.seqLen, streamLength: slice.count)
+        let snapshot: GPTModel
+        do {
+            snapshot = try GPTModel(config: model.config, weights: model.weights(), maxPositions: settings.seqLen)
+        } catch {
+            throw .adaptedWeightsUnusable(chunk: chunk, reason: error.description)
         }
-        return partial
+        do {
+            let evaluator = try Evaluator(model: snapshot, accounting: accounting, tokens: slice, plan: plan)
+            return try evaluator.evaluate(threads: threads)
+        } catch {
+            throw .evaluation(Self.shifted(error, by: low))
+        }
+    }
+
+    /// An evaluation error located in a chunk's slice, moved to stream positions.
+    static func shifted(_ error: EvalError, by offset: Int) -> EvalError {
+        switch error {
+        case .nonFiniteLoss(let position, let value): .nonFiniteLoss(position: position + offset, value: value)
+        case .tokenOutOfRange(let position, let token, let vocabulary):
+            .tokenOutOfRange(position: position + offset, token: token, vocabulary: vocabulary)
+        default: error
+        }
     }
 
     /// Phase 2, one step: mean loss of `sequences` sequences from `start`, clipped SGD step.

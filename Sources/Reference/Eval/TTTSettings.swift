@@ -61,11 +61,15 @@ public struct ChunkedTTTSettings: Sendable, Equatable, Codable {
 public enum TTTError: InputError, Equatable {
     case invalidSetting(name: String, value: String)
     case evaluation(EvalError)
+    /// Training made the weights unusable (non-finite) before chunk `chunk` was scored.
+    case adaptedWeightsUnusable(chunk: Int, reason: String)
 
     public var description: String {
         switch self {
         case .invalidSetting(let name, let value): "TTT setting \(name) is invalid: \(value)"
         case .evaluation(let error): error.description
+        case .adaptedWeightsUnusable(let chunk, let reason):
+            "test-time training diverged before chunk \(chunk) was scored: \(reason)"
         }
     }
 }

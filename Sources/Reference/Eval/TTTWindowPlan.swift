@@ -1,11 +1,3 @@
-/// One scoring window of the chunked TTT: tokens `start..<start + length` predict the next ones; the
-/// targets from `scoredFrom` (relative to `start`) on are scored.
-public struct TTTWindow: Sendable, Equatable {
-    public var start: Int
-    public var length: Int
-    public var scoredFrom: Int
-}
-
 /// The sliding windows of `eval_val_sliding_ttt` (2026-03-23_LeakyReLU_LegalTTT_ParallelMuon) and
 /// the chunk each belongs to.
 ///
@@ -16,16 +8,26 @@ public struct TTTWindow: Sendable, Equatable {
 /// record. A window belongs to the chunk of its first scored target (the last chunk at most).
 public enum TTTWindowPlan {
     /// The windows of each chunk, in order; `chunks = ⌈targets / chunkTokens⌉`.
-    public static func chunks(targets: Int, seqLen: Int, stride: Int, chunkTokens: Int) -> [[TTTWindow]] {
+    public static func chunks(targets: Int, seqLen: Int, stride: Int, chunkTokens: Int) -> [[EvalWindow]] {
         let count = (targets + chunkTokens - 1) / chunkTokens
-        var result = [[TTTWindow]](repeating: [], count: count)
+        var result = [[EvalWindow]](repeating: [], count: count)
         for start in Swift.stride(from: 0, to: targets, by: stride) {
             let length = min(start + seqLen, targets) - start
             guard length >= stride || start == 0 else { continue }
             let scoredFrom = start == 0 ? 0 : max(length - stride, 0)
             let chunk = min((start + scoredFrom) / chunkTokens, count - 1)
-            result[chunk].append(TTTWindow(start: start, length: length, scoredFrom: scoredFrom))
+            result[chunk].append(EvalWindow(start: start, length: length, scoredFrom: scoredFrom))
         }
         return result
+    }
+}
+
+extension EvalPlan {
+    /// A plan of explicit windows (a TTT chunk's), named after the sliding mode with `stride`.
+    init(windows: [EvalWindow], stride: Int, seqLen: Int, streamLength: Int) {
+        self.mode = .sliding(stride: stride)
+        self.seqLen = seqLen
+        self.streamLength = streamLength
+        self.windows = windows
     }
 }
