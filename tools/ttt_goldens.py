@@ -33,6 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "fixtures" / "ttt"
 TINY_WEIGHTS = ROOT / "fixtures" / "eval" / "tiny.weights.json"
 TTT_RECORD = "records/track_10min_16mb/2026-03-23_LeakyReLU_LegalTTT_ParallelMuon/train_gpt.py"
+# A later record whose TTT scores every target exactly once; its code is lzma+base85 packed.
+TTT_RECORD_ONCE = "records/track_10min_16mb/2026-04-08_SP8192_ParallelResid_ScoreFirstTTT/train_gpt.py"
 
 # Tokens: a slice of the real-text val shard that starts at a BOS and spans six documents.
 SLICE_START = 16461
@@ -154,7 +156,47 @@ def load_record_ttt(shared: Path):
     return namespace["eval_val_sliding_ttt"], marks[0], path
 
 
-def run_ttt(ttt_fn, score_line: int, model, tokens, luts, settings: dict) -> dict:
+class CompileFree:
+    """`torch` for the packed record's function, with `torch.compile` as the identity (CPU, float32)."""
+
+    def __getattr__(self, name):
+        return getattr(torch, name)
+
+    @staticmethod
+    def compile(fn, **_):
+        return fn
+
+
+def load_packed_record_ttt(shared: Path):
+    """Unpacks (lzma of base85: read, not run) the record's code and execs only its
+    `eval_val_sliding_ttt`; returns it with the line that ends a chunk's scoring phase."""
+    import lzma
+    import base64
+    path = shared / "corpus" / "parameter-golf" / TTT_RECORD_ONCE
+    packed = [n.value for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+              if isinstance(n, ast.Constant) and isinstance(n.value, str) and len(n.value) > 1000]
+    assert len(packed) == 1, "record layout changed (packed code)"
+    source = lzma.decompress(base64.b85decode(packed[0])).decode("utf-8")
+    # The unpacked module uses Python 3.12 f-strings elsewhere; parse only the function's own text
+    # (from its `def` to the next top-level statement), line numbers kept.
+    start = source.index("\ndef eval_val_sliding_ttt(") + 1
+    end = min(i for i in (source.find("\ndef ", start), source.find("\nclass ", start)) if i > 0)
+    first_line = source[:start].count("\n")
+    tree = ast.parse(source[start:end])
+    ast.increment_lineno(tree, first_line)
+    wanted = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "eval_val_sliding_ttt"]
+    assert len(wanted) == 1, "record layout changed"
+    marks = [n.lineno for n in ast.walk(wanted[0]) if isinstance(n, ast.Assign)
+             and any(isinstance(t, ast.Name) and t.id == "is_last_chunk" for t in n.targets)]
+    assert len(marks) == 1, "record layout changed (is_last_chunk)"
+    logs = []
+    namespace = dict(torch=CompileFree(), F=torch.nn.functional, math=math, time=time, dist=torch.distributed,
+                     log=logs.append)
+    exec(compile(ast.Module(body=wanted, type_ignores=[]), f"{path} (unpacked)", "exec"), namespace)
+    return namespace["eval_val_sliding_ttt"], marks[0], path, logs
+
+
+def run_ttt(ttt_fn, score_line: int, model, tokens, luts, settings: dict, packed_logs=None) -> dict:
     """Runs the record's function; a line tracer reads its running sums each time a chunk's scoring
     phase ends (the `is_last_chunk = ...` line), which gives the per-chunk loss sequence."""
     args = types.SimpleNamespace(train_seq_len=SEQ_LEN, **settings)
@@ -169,11 +211,18 @@ def run_ttt(ttt_fn, score_line: int, model, tokens, luts, settings: dict) -> dic
     def global_tracer(frame, event, arg):
         return local_tracer if frame.f_code.co_name == "eval_val_sliding_ttt" else None
 
-    logs = []
+    logs = [] if packed_logs is None else packed_logs
+    logs.clear()
     sys.settrace(global_tracer)
     try:
-        loss, bpb = ttt_fn(args, model, 0, 1, torch.device("cpu"), tokens, *luts,
-                           stride=STRIDE, batch_seqs=SCORE_BATCH_SEQS, log0=logs.append)
+        if packed_logs is None:
+            loss, bpb = ttt_fn(args, model, 0, 1, torch.device("cpu"), tokens, *luts,
+                               stride=STRIDE, batch_seqs=SCORE_BATCH_SEQS, log0=logs.append)
+        else:  # 2026-04-08's signature: (h, base_model, rank, world_size, device, val_data, stride)
+            args.eval_seq_len = SEQ_LEN
+            val_data = types.SimpleNamespace(val_tokens=tokens, base_bytes_lut=luts[0],
+                                             has_leading_space_lut=luts[1], is_boundary_token_lut=luts[2])
+            loss, bpb = ttt_fn(args, model, 0, 1, torch.device("cpu"), val_data, STRIDE)
     finally:
         sys.settrace(None)
     chunks, prev = [], (0.0, 0.0, 0.0)
@@ -242,6 +291,12 @@ def main() -> None:
         results[label] = run_ttt(ttt_fn, score_line, model, tokens, luts, dict(TTT, ttt_epochs=epochs))
         results[label]["seconds"] = time.perf_counter() - started
         print(label, results[label]["val_loss"], results[label]["val_bpb"], f"{results[label]['seconds']:.1f}s")
+    once_fn, once_line, once_path, once_logs = load_packed_record_ttt(shared)
+    model = build_model(baseline, config, state, capture)
+    results["ttt_exactly_once"] = run_ttt(once_fn, once_line, model, tokens, luts, TTT, packed_logs=once_logs)
+    results["ttt_exactly_once"]["record"] = str(once_path.relative_to(shared))
+    results["ttt_exactly_once"]["record_sha256"] = sha256(once_path)
+    print("ttt_exactly_once", results["ttt_exactly_once"]["val_loss"], results["ttt_exactly_once"]["val_bpb"])
     out = dict(provenance=dict(provenance, record=str(record_path.relative_to(shared)),
                                record_sha256=sha256(record_path), threads=opts.threads),
                settings=dict(TTT, train_seq_len=SEQ_LEN, stride=STRIDE, score_batch_seqs=SCORE_BATCH_SEQS),

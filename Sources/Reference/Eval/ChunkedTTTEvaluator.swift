@@ -9,7 +9,8 @@ public struct ChunkedTTTResult: Sendable, Equatable {
 }
 
 /// Score-first test-time training in chunks with SGD, as `eval_val_sliding_ttt` of
-/// records/track_10min_16mb/2026-03-23_LeakyReLU_LegalTTT_ParallelMuon defines it:
+/// records/track_10min_16mb/2026-03-23_LeakyReLU_LegalTTT_ParallelMuon defines it (and, with their
+/// window rule, 2026-04-04 and 2026-04-08; see ``TTTWindowRule``):
 ///
 /// for each chunk of `ttt_chunk_tokens` targets: (1) score its sliding windows (``TTTWindowPlan``)
 /// with the current weights; (2) unless it is the last chunk, train on it: `ttt_epochs` passes over
@@ -57,7 +58,8 @@ public struct ChunkedTTTEvaluator {
         guard s.seqLen <= model.maxPositions else {
             throw .evaluation(.sequenceLongerThanModel(seqLen: s.seqLen, modelPositions: model.maxPositions))
         }
-        let plan = TTTWindowPlan.chunks(targets: targets, seqLen: s.seqLen, stride: s.stride, chunkTokens: s.chunkTokens)
+        let plan = TTTWindowPlan.chunks(targets: targets, seqLen: s.seqLen, stride: s.stride, chunkTokens: s.chunkTokens,
+                                            rule: s.windowRule)
         let cache = TrainingCache(model: model, maxRows: s.batchSequences * s.seqLen, maxLength: s.seqLen)
         let threads = max(1, threads)
         let trainable = trainableRanges(model)

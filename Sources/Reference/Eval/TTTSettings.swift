@@ -21,9 +21,12 @@ public struct ChunkedTTTSettings: Sendable, Equatable, Codable {
     public var batchSequences: Int
     /// `ttt_grad_clip`: max total gradient norm.
     public var gradientClip: Double
+    /// Which windows the scoring phase uses (the records differ).
+    public var windowRule: TTTWindowRule
 
     public init(seqLen: Int, stride: Int, chunkTokens: Int = 32_768, epochs: Int = 3, learningRate: Double = 0.002,
-                momentum: Double = 0.9, freezeBlocks: Int = 2, batchSequences: Int = 32, gradientClip: Double = 1) {
+                momentum: Double = 0.9, freezeBlocks: Int = 2, batchSequences: Int = 32, gradientClip: Double = 1,
+                windowRule: TTTWindowRule = .rescoreTail) {
         self.seqLen = seqLen
         self.stride = stride
         self.chunkTokens = chunkTokens
@@ -33,6 +36,7 @@ public struct ChunkedTTTSettings: Sendable, Equatable, Codable {
         self.freezeBlocks = freezeBlocks
         self.batchSequences = batchSequences
         self.gradientClip = gradientClip
+        self.windowRule = windowRule
     }
 
     /// Refuses settings the record's loop could not run with.

@@ -16,6 +16,9 @@ public enum TTTSettingsResolver {
     /// The record whose defaults apply when a submission states nothing.
     public static let referenceRecord = "2026-03-23_LeakyReLU_LegalTTT_ParallelMuon"
 
+    /// pgverify's own override for the scoring windows (`tail` or `once`, see ``TTTWindowRule``).
+    public static let windowRuleKey = "ttt_window_rule"
+
     /// Hyperparameters read, their environment variables, kinds and the reference record's defaults.
     static let keys: [(name: String, environmentVariable: String, kind: ValueKind, fallback: String)] = [
         ("ttt_lr", "TTT_LR", .real, "0.002"), ("ttt_epochs", "TTT_EPOCHS", .integer, "3"),
@@ -27,7 +30,8 @@ public enum TTTSettingsResolver {
 
     /// Whether `key` (attribute name or environment variable, any case) is a TTT setting this resolver reads.
     public static func handles(_ key: String) -> Bool {
-        keys.contains { $0.name == key.lowercased() || $0.environmentVariable == key.uppercased() }
+        if key.lowercased() == windowRuleKey { return true }
+        return keys.contains { $0.name == key.lowercased() || $0.environmentVariable == key.uppercased() }
             && key.lowercased() != "train_seq_len" && key.uppercased() != "TRAIN_SEQ_LEN"
     }
 
@@ -123,6 +127,55 @@ public enum TTTSettingsResolver {
             epochs: int("ttt_epochs"), learningRate: real("ttt_lr"), momentum: real("ttt_momentum"),
             freezeBlocks: int("ttt_freeze_blocks"), batchSequences: int("ttt_batch_seqs"),
             gradientClip: real("ttt_grad_clip"))
-        return ResolvedTTTSettings(settings: settings, sources: sources)
+        var resolved = ResolvedTTTSettings(settings: settings, sources: sources)
+        try resolveWindowRule(&resolved, code: code, overrides: overrides)
+        return resolved
+    }
+
+    /// The window rule: an override, else the one the code's TTT loop spells out, else the
+    /// reference record's (labelled as such).
+    static func resolveWindowRule(_ resolved: inout ResolvedTTTSettings, code: URL?, overrides: [String: String]) throws(ModelConfigError) {
+        if let (key, text) = overrides.first(where: { $0.key.lowercased() == windowRuleKey }) {
+            guard let rule = TTTWindowRule(rawValue: text.lowercased()) else {
+                throw .invalidValue(key: windowRuleKey, value: text, source: .override(key: key, value: text),
+                                    reason: "must be tail or once")
+            }
+            resolved.settings.windowRule = rule
+            resolved.sources[windowRuleKey] = ValueSource.override(key: key, value: text).description
+            return
+        }
+        if let code {
+            let text = try ModelConfigResolver.read(code)
+            // Whitespace-free, so packed and formatted code read alike; only loops inside a function
+            // whose name mentions ttt count (plain sliding evaluators use the same idioms).
+            let compact = text.filter { !$0.isWhitespace }
+            let rules: [(TTTWindowRule, String, String)] = [
+                (.rescoreTail, "min(ws+seq_len,total_tokens)-ws>=strideorws==0]", "windows kept while they have ≥ stride targets"),
+                (.exactlyOnce, "ifws+context_size<total_tokens]", "windows kept while ws + context_size < total_tokens"),
+            ]
+            for (rule, pattern, meaning) in rules {
+                if let function = functionsUsing(pattern, in: compact).first(where: { $0.lowercased().contains("ttt") }) {
+                    resolved.settings.windowRule = rule
+                    resolved.sources[windowRuleKey] = "code \(code.path), \(function): \(meaning)"
+                    return
+                }
+            }
+        }
+        resolved.settings.windowRule = .rescoreTail
+        resolved.sources[windowRuleKey] = "not found in the code: the rule of \(referenceRecord)"
+    }
+
+    /// Names of the `def`s whose bodies contain `pattern` (in whitespace-free code).
+    static func functionsUsing(_ pattern: String, in compact: String) -> [String] {
+        var names: [String] = []
+        var searchStart = compact.startIndex
+        while let hit = compact.range(of: pattern, range: searchStart..<compact.endIndex) {
+            if let def = compact.range(of: "def", options: .backwards, range: compact.startIndex..<hit.lowerBound) {
+                let name = compact[def.upperBound...].prefix { $0 != "(" }
+                names.append(String(name))
+            }
+            searchStart = hit.upperBound
+        }
+        return names
     }
 }

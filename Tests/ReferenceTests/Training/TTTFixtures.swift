@@ -53,6 +53,8 @@ enum TTTFixtures {
         var settings: Settings
         var pre_ttt: Run
         var ttt: Run
+        /// 2026-04-08's function (windows scoring every target once), same settings as `ttt`.
+        var ttt_exactly_once: Run
     }
 
     struct Settings: Decodable {

@@ -51,3 +51,30 @@ import Testing
         #expect(one.settings.chunkTokens == 2048 && one.settings.learningRate == 0.002)
     }
 }
+
+/// The window rule read off the TTT function of the code, or overridden.
+@Suite struct TTTWindowRuleResolutionTests {
+    func resolve(code: String, overrides: [String: String] = [:]) throws -> ResolvedTTTSettings {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("ttt-rule-\(UUID()).py")
+        try code.write(to: url, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: url) }
+        return try TTTSettingsResolver.resolve(code: url, logs: [], overrides: overrides)
+    }
+
+    @Test func recordCode() throws {
+        let code = Paths.shared(TTTSettingsResolverTests.record + "train_gpt.py")
+        let resolved = try TTTSettingsResolver.resolve(code: code, logs: [], overrides: [:])
+        #expect(resolved.settings.windowRule == .rescoreTail)
+        #expect(resolved.sources["ttt_window_rule"]?.contains("eval_val_sliding_ttt") == true)
+    }
+
+    @Test func packedStyleExactlyOnceInsideATTTFunction() throws {
+        // A plain sliding evaluator with the same idiom does not count; the TTT function's does.
+        let plain = "def eval_val_sliding(h):\n\tws=[ws for ws in range(0,t,s)if ws+context_size<total_tokens]\n"
+        #expect(try resolve(code: plain).settings.windowRule == .rescoreTail)
+        let ttt = plain + "def eval_val_sliding_ttt(h,m):\n\tw=[ws for ws in range(0,t,s)if ws+context_size<total_tokens]\n"
+        #expect(try resolve(code: ttt).settings.windowRule == .exactlyOnce)
+        #expect(try resolve(code: ttt, overrides: ["TTT_WINDOW_RULE": "tail"]).settings.windowRule == .rescoreTail)
+        #expect(throws: ModelConfigError.self) { try resolve(code: ttt, overrides: ["ttt_window_rule": "sometimes"]) }
+    }
+}
