@@ -24,8 +24,8 @@ extension Eval {
     func runTTT(weights: Weights, settings: [String: String], tttOverrides: [String: String]) throws {
         let codeURL = code.map { URL(fileURLWithPath: $0) }, logURLs = logs.map { URL(fileURLWithPath: $0) }
         let resolved = try ModelConfigResolver.resolve(weights: weights, code: codeURL, logs: logURLs, overrides: settings)
-        var tttInputs = tttOverrides
-        if let seqLen = settings[ModelConfigResolver.seqLenOverrideKey] { tttInputs[ModelConfigResolver.seqLenOverrideKey] = seqLen }
+        // The TTT resolver reads the sequence lengths too (and ignores the model's other keys).
+        let tttInputs = settings.merging(tttOverrides) { _, ttt in ttt }
         let ttt = try TTTSettingsResolver.resolve(code: codeURL, logs: logURLs, overrides: tttInputs)
         let config = resolved.config, s = ttt.settings
         BLAS.threads = threads

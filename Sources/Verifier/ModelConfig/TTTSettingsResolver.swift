@@ -4,7 +4,8 @@ import Reference
 /// The chunked TTT settings of a submission, with where each value came from.
 public struct ResolvedTTTSettings: Sendable, Equatable {
     public var settings: ChunkedTTTSettings
-    /// Provenance of each value by hyperparameter name (`ttt_lr`, …, `train_seq_len`, `eval_stride`).
+    /// Provenance of each value by hyperparameter name (`ttt_lr`, …, `eval_stride`, `ttt_seq_len`,
+    /// `ttt_window_rule`).
     public var sources: [String: String]
 }
 
@@ -26,13 +27,14 @@ public enum TTTSettingsResolver {
         ("ttt_freeze_blocks", "TTT_FREEZE_BLOCKS", .integer, "2"), ("ttt_momentum", "TTT_MOMENTUM", .real, "0.9"),
         ("ttt_batch_seqs", "TTT_BATCH_SEQS", .integer, "32"), ("ttt_grad_clip", "TTT_GRAD_CLIP", .real, "1.0"),
         ("eval_stride", "EVAL_STRIDE", .integer, "64"), ("train_seq_len", "TRAIN_SEQ_LEN", .integer, "2048"),
+        ("eval_seq_len", "EVAL_SEQ_LEN", .integer, "2048"),
     ]
 
     /// Whether `key` (attribute name or environment variable, any case) is a TTT setting this resolver reads.
     public static func handles(_ key: String) -> Bool {
         if key.lowercased() == windowRuleKey { return true }
         return keys.contains { $0.name == key.lowercased() || $0.environmentVariable == key.uppercased() }
-            && key.lowercased() != "train_seq_len" && key.uppercased() != "TRAIN_SEQ_LEN"
+            && !["train_seq_len", "eval_seq_len"].contains(key.lowercased())
     }
 
     /// The `ttt_sliding:start … chunk_tokens=N … stride=N ttt_lr=X ttt_epochs=N freeze_blocks=N` line
@@ -71,7 +73,7 @@ public enum TTTSettingsResolver {
         for key in keys {
             let overrideEntry = overrides.first { entry in
                 entry.key.lowercased() == key.name || entry.key.uppercased() == key.environmentVariable
-                    || (key.name == "train_seq_len" && entry.key.lowercased() == ModelConfigResolver.seqLenOverrideKey)
+                    || (key.name.hasSuffix("_seq_len") && entry.key.lowercased() == ModelConfigResolver.seqLenOverrideKey)
             }
             if let (k, text) = overrideEntry {
                 let source = ValueSource.override(key: k, value: text)
@@ -128,13 +130,27 @@ public enum TTTSettingsResolver {
             freezeBlocks: int("ttt_freeze_blocks"), batchSequences: int("ttt_batch_seqs"),
             gradientClip: real("ttt_grad_clip"))
         var resolved = ResolvedTTTSettings(settings: settings, sources: sources)
-        try resolveWindowRule(&resolved, code: code, overrides: overrides)
+        let codeText = try code.map { url throws(ModelConfigError) in (url, try ModelConfigResolver.read(url)) }
+        try resolveWindowRule(&resolved, code: codeText, overrides: overrides)
+        // 2026-03-23's TTT windows are train_seq_len long; 2026-04-04's and 2026-04-08's eval_seq_len.
+        let usesEvalLength = codeText.map { functionsUsing("seq_len=h.eval_seq_len", in: $0.1.filter { !$0.isWhitespace }) }?
+            .contains { $0.lowercased().contains("ttt") } ?? false
+        if usesEvalLength, int("eval_seq_len") > 0 {
+            resolved.settings.seqLen = int("eval_seq_len")
+            resolved.sources["ttt_seq_len"] = "eval_seq_len (the code's TTT function uses it): " + (sources["eval_seq_len"] ?? "")
+        } else {
+            resolved.sources["ttt_seq_len"] = "train_seq_len (as 2026-03-23's TTT function): " + (sources["train_seq_len"] ?? "")
+        }
+        resolved.sources["train_seq_len"] = nil
+        resolved.sources["eval_seq_len"] = nil
         return resolved
     }
 
     /// The window rule: an override, else the one the code's TTT loop spells out, else the
     /// reference record's (labelled as such).
-    static func resolveWindowRule(_ resolved: inout ResolvedTTTSettings, code: URL?, overrides: [String: String]) throws(ModelConfigError) {
+    static func resolveWindowRule(
+        _ resolved: inout ResolvedTTTSettings, code: (url: URL, text: String)?, overrides: [String: String]
+    ) throws(ModelConfigError) {
         if let (key, text) = overrides.first(where: { $0.key.lowercased() == windowRuleKey }) {
             guard let rule = TTTWindowRule(rawValue: text.lowercased()) else {
                 throw .invalidValue(key: windowRuleKey, value: text, source: .override(key: key, value: text),
@@ -144,8 +160,7 @@ public enum TTTSettingsResolver {
             resolved.sources[windowRuleKey] = ValueSource.override(key: key, value: text).description
             return
         }
-        if let code {
-            let text = try ModelConfigResolver.read(code)
+        if let (url, text) = code {
             // Whitespace-free, so packed and formatted code read alike; only loops inside a function
             // whose name mentions ttt count (plain sliding evaluators use the same idioms).
             let compact = text.filter { !$0.isWhitespace }
@@ -156,7 +171,7 @@ public enum TTTSettingsResolver {
             for (rule, pattern, meaning) in rules {
                 if let function = functionsUsing(pattern, in: compact).first(where: { $0.lowercased().contains("ttt") }) {
                     resolved.settings.windowRule = rule
-                    resolved.sources[windowRuleKey] = "code \(code.path), \(function): \(meaning)"
+                    resolved.sources[windowRuleKey] = "code \(url.path), \(function): \(meaning)"
                     return
                 }
             }

@@ -18,7 +18,7 @@ import Testing
         #expect(resolved.sources["ttt_freeze_blocks"]?.hasPrefix("log ") == true)
         #expect(resolved.sources["ttt_freeze_blocks"]?.contains("train_seed1337.log:80") == true)
         #expect(resolved.sources["ttt_momentum"]?.hasPrefix("code default of TTT_MOMENTUM") == true)
-        #expect(resolved.sources["train_seq_len"]?.contains("train_seq_len:2048") == true)  // the log header
+        #expect(resolved.sources["ttt_seq_len"]?.contains("train_seq_len:2048") == true)  // the log header
     }
 
     @Test func overridesWinAndAreChecked() throws {
@@ -75,6 +75,13 @@ import Testing
         let ttt = plain + "def eval_val_sliding_ttt(h,m):\n\tw=[ws for ws in range(0,t,s)if ws+context_size<total_tokens]\n"
         #expect(try resolve(code: ttt).settings.windowRule == .exactlyOnce)
         #expect(try resolve(code: ttt, overrides: ["TTT_WINDOW_RULE": "tail"]).settings.windowRule == .rescoreTail)
+        // The TTT function's window length: eval_seq_len where it says so (2026-04-04, 2026-04-08).
+        let declarations = "class Hyperparameters:\n    train_seq_len = int(os.environ.get('TRAIN_SEQ_LEN', 1024))\n"
+            + "    eval_seq_len = int(os.environ.get('EVAL_SEQ_LEN', 2048))\n"
+        #expect(try resolve(code: declarations + ttt).settings.seqLen == 1024)
+        let evalLength = declarations + "def eval_val_sliding_ttt(h,m):\n\tseq_len=h.eval_seq_len\n"
+        #expect(try resolve(code: evalLength).settings.seqLen == 2048)
+        #expect(try resolve(code: evalLength, overrides: ["seq_len": "64"]).settings.seqLen == 64)
         #expect(throws: ModelConfigError.self) { try resolve(code: ttt, overrides: ["ttt_window_rule": "sometimes"]) }
     }
 }
