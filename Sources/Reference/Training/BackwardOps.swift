@@ -111,14 +111,20 @@ func softcapCrossEntropyForward(
 }
 
 /// Backward of the mean of ``softcapCrossEntropyForward``'s losses, in place over the capped logits:
-/// `d = (softmax − onehot) · scale`, then through the cap, `d · (1 − (y/cap)²)`.
+/// `d = (softmax − onehot) · scale`, then through the cap, `d · (1 − (y/cap)²)`. With `rowWeights`,
+/// row `r`'s scale is `rowWeights[r]` instead (a weighted sum of the losses).
 @inlinable
 func softcapCrossEntropyBackward(
     logits: UnsafeMutablePointer<Float>, targets: UnsafePointer<UInt16>, rows: Int, vocab: Int,
-    cap: Float?, scale: Float
+    cap: Float?, scale uniformScale: Float, rowWeights: [Float]? = nil
 ) {
     for r in 0..<rows {
         let row = logits + r * vocab
+        let scale = rowWeights?[r] ?? uniformScale
+        if scale == 0 {
+            row.update(repeating: 0, count: vocab)
+            continue
+        }
         let largest = maximum(row, count: vocab)
         var total: Float = 0
         for i in 0..<vocab {

@@ -5,15 +5,23 @@ extension TrainableGPT {
     /// It consumes the cache (the logits become their gradients): one backward per forward.
     /// Blocks below `weightGradientsFrom` get no weight gradients (frozen: their data gradients still
     /// flow through to the embedding); their gradient entries are left as they were.
-    public func backward(_ w: TrainingCache, weightGradientsFrom firstTrainedBlock: Int = 0) {
+    /// With LoRA adapters in the forward, their gradients accumulate in the adapters' buffer.
+    /// `rowWeights` (one per row) makes the loss `Σ weightᵣ · lossᵣ` instead of the mean.
+    public func backward(_ w: TrainingCache, weightGradientsFrom firstTrainedBlock: Int = 0, rowWeights: [Float]? = nil) {
+        precondition(rowWeights == nil || rowWeights!.count == w.rows)
+        w.rowWeights = rowWeights
         let n = w.rows, c = config.modelDim, vocab = config.vocabSize
         let p = UnsafePointer(parameters.baseAddress!), g = gradients.baseAddress!
 
         // Loss → capped logits → head → final norm.
         softcapCrossEntropyBackward(logits: w.logits, targets: w.targets, rows: n, vocab: vocab, cap: softcap,
-                                    scale: 1 / Float(n))
+                                    scale: 1 / Float(n), rowWeights: w.rowWeights)
         linearBackward(dOut: w.logits, input: w.finalNormed, weight: p + layout.head, dWeight: g + layout.head,
                        dInput: w.scratchA, rows: n, inFeatures: c, outFeatures: vocab)
+        if let lora = w.lora {
+            loraBackward(lora, lora.head, dOut: w.logits, ldDOut: vocab, input: w.finalNormed, saved: w.loraHead,
+                         dInput: w.scratchA, rows: n, scratch: w.loraScratch)
+        }
         rmsNormBackward(dInput: w.dx, dOut: w.scratchA, input: w.blocks[w.blocks.count - 1].output,
                         reciprocalRMS: w.finalRMS, rows: n, width: c, stride: c, accumulate: false)
 
@@ -109,6 +117,12 @@ extension TrainableGPT {
         }
         linearBackward(dOut: w.dqkv, input: b.attentionNormed, weight: p + o.qkv, dWeight: weightGradient(o.qkv),
                        dInput: dA, rows: n, inFeatures: c, outFeatures: width)
+        if let lora = w.lora {
+            loraBackward(lora, lora.query[index], dOut: w.dqkv, ldDOut: width, input: b.attentionNormed,
+                         saved: w.loraQuery[index], dInput: dA, rows: n, scratch: w.loraScratch)
+            loraBackward(lora, lora.value[index], dOut: w.dqkv + c + kvHeads * d, ldDOut: width, input: b.attentionNormed,
+                         saved: w.loraValue[index], dInput: dA, rows: n, scratch: w.loraScratch)
+        }
         rmsNormBackward(dInput: dx, dOut: dA, input: b.mixed, reciprocalRMS: b.attentionRMS,
                         rows: n, width: c, stride: c, accumulate: true)
 
@@ -126,6 +140,23 @@ extension TrainableGPT {
                 dRow[i] = mix[i] * dm
             }
         }
+    }
+
+    /// Backward of ``loraForward``: `dB += dOutᵀ·saved`, `dA += (dOut·B)ᵀ·input`, `dInput += (dOut·B)·A`.
+    private func loraBackward(
+        _ lora: LoRAAdapters, _ adapter: LoRAAdapters.Adapter, dOut: UnsafePointer<Float>, ldDOut: Int,
+        input: UnsafePointer<Float>, saved: UnsafePointer<Float>, dInput: UnsafeMutablePointer<Float>, rows: Int,
+        scratch: UnsafeMutablePointer<Float>
+    ) {
+        let p = UnsafePointer(lora.parameters.baseAddress!), g = lora.gradients.baseAddress!, r = lora.rank
+        let inFeatures = adapter.inFeatures, outFeatures = adapter.outFeatures
+        BLAS.sgemm(m: outFeatures, n: r, k: rows, a: dOut, lda: ldDOut, transposeA: true, b: saved, ldb: r,
+                   beta: 1, c: g + adapter.b, ldc: r)
+        BLAS.sgemm(m: rows, n: r, k: outFeatures, a: dOut, lda: ldDOut, b: p + adapter.b, ldb: r, c: scratch, ldc: r)
+        BLAS.sgemm(m: r, n: inFeatures, k: rows, a: scratch, lda: r, transposeA: true, b: input, ldb: inFeatures,
+                   beta: 1, c: g + adapter.a, ldc: inFeatures)
+        BLAS.sgemm(m: rows, n: inFeatures, k: r, a: scratch, lda: r, b: p + adapter.a, ldb: inFeatures,
+                   beta: 1, c: dInput, ldc: inFeatures)
     }
 
     /// Backward of `y = base + scale ⊙ saved` for the `saved` branch: `dScale += Σ dOut ⊙ saved`

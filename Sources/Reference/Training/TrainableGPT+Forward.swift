@@ -3,15 +3,22 @@ extension TrainableGPT {
     /// `sequences × length`, row-major), saving every activation the backward needs in `cache`.
     /// Returns the mean loss (what the baseline's `forward` returns); per-token losses are in
     /// `cache.losses`. Token ids must be below the vocabulary size (callers check).
+    ///
+    /// With `lora`, its adapters add to every block's q and v projections and to the head's logits
+    /// (before the softcap), as `GPT.forward(..., lora=...)` of record 2026-03-17_LoRA_TTT; `cache`
+    /// must then have been made with the adapters' rank.
     @discardableResult
     public func forward(
         inputs: UnsafePointer<UInt16>, targets: UnsafePointer<UInt16>, sequences: Int, length: Int,
-        cache w: TrainingCache
+        cache w: TrainingCache, lora: LoRAAdapters? = nil
     ) -> Double {
         let n = sequences * length
         precondition(sequences > 0 && length > 0 && n <= w.maxRows && length <= w.maxLength && length <= rotary.positions)
+        precondition(lora == nil || lora!.rank == w.loraRank, "cache made for another LoRA rank")
         w.sequences = sequences
         w.length = length
+        w.lora = lora
+        w.rowWeights = nil
         w.inputs.update(from: inputs, count: n)
         w.targets.update(from: targets, count: n)
         let c = config.modelDim, p = UnsafePointer(parameters.baseAddress!)
@@ -34,6 +41,7 @@ extension TrainableGPT {
         let last = w.blocks[w.blocks.count - 1].output
         rmsNormForward(out: w.finalNormed, input: last, reciprocalRMS: w.finalRMS, rows: n, width: c, stride: c, eps: rmsEps)
         linear(out: w.logits, input: w.finalNormed, weight: p + layout.head, rows: n, inFeatures: c, outFeatures: config.vocabSize)
+        if let lora { loraForward(lora, lora.head, input: w.finalNormed, saved: w.loraHead, out: w.logits, ldOut: config.vocabSize, rows: n) }
         softcapCrossEntropyForward(logits: w.logits, targets: w.targets, nll: w.nll, rows: n, vocab: config.vocabSize,
                                    cap: softcap, scratch: w.vocabularyRow)
         var total = 0.0
@@ -53,6 +61,12 @@ extension TrainableGPT {
         }
         rmsNormForward(out: b.attentionNormed, input: b.mixed, reciprocalRMS: b.attentionRMS, rows: n, width: c, stride: c, eps: rmsEps)
         linear(out: b.qkvRaw, input: b.attentionNormed, weight: p + o.qkv, rows: n, inFeatures: c, outFeatures: width)
+        if let lora = w.lora {
+            loraForward(lora, lora.query[index], input: b.attentionNormed, saved: w.loraQuery[index], out: b.qkvRaw,
+                        ldOut: width, rows: n)
+            loraForward(lora, lora.value[index], input: b.attentionNormed, saved: w.loraValue[index],
+                        out: b.qkvRaw + c + kvHeads * d, ldOut: width, rows: n)
+        }
         b.qkv.update(from: b.qkvRaw, count: n * width)
         // Per-head q/k norms (F.rms_norm default eps), 1/rms kept per (row, head).
         for r in 0..<n {
@@ -89,5 +103,17 @@ extension TrainableGPT {
         linear(out: b.mlpProjected, input: b.hidden, weight: p + o.mlpProjection, rows: n, inFeatures: f, outFeatures: c)
         b.output.update(from: b.afterAttention, count: n * c)
         addScaled(b.output, b.mlpProjected, scale: p + o.mlpScale, rows: n, width: c)
+    }
+
+    /// `out[:, 0..<outFeatures] += (input·Aᵀ)·Bᵀ`, keeping `input·Aᵀ` (`[rows, r]`) in `saved`.
+    private func loraForward(
+        _ lora: LoRAAdapters, _ adapter: LoRAAdapters.Adapter, input: UnsafePointer<Float>,
+        saved: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>, ldOut: Int, rows: Int
+    ) {
+        let p = UnsafePointer(lora.parameters.baseAddress!), r = lora.rank
+        BLAS.sgemm(m: rows, n: r, k: adapter.inFeatures, a: input, lda: adapter.inFeatures,
+                   b: p + adapter.a, ldb: adapter.inFeatures, transposeB: true, c: saved, ldc: r)
+        BLAS.sgemm(m: rows, n: adapter.outFeatures, k: r, a: saved, lda: r, b: p + adapter.b, ldb: r, transposeB: true,
+                   beta: 1, c: out, ldc: ldOut)
     }
 }

@@ -47,10 +47,18 @@ public final class TrainingCache {
     let dSkips: UnsafeMutablePointer<Float>       // [S, N, C]
     let scores: UnsafeMutablePointer<Float>, dScores: UnsafeMutablePointer<Float>  // [T, T]
     let vocabularyRow: UnsafeMutablePointer<Float>  // [V]
+    // LoRA (rank r; empty without): x·Aᵀ per block for q and v, and for the head; backward scratch.
+    let loraRank: Int
+    let loraQuery: [UnsafeMutablePointer<Float>], loraValue: [UnsafeMutablePointer<Float>]  // [N, r] each
+    let loraHead: UnsafeMutablePointer<Float>, loraScratch: UnsafeMutablePointer<Float>       // [N, r]
+    /// The LoRA adapters of the last forward pass, if any.
+    var lora: LoRAAdapters?
+    /// Per-row weights of the loss the backward differentiates (`nil`: the mean over all rows).
+    var rowWeights: [Float]?
     private var allocations: [UnsafeMutableRawPointer] = []
 
     /// A cache for `model` and batches of up to `maxRows` tokens in sequences of up to `maxLength`.
-    public init(model: TrainableGPT, maxRows: Int, maxLength: Int) {
+    public init(model: TrainableGPT, maxRows: Int, maxLength: Int, loraRank: Int = 0) {
         precondition(maxRows > 0 && maxLength > 0)
         let config = model.config
         let n = maxRows, c = config.modelDim, f = config.mlpHidden, w = model.qkvWidth
@@ -85,6 +93,11 @@ public final class TrainingCache {
         dqkv = make(n * w); dHidden = make(n * f); dSkips = make(model.skipCount * n * c)
         scores = make(maxLength * maxLength); dScores = make(maxLength * maxLength)
         vocabularyRow = make(config.vocabSize)
+        self.loraRank = loraRank
+        let r = loraRank
+        loraQuery = (0..<(r > 0 ? config.numLayers : 0)).map { _ in make(n * r) }
+        loraValue = (0..<(r > 0 ? config.numLayers : 0)).map { _ in make(n * r) }
+        loraHead = make(n * r); loraScratch = make(n * r)
         allocations = owned
     }
 
