@@ -33,6 +33,10 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "fixtures" / "ttt"
 TINY_WEIGHTS = ROOT / "fixtures" / "eval" / "tiny.weights.json"
 TTT_RECORD = "records/track_10min_16mb/2026-03-23_LeakyReLU_LegalTTT_ParallelMuon/train_gpt.py"
+LORA_RECORD = "records/track_10min_16mb/2026-03-17_LoRA_TTT/train_gpt.py"
+# Per-document LoRA TTT settings (the record's names); small chunks so that every document trains.
+LORA = dict(ttt_lora_rank=4, ttt_lora_lr=0.01, ttt_chunk_size=64, ttt_eval_seq_len=128, ttt_batch_size=4,
+            beta1=0.9, beta2=0.95)
 # A later record whose TTT scores every target exactly once; its code is lzma+base85 packed.
 TTT_RECORD_ONCE = "records/track_10min_16mb/2026-04-08_SP8192_ParallelResid_ScoreFirstTTT/train_gpt.py"
 
@@ -233,6 +237,78 @@ def run_ttt(ttt_fn, score_line: int, model, tokens, luts, settings: dict, packed
     return dict(val_loss=loss, val_bpb=bpb, chunks=chunks, log=logs)
 
 
+def lora_uniform(document: int, adapter: int, count: int, bound: np.float32) -> np.ndarray:
+    """pgverify's LoRA `A` draws (Reference.LoRAInit): SplitMix64 of doc<<40 + adapter<<32 + element,
+    top 24 bits as a uniform in [0, 1), scaled to [-bound, bound) in float32."""
+    with np.errstate(over="ignore"):
+        z = (np.uint64(document) << np.uint64(40)) + (np.uint64(adapter) << np.uint64(32)) + np.arange(count, dtype=np.uint64)
+        z = z + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    unit = (z >> np.uint64(40)).astype(np.float32) / np.float32(1 << 24)
+    return (np.float32(2) * unit - np.float32(1)) * bound
+
+
+def run_lora_ttt(shared: Path, config: dict, state: dict, shard: Path, luts, lr: float) -> dict:
+    """The record's own eval_val_ttt_lora on its own GPT (the baseline's, plus LoRA hooks) with the tiny
+    weights. One documented change: each adapter's `A` is drawn from pgverify's deterministic stream
+    for its document (the record draws from torch's global RNG, whose state after training no verifier
+    can replay); the record's code is otherwise untouched."""
+    path = shared / "corpus" / "parameter-golf" / LORA_RECORD
+    record = load_module("pg_lora_record", path)
+    starts = [int(i) for i in np.nonzero(record.load_data_shard(shard).numpy() == 1)[0]]
+    current = {"batch": None}
+
+    def init(lora):
+        batch = current["batch"]
+        if batch is None or len(batch) != lora.lm_head_lora.A.shape[0]:
+            return  # the record's first, unused construction
+        with torch.no_grad():
+            adapters = [lora.lm_head_lora, *lora.q_loras, *lora.v_loras]
+            for b, (doc_start, _) in enumerate(batch):
+                doc = starts.index(doc_start)
+                for index, adapter in enumerate(adapters):
+                    bound = np.float32(1) / np.sqrt(np.float32(adapter.in_features))
+                    values = lora_uniform(doc, index, adapter.A[b].numel(), bound)
+                    adapter.A[b].copy_(torch.from_numpy(values).reshape(adapter.A[b].shape))
+                    adapter.B[b].zero_()
+
+    original_init, original_reset = record.BatchedTTTLoRA.__init__, record.BatchedTTTLoRA.reset
+
+    def patched_init(self, *a, **k):
+        original_init(self, *a, **k)
+        init(self)
+
+    def patched_reset(self):
+        original_reset(self)
+        init(self)
+    record.BatchedTTTLoRA.__init__, record.BatchedTTTLoRA.reset = patched_init, patched_reset
+
+    model = record.GPT(
+        vocab_size=config["vocab_size"], num_layers=config["num_layers"], model_dim=config["model_dim"],
+        num_heads=config["num_heads"], num_kv_heads=config["num_kv_heads"], mlp_mult=config["mlp_mult"],
+        tie_embeddings=config["tie_embeddings"], tied_embed_init_std=0.005,
+        logit_softcap=config["logit_softcap"], rope_base=config["rope_base"], qk_gain_init=1.5).float()
+    model.load_state_dict({k: v.float().clone() for k, v in state.items()}, strict=True)
+    args = types.SimpleNamespace(val_files=str(shard), **dict(LORA, ttt_lora_lr=lr))
+
+    def local_tracer(frame, event, arg):
+        if event == "line":
+            current["batch"] = frame.f_locals.get("batch")
+        return local_tracer
+
+    def global_tracer(frame, event, arg):
+        return local_tracer if frame.f_code.co_name == "eval_val_ttt_lora" else None
+    sys.settrace(global_tracer)
+    try:
+        started = time.perf_counter()
+        loss, bpb = record.eval_val_ttt_lora(args, model, 0, 1, torch.device("cpu"), *luts)
+    finally:
+        sys.settrace(None)
+    return dict(val_loss=loss, val_bpb=bpb, seconds=time.perf_counter() - started, documents=len(starts))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--shared", default=str(ROOT.parent / "shared"))
@@ -291,6 +367,14 @@ def main() -> None:
         results[label] = run_ttt(ttt_fn, score_line, model, tokens, luts, dict(TTT, ttt_epochs=epochs))
         results[label]["seconds"] = time.perf_counter() - started
         print(label, results[label]["val_loss"], results[label]["val_bpb"], f"{results[label]['seconds']:.1f}s")
+    lora_path = shared / "corpus" / "parameter-golf" / LORA_RECORD
+    lora_results = dict(settings=LORA, record=str(lora_path.relative_to(shared)), record_sha256=sha256(lora_path),
+                        init="pgverify LoRAInit (SplitMix64), see run_lora_ttt")
+    for label, lr in (("pre_ttt", 0.0), ("ttt", LORA["ttt_lora_lr"])):
+        lora_results[label] = run_lora_ttt(shared, config, state, OUT / "val_slice.bin", luts, lr)
+        print("lora", label, lora_results[label]["val_loss"], lora_results[label]["val_bpb"])
+    (OUT / "lora_ttt_golden.json").write_text(json.dumps(dict(provenance=provenance, **lora_results), indent=1) + "\n")
+
     once_fn, once_line, once_path, once_logs = load_packed_record_ttt(shared)
     model = build_model(baseline, config, state, capture)
     results["ttt_exactly_once"] = run_ttt(once_fn, once_line, model, tokens, luts, TTT, packed_logs=once_logs)

@@ -52,11 +52,13 @@ public struct SGDOptimizer: Sendable {
 /// `p −= lr/(1−β₁ᵗ) · m / (√v / √(1−β₂ᵗ) + eps)`; weight decay as an L2 term in the gradient (Adam)
 /// or decoupled, `p ← p·(1 − lr·wd)` before the update (AdamW).
 public struct AdamOptimizer: Sendable {
-    public var learningRate: Float
-    public var beta1: Float
-    public var beta2: Float
-    public var epsilon: Float
-    public var weightDecay: Float
+    // Hyperparameters are doubles like torch's Python floats; each scalar is rounded to float32 where
+    // torch hands it to a float32 kernel (`1 − β₁` as one value, not `1 − Float(β₁)`).
+    public var learningRate: Double
+    public var beta1: Double
+    public var beta2: Double
+    public var epsilon: Double
+    public var weightDecay: Double
     /// AdamW's decoupled weight decay rather than Adam's L2 term.
     public var decoupledWeightDecay: Bool
     /// Steps taken (`t`).
@@ -64,8 +66,8 @@ public struct AdamOptimizer: Sendable {
     private var firstMoment: [Float]
     private var secondMoment: [Float]
 
-    public init(count: Int, learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
-                weightDecay: Float = 0, decoupledWeightDecay: Bool = false) {
+    public init(count: Int, learningRate: Double, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8,
+                weightDecay: Double = 0, decoupledWeightDecay: Bool = false) {
         self.learningRate = learningRate
         self.beta1 = beta1
         self.beta2 = beta2
@@ -76,27 +78,33 @@ public struct AdamOptimizer: Sendable {
         self.secondMoment = [Float](repeating: 0, count: count)
     }
 
+    /// Forgets the moments and the step count (a fresh optimizer).
+    public mutating func reset() {
+        steps = 0
+        for i in firstMoment.indices { firstMoment[i] = 0; secondMoment[i] = 0 }
+    }
+
     /// One `optimizer.step()` on `parameters[range]` for each range.
     public mutating func step(
         parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, ranges: [ParameterRange]
     ) {
         steps += 1
-        // torch computes the bias corrections in Python floats (double).
-        let correction1 = 1 - pow(Double(beta1), Double(steps))
-        let correction2 = 1 - pow(Double(beta2), Double(steps))
-        let stepSize = Float(Double(learningRate) / correction1)
+        let correction1 = 1 - pow(beta1, Double(steps))
+        let correction2 = 1 - pow(beta2, Double(steps))
+        let stepSize = Float(learningRate / correction1)
         let correction2Root = Float(correction2.squareRoot())
-        let lr = learningRate, b1 = beta1, b2 = beta2, eps = epsilon, wd = weightDecay, decoupled = decoupledWeightDecay
+        let weight1 = Float(1 - beta1), b2 = Float(beta2), weight2 = Float(1 - beta2), eps = Float(epsilon)
+        let wd = Float(weightDecay), decay = Float(1 - learningRate * weightDecay), decoupled = decoupledWeightDecay
         firstMoment.withUnsafeMutableBufferPointer { m in
             secondMoment.withUnsafeMutableBufferPointer { v in
                 for range in ranges {
                     for i in range {
                         var g = gradients[i]
                         if wd != 0 {
-                            if decoupled { parameters[i] *= 1 - lr * wd } else { g += wd * parameters[i] }
+                            if decoupled { parameters[i] *= decay } else { g += wd * parameters[i] }
                         }
-                        m[i] += (g - m[i]) * (1 - b1)  // exp_avg.lerp_(grad, 1 − β₁)
-                        v[i] = v[i] * b2 + (1 - b2) * g * g
+                        m[i] += (g - m[i]) * weight1  // exp_avg.lerp_(grad, 1 − β₁)
+                        v[i] = v[i] * b2 + weight2 * (g * g)
                         let denominator = v[i].squareRoot() / correction2Root + eps
                         parameters[i] -= stepSize * (m[i] / denominator)
                     }

@@ -24,8 +24,10 @@ import Testing
                 step = { g in sgd.step(parameters: &parameters, gradients: g, ranges: [0..<count]) }
             case "Adam", "AdamW":
                 let betas = try #require(options["betas"]?.list)
-                var adam = AdamOptimizer(count: count, learningRate: lr, beta1: Float(betas[0]), beta2: Float(betas[1]),
-                                         epsilon: Float(try #require(options["eps"]?.number)), weightDecay: weightDecay,
+                var adam = AdamOptimizer(count: count, learningRate: try #require(options["lr"]?.number),
+                                         beta1: betas[0], beta2: betas[1],
+                                         epsilon: try #require(options["eps"]?.number),
+                                         weightDecay: options["weight_decay"]?.number ?? 0,
                                          decoupledWeightDecay: testCase.optimizer == "AdamW")
                 step = { g in adam.step(parameters: &parameters, gradients: g, ranges: [0..<count]) }
             default:
