@@ -64,3 +64,58 @@ extension Eval {
         try printReport(report)
     }
 }
+
+/// The `ttt` object of `verify eval --mode ttt-lora --json`.
+struct LoRATTTReport: Encodable {
+    var settings: LoRATTTSettings
+    var sources: [String: String]
+    var val_loss_before: Double
+    var val_bpb_before: Double
+    var bpb_gain: Double
+    var steps: Int
+    var documents: Int
+}
+
+extension Eval {
+    /// `--mode ttt-lora`: per-document LoRA TTT over the stream (cut to `--max-tokens` targets), and
+    /// the same with a learning rate of 0 (adapters stay zero: the model's own score on those windows).
+    func runLoRATTT(weights: Weights, settings: [String: String], tttOverrides: [String: String]) throws {
+        let codeURL = code.map { URL(fileURLWithPath: $0) }, logURLs = logs.map { URL(fileURLWithPath: $0) }
+        let resolved = try ModelConfigResolver.resolve(weights: weights, code: codeURL, logs: logURLs, overrides: settings)
+        let lora = try LoRATTTSettingsResolver.resolve(code: codeURL, logs: logURLs, overrides: tttOverrides)
+        let config = resolved.config, s = lora.settings
+        BLAS.threads = threads
+        let accounting = try SentencePieceModel(contentsOf: URL(fileURLWithPath: tokenizer))
+            .byteAccounting(modelVocabularySize: config.vocabSize)
+        var tokens = try ValidationShard.readAll(pattern: val)
+        if let maxTokens, tokens.count > maxTokens + 1 { tokens = Array(tokens[...maxTokens]) }
+        var frozen = s
+        frozen.learningRate = 0
+        let baseline = try LoRATTTEvaluator(settings: frozen, accounting: accounting, tokens: tokens, vocabulary: config.vocabSize)
+        let adapted = try LoRATTTEvaluator(settings: s, accounting: accounting, tokens: tokens, vocabulary: config.vocabSize)
+        if !json {
+            print("model configuration:")
+            for (name, source) in resolved.sources.sorted(by: { $0.key < $1.key }) { print("  \(name): \(source)") }
+            print("LoRA TTT settings:")
+            for (name, source) in lora.sources.sorted(by: { $0.key < $1.key }) { print("  \(name): \(source)") }
+        }
+        let model = try TrainableGPT(config: config, weights: weights, maxPositions: s.evalSeqLen)
+        let before = try baseline.evaluate(model: model)
+        let progress = ProgressLine(total: adapted.documents.count)
+        let start = Date()
+        let result = try adapted.evaluate(model: model) { done, _ in progress.update(done) }
+        let seconds = Date().timeIntervalSince(start)
+        progress.finish()
+        let total = result.total
+        var report = EvalReport(
+            val_loss: total.meanLoss, val_bpb: total.bitsPerByte, tokens: total.tokens, bytes: total.bytes,
+            mode: "ttt-lora", stride: nil, seq_len: s.evalSeqLen, threads: threads, seconds: seconds,
+            tokens_per_second: Double(total.tokens) / seconds,
+            config: Dictionary(uniqueKeysWithValues: resolved.sources.map { ($0.key, $0.value.description) }))
+        report.ttt_lora = LoRATTTReport(
+            settings: s, sources: lora.sources, val_loss_before: before.total.meanLoss,
+            val_bpb_before: before.total.bitsPerByte, bpb_gain: before.total.bitsPerByte - total.bitsPerByte,
+            steps: result.steps, documents: result.documents.count)
+        try printReport(report)
+    }
+}

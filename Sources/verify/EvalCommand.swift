@@ -19,12 +19,15 @@ struct Eval: ParsableCommand {
             2026-03-23_LeakyReLU_LegalTTT_ParallelMuon): each chunk of TTT_CHUNK_TOKENS targets is \
             scored with sliding windows, then trained on with SGD; its settings come from the code's \
             TTT_* defaults, the logs and --set (each value's source is printed), and it also reports \
-            the score without adaptation.
+            the score without adaptation. ttt-lora runs 2026-03-17_LoRA_TTT's per-document LoRA TTT \
+            (documents from BOS; TTT_LORA_RANK, TTT_LORA_LR, TTT_CHUNK_SIZE, TTT_EVAL_SEQ_LEN, BETA1, BETA2) \
+            on the whole stream (or its first --max-tokens targets).
             """
     )
 
     enum Mode: String, ExpressibleByArgument, CaseIterable {
         case standard, sliding, ttt
+        case tttLoRA = "ttt-lora"
     }
 
     @Argument(help: "The artifact (e.g. final_model.int8.ptz), or a pgverify-raw-f32 weights index (.json).")
@@ -39,7 +42,7 @@ struct Eval: ParsableCommand {
     var overrides: [String] = []
     @Option(help: "SentencePiece .model of the tokenizer (for the byte accounting).") var tokenizer: String
     @Option(help: "Validation shard glob, e.g. 'data/fineweb_val_*.bin'.") var val: String
-    @Option(help: "standard, sliding or ttt.") var mode: Mode = .standard
+    @Option(help: "standard, sliding, ttt (chunked SGD) or ttt-lora (per-document LoRA).") var mode: Mode = .standard
     @Option(help: "Sliding-window stride in tokens (default 64; in ttt mode the submission's EVAL_STRIDE).")
     var stride: Int?
     @Option(help: "Evaluation sequence length (default: the submission's EVAL_SEQ_LEN or TRAIN_SEQ_LEN).")
@@ -78,9 +81,17 @@ struct Eval: ParsableCommand {
                 throw ValidationError("--set expects KEY=VALUE, got \(item)")
             }
             let key = String(item[..<equals]), value = String(item[item.index(after: equals)...])
-            if TTTSettingsResolver.handles(key) { tttOverrides[key] = value } else { settings[key] = value }
+            if TTTSettingsResolver.handles(key) || LoRATTTSettingsResolver.handles(key) {
+                tttOverrides[key] = value
+            } else {
+                settings[key] = value
+            }
         }
         if let seqLen { settings[ModelConfigResolver.seqLenOverrideKey] = String(seqLen) }
+        if mode == .tttLoRA {
+            try runLoRATTT(weights: weights, settings: settings, tttOverrides: tttOverrides)
+            return
+        }
         if mode == .ttt {
             if let stride { tttOverrides["EVAL_STRIDE"] = String(stride) }
             try runTTT(weights: weights, settings: settings, tttOverrides: tttOverrides)
@@ -130,6 +141,10 @@ struct Eval: ParsableCommand {
                 print(String(format: "before TTT: val_loss %.8f  val_bpb %.8f  →  gain %.6f bpb (%d SGD steps)",
                              ttt.val_loss_before, ttt.val_bpb_before, ttt.bpb_gain, ttt.steps))
             }
+            if let lora = report.ttt_lora {
+                print(String(format: "before TTT: val_loss %.8f  val_bpb %.8f  →  gain %.6f bpb (%d documents, %d Adam steps)",
+                             lora.val_loss_before, lora.val_bpb_before, lora.bpb_gain, lora.documents, lora.steps))
+            }
         }
     }
 
@@ -166,9 +181,11 @@ struct EvalReport: Encodable {
     var config: [String: String]
     /// TTT mode only: the settings used and the score without adaptation.
     var ttt: TTTReport? = nil
+    /// LoRA TTT mode only.
+    var ttt_lora: LoRATTTReport? = nil
 
     private enum CodingKeys: String, CodingKey {
-        case val_loss, val_bpb, tokens, bytes, mode, stride, seq_len, threads, seconds, tokens_per_second, config, ttt
+        case val_loss, val_bpb, tokens, bytes, mode, stride, seq_len, threads, seconds, tokens_per_second, config, ttt, ttt_lora
     }
 
     /// Writes every key, `stride` as null in standard mode (synthesised coding would drop it).
@@ -186,6 +203,7 @@ struct EvalReport: Encodable {
         try container.encode(tokens_per_second, forKey: .tokens_per_second)
         try container.encode(config, forKey: .config)
         try container.encodeIfPresent(ttt, forKey: .ttt)
+        try container.encodeIfPresent(ttt_lora, forKey: .ttt_lora)
     }
 }
 

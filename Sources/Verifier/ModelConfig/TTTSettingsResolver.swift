@@ -21,7 +21,7 @@ public enum TTTSettingsResolver {
     public static let windowRuleKey = "ttt_window_rule"
 
     /// Hyperparameters read, their environment variables, kinds and the reference record's defaults.
-    static let keys: [(name: String, environmentVariable: String, kind: ValueKind, fallback: String)] = [
+    static let keys: [Key] = [
         ("ttt_lr", "TTT_LR", .real, "0.002"), ("ttt_epochs", "TTT_EPOCHS", .integer, "3"),
         ("ttt_chunk_tokens", "TTT_CHUNK_TOKENS", .integer, "32768"),
         ("ttt_freeze_blocks", "TTT_FREEZE_BLOCKS", .integer, "2"), ("ttt_momentum", "TTT_MOMENTUM", .real, "0.9"),
@@ -56,18 +56,14 @@ public enum TTTSettingsResolver {
         return found
     }
 
-    /// Resolves the settings; `overrides` by attribute name or environment variable (plus `seq_len`,
-    /// which sets `train_seq_len`).
-    public static func resolve(code: URL?, logs: [URL], overrides: [String: String]) throws(ModelConfigError) -> ResolvedTTTSettings {
-        let defaults = try code.map { url throws(ModelConfigError) in
-            HyperparameterDefaults.parse(source: try ModelConfigResolver.read(url), file: url.path)
-        } ?? HyperparameterDefaults()
-        var logged: [LoggedHyperparameter] = []
-        for url in logs {
-            let text = try ModelConfigResolver.read(url)
-            logged += LogHyperparameters.scan(text, file: url.path, keys: Set(keys.map(\.name)))
-            logged += scanStartLines(text, file: url.path)
-        }
+    typealias Key = (name: String, environmentVariable: String, kind: ValueKind, fallback: String)
+
+    /// Each key's value and provenance: override, else logs (which must agree), else the code's
+    /// default, else `fallback` labelled with the record it comes from.
+    static func resolveValues(
+        _ keys: [Key], defaults: HyperparameterDefaults, logged: [LoggedHyperparameter], overrides: [String: String],
+        fallbackRecord: String
+    ) throws(ModelConfigError) -> (values: [String: HyperparameterValue], sources: [String: String]) {
         var values: [String: HyperparameterValue] = [:]
         var sources: [String: String] = [:]
         for key in keys {
@@ -120,8 +116,25 @@ public enum TTTSettingsResolver {
                 continue
             }
             values[key.name] = key.kind.parse(key.fallback)
-            sources[key.name] = "not stated by the submission: default of \(referenceRecord)"
+            sources[key.name] = "not stated by the submission: default of \(fallbackRecord)"
         }
+        return (values, sources)
+    }
+
+    /// Resolves the settings; `overrides` by attribute name or environment variable (plus `seq_len`,
+    /// which sets `train_seq_len`).
+    public static func resolve(code: URL?, logs: [URL], overrides: [String: String]) throws(ModelConfigError) -> ResolvedTTTSettings {
+        let defaults = try code.map { url throws(ModelConfigError) in
+            HyperparameterDefaults.parse(source: try ModelConfigResolver.read(url), file: url.path)
+        } ?? HyperparameterDefaults()
+        var logged: [LoggedHyperparameter] = []
+        for url in logs {
+            let text = try ModelConfigResolver.read(url)
+            logged += LogHyperparameters.scan(text, file: url.path, keys: Set(keys.map(\.name)))
+            logged += scanStartLines(text, file: url.path)
+        }
+        let (values, sources) = try resolveValues(keys, defaults: defaults, logged: logged, overrides: overrides,
+                                                  fallbackRecord: referenceRecord)
         func int(_ name: String) -> Int { values[name]?.pythonInt() ?? 0 }
         func real(_ name: String) -> Double { values[name]?.pythonFloat() ?? .nan }
         let settings = ChunkedTTTSettings(

@@ -85,3 +85,16 @@ import Testing
         #expect(throws: ModelConfigError.self) { try resolve(code: ttt, overrides: ["ttt_window_rule": "sometimes"]) }
     }
 }
+
+/// LoRA TTT settings from 2026-03-17_LoRA_TTT's code, and overrides above them.
+@Suite struct LoRATTTSettingsResolverTests {
+    @Test func recordCodeDefaultsAndOverrides() throws {
+        let code = Paths.shared("corpus/parameter-golf/records/track_10min_16mb/2026-03-17_LoRA_TTT/train_gpt.py")
+        let resolved = try LoRATTTSettingsResolver.resolve(code: code, logs: [], overrides: ["TTT_LORA_LR": "0.02"])
+        #expect(resolved.settings == LoRATTTSettings(rank: 8, learningRate: 0.02, chunkSize: 256, evalSeqLen: 1024,
+                                                     beta1: 0.9, beta2: 0.95))
+        #expect(resolved.sources["ttt_lora_rank"]?.hasPrefix("code default of TTT_LORA_RANK") == true)
+        #expect(resolved.sources["ttt_lora_lr"] == "override TTT_LORA_LR=0.02")
+        #expect(LoRATTTSettingsResolver.handles("TTT_CHUNK_SIZE") && !LoRATTTSettingsResolver.handles("TTT_CHUNK_TOKENS"))
+    }
+}
