@@ -2,8 +2,8 @@ import Foundation
 import Testing
 @testable import Reference
 
-/// Score-first, asserted: changing a token inside chunk k changes no score of an earlier chunk (they
-/// are identical to the bit, after all the training those chunks fed), and does change chunk k's.
+/// Score-first, asserted: changing a token inside chunk k changes no score of an earlier chunk (after
+/// all the training those chunks fed), and does change chunk k's.
 @Suite struct TTTCausalityTests {
     @Test(arguments: [1, 2, 3])
     func futureTokenDoesNotChangeEarlierScores(flippedChunk: Int) throws {
@@ -22,9 +22,9 @@ import Testing
         flipped[position] = tokens[position] == 500 ? 501 : 500
         let original = try run(tokens), changed = try run(flipped)
         for chunk in 0..<flippedChunk {
-            #expect(original.chunks[chunk] == changed.chunks[chunk], "chunk \(chunk) changed")
+            #expect(TTTCausality.same(original.chunks[chunk], changed.chunks[chunk]), "chunk \(chunk) changed")
         }
-        #expect(original.chunks[flippedChunk].lossSum != changed.chunks[flippedChunk].lossSum)
+        #expect(!TTTCausality.same(original.chunks[flippedChunk], changed.chunks[flippedChunk]))
     }
 }
 
@@ -66,5 +66,15 @@ import Testing
         #expect(throws: TTTError.evaluation(.tokenOutOfRange(position: 1, token: 1000, vocabulary: 900))) {
             try ChunkedTTTEvaluator(settings: settings, accounting: accounting, tokens: [1, 1000] + tokens, vocabulary: 900)
         }
+    }
+}
+
+enum TTTCausality {
+    /// Two scores of the same targets are the same: equal counts, and loss sums equal up to the
+    /// rounding OpenBLAS introduces when its thread count differs between runs (tests running in
+    /// parallel change that process-wide setting; measured ~1e-9 nats per token). A future token
+    /// leaking into a score moves it by orders of magnitude more.
+    static func same(_ a: EvalPartial, _ b: EvalPartial) -> Bool {
+        a.tokens == b.tokens && a.bytes == b.bytes && abs(a.lossSum.value - b.lossSum.value) <= 1e-7 * Double(a.tokens)
     }
 }
