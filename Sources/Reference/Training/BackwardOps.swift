@@ -145,13 +145,19 @@ func softcapCrossEntropyBackward(
     }
 }
 
+/// Query rows per block in the training attention: each block reads only the keys up to its last
+/// row (the causal mask), so about half of the T×T work is skipped.
+@usableFromInline let trainingAttentionBlockRows = 64
+
 /// Causal GQA attention for `sequences` sequences of `length` rows each, keeping each row's
 /// log-sum-exp (`lse`, `[N, H]`) so the backward can rebuild the probabilities instead of storing them.
 /// `qkv` rows hold q (`H·D`), k (`G·D`), v (`G·D`) with stride `ldqkv`; `out` is `[N, H·D]`.
+/// `scores` holds `blockRows × length` floats.
 @inlinable
 func attentionForward(
     out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>, ldqkv: Int,
-    sequences: Int, length: Int, heads: Int, kvHeads: Int, headDim: Int, scores: UnsafeMutablePointer<Float>
+    sequences: Int, length: Int, heads: Int, kvHeads: Int, headDim: Int, scores: UnsafeMutablePointer<Float>,
+    blockRows: Int = trainingAttentionBlockRows
 ) {
     let group = heads / kvHeads, scale = 1 / Float(headDim).squareRoot()
     let c = heads * headDim, t = length
@@ -160,33 +166,41 @@ func attentionForward(
         for h in 0..<heads {
             let g = h / group
             let q = base + h * headDim, k = base + c + g * headDim, v = base + c + (kvHeads + g) * headDim
-            BLAS.sgemm(m: t, n: t, k: headDim, a: q, lda: ldqkv, b: k, ldb: ldqkv, transposeB: true, c: scores, ldc: t)
-            for i in 0..<t {
-                let row = scores + i * t, visible = i + 1
-                let shift = maximum(row, count: visible) * scale
-                expInPlace(row, count: visible, scale: scale, shift: shift)
-                let total = sum(row, count: visible)
-                lse[(b * t + i) * heads + h] = shift + logf(total)
-                let inverse = 1 / total
-                for j in 0..<visible { row[j] *= inverse }
-                if visible < t { (row + visible).update(repeating: 0, count: t - visible) }
+            var first = 0
+            while first < t {
+                let last = min(first + blockRows, t), rows = last - first, keys = last
+                BLAS.sgemm(m: rows, n: keys, k: headDim, a: q + first * ldqkv, lda: ldqkv, b: k, ldb: ldqkv,
+                           transposeB: true, c: scores, ldc: keys)
+                for i in 0..<rows {
+                    let row = scores + i * keys, visible = first + i + 1
+                    let shift = maximum(row, count: visible) * scale
+                    expInPlace(row, count: visible, scale: scale, shift: shift)
+                    let total = sum(row, count: visible)
+                    lse[(b * t + first + i) * heads + h] = shift + logf(total)
+                    let inverse = 1 / total
+                    for j in 0..<visible { row[j] *= inverse }
+                    if visible < keys { (row + visible).update(repeating: 0, count: keys - visible) }
+                }
+                BLAS.sgemm(m: rows, n: headDim, k: keys, a: scores, lda: keys, b: v, ldb: ldqkv,
+                           c: out + (b * t + first) * c + h * headDim, ldc: c)
+                first = last
             }
-            BLAS.sgemm(m: t, n: headDim, k: t, a: scores, lda: t, b: v, ldb: ldqkv,
-                       c: out + b * t * c + h * headDim, ldc: c)
         }
     }
 }
 
-/// Backward of ``attentionForward`` (the flash-attention recurrence): with `P` rebuilt from `lse`,
-/// `dV += Pᵀ·dO`, `dP = dO·Vᵀ`, `dS = P ∘ (dP − rowsum(dO ∘ O))`, `dQ = s·dS·K`, `dK += s·dSᵀ·Q`.
-/// `dqkv` has `qkv`'s layout; its k and v columns must be zeroed by the caller (they accumulate
-/// over the heads of a group), its q columns are overwritten.
+/// Backward of ``attentionForward`` (the flash-attention recurrence), block by block of query rows:
+/// with `P` rebuilt from `lse`, `dV += Pᵀ·dO`, `dP = dO·Vᵀ`, `dS = P ∘ (dP − rowsum(dO ∘ O))`,
+/// `dQ = s·dS·K`, `dK += s·dSᵀ·Q`. `dqkv` has `qkv`'s layout; its k and v columns must be zeroed by
+/// the caller (they accumulate over blocks and over the heads of a group), its q columns are
+/// overwritten. `probabilities` and `dScores` hold `blockRows × length` floats each.
 @inlinable
 func attentionBackward(
     dqkv: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, out: UnsafePointer<Float>,
     lse: UnsafePointer<Float>, qkv: UnsafePointer<Float>, ldqkv: Int,
     sequences: Int, length: Int, heads: Int, kvHeads: Int, headDim: Int,
-    probabilities: UnsafeMutablePointer<Float>, dScores: UnsafeMutablePointer<Float>
+    probabilities: UnsafeMutablePointer<Float>, dScores: UnsafeMutablePointer<Float>,
+    blockRows: Int = trainingAttentionBlockRows
 ) {
     let group = heads / kvHeads, scale = 1 / Float(headDim).squareRoot()
     let c = heads * headDim, t = length
@@ -196,28 +210,34 @@ func attentionBackward(
             let g = h / group
             let q = base + h * headDim, k = base + c + g * headDim, v = base + c + (kvHeads + g) * headDim
             let dq = dBase + h * headDim, dk = dBase + c + g * headDim, dv = dBase + c + (kvHeads + g) * headDim
-            let dO = dOut + b * t * c + h * headDim, o = out + b * t * c + h * headDim
-            BLAS.sgemm(m: t, n: t, k: headDim, a: q, lda: ldqkv, b: k, ldb: ldqkv, transposeB: true,
-                       c: probabilities, ldc: t)
-            for i in 0..<t {
-                let row = probabilities + i * t, visible = i + 1
-                expInPlace(row, count: visible, scale: scale, shift: lse[(b * t + i) * heads + h])
-                if visible < t { (row + visible).update(repeating: 0, count: t - visible) }
+            var first = 0
+            while first < t {
+                let last = min(first + blockRows, t), rows = last - first, keys = last
+                let dO = dOut + (b * t + first) * c + h * headDim, o = out + (b * t + first) * c + h * headDim
+                BLAS.sgemm(m: rows, n: keys, k: headDim, a: q + first * ldqkv, lda: ldqkv, b: k, ldb: ldqkv,
+                           transposeB: true, c: probabilities, ldc: keys)
+                for i in 0..<rows {
+                    let row = probabilities + i * keys, visible = first + i + 1
+                    expInPlace(row, count: visible, scale: scale, shift: lse[(b * t + first + i) * heads + h])
+                    if visible < keys { (row + visible).update(repeating: 0, count: keys - visible) }
+                }
+                BLAS.sgemm(m: keys, n: headDim, k: rows, a: probabilities, lda: keys, transposeA: true,
+                           b: dO, ldb: c, beta: 1, c: dv, ldc: ldqkv)
+                BLAS.sgemm(m: rows, n: keys, k: headDim, a: dO, lda: c, b: v, ldb: ldqkv, transposeB: true,
+                           c: dScores, ldc: keys)
+                for i in 0..<rows {
+                    var rowDot: Float = 0
+                    for d in 0..<headDim { rowDot += dO[i * c + d] * o[i * c + d] }
+                    let p = probabilities + i * keys, ds = dScores + i * keys, visible = first + i + 1
+                    for j in 0..<visible { ds[j] = p[j] * (ds[j] - rowDot) * scale }
+                    if visible < keys { (ds + visible).update(repeating: 0, count: keys - visible) }
+                }
+                BLAS.sgemm(m: rows, n: headDim, k: keys, a: dScores, lda: keys, b: k, ldb: ldqkv,
+                           c: dq + first * ldqkv, ldc: ldqkv)
+                BLAS.sgemm(m: keys, n: headDim, k: rows, a: dScores, lda: keys, transposeA: true,
+                           b: q + first * ldqkv, ldb: ldqkv, beta: 1, c: dk, ldc: ldqkv)
+                first = last
             }
-            BLAS.sgemm(m: t, n: headDim, k: t, a: probabilities, lda: t, transposeA: true,
-                       b: dO, ldb: c, beta: 1, c: dv, ldc: ldqkv)
-            BLAS.sgemm(m: t, n: t, k: headDim, a: dO, lda: c, b: v, ldb: ldqkv, transposeB: true,
-                       c: dScores, ldc: t)
-            for i in 0..<t {
-                var rowDot: Float = 0
-                for d in 0..<headDim { rowDot += dO[i * c + d] * o[i * c + d] }
-                let p = probabilities + i * t, ds = dScores + i * t
-                for j in 0...i { ds[j] = p[j] * (ds[j] - rowDot) * scale }
-                if i + 1 < t { (ds + i + 1).update(repeating: 0, count: t - i - 1) }
-            }
-            BLAS.sgemm(m: t, n: headDim, k: t, a: dScores, lda: t, b: k, ldb: ldqkv, c: dq, ldc: ldqkv)
-            BLAS.sgemm(m: t, n: headDim, k: t, a: dScores, lda: t, transposeA: true, b: q, ldb: ldqkv,
-                       beta: 1, c: dk, ldc: ldqkv)
         }
     }
 }

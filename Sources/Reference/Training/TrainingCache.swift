@@ -45,7 +45,7 @@ public final class TrainingCache {
     let dqkv: UnsafeMutablePointer<Float>         // [N, C + 2·G·D]
     let dHidden: UnsafeMutablePointer<Float>      // [N, F]
     let dSkips: UnsafeMutablePointer<Float>       // [S, N, C]
-    let scores: UnsafeMutablePointer<Float>, dScores: UnsafeMutablePointer<Float>  // [T, T]
+    let scores: UnsafeMutablePointer<Float>, dScores: UnsafeMutablePointer<Float>  // [min(T, 64), T]
     let vocabularyRow: UnsafeMutablePointer<Float>  // [V]
     // LoRA (rank r; empty without): x·Aᵀ per block for q and v, and for the head; backward scratch.
     let loraRank: Int
@@ -91,7 +91,8 @@ public final class TrainingCache {
         finalRMS = make(n); finalNormed = make(n * c); logits = make(n * config.vocabSize); nll = make(n)
         dx = make(n * c); dx0 = make(n * c); scratchA = make(n * c); scratchB = make(n * c)
         dqkv = make(n * w); dHidden = make(n * f); dSkips = make(model.skipCount * n * c)
-        scores = make(maxLength * maxLength); dScores = make(maxLength * maxLength)
+        let blockScores = min(maxLength, trainingAttentionBlockRows) * maxLength
+        scores = make(blockScores); dScores = make(blockScores)
         vocabularyRow = make(config.vocabSize)
         self.loraRank = loraRank
         let r = loraRank

@@ -114,8 +114,10 @@ import Testing
         Self.checkGradient(w, analytic: dw) { Self.dot(forward(x, $0), r) }
     }
 
-    /// Causal GQA attention (4 query heads on 2 key/value heads, two sequences of 5): q, k and v.
-    @Test func attentionBackwardMatchesFiniteDifferences() {
+    /// Causal GQA attention (4 query heads on 2 key/value heads, two sequences of 5): q, k and v, in
+    /// blocks of 64 query rows (one block) and of 2 (three blocks, the last short).
+    @Test(arguments: [64, 2])
+    func attentionBackwardMatchesFiniteDifferences(blockRows: Int) {
         var random = Generator(state: 6)
         let heads = 4, kvHeads = 2, d = 4, sequences = 2, length = 5
         let width = (heads + 2 * kvHeads) * d, n = sequences * length
@@ -124,14 +126,15 @@ import Testing
             var out = [Float](repeating: 0, count: n * heads * d), lse = [Float](repeating: 0, count: n * heads)
             var scores = [Float](repeating: 0, count: length * length)
             attentionForward(out: &out, lse: &lse, qkv: qkv, ldqkv: width, sequences: sequences, length: length,
-                             heads: heads, kvHeads: kvHeads, headDim: d, scores: &scores)
+                             heads: heads, kvHeads: kvHeads, headDim: d, scores: &scores, blockRows: blockRows)
             return (out, lse)
         }
         let (out, lse) = forward(qkv)
         var dqkv = [Float](repeating: 0, count: qkv.count)
         var p = [Float](repeating: 0, count: length * length), dp = p
         attentionBackward(dqkv: &dqkv, dOut: r, out: out, lse: lse, qkv: qkv, ldqkv: width, sequences: sequences,
-                          length: length, heads: heads, kvHeads: kvHeads, headDim: d, probabilities: &p, dScores: &dp)
+                          length: length, heads: heads, kvHeads: kvHeads, headDim: d, probabilities: &p, dScores: &dp,
+                          blockRows: blockRows)
         Self.checkGradient(qkv, analytic: dqkv) { Self.dot(forward($0).out, r) }
     }
 }
