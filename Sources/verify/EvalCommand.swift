@@ -59,6 +59,8 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
+        if mode == .ttt || mode == .tttLoRA { return try runTestTimeTraining() }  // EvalCommand+TTT.swift
+        let stride = self.stride ?? 64
         let artifactURL = URL(fileURLWithPath: artifact)
         var settings: [String: String] = [:]
         let weights: Weights
@@ -75,29 +77,13 @@ struct Eval: ParsableCommand {
         } else {
             weights = try WeightsLoader.load(artifact: artifactURL)
         }
-        var tttOverrides: [String: String] = [:]
         for item in overrides {
             guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
                 throw ValidationError("--set expects KEY=VALUE, got \(item)")
             }
-            let key = String(item[..<equals]), value = String(item[item.index(after: equals)...])
-            if TTTSettingsResolver.handles(key) || LoRATTTSettingsResolver.handles(key) {
-                tttOverrides[key] = value
-            } else {
-                settings[key] = value
-            }
+            settings[String(item[..<equals])] = String(item[item.index(after: equals)...])
         }
         if let seqLen { settings[ModelConfigResolver.seqLenOverrideKey] = String(seqLen) }
-        if mode == .tttLoRA {
-            try runLoRATTT(weights: weights, settings: settings, tttOverrides: tttOverrides)
-            return
-        }
-        if mode == .ttt {
-            if let stride { tttOverrides["EVAL_STRIDE"] = String(stride) }
-            try runTTT(weights: weights, settings: settings, tttOverrides: tttOverrides)
-            return
-        }
-        let stride = self.stride ?? 64
         let resolved = try ModelConfigResolver.resolve(
             weights: weights, code: code.map { URL(fileURLWithPath: $0) },
             logs: logs.map { URL(fileURLWithPath: $0) }, overrides: settings)
@@ -124,10 +110,6 @@ struct Eval: ParsableCommand {
             mode: evalMode.name, stride: mode == .sliding ? stride : nil, seq_len: resolved.seqLen,
             threads: threads, seconds: seconds, tokens_per_second: Double(result.tokens) / seconds,
             config: Dictionary(uniqueKeysWithValues: resolved.sources.map { ($0.key, $0.value.description) }))
-        try printReport(report)
-    }
-
-    func printReport(_ report: EvalReport) throws {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -136,15 +118,7 @@ struct Eval: ParsableCommand {
             print(String(format: "val_loss: %.8f  val_bpb: %.8f", report.val_loss, report.val_bpb))
             print("tokens: \(report.tokens)  bytes: \(report.bytes)  mode: \(report.mode)"
                   + (report.stride.map { "  stride: \($0)" } ?? "") + "  seq_len: \(report.seq_len)")
-            print(String(format: "%.2f s, %.0f tokens/s, %d threads", report.seconds, report.tokens_per_second, threads))
-            if let ttt = report.ttt {
-                print(String(format: "before TTT: val_loss %.8f  val_bpb %.8f  →  gain %.6f bpb (%d SGD steps)",
-                             ttt.val_loss_before, ttt.val_bpb_before, ttt.bpb_gain, ttt.steps))
-            }
-            if let lora = report.ttt_lora {
-                print(String(format: "before TTT: val_loss %.8f  val_bpb %.8f  →  gain %.6f bpb (%d documents, %d Adam steps)",
-                             lora.val_loss_before, lora.val_bpb_before, lora.bpb_gain, lora.documents, lora.steps))
-            }
+            print(String(format: "%.2f s, %.0f tokens/s, %d threads", seconds, report.tokens_per_second, threads))
         }
     }
 
@@ -179,13 +153,9 @@ struct EvalReport: Encodable {
     var tokens_per_second: Double
     /// Where each configuration value came from.
     var config: [String: String]
-    /// TTT mode only: the settings used and the score without adaptation.
-    var ttt: TTTReport? = nil
-    /// LoRA TTT mode only.
-    var ttt_lora: LoRATTTReport? = nil
 
     private enum CodingKeys: String, CodingKey {
-        case val_loss, val_bpb, tokens, bytes, mode, stride, seq_len, threads, seconds, tokens_per_second, config, ttt, ttt_lora
+        case val_loss, val_bpb, tokens, bytes, mode, stride, seq_len, threads, seconds, tokens_per_second, config
     }
 
     /// Writes every key, `stride` as null in standard mode (synthesised coding would drop it).
@@ -202,8 +172,6 @@ struct EvalReport: Encodable {
         try container.encode(seconds, forKey: .seconds)
         try container.encode(tokens_per_second, forKey: .tokens_per_second)
         try container.encode(config, forKey: .config)
-        try container.encodeIfPresent(ttt, forKey: .ttt)
-        try container.encodeIfPresent(ttt_lora, forKey: .ttt_lora)
     }
 }
 
