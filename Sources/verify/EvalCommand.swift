@@ -14,12 +14,20 @@ struct Eval: ParsableCommand {
             (each value's source is printed). val_loss is in nats per token; val_bpb uses the \
             challenge's byte accounting of the tokenizer. Standard mode scores non-overlapping \
             windows of seq_len (the baseline's eval_val); sliding mode advances windows by --stride \
-            and scores each token once with the longest context (the records' eval_val_sliding).
+            and scores each token once with the longest context (the records' eval_val_sliding). \
+            TTT mode runs the records' chunked score-first test-time training (eval_val_sliding_ttt of \
+            2026-03-23_LeakyReLU_LegalTTT_ParallelMuon): each chunk of TTT_CHUNK_TOKENS targets is \
+            scored with sliding windows, then trained on with SGD; its settings come from the code's \
+            TTT_* defaults, the logs and --set (each value's source is printed), and it also reports \
+            the score without adaptation. ttt-lora runs 2026-03-17_LoRA_TTT's per-document LoRA TTT \
+            (documents from BOS; TTT_LORA_RANK, TTT_LORA_LR, TTT_CHUNK_SIZE, TTT_EVAL_SEQ_LEN, BETA1, BETA2) \
+            on the whole stream (or its first --max-tokens targets).
             """
     )
 
     enum Mode: String, ExpressibleByArgument, CaseIterable {
-        case standard, sliding
+        case standard, sliding, ttt
+        case tttLoRA = "ttt-lora"
     }
 
     @Argument(help: "The artifact (e.g. final_model.int8.ptz), or a pgverify-raw-f32 weights index (.json).")
@@ -34,8 +42,9 @@ struct Eval: ParsableCommand {
     var overrides: [String] = []
     @Option(help: "SentencePiece .model of the tokenizer (for the byte accounting).") var tokenizer: String
     @Option(help: "Validation shard glob, e.g. 'data/fineweb_val_*.bin'.") var val: String
-    @Option(help: "standard or sliding.") var mode: Mode = .standard
-    @Option(help: "Sliding-window stride in tokens.") var stride: Int = 64
+    @Option(help: "standard, sliding, ttt (chunked SGD) or ttt-lora (per-document LoRA).") var mode: Mode = .standard
+    @Option(help: "Sliding-window stride in tokens (default 64; in ttt mode the submission's EVAL_STRIDE).")
+    var stride: Int?
     @Option(help: "Evaluation sequence length (default: the submission's EVAL_SEQ_LEN or TRAIN_SEQ_LEN).")
     var seqLen: Int?
     @Option(help: "Evaluate only the first N target tokens (whole windows of seq_len).") var maxTokens: Int?
@@ -44,12 +53,14 @@ struct Eval: ParsableCommand {
 
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
-        guard stride >= 1 else { throw ValidationError("--stride must be at least 1") }
+        if let stride, stride < 1 { throw ValidationError("--stride must be at least 1") }
         if let seqLen, seqLen < 1 { throw ValidationError("--seq-len must be at least 1") }
         if let maxTokens, maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1") }
     }
 
     func run() throws {
+        if mode == .ttt || mode == .tttLoRA { return try runTestTimeTraining() }  // EvalCommand+TTT.swift
+        let stride = self.stride ?? 64
         var settings: [String: String] = [:]
         for item in overrides {
             guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {

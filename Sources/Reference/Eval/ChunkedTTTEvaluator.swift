@@ -1,0 +1,156 @@
+/// What a chunked TTT evaluation measured: the total and each chunk's share (scored before the
+/// chunk was trained on).
+public struct ChunkedTTTResult: Sendable, Equatable {
+    public var total: EvalPartial
+    /// One partial per chunk, in order.
+    public var chunks: [EvalPartial]
+    /// Training steps taken.
+    public var steps: Int
+}
+
+/// Score-first test-time training in chunks with SGD, as `eval_val_sliding_ttt` of
+/// records/track_10min_16mb/2026-03-23_LeakyReLU_LegalTTT_ParallelMuon defines it (and, with their
+/// window rule, 2026-04-04 and 2026-04-08; see ``TTTWindowRule``):
+///
+/// for each chunk of `ttt_chunk_tokens` targets: (1) score its sliding windows (``TTTWindowPlan``)
+/// with the current weights; (2) unless it is the last chunk, train on it: `ttt_epochs` passes over
+/// its whole `seq_len` sequences in batches of `ttt_batch_seqs` (a batch whose last target would run
+/// past the stream is skipped), mean cross-entropy, gradient clipped to `ttt_grad_clip`, one SGD
+/// (momentum) step per batch with the chunk's cosine learning rate; the first `ttt_freeze_blocks`
+/// blocks stay frozen, every other parameter (embedding, skip weights, head) trains; one optimizer
+/// (momentum buffers) for the whole run.
+///
+/// Every target is scored before any update that uses it: phase (1) of chunk `i` runs before phase
+/// (2) of chunk `i`, and phase (2) only reads targets of chunk `i` (its sequences end at the chunk's
+/// end, plus the one next token as the last target).
+public struct ChunkedTTTEvaluator {
+    public let settings: ChunkedTTTSettings
+    public let accounting: ByteAccounting
+    /// The validation stream (`targets + 1` tokens, as `load_validation_tokens` returns it).
+    public let tokens: [UInt16]
+
+    public init(settings: ChunkedTTTSettings, accounting: ByteAccounting, tokens: [UInt16], vocabulary: Int) throws(TTTError) {
+        try settings.validate()
+        guard tokens.count > settings.seqLen else {
+            throw .evaluation(.streamTooShort(tokens: tokens.count, seqLen: settings.seqLen))
+        }
+        guard accounting.vocabularySize >= vocabulary else {
+            throw .evaluation(.byteTablesTooSmall(tables: accounting.vocabularySize, vocabulary: vocabulary))
+        }
+        if let position = tokens.firstIndex(where: { Int($0) >= vocabulary }) {
+            throw .evaluation(.tokenOutOfRange(position: position, token: Int(tokens[position]), vocabulary: vocabulary))
+        }
+        self.settings = settings
+        self.accounting = accounting
+        self.tokens = tokens
+    }
+
+    /// Number of targets scored from (`tokens.count − 1`).
+    public var targets: Int { tokens.count - 1 }
+
+    /// Runs the evaluation, adapting `model` in place; `progress` is told after each chunk.
+    /// Scoring spreads windows over `threads` workers; training steps run OpenBLAS on `threads`.
+    /// The result depends on `threads` only through OpenBLAS rounding (~1e-8 bpb).
+    public func evaluate(
+        model: TrainableGPT, threads: Int = 1, progress: ((_ chunksDone: Int, _ chunks: Int) -> Void)? = nil
+    ) throws(TTTError) -> ChunkedTTTResult {
+        let s = settings
+        guard s.seqLen <= model.maxPositions else {
+            throw .evaluation(.sequenceLongerThanModel(seqLen: s.seqLen, modelPositions: model.maxPositions))
+        }
+        let plan = TTTWindowPlan.chunks(targets: targets, seqLen: s.seqLen, stride: s.stride, chunkTokens: s.chunkTokens,
+                                            rule: s.windowRule)
+        let cache = TrainingCache(model: model, maxRows: s.batchSequences * s.seqLen, maxLength: s.seqLen)
+        let threads = max(1, threads)
+        let trainable = trainableRanges(model)
+        var optimizer = SGDOptimizer(count: model.layout.totalCount, learningRate: Float(s.learningRate),
+                                     momentum: Float(s.momentum))
+        var chunks: [EvalPartial] = []
+        var steps = 0
+        for (index, windows) in plan.enumerated() {
+            chunks.append(try score(windows, model: model, chunk: index, threads: threads))
+            let chunkStart = index * s.chunkTokens, chunkEnd = min(chunkStart + s.chunkTokens, targets)
+            let sequences = (chunkEnd - chunkStart) / s.seqLen
+            if index < plan.count - 1, s.epochs > 0, sequences > 0, !windows.isEmpty {
+                optimizer.learningRate = Float(s.learningRate(chunk: index, of: plan.count))
+                BLAS.threads = threads  // scoring may have left OpenBLAS single-threaded
+                for _ in 0..<s.epochs {
+                    for first in stride(from: 0, to: sequences, by: s.batchSequences) {
+                        let last = min(first + s.batchSequences, sequences)
+                        let startToken = chunkStart + first * s.seqLen, endToken = chunkStart + last * s.seqLen + 1
+                        if endToken > tokens.count { continue }
+                        train(model: model, cache: cache, from: startToken, sequences: last - first,
+                              optimizer: &optimizer, ranges: trainable)
+                        steps += 1
+                    }
+                }
+            }
+            progress?(index + 1, plan.count)
+        }
+        return ChunkedTTTResult(total: chunks.reduce(EvalPartial(), +), chunks: chunks, steps: steps)
+    }
+
+    /// The parameters that train: all but those of the first `freezeBlocks` blocks, merged into runs.
+    func trainableRanges(_ model: TrainableGPT) -> [ParameterRange] {
+        var ranges: [ParameterRange] = []
+        for entry in model.layout.entries where entry.count > 0 {
+            if let block = entry.block, block < settings.freezeBlocks { continue }
+            let range = entry.offset..<(entry.offset + entry.count)
+            if let previous = ranges.last, previous.upperBound == range.lowerBound {
+                ranges[ranges.count - 1] = previous.lowerBound..<range.upperBound
+            } else {
+                ranges.append(range)
+            }
+        }
+        return ranges
+    }
+
+    /// Phase 1: the chunk's windows under the current weights, by the reference forward pass
+    /// (``GPTModel`` with a snapshot of the weights: it runs the last block and the head only for the
+    /// scored rows) over the slice of the stream the windows read, `threads` windows at a time.
+    private func score(_ windows: [EvalWindow], model: TrainableGPT, chunk: Int, threads: Int) throws(TTTError) -> EvalPartial {
+        guard let first = windows.first else { return EvalPartial() }
+        let low = first.start
+        let high = windows.map { $0.start + $0.length }.max()! + 1
+        let slice = Array(tokens[low..<high])
+        let rebased = windows.map { EvalWindow(start: $0.start - low, length: $0.length, scoredFrom: $0.scoredFrom) }
+        let plan = EvalPlan(windows: rebased, stride: settings.stride, seqLen: settings.seqLen, streamLength: slice.count)
+        let snapshot: GPTModel
+        do {
+            snapshot = try GPTModel(config: model.config, weights: model.weights(), maxPositions: settings.seqLen)
+        } catch {
+            throw .adaptedWeightsUnusable(chunk: chunk, reason: error.description)
+        }
+        do {
+            let evaluator = try Evaluator(model: snapshot, accounting: accounting, tokens: slice, plan: plan)
+            return try evaluator.evaluate(threads: threads)
+        } catch {
+            throw .evaluation(Self.shifted(error, by: low))
+        }
+    }
+
+    /// An evaluation error located in a chunk's slice, moved to stream positions.
+    static func shifted(_ error: EvalError, by offset: Int) -> EvalError {
+        switch error {
+        case .nonFiniteLoss(let position, let value): .nonFiniteLoss(position: position + offset, value: value)
+        case .tokenOutOfRange(let position, let token, let vocabulary):
+            .tokenOutOfRange(position: position + offset, token: token, vocabulary: vocabulary)
+        default: error
+        }
+    }
+
+    /// Phase 2, one step: mean loss of `sequences` sequences from `start`, clipped SGD step.
+    private func train(
+        model: TrainableGPT, cache: TrainingCache, from start: Int, sequences: Int,
+        optimizer: inout SGDOptimizer, ranges: [ParameterRange]
+    ) {
+        tokens.withUnsafeBufferPointer { stream in
+            let base = stream.baseAddress! + start
+            model.forward(inputs: base, targets: base + 1, sequences: sequences, length: settings.seqLen, cache: cache)
+        }
+        model.zeroGradients()
+        model.backward(cache, weightGradientsFrom: settings.freezeBlocks)
+        clipGradientNorm(model.gradients.baseAddress!, ranges: ranges, maxNorm: Float(settings.gradientClip))
+        optimizer.step(parameters: model.parameters.baseAddress!, gradients: model.gradients.baseAddress!, ranges: ranges)
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+
+/// Settings of the chunked score-first SGD test-time training (the `TTT_*` hyperparameters of
+/// records/track_10min_16mb/2026-03-23_LeakyReLU_LegalTTT_ParallelMuon and its descendants).
+public struct ChunkedTTTSettings: Sendable, Equatable, Codable {
+    /// `train_seq_len`: window length when scoring, sequence length when training.
+    public var seqLen: Int
+    /// `eval_stride`: sliding-window stride of the scoring phase.
+    public var stride: Int
+    /// `ttt_chunk_tokens`: validation targets per chunk (scored, then trained on).
+    public var chunkTokens: Int
+    /// `ttt_epochs`: passes over each chunk (0: score only, no adaptation).
+    public var epochs: Int
+    /// `ttt_lr`: base SGD learning rate, cosine-decayed across chunks.
+    public var learningRate: Double
+    /// `ttt_momentum`: SGD momentum (no nesterov, no dampening, no weight decay).
+    public var momentum: Double
+    /// `ttt_freeze_blocks`: the first this many blocks are frozen.
+    public var freezeBlocks: Int
+    /// `ttt_batch_seqs`: sequences per training step.
+    public var batchSequences: Int
+    /// `ttt_grad_clip`: max total gradient norm.
+    public var gradientClip: Double
+    /// Which windows the scoring phase uses (the records differ).
+    public var windowRule: TTTWindowRule
+
+    public init(seqLen: Int, stride: Int, chunkTokens: Int = 32_768, epochs: Int = 3, learningRate: Double = 0.002,
+                momentum: Double = 0.9, freezeBlocks: Int = 2, batchSequences: Int = 32, gradientClip: Double = 1,
+                windowRule: TTTWindowRule = .rescoreTail) {
+        self.seqLen = seqLen
+        self.stride = stride
+        self.chunkTokens = chunkTokens
+        self.epochs = epochs
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.freezeBlocks = freezeBlocks
+        self.batchSequences = batchSequences
+        self.gradientClip = gradientClip
+        self.windowRule = windowRule
+    }
+
+    /// Refuses settings the record's loop could not run with.
+    public func validate() throws(TTTError) {
+        func require(_ ok: Bool, _ name: String, _ value: String) throws(TTTError) {
+            if !ok { throw .invalidSetting(name: name, value: value) }
+        }
+        try require(seqLen > 0, "train_seq_len", "\(seqLen)")
+        try require(stride > 0 && stride <= seqLen, "eval_stride", "\(stride) (must be in 1...\(seqLen))")
+        try require(chunkTokens > 0, "ttt_chunk_tokens", "\(chunkTokens)")
+        try require(epochs >= 0, "ttt_epochs", "\(epochs)")
+        try require(learningRate.isFinite && learningRate >= 0, "ttt_lr", "\(learningRate)")
+        try require(momentum.isFinite && momentum >= 0, "ttt_momentum", "\(momentum)")
+        try require(freezeBlocks >= 0, "ttt_freeze_blocks", "\(freezeBlocks)")
+        try require(batchSequences > 0, "ttt_batch_seqs", "\(batchSequences)")
+        try require(gradientClip.isFinite && gradientClip > 0, "ttt_grad_clip", "\(gradientClip)")
+    }
+
+    /// The learning rate of chunk `chunk` of `chunks`: `lr · ½(1 + cos(π · chunk / max(chunks − 1, 1)))`.
+    public func learningRate(chunk: Int, of chunks: Int) -> Double {
+        learningRate * 0.5 * (1 + cos(Double.pi * Double(chunk) / Double(max(chunks - 1, 1))))
+    }
+}

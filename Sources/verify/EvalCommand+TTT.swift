@@ -1,0 +1,247 @@
+import ArgumentParser
+import Foundation
+import Reference
+import Verifier
+
+// `verify eval --mode ttt` and `--mode ttt-lora`: kept apart from EvalCommand.swift, which only
+// dispatches here. The JSON has the other modes' keys plus `ttt` (or `ttt_lora`).
+
+extension Eval {
+    /// Loads the weights, splits `--set` into model and TTT settings, and runs the TTT mode.
+    func runTestTimeTraining() throws {
+        let artifactURL = URL(fileURLWithPath: artifact)
+        var settings: [String: String] = [:]
+        let weights: Weights
+        if artifactURL.pathExtension == "json" {
+            // Raw weights record the values their shapes cannot tell; they count as overrides.
+            let raw = try RawFloatWeights(contentsOf: artifactURL)
+            weights = raw.weights
+            if let config = raw.config {
+                settings["rope_base"] = String(config.ropeBase)
+                settings["logit_softcap"] = String(config.logitSoftcap ?? 0)
+            }
+            if let seqLen = raw.seqLen { settings[ModelConfigResolver.seqLenOverrideKey] = String(seqLen) }
+        } else {
+            weights = try WeightsLoader.load(artifact: artifactURL)
+        }
+        var tttOverrides: [String: String] = [:]
+        for item in overrides {
+            guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
+                throw ValidationError("--set expects KEY=VALUE, got \(item)")
+            }
+            let key = String(item[..<equals]), value = String(item[item.index(after: equals)...])
+            if TTTSettingsResolver.handles(key) || LoRATTTSettingsResolver.handles(key) {
+                tttOverrides[key] = value
+            } else {
+                settings[key] = value
+            }
+        }
+        if let seqLen { settings[ModelConfigResolver.seqLenOverrideKey] = String(seqLen) }
+        if mode == .tttLoRA {
+            try runLoRATTT(weights: weights, settings: settings, tttOverrides: tttOverrides)
+        } else {
+            if let stride { tttOverrides["EVAL_STRIDE"] = String(stride) }
+            try runTTT(weights: weights, settings: settings, tttOverrides: tttOverrides)
+        }
+    }
+
+    /// Prints `report` as JSON (sorted keys) or text.
+    func printTTTReport(_ report: TTTEvalReport) throws {
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            return
+        }
+        print(String(format: "val_loss: %.8f  val_bpb: %.8f", report.val_loss, report.val_bpb))
+        print("tokens: \(report.tokens)  bytes: \(report.bytes)  mode: \(report.mode)"
+              + (report.stride.map { "  stride: \($0)" } ?? "") + "  seq_len: \(report.seq_len)")
+        print(String(format: "%.2f s, %.0f tokens/s, %d threads", report.seconds, report.tokens_per_second, threads))
+        if let ttt = report.ttt {
+            print(String(format: "before TTT: val_loss %.8f  val_bpb %.8f  →  gain %.6f bpb (%d SGD steps)",
+                         ttt.val_loss_before, ttt.val_bpb_before, ttt.bpb_gain, ttt.steps))
+        }
+        if let lora = report.ttt_lora {
+            print(String(format: "before TTT: val_loss %.8f  val_bpb %.8f  →  gain %.6f bpb (%d documents, %d Adam steps)",
+                         lora.val_loss_before, lora.val_bpb_before, lora.bpb_gain, lora.documents, lora.steps))
+        }
+    }
+}
+
+/// The `--json` output of the TTT modes: the keys of the other modes (`val_loss`, `val_bpb`, `tokens`,
+/// `bytes`, `mode`, `stride`, `seq_len`, `threads`, `seconds`, `tokens_per_second`, `config`) plus
+/// `ttt` or `ttt_lora`.
+struct TTTEvalReport: Encodable {
+    var val_loss: Double
+    var val_bpb: Double
+    var tokens: Int
+    var bytes: Int
+    var mode: String
+    var stride: Int?
+    var seq_len: Int
+    var threads: Int
+    var seconds: Double
+    var tokens_per_second: Double
+    var config: [String: String]
+    var ttt: TTTReport? = nil
+    var ttt_lora: LoRATTTReport? = nil
+
+    private enum CodingKeys: String, CodingKey {
+        case val_loss, val_bpb, tokens, bytes, mode, stride, seq_len, threads, seconds, tokens_per_second, config
+        case ttt, ttt_lora
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(val_loss, forKey: .val_loss)
+        try container.encode(val_bpb, forKey: .val_bpb)
+        try container.encode(tokens, forKey: .tokens)
+        try container.encode(bytes, forKey: .bytes)
+        try container.encode(mode, forKey: .mode)
+        if let stride { try container.encode(stride, forKey: .stride) } else { try container.encodeNil(forKey: .stride) }
+        try container.encode(seq_len, forKey: .seq_len)
+        try container.encode(threads, forKey: .threads)
+        try container.encode(seconds, forKey: .seconds)
+        try container.encode(tokens_per_second, forKey: .tokens_per_second)
+        try container.encode(config, forKey: .config)
+        try container.encodeIfPresent(ttt, forKey: .ttt)
+        try container.encodeIfPresent(ttt_lora, forKey: .ttt_lora)
+    }
+}
+
+/// Progress of a TTT run on stderr (chunks or documents), once it has run a few seconds.
+final class TTTProgress {
+    private let unit: String
+    private let start = Date()
+    private var lastPrint: Date?
+
+    init(unit: String) { self.unit = unit }
+
+    func update(_ done: Int, of total: Int) {
+        let now = Date()
+        guard now.timeIntervalSince(start) >= 3 else { return }
+        if let lastPrint, now.timeIntervalSince(lastPrint) < 2, done < total { return }
+        lastPrint = now
+        FileHandle.standardError.write(Data(String(
+            format: "\rttt: %d/%d %@, %.0f s elapsed ", done, total, unit, now.timeIntervalSince(start)).utf8))
+    }
+
+    func finish() { if lastPrint != nil { FileHandle.standardError.write(Data("\n".utf8)) } }
+}
+
+/// The `ttt` object of `verify eval --mode ttt --json`.
+struct TTTReport: Encodable {
+    var settings: ChunkedTTTSettings
+    /// Where each TTT setting came from.
+    var sources: [String: String]
+    var val_loss_before: Double
+    var val_bpb_before: Double
+    /// `val_bpb_before − val_bpb`: what adaptation gained.
+    var bpb_gain: Double
+    var steps: Int
+    var chunks: Int
+    /// Mean loss of each chunk, scored before training on it.
+    var chunk_losses: [Double]
+}
+
+extension Eval {
+    /// `--mode ttt`: resolves the model and the TTT settings, scores once without adaptation, then
+    /// runs the chunked score-first TTT on a fresh copy of the weights.
+    func runTTT(weights: Weights, settings: [String: String], tttOverrides: [String: String]) throws {
+        let codeURL = code.map { URL(fileURLWithPath: $0) }, logURLs = logs.map { URL(fileURLWithPath: $0) }
+        let resolved = try ModelConfigResolver.resolve(weights: weights, code: codeURL, logs: logURLs, overrides: settings)
+        // The TTT resolver reads the sequence lengths too (and ignores the model's other keys).
+        let tttInputs = settings.merging(tttOverrides) { _, ttt in ttt }
+        let ttt = try TTTSettingsResolver.resolve(code: codeURL, logs: logURLs, overrides: tttInputs)
+        let config = resolved.config, s = ttt.settings
+        BLAS.threads = threads
+
+        let accounting = try SentencePieceModel(contentsOf: URL(fileURLWithPath: tokenizer))
+            .byteAccounting(modelVocabularySize: config.vocabSize)
+        let tokens = try EvalTokens.prepare(try ValidationShard.readAll(pattern: val), seqLen: s.seqLen, maxTokens: maxTokens)
+        var frozen = s
+        frozen.epochs = 0
+        let baseline = try ChunkedTTTEvaluator(settings: frozen, accounting: accounting, tokens: tokens, vocabulary: config.vocabSize)
+        let adapted = try ChunkedTTTEvaluator(settings: s, accounting: accounting, tokens: tokens, vocabulary: config.vocabSize)
+        if !json {
+            print("model configuration:")
+            for (name, source) in resolved.sources.sorted(by: { $0.key < $1.key }) { print("  \(name): \(source)") }
+            print("TTT settings:")
+            for (name, source) in ttt.sources.sorted(by: { $0.key < $1.key }) { print("  \(name): \(source)") }
+        }
+
+        let before = try baseline.evaluate(model: try TrainableGPT(config: config, weights: weights, maxPositions: s.seqLen), threads: threads)
+        let model = try TrainableGPT(config: config, weights: weights, maxPositions: s.seqLen)
+        let progress = TTTProgress(unit: "chunks")
+        let start = Date()
+        let result = try adapted.evaluate(model: model, threads: threads) { done, total in progress.update(done, of: total) }
+        let seconds = Date().timeIntervalSince(start)
+        progress.finish()
+
+        let total = result.total
+        let report = TTTEvalReport(
+            val_loss: total.meanLoss, val_bpb: total.bitsPerByte, tokens: total.tokens, bytes: total.bytes,
+            mode: "ttt", stride: s.stride, seq_len: s.seqLen, threads: threads, seconds: seconds,
+            tokens_per_second: Double(total.tokens) / seconds,
+            config: Dictionary(uniqueKeysWithValues: resolved.sources.map { ($0.key, $0.value.description) }),
+            ttt: TTTReport(settings: s, sources: ttt.sources, val_loss_before: before.total.meanLoss,
+                           val_bpb_before: before.total.bitsPerByte, bpb_gain: before.total.bitsPerByte - total.bitsPerByte,
+                           steps: result.steps, chunks: result.chunks.count, chunk_losses: result.chunks.map(\.meanLoss)))
+        try printTTTReport(report)
+    }
+}
+
+/// The `ttt` object of `verify eval --mode ttt-lora --json`.
+struct LoRATTTReport: Encodable {
+    var settings: LoRATTTSettings
+    var sources: [String: String]
+    var val_loss_before: Double
+    var val_bpb_before: Double
+    var bpb_gain: Double
+    var steps: Int
+    var documents: Int
+}
+
+extension Eval {
+    /// `--mode ttt-lora`: per-document LoRA TTT over the stream (cut to `--max-tokens` targets), and
+    /// the same with a learning rate of 0 (adapters stay zero: the model's own score on those windows).
+    func runLoRATTT(weights: Weights, settings: [String: String], tttOverrides: [String: String]) throws {
+        let codeURL = code.map { URL(fileURLWithPath: $0) }, logURLs = logs.map { URL(fileURLWithPath: $0) }
+        let resolved = try ModelConfigResolver.resolve(weights: weights, code: codeURL, logs: logURLs, overrides: settings)
+        let lora = try LoRATTTSettingsResolver.resolve(code: codeURL, logs: logURLs, overrides: tttOverrides)
+        let config = resolved.config, s = lora.settings
+        BLAS.threads = threads
+        let accounting = try SentencePieceModel(contentsOf: URL(fileURLWithPath: tokenizer))
+            .byteAccounting(modelVocabularySize: config.vocabSize)
+        var tokens = try ValidationShard.readAll(pattern: val)
+        if let maxTokens, tokens.count > maxTokens + 1 { tokens = Array(tokens[...maxTokens]) }
+        var frozen = s
+        frozen.learningRate = 0
+        let baseline = try LoRATTTEvaluator(settings: frozen, accounting: accounting, tokens: tokens, vocabulary: config.vocabSize)
+        let adapted = try LoRATTTEvaluator(settings: s, accounting: accounting, tokens: tokens, vocabulary: config.vocabSize)
+        if !json {
+            print("model configuration:")
+            for (name, source) in resolved.sources.sorted(by: { $0.key < $1.key }) { print("  \(name): \(source)") }
+            print("LoRA TTT settings:")
+            for (name, source) in lora.sources.sorted(by: { $0.key < $1.key }) { print("  \(name): \(source)") }
+        }
+        let model = try TrainableGPT(config: config, weights: weights, maxPositions: s.evalSeqLen)
+        let before = try baseline.evaluate(model: model)
+        let progress = TTTProgress(unit: "documents")
+        let start = Date()
+        let result = try adapted.evaluate(model: model) { done, total in progress.update(done, of: total) }
+        let seconds = Date().timeIntervalSince(start)
+        progress.finish()
+        let total = result.total
+        var report = TTTEvalReport(
+            val_loss: total.meanLoss, val_bpb: total.bitsPerByte, tokens: total.tokens, bytes: total.bytes,
+            mode: "ttt-lora", stride: nil, seq_len: s.evalSeqLen, threads: threads, seconds: seconds,
+            tokens_per_second: Double(total.tokens) / seconds,
+            config: Dictionary(uniqueKeysWithValues: resolved.sources.map { ($0.key, $0.value.description) }))
+        report.ttt_lora = LoRATTTReport(
+            settings: s, sources: lora.sources, val_loss_before: before.total.meanLoss,
+            val_bpb_before: before.total.bitsPerByte, bpb_gain: before.total.bitsPerByte - total.bitsPerByte,
+            steps: result.steps, documents: result.documents.count)
+        try printTTTReport(report)
+    }
+}
