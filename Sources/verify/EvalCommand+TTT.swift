@@ -9,21 +9,8 @@ import Verifier
 extension Eval {
     /// Loads the weights, splits `--set` into model and TTT settings, and runs the TTT mode.
     func runTestTimeTraining() throws {
-        let artifactURL = URL(fileURLWithPath: artifact)
-        var settings: [String: String] = [:]
-        let weights: Weights
-        if artifactURL.pathExtension == "json" {
-            // Raw weights record the values their shapes cannot tell; they count as overrides.
-            let raw = try RawFloatWeights(contentsOf: artifactURL)
-            weights = raw.weights
-            if let config = raw.config {
-                settings["rope_base"] = String(config.ropeBase)
-                settings["logit_softcap"] = String(config.logitSoftcap ?? 0)
-            }
-            if let seqLen = raw.seqLen { settings[ModelConfigResolver.seqLenOverrideKey] = String(seqLen) }
-        } else {
-            weights = try WeightsLoader.load(artifact: artifactURL)
-        }
+        let (weights, loaded) = try Reevaluation.loadWeights(URL(fileURLWithPath: artifact))
+        var settings = loaded
         var tttOverrides: [String: String] = [:]
         for item in overrides {
             guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {

@@ -59,13 +59,14 @@ public struct ReevaluationResult: Sendable {
 /// artifact → weights → model configuration → reference model → evaluation, with pgverify's own code
 /// only. Shared by `verify eval` and the audit's reproduced-val_bpb check.
 public enum Reevaluation {
-    /// Loads the weights of `request.artifact` together with the settings its format records.
-    static func weights(of request: ReevaluationRequest) throws -> (Weights, [String: String]) {
-        guard request.artifact.pathExtension == "json" else {
-            return (try WeightsLoader.load(artifact: request.artifact), [:])
+    /// Loads the weights of an artifact (or a `pgverify-raw-f32` index) together with the settings
+    /// its format records (raw weights record what their shapes cannot tell: rope base, softcap,
+    /// seq_len), which count as overrides below the caller's.
+    public static func loadWeights(_ artifact: URL) throws -> (weights: Weights, settings: [String: String]) {
+        guard artifact.pathExtension == "json" else {
+            return (try WeightsLoader.load(artifact: artifact), [:])
         }
-        // Raw weights record what their shapes cannot tell; those count as overrides below the caller's.
-        let raw = try RawFloatWeights(contentsOf: request.artifact)
+        let raw = try RawFloatWeights(contentsOf: artifact)
         var settings: [String: String] = [:]
         if let config = raw.config {
             settings["rope_base"] = String(config.ropeBase)
@@ -77,7 +78,7 @@ public enum Reevaluation {
 
     /// Resolves the configuration without evaluating: cheap, and what a caller shows first.
     public static func prepare(_ request: ReevaluationRequest) throws -> (Weights, ResolvedModelConfig) {
-        var (weights, settings) = try weights(of: request)
+        var (weights, settings) = try loadWeights(request.artifact)
         settings.merge(request.overrides) { _, caller in caller }
         if let seqLen = request.seqLen { settings[ModelConfigResolver.seqLenOverrideKey] = String(seqLen) }
         let resolved = try ModelConfigResolver.resolve(
