@@ -5,39 +5,7 @@ import Testing
 @Suite struct InspectCommandTests {
     /// The `verify` executable of this build: beside the test bundle in the products folder, or
     /// `.build/debug/verify` under the package.
-    static var verifyBinary: URL? {
-        var candidates: [URL] = []
-        if let executable = Bundle.main.executableURL {
-            candidates.append(executable.deletingLastPathComponent().appendingPathComponent("verify"))
-        }
-        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
-            candidates.append(bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("verify"))
-        }
-        candidates.append(Paths.packageRoot.appendingPathComponent(".build/debug/verify"))
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }
-
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    func verify(_ arguments: [String]) throws -> Run {
-        let binary = try #require(Self.verifyBinary, "the verify executable was not built next to the tests")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
-    }
+    func verify(_ arguments: [String]) throws -> VerifyExecutable.Outcome { try VerifyExecutable.run(arguments) }
 
     @Test func osSystemPickleExitsWithCode2AndNamesTheGlobal() throws {
         let run = try verify(["inspect", Paths.fixture("hostile/os_system.ptz").path])

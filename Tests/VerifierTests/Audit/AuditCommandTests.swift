@@ -5,33 +5,12 @@ import Testing
 /// Runs the built `verify` binary (built by `swift build` before the tests): the audit is the default
 /// command, its exit codes, formats, --output and usage errors.
 @Suite struct AuditCommandTests {
-    static let binary = Paths.packageRoot.appendingPathComponent(".build/debug/verify")
-
-    struct Outcome {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static func run(_ arguments: [String]) throws -> Outcome {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                       stderr: String(decoding: stderr, as: UTF8.self))
-    }
+    static func run(_ arguments: [String]) throws -> VerifyExecutable.Outcome { try VerifyExecutable.run(arguments) }
 
     static func fixture(_ name: String) -> String { Paths.fixture("audit/\(name)").path }
     static let previous = ["--previous-record", Paths.fixture("audit/previous-record.txt").path]
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary.path)))
+    @Test
     func exitCodesFollowTheVerdict() throws {
         #expect(try Self.run([Self.fixture("record")] + Self.previous).status == 3)
         #expect(try Self.run([Self.fixture("fourth-seed")] + Self.previous).status == 1)
@@ -40,7 +19,7 @@ import Testing
         #expect(try Self.run([Self.fixture("record"), "--previous-record", "2.06,2.061,2.0605", "--format", "json"]).status == 3)
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary.path)))
+    @Test
     func badInputAndUsageExitWithTwo() throws {
         let missing = try Self.run(["/nonexistent/pgverify-folder"])
         #expect(missing.status == 2)
@@ -55,7 +34,7 @@ import Testing
         #expect(malformed.stderr.contains("submission.json: at byte 53: malformed JSON"))
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary.path)))
+    @Test
     func formatsOutputAndProgress() throws {
         let markdown = try Self.run([Self.fixture("fourth-seed")] + Self.previous)
         let golden = try String(contentsOf: Paths.fixture("audit/golden/fourth-seed.md"), encoding: .utf8)
@@ -76,7 +55,7 @@ import Testing
         #expect(page.contains("<h1>FAIL</h1>"))
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary.path)))
+    @Test
     func sarifPlacesEveryFindingInTheRepository() throws {
         let run = try Self.run([Self.fixture("oversize"), "--format", "sarif"] + Self.previous)
         #expect(run.status == 1)
@@ -96,7 +75,7 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary.path)))
+    @Test
     func reproducedSubmissionPassesAndInflatedOneFails() throws {
         let data = ["--tokenizer", Paths.shared("tokenizers/fineweb_1024_bpe.model").path,
                     "--val", Paths.shared("val/small").path + "/fineweb_val_*.bin", "--threads", "2"]

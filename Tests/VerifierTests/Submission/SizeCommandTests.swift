@@ -4,30 +4,7 @@ import Testing
 
 /// Runs the built `verify size` binary (built by `swift build` before the tests) on the fixtures.
 @Suite struct SizeCommandTests {
-    static let binary = Paths.packageRoot.appendingPathComponent(".build/debug/verify")
-
-    struct Outcome {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static func run(_ arguments: [String]) throws -> Outcome {
-        // `swift test` links the executable before running the tests; a missing binary is a failure, not a skip.
-        try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build verify first: \(binary.path)")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                       stderr: String(decoding: stderr, as: UTF8.self))
-    }
+    static func run(_ arguments: [String]) throws -> VerifyExecutable.Outcome { try VerifyExecutable.run(arguments) }
 
     static func fixture(_ name: String) -> String { Paths.fixture("submissions/\(name)").path }
 
