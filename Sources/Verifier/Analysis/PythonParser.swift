@@ -78,32 +78,59 @@ public struct PythonParser: Sendable {
     }
 
     /// Parses every input; results in input order. A syntax error is a ``LintError/syntax``.
+    ///
+    /// Inputs are spread over `processes` subprocesses by size (largest first, each to the least
+    /// loaded), so the processes finish together; each batch is decoded as soon as its process ends.
     public func parse(_ inputs: [Input], processes: Int = 2) throws -> [PyNode] {
         if inputs.isEmpty { return [] }
         let batchCount = max(1, min(processes, inputs.count))
-        var batches: [[Input]] = Array(repeating: [], count: batchCount)
-        for (offset, input) in inputs.enumerated() { batches[offset % batchCount].append(input) }
-        let running = try batches.map { try start($0) }
-        let outputs = try running.map { try finish($0) }
-        let slots = ResultSlots<Result<[PyNode], LintError>>(count: batchCount)
-        let batchInputs = batches
+        var batches: [[Int]] = Array(repeating: [], count: batchCount)
+        var loads = Array(repeating: 0, count: batchCount)
+        let sizes = inputs.map(Self.size(of:))
+        for offset in inputs.indices.sorted(by: { (sizes[$0], $1) > (sizes[$1], $0) }) {
+            let lightest = loads.indices.min { loads[$0] < loads[$1] } ?? 0
+            batches[lightest].append(offset)
+            loads[lightest] += sizes[offset]
+        }
+        batches = batches.map { $0.sorted() }
+        let running = try batches.map { batch in try start(batch.map { inputs[$0] }) }
+        let slots = ResultSlots<Result<[PyTreeReader.Outcome], LintError>>(count: batchCount)
         DispatchQueue.concurrentPerform(iterations: batchCount) { index in
             do {
-                slots.set(index, .success(try decode(outputs[index], inputs: batchInputs[index])))
+                slots.set(index, .success(try PyTreeReader.read(try finish(running[index]))))
             } catch let error as LintError {
                 slots.set(index, .failure(error))
             } catch {
                 slots.set(index, .failure(.parserOutputUnreadable(detail: "\(error)")))
             }
         }
-        let decoded = try slots.values.map { slot -> [PyNode] in
+        var outcomes: [PyTreeReader.Outcome?] = Array(repeating: nil, count: inputs.count)
+        for (batch, slot) in zip(batches, slots.values) {
             guard let slot else { throw LintError.parserOutputUnreadable(detail: "a batch was not decoded") }
-            return try slot.get()
+            let batchOutcomes = try slot.get()
+            guard batchOutcomes.count == batch.count else {
+                throw LintError.parserOutputUnreadable(detail: "\(batchOutcomes.count) trees for \(batch.count) inputs")
+            }
+            for (offset, outcome) in zip(batch, batchOutcomes) { outcomes[offset] = outcome }
         }
-        var results: [PyNode] = []
-        results.reserveCapacity(inputs.count)
-        for offset in inputs.indices { results.append(decoded[offset % batchCount][offset / batchCount]) }
-        return results
+        // The first error in input order is the one reported, whichever process met it.
+        return try zip(inputs, outcomes).map { input, outcome in
+            switch outcome {
+            case .tree(let tree)?: return tree
+            case .error(let line, let message)?: throw LintError.syntax(file: input.name, line: line, message: message)
+            case nil: throw LintError.parserOutputUnreadable(detail: "no result for \(input.name)")
+            }
+        }
+    }
+
+    /// The bytes an input holds (0 when a file cannot be measured: it then fails in the parser).
+    private static func size(of input: Input) -> Int {
+        switch input {
+        case .file(let path):
+            return ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0
+        case .source(_, let text):
+            return text.utf8.count
+        }
     }
 
     private struct Running {
@@ -151,24 +178,5 @@ public struct PythonParser: Sendable {
                 detail: String(stderr.suffix(2000)))
         }
         return data
-    }
-
-    private func decode(_ data: Data, inputs: [Input]) throws -> [PyNode] {
-        let schema = PyTreeSchema()
-        let decoder = JSONDecoder()
-        decoder.userInfo[PyTreeSchema.key] = schema
-        let output: ParserOutput
-        do { output = try decoder.decode(ParserOutput.self, from: data) } catch {
-            throw LintError.parserOutputUnreadable(detail: "\(error)")
-        }
-        guard output.results.count == inputs.count else {
-            throw LintError.parserOutputUnreadable(
-                detail: "\(output.results.count) trees for \(inputs.count) inputs")
-        }
-        return try zip(inputs, output.results).map { input, result in
-            if let tree = result.tree?.node { return tree }
-            throw LintError.syntax(
-                file: input.name, line: result.line ?? 0, message: result.error ?? "unknown parser error")
-        }
     }
 }
