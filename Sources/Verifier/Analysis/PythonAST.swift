@@ -23,8 +23,12 @@ public final class PyNode: Sendable {
 
     /// The value of the field `name`, `.none` when absent.
     public subscript(field name: String) -> PyField {
-        guard let index = layout.index[name], index < values.count else { return .none }
-        return values[index]
+        // A node has at most a handful of fields: comparing names beats hashing the query.
+        let names = layout.names
+        for index in names.indices where names[index] == name {
+            return index < values.count ? values[index] : .none
+        }
+        return .none
     }
 
     /// The child node in field `name` (`func` of a `Call`, `value` of an `Attribute`...).
@@ -114,12 +118,8 @@ public enum PyConstant: Sendable, Equatable {
 /// Field names of one node type, shared by all nodes of that type.
 final class PyNodeLayout: Sendable {
     let names: [String]
-    let index: [String: Int]
     init(names: [String]) {
         self.names = names
-        var index: [String: Int] = [:]
-        for (offset, name) in names.enumerated() { index[name] = offset }
-        self.index = index
     }
 }
 

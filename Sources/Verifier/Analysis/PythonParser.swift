@@ -34,47 +34,66 @@ public struct PythonParser: Sendable {
             return
         }
         let searchPath = environment["PATH"] ?? ""
+        // Candidates are probed concurrently (a pyenv shim takes most of a second to answer, even
+        // to fail), then chosen in the order below as if they had been probed one by one.
+        let names = ["python3.14", "python3.13", "python3.12", "python3"]
+        let onPath = names.map { name in
+            searchPath.split(separator: ":").filter { !$0.isEmpty }
+                .map { URL(fileURLWithPath: String($0)).appendingPathComponent(name) }
+                .filter { FileManager.default.isExecutableFile(atPath: $0.path) }
+        }
+        let onPathVersions = Self.versions(of: onPath.flatMap { $0 })
+        var probed = onPathVersions.makeIterator()
         var best: (url: URL, version: Int)?
-        for name in ["python3.14", "python3.13", "python3.12", "python3"] {
-            for directory in searchPath.split(separator: ":") where !directory.isEmpty {
-                let candidate = URL(fileURLWithPath: String(directory)).appendingPathComponent(name)
-                guard FileManager.default.isExecutableFile(atPath: candidate.path) else { continue }
-                if let version = Self.version(of: candidate) {
-                    if version > (best?.version ?? 0) { best = (candidate, version) }
-                    break
-                }
+        for candidates in onPath {
+            // The first candidate of a name that starts counts; the rest of its versions are skipped.
+            let versions = candidates.map { _ in probed.next() ?? nil }
+            if let (candidate, version) = zip(candidates, versions).first(where: { $0.1 != nil }).map({ ($0.0, $0.1!) }) {
+                if version > (best?.version ?? 0) { best = (candidate, version) }
             }
             if let best, best.version >= 0x030c_0000 { self.python = best.url; return }
         }
         let pyenvRoot = environment["PYENV_ROOT"] ?? ((environment["HOME"] ?? "") + "/.pyenv")
-        let versions = (try? FileManager.default.contentsOfDirectory(atPath: pyenvRoot + "/versions")) ?? []
+        let installed = (try? FileManager.default.contentsOfDirectory(atPath: pyenvRoot + "/versions")) ?? []
         // Newest first by numeric version ("3.13.0" before "3.9.18"); the first that starts wins.
-        let numbered = versions.map { name in (name, name.split(separator: ".").map { Int($0) ?? -1 }) }
-            .sorted { $0.1.lexicographicallyPrecedes($1.1) }
-        for (version, _) in numbered.reversed() {
-            let candidate = URL(fileURLWithPath: pyenvRoot + "/versions/" + version + "/bin/python3")
-            guard FileManager.default.isExecutableFile(atPath: candidate.path),
-                  let found = Self.version(of: candidate) else { continue }
-            if found > (best?.version ?? 0) { best = (candidate, found) }
-            break
+        let pyenvCandidates = installed.map { name in (name, name.split(separator: ".").map { Int($0) ?? -1 }) }
+            .sorted { $1.1.lexicographicallyPrecedes($0.1) }
+            .map { URL(fileURLWithPath: pyenvRoot + "/versions/" + $0.0 + "/bin/python3") }
+            .filter { FileManager.default.isExecutableFile(atPath: $0.path) }
+        if let (candidate, found) = zip(pyenvCandidates, Self.versions(of: pyenvCandidates))
+            .first(where: { $0.1 != nil }).map({ ($0.0, $0.1!) }), found > (best?.version ?? 0) {
+            best = (candidate, found)
         }
         guard let best else { throw LintError.pythonNotFound(searchPath: searchPath) }
         self.python = best.url
     }
 
+    /// `sys.hexversion` of every interpreter, nil for one that does not start; all are started
+    /// before any is waited for. Results in input order.
+    static func versions(of urls: [URL]) -> [Int?] {
+        let running = urls.map { url -> (process: Process, output: Pipe)? in
+            let process = Process()
+            process.executableURL = url
+            process.arguments = ["-I", "-S", "-c", "import sys; print(sys.hexversion)"]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            guard (try? process.run()) != nil else { return nil }
+            return (process, output)
+        }
+        return running.map { started in
+            guard let (process, output) = started else { return nil }
+            // A version line fits in the pipe's buffer, so reading one process after another cannot block.
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else { return nil }
+            return Int(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+    }
+
     /// `sys.hexversion` of the interpreter at `url`, nil when it does not start.
     static func version(of url: URL) -> Int? {
-        let process = Process()
-        process.executableURL = url
-        process.arguments = ["-I", "-S", "-c", "import sys; print(sys.hexversion)"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return nil }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        return Int(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        versions(of: [url])[0]
     }
 
     /// Parses every input; results in input order. A syntax error is a ``LintError/syntax``.
