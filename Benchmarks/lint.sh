@@ -20,7 +20,8 @@ done
 # The interpreter verify would pick: PGVERIFY_PYTHON, else the newest python3.1x that starts.
 PYTHON="${PGVERIFY_PYTHON:-}"
 if [ -z "$PYTHON" ]; then
-  for candidate in python3.14 python3.13 python3.12 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[2-9]*/bin/python3 python3; do
+  pyenv_newest_first=$(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -V -r || true)
+  for candidate in python3.14 python3.13 python3.12 $pyenv_newest_first python3; do
     if "$candidate" -I -S -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
       PYTHON=$(command -v "$candidate"); break
     fi
