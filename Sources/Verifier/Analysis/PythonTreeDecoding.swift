@@ -104,26 +104,37 @@ struct PyTreeReader {
         let line = Int(try next())
         let endLine = Int(try next())
         let fieldCount = type.layout.names.count
-        var values: [PyField] = []
+        var values: [PyValue] = []
         values.reserveCapacity(fieldCount)
         for _ in 0..<fieldCount { values.append(try value(depth: depth + 1)) }
         return PyNode(type: type.name, line: line, endLine: endLine, layout: type.layout, values: values)
     }
 
-    private mutating func value(depth: Int) throws -> PyField {
+    private mutating func value(depth: Int) throws -> PyValue {
         let tag = try next()
         switch tag {
         case 0:
             return .none
         case 2:
             let length = try count()
-            var nodes: [PyNode?] = []
+            var nodes: [PyNode] = []
             nodes.reserveCapacity(length)
-            for _ in 0..<length {
+            for index in 0..<length {
                 let element = try next()
-                nodes.append(element == 0 ? nil : try node(tag: element, depth: depth))
+                if element != 0 {
+                    nodes.append(try node(tag: element, depth: depth))
+                    continue
+                }
+                // An absent entry (`Dict.keys` of `**x`): keep the list's positions.
+                var sparse: [PyNode?] = nodes
+                sparse.append(nil)
+                for _ in index + 1..<length {
+                    let element = try next()
+                    sparse.append(element == 0 ? nil : try node(tag: element, depth: depth))
+                }
+                return .sparseNodes(sparse)
             }
-            return .list(nodes)
+            return .nodes(nodes)
         case 3:
             return .string(try string(Int(try next())))
         case 4:
