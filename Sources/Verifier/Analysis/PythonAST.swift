@@ -11,9 +11,9 @@ public final class PyNode: Sendable {
     /// 1-based line of the node's last character, `line` when unknown.
     public let endLine: Int
     let layout: PyNodeLayout
-    let values: [PyField]
+    let values: [PyValue]
 
-    init(type: String, line: Int, endLine: Int, layout: PyNodeLayout, values: [PyField]) {
+    init(type: String, line: Int, endLine: Int, layout: PyNodeLayout, values: [PyValue]) {
         self.type = type
         self.line = line
         self.endLine = max(endLine, line)
@@ -21,33 +21,45 @@ public final class PyNode: Sendable {
         self.values = values
     }
 
+    /// The stored value of field `name`, nil when the node has no such field.
+    private func value(_ name: String) -> PyValue? {
+        // A node has at most a handful of fields: comparing names beats hashing the query.
+        let names = layout.names
+        for index in names.indices where names[index] == name {
+            return index < values.count ? values[index] : nil
+        }
+        return nil
+    }
+
     /// The value of the field `name`, `.none` when absent.
     public subscript(field name: String) -> PyField {
-        guard let index = layout.index[name], index < values.count else { return .none }
-        return values[index]
+        value(name)?.field ?? .none
     }
 
     /// The child node in field `name` (`func` of a `Call`, `value` of an `Attribute`...).
     public func child(_ name: String) -> PyNode? {
-        if case .node(let node) = self[field: name] { return node }
+        if case .node(let node)? = value(name) { return node }
         return nil
     }
 
     /// The nodes of list field `name` (`body`, `args`, `targets`...), skipping absent entries.
     public func children(_ name: String) -> [PyNode] {
-        if case .list(let nodes) = self[field: name] { return nodes.compactMap { $0 } }
-        return []
+        switch value(name) {
+        case .nodes(let nodes)?: return nodes
+        case .sparseNodes(let nodes)?: return nodes.compactMap { $0 }
+        default: return []
+        }
     }
 
     /// The identifier or string in field `name` (`id` of a `Name`, `attr` of an `Attribute`...).
     public func string(_ name: String) -> String? {
-        if case .string(let value) = self[field: name] { return value }
+        if case .string(let value)? = value(name) { return value }
         return nil
     }
 
     /// The literal of a `Constant` node.
     public var constant: PyConstant? {
-        if case .constant(let value) = self[field: "value"] { return value }
+        if case .constant(let value)? = value("value") { return value }
         return nil
     }
 
@@ -57,7 +69,8 @@ public final class PyNode: Sendable {
         for value in values {
             switch value {
             case .node(let node): result.append(node)
-            case .list(let nodes): result.append(contentsOf: nodes.compactMap { $0 })
+            case .nodes(let nodes): result.append(contentsOf: nodes)
+            case .sparseNodes(let nodes): result.append(contentsOf: nodes.compactMap { $0 })
             default: break
             }
         }
@@ -70,9 +83,36 @@ public final class PyNode: Sendable {
         for value in values {
             switch value {
             case .node(let node): node.walk(visit)
-            case .list(let nodes): for node in nodes { node?.walk(visit) }
+            case .nodes(let nodes): for node in nodes { node.walk(visit) }
+            case .sparseNodes(let nodes): for node in nodes { node?.walk(visit) }
             default: break
             }
+        }
+    }
+}
+
+/// How a ``PyNode`` stores a field: as ``PyField``, except that node lists without absent entries
+/// (nearly all) are kept as `[PyNode]`, so ``PyNode/children(_:)`` returns them without copying.
+enum PyValue: Sendable {
+    case none
+    case node(PyNode)
+    case nodes([PyNode])
+    case sparseNodes([PyNode?])
+    case string(String)
+    case strings([String])
+    case int(Int)
+    case constant(PyConstant)
+
+    var field: PyField {
+        switch self {
+        case .none: .none
+        case .node(let node): .node(node)
+        case .nodes(let nodes): .list(nodes)
+        case .sparseNodes(let nodes): .list(nodes)
+        case .string(let text): .string(text)
+        case .strings(let texts): .strings(texts)
+        case .int(let number): .int(number)
+        case .constant(let literal): .constant(literal)
         }
     }
 }
@@ -114,12 +154,8 @@ public enum PyConstant: Sendable, Equatable {
 /// Field names of one node type, shared by all nodes of that type.
 final class PyNodeLayout: Sendable {
     let names: [String]
-    let index: [String: Int]
     init(names: [String]) {
         self.names = names
-        var index: [String: Int] = [:]
-        for (offset, name) in names.enumerated() { index[name] = offset }
-        self.index = index
     }
 }
 
