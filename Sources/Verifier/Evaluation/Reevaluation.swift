@@ -54,6 +54,13 @@ public struct ReevaluationResult: Sendable {
     public var seconds: Double
     /// Cumulative (tokens scored, val_bpb so far) after each segment of windows, in stream order.
     public var stream: [(tokens: Int, bitsPerByte: Double)]
+    /// For record-family architectures: the submission's own evaluation that was reproduced, and
+    /// where its settings came from; `nil` for the baseline architecture (``plan`` says it all).
+    /// With a document-segmented evaluation, ``plan`` holds the windows of seq_len the stream is
+    /// cut into, and the batches scored are ``documentPlan``'s.
+    public var familyEvaluation: ResolvedFamilyEvaluation? = nil
+    /// The batches of a document-segmented evaluation.
+    public var documentPlan: DocumentSegmentedPlan? = nil
 }
 
 /// artifact → weights → model configuration → reference model → evaluation, with pgverify's own code
@@ -79,7 +86,8 @@ public enum Reevaluation {
     /// Resolves the configuration without evaluating: cheap, and what a caller shows first.
     public static func prepare(_ request: ReevaluationRequest) throws -> (Weights, ResolvedModelConfig) {
         var (weights, settings) = try loadWeights(request.artifact)
-        settings.merge(request.overrides) { _, caller in caller }
+        // The family evaluation's batch settings are resolved by FamilyEvaluationResolver, not the model's.
+        settings.merge(request.overrides.filter { !FamilyEvaluationResolver.handles($0.key) }) { _, caller in caller }
         if let seqLen = request.seqLen { settings[ModelConfigResolver.seqLenOverrideKey] = String(seqLen) }
         let resolved = try ModelConfigResolver.resolve(
             weights: weights, code: request.code, logs: request.logs, overrides: settings)
@@ -96,14 +104,8 @@ public enum Reevaluation {
     ) throws -> ReevaluationResult {
         let (weights, resolved) = try prepare(request)
         onResolved(resolved)
-        // The family model reproduces the records' own eval_val in its tests, but which evaluation
-        // each family's records use (windows, or the document-segmented eval of the 2026-04 records)
-        // is not decided from the submission yet: refuse rather than print an unvalidated number.
         guard resolved.config.features == .baseline else {
-            throw UnsupportedArtifact(
-                path: request.artifact.path,
-                reason: "its architecture has record-family features (\(featureNames(resolved.config.features))); the reference "
-                    + "model for them exists, but re-evaluating them is not wired into verify eval and the audit yet")
+            return try runFamily(request, weights: weights, resolved: resolved, segments: segments, progress: progress)
         }
         let model = try GPTModel(config: resolved.config, weights: weights, maxPositions: resolved.seqLen)
         let accounting = try SentencePieceModel(contentsOf: request.tokenizer)

@@ -95,16 +95,23 @@ import Testing
         }
     }
 
-    @Test func recordFamilyIsRefusedByNameNotScoredWithTheBaseline() throws {
+    @Test func recordFamilyIsScoredWithTheFamilyModelNotTheBaseline() throws {
         let request = ReevaluationRequest(
             artifact: Paths.fixture("families/march-bigram-ve-sp1024/model.weights.json"),
             code: Paths.shared("corpus/parameter-golf/records/track_10min_16mb/2026-03-25_ValCalib_GPTQ_XSA_BigramHash3072/train_gpt.py"),
             overrides: ["ROPE_DIMS": "4", "XSA_LAST_N": "3", "VE_LAYERS": "1,3"],
             tokenizer: Paths.shared("tokenizers/fineweb_1024_bpe.model"),
             validationPattern: Paths.shared("val/small").path + "/fineweb_val_*.bin", maxTokens: 2048)
+        // The family model, scored as the record's own eval_val scores it (windows, read from its code).
+        let result = try Reevaluation.run(request)
+        #expect(result.familyEvaluation?.evaluation == .windows)
+        #expect(result.score.tokens == 2048 && result.score.bitsPerByte.isFinite)
+        // Sliding mode has no golden for families: refused, naming the features.
+        var sliding = request
+        sliding.mode = .sliding(stride: 64)
         do {
-            _ = try Reevaluation.run(request)
-            Issue.record("expected the family architecture to be refused")
+            _ = try Reevaluation.run(sliding)
+            Issue.record("expected sliding mode to be refused for the family architecture")
         } catch let error as UnsupportedArtifact {
             #expect(error.reason.contains("BigramHash, value embeddings"))
             #expect(ExitStatus.forError(error) == .badInput)

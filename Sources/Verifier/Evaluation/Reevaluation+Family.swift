@@ -1,0 +1,110 @@
+import Foundation
+import Reference
+
+extension Reevaluation {
+    /// Record-family architectures: ``FamilyGPTModel`` scored the way the submission's own
+    /// `eval_val` scores it (``FamilyEvaluationResolver``). Sliding mode is refused: the records'
+    /// sliding evaluators have no golden that validates ours for these models.
+    static func runFamily(
+        _ request: ReevaluationRequest, weights: Weights, resolved: ResolvedModelConfig, segments: Int,
+        progress: (@Sendable (_ done: Int, _ total: Int) -> Void)?
+    ) throws -> ReevaluationResult {
+        let features = featureNames(resolved.config.features)
+        if case .sliding = request.mode {
+            throw UnsupportedArtifact(
+                path: request.artifact.path,
+                reason: "sliding-window evaluation of record-family architectures (\(features)) is not validated "
+                    + "against the records' own sliding evaluator; use standard mode (the submission's eval_val)")
+        }
+        let family = try FamilyEvaluationResolver.resolve(code: request.code, logs: request.logs, overrides: request.overrides)
+        let accounting = try SentencePieceModel(contentsOf: request.tokenizer)
+            .byteAccounting(modelVocabularySize: resolved.config.vocabSize)
+        let validation = try ValidationShard.readAll(pattern: request.validationPattern)
+        let tokens = try EvalTokens.prepare(validation, seqLen: resolved.seqLen, maxTokens: request.maxTokens)
+        let plan = try EvalPlan(mode: .standard, seqLen: resolved.seqLen, streamLength: tokens.count)
+
+        let start = Date()
+        var result: (score: EvalPartial, stream: [(tokens: Int, bitsPerByte: Double)])
+        var documentPlan: DocumentSegmentedPlan?
+        switch family.evaluation {
+        case .windows:
+            let model = try FamilyGPTModel(config: resolved.config, weights: weights, maxPositions: resolved.seqLen)
+            let evaluator = try FamilyWindowEvaluator(model: model, accounting: accounting, tokens: tokens, plan: plan)
+            result = try scoreInSegments(count: plan.windows.count, segments: segments, threads: request.threads,
+                                         progress: progress) { index throws(EvalError) in
+                try evaluator.evaluate(window: plan.windows[index])
+            }
+        case .documentSegmented(let settings):
+            let batches = try DocumentSegmentedPlan(tokens: tokens, seqLen: resolved.seqLen,
+                                                    batchTokens: settings.batchTokens, worldSize: settings.worldSize)
+            guard !batches.batches.isEmpty else {
+                throw UnsupportedArtifact(
+                    path: request.artifact.path,
+                    reason: "no eval batch to score: \(plan.windows.count) windows of \(resolved.seqLen) shared by "
+                        + "\(settings.worldSize) ranks fill no whole batch of \(settings.batchTokens) tokens "
+                        + "(the records' eval_val drops a rank's partial batch); evaluate more tokens")
+            }
+            documentPlan = batches
+            let longest = batches.batches.map(\.length).max() ?? resolved.seqLen
+            let model = try FamilyGPTModel(config: resolved.config, weights: weights, maxPositions: longest)
+            let evaluator = try DocumentSegmentedEvaluator(model: model, bytes: .tokenizer(accounting), tokens: tokens,
+                                                           plan: batches)
+            result = try scoreInSegments(count: batches.batches.count, segments: segments, threads: request.threads,
+                                         progress: progress) { index throws(EvalError) in
+                try evaluator.evaluate(batch: batches.batches[index])
+            }
+        }
+        return ReevaluationResult(resolved: resolved, score: result.score, plan: plan,
+                                  seconds: Date().timeIntervalSince(start), stream: result.stream,
+                                  familyEvaluation: family, documentPlan: documentPlan)
+    }
+
+    /// Scores items `0 ..< count` (windows or batches) on `threads` threads, `segments` stream points
+    /// in order; the total does not depend on either (partial sums add exactly).
+    static func scoreInSegments(
+        count: Int, segments: Int, threads: Int, progress: (@Sendable (_ done: Int, _ total: Int) -> Void)?,
+        item: @Sendable (Int) throws(EvalError) -> EvalPartial
+    ) throws(EvalError) -> (score: EvalPartial, stream: [(tokens: Int, bitsPerByte: Double)]) {
+        let parts = max(1, min(segments, count))
+        let done = DoneCounter()
+        var score = EvalPartial()
+        var stream: [(tokens: Int, bitsPerByte: Double)] = []
+        for part in 0..<parts {
+            let range = (part * count / parts)..<((part + 1) * count / parts)
+            let workers = max(1, min(threads, range.count))
+            let results = SegmentResults(count: workers)
+            BLAS.threads = max(1, threads / workers)  // as Evaluator: one BLAS thread per busy worker
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                let outcome = Result { () throws(EvalError) -> EvalPartial in
+                    var partial = EvalPartial()
+                    for index in stride(from: range.lowerBound + worker, to: range.upperBound, by: workers) {
+                        partial += try item(index)
+                        let finished = done.increment()
+                        progress?(finished, count)
+                    }
+                    return partial
+                }
+                results.set(worker, outcome)
+            }
+            for outcome in results.all() { score += try outcome.get() }
+            stream.append((score.tokens, score.bitsPerByte))
+        }
+        return (score, stream)
+    }
+}
+
+/// One result per worker, written once each.
+private final class SegmentResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [Result<EvalPartial, EvalError>]
+    init(count: Int) { slots = Array(repeating: .success(EvalPartial()), count: count) }
+    func set(_ index: Int, _ value: Result<EvalPartial, EvalError>) { lock.lock(); slots[index] = value; lock.unlock() }
+    func all() -> [Result<EvalPartial, EvalError>] { lock.lock(); defer { lock.unlock() }; return slots }
+}
+
+/// Items finished so far, across workers.
+private final class DoneCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func increment() -> Int { lock.lock(); defer { lock.unlock() }; value += 1; return value }
+}

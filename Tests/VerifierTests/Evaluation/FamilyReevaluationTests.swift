@@ -1,0 +1,193 @@
+import Foundation
+import Reference
+import Testing
+@testable import Verifier
+
+/// `Reevaluation.run` (what `verify eval` and the audit run) on the record-family goldens of
+/// fixtures/families: raw weights as the artifact, the record's own train_gpt.py as code, the golden
+/// run's env as overrides, must reproduce the record's own eval_val within 1e-4 val_bpb.
+@Suite("Reevaluation: record families")
+struct FamilyReevaluationTests {
+    struct Golden: Decodable {
+        var record: String
+        var tokenizer: String
+        var env: [String: String]
+        var val_bpb: Double
+    }
+
+    static func golden(_ family: String) throws -> Golden {
+        try JSONDecoder().decode(Golden.self, from: Data(contentsOf: Paths.fixture("families/\(family)/golden.json")))
+    }
+
+    static func code(_ golden: Golden) -> URL {
+        Paths.shared("corpus/parameter-golf/\(golden.record)/train_gpt.py")
+    }
+
+    /// The golden run's environment, restricted to what pgverify reads (the rest, e.g. DATA_PATH,
+    /// does not configure the model or its evaluation).
+    static func overrides(_ golden: Golden) -> [String: String] {
+        let known = Set(ModelConfigResolver.statedKeys.map(\.environmentVariable))
+        return golden.env.filter { known.contains($0.key) || FamilyEvaluationResolver.handles($0.key) }
+    }
+
+    static func request(_ family: String, golden: Golden, overrides: [String: String]? = nil, code: URL?? = nil,
+                        mode: EvalMode = .standard) -> ReevaluationRequest {
+        ReevaluationRequest(
+            artifact: Paths.fixture("families/\(family)/model.weights.json"),
+            code: code ?? Self.code(golden), overrides: overrides ?? Self.overrides(golden),
+            tokenizer: Paths.shared("tokenizers/\(golden.tokenizer)"),
+            validationPattern: Paths.fixture("families/\(family)/val_tokens.bin").path, mode: mode, threads: 2)
+    }
+
+    @Test("2026-04 families: the document-segmented eval_val is read from the code and reproduced",
+          arguments: ["sparsegate-smearbos-sp8192", "outgate-smear-sp1024", "gatedattn-sp1024", "plain-sp1024"])
+    func documentSegmented(family: String) throws {
+        let golden = try Self.golden(family)
+        let result = try Reevaluation.run(Self.request(family, golden: golden), segments: 4)
+        #expect(abs(result.score.bitsPerByte - golden.val_bpb) <= 1e-4)
+        #expect(result.score.tokens == 16384)
+        guard case .documentSegmented(let settings)? = result.familyEvaluation?.evaluation else {
+            Issue.record("expected the document-segmented evaluation, got \(String(describing: result.familyEvaluation))")
+            return
+        }
+        // VAL_BATCH_TOKENS 8192 over WORLD_SIZE 1 × grad_accum_steps (8 // 1): the golden's 1,024-token batches.
+        #expect(settings == .init(valBatchTokens: 8192, worldSize: 1, gradAccumSteps: 8))
+        #expect(result.documentPlan?.batches.count == 16)
+        #expect(result.familyEvaluation?.sources["eval_val"]?.contains("_build_cu_seqlens") == true)
+        #expect(result.familyEvaluation?.sources["grad_accum_steps"]?.contains("8 // world_size") == true)
+        #expect(result.stream.count == 4 && result.stream.last?.tokens == result.score.tokens)
+        #expect(result.stream.last.map { abs($0.bitsPerByte - result.score.bitsPerByte) <= 1e-12 } == true)
+    }
+
+    @Test("March families: the windowed eval_val is read from the code and reproduced",
+          arguments: ["march-bigram-ve-sp1024", "march-trigram-sp1024"])
+    func marchWindows(family: String) throws {
+        let golden = try Self.golden(family)
+        let result = try Reevaluation.run(Self.request(family, golden: golden), segments: 2)
+        #expect(abs(result.score.bitsPerByte - golden.val_bpb) <= 1e-4)
+        #expect(result.familyEvaluation?.evaluation == .windows)
+        #expect(result.familyEvaluation?.sources["eval_val"]?.contains("reshape(-1, seq_len)") == true)
+        #expect(result.plan.windows.count == 8 && result.stream.count == 2 && result.documentPlan == nil)
+    }
+
+    @Test("unstated, the world size is the challenge's 8 and changes the batches; --set WORLD_SIZE decides it")
+    func worldSizeDefault() throws {
+        let family = "plain-sp1024"
+        let golden = try Self.golden(family)
+        var overrides = Self.overrides(golden)
+        overrides["WORLD_SIZE"] = nil
+        let resolved = try FamilyEvaluationResolver.resolve(code: Self.code(golden), logs: [], overrides: overrides)
+        #expect(resolved.evaluation == .documentSegmented(.init(valBatchTokens: 8192, worldSize: 8, gradAccumSteps: 1)))
+        #expect(resolved.sources["world_size"]?.contains("8×H100") == true)
+        #expect(resolved.sources["val_batch_tokens"]?.contains("VAL_BATCH_TOKENS") == true)
+        // 64 windows over 8 ranks of 8: two 1,024-token batches each, the same batches as the golden's one rank.
+        let result = try Reevaluation.run(Self.request(family, golden: golden, overrides: overrides))
+        #expect(result.documentPlan?.batches.count == 16 && result.documentPlan?.worldSize == 8)
+        #expect(abs(result.score.bitsPerByte - golden.val_bpb) <= 1e-4)
+        // --set GRAD_ACCUM_STEPS=2 halves the batches: documents are cut at batch ends more often.
+        overrides["GRAD_ACCUM_STEPS"] = "2"
+        let halved = try Reevaluation.run(Self.request(family, golden: golden, overrides: overrides))
+        #expect(halved.documentPlan?.batches.count == 32)
+        #expect(halved.familyEvaluation?.sources["grad_accum_steps"]?.contains("GRAD_ACCUM_STEPS") == true)
+        #expect(abs(halved.score.bitsPerByte - golden.val_bpb) > 1e-6)
+    }
+
+    @Test("the records' logs state world_size, grad_accum_steps and val_batch_tokens")
+    func settingsFromLog() throws {
+        let folder = "2026-04-16_SmearGate_AttentionOutputGate_ScoreFirstTTT"
+        let records = "corpus/parameter-golf/records/track_10min_16mb/\(folder)"
+        let log = Paths.shared("\(records)/train_seed0.log")
+        let resolved = try FamilyEvaluationResolver.resolve(code: Paths.shared("\(records)/train_gpt.py"), logs: [log], overrides: [:])
+        #expect(resolved.evaluation == .documentSegmented(.init(valBatchTokens: 524288, worldSize: 8, gradAccumSteps: 1)))
+        #expect(resolved.sources["world_size"]?.contains("train_seed0.log") == true)
+        guard case .documentSegmented(let settings) = resolved.evaluation else { return }
+        #expect(settings.batchTokens == 65536)
+    }
+
+    @Test("record #1's eval_val always reads a CaseOps byte sidecar: refused, naming it")
+    func caseOpsSidecarRefused() throws {
+        let family = "sparsegate-bosfix9hp-sp1024"
+        let golden = try Self.golden(family)
+        do {
+            _ = try Reevaluation.run(Self.request(family, golden: golden))
+            Issue.record("expected the sidecar eval to be refused")
+        } catch let error as UnsupportedArtifact {
+            #expect(error.reason.contains("CaseOps byte sidecar"))
+            #expect(ExitStatus.forError(error) == .badInput)
+        }
+        // Record #2 reads it when CASEOPS_ENABLED is on, as its logged run states (`caseops_enabled: True`).
+        let folder = "corpus/parameter-golf/records/track_10min_16mb/2026-04-27_SmearGateBOSFix_PR1787Base_LQERAsym_PhasedTTT"
+        do {
+            _ = try FamilyEvaluationResolver.resolve(code: Paths.shared("\(folder)/train_gpt.py"),
+                                                     logs: [Paths.shared("\(folder)/train_seed42.log")], overrides: [:])
+            Issue.record("expected the logged CaseOps run to be refused")
+        } catch let error as UnsupportedArtifact {
+            #expect(error.reason.contains("CASEOPS_ENABLED on"))
+        }
+        // --set CASEOPS_ENABLED=1 does the same for the fixture.
+        let other = try Self.golden("sparsegate-smearbos-sp8192")
+        var overrides = Self.overrides(other)
+        overrides["CASEOPS_ENABLED"] = "1"
+        #expect(throws: UnsupportedArtifact.self) {
+            try Reevaluation.run(Self.request("sparsegate-smearbos-sp8192", golden: other, overrides: overrides))
+        }
+    }
+
+    @Test("sliding mode for a family is refused: no golden validates it")
+    func slidingRefused() throws {
+        let golden = try Self.golden("march-bigram-ve-sp1024")
+        do {
+            _ = try Reevaluation.run(Self.request("march-bigram-ve-sp1024", golden: golden, mode: .sliding(stride: 64)))
+            Issue.record("expected sliding mode to be refused")
+        } catch let error as UnsupportedArtifact {
+            #expect(error.reason.contains("sliding-window evaluation of record-family architectures"))
+            #expect(error.reason.contains("BigramHash"))
+        }
+    }
+
+    @Test("without code, or with code whose eval_val cannot be read, the evaluation is not guessed")
+    func undecidableRefused() throws {
+        let golden = try Self.golden("plain-sp1024")
+        do {
+            _ = try Reevaluation.run(Self.request("plain-sp1024", golden: golden,
+                                                  overrides: Self.overrides(golden).merging(["MLP_MULT": "4"]) { $1 },
+                                                  code: .some(nil)))
+            Issue.record("expected a refusal without code")
+        } catch {
+            // Without code the model's MLP activation is already unknown; either refusal names what is missing.
+            #expect("\(error)".contains("code"))
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("familyeval-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let source = try String(contentsOf: Self.code(golden), encoding: .utf8)
+        let renamed = directory.appendingPathComponent("train_gpt.py")
+        try source.replacingOccurrences(of: "def eval_val(", with: "def evaluate_validation(")
+            .write(to: renamed, atomically: true, encoding: .utf8)
+        do {
+            _ = try Reevaluation.run(Self.request("plain-sp1024", golden: golden, code: .some(renamed)))
+            Issue.record("expected a refusal without eval_val")
+        } catch let error as UnsupportedArtifact {
+            #expect(error.reason.contains("no top-level `def eval_val(`"))
+        }
+        let noBatch = Self.overrides(golden).filter { $0.key != "VAL_BATCH_TOKENS" }
+        let stripped = directory.appendingPathComponent("stripped.py")
+        try source.replacingOccurrences(of: "os.environ.get(\"VAL_BATCH_TOKENS\", 524288)", with: "VAL_TOKENS_FROM_ELSEWHERE")
+            .write(to: stripped, atomically: true, encoding: .utf8)
+        do {
+            _ = try FamilyEvaluationResolver.resolve(code: stripped, logs: [], overrides: noBatch)
+            Issue.record("expected a refusal without VAL_BATCH_TOKENS")
+        } catch let error as UnsupportedArtifact {
+            #expect(error.reason.contains("depends on VAL_BATCH_TOKENS"))
+        }
+        // …which --set supplies.
+        let supplied = try FamilyEvaluationResolver.resolve(code: stripped, logs: [], overrides: Self.overrides(golden))
+        #expect(supplied.evaluation == .documentSegmented(.init(valBatchTokens: 8192, worldSize: 1, gradAccumSteps: 8)))
+        do {
+            _ = try FamilyEvaluationResolver.resolve(code: nil, logs: [], overrides: [:])
+            Issue.record("expected a refusal without code")
+        } catch let error as UnsupportedArtifact {
+            #expect(error.reason.contains("no code was given"))
+        }
+    }
+}
