@@ -88,7 +88,9 @@ struct Eval: ParsableCommand {
             val_loss: result.meanLoss, val_bpb: result.bitsPerByte, tokens: result.tokens, bytes: result.bytes,
             mode: evalMode.name, stride: mode == .sliding ? stride : nil, seq_len: resolved.seqLen,
             threads: threads, seconds: seconds, tokens_per_second: Double(result.tokens) / seconds,
-            config: Dictionary(uniqueKeysWithValues: resolved.sources.map { ($0.key, $0.value.description) }))
+            config: Dictionary(uniqueKeysWithValues: resolved.sources.map { ($0.key, $0.value.description) })
+                .merging(outcome.familyEvaluation?.sources ?? [:]) { model, _ in model },
+            evaluation: outcome.familyEvaluation?.evaluation.description)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -97,6 +99,10 @@ struct Eval: ParsableCommand {
             print(String(format: "val_loss: %.8f  val_bpb: %.8f", report.val_loss, report.val_bpb))
             print("tokens: \(report.tokens)  bytes: \(report.bytes)  mode: \(report.mode)"
                   + (report.stride.map { "  stride: \($0)" } ?? "") + "  seq_len: \(report.seq_len)")
+            if let family = outcome.familyEvaluation {
+                print("evaluation: \(family.evaluation.description)")
+                for (name, source) in family.sources.sorted(by: { $0.key < $1.key }) { print("  \(name): \(source)") }
+            }
             print(String(format: "%.2f s, %.0f tokens/s, %d threads", seconds, report.tokens_per_second, threads))
         }
     }
@@ -132,9 +138,11 @@ struct EvalReport: Encodable {
     var tokens_per_second: Double
     /// Where each configuration value came from.
     var config: [String: String]
+    /// Record-family architectures: the submission's own evaluation that was reproduced.
+    var evaluation: String? = nil
 
     private enum CodingKeys: String, CodingKey {
-        case val_loss, val_bpb, tokens, bytes, mode, stride, seq_len, threads, seconds, tokens_per_second, config
+        case val_loss, val_bpb, tokens, bytes, mode, stride, seq_len, threads, seconds, tokens_per_second, config, evaluation
     }
 
     /// Writes every key, `stride` as null in standard mode (synthesised coding would drop it).

@@ -102,6 +102,9 @@ public enum FamilyEvaluationResolver {
         if sources["world_size"]?.hasPrefix(unstated) == true {
             sources["world_size"] = "not stated by logs or --set: the challenge's 8×H100 run (WORLD_SIZE=8)"
         }
+        if sources["caseops_enabled"]?.hasPrefix(unstated) == true {
+            sources["caseops_enabled"] = "not stated by the code, logs or --set: off"
+        }
         if sources["val_batch_tokens"]?.hasPrefix(unstated) == true {
             throw UnsupportedArtifact(path: code.path, reason: "its document-segmented eval_val depends on VAL_BATCH_TOKENS, "
                 + "which neither its class Hyperparameters, a log nor --set states")

@@ -9,7 +9,9 @@ public struct ReevaluationRequest: Sendable {
     public var code: URL?
     /// Logs or run-command files stating hyperparameters.
     public var logs: [URL]
-    /// Hyperparameter overrides by attribute or environment name (`NUM_HEADS` → `8`).
+    /// Hyperparameter overrides by attribute or environment name (`NUM_HEADS` → `8`); for record
+    /// families also the evaluation's `VAL_BATCH_TOKENS`, `WORLD_SIZE`, `GRAD_ACCUM_STEPS`,
+    /// `CASEOPS_ENABLED` (``FamilyEvaluationResolver``).
     public var overrides: [String: String]
     /// SentencePiece model for the byte accounting.
     public var tokenizer: URL
@@ -64,7 +66,9 @@ public struct ReevaluationResult: Sendable {
 }
 
 /// artifact → weights → model configuration → reference model → evaluation, with pgverify's own code
-/// only. Shared by `verify eval` and the audit's reproduced-val_bpb check.
+/// only. Shared by `verify eval` and the audit's reproduced-val_bpb check. The baseline architecture
+/// runs ``GPTModel`` on ``EvalPlan`` windows; record-family architectures run ``FamilyGPTModel`` the
+/// way the submission's own `eval_val` does (see ``FamilyEvaluationResolver``).
 public enum Reevaluation {
     /// Loads the weights of an artifact (or a `pgverify-raw-f32` index) together with the settings
     /// its format records (raw weights record what their shapes cannot tell: rope base, softcap,

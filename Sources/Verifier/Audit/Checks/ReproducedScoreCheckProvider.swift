@@ -56,6 +56,7 @@ public struct ReproducedScoreCheckProvider: CheckProvider {
         check.evidence.insert(AuditEvidence(
             "re-evaluated \(artifact.name) in \(mode.name) mode"
                 + (mode.strideDescription.map { " (\($0))" } ?? "")
+                + (result.familyEvaluation.map { " with \($0.evaluation.description)" } ?? "")
                 + ", seq_len \(result.resolved.seqLen): val_loss \(AuditFormat.fixed(result.score.meanLoss, digits: 8)) "
                 + "over \(result.score.tokens) tokens / \(result.score.bytes) bytes"), at: 0)
         for name in result.resolved.sources.keys.sorted() {
