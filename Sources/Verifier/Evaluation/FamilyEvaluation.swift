@@ -5,7 +5,8 @@ import Reference
 ///
 /// The record families score their model in one of two ways (`records/track_10min_16mb/`):
 /// - ``windows``: the March records (2026-03-19 … 2026-04-01) cut the stream into windows of
-///   `seq_len` (`local[:-1].reshape(-1, seq_len)`) and score each as an independent sequence;
+///   `seq_len` (`x = local[:-1].reshape(-1, seq_len)`, scored by `model(x, y)`) and score each as an
+///   independent sequence;
 /// - ``documentSegmented(_:)``: the 2026-04-10_VarLenAttn records and later find the BOS tokens of
 ///   each eval batch (`bos_pos`) and confine attention to documents and `seq_len` pieces of them
 ///   (`_build_cu_seqlens(bos_pos, …)`), so the score depends on how batches are cut per rank.
@@ -77,16 +78,19 @@ public enum FamilyEvaluationResolver {
             throw UnsupportedArtifact(path: code.path, reason: "no top-level `def eval_val(` to read the evaluation from "
                 + "(the code may be compressed or generated); which evaluation the family's records use cannot be decided")
         }
-        var sources = ["eval_val": ""]
-        if body.text.contains("_build_cu_seqlens(") && body.text.contains("bos_pos") {
+        // Compared without whitespace: the records' code comes formatted, minified (tabs, `;`) or wrapped.
+        let compact = String(body.text.unicodeScalars.filter { !CharacterSet.whitespacesAndNewlines.contains($0) })
+        var sources: [String: String] = [:]
+        if compact.contains("_build_cu_seqlens(bos_pos,") {
             sources["eval_val"] = "\(code.path):\(body.line): eval_val splits attention at BOS (_build_cu_seqlens(bos_pos, …))"
-        } else if body.text.contains("reshape(-1, seq_len)") {
-            sources["eval_val"] = "\(code.path):\(body.line): eval_val scores windows (reshape(-1, seq_len))"
+        } else if compact.contains("[:-1].reshape(-1,") && compact.contains("model(x,y)") {
+            sources["eval_val"] = "\(code.path):\(body.line): eval_val scores windows of seq_len "
+                + "(local[:-1].reshape(-1, seq_len) through model(x, y))"
             return ResolvedFamilyEvaluation(evaluation: .windows, sources: sources)
         } else {
             throw UnsupportedArtifact(path: code.path, reason: "its eval_val (line \(body.line)) neither splits documents "
-                + "at BOS (_build_cu_seqlens(bos_pos, …)) nor scores windows (reshape(-1, seq_len)); pgverify "
-                + "implements only those two")
+                + "at BOS (_build_cu_seqlens(bos_pos, …)) nor scores windows of seq_len (x = local[:-1].reshape(-1, …) "
+                + "through model(x, y)); pgverify implements only those two")
         }
 
         var defaults = HyperparameterDefaults.parse(source: text, file: code.path)
@@ -121,7 +125,7 @@ public enum FamilyEvaluationResolver {
             sources["grad_accum_steps"] = "\(code.path): grad_accum_steps = 8 // world_size"
         }
         let caseOps = values["caseops_enabled"]?.pythonBool() ?? false
-        if body.text.contains("val_bytes") && (caseOps || !body.text.contains("caseops_enabled")) {
+        if compact.contains("val_bytes") && (caseOps || !compact.contains("caseops_enabled")) {
             throw UnsupportedArtifact(path: code.path, reason: "its eval_val counts bytes from a CaseOps byte sidecar "
                 + "(val_bytes\(caseOps ? ", CASEOPS_ENABLED on" : ", unconditionally")), for which verify eval takes no input")
         }

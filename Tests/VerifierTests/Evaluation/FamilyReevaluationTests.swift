@@ -66,7 +66,7 @@ struct FamilyReevaluationTests {
         let result = try Reevaluation.run(Self.request(family, golden: golden), segments: 2)
         #expect(abs(result.score.bitsPerByte - golden.val_bpb) <= 1e-4)
         #expect(result.familyEvaluation?.evaluation == .windows)
-        #expect(result.familyEvaluation?.sources["eval_val"]?.contains("reshape(-1, seq_len)") == true)
+        #expect(result.familyEvaluation?.sources["eval_val"]?.contains("scores windows of seq_len") == true)
         #expect(result.plan.windows.count == 8 && result.stream.count == 2 && result.documentPlan == nil)
     }
 
