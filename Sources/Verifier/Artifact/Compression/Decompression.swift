@@ -10,7 +10,6 @@ public enum Decompression {
     /// The default output limit: 1 GiB, far above any 16 MB artifact's torch.save archive.
     public static let defaultLimit = 1 << 30
 
-    static let chunkSize = 1 << 20
     /// liblzma's `LZMA_CONCATENATED` flag (a macro Swift does not import): accept concatenated .xz streams.
     private static let lzmaConcatenated: UInt32 = 0x08
 
@@ -43,6 +42,10 @@ public enum Decompression {
         }
     }
 
+    /// A first guess at the output size of a stream without a recorded size: torch.save archives of
+    /// quantized weights compress about 2×, so 8× leaves room; untouched capacity costs no memory.
+    private static func sizeGuess(_ input: UnsafeBufferPointer<UInt8>) -> Int { input.count.multipliedReportingOverflow(by: 8).partialValue }
+
     // MARK: zlib
 
     private static func inflate(_ input: [UInt8], location: InputLocation, limit: Int) throws(ArtifactError) -> [UInt8] {
@@ -51,38 +54,31 @@ public enum Decompression {
             throw .corruptStream(location, codec: "zlib", detail: "the decoder could not start")
         }
         defer { inflateEnd(&stream) }
-        var output: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: chunkSize)
-        var input = input
-        let total = input.count
-        let result: Result<Void, ArtifactError> = input.withUnsafeMutableBufferPointer { inBuffer in
-            stream.next_in = inBuffer.baseAddress
+        return try input.withUnsafeBufferPointer { inBuffer throws(ArtifactError) in
+            stream.next_in = UnsafeMutablePointer(mutating: inBuffer.baseAddress)
             stream.avail_in = UInt32(clamping: inBuffer.count)
-            while true {
-                let status: Int32 = chunk.withUnsafeMutableBufferPointer { outBuffer in
-                    stream.next_out = outBuffer.baseAddress
-                    stream.avail_out = UInt32(outBuffer.count)
-                    return CZlib.inflate(&stream, Z_NO_FLUSH)
-                }
-                let produced = chunkSize - Int(stream.avail_out)
-                guard produced <= limit - output.count else {
-                    return .failure(.outputLimitExceeded(location.at(Int(stream.total_in)), codec: "zlib", limit: limit))
-                }
-                chunk.withUnsafeBufferPointer { output.append(contentsOf: $0[0..<produced]) }
+            let total = inBuffer.count
+            return try BoundedOutput.decode(
+                limit: limit, expectedSize: sizeGuess(inBuffer),
+                limitError: { .outputLimitExceeded(location.at(Int(stream.total_in)), codec: "zlib", limit: limit) }
+            ) { destination, space in
+                stream.next_out = destination
+                stream.avail_out = UInt32(clamping: space)
+                let given = Int(stream.avail_out)
+                let status = CZlib.inflate(&stream, Z_NO_FLUSH)
+                let produced = given - Int(stream.avail_out)
                 let consumed = Int(stream.total_in)
                 switch status {
-                case Z_STREAM_END: return .success(())
-                case Z_OK: continue
+                case Z_STREAM_END: return (produced, .finished)
+                case Z_OK: return (produced, .proceed)
                 case Z_BUF_ERROR where consumed >= total:
-                    return .failure(.truncated(location.at(consumed), what: "zlib stream", needed: 1, available: 0))
+                    return (produced, .failed(.truncated(location.at(consumed), what: "zlib stream", needed: 1, available: 0)))
                 default:
                     let message = stream.msg.map { String(cString: $0) } ?? "error \(status)"
-                    return .failure(.corruptStream(location.at(consumed), codec: "zlib", detail: message))
+                    return (produced, .failed(.corruptStream(location.at(consumed), codec: "zlib", detail: message)))
                 }
             }
         }
-        try result.get()
-        return output
     }
 
     // MARK: zstd
@@ -93,38 +89,31 @@ public enum Decompression {
         }
         defer { ZSTD_freeDStream(stream) }
         ZSTD_initDStream(stream)
-        var output: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: chunkSize)
-        let result: Result<Void, ArtifactError> = input.withUnsafeBufferPointer { inBuffer in
+        return try input.withUnsafeBufferPointer { inBuffer throws(ArtifactError) in
             var inBuf = ZSTD_inBuffer(src: inBuffer.baseAddress, size: inBuffer.count, pos: 0)
-            var producedInStep = 0
-            while true {
-                let status: Int = chunk.withUnsafeMutableBufferPointer { outBuffer in
-                    var outBuf = ZSTD_outBuffer(dst: outBuffer.baseAddress, size: outBuffer.count, pos: 0)
-                    let status = ZSTD_decompressStream(stream, &outBuf, &inBuf)
-                    if ZSTD_isError(status) == 0 {
-                        producedInStep = outBuf.pos
-                    }
-                    return status
-                }
+            // The frame header usually records the content size (an unknown or bogus one only
+            // changes the first capacity, never the limit).
+            let recorded = ZSTD_getFrameContentSize(inBuffer.baseAddress, inBuffer.count)
+            let expected = recorded < UInt64(Int.max) ? Int(recorded) + 1 : sizeGuess(inBuffer)
+            return try BoundedOutput.decode(
+                limit: limit, expectedSize: expected,
+                limitError: { .outputLimitExceeded(location.at(inBuf.pos), codec: "zstd", limit: limit) }
+            ) { destination, space in
+                var outBuf = ZSTD_outBuffer(dst: destination, size: space, pos: 0)
+                let status = ZSTD_decompressStream(stream, &outBuf, &inBuf)
                 if ZSTD_isError(status) != 0 {
                     let name = String(cString: ZSTD_getErrorName(status))
-                    return .failure(.corruptStream(location.at(inBuf.pos), codec: "zstd", detail: name))
+                    return (0, .failed(.corruptStream(location.at(inBuf.pos), codec: "zstd", detail: name)))
                 }
-                let produced = producedInStep
-                guard produced <= limit - output.count else {
-                    return .failure(.outputLimitExceeded(location.at(inBuf.pos), codec: "zstd", limit: limit))
-                }
-                chunk.withUnsafeBufferPointer { output.append(contentsOf: $0[0..<produced]) }
-                if status == 0 && inBuf.pos == inBuf.size { return .success(()) }
-                if inBuf.pos == inBuf.size && produced < chunkSize {
+                let produced = outBuf.pos
+                if status == 0 && inBuf.pos == inBuf.size { return (produced, .finished) }
+                if inBuf.pos == inBuf.size && produced < space {
                     // All input consumed, the frame is unfinished and no output is pending.
-                    return .failure(.truncated(location.at(inBuf.pos), what: "zstd frame", needed: status, available: 0))
+                    return (produced, .failed(.truncated(location.at(inBuf.pos), what: "zstd frame", needed: status, available: 0)))
                 }
+                return (produced, .proceed)
             }
         }
-        try result.get()
-        return output
     }
 
     // MARK: xz / LZMA alone
@@ -142,38 +131,31 @@ public enum Decompression {
             throw .corruptStream(location, codec: codec, detail: "the decoder could not start (\(initStatus.rawValue))")
         }
         defer { lzma_end(&stream) }
-        var output: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: chunkSize)
-        let result: Result<Void, ArtifactError> = input.withUnsafeBufferPointer { inBuffer in
+        return try input.withUnsafeBufferPointer { inBuffer throws(ArtifactError) in
             stream.next_in = inBuffer.baseAddress
             stream.avail_in = inBuffer.count
-            while true {
-                let status: lzma_ret = chunk.withUnsafeMutableBufferPointer { outBuffer in
-                    stream.next_out = outBuffer.baseAddress
-                    stream.avail_out = outBuffer.count
-                    return lzma_code(&stream, LZMA_FINISH)
-                }
-                let produced = chunkSize - stream.avail_out
-                guard produced <= limit - output.count else {
-                    return .failure(.outputLimitExceeded(location.at(Int(stream.total_in)), codec: codec, limit: limit))
-                }
-                chunk.withUnsafeBufferPointer { output.append(contentsOf: $0[0..<produced]) }
+            return try BoundedOutput.decode(
+                limit: limit, expectedSize: sizeGuess(inBuffer),
+                limitError: { .outputLimitExceeded(location.at(Int(stream.total_in)), codec: codec, limit: limit) }
+            ) { destination, space in
+                stream.next_out = destination
+                stream.avail_out = space
+                let status = lzma_code(&stream, LZMA_FINISH)
+                let produced = space - stream.avail_out
                 let consumed = Int(stream.total_in)
                 switch status {
-                case LZMA_STREAM_END: return .success(())
-                case LZMA_OK: continue
+                case LZMA_STREAM_END: return (produced, .finished)
+                case LZMA_OK: return (produced, .proceed)
                 case LZMA_BUF_ERROR:
-                    return .failure(.truncated(location.at(consumed), what: "\(codec) stream", needed: 1, available: 0))
+                    return (produced, .failed(.truncated(location.at(consumed), what: "\(codec) stream", needed: 1, available: 0)))
                 case LZMA_MEMLIMIT_ERROR, LZMA_MEM_ERROR:
-                    return .failure(.corruptStream(location.at(consumed), codec: codec,
-                                                   detail: "the stream asks for more than \(memoryLimit) bytes of decoder memory"))
+                    return (produced, .failed(.corruptStream(location.at(consumed), codec: codec,
+                                                             detail: "the stream asks for more than \(memoryLimit) bytes of decoder memory")))
                 default:
-                    return .failure(.corruptStream(location.at(consumed), codec: codec, detail: "liblzma error \(status.rawValue)"))
+                    return (produced, .failed(.corruptStream(location.at(consumed), codec: codec, detail: "liblzma error \(status.rawValue)")))
                 }
             }
         }
-        try result.get()
-        return output
     }
 
     // MARK: brotli
@@ -183,36 +165,29 @@ public enum Decompression {
             throw .corruptStream(location, codec: "brotli", detail: "the decoder could not start")
         }
         defer { BrotliDecoderDestroyInstance(state) }
-        var output: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: chunkSize)
-        let result: Result<Void, ArtifactError> = input.withUnsafeBufferPointer { inBuffer in
+        return try input.withUnsafeBufferPointer { inBuffer throws(ArtifactError) in
             var availableIn = inBuffer.count
             var nextIn = inBuffer.baseAddress
-            while true {
-                var availableOut = chunkSize
-                let status = chunk.withUnsafeMutableBufferPointer { outBuffer in
-                    var nextOut = outBuffer.baseAddress
-                    return BrotliDecoderDecompressStream(state, &availableIn, &nextIn, &availableOut, &nextOut, nil)
-                }
-                let produced = chunkSize - availableOut
-                guard produced <= limit - output.count else {
-                    return .failure(.outputLimitExceeded(location.at(inBuffer.count - availableIn), codec: "brotli", limit: limit))
-                }
-                chunk.withUnsafeBufferPointer { output.append(contentsOf: $0[0..<produced]) }
+            return try BoundedOutput.decode(
+                limit: limit, expectedSize: sizeGuess(inBuffer),
+                limitError: { .outputLimitExceeded(location.at(inBuffer.count - availableIn), codec: "brotli", limit: limit) }
+            ) { destination, space in
+                var availableOut = space
+                var nextOut: UnsafeMutablePointer<UInt8>? = destination
+                let status = BrotliDecoderDecompressStream(state, &availableIn, &nextIn, &availableOut, &nextOut, nil)
+                let produced = space - availableOut
                 let consumed = inBuffer.count - availableIn
                 switch status {
-                case BROTLI_DECODER_RESULT_SUCCESS: return .success(())
-                case BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT: continue
+                case BROTLI_DECODER_RESULT_SUCCESS: return (produced, .finished)
+                case BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT: return (produced, .proceed)
                 case BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT:
-                    return .failure(.truncated(location.at(consumed), what: "brotli stream", needed: 1, available: 0))
+                    return (produced, .failed(.truncated(location.at(consumed), what: "brotli stream", needed: 1, available: 0)))
                 default:
                     let code = BrotliDecoderGetErrorCode(state)
                     let name = BrotliDecoderErrorString(code).map { String(cString: $0) } ?? "error"
-                    return .failure(.corruptStream(location.at(consumed), codec: "brotli", detail: name))
+                    return (produced, .failed(.corruptStream(location.at(consumed), codec: "brotli", detail: name)))
                 }
             }
         }
-        try result.get()
-        return output
     }
 }

@@ -104,7 +104,7 @@ enum PerGroupContainer {
                     }
                     values = restored
                 }
-                let storage = StorageReference(dtype: .int8, key: "PGRP stream \(index)", count: count, bytes: values)
+                let storage = StorageReference(dtype: .int8, key: "PGRP stream \(index)", count: count, bytes: values[...])
                 let strides = shape.indices.map { axis in shape[(axis + 1)...].reduce(1, *) }
                 let tensor = try TensorReference(storage: storage, storageOffset: 0, shape: shape, strides: strides,
                                                  location: groupLocation)

@@ -67,7 +67,7 @@ public struct TorchArchive: Sendable {
                 throw .malformedZip(location, detail: "storages add up to more than the archive's \(zip.bytes.count) bytes (overlapping entries)")
             }
             loadedBytes += entry.size
-            let bytes = try zip.data(of: entry)
+            let bytes = try zip.slice(of: entry)
             let count = bytes.count / dtype.size
             guard count >= declared else {
                 throw .storageTooShort(location, storage: name, neededElements: declared, availableElements: count)

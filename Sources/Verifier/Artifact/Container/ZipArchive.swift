@@ -173,7 +173,12 @@ public struct ZipArchive: Sendable {
 
     /// The bytes of `entry`, after checking its CRC-32.
     public func data(of entry: Entry) throws(ArtifactError) -> [UInt8] {
-        let data = Array(bytes[entry.dataOffset..<(entry.dataOffset + entry.size)])
+        Array(try slice(of: entry))
+    }
+
+    /// The bytes of `entry` in place (no copy), after checking its CRC-32.
+    public func slice(of entry: Entry) throws(ArtifactError) -> ArraySlice<UInt8> {
+        let data = bytes[entry.dataOffset..<(entry.dataOffset + entry.size)]
         let crc = data.withUnsafeBufferPointer { buffer in
             UInt32(truncatingIfNeeded: CZlib.crc32(0, buffer.baseAddress, UInt32(buffer.count)))
         }

@@ -94,24 +94,37 @@ public struct Int8CleanFormat: ArtifactFormat {
     }
 
     public func dequantize() throws(ArtifactError) -> Weights {
+        // Tensors are independent: dequantize them in parallel, each into its own slot, then
+        // assemble in the stored order (so any error is the one a sequential pass would raise).
+        var results = [[Float]](repeating: [], count: stored.count)
+        results.withUnsafeMutableBufferPointer { slots in
+            guard let slot = slots.baseAddress else { return }
+            ParallelParts.forEachIndex(stored.count) { index in
+                slot[index] = Self.dequantize(stored[index].value)
+            }
+        }
         var weights: Weights = [:]
-        for (name, value) in stored {
-            let data: [Float]
+        for ((name, value), data) in zip(stored, results) {
             let shape: [Int]
             switch value {
-            case .quantized(let values, let scale, _, let original):
-                shape = values.shape
-                // The scale shape decides; a per_row qmeta over a 0-d scale passed the check only with one row, where both agree.
-                data = RowScaling.dequantize(values: values, scale: scale, original: original)
-            case .passthrough(let tensor, let original):
-                shape = tensor.shape
-                let values = tensor.floats()
-                data = original.map { target in values.map { FormatSupport.round($0, to: target) } } ?? values
+            case .quantized(let values, _, _, _): shape = values.shape
+            case .passthrough(let tensor, _): shape = tensor.shape
             }
             do { weights[name] = try Tensor(shape: shape, data: data) } catch {
                 throw .malformedFormat(location, detail: "tensor \(name): \(error.message)")
             }
         }
         return weights
+    }
+
+    private static func dequantize(_ value: Stored) -> [Float] {
+        switch value {
+        case .quantized(let values, let scale, _, let original):
+            // The scale shape decides; a per_row qmeta over a 0-d scale passed the check only with one row, where both agree.
+            return RowScaling.dequantize(values: values, scale: scale, original: original, splitRows: false)
+        case .passthrough(let tensor, let original):
+            let values = tensor.floats()
+            return original.map { target in values.map { FormatSupport.round($0, to: target) } } ?? values
+        }
     }
 }

@@ -4,20 +4,68 @@ import Reference
 /// row (`s.view(rows, 1, ...)`) when the scale has dimensions, by the scalar `float(s.item())`
 /// otherwise — then `.to(original dtype)`, kept as the float32 value of the rounded number.
 enum RowScaling {
-    static func dequantize(values: TensorReference, scale: TensorReference, original: TorchDType) -> [Float] {
-        var out = values.floats()
+    /// Elements below which a tensor is not worth splitting across cores.
+    static let parallelMinimum = 1 << 17
+
+    /// - Parameter splitRows: spread the rows over the cores (off when the caller already runs
+    ///   tensors in parallel).
+    static func dequantize(values: TensorReference, scale: TensorReference, original: TorchDType,
+                           splitRows: Bool = true) -> [Float] {
         let s = scale.floats()
-        // The float32 product first, in tight loops; then the rounding to the original dtype, which
-        // gives the same bits as rounding each product on the way.
+        let perRow = !scale.shape.isEmpty
+        if perRow, s.isEmpty { return values.floats() }
+        let count = values.count
+        let rows = perRow ? s.count : 1
+        let inner = rows > 0 ? count / rows : 0
+        // Rounding each product to the original dtype gives the same bits as rounding after the
+        // whole float32 product, so one pass does both.
+        let rounds = original == .bfloat16 || original == .float16
+        let factors: [Float]? = perRow ? s : s.first.map { [$0] }
+        guard values.dtype == .int8, values.isContiguous, let factors, rows * inner == count else {
+            return slowDequantize(values: values, factors: factors, perRow: perRow, original: original)
+        }
+        // int8 stored contiguously (every export here): read, scale and round in one pass, rows
+        // split across cores.
+        return [Float](unsafeUninitializedCapacity: count) { output, initialized in
+            values.storage.bytes.withUnsafeBufferPointer { raw in
+                guard let out = output.baseAddress, let base = raw.baseAddress else {
+                    // Only an empty tensor gets here (views were checked against their storage).
+                    for index in output.indices { output[index] = 0 }
+                    return
+                }
+                let source = UnsafeRawPointer(base + values.storageOffset).assumingMemoryBound(to: Int8.self)
+                factors.withUnsafeBufferPointer { factor in
+                    ParallelParts.forEach(rows, minimumPerPart: splitRows ? max(1, parallelMinimum / max(1, inner)) : rows + 1) { rowRange in
+                        for row in rowRange {
+                            let f = factor[perRow ? row : 0]
+                            let start = row * inner
+                            if rounds {
+                                for i in start..<(start + inner) {
+                                    out[i] = FormatSupport.round(Float(source[i]) * f, to: original)
+                                }
+                            } else {
+                                for i in start..<(start + inner) { out[i] = Float(source[i]) * f }
+                            }
+                        }
+                    }
+                }
+            }
+            initialized = count
+        }
+    }
+
+    /// Any other dtype or layout: convert first, then scale and round.
+    private static func slowDequantize(values: TensorReference, factors: [Float]?, perRow: Bool,
+                                       original: TorchDType) -> [Float] {
+        var out = values.floats()
         out.withUnsafeMutableBufferPointer { q in
-            if !scale.shape.isEmpty {
-                guard !s.isEmpty else { return }
-                let inner = q.count / s.count
-                for row in 0..<s.count {
-                    let factor = s[row]
+            if perRow, let factors {
+                let inner = q.count / factors.count
+                for row in 0..<factors.count {
+                    let factor = factors[row]
                     for index in (row * inner)..<((row + 1) * inner) { q[index] *= factor }
                 }
-            } else if let factor = s.first {
+            } else if let factor = factors?.first {
                 for index in q.indices { q[index] *= factor }
             }
             switch original {

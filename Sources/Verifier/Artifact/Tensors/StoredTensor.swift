@@ -8,8 +8,8 @@ public struct StorageReference: Sendable {
     public var key: String
     /// Elements the storage holds (its bytes divided by the element size).
     public var count: Int
-    /// The raw little-endian bytes.
-    public var bytes: [UInt8]
+    /// The raw little-endian bytes (a slice of the archive buffer: storages are not copied out).
+    public var bytes: ArraySlice<UInt8>
 }
 
 /// A strided tensor view over a storage, as `torch._utils._rebuild_tensor_v2` describes it.
@@ -104,13 +104,13 @@ public struct TensorReference: Sendable {
     /// float32 represents (fp16, bf16, fp8, int8/16, uint8, bool); int32/int64/float64 round to nearest,
     /// as `tensor.float()` does.
     public func floats() -> [Float] {
-        var output = [Float](repeating: 0, count: count)
-        guard count > 0 else { return output }
+        guard count > 0 else { return [] }
         // Bounds were checked when the view was built; element reads below stay inside the storage.
         let indices: [Int]? = isContiguous ? nil : storageIndices()
         let offset = storageOffset
-        storage.bytes.withUnsafeBytes { raw in
-            output.withUnsafeMutableBufferPointer { out in
+        // Every element is written below, so the array starts uninitialized (no zeroing pass).
+        return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            storage.bytes.withUnsafeBytes { raw in
                 func fill(_ element: (Int) -> Float) {
                     if let indices {
                         for i in out.indices { out[i] = element(indices[i]) }
@@ -135,7 +135,7 @@ public struct TensorReference: Sendable {
                 case .int64: fill { Float(Int64(bitPattern: u64($0))) }
                 }
             }
+            initialized = count
         }
-        return output
     }
 }
