@@ -33,7 +33,7 @@ extension Eval {
     }
 
     /// Prints `report` as JSON (sorted keys) or text.
-    func printTTTReport(_ report: TTTEvalReport) throws {
+    func printTTTReport(_ report: EvalReport) throws {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -52,47 +52,6 @@ extension Eval {
             print(String(format: "before TTT: val_loss %.8f  val_bpb %.8f  →  gain %.6f bpb (%d documents, %d Adam steps)",
                          lora.val_loss_before, lora.val_bpb_before, lora.bpb_gain, lora.documents, lora.steps))
         }
-    }
-}
-
-/// The `--json` output of the TTT modes: the keys of the other modes (`val_loss`, `val_bpb`, `tokens`,
-/// `bytes`, `mode`, `stride`, `seq_len`, `threads`, `seconds`, `tokens_per_second`, `config`) plus
-/// `ttt` or `ttt_lora`.
-struct TTTEvalReport: Encodable {
-    var val_loss: Double
-    var val_bpb: Double
-    var tokens: Int
-    var bytes: Int
-    var mode: String
-    var stride: Int?
-    var seq_len: Int
-    var threads: Int
-    var seconds: Double
-    var tokens_per_second: Double
-    var config: [String: String]
-    var ttt: TTTReport? = nil
-    var ttt_lora: LoRATTTReport? = nil
-
-    private enum CodingKeys: String, CodingKey {
-        case val_loss, val_bpb, tokens, bytes, mode, stride, seq_len, threads, seconds, tokens_per_second, config
-        case ttt, ttt_lora
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(val_loss, forKey: .val_loss)
-        try container.encode(val_bpb, forKey: .val_bpb)
-        try container.encode(tokens, forKey: .tokens)
-        try container.encode(bytes, forKey: .bytes)
-        try container.encode(mode, forKey: .mode)
-        if let stride { try container.encode(stride, forKey: .stride) } else { try container.encodeNil(forKey: .stride) }
-        try container.encode(seq_len, forKey: .seq_len)
-        try container.encode(threads, forKey: .threads)
-        try container.encode(seconds, forKey: .seconds)
-        try container.encode(tokens_per_second, forKey: .tokens_per_second)
-        try container.encode(config, forKey: .config)
-        try container.encodeIfPresent(ttt, forKey: .ttt)
-        try container.encodeIfPresent(ttt_lora, forKey: .ttt_lora)
     }
 }
 
@@ -166,7 +125,7 @@ extension Eval {
         progress.finish()
 
         let total = result.total
-        let report = TTTEvalReport(
+        let report = EvalReport(
             val_loss: total.meanLoss, val_bpb: total.bitsPerByte, tokens: total.tokens, bytes: total.bytes,
             mode: "ttt", stride: s.stride, seq_len: s.seqLen, threads: threads, seconds: seconds,
             tokens_per_second: Double(total.tokens) / seconds,
@@ -220,7 +179,7 @@ extension Eval {
         let seconds = Date().timeIntervalSince(start)
         progress.finish()
         let total = result.total
-        var report = TTTEvalReport(
+        var report = EvalReport(
             val_loss: total.meanLoss, val_bpb: total.bitsPerByte, tokens: total.tokens, bytes: total.bytes,
             mode: "ttt-lora", stride: nil, seq_len: s.evalSeqLen, threads: threads, seconds: seconds,
             tokens_per_second: Double(total.tokens) / seconds,

@@ -140,9 +140,14 @@ struct EvalReport: Encodable {
     var config: [String: String]
     /// Record-family architectures: the submission's own evaluation that was reproduced.
     var evaluation: String? = nil
+    /// `--mode ttt`: the settings used, the score before adaptation and the gain.
+    var ttt: TTTReport? = nil
+    /// `--mode ttt-lora`: the same for per-document LoRA TTT.
+    var ttt_lora: LoRATTTReport? = nil
 
     private enum CodingKeys: String, CodingKey {
         case val_loss, val_bpb, tokens, bytes, mode, stride, seq_len, threads, seconds, tokens_per_second, config, evaluation
+        case ttt, ttt_lora
     }
 
     /// Writes every key, `stride` as null in standard mode (synthesised coding would drop it).
@@ -159,6 +164,9 @@ struct EvalReport: Encodable {
         try container.encode(seconds, forKey: .seconds)
         try container.encode(tokens_per_second, forKey: .tokens_per_second)
         try container.encode(config, forKey: .config)
+        try container.encodeIfPresent(evaluation, forKey: .evaluation)
+        try container.encodeIfPresent(ttt, forKey: .ttt)
+        try container.encodeIfPresent(ttt_lora, forKey: .ttt_lora)
     }
 }
 
