@@ -73,7 +73,7 @@ public enum FamilyEvaluationResolver {
                 + "submission's own eval_val scores them (plain windows, or document-segmented batches), "
                 + "and no code was given to read it from")
         }
-        let text = try ModelConfigResolver.read(code)
+        let text = try SubmissionCodeText.read(code)
         guard let body = evalValBody(text) else {
             throw UnsupportedArtifact(path: code.path, reason: "no top-level `def eval_val(` to read the evaluation from "
                 + "(the code may be compressed or generated); which evaluation the family's records use cannot be decided")

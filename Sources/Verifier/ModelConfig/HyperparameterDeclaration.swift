@@ -67,6 +67,30 @@ public struct HyperparameterDefaults: Sendable, Equatable {
         }
         guard let classIndex = lines.firstIndex(where: { isClassHeader($0) }) else { return result }
         result.foundClass = true
+        func declare(_ content: Substring, line: Int) {
+            for statement in splitStatements(content) {
+                guard let (name, expression) = splitAssignment(statement) else { continue }
+                if let declaration = HyperparameterExpression.declaration(
+                    name: name, expression: expression, file: file, line: line) {
+                    result.declarations[name] = declaration
+                    result.unreadable[name] = nil
+                } else {
+                    result.unreadable[name] = line
+                    result.declarations[name] = nil
+                }
+            }
+        }
+        // Minified code (the records' decoded wrappers) puts the whole body on the header line:
+        // `class Hyperparameters:a=...;b=...`.
+        let header = lines[classIndex]
+        if let colon = header.firstIndex(of: ":") {
+            let rest = header[header.index(after: colon)...]
+            let body = String(rest).trimmingPythonWhitespace()
+            if !body.isEmpty, !body.hasPrefix("#") {
+                declare(rest, line: classIndex + 1)
+                return result
+            }
+        }
         var bodyIndent: Int?
         for index in (classIndex + 1)..<lines.count {
             let line = lines[index]
@@ -77,17 +101,39 @@ public struct HyperparameterDefaults: Sendable, Equatable {
             if bodyIndent == nil { bodyIndent = indent }
             // Only statements of the class body itself, not of methods nested in it.
             guard indent == bodyIndent else { continue }
-            guard let (name, expression) = splitAssignment(content) else { continue }
-            if let declaration = HyperparameterExpression.declaration(
-                name: name, expression: expression, file: file, line: index + 1) {
-                result.declarations[name] = declaration
-                result.unreadable[name] = nil
-            } else {
-                result.unreadable[name] = index + 1
-                result.declarations[name] = nil
-            }
+            declare(content, line: index + 1)
         }
         return result
+    }
+
+    /// The `;`-separated statements of one line, splitting outside strings and brackets.
+    static func splitStatements(_ content: Substring) -> [Substring] {
+        var parts: [Substring] = []
+        var start = content.startIndex
+        var depth = 0
+        var quote: Character?
+        var escaped = false
+        var index = content.startIndex
+        while index < content.endIndex {
+            let c = content[index]
+            if let open = quote {
+                if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == open { quote = nil }
+            } else if c == "'" || c == "\"" {
+                quote = c
+            } else if c == "#" {
+                break  // the rest is a comment: it stays with the last statement, as before
+            } else if "([{".contains(c) {
+                depth += 1
+            } else if ")]}".contains(c) {
+                depth = max(0, depth - 1)
+            } else if c == ";" && depth == 0 {
+                parts.append(content[start..<index])
+                start = content.index(after: index)
+            }
+            index = content.index(after: index)
+        }
+        parts.append(content[start...])
+        return parts.map { Substring(String($0).trimmingPythonWhitespace()) }.filter { !$0.isEmpty }
     }
 
     private static func isClassHeader(_ line: Substring) -> Bool {

@@ -38,7 +38,7 @@ public struct ModelConfigResolver {
             throw .unsupportedTensor(name: name, feature: feature.description)
         }
         let facts = try ShapeFacts(weights)
-        let codeText = try code.map { url throws(ModelConfigError) in try read(url) }
+        let codeText = try code.map { url throws(ModelConfigError) in try SubmissionCodeText.read(url) }
         let defaults = codeText.map { HyperparameterDefaults.parse(source: $0, file: code!.path) }
             ?? HyperparameterDefaults()
         let keyNames = Set(statedKeys.map(\.name))

@@ -125,7 +125,7 @@ public enum TTTSettingsResolver {
     /// which sets `train_seq_len`).
     public static func resolve(code: URL?, logs: [URL], overrides: [String: String]) throws(ModelConfigError) -> ResolvedTTTSettings {
         let defaults = try code.map { url throws(ModelConfigError) in
-            HyperparameterDefaults.parse(source: try ModelConfigResolver.read(url), file: url.path)
+            HyperparameterDefaults.parse(source: try SubmissionCodeText.read(url), file: url.path)
         } ?? HyperparameterDefaults()
         var logged: [LoggedHyperparameter] = []
         for url in logs {
@@ -143,7 +143,7 @@ public enum TTTSettingsResolver {
             freezeBlocks: int("ttt_freeze_blocks"), batchSequences: int("ttt_batch_seqs"),
             gradientClip: real("ttt_grad_clip"))
         var resolved = ResolvedTTTSettings(settings: settings, sources: sources)
-        let codeText = try code.map { url throws(ModelConfigError) in (url, try ModelConfigResolver.read(url)) }
+        let codeText = try code.map { url throws(ModelConfigError) in (url, try SubmissionCodeText.read(url)) }
         try resolveWindowRule(&resolved, code: codeText, overrides: overrides)
         // 2026-03-23's TTT windows are train_seq_len long; 2026-04-04's and 2026-04-08's eval_seq_len.
         let usesEvalLength = codeText.map { functionsUsing("seq_len=h.eval_seq_len", in: $0.1.filter { !$0.isWhitespace }) }?
