@@ -32,7 +32,8 @@ public struct ReproducedScoreCheckProvider: CheckProvider {
         }
         let mode: EvalMode
         switch claimedMode(submission) {
-        case .success(let claimed): mode = claimed
+        case .success(.some(let claimed)): mode = claimed
+        case .success(.none): return testTimeTrainingCheck(for: context, settings: settings)
         case .failure(let reason): return incomplete(reason.message)
         }
         let request = ReevaluationRequest(
@@ -59,27 +60,82 @@ public struct ReproducedScoreCheckProvider: CheckProvider {
                 + (result.familyEvaluation.map { " with \($0.evaluation.description)" } ?? "")
                 + ", seq_len \(result.resolved.seqLen): val_loss \(AuditFormat.fixed(result.score.meanLoss, digits: 8)) "
                 + "over \(result.score.tokens) tokens / \(result.score.bytes) bytes"), at: 0)
-        for name in result.resolved.sources.keys.sorted() {
-            if let source = result.resolved.sources[name] {
-                // Reports name files relative to the folder, so they are the same wherever it lies.
-                let text = "\(source)".replacingOccurrences(of: submission.folder.standardizedFileURL.path + "/", with: "")
-                check.evidence.append(AuditEvidence("config \(name) from \(text)"))
+        appendSources(result.resolved.sources, to: &check, folder: submission.folder)
+        return check
+    }
+
+    /// Config or TTT setting sources as evidence, with file names relative to the folder (so
+    /// reports are the same wherever it lies).
+    func appendSources(_ sources: [String: some CustomStringConvertible], to check: inout AuditCheck, folder: URL,
+                       prefix: String = "config") {
+        for name in sources.keys.sorted() {
+            if let source = sources[name] {
+                let text = "\(source)".replacingOccurrences(of: folder.standardizedFileURL.path + "/", with: "")
+                check.evidence.append(AuditEvidence("\(prefix) \(name) from \(text)"))
             }
         }
+    }
+
+    /// A claimed TTT score: the procedure is read from the code and re-run with pgverify's own
+    /// evaluators; the score without adaptation is reported beside it.
+    func testTimeTrainingCheck(for context: AuditContext, settings: AuditEvaluationSettings) -> AuditCheck {
+        let submission = context.submission
+        guard let artifact = submission.artifact else { return incomplete("no artifact in the folder to evaluate") }
+        guard let code = submission.code.map({ submission.folder.appendingPathComponent($0.name) }) else {
+            return incomplete("the claimed score uses test-time training, and there is no code to read its procedure from")
+        }
+        let procedure: TTTProcedure
+        do {
+            guard let found = try TTTProcedure.detect(code: code) else {
+                return incomplete("the claimed score uses test-time training, and the code defines none of the TTT "
+                                  + "functions pgverify re-runs (\(TTTProcedure.allCases.map(\.functionName).joined(separator: ", ")))")
+            }
+            procedure = found
+        } catch {
+            return incomplete("could not read the code's TTT procedure: \(error)")
+        }
+        let request = ReevaluationRequest(
+            artifact: submission.folder.appendingPathComponent(artifact.name), code: code,
+            logs: submission.logs.map { submission.folder.appendingPathComponent($0.name) },
+            tokenizer: settings.tokenizer, validationPattern: settings.validationPattern, threads: settings.threads)
+        let result: TTTReevaluationResult
+        do {
+            result = try TTTReevaluation.run(request, procedure: procedure)
+        } catch {
+            return incomplete("could not re-run \(procedure.functionName) on \(artifact.name): \(error)")
+        }
+        let seeds = Set(context.runs.compactMap(\.seed))
+        let seed = context.runs.count == 1 ? seeds.first : nil
+        let score = ReproducedScore(
+            artifact: artifact.name, seed: seed, valBPB: result.score.bitsPerByte,
+            stream: result.stream.map { (Double($0.tokens), $0.bitsPerByte) })
+        var check = ReproducedScoreCheck.check([score], runs: context.runs)
+        let gain = result.before.bitsPerByte - result.score.bitsPerByte
+        check.evidence.insert(AuditEvidence(
+            "re-ran the code's score-first TTT (\(procedure.functionName)) on \(artifact.name), seq_len \(result.seqLen): "
+                + "val_loss \(AuditFormat.fixed(result.score.meanLoss, digits: 8)) over \(result.score.tokens) tokens / "
+                + "\(result.score.bytes) bytes after \(result.steps) optimizer steps; without adaptation val_bpb "
+                + "\(AuditFormat.fixed(result.before.bitsPerByte, digits: 8)) (TTT gain \(AuditFormat.fixed(gain, digits: 6)) bpb)"), at: 0)
+        check.measurements.append(AuditMeasurement("reproduced_val_bpb_before_ttt", result.before.bitsPerByte, unit: "bpb",
+                                                   seed: seed, at: AuditLocation(file: artifact.name)))
+        appendSources(result.resolved.sources, to: &check, folder: submission.folder)
+        for name in result.settings.keys.sorted() {
+            if let value = result.settings[name] { check.evidence.append(AuditEvidence("ttt setting \(name) = \(value)")) }
+        }
+        appendSources(result.sources, to: &check, folder: submission.folder, prefix: "ttt")
         return check
     }
 
     struct Unsupported: Error { var message: String }
 
-    /// The evaluation the submission's headline score used, from its logs' claims.
-    func claimedMode(_ submission: Submission) -> Result<EvalMode, Unsupported> {
+    /// The evaluation the submission's headline score used, from its logs' claims; `nil` for
+    /// score-first test-time training.
+    func claimedMode(_ submission: Submission) -> Result<EvalMode?, Unsupported> {
         let modes = Set(submission.claims(.evalMode).compactMap { claim -> String? in
             if case .text(let text) = claim.value { return text }
             return nil
         })
-        if modes.contains("ttt") {
-            return .failure(Unsupported(message: "the claimed score uses test-time training, which this build cannot re-run yet"))
-        }
+        if modes.contains("ttt") { return .success(nil) }
         if modes.contains("sliding_window") {
             let strides = Set(submission.claims(.evalStride).compactMap(\.value.integer))
             guard strides.count == 1, let stride = strides.first else {

@@ -1,0 +1,143 @@
+import Foundation
+import Reference
+
+/// The score-first test-time-training procedure a submission's code defines, by the function the
+/// records use for it.
+public enum TTTProcedure: String, Sendable, Codable, CaseIterable {
+    /// `eval_val_sliding_ttt` (2026-03-23 and its descendants): chunks scored with sliding windows,
+    /// then trained on with SGD.
+    case chunkedSGD = "chunked-sgd"
+    /// `eval_val_ttt_lora` (2026-03-17): per-document LoRA adapters.
+    case perDocumentLoRA = "lora"
+    /// `eval_val_ttt_phased` (2026-04-13 on, the best records): per-document LoRA with global SGD
+    /// phases over the documents already scored.
+    case phased
+
+    /// The Python function that defines the procedure.
+    public var functionName: String {
+        switch self {
+        case .chunkedSGD: return "eval_val_sliding_ttt"
+        case .perDocumentLoRA: return "eval_val_ttt_lora"
+        case .phased: return "eval_val_ttt_phased"
+        }
+    }
+
+    /// Which procedure `code` defines (decoded first when it is a self-extracting wrapper), or `nil`
+    /// when it defines none of them. A script that defines several is read by the most specific:
+    /// phased, then LoRA, then chunked.
+    public static func detect(code: URL) throws -> TTTProcedure? {
+        let text = try SubmissionCodeText.read(code)
+        for procedure in [TTTProcedure.phased, .perDocumentLoRA, .chunkedSGD]
+        where text.contains("def \(procedure.functionName)(") {
+            return procedure
+        }
+        return nil
+    }
+}
+
+/// A score-first TTT re-run: the adapted score, the same procedure without adaptation, and the
+/// settings with where each came from.
+public struct TTTReevaluationResult: Sendable {
+    public var procedure: TTTProcedure
+    public var resolved: ResolvedModelConfig
+    /// The score with test-time training.
+    public var score: EvalPartial
+    /// The same windows scored without adaptation (learning rate 0 or no epochs).
+    public var before: EvalPartial
+    /// Cumulative (tokens scored, val_bpb so far) after each chunk or document.
+    public var stream: [(tokens: Int, bitsPerByte: Double)]
+    /// Optimizer steps taken.
+    public var steps: Int
+    /// Each TTT setting's value and source, by the records' attribute names.
+    public var settings: [String: String]
+    public var sources: [String: String]
+    /// Sequence length of the scoring windows.
+    public var seqLen: Int
+    /// Wall-clock seconds of the adapted run.
+    public var seconds: Double
+}
+
+/// Re-runs a submission's score-first TTT with pgverify's own model, optimizers and evaluators:
+/// the audit's path for claimed TTT scores (`verify eval --mode ttt|ttt-lora` runs the same
+/// evaluators).
+public enum TTTReevaluation {
+    public static func run(_ request: ReevaluationRequest, procedure: TTTProcedure) throws -> TTTReevaluationResult {
+        var (weights, settings) = try Reevaluation.loadWeights(request.artifact)
+        var tttOverrides: [String: String] = [:]
+        for (key, value) in request.overrides {
+            if TTTSettingsResolver.handles(key) || LoRATTTSettingsResolver.handles(key) {
+                tttOverrides[key] = value
+            } else {
+                settings[key] = value
+            }
+        }
+        let resolved = try ModelConfigResolver.resolve(weights: weights, code: request.code, logs: request.logs,
+                                                       overrides: settings)
+        guard resolved.config.features == .baseline else {
+            throw UnsupportedArtifact(path: request.artifact.path, reason: "\(procedure.functionName) on a record-family "
+                + "architecture (\(Reevaluation.featureNames(resolved.config.features))) needs the family backward pass, "
+                + "which this build does not have")
+        }
+        let accounting = try SentencePieceModel(contentsOf: request.tokenizer)
+            .byteAccounting(modelVocabularySize: resolved.config.vocabSize)
+        let stream = try ValidationShard.readAll(pattern: request.validationPattern)
+        BLAS.threads = request.threads
+        switch procedure {
+        case .chunkedSGD:
+            let ttt = try TTTSettingsResolver.resolve(code: request.code, logs: request.logs,
+                                                      overrides: settings.merging(tttOverrides) { _, ttt in ttt })
+            let s = ttt.settings
+            let tokens = try EvalTokens.prepare(stream, seqLen: s.seqLen, maxTokens: request.maxTokens)
+            var frozen = s
+            frozen.epochs = 0
+            let before = try ChunkedTTTEvaluator(settings: frozen, accounting: accounting, tokens: tokens,
+                                                 vocabulary: resolved.config.vocabSize)
+                .evaluate(model: try TrainableGPT(config: resolved.config, weights: weights, maxPositions: s.seqLen),
+                          threads: request.threads)
+            let model = try TrainableGPT(config: resolved.config, weights: weights, maxPositions: s.seqLen)
+            let start = Date()
+            let result = try ChunkedTTTEvaluator(settings: s, accounting: accounting, tokens: tokens,
+                                                 vocabulary: resolved.config.vocabSize)
+                .evaluate(model: model, threads: request.threads)
+            return TTTReevaluationResult(
+                procedure: procedure, resolved: resolved, score: result.total, before: before.total,
+                stream: cumulative(result.chunks), steps: result.steps, settings: describe(s), sources: ttt.sources,
+                seqLen: s.seqLen, seconds: Date().timeIntervalSince(start))
+        case .perDocumentLoRA:
+            let lora = try LoRATTTSettingsResolver.resolve(code: request.code, logs: request.logs, overrides: tttOverrides)
+            let s = lora.settings
+            var tokens = stream
+            if let maxTokens = request.maxTokens, tokens.count > maxTokens + 1 { tokens = Array(tokens[...maxTokens]) }
+            var frozen = s
+            frozen.learningRate = 0
+            let model = try TrainableGPT(config: resolved.config, weights: weights, maxPositions: s.evalSeqLen)
+            let before = try LoRATTTEvaluator(settings: frozen, accounting: accounting, tokens: tokens,
+                                              vocabulary: resolved.config.vocabSize).evaluate(model: model)
+            let start = Date()
+            let result = try LoRATTTEvaluator(settings: s, accounting: accounting, tokens: tokens,
+                                              vocabulary: resolved.config.vocabSize).evaluate(model: model)
+            return TTTReevaluationResult(
+                procedure: procedure, resolved: resolved, score: result.total, before: before.total,
+                stream: cumulative(result.documents), steps: result.steps, settings: describe(s), sources: lora.sources,
+                seqLen: s.evalSeqLen, seconds: Date().timeIntervalSince(start))
+        case .phased:
+            throw UnsupportedArtifact(path: request.artifact.path, reason: "phased TTT (eval_val_ttt_phased) is not in this build")
+        }
+    }
+
+    /// Running totals after each part.
+    static func cumulative(_ parts: [EvalPartial]) -> [(tokens: Int, bitsPerByte: Double)] {
+        var total = EvalPartial()
+        return parts.map { part in
+            total += part
+            return (total.tokens, total.bitsPerByte)
+        }
+    }
+
+    /// Settings as `name: value` text, through their JSON encoding.
+    static func describe<S: Encodable>(_ settings: S) -> [String: String] {
+        guard let data = try? JSONEncoder().encode(settings),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+        return object.mapValues { "\($0)" }
+    }
+}
