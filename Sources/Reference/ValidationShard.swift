@@ -81,10 +81,18 @@ public enum ValidationShard {
         return paths.map { URL(fileURLWithPath: $0) }
     }
 
-    /// Reads every shard matching `pattern`, concatenated in name order.
+    /// Reads every shard matching `pattern`, concatenated in name order. CaseOps byte sidecars
+    /// (`fineweb_val_bytes_*.bin`) that a token glob such as `fineweb_val_*.bin` also matches are
+    /// left out, as the records' `load_validation_tokens` leaves them out; a pattern that names
+    /// `_bytes_` itself reads them.
     public static func readAll(pattern: String) throws(ValidationShardError) -> [UInt16] {
+        var urls = try files(matching: pattern)
+        if !URL(fileURLWithPath: pattern).lastPathComponent.contains("_bytes_") {
+            urls.removeAll { $0.lastPathComponent.contains("_bytes_") }
+            if urls.isEmpty { throw .noMatch(pattern: pattern + " (only CaseOps byte sidecars match)") }
+        }
         var tokens: [UInt16] = []
-        for url in try files(matching: pattern) {
+        for url in urls {
             tokens.append(contentsOf: try read(url))
         }
         return tokens

@@ -48,6 +48,9 @@ struct AuditCommand: ParsableCommand {
     @Option(help: "Validation shard glob (e.g. 'data/fineweb_val_*.bin'), to reproduce val_bpb.")
     var val: String?
 
+    @Option(help: "CaseOps byte sidecar glob (default: fineweb_val_bytes_*.bin beside --val), for submissions whose eval_val counts bytes from it.")
+    var valBytes: String?
+
     @Option(help: "Threads for the re-evaluation; the default is this machine's core count.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
@@ -65,7 +68,8 @@ struct AuditCommand: ParsableCommand {
         let report = try Audit.run(submission, options: AuditOptions(
             quick: quick, previousRecord: previous,
             evaluation: tokenizer.flatMap { tokenizer in val.map { val in
-                AuditEvaluationSettings(tokenizer: URL(fileURLWithPath: tokenizer), validationPattern: val, threads: threads)
+                AuditEvaluationSettings(tokenizer: URL(fileURLWithPath: tokenizer), validationPattern: val, threads: threads,
+                                        byteSidecarPattern: valBytes)
             } }),
                                    progress: progress)
         let text: String

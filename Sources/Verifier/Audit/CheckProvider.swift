@@ -55,11 +55,14 @@ public struct AuditEvaluationSettings: Sendable {
     public var validationPattern: String
     /// Worker threads.
     public var threads: Int
+    /// CaseOps byte sidecar glob (`fineweb_val_bytes_*.bin`); `nil` looks beside the shards.
+    public var byteSidecarPattern: String?
 
-    public init(tokenizer: URL, validationPattern: String, threads: Int = 1) {
+    public init(tokenizer: URL, validationPattern: String, threads: Int = 1, byteSidecarPattern: String? = nil) {
         self.tokenizer = tokenizer
         self.validationPattern = validationPattern
         self.threads = threads
+        self.byteSidecarPattern = byteSidecarPattern
     }
 }
 

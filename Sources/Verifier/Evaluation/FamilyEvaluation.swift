@@ -41,8 +41,11 @@ public enum FamilyEvaluation: Sendable, Equatable {
 public struct ResolvedFamilyEvaluation: Sendable, Equatable {
     public var evaluation: FamilyEvaluation
     /// Provenance by name: `eval_val` (the code signal), `val_batch_tokens`, `world_size`,
-    /// `grad_accum_steps`, `caseops_enabled`.
+    /// `grad_accum_steps`, `caseops_enabled`, `byte_sidecar`.
     public var sources: [String: String]
+    /// Whether the submission's `eval_val` counts bytes from a CaseOps byte sidecar
+    /// (`fineweb_val_bytes_*.bin`) instead of the tokenizer's tables.
+    public var usesByteSidecar: Bool = false
 }
 
 /// Reads the submission's `def eval_val` to decide its evaluation, and resolves the batch settings
@@ -125,9 +128,10 @@ public enum FamilyEvaluationResolver {
             sources["grad_accum_steps"] = "\(code.path): grad_accum_steps = 8 // world_size"
         }
         let caseOps = values["caseops_enabled"]?.pythonBool() ?? false
-        if compact.contains("val_bytes") && (caseOps || !compact.contains("caseops_enabled")) {
-            throw UnsupportedArtifact(path: code.path, reason: "its eval_val counts bytes from a CaseOps byte sidecar "
-                + "(val_bytes\(caseOps ? ", CASEOPS_ENABLED on" : ", unconditionally")), for which verify eval takes no input")
+        let usesSidecar = compact.contains("val_bytes") && (caseOps || !compact.contains("caseops_enabled"))
+        if usesSidecar {
+            sources["byte_sidecar"] = "\(code.path): its eval_val counts bytes from the CaseOps byte sidecar (val_bytes"
+                + (caseOps ? ", CASEOPS_ENABLED on)" : ", unconditionally)")
         }
         let settings = FamilyEvaluation.DocumentSegmentedSettings(
             valBatchTokens: values["val_batch_tokens"]?.pythonInt() ?? 0, worldSize: worldSize, gradAccumSteps: gradAccum)
@@ -135,7 +139,8 @@ public enum FamilyEvaluationResolver {
             throw UnsupportedArtifact(path: code.path, reason: "VAL_BATCH_TOKENS \(settings.valBatchTokens), WORLD_SIZE "
                 + "\(settings.worldSize) and GRAD_ACCUM_STEPS \(settings.gradAccumSteps) must all be positive")
         }
-        return ResolvedFamilyEvaluation(evaluation: .documentSegmented(settings), sources: sources)
+        return ResolvedFamilyEvaluation(evaluation: .documentSegmented(settings), sources: sources,
+                                        usesByteSidecar: usesSidecar)
     }
 
     /// The text of the top-level `def eval_val(` up to the next top-level statement, and its line.

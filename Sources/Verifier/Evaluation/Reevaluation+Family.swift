@@ -47,8 +47,9 @@ extension Reevaluation {
             documentPlan = batches
             let longest = batches.batches.map(\.length).max() ?? resolved.seqLen
             let model = try FamilyGPTModel(config: resolved.config, weights: weights, maxPositions: longest)
-            let evaluator = try DocumentSegmentedEvaluator(model: model, bytes: .tokenizer(accounting), tokens: tokens,
-                                                           plan: batches)
+            let bytes: TokenByteCounts = family.usesByteSidecar
+                ? .sidecar(try byteSidecar(request, tokens: tokens.count)) : .tokenizer(accounting)
+            let evaluator = try DocumentSegmentedEvaluator(model: model, bytes: bytes, tokens: tokens, plan: batches)
             result = try scoreInSegments(count: batches.batches.count, segments: segments, threads: request.threads,
                                          progress: progress) { index throws(EvalError) in
                 try evaluator.evaluate(batch: batches.batches[index])
@@ -57,6 +58,24 @@ extension Reevaluation {
         return ReevaluationResult(resolved: resolved, score: result.score, plan: plan,
                                   seconds: Date().timeIntervalSince(start), stream: result.stream,
                                   familyEvaluation: family, documentPlan: documentPlan)
+    }
+
+    /// The CaseOps byte sidecar entries for the first `tokens` of the stream: `--val-bytes`, or
+    /// `fineweb_val_bytes_*.bin` beside the validation shards. Never a fallback to the tokenizer
+    /// tables, which count CaseOps operator pieces wrongly.
+    static func byteSidecar(_ request: ReevaluationRequest, tokens: Int) throws -> [UInt16] {
+        let pattern = request.byteSidecarPattern ?? URL(fileURLWithPath: request.validationPattern)
+            .deletingLastPathComponent().appendingPathComponent("fineweb_val_bytes_*.bin").path
+        let counts: [UInt16]
+        switch Result(catching: { () throws(ValidationShardError) in try ValidationShard.readAll(pattern: pattern) }) {
+        case .success(let values): counts = values
+        case .failure(.noMatch):
+            throw CaseOpsSidecarError.missing(directory: pattern + (request.byteSidecarPattern == nil
+                ? " (the default beside --val; pass --val-bytes)" : ""))
+        case .failure(let error): throw error
+        }
+        guard counts.count >= tokens else { throw CaseOpsSidecarError.tooShort(entries: counts.count, tokens: tokens) }
+        return Array(counts.prefix(tokens))
     }
 
     /// Scores items `0 ..< count` (windows or batches) on `threads` threads, `segments` stream points

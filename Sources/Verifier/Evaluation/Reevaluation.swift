@@ -17,6 +17,9 @@ public struct ReevaluationRequest: Sendable {
     public var tokenizer: URL
     /// Validation shard glob.
     public var validationPattern: String
+    /// Glob of the CaseOps byte sidecar (`fineweb_val_bytes_*.bin`), for submissions whose
+    /// `eval_val` counts bytes from it; `nil` looks beside the validation shards.
+    public var byteSidecarPattern: String? = nil
     /// Standard or sliding.
     public var mode: EvalMode
     /// Evaluation sequence length; `nil` takes the submission's.

@@ -104,33 +104,64 @@ struct FamilyReevaluationTests {
         #expect(settings.batchTokens == 65536)
     }
 
-    @Test("record #1's eval_val always reads a CaseOps byte sidecar: refused, naming it")
-    func caseOpsSidecarRefused() throws {
+    @Test("record #1's eval_val reads a CaseOps byte sidecar: --val-bytes feeds it and the record's value is reproduced")
+    func caseOpsSidecar() throws {
         let family = "sparsegate-bosfix9hp-sp1024"
         let golden = try Self.golden(family)
+        var request = Self.request(family, golden: golden)
+        request.byteSidecarPattern = Paths.fixture("families/\(family)/val_bytes.bin").path
+        let result = try Reevaluation.run(request)
+        #expect(abs(result.score.bitsPerByte - golden.val_bpb) <= 1e-4)
+        #expect(result.familyEvaluation?.usesByteSidecar == true)
+        #expect(result.familyEvaluation?.sources["byte_sidecar"]?.contains("CaseOps byte sidecar") == true)
+        // Without --val-bytes the default beside the shards (fineweb_val_bytes_*.bin) is absent: an error
+        // naming what was looked for, never the tokenizer tables instead.
         do {
             _ = try Reevaluation.run(Self.request(family, golden: golden))
-            Issue.record("expected the sidecar eval to be refused")
-        } catch let error as UnsupportedArtifact {
-            #expect(error.reason.contains("CaseOps byte sidecar"))
+            Issue.record("expected a missing sidecar to be an error")
+        } catch let error as CaseOpsSidecarError {
+            #expect(error.description.contains("fineweb_val_bytes_*.bin"))
+            #expect(error.description.contains("--val-bytes"))
             #expect(ExitStatus.forError(error) == .badInput)
         }
+        // A sidecar shifted by one token gives a different byte count: the alignment is tested, not assumed.
+        let shifted = FileManager.default.temporaryDirectory.appendingPathComponent("pgverify-sidecar-\(UUID().uuidString).bin")
+        defer { try? FileManager.default.removeItem(at: shifted) }
+        var data = try Data(contentsOf: Paths.fixture("families/\(family)/val_bytes.bin"))
+        data.insert(contentsOf: [0, 0], at: 1024)  // one zero entry after the 256 × int32 header
+        data.removeLast(2)
+        try data.write(to: shifted)
+        request.byteSidecarPattern = shifted.path
+        let misaligned = try Reevaluation.run(request)
+        #expect(misaligned.score.bytes != result.score.bytes)
         // Record #2 reads it when CASEOPS_ENABLED is on, as its logged run states (`caseops_enabled: True`).
         let folder = "corpus/parameter-golf/records/track_10min_16mb/2026-04-27_SmearGateBOSFix_PR1787Base_LQERAsym_PhasedTTT"
-        do {
-            _ = try FamilyEvaluationResolver.resolve(code: Paths.shared("\(folder)/train_gpt.py"),
-                                                     logs: [Paths.shared("\(folder)/train_seed42.log")], overrides: [:])
-            Issue.record("expected the logged CaseOps run to be refused")
-        } catch let error as UnsupportedArtifact {
-            #expect(error.reason.contains("CASEOPS_ENABLED on"))
-        }
-        // --set CASEOPS_ENABLED=1 does the same for the fixture.
-        let other = try Self.golden("sparsegate-smearbos-sp8192")
-        var overrides = Self.overrides(other)
-        overrides["CASEOPS_ENABLED"] = "1"
-        #expect(throws: UnsupportedArtifact.self) {
-            try Reevaluation.run(Self.request("sparsegate-smearbos-sp8192", golden: other, overrides: overrides))
-        }
+        let logged = try FamilyEvaluationResolver.resolve(code: Paths.shared("\(folder)/train_gpt.py"),
+                                                          logs: [Paths.shared("\(folder)/train_seed42.log")], overrides: [:])
+        #expect(logged.usesByteSidecar)
+        #expect(logged.sources["byte_sidecar"]?.contains("CASEOPS_ENABLED on") == true)
+        let plain = try FamilyEvaluationResolver.resolve(code: Paths.shared("\(folder)/train_gpt.py"), logs: [], overrides: [:])
+        #expect(!plain.usesByteSidecar)
+    }
+
+    @Test("a token glob leaves out CaseOps sidecars that it also matches")
+    func tokenGlobSkipsSidecars() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pgverify-glob-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let family = "sparsegate-bosfix9hp-sp1024"
+        try FileManager.default.copyItem(at: Paths.fixture("families/\(family)/val_tokens.bin"),
+                                         to: directory.appendingPathComponent("fineweb_val_000000.bin"))
+        try FileManager.default.copyItem(at: Paths.fixture("families/\(family)/val_bytes.bin"),
+                                         to: directory.appendingPathComponent("fineweb_val_bytes_000000.bin"))
+        let tokens = try ValidationShard.readAll(pattern: directory.appendingPathComponent("fineweb_val_*.bin").path)
+        #expect(tokens == (try ValidationShard.read(Paths.fixture("families/\(family)/val_tokens.bin"))))
+        // The default sidecar location is found beside the shards.
+        let golden = try Self.golden(family)
+        var request = Self.request(family, golden: golden)
+        request.validationPattern = directory.appendingPathComponent("fineweb_val_*.bin").path
+        let result = try Reevaluation.run(request)
+        #expect(abs(result.score.bitsPerByte - golden.val_bpb) <= 1e-4)
     }
 
     @Test("sliding mode for a family is refused: no golden validates it")

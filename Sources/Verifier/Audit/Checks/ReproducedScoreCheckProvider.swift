@@ -36,12 +36,13 @@ public struct ReproducedScoreCheckProvider: CheckProvider {
         case .success(.none): return testTimeTrainingCheck(for: context, settings: settings)
         case .failure(let reason): return incomplete(reason.message)
         }
-        let request = ReevaluationRequest(
+        var request = ReevaluationRequest(
             artifact: submission.folder.appendingPathComponent(artifact.name),
             code: submission.code.map { submission.folder.appendingPathComponent($0.name) },
             logs: submission.logs.map { submission.folder.appendingPathComponent($0.name) },
             tokenizer: settings.tokenizer, validationPattern: settings.validationPattern, mode: mode,
             threads: settings.threads)
+        request.byteSidecarPattern = settings.byteSidecarPattern
         let result: ReevaluationResult
         do {
             result = try Reevaluation.run(request, segments: Self.streamSegments)
