@@ -36,6 +36,11 @@ struct AuditCommand: ParsableCommand {
     @Option(help: "Write the report to this file instead of standard output.")
     var output: String?
 
+    @Option(name: .customLong("write"), help: ArgumentHelp(
+        "Also write the report in another format to a file (repeatable), from the same run: e.g. --write json:report.json.",
+        valueName: "FORMAT:PATH"))
+    var extraReports: [String] = []
+
     @Flag(help: "Skip the slow steps (reproducing val_bpb); their checks report incomplete.")
     var quick = false
 
@@ -59,6 +64,7 @@ struct AuditCommand: ParsableCommand {
             throw ValidationError("--tokenizer and --val go together (both are needed to reproduce val_bpb)")
         }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        _ = try parsedExtraReports()
     }
 
     func run() throws {
@@ -72,22 +78,13 @@ struct AuditCommand: ParsableCommand {
                                         byteSidecarPattern: valBytes)
             } }),
                                    progress: progress)
-        let text: String
-        switch format {
-        case .markdown: text = report.markdown
-        case .json: text = report.json.rendered() + "\n"
-        case .html: text = report.html(folder: submission.folder)
-        case .sarif: text = String(decoding: try report.sarif(folderPath: submissionDir, version: "0.1.0"), as: UTF8.self) + "\n"
-        }
         if let output {
-            do {
-                try Data(text.utf8).write(to: URL(fileURLWithPath: output))
-            } catch {
-                throw ValidationError("cannot write \(output): \(error.localizedDescription)")
-            }
-            progress("wrote \(output)")
+            try write(render(report, as: format, submission: submission), to: output)
         } else {
-            FileHandle.standardOutput.write(Data(text.utf8))
+            FileHandle.standardOutput.write(Data(try render(report, as: format, submission: submission).utf8))
+        }
+        for (extraFormat, path) in try parsedExtraReports() {
+            try write(render(report, as: extraFormat, submission: submission), to: path)
         }
         progress("verdict: \(report.verdict.outcome.rawValue)")
         if report.verdict.exitStatus != .pass { throw report.verdict.exitStatus }
@@ -95,5 +92,35 @@ struct AuditCommand: ParsableCommand {
 
     private func progress(_ message: String) {
         FileHandle.standardError.write(Data("verify: \(message)\n".utf8))
+    }
+
+    /// `--write FORMAT:PATH` pairs.
+    func parsedExtraReports() throws -> [(Format, String)] {
+        try extraReports.map { item in
+            guard let colon = item.firstIndex(of: ":"), let format = Format(rawValue: String(item[..<colon])),
+                  item.index(after: colon) < item.endIndex else {
+                throw ValidationError("--write expects FORMAT:PATH with FORMAT one of "
+                                      + Format.allCases.map(\.rawValue).joined(separator: ", ") + ", got \(item)")
+            }
+            return (format, String(item[item.index(after: colon)...]))
+        }
+    }
+
+    func render(_ report: AuditReport, as format: Format, submission: Submission) throws -> String {
+        switch format {
+        case .markdown: return report.markdown
+        case .json: return report.json.rendered() + "\n"
+        case .html: return report.html(folder: submission.folder)
+        case .sarif: return String(decoding: try report.sarif(folderPath: submissionDir, version: "0.1.0"), as: UTF8.self) + "\n"
+        }
+    }
+
+    func write(_ text: String, to path: String) throws {
+        do {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw ValidationError("cannot write \(path): \(error.localizedDescription)")
+        }
+        progress("wrote \(path)")
     }
 }

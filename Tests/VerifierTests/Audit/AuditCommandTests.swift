@@ -88,3 +88,23 @@ import Testing
         #expect(inflated.stdout.contains("the claimed score is not reproduced"))
     }
 }
+
+@Suite struct AuditExtraReportsTests {
+    @Test("--write writes further formats from the same run; a malformed --write is a usage error")
+    func extraReports() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pgverify-write-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let json = directory.appendingPathComponent("r.json").path, html = directory.appendingPathComponent("r.html").path
+        let run = try AuditCommandTests.run([AuditCommandTests.fixture("oversize"), "--write", "json:\(json)", "--write", "html:\(html)"]
+                                            + AuditCommandTests.previous)
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("**Verdict: FAIL**"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+        #expect((object["verdict"] as? [String: Any])?["outcome"] as? String == "FAIL")
+        #expect(try String(contentsOfFile: html, encoding: .utf8).contains("<html"))
+        let bad = try AuditCommandTests.run([AuditCommandTests.fixture("oversize"), "--write", "pdf:x.pdf"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("--write expects FORMAT:PATH"))
+    }
+}
