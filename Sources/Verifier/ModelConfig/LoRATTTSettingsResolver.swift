@@ -25,7 +25,7 @@ public enum LoRATTTSettingsResolver {
 
     public static func resolve(code: URL?, logs: [URL], overrides: [String: String]) throws(ModelConfigError) -> ResolvedLoRATTTSettings {
         let defaults = try code.map { url throws(ModelConfigError) in
-            HyperparameterDefaults.parse(source: try SubmissionCodeText.read(url), file: url.path)
+            HyperparameterDefaults.parse(source: try SubmissionCodeText.read(url), file: SubmissionCodeText.sourceName(url))
         } ?? HyperparameterDefaults()
         var logged: [LoggedHyperparameter] = []
         for url in logs {

@@ -39,7 +39,7 @@ public struct ModelConfigResolver {
         }
         let facts = try ShapeFacts(weights)
         let codeText = try code.map { url throws(ModelConfigError) in try SubmissionCodeText.read(url) }
-        let defaults = codeText.map { HyperparameterDefaults.parse(source: $0, file: code!.path) }
+        let defaults = codeText.map { HyperparameterDefaults.parse(source: $0, file: SubmissionCodeText.sourceName(code!)) }
             ?? HyperparameterDefaults()
         let keyNames = Set(statedKeys.map(\.name))
         var logged: [LoggedHyperparameter] = []

@@ -27,6 +27,16 @@ enum SubmissionCodeText {
         return decoded
     }
 
+    /// How sources name `url`'s lines: its path, marked when the lines are those of the decoded
+    /// code (line numbers then count in the decoded text).
+    static func sourceName(_ url: URL) -> String {
+        let prefix = url.standardizedFileURL.path + "#"
+        lock.lock()
+        defer { lock.unlock() }
+        let decoded = cache.contains { $0.key.hasPrefix(prefix) }
+        return decoded ? url.path + " (decoded from its self-extracting wrapper)" : url.path
+    }
+
     /// Cheap test before parsing: an `exec(` of a decompressed or decoded payload, and no `class
     /// Hyperparameters` in plain sight.
     static func looksWrapped(_ text: String) -> Bool {

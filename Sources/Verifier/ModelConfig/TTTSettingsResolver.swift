@@ -125,7 +125,7 @@ public enum TTTSettingsResolver {
     /// which sets `train_seq_len`).
     public static func resolve(code: URL?, logs: [URL], overrides: [String: String]) throws(ModelConfigError) -> ResolvedTTTSettings {
         let defaults = try code.map { url throws(ModelConfigError) in
-            HyperparameterDefaults.parse(source: try SubmissionCodeText.read(url), file: url.path)
+            HyperparameterDefaults.parse(source: try SubmissionCodeText.read(url), file: SubmissionCodeText.sourceName(url))
         } ?? HyperparameterDefaults()
         var logged: [LoggedHyperparameter] = []
         for url in logs {

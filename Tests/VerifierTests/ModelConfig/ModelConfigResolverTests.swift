@@ -123,7 +123,7 @@ struct ModelConfigResolverTests {
         }
     }
 
-    @Test("a compressed (lzma-exec) script gives nothing; its logs' Hyperparameters blocks give the rest (README: 11L 512d 8H/4KV MLP 4x)")
+    @Test("a compressed (lzma-exec) script is read through its decoded code; its logs' Hyperparameters blocks win (README: 11L 512d 8H/4KV MLP 4x)")
     func compressedCodeWithLogs() throws {
         let folder = "2026-04-06_SP8192_QK5_LegalTTT_1.0828"
         let code = Self.record(folder, "train_gpt.py")
@@ -148,11 +148,13 @@ struct ModelConfigResolverTests {
         #expect(resolved.sources["seq_len"] == .log(file: logs[0].path, line: 21, text: "eval_seq_len: 2048"))
         #expect(resolved.sources["rope_base"] == .log(file: logs[0].path, line: 58, text: "rope_base: 10000.0"))
         #expect(resolved.notes.isEmpty)
-        #expect(throws: ModelConfigError.missingValue(
-            key: "rope_base", environmentVariable: "ROPE_BASE",
-            detail: "\(code.path) has no class Hyperparameters that pgverify can read (the code may be compressed "
-                + "or generated), and no log states it")) {
+        // Without logs, the code the wrapper decodes to gives its defaults: its NUM_LOOPS default (2)
+        // contradicts these shapes the same way, and the source names the decoded code.
+        #expect {
             try ModelConfigResolver.resolve(weights: weights, code: code, logs: [], overrides: [:])
+        } throws: { error in
+            guard case let .contradictsShapes(key, _, source, _, _) = error as? ModelConfigError else { return false }
+            return key == "num_loops" && "\(source)".contains("decoded from its self-extracting wrapper")
         }
     }
 
