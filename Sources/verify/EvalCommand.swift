@@ -42,6 +42,8 @@ struct Eval: ParsableCommand {
     var overrides: [String] = []
     @Option(help: "SentencePiece .model of the tokenizer (for the byte accounting).") var tokenizer: String
     @Option(help: "Validation shard glob, e.g. 'data/fineweb_val_*.bin'.") var val: String
+    @Option(help: "CaseOps byte sidecar glob (fineweb_val_bytes_*.bin), for records whose eval_val counts bytes from it.")
+    var valBytes: String?
     @Option(help: "standard, sliding, ttt (chunked SGD) or ttt-lora (per-document LoRA).") var mode: Mode = .standard
     @Option(help: "Sliding-window stride in tokens (default 64; in ttt mode the submission's EVAL_STRIDE).")
     var stride: Int?
@@ -73,7 +75,7 @@ struct Eval: ParsableCommand {
             artifact: URL(fileURLWithPath: artifact), code: code.map { URL(fileURLWithPath: $0) },
             logs: logs.map { URL(fileURLWithPath: $0) }, overrides: settings,
             tokenizer: URL(fileURLWithPath: tokenizer), validationPattern: val, mode: evalMode,
-            seqLen: seqLen, maxTokens: maxTokens, threads: threads)
+            seqLen: seqLen, maxTokens: maxTokens, threads: threads, byteSidecarPattern: valBytes)
 
         let progress = ProgressLine()
         let outcome = try Reevaluation.run(request, onResolved: { resolved in

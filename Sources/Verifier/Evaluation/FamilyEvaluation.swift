@@ -40,6 +40,9 @@ public enum FamilyEvaluation: Sendable, Equatable {
 /// The family evaluation with where each of its settings came from.
 public struct ResolvedFamilyEvaluation: Sendable, Equatable {
     public var evaluation: FamilyEvaluation
+    /// Whether the submission's eval_val counts bytes from a CaseOps byte sidecar
+    /// (`fineweb_val_bytes_*.bin`) instead of the tokenizer's tables.
+    public var readsByteSidecar: Bool = false
     /// Provenance by name: `eval_val` (the code signal), `val_batch_tokens`, `world_size`,
     /// `grad_accum_steps`, `caseops_enabled`.
     public var sources: [String: String]
@@ -67,7 +70,10 @@ public enum FamilyEvaluationResolver {
 
     /// Decides the evaluation; throws ``UnsupportedArtifact`` (naming what is missing) where the code
     /// does not tell, and ``ModelConfigError`` for unreadable files or invalid values.
-    public static func resolve(code: URL?, logs: [URL], overrides: [String: String]) throws -> ResolvedFamilyEvaluation {
+    /// `byteSidecar`: whether a CaseOps byte sidecar was given (`verify eval --val-bytes`); an eval_val
+    /// that reads one is refused without it.
+    public static func resolve(code: URL?, logs: [URL], overrides: [String: String],
+                               byteSidecar: Bool = false) throws -> ResolvedFamilyEvaluation {
         guard let code else {
             throw UnsupportedArtifact(path: "(no --code)", reason: "record-family weights are scored the way the "
                 + "submission's own eval_val scores them (plain windows, or document-segmented batches), "
@@ -125,9 +131,14 @@ public enum FamilyEvaluationResolver {
             sources["grad_accum_steps"] = "\(code.path): grad_accum_steps = 8 // world_size"
         }
         let caseOps = values["caseops_enabled"]?.pythonBool() ?? false
-        if compact.contains("val_bytes") && (caseOps || !compact.contains("caseops_enabled")) {
-            throw UnsupportedArtifact(path: code.path, reason: "its eval_val counts bytes from a CaseOps byte sidecar "
-                + "(val_bytes\(caseOps ? ", CASEOPS_ENABLED on" : ", unconditionally")), for which verify eval takes no input")
+        let readsSidecar = compact.contains("val_bytes") && (caseOps || !compact.contains("caseops_enabled"))
+        if readsSidecar {
+            guard byteSidecar else {
+                throw UnsupportedArtifact(path: code.path, reason: "its eval_val counts bytes from a CaseOps byte sidecar "
+                    + "(val_bytes\(caseOps ? ", CASEOPS_ENABLED on" : ", unconditionally")), and none was given (--val-bytes)")
+            }
+            sources["byte_counts"] = "\(code.path): eval_val counts bytes from the CaseOps byte sidecar (val_bytes"
+                + (caseOps ? ", CASEOPS_ENABLED on)" : ", unconditionally)")
         }
         let settings = FamilyEvaluation.DocumentSegmentedSettings(
             valBatchTokens: values["val_batch_tokens"]?.pythonInt() ?? 0, worldSize: worldSize, gradAccumSteps: gradAccum)
@@ -135,7 +146,8 @@ public enum FamilyEvaluationResolver {
             throw UnsupportedArtifact(path: code.path, reason: "VAL_BATCH_TOKENS \(settings.valBatchTokens), WORLD_SIZE "
                 + "\(settings.worldSize) and GRAD_ACCUM_STEPS \(settings.gradAccumSteps) must all be positive")
         }
-        return ResolvedFamilyEvaluation(evaluation: .documentSegmented(settings), sources: sources)
+        return ResolvedFamilyEvaluation(evaluation: .documentSegmented(settings), readsByteSidecar: readsSidecar,
+                                        sources: sources)
     }
 
     /// The text of the top-level `def eval_val(` up to the next top-level statement, and its line.

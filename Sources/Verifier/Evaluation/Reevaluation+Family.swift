@@ -16,7 +16,8 @@ extension Reevaluation {
                 reason: "sliding-window evaluation of record-family architectures (\(features)) is not validated "
                     + "against the records' own sliding evaluator; use standard mode (the submission's eval_val)")
         }
-        let family = try FamilyEvaluationResolver.resolve(code: request.code, logs: request.logs, overrides: request.overrides)
+        let family = try FamilyEvaluationResolver.resolve(code: request.code, logs: request.logs, overrides: request.overrides,
+                                                          byteSidecar: request.byteSidecarPattern != nil)
         let accounting = try SentencePieceModel(contentsOf: request.tokenizer)
             .byteAccounting(modelVocabularySize: resolved.config.vocabSize)
         let validation = try ValidationShard.readAll(pattern: request.validationPattern)
@@ -47,8 +48,15 @@ extension Reevaluation {
             documentPlan = batches
             let longest = batches.batches.map(\.length).max() ?? resolved.seqLen
             let model = try FamilyGPTModel(config: resolved.config, weights: weights, maxPositions: longest)
-            let evaluator = try DocumentSegmentedEvaluator(model: model, bytes: .tokenizer(accounting), tokens: tokens,
-                                                           plan: batches)
+            var bytes = TokenByteCounts.tokenizer(accounting)
+            if family.readsByteSidecar, let pattern = request.byteSidecarPattern {
+                let counts = try ValidationShard.readAll(pattern: pattern)
+                guard counts.count >= tokens.count else {
+                    throw CaseOpsSidecarError.tooShort(entries: counts.count, tokens: tokens.count)
+                }
+                bytes = .sidecar(Array(counts.prefix(tokens.count)))
+            }
+            let evaluator = try DocumentSegmentedEvaluator(model: model, bytes: bytes, tokens: tokens, plan: batches)
             result = try scoreInSegments(count: batches.batches.count, segments: segments, threads: request.threads,
                                          progress: progress) { index throws(EvalError) in
                 try evaluator.evaluate(batch: batches.batches[index])

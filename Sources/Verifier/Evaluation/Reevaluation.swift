@@ -17,6 +17,9 @@ public struct ReevaluationRequest: Sendable {
     public var tokenizer: URL
     /// Validation shard glob.
     public var validationPattern: String
+    /// CaseOps byte sidecar glob (`fineweb_val_bytes_*.bin`, one uint16 byte count per val token), for
+    /// record families whose eval_val counts bytes from it.
+    public var byteSidecarPattern: String?
     /// Standard or sliding.
     public var mode: EvalMode
     /// Evaluation sequence length; `nil` takes the submission's.
@@ -29,8 +32,9 @@ public struct ReevaluationRequest: Sendable {
     public init(
         artifact: URL, code: URL? = nil, logs: [URL] = [], overrides: [String: String] = [:],
         tokenizer: URL, validationPattern: String, mode: EvalMode = .standard, seqLen: Int? = nil,
-        maxTokens: Int? = nil, threads: Int = 1
+        maxTokens: Int? = nil, threads: Int = 1, byteSidecarPattern: String? = nil
     ) {
+        self.byteSidecarPattern = byteSidecarPattern
         self.artifact = artifact
         self.code = code
         self.logs = logs

@@ -122,17 +122,59 @@ struct CombinedPipelineTests {
         #expect(baseline.dtypes.isEmpty)
     }
 
-    @Test("record #1's eval_val reads a CaseOps byte sidecar: its PGRP artifact unpacks, its eval is refused by name")
-    func pergroupEvalRefused() throws {
+    @Test("record #1's PGRP artifact with its CaseOps byte sidecar: the record's eval_val reproduced; without it, refused")
+    func pergroupWithByteSidecar() throws {
         let fixture = "pergroup-lrzip-sp1024"
         let golden = try Self.golden(fixture)
-        var overrides = Self.overrides(golden)
-        overrides["CASEOPS_ENABLED"] = nil
+        var request = Self.request(fixture, golden)
+        request.byteSidecarPattern = Paths.fixture("combined/val_bytes.bin").path
+        let result = try Reevaluation.run(request)
+        #expect(abs(result.score.bitsPerByte - golden.val_bpb) <= 1e-4,
+                "pgverify \(result.score.bitsPerByte) vs record \(golden.val_bpb)")
+        #expect(result.familyEvaluation?.readsByteSidecar == true)
+        #expect(result.familyEvaluation?.sources["byte_counts"]?.contains("CaseOps byte sidecar") == true)
+        // The sidecar is aligned with the stream (entry 0, the first BOS, counts no bytes).
+        let tokens = try ValidationShard.readAll(pattern: Paths.fixture("combined/val_tokens.bin").path)
+        let sidecar = try ValidationShard.readAll(pattern: request.byteSidecarPattern ?? "")
+        #expect(sidecar.count == tokens.count && sidecar.first == 0)
+        request.byteSidecarPattern = nil
         do {
-            _ = try Reevaluation.run(Self.request(fixture, golden, overrides: overrides))
-            Issue.record("expected the sidecar eval to be refused")
+            _ = try Reevaluation.run(request)
+            Issue.record("expected the sidecar eval to be refused without a sidecar")
         } catch let error as UnsupportedArtifact {
-            #expect(error.reason.contains("CaseOps byte sidecar"))
+            #expect(error.reason.contains("CaseOps byte sidecar") && error.reason.contains("--val-bytes"))
         }
+    }
+
+    @Test("a byte sidecar shorter than the stream is an input error naming both counts")
+    func shortSidecarRefused() throws {
+        let fixture = "pergroup-lrzip-sp1024"
+        let golden = try Self.golden(fixture)
+        var request = Self.request(fixture, golden)
+        request.byteSidecarPattern = Paths.fixture("shards/tiny_val_000000.bin").path
+        do {
+            _ = try Reevaluation.run(request)
+            Issue.record("expected a short sidecar to be refused")
+        } catch let error as CaseOpsSidecarError {
+            guard case .tooShort(_, let tokens) = error else { Issue.record("\(error)"); return }
+            #expect(tokens == golden.val_tokens)
+        }
+    }
+
+    @Test("record #1's family golden (raw weights, fixtures/families) with its byte sidecar")
+    func familyGoldenWithByteSidecar() throws {
+        struct FamilyGolden: Decodable { var record: String; var tokenizer: String; var env: [String: String]; var val_bpb: Double }
+        let folder = "families/sparsegate-bosfix9hp-sp1024"
+        let golden = try JSONDecoder().decode(FamilyGolden.self, from: Data(contentsOf: Paths.fixture("\(folder)/golden.json")))
+        let known = Set(ModelConfigResolver.statedKeys.map(\.environmentVariable))
+        let request = ReevaluationRequest(
+            artifact: Paths.fixture("\(folder)/model.weights.json"),
+            code: Paths.shared("corpus/parameter-golf/\(golden.record)/train_gpt.py"),
+            overrides: golden.env.filter { known.contains($0.key) || FamilyEvaluationResolver.handles($0.key) },
+            tokenizer: Paths.shared("tokenizers/\(golden.tokenizer)"),
+            validationPattern: Paths.fixture("\(folder)/val_tokens.bin").path, threads: 2,
+            byteSidecarPattern: Paths.fixture("\(folder)/val_bytes.bin").path)
+        let result = try Reevaluation.run(request)
+        #expect(abs(result.score.bitsPerByte - golden.val_bpb) <= 1e-4)
     }
 }
