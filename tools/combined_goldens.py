@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import json
 import os
 import sys
@@ -73,12 +74,22 @@ COMBINED = [
          env=dict(VOCAB_SIZE="1024", GATED_ATTN_ENABLED="1", CASEOPS_ENABLED="0", GATED_ATTN_QUANT_GATE="1",
                   COMPRESSOR="brotli")),
     dict(name="outgate-brotli-sp1024", family="outgate-smear",
-         record="2026-04-16_SmearGate_AttentionOutputGate_ScoreFirstTTT", rank="#8",
+         record="2026-04-16_SmearGate_AttentionOutputGate_ScoreFirstTTT", rank="#7",
          env=dict(VOCAB_SIZE="1024", EMBEDDING_DIM="32", SMEAR_GATE="1", SMEAR_GATE_WIDTH="10", GATE_ATTN_OUT="1",
                   GATE_MLP_OUT="1", GATE_WIDTH="12", GATE_ATTN_SRC="proj", COMPRESSOR="brotli")),
     dict(name="plain-brotli-sp1024", family="plain",
-         record="2026-04-14_MultiPhaseGlobalSGD_PhasedTTT", rank="",
+         record="2026-04-14_MultiPhaseGlobalSGD_PhasedTTT", rank="#8",
          env=dict(VOCAB_SIZE="1024", COMPRESSOR="brotli")),
+    dict(name="sparsegate-brotli-sp1024", family="sparsegate",
+         record="2026-04-23_SP8192_CaseOps_SparseGate_QuantGate_Loop45_PhasedTTT_PolarNS_MinLR_FusedCE", rank="#3",
+         env=dict(VOCAB_SIZE="1024", SPARSE_ATTN_GATE_ENABLED="1", CASEOPS_ENABLED="0", GATED_ATTN_QUANT_GATE="1",
+                  COMPRESSOR="brotli")),
+    dict(name="caseops-taper-brotli-sp1024", family="plain",
+         record="2026-04-18_PR1626_CaseOps_Taper", rank="#6",
+         env=dict(VOCAB_SIZE="1024", CASEOPS_ENABLED="0", COMPRESSOR="brotli")),
+    dict(name="varlen-brotli-sp1024", family="plain",
+         record="2026-04-13_VarLenAttn_PhasingTTT2000", rank="#9",
+         env=dict(VOCAB_SIZE="1024", EMBEDDING_DIM="32", COMPRESSOR="brotli")),
 ]
 TOKENIZER = "fineweb_1024_bpe.model"
 
@@ -184,9 +195,11 @@ def run(entry: dict, shared: Path, corpus_commit: str) -> dict:
         val_data = mod.ValidationData(h, cpu)
         val_loss, val_bpb = mod.eval_val(h, cpu, val_data, eval_model)
         fg.write_shard(OUT / "val_tokens.bin", stream)  # the same stream for every fixture: one copy
-        meta = None
-        if blob[:4] != b"PGRP":
-            meta = torch.load(__import__("io").BytesIO(mod._decompress(blob, h.compressor)), map_location="cpu")["m"]
+        if blob[:4] == b"PGRP":
+            with tempfile.TemporaryDirectory() as unpack:
+                meta = mod._deserialize_pergroup(blob, h.num_layers, unpack)[1]
+        else:
+            meta = torch.load(io.BytesIO(mod._decompress(blob, h.compressor)), map_location="cpu")["m"]
         golden = dict(
             fixture=entry["name"], family=entry["family"], rank_among_10_best=entry["rank"],
             record=f"records/track_10min_16mb/{entry['record']}", corpus_commit=corpus_commit,

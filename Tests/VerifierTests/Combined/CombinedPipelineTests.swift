@@ -19,10 +19,13 @@ struct CombinedPipelineTests {
         var val_tokens: Int
         var val_bpb: Double
         var tensors: [String: TensorDigest]
+        /// The record's own quantization meta (`m`) per tensor.
+        var quantization: [String: String]
     }
 
     static let all = ["lqerasym-brotli-sp1024", "pergroup-lrzip-sp1024", "gatedattn-brotli-sp1024",
-                      "outgate-brotli-sp1024", "plain-brotli-sp1024"]
+                      "outgate-brotli-sp1024", "plain-brotli-sp1024", "sparsegate-brotli-sp1024",
+                      "caseops-taper-brotli-sp1024", "varlen-brotli-sp1024"]
 
     static func golden(_ fixture: String) throws -> Golden {
         try JSONDecoder().decode(Golden.self, from: Data(contentsOf: Paths.fixture("combined/\(fixture)/golden.json")))
@@ -176,5 +179,18 @@ struct CombinedPipelineTests {
             byteSidecarPattern: Paths.fixture("\(folder)/val_bytes.bin").path)
         let result = try Reevaluation.run(request)
         #expect(abs(result.score.bitsPerByte - golden.val_bpb) <= 1e-4)
+    }
+
+    @Test("verify inspect lists every tensor with the record's own quantization scheme", arguments: all)
+    func inspectListsSchemes(fixture: String) throws {
+        let golden = try Self.golden(fixture)
+        let contents = try ArtifactReader.read(url: Self.artifact(fixture, golden))
+        let listed = Dictionary(uniqueKeysWithValues: contents.format.tensors.map { ($0.name, $0) })
+        #expect(Set(listed.keys) == Set(golden.quantization.keys))
+        for (name, scheme) in golden.quantization {
+            #expect(listed[name]?.scheme.hasPrefix(scheme) == true, "\(name): \(listed[name]?.scheme ?? "missing") vs \(scheme)")
+            #expect(listed[name]?.shape == golden.tensors[name]?.shape, "\(name)")
+        }
+        #expect(contents.compression == (fixture.hasPrefix("pergroup") ? .perGroup : .brotli))
     }
 }
