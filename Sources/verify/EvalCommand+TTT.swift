@@ -9,7 +9,7 @@ import Verifier
 extension Eval {
     /// Loads the weights, splits `--set` into model and TTT settings, and runs the TTT mode.
     func runTestTimeTraining() throws {
-        let (weights, loaded) = try Reevaluation.loadWeights(URL(fileURLWithPath: artifact))
+        let (weights, loaded) = try Reevaluation.loadWeights(URL(fileURLWithPath: artifact), code: code.map { URL(fileURLWithPath: $0) })
         var settings = loaded
         var tttOverrides: [String: String] = [:]
         for item in overrides {

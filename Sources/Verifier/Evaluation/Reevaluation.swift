@@ -32,8 +32,9 @@ public struct ReevaluationRequest: Sendable {
     public init(
         artifact: URL, code: URL? = nil, logs: [URL] = [], overrides: [String: String] = [:],
         tokenizer: URL, validationPattern: String, mode: EvalMode = .standard, seqLen: Int? = nil,
-        maxTokens: Int? = nil, threads: Int = 1
+        maxTokens: Int? = nil, threads: Int = 1, byteSidecarPattern: String? = nil
     ) {
+        self.byteSidecarPattern = byteSidecarPattern
         self.artifact = artifact
         self.code = code
         self.logs = logs
@@ -75,10 +76,19 @@ public struct ReevaluationResult: Sendable {
 public enum Reevaluation {
     /// Loads the weights of an artifact (or a `pgverify-raw-f32` index) together with the settings
     /// its format records (raw weights record what their shapes cannot tell: rope base, softcap,
-    /// seq_len), which count as overrides below the caller's.
-    public static func loadWeights(_ artifact: URL) throws -> (weights: Weights, settings: [String: String]) {
+    /// seq_len), which count as overrides below the caller's. Formats that cast to the model's dtypes
+    /// without storing them (the records' `{'w','m'}` and `PGRP`) get them from `code`'s `deserialize`
+    /// (``DeserializedDTypes``); without code, float32.
+    public static func loadWeights(_ artifact: URL, code: URL? = nil,
+                                   overrides: [String: String] = [:]) throws -> (weights: Weights, settings: [String: String]) {
         guard artifact.pathExtension == "json" else {
-            return (try WeightsLoader.load(artifact: artifact), [:])
+            let contents = try ArtifactReader.read(url: artifact)
+            var dtypes: [String: TorchDType] = [:]
+            if contents.format.needsOriginalDTypes, let code {
+                dtypes = try DeserializedDTypes.resolve(
+                    code: code, tensors: contents.format.tensors.map { ($0.name, $0.shape) }, overrides: overrides).dtypes
+            }
+            return (try ArtifactReader.weights(of: contents, originalDTypes: dtypes), [:])
         }
         let raw = try RawFloatWeights(contentsOf: artifact)
         var settings: [String: String] = [:]
@@ -92,7 +102,7 @@ public enum Reevaluation {
 
     /// Resolves the configuration without evaluating: cheap, and what a caller shows first.
     public static func prepare(_ request: ReevaluationRequest) throws -> (Weights, ResolvedModelConfig) {
-        var (weights, settings) = try loadWeights(request.artifact)
+        var (weights, settings) = try loadWeights(request.artifact, code: request.code, overrides: request.overrides)
         // The family evaluation's batch settings are resolved by FamilyEvaluationResolver, not the model's.
         settings.merge(request.overrides.filter { !FamilyEvaluationResolver.handles($0.key) }) { _, caller in caller }
         if let seqLen = request.seqLen { settings[ModelConfigResolver.seqLenOverrideKey] = String(seqLen) }
