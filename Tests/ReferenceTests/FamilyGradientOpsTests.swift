@@ -162,20 +162,36 @@ import Testing
         }, seed: 15)
     }
 
-    @Test func softcapCrossEntropyWeightedBackward() {
+    @Test func headLossWithLoRAWeightedBackward() {
         var random = Generator(state: 16)
-        let rows = 3, vocab = 5
-        let logits = random.values(rows * vocab, scale: 3)
-        let targets: [Int32] = [1, 4, 0], weights: [Float] = [0.5, 0, 1.25]
+        // 2 batch rows × 3 tokens, width 3, vocab 5, head LoRA rank 2 (scale 1.5), softcap 2.5.
+        let n = 6, c = 3, vocab = 5, rank = 2
+        let sizes = [n * c, vocab * c, 2 * rank * c, 2 * vocab * rank]
+        let all = random.values(sizes.reduce(0, +))
+        let targets: [Int32] = [1, 4, 0, 2, 2, 3], weights: [Float] = [0.5, 0, 1.25, 0.75, 1, 0.25]
         func probe(_ values: [Float]) -> (Double, [Float]) {
+            var parts: [[Float]] = [], cursor = 0
+            for size in sizes {
+                parts.append(Array(values[cursor..<(cursor + size)]))
+                cursor += size
+            }
             let tape = GradientTape()
-            let x = TapeBuffer(copying: values)
-            let losses = tape.softcapCrossEntropy(x, targets: targets, vocab: vocab, cap: 2.5, weights: weights)
+            let x = TapeBuffer(copying: parts[0])
+            // Parameters and their gradients in owned buffers (pointers must outlive the tape).
+            let values = parts.dropFirst().map { TapeBuffer(copying: $0) }
+            let gradients = values.map { TapeBuffer(count: $0.count) }
+            func parameter(_ k: Int) -> TapeParameter { TapeParameter(values[k].value, gradient: gradients[k].value) }
+            let adapter = TapeLoRA(a: parameter(1), b: parameter(2), rank: rank, inFeatures: c, outFeatures: vocab, scale: 1.5)
+            let losses = tape.headLoss(x, head: parameter(0), width: c, vocab: vocab, cap: 2.5, lora: (adapter, 3),
+                                       targets: targets, weights: weights)
             tape.backward()
-            return (zip(losses, weights).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }, x.values.indices.map { x.gradient[$0] })
+            let grads = gradients.map(\.values)
+            let gradient = (0..<x.count).map { x.gradient[$0] } + grads.joined()
+            return (zip(losses, weights).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }, gradient)
         }
-        BackwardOpsTests.checkGradient(logits, analytic: probe(logits).1) { probe($0).0 }
-        // A zero weight gives its row no gradient at all.
-        #expect(probe(logits).1[vocab..<(2 * vocab)].allSatisfy { $0 == 0 })
+        let analytic = probe(all).1
+        BackwardOpsTests.checkGradient(all, analytic: analytic) { probe($0).0 }
+        // A zero weight gives its token no gradient at all.
+        #expect(analytic[c..<(2 * c)].allSatisfy { $0 == 0 })
     }
 }

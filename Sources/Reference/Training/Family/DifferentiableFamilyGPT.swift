@@ -259,12 +259,8 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
         }
         x = tape.rmsNorm(x, width: c, eps: rmsEps)
         let head = config.tieEmbeddings ? embedding : p("lm_head.weight")
-        let logits = tape.linear(x, weight: head, inFeatures: c, outFeatures: config.vocabSize)
-        if let lora {
-            tape.addLoRA(into: logits, input: x, adapter: lora.adapters.tape(lora.adapters.head), batchRows: lora.rows,
-                         columns: lora.columns)
-        }
-        return tape.softcapCrossEntropy(logits, targets: targets, vocab: config.vocabSize, cap: softcap, weights: weights)
+        return tape.headLoss(x, head: head, width: c, vocab: config.vocabSize, cap: softcap,
+                             lora: lora.map { ($0.adapters.tape($0.adapters.head), $0.columns) }, targets: targets, weights: weights)
     }
 
     struct BlockContext {
