@@ -138,6 +138,11 @@ import Testing
         let q3 = adapters.adapters[4]
         #expect(adapters.parameters[q3.a + 2 * c + 5] == LoRAInit.uniform(document: 7, adapter: 4, element: 5, bound: 1 / Float(c).squareRoot()))
         #expect(adapters.parameters[q3.b + 2 * c..<(q3.b + 4 * c)].allSatisfy { $0 == 0 })
+        // The warm-start reset zeroes B only.
+        adapters.parameters[q3.b + 2 * c] = 0.5
+        let a = adapters.parameters[q3.a + 2 * c + 5]
+        adapters.resetKeepingA(row: 1)
+        #expect(adapters.parameters[q3.b + 2 * c] == 0 && adapters.parameters[q3.a + 2 * c + 5] == a)
         // Fresh adapters (B = 0) leave the model unchanged.
         let fresh = model.makeAdapters(rows: 1, rank: 2, targets: LoRATargets())
         fresh.reset(row: 0, document: 3)

@@ -158,7 +158,7 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
         return losses
     }
 
-    public func zeroBaseGradients() { _ = baseGradients.initialize(repeating: 0) }
+    public func zeroBaseGradients() { baseGradients.initialize(repeating: 0) }
 
     public func accumulateBaseGradients(inputs: [Int32], targets: [Int32], segmentStarts: [Int]) -> Double {
         let n = inputs.count
