@@ -40,8 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "fixtures" / "families"
 RECORDS = "corpus/parameter-golf/records/track_10min_16mb"
 
-# Shared tiny shape: 6 layers keep every structural feature reachable (loop 1..2 ×2 gives 4 encoder /
-# 5 decoder passes, parallel lanes from layer 4, XSA on the last 4, ln_scale by depth).
+# Shared tiny shape: 6 layers keep every structural feature reachable (loop 1..2 ×2 gives 5 encoder /
+# 5 decoder passes and 5 skips, parallel lanes from layer 4, XSA on the last 4, ln_scale by depth).
 TINY_ENV = dict(
     NUM_LAYERS="6", MODEL_DIM="32", NUM_HEADS="4", NUM_KV_HEADS="2", MLP_MULT="4",
     ROPE_DIMS="4", ROPE_BASE="10000", LOGIT_SOFTCAP="30", QK_GAIN_INIT="5.0", TIE_EMBEDDINGS="1",
