@@ -1,0 +1,375 @@
+import Foundation
+
+// The tape's dense and elementwise ops. Each returns its output and records its backward; shapes are
+// `[rows, width]` row-major. Parameter gradients are added only where a `TapeParameter` carries one.
+
+/// A scalar coefficient: a parameter (with optional gradient) or a constant.
+struct TapeScalar {
+    let value: Float
+    let gradient: UnsafeMutablePointer<Float>?
+
+    static func constant(_ value: Float) -> TapeScalar { TapeScalar(value: value, gradient: nil) }
+    static func parameter(_ p: TapeParameter) -> TapeScalar { TapeScalar(value: p.value.pointee, gradient: p.gradient) }
+}
+
+/// One LoRA adapter for a batch of rows: `A` `[rows, rank, in]`, `B` `[rows, out, rank]`.
+struct TapeLoRA {
+    let a: TapeParameter
+    let b: TapeParameter
+    let rank: Int
+    let inFeatures: Int
+    let outFeatures: Int
+    /// The output multiplier (`alpha / rank` in the records that scale their LoRA, else 1).
+    let scale: Float
+}
+
+extension GradientTape {
+    /// `table[tokens[t]]` rows (`nn.Embedding`).
+    func embedding(_ tokens: [Int32], table: TapeParameter, width: Int) -> TapeBuffer {
+        let out = TapeBuffer(count: tokens.count * width)
+        for (t, token) in tokens.enumerated() { (out.value + t * width).update(from: table.value + Int(token) * width, count: width) }
+        record {
+            guard out.hasGradient, let grad = table.gradient else { return }
+            let d = out.gradient
+            for (t, token) in tokens.enumerated() {
+                let row = grad + Int(token) * width
+                for i in 0..<width { row[i] += d[t * width + i] }
+            }
+        }
+        return out
+    }
+
+    /// The records' SmearGate on the embeddings: `x_t + λ·σ(w·x_t[:window])·x_{t−1}` for every `t`
+    /// that is not the first of its row (rows of `rowLength`), the gate 0 where `tokens[t]` is
+    /// `resetToken` (the BOS fix, in either of its code forms: same value and gradient).
+    func smear(_ x: TapeBuffer, tokens: [Int32], width: Int, rowLength: Int, window: Int,
+               gate: TapeParameter, lambda: TapeParameter, resetToken: Int?) -> TapeBuffer {
+        let n = tokens.count
+        let out = TapeBuffer(count: x.count)
+        out.value.update(from: x.value, count: x.count)
+        var sig = [Float](repeating: 0, count: n)
+        var active = [Bool](repeating: false, count: n)
+        let l = lambda.value.pointee
+        for t in 0..<n where t % rowLength != 0 {
+            if let resetToken, Int(tokens[t]) == resetToken { continue }
+            let row = x.value + t * width, previous = x.value + (t - 1) * width
+            var z: Float = 0
+            for i in 0..<window { z += gate.value[i] * row[i] }
+            let s = sigmoid(z)
+            sig[t] = s
+            active[t] = true
+            let g = l * s
+            for i in 0..<width { out.value[t * width + i] = row[i] + g * previous[i] }
+        }
+        record {
+            guard out.hasGradient else { return }
+            let d = out.gradient, dx = x.gradient
+            for j in 0..<x.count { dx[j] += d[j] }
+            for t in 0..<n where active[t] {
+                let dy = d + t * width, row = x.value + t * width, previous = x.value + (t - 1) * width
+                let s = sig[t]
+                var dot: Float = 0
+                for i in 0..<width {
+                    dot += dy[i] * previous[i]
+                    dx[(t - 1) * width + i] += l * s * dy[i]
+                }
+                lambda.gradient?.pointee += s * dot
+                let dz = l * s * (1 - s) * dot
+                for i in 0..<window {
+                    gate.gradient?[i] += dz * row[i]
+                    dx[t * width + i] += dz * gate.value[i]
+                }
+            }
+        }
+        return out
+    }
+
+    /// `F.rms_norm` over rows of `width`, times `scale` (the records' `norm(x) * ln_scale_factor`).
+    func rmsNorm(_ x: TapeBuffer, width: Int, scale: Float = 1, eps: Float) -> TapeBuffer {
+        let rows = x.count / width
+        let out = TapeBuffer(count: x.count)
+        var reciprocal = [Float](repeating: 0, count: rows)
+        reciprocal.withUnsafeMutableBufferPointer {
+            rmsNormForward(out: out.value, input: x.value, reciprocalRMS: $0.baseAddress!, rows: rows, width: width,
+                           stride: width, eps: eps)
+        }
+        if scale != 1 { for j in 0..<x.count { out.value[j] *= scale } }
+        record {
+            guard out.hasGradient else { return }
+            var scaled = [Float](repeating: 0, count: x.count)
+            for j in 0..<x.count { scaled[j] = out.gradient[j] * scale }
+            scaled.withUnsafeBufferPointer { sb in
+                reciprocal.withUnsafeBufferPointer { rb in
+                    rmsNormBackward(dInput: x.gradient, dOut: sb.baseAddress!, input: x.value, reciprocalRMS: rb.baseAddress!,
+                                    rows: rows, width: width, stride: width, accumulate: true)
+                }
+            }
+        }
+        return out
+    }
+
+    /// `x · Wᵀ` with `W` `[out, in]` (`F.linear`, no bias).
+    func linear(_ x: TapeBuffer, weight: TapeParameter, inFeatures: Int, outFeatures: Int) -> TapeBuffer {
+        let rows = x.count / inFeatures
+        let out = TapeBuffer(count: rows * outFeatures)
+        Reference.linear(out: out.value, input: x.value, weight: weight.value, rows: rows, inFeatures: inFeatures,
+                         outFeatures: outFeatures)
+        record {
+            guard out.hasGradient else { return }
+            linearBackward(dOut: out.gradient, input: x.value, weight: weight.value, dWeight: weight.gradient,
+                           dInput: x.gradient, accumulateInput: true, rows: rows, inFeatures: inFeatures,
+                           outFeatures: outFeatures)
+        }
+        return out
+    }
+
+    /// Adds `scale · (x_r·A_rᵀ)·B_rᵀ` to `out` for each of `batchRows` rows of `columns` tokens (the
+    /// records' `BatchedLinearLoRA`); its backward reads `out`'s final gradient.
+    func addLoRA(into out: TapeBuffer, input x: TapeBuffer, adapter: TapeLoRA, batchRows: Int, columns: Int) {
+        let r = adapter.rank, i = adapter.inFeatures, o = adapter.outFeatures, t = columns
+        precondition(x.count == batchRows * t * i && out.count == batchRows * t * o)
+        var u = [Float](repeating: 0, count: batchRows * t * r)
+        u.withUnsafeMutableBufferPointer { ub in
+            for row in 0..<batchRows {
+                let ur = ub.baseAddress! + row * t * r
+                BLAS.sgemm(m: t, n: r, k: i, a: x.value + row * t * i, lda: i, b: adapter.a.value + row * r * i, ldb: i,
+                           transposeB: true, c: ur, ldc: r)
+                BLAS.sgemm(m: t, n: o, k: r, alpha: adapter.scale, a: ur, lda: r, b: adapter.b.value + row * o * r, ldb: r,
+                           transposeB: true, beta: 1, c: out.value + row * t * o, ldc: o)
+            }
+        }
+        record {
+            guard out.hasGradient else { return }
+            let dOut = out.gradient, dx = x.gradient
+            var du = [Float](repeating: 0, count: t * r)
+            u.withUnsafeBufferPointer { ub in
+                du.withUnsafeMutableBufferPointer { db in
+                    let dup = db.baseAddress!
+                    for row in 0..<batchRows {
+                        let dy = dOut + row * t * o, ur = ub.baseAddress! + row * t * r, xr = x.value + row * t * i
+                        let a = adapter.a.value + row * r * i, b = adapter.b.value + row * o * r
+                        if let dB = adapter.b.gradient {
+                            BLAS.sgemm(m: o, n: r, k: t, alpha: adapter.scale, a: dy, lda: o, transposeA: true, b: ur, ldb: r,
+                                       beta: 1, c: dB + row * o * r, ldc: r)
+                        }
+                        BLAS.sgemm(m: t, n: r, k: o, alpha: adapter.scale, a: dy, lda: o, b: b, ldb: r, c: dup, ldc: r)
+                        if let dA = adapter.a.gradient {
+                            BLAS.sgemm(m: r, n: i, k: t, a: dup, lda: r, transposeA: true, b: xr, ldb: i, beta: 1,
+                                       c: dA + row * r * i, ldc: i)
+                        }
+                        BLAS.sgemm(m: t, n: i, k: r, a: dup, lda: r, b: a, ldb: i, beta: 1, c: dx + row * t * i, ldc: i)
+                    }
+                }
+            }
+        }
+    }
+
+    /// `leaky_relu(x, slope)²`.
+    func leakyReluSquared(_ x: TapeBuffer, slope: Float) -> TapeBuffer {
+        let out = TapeBuffer(count: x.count)
+        for j in 0..<x.count {
+            let v = x.value[j] >= 0 ? x.value[j] : slope * x.value[j]
+            out.value[j] = v * v
+        }
+        record {
+            guard out.hasGradient else { return }
+            let d = out.gradient, dx = x.gradient
+            for j in 0..<x.count {
+                let v = x.value[j]
+                dx[j] += v > 0 ? 2 * v * d[j] : 2 * slope * slope * v * d[j]
+            }
+        }
+        return out
+    }
+
+    /// `relu(x)²` (the baseline activation).
+    func reluSquared(_ x: TapeBuffer) -> TapeBuffer {
+        let out = TapeBuffer(count: x.count)
+        reluSquaredForward(out: out.value, pre: x.value, count: x.count)
+        record {
+            guard out.hasGradient else { return }
+            let d = out.gradient, dx = x.gradient
+            for j in 0..<x.count { dx[j] += 2 * max(x.value[j], 0) * d[j] }
+        }
+        return out
+    }
+
+    /// `x + s ⊙ y` with `s` a `[width]` parameter broadcast over rows (the blocks' scaled residuals).
+    func addScaled(_ x: TapeBuffer, _ y: TapeBuffer, scale s: TapeParameter, width: Int) -> TapeBuffer {
+        precondition(x.count == y.count)
+        let out = TapeBuffer(count: x.count)
+        for j in 0..<x.count { out.value[j] = x.value[j] + s.value[j % width] * y.value[j] }
+        record {
+            guard out.hasGradient else { return }
+            let d = out.gradient, dx = x.gradient, dy = y.gradient
+            for j in 0..<x.count {
+                dx[j] += d[j]
+                dy[j] += s.value[j % width] * d[j]
+                s.gradient?[j % width] += d[j] * y.value[j]
+            }
+        }
+        return out
+    }
+
+    /// `s ⊙ x` with `s` a `[width]` parameter broadcast over rows.
+    func scaleChannels(_ x: TapeBuffer, by s: TapeParameter, width: Int) -> TapeBuffer {
+        let out = TapeBuffer(count: x.count)
+        for j in 0..<x.count { out.value[j] = s.value[j % width] * x.value[j] }
+        record {
+            guard out.hasGradient else { return }
+            let d = out.gradient, dx = x.gradient
+            for j in 0..<x.count {
+                dx[j] += s.value[j % width] * d[j]
+                s.gradient?[j % width] += d[j] * x.value[j]
+            }
+        }
+        return out
+    }
+
+    /// `mix[0] ⊙ x + mix[1] ⊙ x0` (the blocks' `resid_mix`, `[2, width]`).
+    func residualMix(_ x: TapeBuffer, _ x0: TapeBuffer, mix: TapeParameter, width: Int) -> TapeBuffer {
+        let out = TapeBuffer(count: x.count)
+        for j in 0..<x.count { out.value[j] = mix.value[j % width] * x.value[j] + mix.value[width + j % width] * x0.value[j] }
+        record {
+            guard out.hasGradient else { return }
+            let d = out.gradient, dx = x.gradient, dx0 = x0.gradient
+            for j in 0..<x.count {
+                let c = j % width
+                dx[j] += mix.value[c] * d[j]
+                dx0[j] += mix.value[width + c] * d[j]
+                if let g = mix.gradient {
+                    g[c] += d[j] * x.value[j]
+                    g[width + c] += d[j] * x0.value[j]
+                }
+            }
+        }
+        return out
+    }
+
+    /// U-Net skip: `x + w ⊙ skip`, or with a skip gate `lerp(w ⊙ skip, x, σ(g))`.
+    func skip(_ x: TapeBuffer, _ skip: TapeBuffer, weight w: TapeParameter, gate: TapeParameter?, width: Int) -> TapeBuffer {
+        let out = TapeBuffer(count: x.count)
+        for j in 0..<x.count {
+            let c = j % width, scaled = w.value[c] * skip.value[j]
+            if let gate {
+                out.value[j] = lerp(scaled, x.value[j], sigmoid(gate.value[c]))
+            } else {
+                out.value[j] = x.value[j] + scaled
+            }
+        }
+        record {
+            guard out.hasGradient else { return }
+            let d = out.gradient, dx = x.gradient, ds = skip.gradient
+            for j in 0..<x.count {
+                let c = j % width, scaled = w.value[c] * skip.value[j]
+                if let gate {
+                    let s = sigmoid(gate.value[c])
+                    dx[j] += s * d[j]
+                    ds[j] += (1 - s) * w.value[c] * d[j]
+                    w.gradient?[c] += (1 - s) * skip.value[j] * d[j]
+                    gate.gradient?[c] += s * (1 - s) * (x.value[j] - scaled) * d[j]
+                } else {
+                    dx[j] += d[j]
+                    ds[j] += w.value[c] * d[j]
+                    w.gradient?[c] += skip.value[j] * d[j]
+                }
+            }
+        }
+        return out
+    }
+
+    /// `Σₖ cₖ · inputsₖ` with scalar coefficients (the parallel lanes' lambdas, the final lane mean).
+    func combination(_ inputs: [TapeBuffer], coefficients: [TapeScalar]) -> TapeBuffer {
+        precondition(inputs.count == coefficients.count && !inputs.isEmpty)
+        let count = inputs[0].count
+        let out = TapeBuffer(count: count)
+        for (input, c) in zip(inputs, coefficients) {
+            for j in 0..<count { out.value[j] += c.value * input.value[j] }
+        }
+        record {
+            guard out.hasGradient else { return }
+            let d = out.gradient
+            for (input, c) in zip(inputs, coefficients) {
+                let dx = input.gradient
+                var dot: Float = 0
+                for j in 0..<count {
+                    dx[j] += c.value * d[j]
+                    dot += d[j] * input.value[j]
+                }
+                c.gradient?.pointee += dot
+            }
+        }
+        return out
+    }
+
+    /// Per-head output gates: `y_h ·= g` with `z = W_h · source_t[:window]` and `g = 2σ(z)`
+    /// (`doubled`) or `σ(scale·z)`; `y` is `[rows, heads·headWidth]`, `source` rows `sourceWidth` apart.
+    func headGate(_ y: TapeBuffer, source: TapeBuffer, sourceWidth: Int, window: Int, weight: TapeParameter,
+                  heads: Int, headWidth: Int, scale: Float, doubled: Bool) -> TapeBuffer {
+        let width = heads * headWidth, rows = y.count / width
+        let out = TapeBuffer(count: y.count)
+        var sig = [Float](repeating: 0, count: rows * heads)
+        for t in 0..<rows {
+            let src = source.value + t * sourceWidth
+            for h in 0..<heads {
+                var z: Float = 0
+                for i in 0..<window { z += weight.value[h * window + i] * src[i] }
+                let s = doubled ? sigmoid(z) : sigmoid(scale * z)
+                sig[t * heads + h] = s
+                let g = doubled ? 2 * s : s
+                for i in 0..<headWidth { out.value[t * width + h * headWidth + i] = y.value[t * width + h * headWidth + i] * g }
+            }
+        }
+        record {
+            guard out.hasGradient else { return }
+            let d = out.gradient, dy = y.gradient, dsrc = source.gradient
+            for t in 0..<rows {
+                let src = source.value + t * sourceWidth
+                for h in 0..<heads {
+                    let s = sig[t * heads + h], g = doubled ? 2 * s : s
+                    var dg: Float = 0
+                    for i in 0..<headWidth {
+                        let j = t * width + h * headWidth + i
+                        dy[j] += g * d[j]
+                        dg += d[j] * y.value[j]
+                    }
+                    let dz = doubled ? 2 * s * (1 - s) * dg : scale * s * (1 - s) * dg
+                    for i in 0..<window {
+                        weight.gradient?[h * window + i] += dz * src[i]
+                        dsrc[t * sourceWidth + i] += dz * weight.value[h * window + i]
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Per-token losses `F.cross_entropy(cap·tanh(logits/cap), targets, reduction="none")`; the
+    /// backward seeds `logits`' gradient with that of `Σᵢ weights[i]·loss[i]`.
+    func softcapCrossEntropy(_ logits: TapeBuffer, targets: [Int32], vocab: Int, cap: Float?, weights: [Float]) -> [Float] {
+        let rows = targets.count
+        precondition(logits.count == rows * vocab && weights.count == rows)
+        let capped = TapeBuffer(count: logits.count)
+        capped.value.update(from: logits.value, count: logits.count)
+        let targets16 = targets.map { UInt16(truncatingIfNeeded: $0) }
+        var losses = [Float](repeating: 0, count: rows)
+        var scratch = [Float](repeating: 0, count: vocab)
+        targets16.withUnsafeBufferPointer { tb in
+            losses.withUnsafeMutableBufferPointer { lb in
+                scratch.withUnsafeMutableBufferPointer { sb in
+                    softcapCrossEntropyForward(logits: capped.value, targets: tb.baseAddress!, nll: lb.baseAddress!, rows: rows,
+                                               vocab: vocab, cap: cap, scratch: sb.baseAddress!)
+                }
+            }
+        }
+        record {
+            targets16.withUnsafeBufferPointer { tb in
+                softcapCrossEntropyBackward(logits: capped.value, targets: tb.baseAddress!, rows: rows, vocab: vocab, cap: cap,
+                                            scale: 0, rowWeights: weights)
+            }
+            let d = logits.gradient
+            for j in 0..<logits.count { d[j] += capped.value[j] }
+        }
+        return losses
+    }
+}
