@@ -25,6 +25,7 @@ import ast
 import hashlib
 import importlib
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -51,8 +52,7 @@ BASE_TTT = dict(
     PHASED_TTT_ENABLED="1", PHASED_TTT_PREFIX_DOCS="6", PHASED_TTT_NUM_PHASES="2",
     GLOBAL_TTT_LR="0.05", GLOBAL_TTT_MOMENTUM="0.9", GLOBAL_TTT_EPOCHS="1", GLOBAL_TTT_CHUNK_TOKENS="1024",
     GLOBAL_TTT_BATCH_SEQS="2", GLOBAL_TTT_WARMUP_START_LR="0.01", GLOBAL_TTT_WARMUP_CHUNKS="2",
-    GLOBAL_TTT_GRAD_CLIP="1.0", GLOBAL_TTT_RESPECT_DOC_BOUNDARIES="1", RUN_ID="pgverify_phased_golden",
-    SEED="1337",
+    GLOBAL_TTT_GRAD_CLIP="1.0", GLOBAL_TTT_RESPECT_DOC_BOUNDARIES="1", SEED="1337",
 )
 CASES = {
     # Adam LoRA + two global SGD phases (the records' defaults, scaled down).
@@ -113,6 +113,9 @@ def expected_weights() -> dict[str, np.ndarray]:
 def run_case(name: str, overrides: dict, shared: Path, script: Path) -> dict:
     env = dict(fg.TINY_ENV, VOCAB_SIZE="1024", **BASE_TTT)
     env.update(overrides)
+    # The record claims batches through /tmp/ttt_*_{run_id} counter files: one run id per process and
+    # case, so two runs never share a counter.
+    env["RUN_ID"] = f"pgverify_phased_{os.getpid()}_{name}"
     stream = fg.read_shard(FAMILY / "val_tokens.bin")
     source = script.read_text(encoding="utf-8")
     tree = ast.parse(source)
@@ -268,7 +271,7 @@ def main():
     parser.add_argument("--only", default=None)
     args = parser.parse_args()
     shared = Path(args.shared).resolve()
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)
     # torch.optim's fused AdamW imports torch._dynamo lazily, which probes for triton: import it while
     # the real (absent) triton is what it sees, before the stand-ins go in.
     importlib.import_module("torch._dynamo")

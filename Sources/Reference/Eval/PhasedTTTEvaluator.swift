@@ -9,13 +9,11 @@ public enum PhasedTTTByteCounts: Sendable, Equatable {
     case sidecar([UInt16])
 }
 
-/// Adapters that also carry the 2026-04-23-and-later `BatchedLinearLoRA` variants: outputs scaled by
-/// `alpha / rank` (`TTT_LORA_ALPHA`) and resets that keep `A` (`TTT_WARM_START_A`). A model whose
-/// adapters do not conform cannot run settings that use them.
-public protocol ScaledWarmStartLoRAAdapters: BatchedLoRAAdapters {
-    /// Multiplies every adapter's output (`alpha / rank`); 1 unless set.
-    var outputScale: Float { get set }
-    /// Row `row` for a new document keeping its current (trained) `A`: every `B` zero.
+/// Adapters whose reset can keep `A` (`TTT_WARM_START_A`, 2026-04-23 and later: only `B` is zeroed
+/// per document; `A` keeps training across the batches of a phase). A model whose adapters do not
+/// conform cannot run settings with warm-started `A`.
+public protocol WarmStartLoRAAdapters: BatchedLoRAAdapters {
+    /// Row `row` for a new document keeping its current (trained) `A`: every `B` of the row zero.
     func resetKeepingA(row: Int)
 }
 
@@ -47,6 +45,9 @@ public struct PhasedTTTEvaluator {
     public let tokens: [UInt16]
     /// The documents evaluated (after `ttt_doc_limit`), in stream order.
     public let documents: [PhasedTTTDocument]
+
+    /// The token that starts a document.
+    public static let bos: UInt16 = 1
 
     public init(settings: PhasedTTTSettings, byteCounts: PhasedTTTByteCounts, tokens: [UInt16], vocabulary: Int) throws(PhasedTTTError) {
         do throws(TTTError) {
@@ -87,10 +88,8 @@ public struct PhasedTTTEvaluator {
         progress: ((_ batchesDone: Int, _ batches: Int) -> Void)? = nil
     ) throws(PhasedTTTError) -> PhasedTTTResult {
         let s = settings
-        let usesVariants = s.loraAlpha != nil || s.warmStartA
-        if usesVariants && !(M.Adapters.self is any ScaledWarmStartLoRAAdapters.Type) {
-            throw .unsupported(feature: "TTT_LORA_ALPHA / TTT_WARM_START_A",
-                               reason: "the model's LoRA adapters (\(M.Adapters.self)) have no output scale or A-keeping reset")
+        if s.warmStartA && !(M.Adapters.self is any WarmStartLoRAAdapters.Type) {
+            throw .unsupported(feature: "TTT_WARM_START_A", reason: "the model's LoRA adapters (\(M.Adapters.self)) cannot keep A on reset")
         }
         let queue = PhasedTTTPlan.batches(documents, batchSize: s.batchSize)
         let prefixLimit = max(0, min(documents.count, s.prefixDocs))
@@ -142,18 +141,14 @@ public struct PhasedTTTEvaluator {
     }
 
     private func makeAdapters<M: PhasedTTTModel>(model: M, rows: Int) -> M.Adapters {
-        let adapters = model.makeAdapters(rows: rows, rank: settings.loraRank, targets: settings.targets)
-        if let alpha = settings.loraAlpha, let scaled = adapters as? any ScaledWarmStartLoRAAdapters {
-            scaled.outputScale = Float(alpha / Double(settings.loraRank))
-        }
-        return adapters
+        model.makeAdapters(rows: rows, rank: settings.loraRank, targets: settings.targets)
     }
 
     /// New `A` draws for a fresh set (or every reset without warm start); else only `B` zeroed.
     private func prepare<A: BatchedLoRAAdapters>(_ adapters: A, for batch: [PhasedTTTDocument], fresh: Bool) {
         adapters.zeroGradients()
         for (row, document) in batch.enumerated() {
-            if settings.warmStartA && !fresh, let warm = adapters as? any ScaledWarmStartLoRAAdapters {
+            if settings.warmStartA && !fresh, let warm = adapters as? any WarmStartLoRAAdapters {
                 warm.resetKeepingA(row: row)
             } else {
                 adapters.reset(row: row, document: document.index)

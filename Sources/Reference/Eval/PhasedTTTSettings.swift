@@ -34,7 +34,8 @@ public struct PhasedTTTSettings: Sendable, Equatable, Codable {
     /// `ttt_k_lora`, `ttt_mlp_lora`, `ttt_o_lora`.
     public var targets = LoRATargets()
     /// `TTT_LORA_ALPHA` (2026-04-23 and later, read by `BatchedLinearLoRA` itself): adapter outputs are
-    /// scaled by `alpha / rank`; nil where the code has no such scale.
+    /// scaled by `alpha / rank`; nil where the code has no such scale. The model applies it (it is
+    /// built with it, e.g. `DifferentiableFamilyGPT(loraAlpha:)`); the evaluator only carries it.
     public var loraAlpha: Double?
     /// `TTT_WARM_START_A` (2026-04-23 and later): a reset zeroes only `B` and keeps `A` (trained) from
     /// the previous batch; `A` is drawn only when the adapters are built.
