@@ -14,6 +14,8 @@ in this harness (the record text is untouched):
     record's reset order (head, every q, every v, every k, every MLP, every o).
   * Fused MLP: `GPT.train()` (global SGD phases) would take the Triton-fused MLP; the harness sets each
     `MLP.use_fused = False`, the record's own eager path with the same math.
+  * Fused CE (2026-04-23 and later): FUSED_CE_ENABLED=0 selects the record's own unfused softcapped CE
+    in `GPT.forward` (the global SGD loss); the fused one is a CUDA-only Triton kernel.
   * CUDA autocast is inert on CPU; `dist` is not initialised (world size 1, rank 0).
 A `sys.settrace` line tracer reads the function's own running sums after each batch, the documents each
 global phase trains on and each global step's lr and loss. See tools/README.md and fixtures/ttt/phased/.
@@ -40,7 +42,6 @@ from ttt_goldens import lora_uniform  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "fixtures" / "ttt" / "phased"
 RECORD = "2026-04-14_MultiPhaseGlobalSGD_PhasedTTT"
-FAMILY = ROOT / "fixtures" / "families" / "plain-sp1024"
 
 # The record's TTT knobs, scaled to 9 documents of 264…3,106 tokens: batches of 2 (the last has one
 # document: the construction path), windows of 128 reaching back over chunks of 32, two global phases
@@ -54,18 +55,25 @@ BASE_TTT = dict(
     GLOBAL_TTT_BATCH_SEQS="2", GLOBAL_TTT_WARMUP_START_LR="0.01", GLOBAL_TTT_WARMUP_CHUNKS="2",
     GLOBAL_TTT_GRAD_CLIP="1.0", GLOBAL_TTT_RESPECT_DOC_BOUNDARIES="1", SEED="1337",
 )
+PLAIN = dict(record=RECORD, family="plain-sp1024")
+# The second record: SmearGate with the BOS fix and the sparse attention gate, whose
+# BatchedLinearLoRA scales by TTT_LORA_ALPHA / rank and keeps A across resets (TTT_WARM_START_A).
+GATED = dict(record="2026-04-27_SmearGateBOSFix_PR1787Base_LQERAsym_PhasedTTT", family="sparsegate-smearbos-sp8192")
 CASES = {
     # Adam LoRA + two global SGD phases (the records' defaults, scaled down).
-    "adam_two_phases": {},
+    "adam_two_phases": dict(PLAIN, env={}),
     # No adaptation at all: LoRA lr 0 (B stays 0) and no global epochs: the base model on the same windows.
-    "no_adaptation": dict(TTT_LORA_LR="0", GLOBAL_TTT_EPOCHS="0"),
+    "no_adaptation": dict(PLAIN, env=dict(TTT_LORA_LR="0", GLOBAL_TTT_EPOCHS="0")),
     # SGD LoRA, two gradient steps per chunk, only q/v/head adapters, three phases over 5 documents,
     # global batches as plain rows (no doc boundaries), no warmup.
-    "sgd_three_phases": dict(TTT_OPTIMIZER="sgd", TTT_LORA_LR="0.05", TTT_BETA1="0.9", TTT_WEIGHT_DECAY="0.01",
-                             TTT_GRAD_STEPS="2", TTT_K_LORA="0", TTT_MLP_LORA="0", TTT_O_LORA="0",
-                             TTT_BATCH_SIZE="3", PHASED_TTT_PREFIX_DOCS="5", PHASED_TTT_NUM_PHASES="3",
-                             GLOBAL_TTT_WARMUP_CHUNKS="0", GLOBAL_TTT_RESPECT_DOC_BOUNDARIES="0",
-                             GLOBAL_TTT_EPOCHS="2", GLOBAL_TTT_GRAD_CLIP="0.5"),
+    "sgd_three_phases": dict(PLAIN, env=dict(
+        TTT_OPTIMIZER="sgd", TTT_LORA_LR="0.05", TTT_BETA1="0.9", TTT_WEIGHT_DECAY="0.01", TTT_GRAD_STEPS="2",
+        TTT_K_LORA="0", TTT_MLP_LORA="0", TTT_O_LORA="0", TTT_BATCH_SIZE="3", PHASED_TTT_PREFIX_DOCS="5",
+        PHASED_TTT_NUM_PHASES="3", GLOBAL_TTT_WARMUP_CHUNKS="0", GLOBAL_TTT_RESPECT_DOC_BOUNDARIES="0",
+        GLOBAL_TTT_EPOCHS="2", GLOBAL_TTT_GRAD_CLIP="0.5")),
+    # The gated record: alpha 8 (scale 2 at rank 4; its default 144 would scale by 36) and warm-started A.
+    # FUSED_CE_ENABLED=0: the record's own unfused softcapped CE in GPT.forward (its Triton kernel is CUDA-only).
+    "gated_warm_start": dict(GATED, env=dict(TTT_LORA_ALPHA="8", TTT_WARM_START_A="1", FUSED_CE_ENABLED="0")),
 }
 SETTING_NAMES = [
     "ttt_lora_rank", "ttt_lora_lr", "ttt_chunk_size", "ttt_eval_seq_len", "ttt_batch_size", "ttt_grad_steps",
@@ -100,9 +108,9 @@ def is_call_of(name, statement=ast.Expr):
     return predicate
 
 
-def expected_weights() -> dict[str, np.ndarray]:
-    index = json.loads((FAMILY / "model.weights.json").read_text())
-    blob = (FAMILY / index["blob"]).read_bytes()
+def expected_weights(folder: Path) -> dict[str, np.ndarray]:
+    index = json.loads((folder / "model.weights.json").read_text())
+    blob = (folder / index["blob"]).read_bytes()
     out = {}
     for t in index["tensors"]:
         n = int(np.prod(t["shape"])) if t["shape"] else 1
@@ -110,13 +118,17 @@ def expected_weights() -> dict[str, np.ndarray]:
     return out
 
 
-def run_case(name: str, overrides: dict, shared: Path, script: Path) -> dict:
-    env = dict(fg.TINY_ENV, VOCAB_SIZE="1024", **BASE_TTT)
-    env.update(overrides)
+def run_case(name: str, case: dict, shared: Path) -> dict:
+    family = next(f for f in fg.FAMILIES if f["name"] == case["family"])
+    assert family["record"] == case["record"]
+    script = shared / fg.RECORDS / case["record"] / "train_gpt.py"
+    folder = ROOT / "fixtures" / "families" / case["family"]
+    env = dict(fg.TINY_ENV, **family["env"], **BASE_TTT)
+    env.update(case["env"])
     # The record claims batches through /tmp/ttt_*_{run_id} counter files: one run id per process and
     # case, so two runs never share a counter.
     env["RUN_ID"] = f"pgverify_phased_{os.getpid()}_{name}"
-    stream = fg.read_shard(FAMILY / "val_tokens.bin")
+    stream = fg.read_shard(folder / "val_tokens.bin")
     source = script.read_text(encoding="utf-8")
     tree = ast.parse(source)
     mark_batch = line_of(tree, "eval_val_ttt_phased", is_assign_to("batch_num"))
@@ -124,12 +136,13 @@ def run_case(name: str, overrides: dict, shared: Path, script: Path) -> dict:
     mark_lr = line_of(tree, "train_val_ttt_global_sgd_distributed", is_assign_to("my_seq_s"))
     mark_step = line_of(tree, "train_val_ttt_global_sgd_distributed", is_call_of("backward"))
     with tempfile.TemporaryDirectory() as tmp:
-        data_path = Path(tmp) / "datasets" / "fineweb10B_sp1024"
+        vocab = env["VOCAB_SIZE"]
+        data_path = Path(tmp) / "datasets" / f"fineweb10B_sp{vocab}"
         data_path.mkdir(parents=True)
         fg.write_shard(data_path / "fineweb_val_000000.bin", stream)
         (Path(tmp) / "tokenizers").mkdir()
-        tokenizer_path = Path(tmp) / "tokenizers" / "fineweb_1024_bpe.model"
-        tokenizer_path.symlink_to(shared / "tokenizers" / "fineweb_1024_bpe.model")
+        tokenizer_path = Path(tmp) / "tokenizers" / f"fineweb_{vocab}_bpe.model"
+        tokenizer_path.symlink_to(shared / "tokenizers" / family["tokenizer"])
         env.update(DATA_PATH=str(data_path), TOKENIZER_PATH=str(tokenizer_path), DATA_DIR=tmp + "/")
         mod = fg.exec_record(script, env)
         torch.manual_seed(0)
@@ -142,7 +155,7 @@ def run_case(name: str, overrides: dict, shared: Path, script: Path) -> dict:
         if h.num_loops > 0:
             model.looping_active = True
         state = mod._unbank_state_dict(model.state_dict(), h.num_layers)
-        expected = expected_weights()
+        expected = expected_weights(folder)
         assert sorted(state) == sorted(expected)
         for key, value in state.items():
             assert np.array_equal(value.detach().float().numpy(), expected[key]), key
@@ -158,6 +171,7 @@ def run_case(name: str, overrides: dict, shared: Path, script: Path) -> dict:
             block.attn.rotary(h.ttt_eval_seq_len, torch.device("cpu"), torch.float32)
 
         current = {"entries": None}
+        warm = bool(getattr(mod.BatchedLinearLoRA, "_WARM_START_A", False))
 
         def overwrite_a(lora):
             entries = current["entries"]
@@ -177,13 +191,18 @@ def run_case(name: str, overrides: dict, shared: Path, script: Path) -> dict:
 
         original_init, original_reset = mod.BatchedTTTLoRA.__init__, mod.BatchedTTTLoRA.reset
 
+        # With warm-started A the record draws A only when it builds the adapters; pgverify draws them
+        # for the documents of the first batch they serve, so a reset overwrites A only on first use.
         def patched_init(self, *a, **k):
             original_init(self, *a, **k)
+            self._pgverify_fresh = True
             overwrite_a(self)
 
         def patched_reset(self):
             original_reset(self)
-            overwrite_a(self)
+            if not warm or self._pgverify_fresh:
+                overwrite_a(self)
+            self._pgverify_fresh = False
         mod.BatchedTTTLoRA.__init__, mod.BatchedTTTLoRA.reset = patched_init, patched_reset
 
         batches, phases, steps = [], [], []
@@ -224,9 +243,13 @@ def run_case(name: str, overrides: dict, shared: Path, script: Path) -> dict:
         finally:
             sys.settrace(None)
         settings = {n: getattr(h, n) for n in SETTING_NAMES}
+        settings["ttt_lora_alpha"] = getattr(mod.BatchedLinearLoRA, "_ALPHA", None)
+        settings["ttt_warm_start_a"] = warm
         docs = mod._find_docs(val_data.val_tokens)
         result = dict(
-            case=name, settings=settings, env={k: v for k, v in overrides.items()},
+            case=name, record=f"records/track_10min_16mb/{case['record']}/train_gpt.py",
+            record_sha256=hashlib.sha256(script.read_bytes()).hexdigest(), family=case["family"],
+            settings=settings, env=dict(case["env"]),
             val_loss=val_loss, val_bpb=val_bpb, val_tokens=int(val_data.val_tokens.numel()),
             documents=[[int(s), int(n)] for s, n in docs],
             batch_queue=[[int(i), [int(d) for d, _ in entries]]
@@ -281,16 +304,16 @@ def main():
     commit = snapshot.read_text().strip().splitlines()[0] if snapshot.exists() else "unknown"
     provenance = dict(record=f"records/track_10min_16mb/{RECORD}/train_gpt.py", corpus_commit=commit,
                       record_sha256=hashlib.sha256(script.read_bytes()).hexdigest(), torch=torch.__version__,
-                      model="fixtures/families/plain-sp1024 (weights checked equal)",
-                      tokens="fixtures/families/plain-sp1024/val_tokens.bin", base_env=dict(BASE_TTT),
+                      model="fixtures/families/<family> (weights checked equal)",
+                      tokens="fixtures/families/<family>/val_tokens.bin", base_env=dict(BASE_TTT),
                       lora_init="pgverify LoRAInit, document = index in _find_docs, adapters in reset order")
     OUT.mkdir(parents=True, exist_ok=True)
     if not args.only or args.only == "helpers":
         (OUT / "helpers.json").write_text(json.dumps(dict(provenance, **helper_values(script)), indent=1) + "\n")
-    for name, overrides in CASES.items():
+    for name, case in CASES.items():
         if args.only and args.only != name:
             continue
-        result = run_case(name, overrides, shared, script)
+        result = run_case(name, case, shared)
         (OUT / f"{name}.json").write_text(json.dumps(dict(provenance, **result), indent=1) + "\n")
 
 

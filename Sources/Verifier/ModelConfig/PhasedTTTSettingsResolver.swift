@@ -63,8 +63,15 @@ public enum PhasedTTTSettingsResolver {
         for url in logs {
             logged += LogHyperparameters.scan(try ModelConfigResolver.read(url), file: url.path, keys: names)
         }
+        // The CLI's `seq_len` (from --seq-len or a raw weights index) is the model's evaluation length:
+        // it stands for EVAL_SEQ_LEN here, never for TTT_EVAL_SEQ_LEN (the LoRA windows).
+        var own = overrides.filter { $0.key.lowercased() != ModelConfigResolver.seqLenOverrideKey }
+        if let (_, seqLen) = overrides.first(where: { $0.key.lowercased() == ModelConfigResolver.seqLenOverrideKey }),
+           !own.keys.contains(where: { $0.lowercased() == "eval_seq_len" }) {
+            own["EVAL_SEQ_LEN"] = seqLen
+        }
         var (values, sources) = try TTTSettingsResolver.resolveValues(
-            keys, defaults: defaults, logged: logged, overrides: overrides, fallbackRecord: referenceRecord)
+            keys, defaults: defaults, logged: logged, overrides: own, fallbackRecord: referenceRecord)
         for key in loraClassKeys {
             let (value, source) = try resolveClassKey(key, code: code.flatMap { url in codeText.map { (url, $0) } },
                                                       logged: logged, overrides: overrides)
