@@ -22,6 +22,9 @@ enum PhasedTTTFixtures {
         var global_ttt_grad_clip: Double
         var global_ttt_respect_doc_boundaries: Bool
         var eval_seq_len: Int
+        /// 2026-04-23 and later (`BatchedLinearLoRA` class knobs); absent in older cases.
+        var ttt_lora_alpha: Double?
+        var ttt_warm_start_a: Bool?
 
         /// The record's settings as pgverify's (field by field, nothing derived).
         var phased: PhasedTTTSettings {
@@ -50,6 +53,8 @@ enum PhasedTTTFixtures {
             s.globalGradClip = global_ttt_grad_clip
             s.globalRespectDocBoundaries = global_ttt_respect_doc_boundaries
             s.globalSeqLen = eval_seq_len
+            s.loraAlpha = ttt_lora_alpha
+            s.warmStartA = ttt_warm_start_a ?? false
             return s
         }
     }
@@ -75,6 +80,8 @@ enum PhasedTTTFixtures {
 
     struct Case: Decodable {
         var record_sha256: String
+        /// The family fixture the case ran on (plain-sp1024 when absent).
+        var family: String?
         var settings: Settings
         var val_loss, val_bpb: Double
         var val_tokens: Int
@@ -97,6 +104,7 @@ enum PhasedTTTFixtures {
         }
     }
 
+    /// The plain-sp1024 cases of 2026-04-14 (gated_warm_start runs 2026-04-27 on sparsegate-smearbos-sp8192).
     static let cases = ["adam_two_phases", "no_adaptation", "sgd_three_phases"]
 
     static func golden(_ name: String) throws -> Case {
@@ -137,12 +145,13 @@ enum PhasedTTTFixtures {
     }
 
     /// The family fixture's model, tokens and byte tables.
-    static func model() throws -> DifferentiableFamilyGPT {
+    static func model(family: String = family, loraAlpha: Double? = nil) throws -> DifferentiableFamilyGPT {
         let golden = try FamilyFixtures.golden(family)
-        return try DifferentiableFamilyGPT(config: golden.hyperparameters.config, weights: FamilyFixtures.weights(family))
+        return try DifferentiableFamilyGPT(config: golden.hyperparameters.config, weights: FamilyFixtures.weights(family),
+                                           loraAlpha: loraAlpha)
     }
 
-    static func evaluator(_ settings: PhasedTTTSettings, tokens: [UInt16]? = nil) throws -> PhasedTTTEvaluator {
+    static func evaluator(_ settings: PhasedTTTSettings, family: String = family, tokens: [UInt16]? = nil) throws -> PhasedTTTEvaluator {
         let golden = try FamilyFixtures.golden(family)
         return try PhasedTTTEvaluator(settings: settings, byteCounts: .tables(try FamilyFixtures.accounting(golden)),
                                       tokens: tokens ?? FamilyFixtures.tokens(family), vocabulary: golden.hyperparameters.vocab_size)

@@ -8,8 +8,10 @@ import Testing
     /// Runs one golden case; `adapt: false` stands for the record run with nothing to adapt.
     static func run(_ name: String, adapt: Bool = true) throws -> (PhasedTTTFixtures.Case, PhasedTTTResult) {
         let golden = try PhasedTTTFixtures.golden(name)
-        let evaluator = try PhasedTTTFixtures.evaluator(golden.settings.phased)
-        return (golden, try evaluator.evaluate(model: try PhasedTTTFixtures.model(), adapt: adapt))
+        let family = golden.family ?? PhasedTTTFixtures.family
+        let evaluator = try PhasedTTTFixtures.evaluator(golden.settings.phased, family: family)
+        let model = try PhasedTTTFixtures.model(family: family, loraAlpha: golden.settings.ttt_lora_alpha)
+        return (golden, try evaluator.evaluate(model: model, adapt: adapt))
     }
 
     static func check(_ golden: PhasedTTTFixtures.Case, _ result: PhasedTTTResult, _ name: String, phases: Bool = true) {
@@ -30,7 +32,7 @@ import Testing
         // Phases: which documents, how many tokens, which chunks at which learning rate, step losses.
         guard phases else { return }
         #expect(result.phases.count == golden.phases.count, "\(name)")
-        let tokens = (try? FamilyFixtures.tokens(PhasedTTTFixtures.family)) ?? []
+        let tokens = (try? FamilyFixtures.tokens(golden.family ?? PhasedTTTFixtures.family)) ?? []
         let starts = ((try? PhasedTTTPlan.documents(in: tokens)) ?? []).map(\.start)
         for (ours, theirs) in zip(result.phases, golden.phases) {
             #expect(ours.afterBatches == theirs.after_batches, "\(name) phase \(theirs.phase)")
@@ -56,6 +58,14 @@ import Testing
     @Test func sgdWithThreePhasesMatchesTheRecord() throws {
         let (golden, result) = try Self.run("sgd_three_phases")
         Self.check(golden, result, "sgd_three_phases")
+    }
+
+    /// 2026-04-27 (SmearGate BOS fix, sparse attention gate): LoRA outputs scaled by alpha / rank and
+    /// `A` kept across the batches between phases (drawn for the first batch each adapter set serves).
+    @Test func gatedRecordWithWarmStartedAMatchesTheRecord() throws {
+        let (golden, result) = try Self.run("gated_warm_start")
+        #expect(golden.settings.ttt_warm_start_a == true && golden.settings.ttt_lora_alpha == 8)
+        Self.check(golden, result, "gated_warm_start")
     }
 
     /// The record with LoRA lr 0 and no global epochs (nothing moves; its phases still pause, with
