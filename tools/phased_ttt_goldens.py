@@ -283,7 +283,9 @@ def helper_values(script: Path) -> dict:
         h = mod.Hyperparameters()
         h.ttt_batch_size = size
         batches.append(dict(batch_size=size, queue=[[i, [d for d, _ in e]] for i, e in
-                                                   mod._build_ttt_global_batches(list(enumerate(lengths)), h)]))
+                                                   mod._build_ttt_global_batches(list(enumerate(lengths)), h)],
+                            ascending=[[i, [d for d, _ in e]] for i, e in
+                                       mod._build_ttt_global_batches(list(enumerate(lengths)), h, ascending=True)]))
     return dict(chunk_windows=windows, cu_seqlens=cu, find_docs=dict(stream=stream.tolist(), docs=[list(d) for d in docs]),
                 global_batches=dict(documents=[list(d) for d in lengths], cases=batches))
 

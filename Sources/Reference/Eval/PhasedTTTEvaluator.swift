@@ -91,7 +91,7 @@ public struct PhasedTTTEvaluator {
         if s.warmStartA && !(M.Adapters.self is any WarmStartLoRAAdapters.Type) {
             throw .unsupported(feature: "TTT_WARM_START_A", reason: "the model's LoRA adapters (\(M.Adapters.self)) cannot keep A on reset")
         }
-        let queue = PhasedTTTPlan.batches(documents, batchSize: s.batchSize)
+        let queue = PhasedTTTPlan.batches(documents, batchSize: s.batchSize, ascending: s.ascendingBatchOrder)
         let prefixLimit = max(0, min(documents.count, s.prefixDocs))
         let boundaries = PhasedTTTPlan.phaseBoundaries(prefixDocs: s.prefixDocs, documents: documents.count, phases: s.phases)
         var phase = 0, boundary = boundaries[0]

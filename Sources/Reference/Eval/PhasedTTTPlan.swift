@@ -65,10 +65,10 @@ public enum PhasedTTTPlan {
         docLimit > 0 ? Array(documents.prefix(docLimit)) : documents
     }
 
-    /// `_build_ttt_global_batches(ascending=False)`: documents sorted by length (stable), cut into
-    /// batches of `batchSize`; batches ordered by their longest document, longest first (stable, so
-    /// ties keep their index order). Returns `(batch index, documents)` in claim order.
-    public static func batches(_ documents: [PhasedTTTDocument], batchSize: Int) -> [(index: Int, documents: [PhasedTTTDocument])] {
+    /// `_build_ttt_global_batches`: documents sorted by length (stable), cut into batches of
+    /// `batchSize`; unless `ascending`, batches ordered by their longest document, longest first
+    /// (stable, so ties keep their index order). Returns `(batch index, documents)` in claim order.
+    public static func batches(_ documents: [PhasedTTTDocument], batchSize: Int, ascending: Bool = false) -> [(index: Int, documents: [PhasedTTTDocument])] {
         let sorted = documents.enumerated().sorted { a, b in
             a.element.length != b.element.length ? a.element.length < b.element.length : a.offset < b.offset
         }.map(\.element)
@@ -76,6 +76,7 @@ public enum PhasedTTTPlan {
         for (n, first) in stride(from: 0, to: sorted.count, by: batchSize).enumerated() {
             batches.append((n, Array(sorted[first..<min(first + batchSize, sorted.count)])))
         }
+        if ascending { return batches }
         let longest = batches.map { $0.documents.map(\.length).max() ?? 0 }
         return batches.indices.sorted { a, b in longest[a] != longest[b] ? longest[a] > longest[b] : a < b }
             .map { batches[$0] }

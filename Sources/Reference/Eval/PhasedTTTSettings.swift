@@ -65,6 +65,9 @@ public struct PhasedTTTSettings: Sendable, Equatable, Codable {
     public var valDocFraction: Double = 1
     /// `ttt_doc_limit` (2026-04-13 only; 0: every document).
     public var docLimit: Int = 0
+    /// A non-empty `ttt_eval_batches` (which batches the records log) also makes them claim batches
+    /// shortest first instead of longest first; every batch is still scored.
+    public var ascendingBatchOrder = false
 
     public init() {}
 

@@ -37,6 +37,7 @@ public enum PhasedTTTSettingsResolver {
         ("global_ttt_grad_clip", "GLOBAL_TTT_GRAD_CLIP", .real, "1.0"),
         ("global_ttt_respect_doc_boundaries", "GLOBAL_TTT_RESPECT_DOC_BOUNDARIES", .boolean, "1"),
         ("val_doc_fraction", "VAL_DOC_FRACTION", .real, "1.0"), ("ttt_doc_limit", "TTT_DOC_LIMIT", .integer, "0"),
+        ("ttt_eval_batches", "TTT_EVAL_BATCHES", .text, ""),
         ("eval_seq_len", "EVAL_SEQ_LEN", .integer, "2048"), ("caseops_enabled", "CASEOPS_ENABLED", .boolean, "0"),
     ]
 
@@ -110,6 +111,10 @@ public enum PhasedTTTSettingsResolver {
         s.globalSeqLen = int("eval_seq_len")
         s.valDocFraction = real("val_doc_fraction")
         s.docLimit = int("ttt_doc_limit")
+        // `if h.ttt_eval_batches:` (any text) makes the records claim batches in ascending order.
+        if case .string(let text) = values["ttt_eval_batches"] {
+            s.ascendingBatchOrder = !text.isEmpty
+        }
         s.loraAlpha = values["ttt_lora_alpha"].flatMap { $0.pythonFloat() }
         s.warmStartA = values["ttt_warm_start_a"]?.pythonBool() ?? false
         // 2026-04-13 has one phase and no PHASED_TTT_NUM_PHASES: the code's own count is then 1.

@@ -130,6 +130,8 @@ enum PhasedTTTFixtures {
             struct Case: Decodable {
                 var batch_size: Int
                 var queue: [BatchQueueEntry]
+                /// `ascending=True` (the records' order when TTT_EVAL_BATCHES lists batches).
+                var ascending: [BatchQueueEntry]
             }
             var documents: [[Int]]
             var cases: [Case]

@@ -52,6 +52,9 @@ import Testing
             let queue = PhasedTTTPlan.batches(docs, batchSize: c.batch_size)
             #expect(queue.map(\.index) == c.queue.map(\.batch), "batch size \(c.batch_size)")
             #expect(queue.map { $0.documents.map(\.index) } == c.queue.map(\.documents), "batch size \(c.batch_size)")
+            let ascending = PhasedTTTPlan.batches(docs, batchSize: c.batch_size, ascending: true)
+            #expect(ascending.map(\.index) == c.ascending.map(\.batch), "batch size \(c.batch_size), ascending")
+            #expect(ascending.map { $0.documents.map(\.index) } == c.ascending.map(\.documents))
         }
         for name in PhasedTTTFixtures.cases {
             let golden = try PhasedTTTFixtures.golden(name)
