@@ -21,13 +21,17 @@ struct Eval: ParsableCommand {
             TTT_* defaults, the logs and --set (each value's source is printed), and it also reports \
             the score without adaptation. ttt-lora runs 2026-03-17_LoRA_TTT's per-document LoRA TTT \
             (documents from BOS; TTT_LORA_RANK, TTT_LORA_LR, TTT_CHUNK_SIZE, TTT_EVAL_SEQ_LEN, BETA1, BETA2) \
-            on the whole stream (or its first --max-tokens targets).
+            on the whole stream (or its first --max-tokens targets). ttt-phased runs the phased TTT of \
+            2026-04-14_MultiPhaseGlobalSGD_PhasedTTT and later records (batched per-document LoRA plus \
+            global SGD phases over the scored prefix; TTT_*, PHASED_TTT_*, GLOBAL_TTT_* settings) on a \
+            record-family model, as one rank runs it.
             """
     )
 
     enum Mode: String, ExpressibleByArgument, CaseIterable {
         case standard, sliding, ttt
         case tttLoRA = "ttt-lora"
+        case tttPhased = "ttt-phased"
     }
 
     @Argument(help: "The artifact (e.g. final_model.int8.ptz), or a pgverify-raw-f32 weights index (.json).")
@@ -44,7 +48,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Validation shard glob, e.g. 'data/fineweb_val_*.bin'.") var val: String
     @Option(help: "CaseOps byte sidecar glob (default: fineweb_val_bytes_*.bin beside --val); read when the code's eval_val counts bytes from it.")
     var valBytes: String?
-    @Option(help: "standard, sliding, ttt (chunked SGD) or ttt-lora (per-document LoRA).") var mode: Mode = .standard
+    @Option(help: "standard, sliding, ttt (chunked SGD), ttt-lora (per-document LoRA) or ttt-phased (LoRA + global SGD phases).") var mode: Mode = .standard
     @Option(help: "Sliding-window stride in tokens (default 64; in ttt mode the submission's EVAL_STRIDE).")
     var stride: Int?
     @Option(help: "Evaluation sequence length (default: the submission's EVAL_SEQ_LEN or TRAIN_SEQ_LEN).")
@@ -61,7 +65,7 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
-        if mode == .ttt || mode == .tttLoRA { return try runTestTimeTraining() }  // EvalCommand+TTT.swift
+        if mode == .ttt || mode == .tttLoRA || mode == .tttPhased { return try runTestTimeTraining() }  // EvalCommand+TTT.swift
         let stride = self.stride ?? 64
         var settings: [String: String] = [:]
         for item in overrides {
@@ -147,10 +151,12 @@ struct EvalReport: Encodable {
     var ttt: TTTReport? = nil
     /// `--mode ttt-lora`: the same for per-document LoRA TTT.
     var ttt_lora: LoRATTTReport? = nil
+    /// `--mode ttt-phased`: the same for phased TTT, with per-batch and per-phase detail.
+    var ttt_phased: PhasedTTTReport? = nil
 
     private enum CodingKeys: String, CodingKey {
         case val_loss, val_bpb, tokens, bytes, mode, stride, seq_len, threads, seconds, tokens_per_second, config, evaluation
-        case ttt, ttt_lora
+        case ttt, ttt_lora, ttt_phased
     }
 
     /// Writes every key, `stride` as null in standard mode (synthesised coding would drop it).
@@ -170,6 +176,7 @@ struct EvalReport: Encodable {
         try container.encodeIfPresent(evaluation, forKey: .evaluation)
         try container.encodeIfPresent(ttt, forKey: .ttt)
         try container.encodeIfPresent(ttt_lora, forKey: .ttt_lora)
+        try container.encodeIfPresent(ttt_phased, forKey: .ttt_phased)
     }
 }
 
