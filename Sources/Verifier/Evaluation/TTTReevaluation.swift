@@ -65,7 +65,7 @@ public enum TTTReevaluation {
         var (weights, settings) = try Reevaluation.loadWeights(request.artifact, code: request.code, overrides: request.overrides)
         var tttOverrides: [String: String] = [:]
         for (key, value) in request.overrides {
-            if TTTSettingsResolver.handles(key) || LoRATTTSettingsResolver.handles(key) {
+            if TTTSettingsResolver.handles(key) || LoRATTTSettingsResolver.handles(key) || PhasedTTTSettingsResolver.handles(key) {
                 tttOverrides[key] = value
             } else {
                 settings[key] = value
@@ -73,6 +73,9 @@ public enum TTTReevaluation {
         }
         let resolved = try ModelConfigResolver.resolve(weights: weights, code: request.code, logs: request.logs,
                                                        overrides: settings)
+        if procedure == .phased {
+            return try runPhased(request, weights: weights, resolved: resolved, settings: settings, tttOverrides: tttOverrides)
+        }
         guard resolved.config.features == .baseline else {
             throw UnsupportedArtifact(path: request.artifact.path, reason: "\(procedure.functionName) on a record-family "
                 + "architecture (\(Reevaluation.featureNames(resolved.config.features))) needs the family backward pass, "
@@ -121,8 +124,39 @@ public enum TTTReevaluation {
                 stream: cumulative(result.documents), steps: result.steps, settings: describe(s), sources: lora.sources,
                 seqLen: s.evalSeqLen, seconds: Date().timeIntervalSince(start))
         case .phased:
-            throw UnsupportedArtifact(path: request.artifact.path, reason: "phased TTT (eval_val_ttt_phased) is not in this build")
+            preconditionFailure("handled above")
         }
+    }
+
+    /// `eval_val_ttt_phased` on ``DifferentiableFamilyGPT``, as one rank runs it (see
+    /// ``PhasedTTTEvaluator`` for what differs from an 8-GPU run).
+    static func runPhased(
+        _ request: ReevaluationRequest, weights: Weights, resolved: ResolvedModelConfig,
+        settings: [String: String], tttOverrides: [String: String]
+    ) throws -> TTTReevaluationResult {
+        let phased = try PhasedTTTSettingsResolver.resolve(code: request.code, logs: request.logs,
+                                                          overrides: settings.merging(tttOverrides) { _, ttt in ttt })
+        let s = phased.settings, config = resolved.config
+        var tokens = try EvalTokens.prepare(try ValidationShard.readAll(pattern: request.validationPattern),
+                                            seqLen: s.globalSeqLen, maxTokens: request.maxTokens)
+        // A cut stream may end on a BOS, which would open an empty document.
+        if request.maxTokens != nil, tokens.last == PhasedTTTEvaluator.bos { tokens.removeLast() }
+        let byteCounts: PhasedTTTByteCounts = phased.caseOps
+            ? .sidecar(try Reevaluation.byteSidecar(request, tokens: tokens.count))
+            : .tables(try SentencePieceModel(contentsOf: request.tokenizer).byteAccounting(modelVocabularySize: config.vocabSize))
+        let evaluator = try PhasedTTTEvaluator(settings: s, byteCounts: byteCounts, tokens: tokens, vocabulary: config.vocabSize)
+        let before = try evaluator.evaluate(
+            model: try DifferentiableFamilyGPT(config: config, weights: weights, loraAlpha: s.loraAlpha), adapt: false)
+        let model = try DifferentiableFamilyGPT(config: config, weights: weights, loraAlpha: s.loraAlpha)
+        let start = Date()
+        let result = try evaluator.evaluate(model: model)
+        var sources = phased.sources
+        sources["byte_counts"] = phased.caseOps ? "the CaseOps byte sidecar (the code's eval_val_ttt_phased reads val_bytes)"
+            : "the tokenizer's tables"
+        return TTTReevaluationResult(
+            procedure: .phased, resolved: resolved, score: result.total, before: before.total,
+            stream: cumulative(result.batches.map(\.partial)), steps: result.adapterSteps + result.globalSteps,
+            settings: describe(s), sources: sources, seqLen: s.evalSeqLen, seconds: Date().timeIntervalSince(start))
     }
 
     /// Running totals after each part.
