@@ -194,6 +194,12 @@ def run(entry: dict, shared: Path, corpus_commit: str) -> dict:
         eval_model.eval()
         val_data = mod.ValidationData(h, cpu)
         val_loss, val_bpb = mod.eval_val(h, cpu, val_data, eval_model)
+        sliding = None
+        if hasattr(mod, "eval_val_sliding"):
+            # The record's own sliding evaluator (stride h.eval_stride, its default batch_seqs), same model.
+            eval_model.eval()
+            s_loss, s_bpb = mod.eval_val_sliding(h, cpu, val_data, eval_model)
+            sliding = dict(stride=h.eval_stride, batch_seqs=32, val_loss=s_loss, val_bpb=s_bpb)
         fg.write_shard(OUT / "val_tokens.bin", stream)  # the same stream for every fixture: one copy
         if blob[:4] == b"PGRP":
             with tempfile.TemporaryDirectory() as unpack:
@@ -214,11 +220,12 @@ def run(entry: dict, shared: Path, corpus_commit: str) -> dict:
             quantization=meta,
             eval="record deserialize -> .float() -> eval_val (looping_active=True)",
             val_tokens=int(val_data.val_tokens.numel()), val_loss=val_loss, val_bpb=val_bpb,
+            sliding=sliding,
             tensors=tensors,
         )
         (folder / "golden.json").write_text(json.dumps(golden, indent=1) + "\n")
         print(f"{entry['name']}: {len(blob)} bytes, val_loss {val_loss:.8f} val_bpb {val_bpb:.8f} "
-              f"({len(tensors)} tensors)")
+              f"({len(tensors)} tensors)" + (f", sliding val_bpb {sliding['val_bpb']:.8f}" if sliding else ""))
         return golden
 
 
