@@ -15,6 +15,7 @@ struct CombinedPipelineTests {
         var record: String
         var tokenizer: String
         var artifact: String
+        var artifact_sha256: String
         var env: [String: String]
         var val_tokens: Int
         var val_bpb: Double
@@ -56,6 +57,8 @@ struct CombinedPipelineTests {
     @Test("unpack + dequantize gives the record's own deserialized tensors, bit for bit", arguments: all)
     func dequantizedTensorsBitIdentical(fixture: String) throws {
         let golden = try Self.golden(fixture)
+        // The committed artifact is the one the golden was computed from.
+        #expect(SHA256Digest.hex([UInt8](try Data(contentsOf: Self.artifact(fixture, golden)))) == golden.artifact_sha256)
         let (weights, _) = try Reevaluation.loadWeights(Self.artifact(fixture, golden), code: Self.code(golden))
         #expect(Set(weights.keys) == Set(golden.tensors.keys))
         var mismatched: [String] = []
