@@ -269,4 +269,21 @@ struct CombinedPipelineTests {
             try DocumentSlidingPlan(seqLen: 256, stride: 300, streamLength: 16385, batchSequences: 32, worldSize: 1)
         }
     }
+
+    @Test("the verify eval command: record #1's PGRP artifact, its code, --set and --val-bytes; exit 2 without the sidecar")
+    func verifyEvalCommand() throws {
+        let fixture = "pergroup-lrzip-sp1024"
+        let golden = try Self.golden(fixture)
+        var arguments = ["eval", Self.artifact(fixture, golden).path, "--code", Self.code(golden).path,
+                         "--tokenizer", Paths.shared("tokenizers/\(golden.tokenizer)").path,
+                         "--val", Paths.fixture("combined/val_tokens.bin").path, "--threads", "2", "--json"]
+        arguments += Self.overrides(golden).sorted { $0.key < $1.key }.flatMap { ["--set", "\($0.key)=\($0.value)"] }
+        let refused = try VerifyExecutable.run(arguments)
+        #expect(refused.status == 2 && refused.stderr.contains("--val-bytes"))
+        let outcome = try VerifyExecutable.run(arguments + ["--val-bytes", Paths.fixture("combined/val_bytes.bin").path])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        struct Report: Decodable { var val_bpb: Double; var tokens: Int }
+        let report = try JSONDecoder().decode(Report.self, from: Data(outcome.stdout.utf8))
+        #expect(abs(report.val_bpb - golden.val_bpb) <= 1e-4 && report.tokens == golden.val_tokens - 1)
+    }
 }
