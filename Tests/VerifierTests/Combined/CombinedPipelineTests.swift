@@ -286,4 +286,24 @@ struct CombinedPipelineTests {
         let report = try JSONDecoder().decode(Report.self, from: Data(outcome.stdout.utf8))
         #expect(abs(report.val_bpb - golden.val_bpb) <= 1e-4 && report.tokens == golden.val_tokens - 1)
     }
+
+    @Test("the dtype rule matches PyTorch's GPT(h).bfloat16() + restore_fp32_params in all 14 records with that deserialize")
+    func dtypesAcrossRecords() throws {
+        struct Golden: Decodable {
+            struct Record: Decodable {
+                struct Entry: Decodable { var shape: [Int]; var dtype: String }
+                var script: String
+                var tensors: [String: Entry]
+            }
+            var records: [String: Record]
+        }
+        let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: Paths.fixture("combined/deserialize_dtypes.json")))
+        #expect(golden.records.count == 14)
+        for (folder, record) in golden.records.sorted(by: { $0.key < $1.key }) {
+            let code = Paths.shared("corpus/parameter-golf/records/track_10min_16mb/\(folder)/\(record.script)")
+            let (dtypes, _) = try DeserializedDTypes.resolve(code: code, tensors: record.tensors.map { ($0.key, $0.value.shape) })
+            let expected = record.tensors.filter { $0.value.dtype == "bfloat16" }.mapValues(\.dtype)
+            #expect(dtypes.mapValues(\.rawValue) == expected, "\(folder)")
+        }
+    }
 }
