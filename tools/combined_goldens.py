@@ -194,6 +194,12 @@ def run(entry: dict, shared: Path, corpus_commit: str) -> dict:
         eval_model.eval()
         val_data = mod.ValidationData(h, cpu)
         val_loss, val_bpb = mod.eval_val(h, cpu, val_data, eval_model)
+        sliding = None
+        if hasattr(mod, "eval_val_sliding"):
+            # The record's own sliding evaluator (stride h.eval_stride, its default batch_seqs), same model.
+            eval_model.eval()
+            s_loss, s_bpb = mod.eval_val_sliding(h, cpu, val_data, eval_model)
+            sliding = dict(stride=h.eval_stride, batch_seqs=32, val_loss=s_loss, val_bpb=s_bpb)
         fg.write_shard(OUT / "val_tokens.bin", stream)  # the same stream for every fixture: one copy
         if blob[:4] == b"PGRP":
             with tempfile.TemporaryDirectory() as unpack:
@@ -214,24 +220,79 @@ def run(entry: dict, shared: Path, corpus_commit: str) -> dict:
             quantization=meta,
             eval="record deserialize -> .float() -> eval_val (looping_active=True)",
             val_tokens=int(val_data.val_tokens.numel()), val_loss=val_loss, val_bpb=val_bpb,
+            sliding=sliding,
             tensors=tensors,
         )
         (folder / "golden.json").write_text(json.dumps(golden, indent=1) + "\n")
         print(f"{entry['name']}: {len(blob)} bytes, val_loss {val_loss:.8f} val_bpb {val_bpb:.8f} "
-              f"({len(tensors)} tensors)")
+              f"({len(tensors)} tensors)" + (f", sliding val_bpb {sliding['val_bpb']:.8f}" if sliding else ""))
         return golden
+
+
+# Every record whose `deserialize` builds its template as `GPT(h).bfloat16()` + `restore_fp32_params`, with the
+# env that builds its GPT at tiny dims (the features each record turns on by default, or the ones we set).
+DTYPE_RECORDS = [
+    ("2026-04-01_Vocab4096_MLPMult4_WD085", "train_gpt.py", dict(VE_ENABLED="1")),
+    ("2026-04-05_SP8192_GPTQ-Embeddings_SDClip_Loop45x2", "train_gpt_human.py", {}),
+    ("2026-04-06_SP8192_HessianSDClip_ProgressiveRecurrence", "train_gpt_decode.py", {}),
+    ("2026-04-10_VarLenAttn", "train_gpt.py", {}),
+    ("2026-04-13_VarLenAttn_PhasingTTT2000", "train_gpt.py", {}),
+    ("2026-04-14_MultiPhaseGlobalSGD_PhasedTTT", "train_gpt.py", {}),
+    ("2026-04-16_SmearGate_AttentionOutputGate_ScoreFirstTTT", "train_gpt.py",
+     dict(SMEAR_GATE="1", GATE_ATTN_OUT="1", GATE_MLP_OUT="1")),
+    ("2026-04-18_PR1626_CaseOps_Taper", "train_gpt.py", {}),
+    ("2026-04-19_SP8192_CaseOps_GatedAttn_QuantGate_Loop45_PhasedTTT", "train_gpt.py", dict(GATED_ATTN_ENABLED="1")),
+    ("2026-04-22_SP8192_CaseOps_GatedAttn_QuantGate_Loop45_PhasedTTT_MLPClip12", "train_gpt.py", dict(GATED_ATTN_ENABLED="1")),
+    ("2026-04-23_SP8192_CaseOps_SparseGate_QuantGate_Loop45_PhasedTTT_PolarNS_MinLR_FusedCE", "train_gpt.py",
+     dict(SPARSE_ATTN_GATE_ENABLED="1")),
+    ("2026-04-27_SP8192_LQER_SparseGate_BOSSmearFix_9HpStack_1.0611", "train_gpt.py",
+     dict(SMEAR_GATE_ENABLED="1", SPARSE_ATTN_GATE_ENABLED="1")),
+    ("2026-04-27_SmearGateBOSFix_PR1787Base_LQERAsym_PhasedTTT", "train_gpt.py",
+     dict(SMEAR_GATE_ENABLED="1", SPARSE_ATTN_GATE_ENABLED="1")),
+    ("2026-04-29_SmearGateBOSFix_3Seed_1.06141", "train_gpt.py", dict(SMEAR_GATE_ENABLED="1", SPARSE_ATTN_GATE_ENABLED="1")),
+]
+
+
+def deserialize_dtypes(shared: Path, corpus_commit: str):
+    """fixtures/combined/deserialize_dtypes.json: for each record above, the dtype of every parameter of the
+    template its `deserialize` builds (`GPT(h).bfloat16()` + its `restore_fp32_params`, `_unbank_state_dict`
+    names where it banks), at tiny dims."""
+    out = {}
+    for record, script, extra in DTYPE_RECORDS:
+        path = shared / fg.RECORDS / record / script
+        try:
+            mod = fg.exec_record(path, dict(fg.TINY_ENV, VOCAB_SIZE="1024", EMBEDDING_DIM="32", **extra))
+            h = mod.Hyperparameters()
+            model = mod.GPT(h).bfloat16()
+            mod.restore_fp32_params(model)
+            state = model.state_dict()
+            if hasattr(mod, "_unbank_state_dict"):
+                state = mod._unbank_state_dict(state, h.num_layers)
+        except Exception as error:  # a record whose GPT does not build on CPU at these dims: named, skipped
+            print(f"{record}: skipped ({type(error).__name__}: {error})")
+            continue
+        out[record] = dict(script=script, script_sha256=hashlib.sha256(path.read_bytes()).hexdigest(), env=extra,
+                           tensors={n: dict(shape=list(t.shape), dtype=str(t.dtype).removeprefix("torch."))
+                                    for n, t in sorted(state.items()) if t.is_floating_point()})
+        print(f"{record}: bfloat16 {[n for n, t in state.items() if t.dtype == torch.bfloat16]}")
+    golden = dict(source="tools/combined_goldens.py --dtypes", corpus_commit=corpus_commit, records=out)
+    (OUT / "deserialize_dtypes.json").write_text(json.dumps(golden, separators=(",", ":")) + "\n")
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--shared", default=str(ROOT.parent / "shared"))
     parser.add_argument("--only", default=None)
+    parser.add_argument("--dtypes", action="store_true", help="only write deserialize_dtypes.json")
     args = parser.parse_args()
     shared = Path(args.shared).resolve()
     torch.set_num_threads(2)
     fg.install_stubs()
     snapshot = shared / "corpus" / "parameter-golf" / "SNAPSHOT"
     commit = snapshot.read_text().strip().splitlines()[0] if snapshot.exists() else "unknown"
+    if args.dtypes:
+        deserialize_dtypes(shared, commit)
+        return
     for entry in COMBINED:
         if args.only and entry["name"] != args.only:
             continue

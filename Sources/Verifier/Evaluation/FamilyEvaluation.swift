@@ -13,6 +13,17 @@ import Reference
 public enum FamilyEvaluation: Sendable, Equatable {
     case windows
     case documentSegmented(DocumentSegmentedSettings)
+    /// Sliding mode of the 2026-04-10 … 2026-04-18 records: their `eval_val_sliding`
+    /// (``FamilySlidingResolver``, ``DocumentSlidingPlan``).
+    case documentSliding(DocumentSlidingSettings)
+
+    /// The records' `eval_val_sliding(…, batch_seqs=N)`: windows advanced by `stride`, split over
+    /// `worldSize` ranks, `batchSequences` windows per flat batch, attention split at BOS.
+    public struct DocumentSlidingSettings: Sendable, Equatable {
+        public var stride: Int
+        public var batchSequences: Int
+        public var worldSize: Int
+    }
 
     /// How the 2026-04 records cut the stream into eval batches: `local_batch_tokens =
     /// val_batch_tokens // (world_size · grad_accum_steps)` tokens per batch, each rank scoring its
@@ -33,6 +44,9 @@ public enum FamilyEvaluation: Sendable, Equatable {
             return "the submission's document-segmented eval_val (attention split at BOS and every seq_len): "
                 + "batches of \(s.batchTokens) tokens per rank = VAL_BATCH_TOKENS \(s.valBatchTokens) // "
                 + "(WORLD_SIZE \(s.worldSize) × GRAD_ACCUM_STEPS \(s.gradAccumSteps))"
+        case .documentSliding(let s):
+            return "the submission's eval_val_sliding (stride \(s.stride); windows split at BOS, \(s.batchSequences) "
+                + "windows per flat batch on each of WORLD_SIZE \(s.worldSize) ranks)"
         }
     }
 }

@@ -3,25 +3,24 @@ import Reference
 
 extension Reevaluation {
     /// Record-family architectures: ``FamilyGPTModel`` scored the way the submission's own
-    /// `eval_val` scores it (``FamilyEvaluationResolver``). Sliding mode is refused: the records'
-    /// sliding evaluators have no golden that validates ours for these models.
+    /// `eval_val` scores it (``FamilyEvaluationResolver``), or in sliding mode its own
+    /// `eval_val_sliding` where pgverify implements that form (``FamilySlidingResolver``).
     static func runFamily(
         _ request: ReevaluationRequest, weights: Weights, resolved: ResolvedModelConfig, segments: Int,
         progress: (@Sendable (_ done: Int, _ total: Int) -> Void)?
     ) throws -> ReevaluationResult {
-        let features = featureNames(resolved.config.features)
-        if case .sliding = request.mode {
-            throw UnsupportedArtifact(
-                path: request.artifact.path,
-                reason: "sliding-window evaluation of record-family architectures (\(features)) is not validated "
-                    + "against the records' own sliding evaluator; use standard mode (the submission's eval_val)")
+        var family = try FamilyEvaluationResolver.resolve(code: request.code, logs: request.logs, overrides: request.overrides)
+        if case .sliding(let stride) = request.mode {
+            family = try FamilySlidingResolver.resolve(code: request.code, standard: family, stride: stride,
+                                                       features: featureNames(resolved.config.features))
         }
-        let family = try FamilyEvaluationResolver.resolve(code: request.code, logs: request.logs, overrides: request.overrides)
         let accounting = try SentencePieceModel(contentsOf: request.tokenizer)
             .byteAccounting(modelVocabularySize: resolved.config.vocabSize)
         let validation = try ValidationShard.readAll(pattern: request.validationPattern)
         let tokens = try EvalTokens.prepare(validation, seqLen: resolved.seqLen, maxTokens: request.maxTokens)
-        let plan = try EvalPlan(mode: .standard, seqLen: resolved.seqLen, streamLength: tokens.count)
+        var plan = try EvalPlan(mode: .standard, seqLen: resolved.seqLen, streamLength: tokens.count)
+        let bytes: TokenByteCounts = family.usesByteSidecar
+            ? .sidecar(try byteSidecar(request, tokens: tokens.count)) : .tokenizer(accounting)
 
         let start = Date()
         var result: (score: EvalPartial, stream: [(tokens: Int, bitsPerByte: Double)])
@@ -31,7 +30,7 @@ extension Reevaluation {
             let model = try FamilyGPTModel(config: resolved.config, weights: weights, maxPositions: resolved.seqLen)
             let evaluator = try FamilyWindowEvaluator(model: model, accounting: accounting, tokens: tokens, plan: plan)
             result = try scoreInSegments(count: plan.windows.count, segments: segments, threads: request.threads,
-                                         progress: progress) { index throws(EvalError) in
+                                         progress: progress) { [plan] index throws(EvalError) in
                 try evaluator.evaluate(window: plan.windows[index])
             }
         case .documentSegmented(let settings):
@@ -47,12 +46,21 @@ extension Reevaluation {
             documentPlan = batches
             let longest = batches.batches.map(\.length).max() ?? resolved.seqLen
             let model = try FamilyGPTModel(config: resolved.config, weights: weights, maxPositions: longest)
-            let bytes: TokenByteCounts = family.usesByteSidecar
-                ? .sidecar(try byteSidecar(request, tokens: tokens.count)) : .tokenizer(accounting)
             let evaluator = try DocumentSegmentedEvaluator(model: model, bytes: bytes, tokens: tokens, plan: batches)
             result = try scoreInSegments(count: batches.batches.count, segments: segments, threads: request.threads,
                                          progress: progress) { index throws(EvalError) in
                 try evaluator.evaluate(batch: batches.batches[index])
+            }
+        case .documentSliding(let settings):
+            let sliding = try DocumentSlidingPlan(seqLen: resolved.seqLen, stride: settings.stride, streamLength: tokens.count,
+                                                  batchSequences: settings.batchSequences, worldSize: settings.worldSize)
+            plan = sliding.plan
+            let model = try FamilyGPTModel(config: resolved.config, weights: weights,
+                                           maxPositions: max(sliding.longestBatch, resolved.seqLen))
+            let evaluator = try DocumentSlidingEvaluator(model: model, bytes: bytes, tokens: tokens, plan: sliding)
+            result = try scoreInSegments(count: sliding.batches.count, segments: segments, threads: request.threads,
+                                         progress: progress) { index throws(EvalError) in
+                try evaluator.evaluate(batch: sliding.batches[index])
             }
         }
         return ReevaluationResult(resolved: resolved, score: result.score, plan: plan,

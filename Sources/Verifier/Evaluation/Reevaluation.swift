@@ -79,14 +79,12 @@ public enum Reevaluation {
     /// seq_len), which count as overrides below the caller's. Formats that cast to the model's dtypes
     /// without storing them (the records' `{'w','m'}` and `PGRP`) get them from `code`'s `deserialize`
     /// (``DeserializedDTypes``); without code, float32.
-    public static func loadWeights(_ artifact: URL, code: URL? = nil,
-                                   overrides: [String: String] = [:]) throws -> (weights: Weights, settings: [String: String]) {
+    public static func loadWeights(_ artifact: URL, code: URL? = nil) throws -> (weights: Weights, settings: [String: String]) {
         guard artifact.pathExtension == "json" else {
             let contents = try ArtifactReader.read(url: artifact)
             var dtypes: [String: TorchDType] = [:]
             if contents.format.needsOriginalDTypes, let code {
-                dtypes = try DeserializedDTypes.resolve(
-                    code: code, tensors: contents.format.tensors.map { ($0.name, $0.shape) }, overrides: overrides).dtypes
+                dtypes = try DeserializedDTypes.resolve(code: code, tensors: contents.format.tensors.map { ($0.name, $0.shape) }).dtypes
             }
             return (try ArtifactReader.weights(of: contents, originalDTypes: dtypes), [:])
         }
@@ -102,7 +100,7 @@ public enum Reevaluation {
 
     /// Resolves the configuration without evaluating: cheap, and what a caller shows first.
     public static func prepare(_ request: ReevaluationRequest) throws -> (Weights, ResolvedModelConfig) {
-        var (weights, settings) = try loadWeights(request.artifact, code: request.code, overrides: request.overrides)
+        var (weights, settings) = try loadWeights(request.artifact, code: request.code)
         // The family evaluation's batch settings are resolved by FamilyEvaluationResolver, not the model's.
         settings.merge(request.overrides.filter { !FamilyEvaluationResolver.handles($0.key) }) { _, caller in caller }
         if let seqLen = request.seqLen { settings[ModelConfigResolver.seqLenOverrideKey] = String(seqLen) }

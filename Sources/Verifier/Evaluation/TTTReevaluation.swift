@@ -62,7 +62,7 @@ public struct TTTReevaluationResult: Sendable {
 /// evaluators).
 public enum TTTReevaluation {
     public static func run(_ request: ReevaluationRequest, procedure: TTTProcedure) throws -> TTTReevaluationResult {
-        var (weights, settings) = try Reevaluation.loadWeights(request.artifact, code: request.code, overrides: request.overrides)
+        var (weights, settings) = try Reevaluation.loadWeights(request.artifact, code: request.code)
         var tttOverrides: [String: String] = [:]
         for (key, value) in request.overrides {
             if TTTSettingsResolver.handles(key) || LoRATTTSettingsResolver.handles(key) || PhasedTTTSettingsResolver.handles(key) {

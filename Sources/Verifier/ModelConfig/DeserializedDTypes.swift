@@ -17,8 +17,9 @@ public enum DeserializedDTypes {
     /// from; empty (every parameter float32) when the code has no top-level `def deserialize(` that
     /// casts to bfloat16. Throws ``UnsupportedArtifact`` when it does but its float32 restoration is
     /// not the records' `restore_fp32_params`, which pgverify would otherwise silently misread.
-    public static func resolve(code: URL, tensors: [(name: String, shape: [Int])],
-                               overrides: [String: String] = [:]) throws -> (dtypes: [String: TorchDType], source: String) {
+    public static func resolve(code: URL, tensors: [(name: String, shape: [Int])]) throws
+        -> (dtypes: [String: TorchDType], source: String)
+    {
         let text = try ModelConfigResolver.read(code)
         guard let deserialize = topLevelFunction("deserialize", in: text), deserialize.contains(".bfloat16()") else {
             return ([:], "\(code.path): no `def deserialize` casting the model to bfloat16: every parameter float32")
@@ -31,7 +32,7 @@ public enum DeserializedDTypes {
                 + "float32 parameters in a way pgverify does not read (not the records' restore_fp32_params: CastedLinear, "
                 + "ndim < 2, CONTROL_TENSOR_NAME_PATTERNS); the artifact's dtypes cannot be decided")
         }
-        guard let patterns = controlPatterns(in: text, overrides: overrides) else {
+        guard let patterns = controlPatterns(in: text) else {
             throw UnsupportedArtifact(path: code.path, reason: "no CONTROL_TENSOR_NAME_PATTERNS default string to read "
                 + "which parameters restore_fp32_params keeps in float32")
         }
@@ -63,20 +64,15 @@ public enum DeserializedDTypes {
         }
     }
 
-    /// `CONTROL_TENSOR_NAME_PATTERNS`: `--set` first, else the default string of its `os.environ.get`.
-    static func controlPatterns(in text: String, overrides: [String: String]) -> [String]? {
-        let raw: String
-        if let stated = overrides["CONTROL_TENSOR_NAME_PATTERNS"] {
-            raw = stated
-        } else {
-            guard let key = text.range(of: "\"CONTROL_TENSOR_NAME_PATTERNS\",") else { return nil }
-            let rest = text[key.upperBound...].drop { $0.isWhitespace }
-            guard let quote = rest.first, quote == "\"" || quote == "'" else { return nil }
-            let body = rest.dropFirst()
-            guard let end = body.firstIndex(of: quote) else { return nil }
-            raw = String(body[..<end])
-        }
-        return raw.split(separator: ",").map(String.init).filter { !$0.isEmpty }
+    /// The default string of `CONTROL_TENSOR_NAME_PATTERNS`' `os.environ.get` (the records' runs do
+    /// not set it), split at commas.
+    static func controlPatterns(in text: String) -> [String]? {
+        guard let key = text.range(of: "\"CONTROL_TENSOR_NAME_PATTERNS\",") else { return nil }
+        let rest = text[key.upperBound...].drop { $0.isWhitespace }
+        guard let quote = rest.first, quote == "\"" || quote == "'" else { return nil }
+        let body = rest.dropFirst()
+        guard let end = body.firstIndex(of: quote) else { return nil }
+        return body[..<end].split(separator: ",").map(String.init).filter { !$0.isEmpty }
     }
 
     /// Attribute names assigned a `constructor(...)` anywhere on their line (`self.lm_head = None if

@@ -15,12 +15,16 @@ struct CombinedPipelineTests {
         var record: String
         var tokenizer: String
         var artifact: String
+        var artifact_sha256: String
         var env: [String: String]
         var val_tokens: Int
         var val_bpb: Double
         var tensors: [String: TensorDigest]
         /// The record's own quantization meta (`m`) per tensor.
         var quantization: [String: String]
+        struct Sliding: Decodable { var stride: Int; var batch_seqs: Int; var val_bpb: Double }
+        /// The record's own eval_val_sliding on the same model, where it has one.
+        var sliding: Sliding?
     }
 
     static let all = ["lqerasym-brotli-sp1024", "pergroup-lrzip-sp1024", "gatedattn-brotli-sp1024",
@@ -53,6 +57,8 @@ struct CombinedPipelineTests {
     @Test("unpack + dequantize gives the record's own deserialized tensors, bit for bit", arguments: all)
     func dequantizedTensorsBitIdentical(fixture: String) throws {
         let golden = try Self.golden(fixture)
+        // The committed artifact is the one the golden was computed from.
+        #expect(SHA256Digest.hex([UInt8](try Data(contentsOf: Self.artifact(fixture, golden)))) == golden.artifact_sha256)
         let (weights, _) = try Reevaluation.loadWeights(Self.artifact(fixture, golden), code: Self.code(golden))
         #expect(Set(weights.keys) == Set(golden.tensors.keys))
         var mismatched: [String] = []
@@ -193,5 +199,112 @@ struct CombinedPipelineTests {
             #expect(listed[name]?.shape == golden.tensors[name]?.shape, "\(name)")
         }
         #expect(contents.compression == (fixture.hasPrefix("pergroup") ? .perGroup : .brotli))
+    }
+
+    @Test("sliding mode reproduces the record's own eval_val_sliding (windows split at BOS, batches of 32)",
+          arguments: ["plain-brotli-sp1024", "outgate-brotli-sp1024", "caseops-taper-brotli-sp1024", "varlen-brotli-sp1024"])
+    func slidingReproduced(fixture: String) throws {
+        let golden = try Self.golden(fixture)
+        guard let sliding = golden.sliding else { Issue.record("no sliding golden"); return }
+        var request = Self.request(fixture, golden)
+        request.mode = .sliding(stride: sliding.stride)
+        let result = try Reevaluation.run(request, segments: 3)
+        #expect(abs(result.score.bitsPerByte - sliding.val_bpb) <= 1e-4,
+                "pgverify \(result.score.bitsPerByte) vs record \(sliding.val_bpb)")
+        #expect(result.familyEvaluation?.evaluation
+                == .documentSliding(.init(stride: sliding.stride, batchSequences: sliding.batch_seqs, worldSize: 1)))
+        #expect(result.familyEvaluation?.sources["eval_val_sliding"]?.contains("batch_seqs=32") == true)
+        #expect(result.score.tokens == golden.val_tokens - 1)  // every target exactly once
+        #expect(abs(result.score.bitsPerByte - golden.val_bpb) > 1e-5)  // not the standard score
+    }
+
+    @Test("SmearGate crosses windows in a sliding batch: the batching changes the 04-16 score, not the plain one")
+    func slidingBatchingMatters() throws {
+        for (fixture, smear) in [("outgate-brotli-sp1024", true), ("plain-brotli-sp1024", false)] {
+            let golden = try Self.golden(fixture)
+            let recorded = try #require(golden.sliding?.val_bpb)
+            var request = Self.request(fixture, golden)
+            request.mode = .sliding(stride: 64)
+            let asRecorded = try Reevaluation.run(request).score.bitsPerByte
+            request.overrides["WORLD_SIZE"] = "8"  // other batch boundaries: each rank's windows batched apart
+            let rebatched = try Reevaluation.run(request).score.bitsPerByte
+            if smear {
+                // A window's first token smears the previous window's last one: 8 ranks move 7 batch starts.
+                #expect(abs(rebatched - asRecorded) > 1e-6)
+                #expect(abs(asRecorded - recorded) < abs(rebatched - recorded))
+            } else {
+                #expect(abs(rebatched - asRecorded) < 1e-7, "\(fixture)")
+            }
+        }
+    }
+
+    @Test("sliding mode is refused for a record without eval_val_sliding, naming it")
+    func slidingRefusedWithoutRecordEvaluator() throws {
+        let fixture = "lqerasym-brotli-sp1024"
+        let golden = try Self.golden(fixture)
+        #expect(golden.sliding == nil)
+        var request = Self.request(fixture, golden)
+        request.mode = .sliding(stride: 64)
+        do {
+            _ = try Reevaluation.run(request)
+            Issue.record("expected a refusal")
+        } catch let error as UnsupportedArtifact {
+            #expect(error.reason.contains("no top-level `def eval_val_sliding(`"))
+        }
+    }
+
+    @Test("the sliding plan: exactly-once windows, split contiguously over ranks, batches of batch_seqs per rank")
+    func slidingPlan() throws {
+        let plan = try DocumentSlidingPlan(seqLen: 256, stride: 64, streamLength: 16385, batchSequences: 32, worldSize: 8)
+        // range(0, 16384, 64) kept while ws + 192 < 16384: starts 0 … 16128.
+        #expect(plan.plan.windows.count == 253 && plan.plan.windows.last?.start == 16128)
+        #expect(plan.plan.scoredTokens == 16384)
+        #expect(plan.batches.flatMap { Array($0) } == Array(0..<253))
+        #expect(plan.batches.allSatisfy { $0.count <= 32 } && plan.batches.count == 8)  // 31 or 32 windows per rank: one batch each
+        #expect(plan.batches[0] == 0..<31 && plan.batches[1] == 31..<63)  // ranks: 253·r/8
+        #expect(plan.longestBatch == 32 * 256)
+        #expect(throws: EvalError.self) {
+            try DocumentSlidingPlan(seqLen: 256, stride: 64, streamLength: 16385, batchSequences: 0, worldSize: 1)
+        }
+        #expect(throws: EvalError.invalidStride(stride: 300, seqLen: 256)) {
+            try DocumentSlidingPlan(seqLen: 256, stride: 300, streamLength: 16385, batchSequences: 32, worldSize: 1)
+        }
+    }
+
+    @Test("the verify eval command: record #1's PGRP artifact, its code, --set and --val-bytes; exit 2 without the sidecar")
+    func verifyEvalCommand() throws {
+        let fixture = "pergroup-lrzip-sp1024"
+        let golden = try Self.golden(fixture)
+        var arguments = ["eval", Self.artifact(fixture, golden).path, "--code", Self.code(golden).path,
+                         "--tokenizer", Paths.shared("tokenizers/\(golden.tokenizer)").path,
+                         "--val", Paths.fixture("combined/val_tokens.bin").path, "--threads", "2", "--json"]
+        arguments += Self.overrides(golden).sorted { $0.key < $1.key }.flatMap { ["--set", "\($0.key)=\($0.value)"] }
+        let refused = try VerifyExecutable.run(arguments)
+        #expect(refused.status == 2 && refused.stderr.contains("--val-bytes"))
+        let outcome = try VerifyExecutable.run(arguments + ["--val-bytes", Paths.fixture("combined/val_bytes.bin").path])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        struct Report: Decodable { var val_bpb: Double; var tokens: Int }
+        let report = try JSONDecoder().decode(Report.self, from: Data(outcome.stdout.utf8))
+        #expect(abs(report.val_bpb - golden.val_bpb) <= 1e-4 && report.tokens == golden.val_tokens - 1)
+    }
+
+    @Test("the dtype rule matches PyTorch's GPT(h).bfloat16() + restore_fp32_params in all 14 records with that deserialize")
+    func dtypesAcrossRecords() throws {
+        struct Golden: Decodable {
+            struct Record: Decodable {
+                struct Entry: Decodable { var shape: [Int]; var dtype: String }
+                var script: String
+                var tensors: [String: Entry]
+            }
+            var records: [String: Record]
+        }
+        let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: Paths.fixture("combined/deserialize_dtypes.json")))
+        #expect(golden.records.count == 14)
+        for (folder, record) in golden.records.sorted(by: { $0.key < $1.key }) {
+            let code = Paths.shared("corpus/parameter-golf/records/track_10min_16mb/\(folder)/\(record.script)")
+            let (dtypes, _) = try DeserializedDTypes.resolve(code: code, tensors: record.tensors.map { ($0.key, $0.value.shape) })
+            let expected = record.tensors.filter { $0.value.dtype == "bfloat16" }.mapValues(\.dtype)
+            #expect(dtypes.mapValues(\.rawValue) == expected, "\(folder)")
+        }
     }
 }
