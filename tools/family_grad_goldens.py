@@ -183,7 +183,7 @@ def run(family: dict, shared: Path) -> None:
             tokens=f"fixtures/families/{family['name']}/val_tokens.bin"),
         ttt=dict(rows=ROWS, columns=COLUMNS, row_starts=starts, row_lengths=lengths, cases=cases),
         base=base)
-    (folder / "gradients.json").write_text(json.dumps(golden, indent=1) + "\n")
+    (folder / "gradients.json").write_text(json.dumps(golden, separators=(",", ":")) + "\n")
 
 
 def main():

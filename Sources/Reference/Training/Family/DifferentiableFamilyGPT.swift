@@ -158,7 +158,7 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
         return losses
     }
 
-    public func zeroBaseGradients() { _ = baseGradients.initialize(repeating: 0) }
+    public func zeroBaseGradients() { baseGradients.initialize(repeating: 0) }
 
     public func accumulateBaseGradients(inputs: [Int32], targets: [Int32], segmentStarts: [Int]) -> Double {
         let n = inputs.count
@@ -173,7 +173,7 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
                              weights: [Float](repeating: 1 / Float(n), count: n), segments: segments, smearRowLength: n,
                              lora: nil, baseGradients: true)
         tape.backward()
-        return Double(losses.reduce(0, +)) / Double(n)
+        return losses.reduce(0.0) { $0 + Double($1) } / Double(n)
     }
 
     /// Nothing is cached from the parameters: every forward reads ``baseParameters`` directly.
@@ -259,12 +259,8 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
         }
         x = tape.rmsNorm(x, width: c, eps: rmsEps)
         let head = config.tieEmbeddings ? embedding : p("lm_head.weight")
-        let logits = tape.linear(x, weight: head, inFeatures: c, outFeatures: config.vocabSize)
-        if let lora {
-            tape.addLoRA(into: logits, input: x, adapter: lora.adapters.tape(lora.adapters.head), batchRows: lora.rows,
-                         columns: lora.columns)
-        }
-        return tape.softcapCrossEntropy(logits, targets: targets, vocab: config.vocabSize, cap: softcap, weights: weights)
+        return tape.headLoss(x, head: head, width: c, vocab: config.vocabSize, cap: softcap,
+                             lora: lora.map { ($0.adapters.tape($0.adapters.head), $0.columns) }, targets: targets, weights: weights)
     }
 
     struct BlockContext {

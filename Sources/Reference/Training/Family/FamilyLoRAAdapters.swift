@@ -78,7 +78,17 @@ public final class FamilyLoRAAdapters: BatchedLoRAAdapters {
         }
     }
 
-    public func zeroGradients() { _ = gradients.initialize(repeating: 0) }
+    /// Row `row` for a new document under the records' warm start (`TTT_WARM_START_A=1`, the default
+    /// from 2026-04-23 on: `BatchedLinearLoRA.reset` zeroes only `B`, keeping `A` from its last draw).
+    public func resetKeepingA(row: Int) {
+        precondition((0..<rows).contains(row))
+        for adapter in adapters {
+            let b = adapter.b + row * adapter.outFeatures * rank
+            for i in 0..<(adapter.outFeatures * rank) { parameters[b + i] = 0 }
+        }
+    }
+
+    public func zeroGradients() { gradients.initialize(repeating: 0) }
 
     func tape(_ adapter: Adapter) -> TapeLoRA {
         let p = parameters.baseAddress!, g = gradients.baseAddress!

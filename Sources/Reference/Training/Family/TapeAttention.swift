@@ -189,29 +189,31 @@ extension GradientTape {
             guard out.hasGradient else { return }
             let dOut = out.gradient, dy = y.gradient, dv = v.gradient
             var du = [Float](repeating: 0, count: d)
-            for t in 0..<n {
-                for g in 0..<kvHeads {
-                    let u = unit.withUnsafeBufferPointer { Array($0[(t * kvWidth + g * d)..<(t * kvWidth + (g + 1) * d)]) }
-                    for i in 0..<d { du[i] = 0 }
-                    for h in (g * group)..<((g + 1) * group) {
-                        let yp = y.value + t * c + h * d, dp = dOut + t * c + h * d
-                        var p: Float = 0, q: Float = 0
-                        for i in 0..<d {
-                            p += yp[i] * u[i]
-                            q += dp[i] * u[i]
+            unit.withUnsafeBufferPointer { unitBuffer in
+                for t in 0..<n {
+                    for g in 0..<kvHeads {
+                        let u = unitBuffer.baseAddress! + t * kvWidth + g * d
+                        for i in 0..<d { du[i] = 0 }
+                        for h in (g * group)..<((g + 1) * group) {
+                            let yp = y.value + t * c + h * d, dp = dOut + t * c + h * d
+                            var p: Float = 0, q: Float = 0
+                            for i in 0..<d {
+                                p += yp[i] * u[i]
+                                q += dp[i] * u[i]
+                            }
+                            for i in 0..<d {
+                                dy[t * c + h * d + i] += dp[i] - q * u[i]
+                                du[i] -= p * dp[i] + q * yp[i]
+                            }
                         }
-                        for i in 0..<d {
-                            dy[t * c + h * d + i] += dp[i] - q * u[i]
-                            du[i] -= p * dp[i] + q * yp[i]
+                        let norm = norms[t * kvHeads + g]
+                        if norm > 1e-12 {
+                            var along: Float = 0
+                            for i in 0..<d { along += du[i] * u[i] }
+                            for i in 0..<d { dv[t * kvWidth + g * d + i] += (du[i] - along * u[i]) / norm }
+                        } else {
+                            for i in 0..<d { dv[t * kvWidth + g * d + i] += du[i] / 1e-12 }
                         }
-                    }
-                    let norm = norms[t * kvHeads + g]
-                    if norm > 1e-12 {
-                        var along: Float = 0
-                        for i in 0..<d { along += du[i] * u[i] }
-                        for i in 0..<d { dv[t * kvWidth + g * d + i] += (du[i] - along * u[i]) / norm }
-                    } else {
-                        for i in 0..<d { dv[t * kvWidth + g * d + i] += du[i] / 1e-12 }
                     }
                 }
             }

@@ -344,31 +344,101 @@ extension GradientTape {
         return out
     }
 
-    /// Per-token losses `F.cross_entropy(cap·tanh(logits/cap), targets, reduction="none")`; the
-    /// backward seeds `logits`' gradient with that of `Σᵢ weights[i]·loss[i]`.
-    func softcapCrossEntropy(_ logits: TapeBuffer, targets: [Int32], vocab: Int, cap: Float?, weights: [Float]) -> [Float] {
-        let rows = targets.count
-        precondition(logits.count == rows * vocab && weights.count == rows)
-        let capped = TapeBuffer(count: logits.count)
-        capped.value.update(from: logits.value, count: logits.count)
+    /// Per-token losses `F.cross_entropy(cap·tanh((x·Wᵀ + Δ(x))/cap), targets, reduction="none")` of
+    /// hidden rows `x` `[N, C]` through the head `W` `[V, C]` and, when given, the batch rows' head
+    /// LoRA `Δ`; the backward seeds the graph with the gradient of `Σᵢ weights[i]·loss[i]`. The
+    /// `[N, V]` logits never exist whole: chunks of at most ``headChunkRows`` rows (inside one batch
+    /// row) are computed, and recomputed in the backward.
+    func headLoss(_ x: TapeBuffer, head: TapeParameter, width c: Int, vocab: Int, cap: Float?,
+                  lora: (adapter: TapeLoRA, columns: Int)?, targets: [Int32], weights: [Float]) -> [Float] {
+        let n = targets.count
+        precondition(x.count == n * c && weights.count == n)
         let targets16 = targets.map { UInt16(truncatingIfNeeded: $0) }
-        var losses = [Float](repeating: 0, count: rows)
+        let rank = lora?.adapter.rank ?? 0
+        var chunks: [(start: Int, count: Int, row: Int)] = []
+        let rowLength = lora?.columns ?? n
+        for rowStart in stride(from: 0, to: n, by: max(rowLength, 1)) {
+            let rowEnd = min(rowStart + rowLength, n)
+            for start in stride(from: rowStart, to: rowEnd, by: headChunkRows) {
+                chunks.append((start, min(headChunkRows, rowEnd - start), rowStart / max(rowLength, 1)))
+            }
+        }
+        var logits = [Float](repeating: 0, count: headChunkRows * vocab)
+        var u = [Float](repeating: 0, count: headChunkRows * max(rank, 1))
+        /// Raw logits of a chunk (head plus LoRA) into `logits`; `u = x·Aᵀ` into `u`.
+        func chunkLogits(_ chunk: (start: Int, count: Int, row: Int), _ lp: UnsafeMutablePointer<Float>, _ up: UnsafeMutablePointer<Float>) {
+            let xs = x.value + chunk.start * c
+            BLAS.sgemm(m: chunk.count, n: vocab, k: c, a: xs, lda: c, b: head.value, ldb: c, transposeB: true, c: lp, ldc: vocab)
+            if let lora {
+                let a = lora.adapter
+                BLAS.sgemm(m: chunk.count, n: rank, k: c, a: xs, lda: c, b: a.a.value + chunk.row * rank * c, ldb: c,
+                           transposeB: true, c: up, ldc: rank)
+                BLAS.sgemm(m: chunk.count, n: vocab, k: rank, alpha: a.scale, a: up, lda: rank,
+                           b: a.b.value + chunk.row * vocab * rank, ldb: rank, transposeB: true, beta: 1, c: lp, ldc: vocab)
+            }
+        }
+        var losses = [Float](repeating: 0, count: n)
         var scratch = [Float](repeating: 0, count: vocab)
-        targets16.withUnsafeBufferPointer { tb in
-            losses.withUnsafeMutableBufferPointer { lb in
+        logits.withUnsafeMutableBufferPointer { lb in
+            u.withUnsafeMutableBufferPointer { ub in
                 scratch.withUnsafeMutableBufferPointer { sb in
-                    softcapCrossEntropyForward(logits: capped.value, targets: tb.baseAddress!, nll: lb.baseAddress!, rows: rows,
-                                               vocab: vocab, cap: cap, scratch: sb.baseAddress!)
+                    targets16.withUnsafeBufferPointer { tb in
+                        losses.withUnsafeMutableBufferPointer { nb in
+                            for chunk in chunks {
+                                chunkLogits(chunk, lb.baseAddress!, ub.baseAddress!)
+                                softcapCrossEntropyForward(logits: lb.baseAddress!, targets: tb.baseAddress! + chunk.start,
+                                                           nll: nb.baseAddress! + chunk.start, rows: chunk.count, vocab: vocab,
+                                                           cap: cap, scratch: sb.baseAddress!)
+                            }
+                        }
+                    }
                 }
             }
         }
         record {
-            targets16.withUnsafeBufferPointer { tb in
-                softcapCrossEntropyBackward(logits: capped.value, targets: tb.baseAddress!, rows: rows, vocab: vocab, cap: cap,
-                                            scale: 0, rowWeights: weights)
+            var logits = [Float](repeating: 0, count: headChunkRows * vocab)
+            var u = [Float](repeating: 0, count: headChunkRows * max(rank, 1))
+            var du = u
+            let dx = x.gradient
+            logits.withUnsafeMutableBufferPointer { lb in
+                u.withUnsafeMutableBufferPointer { ub in
+                    du.withUnsafeMutableBufferPointer { db in
+                        targets16.withUnsafeBufferPointer { tb in
+                            let lp = lb.baseAddress!, up = ub.baseAddress!, dup = db.baseAddress!
+                            for chunk in chunks {
+                                let rowWeights = Array(weights[chunk.start..<(chunk.start + chunk.count)])
+                                if rowWeights.allSatisfy({ $0 == 0 }) { continue }
+                                chunkLogits(chunk, lp, up)
+                                if let cap { softcap(lp, count: chunk.count * vocab, cap: cap) }
+                                softcapCrossEntropyBackward(logits: lp, targets: tb.baseAddress! + chunk.start, rows: chunk.count,
+                                                            vocab: vocab, cap: cap, scale: 0, rowWeights: rowWeights)
+                                let xs = x.value + chunk.start * c, dxs = dx + chunk.start * c
+                                if let dW = head.gradient {
+                                    BLAS.sgemm(m: vocab, n: c, k: chunk.count, a: lp, lda: vocab, transposeA: true, b: xs, ldb: c,
+                                               beta: 1, c: dW, ldc: c)
+                                }
+                                BLAS.sgemm(m: chunk.count, n: c, k: vocab, a: lp, lda: vocab, b: head.value, ldb: c, beta: 1,
+                                           c: dxs, ldc: c)
+                                if let lora {
+                                    let a = lora.adapter, aRow = a.a.value + chunk.row * rank * c
+                                    let bRow = a.b.value + chunk.row * vocab * rank
+                                    if let dB = a.b.gradient {
+                                        BLAS.sgemm(m: vocab, n: rank, k: chunk.count, alpha: a.scale, a: lp, lda: vocab, transposeA: true,
+                                                   b: up, ldb: rank, beta: 1, c: dB + chunk.row * vocab * rank, ldc: rank)
+                                    }
+                                    BLAS.sgemm(m: chunk.count, n: rank, k: vocab, alpha: a.scale, a: lp, lda: vocab, b: bRow, ldb: rank,
+                                               c: dup, ldc: rank)
+                                    if let dA = a.a.gradient {
+                                        BLAS.sgemm(m: rank, n: c, k: chunk.count, a: dup, lda: rank, transposeA: true, b: xs, ldb: c,
+                                                   beta: 1, c: dA + chunk.row * rank * c, ldc: c)
+                                    }
+                                    BLAS.sgemm(m: chunk.count, n: c, k: rank, a: dup, lda: rank, b: aRow, ldb: c, beta: 1, c: dxs, ldc: c)
+                                }
+                            }
+                        }
+                    }
+                }
             }
-            let d = logits.gradient
-            for j in 0..<logits.count { d[j] += capped.value[j] }
         }
         return losses
     }

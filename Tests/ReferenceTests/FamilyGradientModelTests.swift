@@ -1,0 +1,166 @@
+import Foundation
+import Testing
+@testable import Reference
+
+/// DifferentiableFamilyGPT as a model: the same function as FamilyGPTModel, per-row adapters that
+/// stay in their rows, and the features it refuses.
+@Suite struct FamilyGradientModelTests {
+    /// Per-token losses of FamilyGPTModel's logits on one segment.
+    static func referenceLosses(_ model: FamilyGPTModel, tokens: [UInt16], targets: [UInt16], previousToken: UInt16?,
+                                firstPosition: Int) -> [Float] {
+        let v = model.config.vocabSize
+        let logits = model.logits(segment: tokens, previousToken: previousToken, firstPosition: firstPosition)
+        var scratch = [Float](repeating: 0, count: v)
+        return logits.withUnsafeBufferPointer { lb in
+            scratch.withUnsafeMutableBufferPointer { sb in
+                targets.indices.map { crossEntropy(logits: lb.baseAddress! + $0 * v, count: v, target: Int(targets[$0]),
+                                                   scratch: sb.baseAddress!) }
+            }
+        }
+    }
+
+    @Test(arguments: FamilyFixtures.names)
+    func rowLossesMatchFamilyGPTModel(_ name: String) throws {
+        let golden = try FamilyFixtures.golden(name)
+        let weights = try FamilyFixtures.weights(name), tokens = try FamilyFixtures.tokens(name)
+        let reference = try FamilyGPTModel(config: golden.hyperparameters.config, weights: weights, maxPositions: 1024)
+        let model = try DifferentiableFamilyGPT(config: golden.hyperparameters.config, weights: weights)
+        // Two rows of 160 tokens: one from a document start, one from mid-document; positions from 0.
+        let starts = [tokens.firstIndex(of: 1)!, 5000], columns = 160
+        var inputs: [Int32] = [], targets: [Int32] = []
+        for s in starts {
+            inputs += tokens[s..<(s + columns)].map(Int32.init)
+            targets += tokens[(s + 1)...(s + columns)].map(Int32.init)
+        }
+        let adapters = model.makeAdapters(rows: 2, rank: 2, targets: LoRATargets())
+        let losses = model.perTokenLosses(TokenRows(inputs: inputs, targets: targets, rows: 2, columns: columns), adapters: adapters)
+        var worst: Float = 0
+        for (row, s) in starts.enumerated() {
+            let expected = Self.referenceLosses(reference, tokens: Array(tokens[s..<(s + columns)]),
+                                                targets: Array(tokens[(s + 1)...(s + columns)]), previousToken: nil, firstPosition: 0)
+            for t in 0..<columns { worst = max(worst, abs(losses[row * columns + t] - expected[t])) }
+        }
+        #expect(worst < 1e-5, "\(name): per-token losses differ from FamilyGPTModel by \(worst)")
+    }
+
+    @Test(arguments: FamilyFixtures.names)
+    func varlenMeanLossMatchesFamilyGPTModelSegments(_ name: String) throws {
+        let golden = try FamilyFixtures.golden(name)
+        let weights = try FamilyFixtures.weights(name), tokens = try FamilyFixtures.tokens(name)
+        let reference = try FamilyGPTModel(config: golden.hyperparameters.config, weights: weights, maxPositions: 1024)
+        let model = try DifferentiableFamilyGPT(config: golden.hyperparameters.config, weights: weights)
+        // 300 stream tokens from mid-document, cut at every BOS (and once more at 250, as a length cap would).
+        let secondDocument = tokens.indices.filter { tokens[$0] == 1 }[1]
+        let offset = secondDocument - 50, n = 300
+        let inputs = Array(tokens[offset..<(offset + n)]), targets = Array(tokens[(offset + 1)...(offset + n)])
+        var starts = [0] + (1..<n).filter { inputs[$0] == 1 }
+        starts = Array(Set(starts + [250])).sorted()
+        let bounds = starts + [n]
+        var total = 0.0
+        for (s, e) in zip(bounds.dropLast(), bounds.dropFirst()) {
+            total += Self.referenceLosses(reference, tokens: Array(inputs[s..<e]), targets: Array(targets[s..<e]),
+                                          previousToken: s > 0 ? inputs[s - 1] : nil, firstPosition: s)
+                .reduce(0.0) { $0 + Double($1) }
+        }
+        let mean = model.accumulateBaseGradients(inputs: inputs.map(Int32.init), targets: targets.map(Int32.init), segmentStarts: starts)
+        #expect(starts.count >= 3)
+        #expect(abs(mean - total / Double(n)) < 1e-5, "\(name): \(mean) vs \(total / Double(n))")
+    }
+
+    static func plainModel() throws -> (DifferentiableFamilyGPT, TokenRows) {
+        let name = "plain-sp1024"
+        let golden = try FamilyFixtures.golden(name)
+        let model = try DifferentiableFamilyGPT(config: golden.hyperparameters.config, weights: FamilyFixtures.weights(name))
+        let tokens = try FamilyFixtures.tokens(name), columns = 48
+        let starts = [0, 3000, 9000]
+        let inputs = starts.flatMap { s in tokens[s..<(s + columns)].map(Int32.init) }
+        let targets = starts.flatMap { s in tokens[(s + 1)...(s + columns)].map(Int32.init) }
+        return (model, TokenRows(inputs: inputs, targets: targets, rows: 3, columns: columns))
+    }
+
+    static func randomize(_ adapters: FamilyLoRAAdapters, row: Int, seed: UInt64) {
+        var random = BackwardOpsTests.Generator(state: seed)
+        for adapter in adapters.adapters {
+            let r = adapters.rank
+            for i in 0..<(r * adapter.inFeatures) { adapters.parameters[adapter.a + row * r * adapter.inFeatures + i] = random.next() * 0.3 }
+            for i in 0..<(r * adapter.outFeatures) { adapters.parameters[adapter.b + row * r * adapter.outFeatures + i] = random.next() * 0.05 }
+        }
+    }
+
+    /// The gradient floats of batch row `row` (every adapter's A and B slices).
+    static func rowGradients(_ adapters: FamilyLoRAAdapters, row: Int) -> [Float] {
+        let r = adapters.rank
+        return adapters.adapters.flatMap { adapter -> [Float] in
+            let a = adapter.a + row * r * adapter.inFeatures, b = adapter.b + row * r * adapter.outFeatures
+            return Array(adapters.gradients[a..<(a + r * adapter.inFeatures)]) + Array(adapters.gradients[b..<(b + r * adapter.outFeatures)])
+        }
+    }
+
+    @Test func aZeroWeightRowGetsNoAdapterGradient() throws {
+        let (model, batch) = try Self.plainModel()
+        let adapters = model.makeAdapters(rows: 3, rank: 2, targets: LoRATargets())
+        for row in 0..<3 { Self.randomize(adapters, row: row, seed: UInt64(row + 1)) }
+        var weights = [Float](repeating: 0.02, count: batch.inputs.count)
+        for t in 0..<batch.columns { weights[batch.columns + t] = 0 }
+        _ = model.accumulateAdapterGradients(batch, adapters: adapters, lossWeights: weights)
+        #expect(Self.rowGradients(adapters, row: 1).allSatisfy { $0 == 0 })
+        #expect(Self.rowGradients(adapters, row: 0).contains { $0 != 0 })
+        #expect(Self.rowGradients(adapters, row: 2).contains { $0 != 0 })
+        #expect(model.baseGradients.allSatisfy { $0 == 0 }, "adapter gradients must not touch the base gradients")
+    }
+
+    @Test func oneRowsAdaptersDoNotAffectAnotherRowsLosses() throws {
+        let (model, batch) = try Self.plainModel()
+        let adapters = model.makeAdapters(rows: 3, rank: 3, targets: LoRATargets())
+        for row in 0..<3 { Self.randomize(adapters, row: row, seed: UInt64(row + 10)) }
+        let before = model.perTokenLosses(batch, adapters: adapters)
+        Self.randomize(adapters, row: 0, seed: 99)
+        let after = model.perTokenLosses(batch, adapters: adapters)
+        let n = batch.columns
+        #expect(Array(before[n...]) == Array(after[n...]))
+        #expect(Array(before[..<n]) != Array(after[..<n]))
+        // And the loss values come back from both entry points alike.
+        let accumulated = model.accumulateAdapterGradients(batch, adapters: adapters, lossWeights: [Float](repeating: 1, count: 3 * n))
+        #expect(accumulated == after)
+    }
+
+    @Test func adaptersFollowTheRecordsResetOrderAndLayout() throws {
+        let (model, _) = try Self.plainModel()
+        let adapters = model.makeAdapters(rows: 2, rank: 2, targets: LoRATargets(key: false, mlp: true, output: false))
+        let slots = model.slotCount
+        #expect(slots == 10)  // loop 1...2 ×2 over 6 layers: [0] + 3×[1, 2] + [3, 4, 5]
+        #expect(adapters.adapters.map(\.name) == ["lm_head_lora"] + (0..<slots).map { "q_loras.\($0)" }
+            + (0..<slots).map { "v_loras.\($0)" } + (0..<slots).map { "mlp_loras.\($0)" })
+        adapters.reset(row: 1, document: 7)
+        let head = adapters.adapters[0], c = model.config.modelDim
+        #expect(adapters.parameters[head.a + 2 * c] == LoRAInit.uniform(document: 7, adapter: 0, element: 0, bound: 1 / Float(c).squareRoot()))
+        #expect(adapters.parameters[head.a] == 0, "row 0 untouched")
+        let q3 = adapters.adapters[4]
+        #expect(adapters.parameters[q3.a + 2 * c + 5] == LoRAInit.uniform(document: 7, adapter: 4, element: 5, bound: 1 / Float(c).squareRoot()))
+        #expect(adapters.parameters[q3.b + 2 * c..<(q3.b + 4 * c)].allSatisfy { $0 == 0 })
+        // The warm-start reset zeroes B only.
+        adapters.parameters[q3.b + 2 * c] = 0.5
+        let a = adapters.parameters[q3.a + 2 * c + 5]
+        adapters.resetKeepingA(row: 1)
+        #expect(adapters.parameters[q3.b + 2 * c] == 0 && adapters.parameters[q3.a + 2 * c + 5] == a)
+        // Fresh adapters (B = 0) leave the model unchanged.
+        let fresh = model.makeAdapters(rows: 1, rank: 2, targets: LoRATargets())
+        fresh.reset(row: 0, document: 3)
+        let (_, batch) = try Self.plainModel()
+        let one = TokenRows(inputs: Array(batch.inputs[..<48]), targets: Array(batch.targets[..<48]), rows: 1, columns: 48)
+        let zero = model.makeAdapters(rows: 1, rank: 2, targets: LoRATargets())
+        #expect(model.perTokenLosses(one, adapters: fresh) == model.perTokenLosses(one, adapters: zero))
+    }
+
+    @Test func marchFeaturesAreRefusedByName() throws {
+        for name in FamilyFixtures.marchNames {
+            let golden = try FamilyFixtures.golden(name)
+            #expect {
+                _ = try DifferentiableFamilyGPT(config: golden.hyperparameters.config, weights: FamilyFixtures.weights(name))
+            } throws: { error in
+                guard case ModelWeightsError.unsupportedSetting(_, _, let feature) = error else { return false }
+                return feature.contains("BigramHash")
+            }
+        }
+    }
+}
