@@ -1,10 +1,3 @@
-/// `TTT_WARM_START_A` for the family model's adapters: a reset that zeroes only the row's `B`.
-extension FamilyLoRAAdapters: WarmStartLoRAAdapters {
-    public func resetKeepingA(row: Int) {
-        precondition((0..<rows).contains(row))
-        for adapter in adapters {
-            let b = adapter.b + row * adapter.outFeatures * rank
-            for i in 0..<(adapter.outFeatures * rank) { parameters[b + i] = 0 }
-        }
-    }
-}
+/// The family model's adapters keep `A` on reset (their `resetKeepingA(row:)`), so phased TTT can run
+/// `TTT_WARM_START_A` with them.
+extension FamilyLoRAAdapters: WarmStartLoRAAdapters {}
