@@ -18,7 +18,8 @@ extension Eval {
                 throw ValidationError("--set expects KEY=VALUE, got \(item)")
             }
             let key = String(item[..<equals]), value = String(item[item.index(after: equals)...])
-            if TTTSettingsResolver.handles(key) || LoRATTTSettingsResolver.handles(key) || PhasedTTTSettingsResolver.handles(key) {
+            if TTTSettingsResolver.handles(key) || LoRATTTSettingsResolver.handles(key)
+                || (mode == .tttPhased && PhasedTTTSettingsResolver.handles(key)) {
                 tttOverrides[key] = value
             } else {
                 settings[key] = value
@@ -233,7 +234,7 @@ struct PhasedTTTReport: Encodable {
 
     var settings: PhasedTTTSettings
     var sources: [String: String]
-    /// `sidecar` (CaseOps byte sidecar) or `tokenizer` (the byte tables).
+    /// `tokenizer` (the byte tables) or `sidecar (why)` (the CaseOps per-token byte sidecar).
     var bytes_from: String
     var val_loss_before: Double
     var val_bpb_before: Double
@@ -260,11 +261,19 @@ extension Eval {
         let config = resolved.config, s = phased.settings
         BLAS.threads = threads
 
+        // Where the records count bytes: a CaseOps sidecar when CASEOPS_ENABLED (2026-04-19 on), or — in
+        // code that reads it through `load_validation_token_bytes` (2026-04-18) — whenever
+        // `fineweb_val_bytes_*.bin` lie beside the val shards; else the tokenizer tables.
+        let directory = URL(fileURLWithPath: val).deletingLastPathComponent()
+        let readsSidecarWhenPresent = phased.readsSidecarWhenPresent
+        let sidecarPresent = !((try? ValidationShard.files(matching: directory.appendingPathComponent("fineweb_val_bytes_*.bin").path)) ?? []).isEmpty
+        let bytesFrom = phased.caseOps ? "sidecar (CASEOPS_ENABLED)"
+            : readsSidecarWhenPresent && sidecarPresent ? "sidecar (present beside the val shards; the code's load_validation_token_bytes reads it)"
+            : "tokenizer"
         var tokens: [UInt16]
         let byteCounts: PhasedTTTByteCounts
-        if phased.caseOps {
+        if bytesFrom != "tokenizer" {
             // The records read the tokens without their `_bytes_` sidecars, and the sidecar beside them.
-            let directory = URL(fileURLWithPath: val).deletingLastPathComponent()
             tokens = []
             for file in try CaseOpsByteSidecar.tokenFiles(in: directory) { tokens += try ValidationShard.read(file) }
             tokens = try EvalTokens.prepare(tokens, seqLen: s.globalSeqLen, maxTokens: maxTokens)
@@ -314,7 +323,7 @@ extension Eval {
                 mean_losses: means)
         }
         report.ttt_phased = PhasedTTTReport(
-            settings: s, sources: phased.sources, bytes_from: phased.caseOps ? "sidecar" : "tokenizer",
+            settings: s, sources: phased.sources, bytes_from: bytesFrom,
             val_loss_before: before.total.meanLoss, val_bpb_before: before.total.bitsPerByte,
             bpb_gain: before.total.bitsPerByte - total.bitsPerByte, documents: result.documents,
             adapter_steps: result.adapterSteps, global_steps: result.globalSteps, boundaries: result.boundaries,

@@ -1,3 +1,3 @@
-/// `TTT_WARM_START_A` for the family model's adapters: `FamilyLoRAAdapters.resetKeepingA(row:)` zeroes
-/// only the row's `B`.
+/// The family model's adapters keep `A` on reset (their `resetKeepingA(row:)`), so phased TTT can run
+/// `TTT_WARM_START_A` with them.
 extension FamilyLoRAAdapters: WarmStartLoRAAdapters {}

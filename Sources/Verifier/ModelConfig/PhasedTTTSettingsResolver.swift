@@ -8,6 +8,9 @@ public struct ResolvedPhasedTTTSettings: Sendable, Equatable {
     public var sources: [String: String]
     /// `caseops_enabled`: the records then count bytes from the CaseOps byte sidecar.
     public var caseOps: Bool
+    /// The code reads a byte sidecar whenever one lies beside the val shards
+    /// (`load_validation_token_bytes`, 2026-04-18), whatever `caseops_enabled` says.
+    public var readsSidecarWhenPresent = false
 }
 
 /// Resolves ``PhasedTTTSettings`` like ``TTTSettingsResolver``: overrides, then logs, then the code's
@@ -52,7 +55,7 @@ public enum PhasedTTTSettingsResolver {
         let matches = { (name: String, variable: String) in name == key.lowercased() || variable == key.uppercased() }
         if loraClassKeys.contains(where: { matches($0.name, $0.environmentVariable) }) { return true }
         return keys.contains { matches($0.name, $0.environmentVariable) }
-            && !["eval_seq_len", "caseops_enabled"].contains(key.lowercased())
+            && key.lowercased() != "eval_seq_len"
     }
 
     public static func resolve(code: URL?, logs: [URL], overrides: [String: String]) throws(ModelConfigError) -> ResolvedPhasedTTTSettings {
@@ -122,7 +125,8 @@ public enum PhasedTTTSettingsResolver {
             s.phases = 1
             sources["phased_ttt_num_phases"] = "the code has no phased_ttt_num_phases: one phase (as 2026-04-13)"
         }
-        return ResolvedPhasedTTTSettings(settings: s, sources: sources, caseOps: bool("caseops_enabled"))
+        return ResolvedPhasedTTTSettings(settings: s, sources: sources, caseOps: bool("caseops_enabled"),
+                                         readsSidecarWhenPresent: codeText?.contains("load_validation_token_bytes") ?? false)
     }
 
     /// A `BatchedLinearLoRA` class knob: override, else logs, else the code's

@@ -41,6 +41,15 @@ import Reference
         #expect(overridden.settings.loraAlpha == 8 && !overridden.settings.warmStartA && overridden.settings.phases == 2)
     }
 
+    @Test func caseOpsTaperReadsItsSidecarWheneverPresent() throws {
+        let code = Paths.shared(Self.records + "2026-04-18_PR1626_CaseOps_Taper/train_gpt.py")
+        let resolved = try PhasedTTTSettingsResolver.resolve(code: code, logs: [], overrides: [:])
+        #expect(resolved.readsSidecarWhenPresent && !resolved.caseOps)
+        #expect(resolved.settings.phases == 3)
+        let plain = try PhasedTTTSettingsResolver.resolve(code: Paths.shared(Self.multiPhase + "train_gpt.py"), logs: [], overrides: [:])
+        #expect(!plain.readsSidecarWhenPresent)
+    }
+
     @Test func singlePhaseRecordHasOnePhase() throws {
         let code = Paths.shared(Self.records + "2026-04-13_VarLenAttn_PhasingTTT2000/train_gpt.py")
         let resolved = try PhasedTTTSettingsResolver.resolve(code: code, logs: [], overrides: [:])
@@ -61,6 +70,7 @@ import Reference
     @Test func handlesOnlyItsOwnKeys() {
         #expect(PhasedTTTSettingsResolver.handles("GLOBAL_TTT_LR"))
         #expect(PhasedTTTSettingsResolver.handles("ttt_lora_alpha"))
+        #expect(PhasedTTTSettingsResolver.handles("CASEOPS_ENABLED"))
         #expect(!PhasedTTTSettingsResolver.handles("EVAL_SEQ_LEN"))
         #expect(!PhasedTTTSettingsResolver.handles("NUM_LAYERS"))
     }

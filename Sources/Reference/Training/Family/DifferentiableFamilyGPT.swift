@@ -173,7 +173,7 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
                              weights: [Float](repeating: 1 / Float(n), count: n), segments: segments, smearRowLength: n,
                              lora: nil, baseGradients: true)
         tape.backward()
-        return Double(losses.reduce(0, +)) / Double(n)
+        return losses.reduce(0.0) { $0 + Double($1) } / Double(n)
     }
 
     /// Nothing is cached from the parameters: every forward reads ``baseParameters`` directly.
