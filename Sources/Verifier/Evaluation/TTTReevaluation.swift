@@ -141,7 +141,12 @@ public enum TTTReevaluation {
                                             seqLen: s.globalSeqLen, maxTokens: request.maxTokens)
         // A cut stream may end on a BOS, which would open an empty document.
         if request.maxTokens != nil, tokens.last == PhasedTTTEvaluator.bos { tokens.removeLast() }
-        let byteCounts: PhasedTTTByteCounts = phased.caseOps
+        // The records count bytes from a CaseOps sidecar when CASEOPS_ENABLED, or (2026-04-18's
+        // load_validation_token_bytes) whenever one lies where they look; else by the tokenizer tables.
+        let sidecarPresent = phased.readsSidecarWhenPresent
+            && (try? Reevaluation.byteSidecar(request, tokens: tokens.count)) != nil
+        let useSidecar = phased.caseOps || sidecarPresent
+        let byteCounts: PhasedTTTByteCounts = useSidecar
             ? .sidecar(try Reevaluation.byteSidecar(request, tokens: tokens.count))
             : .tables(try SentencePieceModel(contentsOf: request.tokenizer).byteAccounting(modelVocabularySize: config.vocabSize))
         let evaluator = try PhasedTTTEvaluator(settings: s, byteCounts: byteCounts, tokens: tokens, vocabulary: config.vocabSize)
@@ -151,8 +156,8 @@ public enum TTTReevaluation {
         let start = Date()
         let result = try evaluator.evaluate(model: model)
         var sources = phased.sources
-        sources["byte_counts"] = phased.caseOps ? "the CaseOps byte sidecar (the code's eval_val_ttt_phased reads val_bytes)"
-            : "the tokenizer's tables"
+        sources["byte_counts"] = phased.caseOps ? "the CaseOps byte sidecar (CASEOPS_ENABLED)"
+            : sidecarPresent ? "the CaseOps byte sidecar (present; the code reads it whenever it is)" : "the tokenizer's tables"
         return TTTReevaluationResult(
             procedure: .phased, resolved: resolved, score: result.total, before: before.total,
             stream: cumulative(result.batches.map(\.partial)), steps: result.adapterSteps + result.globalSteps,
