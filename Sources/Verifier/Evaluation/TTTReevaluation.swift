@@ -7,7 +7,8 @@ public enum TTTProcedure: String, Sendable, Codable, CaseIterable {
     /// `eval_val_sliding_ttt` (2026-03-23 and its descendants): chunks scored with sliding windows,
     /// then trained on with SGD.
     case chunkedSGD = "chunked-sgd"
-    /// `eval_val_ttt_lora` (2026-03-17): per-document LoRA adapters.
+    /// `eval_val_ttt_lora`: per-document LoRA adapters (2026-03-17 on the baseline model; the batched
+    /// form of 2026-04-10/04-16 on record families, the phased loop without global phases).
     case perDocumentLoRA = "lora"
     /// `eval_val_ttt_phased` (2026-04-13 on, the best records): per-document LoRA with global SGD
     /// phases over the documents already scored.
@@ -76,10 +77,26 @@ public enum TTTReevaluation {
         if procedure == .phased {
             return try runPhased(request, weights: weights, resolved: resolved, settings: settings, tttOverrides: tttOverrides)
         }
-        guard resolved.config.features == .baseline else {
-            throw UnsupportedArtifact(path: request.artifact.path, reason: "\(procedure.functionName) on a record-family "
-                + "architecture (\(Reevaluation.featureNames(resolved.config.features))) needs the family backward pass, "
-                + "which this build does not have")
+        if resolved.config.features != .baseline {
+            let architecture = Reevaluation.featureNames(resolved.config.features)
+            switch procedure {
+            case .perDocumentLoRA:
+                // 2026-04-10/04-16 define the batched eval_val_ttt_lora: the phased loop without phases.
+                guard let code = request.code, PhasedTTTSettings.definesBatchedLoRATTT(try SubmissionCodeText.read(code)) else {
+                    throw UnsupportedArtifact(path: request.artifact.path, reason: "eval_val_ttt_lora on a record-family "
+                        + "architecture (\(architecture)) is re-run only in its batched form (the code's "
+                        + "_build_ttt_global_batches, _compute_chunk_window and BatchedTTTLoRA, as 2026-04-16); "
+                        + "this code defines another")
+                }
+                return try runPhased(request, weights: weights, resolved: resolved, settings: settings,
+                                     tttOverrides: tttOverrides, procedure: .perDocumentLoRA)
+            case .chunkedSGD:
+                throw UnsupportedArtifact(path: request.artifact.path, reason: "eval_val_sliding_ttt (chunked SGD over "
+                    + "every parameter) on a record-family architecture (\(architecture)) is not implemented: pgverify "
+                    + "runs it only on the baseline model")
+            case .phased:
+                preconditionFailure("handled above")
+            }
         }
         let accounting = try SentencePieceModel(contentsOf: request.tokenizer)
             .byteAccounting(modelVocabularySize: resolved.config.vocabSize)
@@ -129,13 +146,21 @@ public enum TTTReevaluation {
     }
 
     /// `eval_val_ttt_phased` on ``DifferentiableFamilyGPT``, as one rank runs it (see
-    /// ``PhasedTTTEvaluator`` for what differs from an 8-GPU run).
+    /// ``PhasedTTTEvaluator`` for what differs from an 8-GPU run); with `procedure`
+    /// ``TTTProcedure/perDocumentLoRA``, the batched `eval_val_ttt_lora` of 2026-04-16 (the same loop
+    /// without global phases, ``PhasedTTTSettings/withoutGlobalPhases``).
     static func runPhased(
         _ request: ReevaluationRequest, weights: Weights, resolved: ResolvedModelConfig,
-        settings: [String: String], tttOverrides: [String: String]
+        settings: [String: String], tttOverrides: [String: String], procedure: TTTProcedure = .phased
     ) throws -> TTTReevaluationResult {
-        let phased = try PhasedTTTSettingsResolver.resolve(code: request.code, logs: request.logs,
+        var phased = try PhasedTTTSettingsResolver.resolve(code: request.code, logs: request.logs,
                                                           overrides: settings.merging(tttOverrides) { _, ttt in ttt })
+        if procedure == .perDocumentLoRA {
+            phased.settings = phased.settings.withoutGlobalPhases
+            for name in ["phased_ttt_prefix_docs", "phased_ttt_num_phases", "ttt_doc_limit"] {
+                phased.sources[name] = "eval_val_ttt_lora: no global phases (the phased loop with no prefix documents)"
+            }
+        }
         let s = phased.settings, config = resolved.config
         var tokens = try EvalTokens.prepare(try ValidationShard.readAll(pattern: request.validationPattern),
                                             seqLen: s.globalSeqLen, maxTokens: request.maxTokens)
@@ -159,7 +184,7 @@ public enum TTTReevaluation {
         sources["byte_counts"] = phased.caseOps ? "the CaseOps byte sidecar (CASEOPS_ENABLED)"
             : sidecarPresent ? "the CaseOps byte sidecar (present; the code reads it whenever it is)" : "the tokenizer's tables"
         return TTTReevaluationResult(
-            procedure: .phased, resolved: resolved, score: result.total, before: before.total,
+            procedure: procedure, resolved: resolved, score: result.total, before: before.total,
             stream: cumulative(result.batches.map(\.partial)), steps: result.adapterSteps + result.globalSteps,
             settings: describe(s), sources: sources, seqLen: s.evalSeqLen, seconds: Date().timeIntervalSince(start))
     }
