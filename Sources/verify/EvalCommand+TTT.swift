@@ -19,7 +19,7 @@ extension Eval {
             }
             let key = String(item[..<equals]), value = String(item[item.index(after: equals)...])
             if TTTSettingsResolver.handles(key) || LoRATTTSettingsResolver.handles(key)
-                || (mode == .tttPhased && PhasedTTTSettingsResolver.handles(key)) {
+                || ((mode == .tttPhased || mode == .tttLoRA) && PhasedTTTSettingsResolver.handles(key)) {
                 tttOverrides[key] = value
             } else {
                 settings[key] = value
@@ -171,6 +171,9 @@ extension Eval {
     func runLoRATTT(weights: Weights, settings: [String: String], tttOverrides: [String: String]) throws {
         let codeURL = code.map { URL(fileURLWithPath: $0) }, logURLs = logs.map { URL(fileURLWithPath: $0) }
         let resolved = try ModelConfigResolver.resolve(weights: weights, code: codeURL, logs: logURLs, overrides: settings)
+        if resolved.config.features != .baseline {
+            return try runFamilyLoRATTT(settings: settings, tttOverrides: tttOverrides)
+        }
         let lora = try LoRATTTSettingsResolver.resolve(code: codeURL, logs: logURLs, overrides: tttOverrides)
         let config = resolved.config, s = lora.settings
         BLAS.threads = threads
@@ -334,5 +337,52 @@ extension Eval {
                 "LoRA A draws: pgverify's LoRAInit (document = ordinal in the stream) instead of torch's RNG",
             ])
         try printTTTReport(report)
+    }
+}
+
+/// The `ttt_family` object of `verify eval --mode ttt-lora --json` on record-family weights.
+struct FamilyTTTReport: Encodable {
+    /// The code's function that was reproduced.
+    var procedure: String
+    var settings: [String: String]
+    var sources: [String: String]
+    var val_loss_before: Double
+    var val_bpb_before: Double
+    var bpb_gain: Double
+    var steps: Int
+}
+
+extension Eval {
+    /// `--mode ttt-lora` on record-family weights: 2026-04-16's batched `eval_val_ttt_lora` (the phased
+    /// loop without global phases) on the differentiable family model, through the audit's
+    /// ``TTTReevaluation``.
+    func runFamilyLoRATTT(settings: [String: String], tttOverrides: [String: String]) throws {
+        var request = ReevaluationRequest(
+            artifact: URL(fileURLWithPath: artifact), code: code.map { URL(fileURLWithPath: $0) },
+            logs: logs.map { URL(fileURLWithPath: $0) }, overrides: settings.merging(tttOverrides) { _, ttt in ttt },
+            tokenizer: URL(fileURLWithPath: tokenizer), validationPattern: val, maxTokens: maxTokens, threads: threads)
+        request.byteSidecarPattern = valBytes
+        let result = try TTTReevaluation.run(request, procedure: .perDocumentLoRA)
+        if !json {
+            print("model configuration:")
+            for (name, source) in result.resolved.sources.sorted(by: { $0.key < $1.key }) { print("  \(name): \(source)") }
+            print("LoRA TTT settings (\(result.procedure.functionName), batched, without global phases):")
+            for (name, source) in result.sources.sorted(by: { $0.key < $1.key }) { print("  \(name): \(source)") }
+        }
+        let total = result.score
+        var report = EvalReport(
+            val_loss: total.meanLoss, val_bpb: total.bitsPerByte, tokens: total.tokens, bytes: total.bytes,
+            mode: "ttt-lora", stride: nil, seq_len: result.seqLen, threads: threads, seconds: result.seconds,
+            tokens_per_second: Double(total.tokens) / max(result.seconds, 1e-9),
+            config: Dictionary(uniqueKeysWithValues: result.resolved.sources.map { ($0.key, $0.value.description) }))
+        report.ttt_family = FamilyTTTReport(
+            procedure: result.procedure.functionName, settings: result.settings, sources: result.sources,
+            val_loss_before: result.before.meanLoss, val_bpb_before: result.before.bitsPerByte,
+            bpb_gain: result.before.bitsPerByte - total.bitsPerByte, steps: result.steps)
+        try printTTTReport(report)
+        if !json, let family = report.ttt_family {
+            print(String(format: "before TTT: val_loss %.8f  val_bpb %.8f  →  gain %.6f bpb (%d optimizer steps)",
+                         family.val_loss_before, family.val_bpb_before, family.bpb_gain, family.steps))
+        }
     }
 }

@@ -153,10 +153,12 @@ struct EvalReport: Encodable {
     var ttt_lora: LoRATTTReport? = nil
     /// `--mode ttt-phased`: the same for phased TTT, with per-batch and per-phase detail.
     var ttt_phased: PhasedTTTReport? = nil
+    /// `--mode ttt-lora` on record-family weights (the batched loop of 2026-04-16's eval_val_ttt_lora).
+    var ttt_family: FamilyTTTReport? = nil
 
     private enum CodingKeys: String, CodingKey {
         case val_loss, val_bpb, tokens, bytes, mode, stride, seq_len, threads, seconds, tokens_per_second, config, evaluation
-        case ttt, ttt_lora, ttt_phased
+        case ttt, ttt_lora, ttt_phased, ttt_family
     }
 
     /// Writes every key, `stride` as null in standard mode (synthesised coding would drop it).
@@ -177,6 +179,7 @@ struct EvalReport: Encodable {
         try container.encodeIfPresent(ttt, forKey: .ttt)
         try container.encodeIfPresent(ttt_lora, forKey: .ttt_lora)
         try container.encodeIfPresent(ttt_phased, forKey: .ttt_phased)
+        try container.encodeIfPresent(ttt_family, forKey: .ttt_family)
     }
 }
 

@@ -59,3 +59,23 @@ import Testing
         }
     }
 }
+
+/// `verify eval --mode ttt-lora` on family weights takes the same path as the audit.
+@Suite struct FamilyTTTEvalCommandTests {
+    @Test func loraModeOnFamilyWeightsReproducesTheRecord() throws {
+        let request = try FamilyTTTReevaluationTests.request()
+        let adapted = try FamilyTTTReevaluationTests.json("ttt/family/lora_adam.json")
+        let outcome = try VerifyExecutable.run(
+            ["eval", request.artifact.path, "--code", FamilyTTTReevaluationTests.code.path,
+             "--tokenizer", request.tokenizer.path, "--val", request.validationPattern,
+             "--mode", "ttt-lora", "--json", "--threads", "1"]
+                + request.overrides.sorted { $0.key < $1.key }.flatMap { ["--set", "\($0.key)=\($0.value)"] })
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let report = try #require(JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any])
+        let bpb = try #require(report["val_bpb"] as? Double), expected = try #require(adapted["val_bpb"] as? Double)
+        #expect(abs(bpb - expected) <= 2e-4)
+        let family = try #require(report["ttt_family"] as? [String: Any])
+        #expect(family["procedure"] as? String == "eval_val_ttt_lora")
+        #expect((family["bpb_gain"] as? Double).map { $0 > 0 } == true)
+    }
+}
