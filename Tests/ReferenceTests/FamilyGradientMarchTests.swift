@@ -46,7 +46,7 @@ import Testing
         let golden = try FamilyFixtures.golden(name)
         let weights = try FamilyFixtures.weights(name), tokens = try FamilyFixtures.tokens(name)
         let reference = try FamilyGPTModel(config: golden.hyperparameters.config, weights: weights, maxPositions: 1024)
-        let model = try DifferentiableFamilyGPT(config: golden.hyperparameters.config, weights: weights)
+        let model = try DifferentiableFamilyGPT(forBaseGradients: golden.hyperparameters.config, weights: weights)
         let starts = [tokens.firstIndex(of: 1)!, 5000], columns = 160
         var inputs: [Int32] = [], targets: [Int32] = []
         for s in starts {
@@ -89,7 +89,7 @@ import Testing
         let columns = 1100
         #expect(golden.hyperparameters.config.features.ropeNTKTrainSeqLen.map { columns > $0 } == true)
         let reference = try FamilyGPTModel(config: golden.hyperparameters.config, weights: weights, maxPositions: columns)
-        let model = try DifferentiableFamilyGPT(config: golden.hyperparameters.config, weights: weights)
+        let model = try DifferentiableFamilyGPT(forBaseGradients: golden.hyperparameters.config, weights: weights)
         let inputs = tokens[0..<columns].map(Int32.init), targets = tokens[1...columns].map(Int32.init)
         let expected = FamilyGradientModelTests.referenceLosses(reference, tokens: Array(tokens[0..<columns]),
                                                                 targets: Array(tokens[1...columns]), previousToken: nil, firstPosition: 0)
@@ -111,7 +111,7 @@ import Testing
     func baseGradientsMatchTheRecordsRowForward(_ name: String) throws {
         let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: Paths.fixture("families/\(name)/gradients.json"))).base
         let config = try FamilyFixtures.golden(name).hyperparameters.config
-        let model = try DifferentiableFamilyGPT(config: config, weights: FamilyFixtures.weights(name))
+        let model = try DifferentiableFamilyGPT(forBaseGradients: config, weights: FamilyFixtures.weights(name))
         let tokens = try FamilyFixtures.tokens(name), n = golden.rows * golden.columns
         let inputs = (0..<n).map { Int32(tokens[golden.offset + $0]) }
         let targets = (0..<n).map { Int32(tokens[golden.offset + $0 + 1]) }

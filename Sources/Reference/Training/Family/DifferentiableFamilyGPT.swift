@@ -40,9 +40,35 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
     let softcap: Float?
     private var rotaryCache: RotaryTable?
 
-    /// Loads `weights` (the names and shapes ``FamilyGPTModel`` loads), refusing missing, extra,
-    /// misshapen or non-finite tensors and the features this model cannot differentiate.
-    public init(config: GPTConfig, weights: Weights, loraAlpha: Double? = nil) throws(ModelWeightsError) {
+    /// Loads `weights` (the names and shapes ``FamilyGPTModel`` loads) for the records' phased LoRA TTT
+    /// (`forward_ttt`, 2026-04 on), refusing missing, extra, misshapen or non-finite tensors and the
+    /// March family's features (its records have no `forward_ttt`/LoRA: use ``init(forBaseGradients:weights:)``).
+    public convenience init(config: GPTConfig, weights: Weights, loraAlpha: Double? = nil) throws(ModelWeightsError) {
+        let features = config.features
+        if let bigram = features.bigramHash {
+            throw .unsupportedSetting(name: "BIGRAM_VOCAB_SIZE", value: "\(bigram.vocab)",
+                                      feature: "LoRA TTT of the March family (BigramHash; its records have no forward_ttt)")
+        }
+        if let ve = features.valueEmbeddings {
+            throw .unsupportedSetting(name: "VE_LAYERS", value: ve.layers.map(String.init).joined(separator: ","),
+                                      feature: "LoRA TTT of the March family (value embeddings; its records have no forward_ttt)")
+        }
+        if features.channelSmearGate {
+            throw .unsupportedSetting(name: "smear.gate", value: "SmearGate(dim)",
+                                      feature: "LoRA TTT of the March family (SmearGate(dim); its records have no forward_ttt)")
+        }
+        try self.init(validated: config, weights: weights, loraAlpha: loraAlpha)
+    }
+
+    /// Loads `weights` for base-parameter gradients only (``accumulateBaseGradients(rows:inputs:targets:)``,
+    /// ``accumulateBaseGradients(inputs:targets:segmentStarts:)``), accepting every feature
+    /// ``FamilyGPTModel`` runs, the March family's included (its records' TTT trains all parameters).
+    /// Adapters still work on such a model but have no record counterpart for the March family.
+    public convenience init(forBaseGradients config: GPTConfig, weights: Weights) throws(ModelWeightsError) {
+        try self.init(validated: config, weights: weights, loraAlpha: nil)
+    }
+
+    private init(validated config: GPTConfig, weights: Weights, loraAlpha: Double?) throws(ModelWeightsError) {
         try GPTModel.validate(config)
         try FamilyGPTModel.validateFeatures(config)
         let features = config.features
