@@ -18,6 +18,11 @@ fixtures/families/<folder>/gradients.json:
     document starts inside, `cu_seqlens` from the record's own `_build_cu_seqlens` as
     `train_val_ttt_global_sgd_distributed` calls it, the mean loss and the gradients of every base
     parameter (banks un-banked by the record's `_unbank_state_dict`).
+For the March folders (fg.MARCH_FAMILIES: BigramHash, value embeddings, SmearGate(dim); no `forward_ttt`,
+no LoRA) the model is built by the record's own `eval_model = GPT(...)` call, as family_goldens.py builds
+it, and only `base` is written: `model(x, y)` (the record's `GPT.forward`, mean cross-entropy, as its
+own TTT calls it on rows of seq_len) on MARCH_ROWS × MARCH_COLUMNS consecutive stream rows from
+`MARCH_OFFSET`, the mean loss and the gradients of every parameter (un-banked by `_unbank_state_dict`).
 Each gradient is summarised (shape, sum, abs_sum, max_abs, values at 9 spread indices).
 """
 from __future__ import annotations
@@ -186,6 +191,49 @@ def run(family: dict, shared: Path) -> None:
     (folder / "gradients.json").write_text(json.dumps(golden, separators=(",", ":")) + "\n")
 
 
+MARCH_ROWS, MARCH_COLUMNS, MARCH_OFFSET = 2, 128, 100
+
+
+def run_march(family: dict, shared: Path) -> None:
+    record_dir = shared / fg.RECORDS / family["record"]
+    script = record_dir / "train_gpt.py"
+    folder = fg.OUT / family["name"]
+    stream = fg.read_shard(folder / "val_tokens.bin").astype(np.int64)
+    env = dict(fg.MARCH_ENV, **family["env"])
+    with tempfile.TemporaryDirectory() as tmp:
+        env.update(DATA_PATH=tmp, TOKENIZER_PATH=str(shared / "tokenizers" / family["tokenizer"]))
+        mod = fg.exec_record(script, env)
+        args = mod.Hyperparameters()
+        call = compile(fg.record_call(script.read_text(encoding="utf-8"), "eval_model", "GPT"), str(script), "eval")
+        model = eval(call, {"GPT": mod.GPT, "args": args}).float()
+    flat = load_fixture_weights(folder)
+    template = model.state_dict()
+    model.load_state_dict(mod._rebank_state_dict(flat, args.num_layers, template), strict=True)
+    model.eval()
+    count = MARCH_ROWS * MARCH_COLUMNS
+    local = torch.from_numpy(stream[MARCH_OFFSET:MARCH_OFFSET + count + 1])
+    x = local[:-1].reshape(MARCH_ROWS, MARCH_COLUMNS)
+    y = local[1:].reshape(MARCH_ROWS, MARCH_COLUMNS)
+    model.zero_grad(set_to_none=True)
+    with torch.enable_grad():
+        loss = model(x, y)
+        loss.backward()
+    raw = {name: p.grad for name, p in model.named_parameters() if p.grad is not None}
+    unbanked = mod._unbank_state_dict(raw, args.num_layers)
+    base = dict(offset=MARCH_OFFSET, rows=MARCH_ROWS, columns=MARCH_COLUMNS, loss=float(loss.detach()),
+                parameters=sorted(unbanked), gradients={name: summary(g) for name, g in sorted(unbanked.items())})
+    print(f"{family['name']} base rows: loss {float(loss.detach()):.6f}, {len(unbanked)} tensors")
+    golden = dict(
+        provenance=dict(
+            generator="tools/family_grad_goldens.py", record=f"records/track_10min_16mb/{family['record']}",
+            record_sha256=hashlib.sha256(script.read_bytes()).hexdigest(), torch=torch.__version__,
+            weights=f"fixtures/families/{family['name']}/model.weights.json",
+            tokens=f"fixtures/families/{family['name']}/val_tokens.bin",
+            call="model(x, y) on [rows, columns] consecutive stream rows (GPT.forward, mean loss)"),
+        base=base)
+    (folder / "gradients.json").write_text(json.dumps(golden, separators=(",", ":")) + "\n")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--shared", default=str(fg.ROOT.parent / "shared"))
@@ -198,6 +246,10 @@ def main():
         if args.only and family["name"] != args.only:
             continue
         run(family, shared)
+    for family in fg.MARCH_FAMILIES:
+        if args.only and family["name"] != args.only:
+            continue
+        run_march(family, shared)
 
 
 if __name__ == "__main__":

@@ -152,14 +152,29 @@ import Testing
         #expect(model.perTokenLosses(one, adapters: fresh) == model.perTokenLosses(one, adapters: zero))
     }
 
-    @Test func marchFeaturesAreRefusedByName() throws {
+    @Test func marchFeaturesAreRefusedForLoRATTTByName() throws {
         for name in FamilyFixtures.marchNames {
             let golden = try FamilyFixtures.golden(name)
             #expect {
                 _ = try DifferentiableFamilyGPT(config: golden.hyperparameters.config, weights: FamilyFixtures.weights(name))
             } throws: { error in
                 guard case ModelWeightsError.unsupportedSetting(_, _, let feature) = error else { return false }
-                return feature.contains("BigramHash")
+                return feature.contains("BigramHash") && feature.contains("forward_ttt")
+            }
+        }
+    }
+
+    @Test func marchTensorsAreRequiredByName() throws {
+        for name in FamilyFixtures.marchNames {
+            let golden = try FamilyFixtures.golden(name)
+            var weights = try FamilyFixtures.weights(name)
+            _ = try DifferentiableFamilyGPT(forBaseGradients: golden.hyperparameters.config, weights: weights)
+            weights["bigram.scale"] = nil
+            #expect {
+                _ = try DifferentiableFamilyGPT(forBaseGradients: golden.hyperparameters.config, weights: weights)
+            } throws: { error in
+                guard case ModelWeightsError.missingTensor(let missing) = error else { return false }
+                return missing == "bigram.scale"
             }
         }
     }

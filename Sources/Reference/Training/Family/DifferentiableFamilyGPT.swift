@@ -40,24 +40,38 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
     let softcap: Float?
     private var rotaryCache: RotaryTable?
 
-    /// Loads `weights` (the names and shapes ``FamilyGPTModel`` loads), refusing missing, extra,
-    /// misshapen or non-finite tensors and the features this model cannot differentiate.
-    public init(config: GPTConfig, weights: Weights, loraAlpha: Double? = nil) throws(ModelWeightsError) {
-        try GPTModel.validate(config)
-        try FamilyGPTModel.validateFeatures(config)
+    /// Loads `weights` (the names and shapes ``FamilyGPTModel`` loads) for the records' phased LoRA TTT
+    /// (`forward_ttt`, 2026-04 on), refusing missing, extra, misshapen or non-finite tensors and the
+    /// March family's features (its records have no `forward_ttt`/LoRA: use ``init(forBaseGradients:weights:)``).
+    public convenience init(config: GPTConfig, weights: Weights, loraAlpha: Double? = nil) throws(ModelWeightsError) {
         let features = config.features
         if let bigram = features.bigramHash {
             throw .unsupportedSetting(name: "BIGRAM_VOCAB_SIZE", value: "\(bigram.vocab)",
-                                      feature: "BigramHash embeddings in the differentiable family model")
+                                      feature: "LoRA TTT of the March family (BigramHash; its records have no forward_ttt)")
         }
         if let ve = features.valueEmbeddings {
             throw .unsupportedSetting(name: "VE_LAYERS", value: ve.layers.map(String.init).joined(separator: ","),
-                                      feature: "value embeddings in the differentiable family model")
+                                      feature: "LoRA TTT of the March family (value embeddings; its records have no forward_ttt)")
         }
         if features.channelSmearGate {
             throw .unsupportedSetting(name: "smear.gate", value: "SmearGate(dim)",
-                                      feature: "the March SmearGate(dim) in the differentiable family model")
+                                      feature: "LoRA TTT of the March family (SmearGate(dim); its records have no forward_ttt)")
         }
+        try self.init(validated: config, weights: weights, loraAlpha: loraAlpha)
+    }
+
+    /// Loads `weights` for base-parameter gradients only (``accumulateBaseGradients(rows:inputs:targets:)``,
+    /// ``accumulateBaseGradients(inputs:targets:segmentStarts:)``), accepting every feature
+    /// ``FamilyGPTModel`` runs, the March family's included (its records' TTT trains all parameters).
+    /// Adapters still work on such a model but have no record counterpart for the March family.
+    public convenience init(forBaseGradients config: GPTConfig, weights: Weights) throws(ModelWeightsError) {
+        try self.init(validated: config, weights: weights, loraAlpha: nil)
+    }
+
+    private init(validated config: GPTConfig, weights: Weights, loraAlpha: Double?) throws(ModelWeightsError) {
+        try GPTModel.validate(config)
+        try FamilyGPTModel.validateFeatures(config)
+        let features = config.features
         let c = config.modelDim, v = config.vocabSize, kvWidth = config.numKVHeads * config.headDim
         let f = config.mlpHidden, layerCount = config.numLayers, heads = config.numHeads
         let schedules = FamilyGPTModel.schedules(layers: layerCount, loop: features.loop)
@@ -70,6 +84,16 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
             expected += [("parallel_post_lambdas", [layerCount, 2, 2]), ("parallel_resid_lambdas", [layerCount, 2])]
         }
         if let smear = features.smearGate { expected += [("smear_gate.weight", [1, smear.window]), ("smear_lambda", [1])] }
+        if features.channelSmearGate { expected.append(("smear.gate", [c])) }
+        if let bigram = features.bigramHash {
+            expected += [("bigram.embed.weight", [bigram.vocab, bigram.dim]), ("bigram.scale", [])]
+            if bigram.dim != c { expected.append(("bigram.proj.weight", [c, bigram.dim])) }
+        }
+        if let ve = features.valueEmbeddings {
+            expected += [("ve_shared.embed.weight", [v, ve.dim]), ("ve_shared.scale", [])]
+            if ve.dim != kvWidth { expected.append(("ve_shared.proj.weight", [kvWidth, ve.dim])) }
+            for k in ve.layers.indices { expected.append(("ve_layer_scales.\(k)", [1])) }
+        }
         for i in 0..<layerCount {
             let p = "blocks.\(i)."
             expected += [
@@ -176,6 +200,23 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
         return losses.reduce(0.0) { $0 + Double($1) } / Double(n)
     }
 
+    /// Adds to ``baseGradients`` the gradients of the mean loss of `rows` independent rows (`inputs` and
+    /// `targets` row-major, `rows × columns`), each with rotary positions from 0 and its own causal
+    /// attention: the records' `GPT.forward(input_ids, target_ids)` on `[rows, columns]` (the March
+    /// records' TTT and training step). Returns that mean loss.
+    public func accumulateBaseGradients(rows: Int, inputs: [Int32], targets: [Int32]) -> Double {
+        let n = inputs.count
+        precondition(rows > 0 && n > 0 && n % rows == 0 && targets.count == n, "inputs must be rows × columns")
+        let columns = n / rows
+        let segments = AttentionSegments(segments: (0..<rows).map { .init(start: $0 * columns, count: columns, firstPosition: 0) })
+        let tape = GradientTape()
+        let losses = forward(tape: tape, inputs: inputs, targets: targets,
+                             weights: [Float](repeating: 1 / Float(n), count: n), segments: segments, smearRowLength: columns,
+                             lora: nil, baseGradients: true)
+        tape.backward()
+        return losses.reduce(0.0) { $0 + Double($1) } / Double(n)
+    }
+
     /// Nothing is cached from the parameters: every forward reads ``baseParameters`` directly.
     public func baseParametersDidChange() {}
 
@@ -216,14 +257,37 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
         func p(_ name: String) -> TapeParameter { parameter(name, gradients: baseGradients) }
         let embedding = p("tok_emb.weight")
         var x = tape.embedding(inputs, table: embedding, width: c)
+        var rowStart = [Bool](repeating: false, count: inputs.count)
+        for segment in segments.segments { rowStart[segment.start] = true }
+        if let bigram = features.bigramHash {
+            let rows = bigramHashRows(inputs, rowStart: rowStart, vocab: bigram.vocab, trigram: bigram.trigram)
+            var gathered = tape.embedding(rows.bigram, table: p("bigram.embed.weight"), width: bigram.dim)
+            if let trigramRows = rows.trigram {
+                let trigram = tape.embedding(trigramRows, table: p("bigram.embed.weight"), width: bigram.dim)
+                gathered = tape.combination([gathered, trigram], coefficients: [.constant(1), .constant(1)])
+            }
+            if bigram.dim != c { gathered = tape.linear(gathered, weight: p("bigram.proj.weight"), inFeatures: bigram.dim, outFeatures: c) }
+            let scaled = tape.scaleChannels(gathered, by: p("bigram.scale"), width: 1)
+            x = tape.combination([x, scaled], coefficients: [.constant(1), .constant(1)])
+        }
         if let smear = features.smearGate {
             x = tape.smear(x, tokens: inputs, width: c, rowLength: smearRowLength, window: smear.window,
                            gate: p("smear_gate.weight"), lambda: p("smear_lambda"), resetToken: smear.resetToken)
         }
         x = tape.rmsNorm(x, width: c, eps: rmsEps)
+        if features.channelSmearGate {
+            x = tape.channelSmear(x, gate: p("smear.gate"), width: c, rowStart: rowStart)
+        }
         let x0 = x
+        var valueEmbedding: TapeBuffer?
+        if let ve = features.valueEmbeddings {
+            let kvWidth = config.numKVHeads * config.headDim
+            var rows = tape.embedding(inputs, table: p("ve_shared.embed.weight"), width: ve.dim)
+            if ve.dim != kvWidth { rows = tape.linear(rows, weight: p("ve_shared.proj.weight"), inFeatures: ve.dim, outFeatures: kvWidth) }
+            valueEmbedding = tape.scaleChannels(rows, by: p("ve_shared.scale"), width: 1)
+        }
         let context = BlockContext(tape: tape, x0: x0, segments: segments, rotary: rotary(positions: segments.positions),
-                                   lora: lora, baseGradients: baseGradients)
+                                   lora: lora, baseGradients: baseGradients, valueEmbedding: valueEmbedding)
         var skips: [TapeBuffer] = []
         var slot = 0
         for i in encoderSchedule {
@@ -270,6 +334,8 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
         let rotary: RotaryTable
         let lora: (adapters: FamilyLoRAAdapters, rows: Int, columns: Int)?
         let baseGradients: Bool
+        /// `ve_shared(x)` `[N, G·D]` of the March records, before each layer's `ve_layer_scales[k]`.
+        let valueEmbedding: TapeBuffer?
     }
 
     private func normScale(_ i: Int) -> Float {
@@ -325,8 +391,13 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
         addLoRA(q, adapters?.query[slot])
         let k = tape.linear(n, weight: p("attn.c_k.weight"), inFeatures: c, outFeatures: kvWidth)
         addLoRA(k, adapters?.key?[slot])
-        let v = tape.linear(n, weight: p("attn.c_v.weight"), inFeatures: c, outFeatures: kvWidth)
+        var v = tape.linear(n, weight: p("attn.c_v.weight"), inFeatures: c, outFeatures: kvWidth)
         addLoRA(v, adapters?.value[slot])
+        if let shared = context.valueEmbedding, let k = config.features.valueEmbeddings?.layers.firstIndex(of: i) {
+            // v + ve_layer_scales[k] · ve_shared(x): the attention and XSA both read the sum.
+            let scaled = tape.scaleChannels(shared, by: parameter("ve_layer_scales.\(k)", gradients: context.baseGradients), width: 1)
+            v = tape.combination([v, scaled], coefficients: [.constant(1), .constant(1)])
+        }
         var y = tape.attentionCore(q: q, k: k, v: v, gain: p("attn.q_gain"), heads: heads, kvHeads: kvHeads, headDim: d,
                                    ropeDims: config.features.ropeDims ?? d, rotary: context.rotary, segments: context.segments)
         if i >= config.numLayers - config.features.xsaLastN {
