@@ -36,6 +36,14 @@ extension Eval {
         }
     }
 
+    /// The text mode's provenance: each model configuration value and TTT setting with its source.
+    func printSources(model: [String: some CustomStringConvertible], ttt: [String: String], title: String) {
+        print("model configuration:")
+        for (name, source) in model.sorted(by: { $0.key < $1.key }) { print("  \(name): \(source)") }
+        print(title + ":")
+        for (name, source) in ttt.sorted(by: { $0.key < $1.key }) { print("  \(name): \(source)") }
+    }
+
     /// Prints `report` as JSON (sorted keys) or text.
     func printTTTReport(_ report: EvalReport) throws {
         if json {
@@ -127,10 +135,7 @@ extension Eval {
         let baseline = try ChunkedTTTEvaluator(settings: frozen, accounting: accounting, tokens: tokens, vocabulary: config.vocabSize)
         let adapted = try ChunkedTTTEvaluator(settings: s, accounting: accounting, tokens: tokens, vocabulary: config.vocabSize)
         if !json {
-            print("model configuration:")
-            for (name, source) in resolved.sources.sorted(by: { $0.key < $1.key }) { print("  \(name): \(source)") }
-            print("TTT settings:")
-            for (name, source) in ttt.sources.sorted(by: { $0.key < $1.key }) { print("  \(name): \(source)") }
+            printSources(model: resolved.sources, ttt: ttt.sources, title: "TTT settings")
         }
 
         let before = try baseline.evaluate(model: try TrainableGPT(config: config, weights: weights, maxPositions: s.seqLen), threads: threads)
@@ -186,10 +191,7 @@ extension Eval {
         let baseline = try LoRATTTEvaluator(settings: frozen, accounting: accounting, tokens: tokens, vocabulary: config.vocabSize)
         let adapted = try LoRATTTEvaluator(settings: s, accounting: accounting, tokens: tokens, vocabulary: config.vocabSize)
         if !json {
-            print("model configuration:")
-            for (name, source) in resolved.sources.sorted(by: { $0.key < $1.key }) { print("  \(name): \(source)") }
-            print("LoRA TTT settings:")
-            for (name, source) in lora.sources.sorted(by: { $0.key < $1.key }) { print("  \(name): \(source)") }
+            printSources(model: resolved.sources, ttt: lora.sources, title: "LoRA TTT settings")
         }
         let model = try TrainableGPT(config: config, weights: weights, maxPositions: s.evalSeqLen)
         let before = try baseline.evaluate(model: model)
@@ -264,36 +266,21 @@ extension Eval {
         let config = resolved.config, s = phased.settings
         BLAS.threads = threads
 
-        // Where the records count bytes: a CaseOps sidecar when CASEOPS_ENABLED (2026-04-19 on), or — in
-        // code that reads it through `load_validation_token_bytes` (2026-04-18) — whenever
-        // `fineweb_val_bytes_*.bin` lie beside the val shards; else the tokenizer tables.
-        let directory = URL(fileURLWithPath: val).deletingLastPathComponent()
-        let readsSidecarWhenPresent = phased.readsSidecarWhenPresent
-        let sidecarPresent = !((try? ValidationShard.files(matching: directory.appendingPathComponent("fineweb_val_bytes_*.bin").path)) ?? []).isEmpty
-        let bytesFrom = phased.caseOps ? "sidecar (CASEOPS_ENABLED)"
-            : readsSidecarWhenPresent && sidecarPresent ? "sidecar (present beside the val shards; the code's load_validation_token_bytes reads it)"
-            : "tokenizer"
-        var tokens: [UInt16]
-        let byteCounts: PhasedTTTByteCounts
-        if bytesFrom != "tokenizer" {
-            // The records read the tokens without their `_bytes_` sidecars, and the sidecar beside them.
-            tokens = []
-            for file in try CaseOpsByteSidecar.tokenFiles(in: directory) { tokens += try ValidationShard.read(file) }
-            tokens = try EvalTokens.prepare(tokens, seqLen: s.globalSeqLen, maxTokens: maxTokens)
-            byteCounts = .sidecar(try CaseOpsByteSidecar.read(directory: directory, tokens: tokens.count))
-        } else {
-            tokens = try EvalTokens.prepare(try ValidationShard.readAll(pattern: val), seqLen: s.globalSeqLen, maxTokens: maxTokens)
-            byteCounts = .tables(try SentencePieceModel(contentsOf: URL(fileURLWithPath: tokenizer))
-                .byteAccounting(modelVocabularySize: config.vocabSize))
+        var request = ReevaluationRequest(
+            artifact: URL(fileURLWithPath: artifact), code: codeURL, logs: logURLs, tokenizer: URL(fileURLWithPath: tokenizer),
+            validationPattern: val, maxTokens: maxTokens, threads: threads)
+        request.byteSidecarPattern = valBytes
+        let inputs = try PhasedTTTInputs.prepare(request, phased: phased, vocabulary: config.vocabSize)
+        let bytesFrom: String
+        switch inputs.byteSource {
+        case .sidecarEnabled: bytesFrom = "sidecar (CASEOPS_ENABLED)"
+        case .sidecarPresent: bytesFrom = "sidecar (present beside the val shards; the code's load_validation_token_bytes reads it)"
+        case .tokenizer: bytesFrom = "tokenizer"
         }
-        // A cut stream may end on a BOS, which would open an empty document.
-        if maxTokens != nil, tokens.last == PhasedTTTEvaluator.bos { tokens.removeLast() }
-        let evaluator = try PhasedTTTEvaluator(settings: s, byteCounts: byteCounts, tokens: tokens, vocabulary: config.vocabSize)
+        let evaluator = try PhasedTTTEvaluator(settings: s, byteCounts: inputs.byteCounts, tokens: inputs.tokens,
+                                               vocabulary: config.vocabSize)
         if !json {
-            print("model configuration:")
-            for (name, source) in resolved.sources.sorted(by: { $0.key < $1.key }) { print("  \(name): \(source)") }
-            print("phased TTT settings:")
-            for (name, source) in phased.sources.sorted(by: { $0.key < $1.key }) { print("  \(name): \(source)") }
+            printSources(model: resolved.sources, ttt: phased.sources, title: "phased TTT settings")
         }
         let before = try evaluator.evaluate(
             model: try DifferentiableFamilyGPT(config: config, weights: weights, loraAlpha: s.loraAlpha), adapt: false)
@@ -364,10 +351,7 @@ extension Eval {
         request.byteSidecarPattern = valBytes
         let result = try TTTReevaluation.run(request, procedure: .perDocumentLoRA)
         if !json {
-            print("model configuration:")
-            for (name, source) in result.resolved.sources.sorted(by: { $0.key < $1.key }) { print("  \(name): \(source)") }
-            print("LoRA TTT settings (\(result.procedure.functionName), batched, without global phases):")
-            for (name, source) in result.sources.sorted(by: { $0.key < $1.key }) { print("  \(name): \(source)") }
+            printSources(model: result.resolved.sources, ttt: result.sources, title: "LoRA TTT settings (\(result.procedure.functionName), batched, without global phases)")
         }
         let total = result.score
         var report = EvalReport(

@@ -74,75 +74,84 @@ public enum TTTReevaluation {
         }
         let resolved = try ModelConfigResolver.resolve(weights: weights, code: request.code, logs: request.logs,
                                                        overrides: settings)
-        if procedure == .phased {
+        let family = resolved.config.features != .baseline
+        switch procedure {
+        case .phased:
             return try runPhased(request, weights: weights, resolved: resolved, settings: settings, tttOverrides: tttOverrides)
-        }
-        if resolved.config.features != .baseline {
-            let architecture = Reevaluation.featureNames(resolved.config.features)
-            switch procedure {
-            case .perDocumentLoRA:
-                // 2026-04-10/04-16 define the batched eval_val_ttt_lora: the phased loop without phases.
-                guard let code = request.code, PhasedTTTSettings.definesBatchedLoRATTT(try SubmissionCodeText.read(code)) else {
-                    throw UnsupportedArtifact(path: request.artifact.path, reason: "eval_val_ttt_lora on a record-family "
-                        + "architecture (\(architecture)) is re-run only in its batched form (the code's "
-                        + "_build_ttt_global_batches, _compute_chunk_window and BatchedTTTLoRA, as 2026-04-16); "
-                        + "this code defines another")
-                }
-                return try runPhased(request, weights: weights, resolved: resolved, settings: settings,
-                                     tttOverrides: tttOverrides, procedure: .perDocumentLoRA)
-            case .chunkedSGD:
-                throw UnsupportedArtifact(path: request.artifact.path, reason: "eval_val_sliding_ttt (chunked SGD over "
-                    + "every parameter) on a record-family architecture (\(architecture)) is not implemented: pgverify "
-                    + "runs it only on the baseline model")
-            case .phased:
-                preconditionFailure("handled above")
+        case .perDocumentLoRA where family:
+            // 2026-04-10/04-16 define the batched eval_val_ttt_lora: the phased loop without phases.
+            guard let code = request.code, PhasedTTTSettings.definesBatchedLoRATTT(try SubmissionCodeText.read(code)) else {
+                throw UnsupportedArtifact(path: request.artifact.path, reason: "eval_val_ttt_lora on a record-family "
+                    + "architecture (\(Reevaluation.featureNames(resolved.config.features))) is re-run only in its batched "
+                    + "form (the code's _build_ttt_global_batches, _compute_chunk_window and BatchedTTTLoRA, as 2026-04-16); "
+                    + "this code defines another")
             }
+            return try runPhased(request, weights: weights, resolved: resolved, settings: settings,
+                                 tttOverrides: tttOverrides, procedure: .perDocumentLoRA)
+        case .chunkedSGD where family:
+            throw UnsupportedArtifact(path: request.artifact.path, reason: "eval_val_sliding_ttt (chunked SGD over "
+                + "every parameter) on a record-family architecture (\(Reevaluation.featureNames(resolved.config.features))) "
+                + "is not implemented: pgverify runs it only on the baseline model")
+        case .chunkedSGD:
+            return try runChunked(request, weights: weights, resolved: resolved, settings: settings, tttOverrides: tttOverrides)
+        case .perDocumentLoRA:
+            return try runLoRA(request, weights: weights, resolved: resolved, tttOverrides: tttOverrides)
         }
+    }
+
+    /// 2026-03-23's `eval_val_sliding_ttt` on the baseline ``TrainableGPT``.
+    static func runChunked(
+        _ request: ReevaluationRequest, weights: Weights, resolved: ResolvedModelConfig,
+        settings: [String: String], tttOverrides: [String: String]
+    ) throws -> TTTReevaluationResult {
         let accounting = try SentencePieceModel(contentsOf: request.tokenizer)
             .byteAccounting(modelVocabularySize: resolved.config.vocabSize)
-        let stream = try ValidationShard.readAll(pattern: request.validationPattern)
         BLAS.threads = request.threads
-        switch procedure {
-        case .chunkedSGD:
-            let ttt = try TTTSettingsResolver.resolve(code: request.code, logs: request.logs,
-                                                      overrides: settings.merging(tttOverrides) { _, ttt in ttt })
-            let s = ttt.settings
-            let tokens = try EvalTokens.prepare(stream, seqLen: s.seqLen, maxTokens: request.maxTokens)
-            var frozen = s
-            frozen.epochs = 0
-            let before = try ChunkedTTTEvaluator(settings: frozen, accounting: accounting, tokens: tokens,
-                                                 vocabulary: resolved.config.vocabSize)
-                .evaluate(model: try TrainableGPT(config: resolved.config, weights: weights, maxPositions: s.seqLen),
-                          threads: request.threads)
-            let model = try TrainableGPT(config: resolved.config, weights: weights, maxPositions: s.seqLen)
-            let start = Date()
-            let result = try ChunkedTTTEvaluator(settings: s, accounting: accounting, tokens: tokens,
-                                                 vocabulary: resolved.config.vocabSize)
-                .evaluate(model: model, threads: request.threads)
-            return TTTReevaluationResult(
-                procedure: procedure, resolved: resolved, score: result.total, before: before.total,
-                stream: cumulative(result.chunks), steps: result.steps, settings: describe(s), sources: ttt.sources,
-                seqLen: s.seqLen, seconds: Date().timeIntervalSince(start))
-        case .perDocumentLoRA:
-            let lora = try LoRATTTSettingsResolver.resolve(code: request.code, logs: request.logs, overrides: tttOverrides)
-            let s = lora.settings
-            var tokens = stream
-            if let maxTokens = request.maxTokens, tokens.count > maxTokens + 1 { tokens = Array(tokens[...maxTokens]) }
-            var frozen = s
-            frozen.learningRate = 0
-            let model = try TrainableGPT(config: resolved.config, weights: weights, maxPositions: s.evalSeqLen)
-            let before = try LoRATTTEvaluator(settings: frozen, accounting: accounting, tokens: tokens,
-                                              vocabulary: resolved.config.vocabSize).evaluate(model: model)
-            let start = Date()
-            let result = try LoRATTTEvaluator(settings: s, accounting: accounting, tokens: tokens,
-                                              vocabulary: resolved.config.vocabSize).evaluate(model: model)
-            return TTTReevaluationResult(
-                procedure: procedure, resolved: resolved, score: result.total, before: before.total,
-                stream: cumulative(result.documents), steps: result.steps, settings: describe(s), sources: lora.sources,
-                seqLen: s.evalSeqLen, seconds: Date().timeIntervalSince(start))
-        case .phased:
-            preconditionFailure("handled above")
-        }
+        let ttt = try TTTSettingsResolver.resolve(code: request.code, logs: request.logs,
+                                                  overrides: settings.merging(tttOverrides) { _, ttt in ttt })
+        let s = ttt.settings
+        let tokens = try EvalTokens.prepare(try ValidationShard.readAll(pattern: request.validationPattern),
+                                            seqLen: s.seqLen, maxTokens: request.maxTokens)
+        var frozen = s
+        frozen.epochs = 0
+        let before = try ChunkedTTTEvaluator(settings: frozen, accounting: accounting, tokens: tokens,
+                                             vocabulary: resolved.config.vocabSize)
+            .evaluate(model: try TrainableGPT(config: resolved.config, weights: weights, maxPositions: s.seqLen),
+                      threads: request.threads)
+        let model = try TrainableGPT(config: resolved.config, weights: weights, maxPositions: s.seqLen)
+        let start = Date()
+        let result = try ChunkedTTTEvaluator(settings: s, accounting: accounting, tokens: tokens,
+                                             vocabulary: resolved.config.vocabSize)
+            .evaluate(model: model, threads: request.threads)
+        return TTTReevaluationResult(
+            procedure: .chunkedSGD, resolved: resolved, score: result.total, before: before.total,
+            stream: cumulative(result.chunks), steps: result.steps, settings: describe(s), sources: ttt.sources,
+            seqLen: s.seqLen, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// 2026-03-17's per-document `eval_val_ttt_lora` on the baseline ``TrainableGPT``.
+    static func runLoRA(
+        _ request: ReevaluationRequest, weights: Weights, resolved: ResolvedModelConfig, tttOverrides: [String: String]
+    ) throws -> TTTReevaluationResult {
+        let accounting = try SentencePieceModel(contentsOf: request.tokenizer)
+            .byteAccounting(modelVocabularySize: resolved.config.vocabSize)
+        BLAS.threads = request.threads
+        let lora = try LoRATTTSettingsResolver.resolve(code: request.code, logs: request.logs, overrides: tttOverrides)
+        let s = lora.settings
+        var tokens = try ValidationShard.readAll(pattern: request.validationPattern)
+        if let maxTokens = request.maxTokens, tokens.count > maxTokens + 1 { tokens = Array(tokens[...maxTokens]) }
+        var frozen = s
+        frozen.learningRate = 0
+        let model = try TrainableGPT(config: resolved.config, weights: weights, maxPositions: s.evalSeqLen)
+        let before = try LoRATTTEvaluator(settings: frozen, accounting: accounting, tokens: tokens,
+                                          vocabulary: resolved.config.vocabSize).evaluate(model: model)
+        let start = Date()
+        let result = try LoRATTTEvaluator(settings: s, accounting: accounting, tokens: tokens,
+                                          vocabulary: resolved.config.vocabSize).evaluate(model: model)
+        return TTTReevaluationResult(
+            procedure: .perDocumentLoRA, resolved: resolved, score: result.total, before: before.total,
+            stream: cumulative(result.documents), steps: result.steps, settings: describe(s), sources: lora.sources,
+            seqLen: s.evalSeqLen, seconds: Date().timeIntervalSince(start))
     }
 
     /// `eval_val_ttt_phased` on ``DifferentiableFamilyGPT``, as one rank runs it (see
@@ -162,27 +171,20 @@ public enum TTTReevaluation {
             }
         }
         let s = phased.settings, config = resolved.config
-        var tokens = try EvalTokens.prepare(try ValidationShard.readAll(pattern: request.validationPattern),
-                                            seqLen: s.globalSeqLen, maxTokens: request.maxTokens)
-        // A cut stream may end on a BOS, which would open an empty document.
-        if request.maxTokens != nil, tokens.last == PhasedTTTEvaluator.bos { tokens.removeLast() }
-        // The records count bytes from a CaseOps sidecar when CASEOPS_ENABLED, or (2026-04-18's
-        // load_validation_token_bytes) whenever one lies where they look; else by the tokenizer tables.
-        let sidecarPresent = phased.readsSidecarWhenPresent
-            && (try? Reevaluation.byteSidecar(request, tokens: tokens.count)) != nil
-        let useSidecar = phased.caseOps || sidecarPresent
-        let byteCounts: PhasedTTTByteCounts = useSidecar
-            ? .sidecar(try Reevaluation.byteSidecar(request, tokens: tokens.count))
-            : .tables(try SentencePieceModel(contentsOf: request.tokenizer).byteAccounting(modelVocabularySize: config.vocabSize))
-        let evaluator = try PhasedTTTEvaluator(settings: s, byteCounts: byteCounts, tokens: tokens, vocabulary: config.vocabSize)
+        let inputs = try PhasedTTTInputs.prepare(request, phased: phased, vocabulary: config.vocabSize)
+        let evaluator = try PhasedTTTEvaluator(settings: s, byteCounts: inputs.byteCounts, tokens: inputs.tokens,
+                                               vocabulary: config.vocabSize)
         let before = try evaluator.evaluate(
             model: try DifferentiableFamilyGPT(config: config, weights: weights, loraAlpha: s.loraAlpha), adapt: false)
         let model = try DifferentiableFamilyGPT(config: config, weights: weights, loraAlpha: s.loraAlpha)
         let start = Date()
         let result = try evaluator.evaluate(model: model)
         var sources = phased.sources
-        sources["byte_counts"] = phased.caseOps ? "the CaseOps byte sidecar (CASEOPS_ENABLED)"
-            : sidecarPresent ? "the CaseOps byte sidecar (present; the code reads it whenever it is)" : "the tokenizer's tables"
+        switch inputs.byteSource {
+        case .sidecarEnabled: sources["byte_counts"] = "the CaseOps byte sidecar (CASEOPS_ENABLED)"
+        case .sidecarPresent: sources["byte_counts"] = "the CaseOps byte sidecar (present; the code reads it whenever it is)"
+        case .tokenizer: sources["byte_counts"] = "the tokenizer's tables"
+        }
         return TTTReevaluationResult(
             procedure: procedure, resolved: resolved, score: result.total, before: before.total,
             stream: cumulative(result.batches.map(\.partial)), steps: result.adapterSteps + result.globalSteps,

@@ -1,0 +1,43 @@
+import Foundation
+import Reference
+
+/// The token stream and per-token byte counts phased TTT scores, chosen as the records choose them:
+/// a CaseOps byte sidecar when `CASEOPS_ENABLED`, or (2026-04-18's `load_validation_token_bytes`)
+/// whenever one lies where the code looks; otherwise the tokenizer's tables. Shared by the audit
+/// (``TTTReevaluation``) and `verify eval --mode ttt-phased`.
+public struct PhasedTTTInputs: Sendable {
+    public enum ByteSource: Sendable, Equatable {
+        case tokenizer
+        /// The sidecar, because `CASEOPS_ENABLED` is on.
+        case sidecarEnabled
+        /// The sidecar, because it is present and the code reads it whenever it is.
+        case sidecarPresent
+    }
+
+    public var tokens: [UInt16]
+    public var byteCounts: PhasedTTTByteCounts
+    public var byteSource: ByteSource
+
+    /// Reads `request`'s validation stream (cut to `maxTokens`, never ending on a BOS that would open
+    /// an empty document) and its byte counts (`byteSidecarPattern`, or the sidecar beside the shards).
+    public static func prepare(_ request: ReevaluationRequest, phased: ResolvedPhasedTTTSettings,
+                               vocabulary: Int) throws -> PhasedTTTInputs {
+        var tokens = try EvalTokens.prepare(try ValidationShard.readAll(pattern: request.validationPattern),
+                                            seqLen: phased.settings.globalSeqLen, maxTokens: request.maxTokens)
+        if request.maxTokens != nil, tokens.last == PhasedTTTEvaluator.bos { tokens.removeLast() }
+        let sidecar: [UInt16]?, source: ByteSource
+        if phased.caseOps {
+            sidecar = try Reevaluation.byteSidecar(request, tokens: tokens.count)
+            source = .sidecarEnabled
+        } else if phased.readsSidecarWhenPresent, let present = try? Reevaluation.byteSidecar(request, tokens: tokens.count) {
+            sidecar = present
+            source = .sidecarPresent
+        } else {
+            sidecar = nil
+            source = .tokenizer
+        }
+        let byteCounts: PhasedTTTByteCounts = try sidecar.map { .sidecar($0) }
+            ?? .tables(try SentencePieceModel(contentsOf: request.tokenizer).byteAccounting(modelVocabularySize: vocabulary))
+        return PhasedTTTInputs(tokens: tokens, byteCounts: byteCounts, byteSource: source)
+    }
+}
