@@ -16,14 +16,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import family_goldens as fg  # noqa: E402
 import phased_ttt_goldens as pg  # noqa: E402
-from ttt_goldens import lora_uniform  # noqa: E402
 
 
 def main() -> None:
@@ -47,13 +45,7 @@ def main() -> None:
     env["RUN_ID"] = f"pgverify_bench_{os.getpid()}"
     stream = fg.read_shard(ROOT / "fixtures" / "families" / "plain-sp1024" / "val_tokens.bin")
     with tempfile.TemporaryDirectory() as tmp:
-        data_path = Path(tmp) / "datasets" / "fineweb10B_sp1024"
-        data_path.mkdir(parents=True)
-        fg.write_shard(data_path / "fineweb_val_000000.bin", stream)
-        (Path(tmp) / "tokenizers").mkdir()
-        tokenizer = Path(tmp) / "tokenizers" / "fineweb_1024_bpe.model"
-        tokenizer.symlink_to(shared / "tokenizers" / family["tokenizer"])
-        env.update(DATA_PATH=str(data_path), TOKENIZER_PATH=str(tokenizer), DATA_DIR=tmp + "/")
+        pg.record_data_dir(tmp, env, stream, shared, family["tokenizer"])
         mod = fg.exec_record(script, env)
         torch.manual_seed(0)
         h = mod.Hyperparameters()
@@ -65,14 +57,7 @@ def main() -> None:
             model.looping_active = True
         fg.write_raw_weights(mod._unbank_state_dict(model.state_dict(), h.num_layers), Path(opts.weights_dir),
                              h.eval_seq_len)
-        for block in model.blocks:
-            block.mlp.use_fused = False
-            block.attn.rotary._cos_cached = None
-            block.attn.rotary._sin_cached = None
-            block.attn.rotary._seq_len_cached = 0
-            block.attn.rotary(h.ttt_eval_seq_len, torch.device("cpu"), torch.float32)
-        for p in model.parameters():
-            p.requires_grad_(False)
+        pg.ready_for_ttt(model, h)
 
         # LoRA A from pgverify's stream for the documents of the batch being scored (as the goldens do;
         # the batch is read from the record's own claim of the queue instead of a line tracer).
@@ -89,19 +74,7 @@ def main() -> None:
             return index
 
         def overwrite_a(lora):
-            if current["queue"] is None or len(queue[current["queue"]]) != lora.bsz:
-                return  # a construction the record resets before use
-            adapters = [lora.lm_head_lora, *lora.q_loras, *lora.v_loras]
-            for group in (lora.k_loras, lora.mlp_loras, lora.o_loras):
-                if group is not None:
-                    adapters += list(group)
-            with torch.no_grad():
-                for b, (doc_index, _) in enumerate(queue[current["queue"]]):
-                    for index, adapter in enumerate(adapters):
-                        bound = np.float32(1) / np.sqrt(np.float32(adapter.A.shape[-1]))
-                        values = lora_uniform(doc_index, index, adapter.A[b].numel(), bound)
-                        adapter.A[b].copy_(torch.from_numpy(values).reshape(adapter.A[b].shape))
-                        adapter.B[b].zero_()
+            pg.overwrite_lora_a(lora, None if current["queue"] is None else queue[current["queue"]])
 
         original_init, original_reset = mod.BatchedTTTLoRA.__init__, mod.BatchedTTTLoRA.reset
 

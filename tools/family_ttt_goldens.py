@@ -29,8 +29,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import family_goldens as fg  # noqa: E402
+import phased_ttt_goldens as pg  # noqa: E402
 from phased_ttt_goldens import expected_weights, is_assign_to, line_of  # noqa: E402
-from ttt_goldens import lora_uniform  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "fixtures" / "ttt" / "family"
@@ -75,14 +75,7 @@ def run_case(name: str, case: dict, shared: Path) -> dict:
     source = script.read_text(encoding="utf-8")
     mark_batch = line_of(ast.parse(source), FUNCTION, is_assign_to("batch_num"))
     with tempfile.TemporaryDirectory() as tmp:
-        vocab = env["VOCAB_SIZE"]
-        data_path = Path(tmp) / "datasets" / f"fineweb10B_sp{vocab}"
-        data_path.mkdir(parents=True)
-        fg.write_shard(data_path / "fineweb_val_000000.bin", stream)
-        (Path(tmp) / "tokenizers").mkdir()
-        tokenizer_path = Path(tmp) / "tokenizers" / f"fineweb_{vocab}_bpe.model"
-        tokenizer_path.symlink_to(shared / "tokenizers" / family["tokenizer"])
-        env.update(DATA_PATH=str(data_path), TOKENIZER_PATH=str(tokenizer_path), DATA_DIR=tmp + "/")
+        pg.record_data_dir(tmp, env, stream, shared, family["tokenizer"])
         mod = fg.exec_record(script, env)
         torch.manual_seed(0)
         h = mod.Hyperparameters()
@@ -98,33 +91,12 @@ def run_case(name: str, case: dict, shared: Path) -> dict:
         assert sorted(state) == sorted(expected)
         for key, value in state.items():
             assert np.array_equal(value.detach().float().numpy(), expected[key]), key
-        for block in model.blocks:
-            block.mlp.use_fused = False
-        for p in model.parameters():
-            p.requires_grad_(False)
-        for block in model.blocks:
-            block.attn.rotary._cos_cached = None
-            block.attn.rotary._sin_cached = None
-            block.attn.rotary._seq_len_cached = 0
-            block.attn.rotary(h.ttt_eval_seq_len, torch.device("cpu"), torch.float32)
+        pg.ready_for_ttt(model, h)
 
         current = {"entries": None}
 
         def overwrite_a(lora):
-            entries = current["entries"]
-            if entries is None or len(entries) != lora.bsz:
-                return  # a construction the record resets before use
-            adapters = [lora.lm_head_lora, *lora.q_loras, *lora.v_loras]
-            for group in (lora.k_loras, lora.mlp_loras, lora.o_loras):
-                if group is not None:
-                    adapters += list(group)
-            with torch.no_grad():
-                for b, (doc_index, _) in enumerate(entries):
-                    for index, adapter in enumerate(adapters):
-                        bound = np.float32(1) / np.sqrt(np.float32(adapter.A.shape[-1]))
-                        values = lora_uniform(doc_index, index, adapter.A[b].numel(), bound)
-                        adapter.A[b].copy_(torch.from_numpy(values).reshape(adapter.A[b].shape))
-                        adapter.B[b].zero_()
+            pg.overwrite_lora_a(lora, current["entries"])
 
         original_init, original_reset = mod.BatchedTTTLoRA.__init__, mod.BatchedTTTLoRA.reset
 

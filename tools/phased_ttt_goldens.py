@@ -118,6 +118,52 @@ def expected_weights(folder: Path) -> dict[str, np.ndarray]:
     return out
 
 
+def record_data_dir(tmp: str, env: dict, stream: np.ndarray, shared: Path, tokenizer: str) -> None:
+    """Writes `stream` as the record's only val shard under `tmp`, links the tokenizer beside it, and
+    points `env`'s DATA_PATH, TOKENIZER_PATH and DATA_DIR there (the records read them at import)."""
+    vocab = env["VOCAB_SIZE"]
+    data_path = Path(tmp) / "datasets" / f"fineweb10B_sp{vocab}"
+    data_path.mkdir(parents=True)
+    fg.write_shard(data_path / "fineweb_val_000000.bin", stream)
+    (Path(tmp) / "tokenizers").mkdir()
+    tokenizer_path = Path(tmp) / "tokenizers" / f"fineweb_{vocab}_bpe.model"
+    tokenizer_path.symlink_to(shared / "tokenizers" / tokenizer)
+    env.update(DATA_PATH=str(data_path), TOKENIZER_PATH=str(tokenizer_path), DATA_DIR=tmp + "/")
+
+
+def ready_for_ttt(model, h) -> None:
+    """As the record's main() before its TTT eval (rope_yarn off in the tiny env): the eager MLP, frozen
+    parameters, rotary tables rebuilt for ttt_eval_seq_len."""
+    for block in model.blocks:
+        block.mlp.use_fused = False
+    for p in model.parameters():
+        p.requires_grad_(False)
+    for block in model.blocks:
+        block.attn.rotary._cos_cached = None
+        block.attn.rotary._sin_cached = None
+        block.attn.rotary._seq_len_cached = 0
+        block.attn.rotary(h.ttt_eval_seq_len, torch.device("cpu"), torch.float32)
+
+
+def overwrite_lora_a(lora, entries) -> None:
+    """pgverify's LoRAInit draws for the `A` of each row's document (`entries`: the batch's
+    `(document index, (start, length))` pairs), adapters in the records' reset order; `B` zeroed.
+    Nothing happens for a construction whose size is not the batch's (one the record resets first)."""
+    if entries is None or len(entries) != lora.bsz:
+        return
+    adapters = [lora.lm_head_lora, *lora.q_loras, *lora.v_loras]
+    for group in (lora.k_loras, lora.mlp_loras, lora.o_loras):
+        if group is not None:
+            adapters += list(group)
+    with torch.no_grad():
+        for b, (doc_index, _) in enumerate(entries):
+            for index, adapter in enumerate(adapters):
+                bound = np.float32(1) / np.sqrt(np.float32(adapter.A.shape[-1]))
+                values = lora_uniform(doc_index, index, adapter.A[b].numel(), bound)
+                adapter.A[b].copy_(torch.from_numpy(values).reshape(adapter.A[b].shape))
+                adapter.B[b].zero_()
+
+
 def run_case(name: str, case: dict, shared: Path) -> dict:
     family = next(f for f in fg.FAMILIES if f["name"] == case["family"])
     assert family["record"] == case["record"]
@@ -136,14 +182,7 @@ def run_case(name: str, case: dict, shared: Path) -> dict:
     mark_lr = line_of(tree, "train_val_ttt_global_sgd_distributed", is_assign_to("my_seq_s"))
     mark_step = line_of(tree, "train_val_ttt_global_sgd_distributed", is_call_of("backward"))
     with tempfile.TemporaryDirectory() as tmp:
-        vocab = env["VOCAB_SIZE"]
-        data_path = Path(tmp) / "datasets" / f"fineweb10B_sp{vocab}"
-        data_path.mkdir(parents=True)
-        fg.write_shard(data_path / "fineweb_val_000000.bin", stream)
-        (Path(tmp) / "tokenizers").mkdir()
-        tokenizer_path = Path(tmp) / "tokenizers" / f"fineweb_{vocab}_bpe.model"
-        tokenizer_path.symlink_to(shared / "tokenizers" / family["tokenizer"])
-        env.update(DATA_PATH=str(data_path), TOKENIZER_PATH=str(tokenizer_path), DATA_DIR=tmp + "/")
+        record_data_dir(tmp, env, stream, shared, family["tokenizer"])
         mod = fg.exec_record(script, env)
         torch.manual_seed(0)
         h = mod.Hyperparameters()
@@ -159,35 +198,13 @@ def run_case(name: str, case: dict, shared: Path) -> dict:
         assert sorted(state) == sorted(expected)
         for key, value in state.items():
             assert np.array_equal(value.detach().float().numpy(), expected[key]), key
-        for block in model.blocks:
-            block.mlp.use_fused = False
-        for p in model.parameters():
-            p.requires_grad_(False)
-        # As the record's main() before eval_val_ttt_phased (rope_yarn off in the tiny env).
-        for block in model.blocks:
-            block.attn.rotary._cos_cached = None
-            block.attn.rotary._sin_cached = None
-            block.attn.rotary._seq_len_cached = 0
-            block.attn.rotary(h.ttt_eval_seq_len, torch.device("cpu"), torch.float32)
+        ready_for_ttt(model, h)
 
         current = {"entries": None}
         warm = bool(getattr(mod.BatchedLinearLoRA, "_WARM_START_A", False))
 
         def overwrite_a(lora):
-            entries = current["entries"]
-            if entries is None or len(entries) != lora.bsz:
-                return  # a construction the record resets before use
-            adapters = [lora.lm_head_lora, *lora.q_loras, *lora.v_loras]
-            for group in (lora.k_loras, lora.mlp_loras, lora.o_loras):
-                if group is not None:
-                    adapters += list(group)
-            with torch.no_grad():
-                for b, (doc_index, _) in enumerate(entries):
-                    for index, adapter in enumerate(adapters):
-                        bound = np.float32(1) / np.sqrt(np.float32(adapter.A.shape[-1]))
-                        values = lora_uniform(doc_index, index, adapter.A[b].numel(), bound)
-                        adapter.A[b].copy_(torch.from_numpy(values).reshape(adapter.A[b].shape))
-                        adapter.B[b].zero_()
+            overwrite_lora_a(lora, current["entries"])
 
         original_init, original_reset = mod.BatchedTTTLoRA.__init__, mod.BatchedTTTLoRA.reset
 
