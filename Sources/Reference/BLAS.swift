@@ -1,4 +1,7 @@
 import COpenBLAS
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Thin, bounds-checked bridge to OpenBLAS' `cblas_sgemm` for row-major float32 matrices.
 public enum BLAS {
@@ -35,5 +38,21 @@ public enum BLAS {
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }
         set { openblas_set_num_threads(Int32(newValue)) }
+    }
+
+    /// Stops OpenBLAS's idle worker threads; its next multi-threaded call starts them again.
+    ///
+    /// The pthread build starts its workers when the library loads, and each one spins (yielding in
+    /// a loop) for about 0.1 s before it sleeps. A short command that never multiplies matrices,
+    /// such as `verify inspect`, would lose a core to that spinning. OpenBLAS restarts its workers by
+    /// itself on the next threaded call (the path a forked child takes after its fork handler stops
+    /// them), so later BLAS work pays only the thread start. Builds without the function (OpenMP,
+    /// serial) are left as they are.
+    public static func parkIdleWorkers() {
+        #if os(Linux)
+        typealias Shutdown = @convention(c) () -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "blas_thread_shutdown_") else { return }
+        _ = unsafeBitCast(symbol, to: Shutdown.self)()
+        #endif
     }
 }

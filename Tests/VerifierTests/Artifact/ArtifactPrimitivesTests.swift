@@ -34,6 +34,21 @@ import Testing
         #expect(restored == original)
     }
 
+    /// Payloads large enough to be split across cores, with a partial last group.
+    @Test(arguments: [2, 3, 4])
+    func largePayloadsUnshuffleInParts(stride: Int) throws {
+        let count = 3 * ByteShuffle.parallelMinimum + stride - 1
+        var original: [UInt8] = Array("PK\u{3}\u{4}".utf8)
+        var state: UInt32 = 12345
+        while original.count < count {
+            state = state &* 1_664_525 &+ 1_013_904_223
+            original.append(UInt8(truncatingIfNeeded: state >> 24))
+        }
+        let (_, restored) = try ByteShuffle.unshuffle(shuffle(original, stride: stride, headerBytes: 1), file: "x")
+        #expect(restored.count == original.count)
+        #expect(restored == original)
+    }
+
     @Test func truncatedHeaderIsATypedError() {
         #expect(throws: ArtifactError.self) { try ByteShuffle.unshuffle(Array("BSHF".utf8), file: "x") }
     }

@@ -68,14 +68,25 @@ struct BoundedOutput {
         }
     }
 
+    /// Output bytes per decoder call while a ``PagePopulator`` runs, so it learns the decoder's
+    /// position often enough to stay ahead.
+    static let populatedStep = 1 << 20
+
     /// Decodes into `base[written..<capacity]`; `.success(true)` when the stream finished,
     /// `.success(false)` when the space ran out first.
     private static func fill(
         _ base: UnsafeMutablePointer<UInt8>, capacity: Int, written: inout Int,
         step: (UnsafeMutablePointer<UInt8>, Int) -> (produced: Int, step: Step)
     ) -> Result<Bool, ArtifactError> {
+        let populator = PagePopulator.start(base, capacity: capacity)
+        defer { populator?.stop() }
         while written < capacity {
-            let (produced, result) = step(base + written, capacity - written)
+            var space = capacity - written
+            if let populator {
+                space = min(space, populatedStep)
+                populator.advance(to: written + space)
+            }
+            let (produced, result) = step(base + written, space)
             written += produced
             switch result {
             case .finished: return .success(true)
