@@ -7,11 +7,14 @@ import Testing
 /// SmearGate(dim), XSA), 3,840 targets in four chunks of 1,024, stride 48, two epochs, one frozen block.
 /// Required: |Δ val_bpb| ≤ 1e-4 (measured 3e-9), every chunk's token and byte counts exact and its mean loss within 1e-4.
 @Suite struct FamilyChunkedTTTGoldenTests {
-    @Test(arguments: ["pre_ttt", "ttt"])
+    /// `ttt_late_qat`: the record's `CastedLinear._qat_enabled` on, as its runs leave it (bigram.proj and
+    /// ve_shared.proj train through int6 fake quantisation); ``DifferentiableFamilyGPT/lateQATInTraining``.
+    @Test(arguments: ["pre_ttt", "ttt", "ttt_late_qat"])
     func matchesRecord(run: String) throws {
         let golden = try FamilyChunkedTTTFixtures.golden()
         let expected = try #require(golden.runs[run])
         let model = try FamilyChunkedTTTFixtures.model(golden)
+        model.lateQATInTraining = run == "ttt_late_qat"
         let evaluator = try ChunkedTTTEvaluator(
             settings: FamilyChunkedTTTFixtures.settings(golden, epochs: run == "pre_ttt" ? 0 : nil),
             accounting: try FamilyChunkedTTTFixtures.accounting(golden), tokens: try FamilyChunkedTTTFixtures.tokens(),
@@ -31,10 +34,12 @@ import Testing
 
     /// After the run every tensor matches the record's (Σw, Σ|w| and spread values): the same tensors
     /// trained, by the same steps.
-    @Test func adaptedWeightsMatchRecord() throws {
+    @Test(arguments: ["ttt", "ttt_late_qat"])
+    func adaptedWeightsMatchRecord(run: String) throws {
         let golden = try FamilyChunkedTTTFixtures.golden()
-        let expected = try #require(golden.runs["ttt"]?.final_weights)
+        let expected = try #require(golden.runs[run]?.final_weights)
         let model = try FamilyChunkedTTTFixtures.model(golden)
+        model.lateQATInTraining = run == "ttt_late_qat"
         _ = try ChunkedTTTEvaluator(settings: FamilyChunkedTTTFixtures.settings(golden),
                                     accounting: try FamilyChunkedTTTFixtures.accounting(golden),
                                     tokens: try FamilyChunkedTTTFixtures.tokens(), vocabulary: model.config.vocabSize)
