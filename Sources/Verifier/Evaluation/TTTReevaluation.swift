@@ -145,8 +145,9 @@ public enum TTTReevaluation {
             seqLen: s.seqLen, seconds: Date().timeIntervalSince(start))
     }
 
-    /// Training modes of a family's chunked TTT that pgverify does not reproduce, refused by name.
-    static func refuseUnsupportedFamilyTraining(
+    /// Training modes of a family's chunked TTT that pgverify does not reproduce, refused by name
+    /// (``UnsupportedArtifact`` naming `artifact`).
+    public static func refuseUnsupportedFamilyTraining(
         _ ttt: ResolvedTTTSettings, artifact: URL, features: ArchitectureFeatures
     ) throws {
         let where_ = "eval_val_sliding_ttt on a record-family architecture (\(Reevaluation.featureNames(features)))"

@@ -75,3 +75,22 @@ import Testing
         return features
     }
 }
+
+/// `verify eval --mode ttt` on family weights takes the same path as the audit.
+@Suite struct FamilyChunkedTTTEvalCommandTests {
+    @Test func tttModeOnFamilyWeightsReproducesTheRecord() throws {
+        let request = try FamilyChunkedTTTReevaluationTests.request()
+        let outcome = try VerifyExecutable.run(
+            ["eval", request.artifact.path, "--code", FamilyChunkedTTTReevaluationTests.code.path,
+             "--tokenizer", request.tokenizer.path, "--val", request.validationPattern,
+             "--mode", "ttt", "--json", "--threads", "1"]
+                + request.overrides.sorted { $0.key < $1.key }.flatMap { ["--set", "\($0.key)=\($0.value)"] })
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let report = try #require(JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any])
+        let bpb = try #require(report["val_bpb"] as? Double)
+        #expect(abs(bpb - (try FamilyChunkedTTTReevaluationTests.bpb("ttt"))) <= 1e-4, "\(bpb)")
+        let ttt = try #require(report["ttt"] as? [String: Any])
+        #expect(ttt["steps"] as? Int == 18)
+        #expect((ttt["sources"] as? [String: String])?["ttt_freeze_scope"]?.contains("parameter banks") == true)
+    }
+}
