@@ -2,24 +2,37 @@ import Foundation
 import Testing
 @testable import Reference
 
-/// Chunked score-first SGD TTT on a record-family model against 2026-03-23's own `eval_val_sliding_ttt`
-/// (fixtures/ttt/family-chunked): a tiny banked March-family model (BigramHash, value embeddings,
-/// SmearGate(dim), XSA), 3,840 targets in four chunks of 1,024, stride 48, two epochs, one frozen block.
-/// Required: |Δ val_bpb| ≤ 1e-4 (measured 3e-9), every chunk's token and byte counts exact and its mean loss within 1e-4.
+/// Chunked score-first SGD TTT on record-family models against the records' own `eval_val_sliding_ttt`
+/// (fixtures/ttt/family-chunked): 2026-03-23 on a tiny banked March-family model (BigramHash, value
+/// embeddings, SmearGate(dim), XSA; tail windows rescored) and 2026-04-06 on the tiny looped 2026-04 core
+/// (gated skips, loops; every target scored once); 3,840 targets in four chunks of 1,024, stride 48,
+/// two epochs, one frozen block. Required: |Δ val_bpb| ≤ 1e-4 (measured ≤ 3e-9), every chunk's token and
+/// byte counts exact and its mean loss within 1e-4.
 @Suite struct FamilyChunkedTTTGoldenTests {
-    /// `ttt_late_qat`: the record's `CastedLinear._qat_enabled` on, as its runs leave it (bigram.proj and
-    /// ve_shared.proj train through int6 fake quantisation); ``DifferentiableFamilyGPT/lateQATInTraining``.
-    @Test(arguments: ["pre_ttt", "ttt", "ttt_late_qat"])
-    func matchesRecord(run: String) throws {
-        let golden = try FamilyChunkedTTTFixtures.golden()
-        let expected = try #require(golden.runs[run])
+    static let cases: [(String, String)] = [
+        (FamilyChunkedTTTFixtures.parallelMuon, "pre_ttt"), (FamilyChunkedTTTFixtures.parallelMuon, "ttt"),
+        (FamilyChunkedTTTFixtures.parallelMuon, "ttt_late_qat"),
+        (FamilyChunkedTTTFixtures.looped, "pre_ttt"), (FamilyChunkedTTTFixtures.looped, "ttt"),
+    ]
+
+    /// Runs `run` of the golden `name` (`ttt_late_qat`: the record's `CastedLinear._qat_enabled` on, as its
+    /// runs leave it; ``DifferentiableFamilyGPT/lateQATInTraining``).
+    static func adapt(_ name: String, run: String) throws -> (golden: FamilyChunkedTTTFixtures.Golden,
+                                                                model: DifferentiableFamilyGPT, result: ChunkedTTTResult) {
+        let golden = try FamilyChunkedTTTFixtures.golden(name)
         let model = try FamilyChunkedTTTFixtures.model(golden)
         model.lateQATInTraining = run == "ttt_late_qat"
         let evaluator = try ChunkedTTTEvaluator(
             settings: FamilyChunkedTTTFixtures.settings(golden, epochs: run == "pre_ttt" ? 0 : nil),
-            accounting: try FamilyChunkedTTTFixtures.accounting(golden), tokens: try FamilyChunkedTTTFixtures.tokens(),
+            accounting: try FamilyChunkedTTTFixtures.accounting(golden), tokens: try FamilyChunkedTTTFixtures.tokens(golden),
             vocabulary: model.config.vocabSize)
-        let result = try evaluator.evaluate(model: model, threads: 2)
+        return (golden, model, try evaluator.evaluate(model: model, threads: 2))
+    }
+
+    @Test(arguments: cases)
+    func matchesRecord(name: String, run: String) throws {
+        let (golden, _, result) = try Self.adapt(name, run: run)
+        let expected = try #require(golden.runs[run])
         #expect(abs(result.total.bitsPerByte - expected.val_bpb) <= 1e-4, "val_bpb \(result.total.bitsPerByte) vs \(expected.val_bpb)")
         #expect(abs(result.total.meanLoss - expected.val_loss) <= 1e-4, "val_loss \(result.total.meanLoss) vs \(expected.val_loss)")
         try #require(result.chunks.count == expected.chunks.count)
@@ -33,17 +46,11 @@ import Testing
     }
 
     /// After the run every tensor matches the record's (Σw, Σ|w| and spread values): the same tensors
-    /// trained, by the same steps.
-    @Test(arguments: ["ttt", "ttt_late_qat"])
-    func adaptedWeightsMatchRecord(run: String) throws {
-        let golden = try FamilyChunkedTTTFixtures.golden()
+    /// trained (frozen ones unchanged), by the same steps.
+    @Test(arguments: cases.filter { $0.1 != "pre_ttt" })
+    func adaptedWeightsMatchRecord(name: String, run: String) throws {
+        let (golden, model, _) = try Self.adapt(name, run: run)
         let expected = try #require(golden.runs[run]?.final_weights)
-        let model = try FamilyChunkedTTTFixtures.model(golden)
-        model.lateQATInTraining = run == "ttt_late_qat"
-        _ = try ChunkedTTTEvaluator(settings: FamilyChunkedTTTFixtures.settings(golden),
-                                    accounting: try FamilyChunkedTTTFixtures.accounting(golden),
-                                    tokens: try FamilyChunkedTTTFixtures.tokens(), vocabulary: model.config.vocabSize)
-            .evaluate(model: model)
         let weights = model.weights()
         #expect(Set(weights.keys) == Set(expected.keys))
         for (name, summary) in expected {

@@ -11,25 +11,39 @@ import Testing
     static let folder = "corpus/parameter-golf/records/track_10min_16mb/2026-03-23_LeakyReLU_LegalTTT_ParallelMuon/"
     static let code = Paths.shared(folder + "train_gpt.py")
 
-    static func golden() throws -> [String: Any] {
-        try #require(JSONSerialization.jsonObject(with: Data(contentsOf: Paths.fixture("ttt/family-chunked/golden.json")))
+    static let loopedCode = Paths.shared(
+        "corpus/parameter-golf/records/track_10min_16mb/2026-04-06_SP8192_QK5_LegalTTT_1.0828/train_gpt.py")
+
+    static func golden(_ name: String = "parallelmuon-0323") throws -> [String: Any] {
+        try #require(JSONSerialization.jsonObject(with: Data(contentsOf: Paths.fixture("ttt/family-chunked/\(name)/golden.json")))
             as? [String: Any])
     }
 
     /// The golden's env (model shape and TTT settings) as overrides, plus `extra`.
-    static func request(_ extra: [String: String] = [:]) throws -> ReevaluationRequest {
-        let env = try #require(try golden()["env"] as? [String: String])
+    static func request(_ extra: [String: String] = [:], name: String = "parallelmuon-0323", code: URL = code) throws -> ReevaluationRequest {
+        let env = try #require(try golden(name)["env"] as? [String: String])
         let known = Set(ModelConfigResolver.statedKeys.map(\.environmentVariable))
         var overrides = env.filter { known.contains($0.key) || TTTSettingsResolver.handles($0.key) }
         overrides.merge(extra) { _, new in new }
         return ReevaluationRequest(
-            artifact: Paths.fixture("ttt/family-chunked/model.weights.json"), code: code, overrides: overrides,
+            artifact: Paths.fixture("ttt/family-chunked/\(name)/model.weights.json"), code: code, overrides: overrides,
             tokenizer: Paths.shared("tokenizers/fineweb_1024_bpe.model"),
-            validationPattern: Paths.fixture("ttt/family-chunked/val_tokens.bin").path, threads: 1)
+            validationPattern: Paths.fixture("ttt/family-chunked/\(name)/val_tokens.bin").path, threads: 1)
     }
 
-    static func bpb(_ run: String) throws -> Double {
-        try #require((try golden()[run] as? [String: Any])?["val_bpb"] as? Double)
+    static func bpb(_ run: String, name: String = "parallelmuon-0323") throws -> Double {
+        try #require((try golden(name)[run] as? [String: Any])?["val_bpb"] as? Double)
+    }
+
+    /// 2026-04-06's self-extracting code: decoded for the procedure, the looped model, windows scoring each
+    /// target once over `eval_seq_len`, and whole-block freezing.
+    @Test func wrappedRecordIsReRunAsItRunsIt() throws {
+        #expect(try TTTProcedure.detect(code: Self.loopedCode) == .chunkedSGD)
+        let result = try TTTReevaluation.run(try Self.request(name: "looped-0406", code: Self.loopedCode), procedure: .chunkedSGD)
+        #expect(abs(result.score.bitsPerByte - (try Self.bpb("ttt", name: "looped-0406"))) <= 1e-4, "\(result.score.bitsPerByte)")
+        #expect(abs(result.before.bitsPerByte - (try Self.bpb("pre_ttt", name: "looped-0406"))) <= 1e-4, "\(result.before.bitsPerByte)")
+        #expect(result.settings["windowRule"] == "once" && result.settings["freezeScope"] == "blocks")
+        #expect(result.score.tokens == 3840)
     }
 
     @Test func chunkedClaimOnAFamilyModelIsReRunAsTheRecordRunsIt() throws {
