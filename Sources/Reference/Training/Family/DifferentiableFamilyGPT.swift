@@ -3,7 +3,7 @@ import Foundation
 /// A record-family GPT (the 2026-04 `GPT` of e.g. records/track_10min_16mb/2026-04-14_MultiPhaseGlobalSGD_PhasedTTT)
 /// that computes gradients: the same function as ``FamilyGPTModel`` (and as the records' varlen
 /// `GPT.forward` and `GPT.forward_ttt` with `BatchedTTTLoRA`), in float32, through a reverse-mode
-/// ``GradientTape``. Conforms to ``PhasedTTTModel``.
+/// ``GradientTape``. Conforms to ``PhasedTTTModel`` and ``ChunkedTTTModel``.
 ///
 /// ``baseParameters`` holds every tensor ``FamilyGPTModel`` loads (the records' `base_model.parameters()`,
 /// banks un-banked into per-layer names), in ``parameterEntries`` order: `tok_emb.weight`,
