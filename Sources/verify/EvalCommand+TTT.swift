@@ -138,13 +138,28 @@ extension Eval {
             printSources(model: resolved.sources, ttt: ttt.sources, title: "TTT settings")
         }
 
-        let before = try baseline.evaluate(model: try TrainableGPT(config: config, weights: weights, maxPositions: s.seqLen), threads: threads)
-        let model = try TrainableGPT(config: config, weights: weights, maxPositions: s.seqLen)
-        let progress = TTTProgress(unit: "chunks")
-        let start = Date()
-        let result = try adapted.evaluate(model: model, threads: threads) { done, total in progress.update(done, of: total) }
-        let seconds = Date().timeIntervalSince(start)
-        progress.finish()
+        // Record-family weights train on the differentiable family model, as the audit runs them.
+        func run<Model: ChunkedTTTModel>(_ fresh: () throws -> Model) throws -> (before: ChunkedTTTResult, result: ChunkedTTTResult, seconds: Double) {
+            let before = try baseline.evaluate(model: try fresh(), threads: threads)
+            let model = try fresh()
+            let progress = TTTProgress(unit: "chunks")
+            let start = Date()
+            let result = try adapted.evaluate(model: model, threads: threads) { done, total in progress.update(done, of: total) }
+            progress.finish()
+            return (before, result, Date().timeIntervalSince(start))
+        }
+        let (before, result, seconds): (ChunkedTTTResult, ChunkedTTTResult, Double)
+        if config.features != .baseline {
+            try TTTReevaluation.refuseUnsupportedFamilyTraining(ttt, artifact: URL(fileURLWithPath: artifact),
+                                                                features: config.features)
+            (before, result, seconds) = try run { () throws -> DifferentiableFamilyGPT in
+                let model = try DifferentiableFamilyGPT(forBaseGradients: config, weights: weights)
+                model.lateQATInTraining = ttt.lateQAT == .int6StraightThrough
+                return model
+            }
+        } else {
+            (before, result, seconds) = try run { try TrainableGPT(config: config, weights: weights, maxPositions: s.seqLen) }
+        }
 
         let total = result.total
         let report = EvalReport(

@@ -17,7 +17,9 @@ struct Eval: ParsableCommand {
             and scores each token once with the longest context (the records' eval_val_sliding). \
             TTT mode runs the records' chunked score-first test-time training (eval_val_sliding_ttt of \
             2026-03-23_LeakyReLU_LegalTTT_ParallelMuon): each chunk of TTT_CHUNK_TOKENS targets is \
-            scored with sliding windows, then trained on with SGD; its settings come from the code's \
+            scored with sliding windows, then trained on with SGD, on the baseline or a record-family \
+            model (banked code freezes only block scalars; TTT_FREEZE_SCOPE=blocks|block-scalars and \
+            TTT_LATE_QAT=0|1 override what is read from the code and logs); its settings come from the code's \
             TTT_* defaults, the logs and --set (each value's source is printed), and it also reports \
             the score without adaptation. ttt-lora runs 2026-03-17_LoRA_TTT's per-document LoRA TTT \
             (documents from BOS; TTT_LORA_RANK, TTT_LORA_LR, TTT_CHUNK_SIZE, TTT_EVAL_SEQ_LEN, BETA1, BETA2) \

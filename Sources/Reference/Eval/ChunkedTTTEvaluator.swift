@@ -17,8 +17,10 @@ public struct ChunkedTTTResult: Sendable, Equatable {
 /// its whole `seq_len` sequences in batches of `ttt_batch_seqs` (a batch whose last target would run
 /// past the stream is skipped), mean cross-entropy, gradient clipped to `ttt_grad_clip`, one SGD
 /// (momentum) step per batch with the chunk's cosine learning rate; the first `ttt_freeze_blocks`
-/// blocks stay frozen, every other parameter (embedding, skip weights, head) trains; one optimizer
-/// (momentum buffers) for the whole run.
+/// blocks stay frozen (all their tensors, or with banked records only their scalars, see
+/// ``TTTFreezeScope``), every other parameter (embedding, skip weights, head, …) trains; one optimizer
+/// (momentum buffers) for the whole run. The model is any ``ChunkedTTTModel``: the baseline
+/// ``TrainableGPT`` or a record family's ``DifferentiableFamilyGPT``.
 ///
 /// Every target is scored before any update that uses it: phase (1) of chunk `i` runs before phase
 /// (2) of chunk `i`, and phase (2) only reads targets of chunk `i` (its sequences end at the chunk's
@@ -48,11 +50,12 @@ public struct ChunkedTTTEvaluator {
     /// Number of targets scored from (`tokens.count − 1`).
     public var targets: Int { tokens.count - 1 }
 
-    /// Runs the evaluation, adapting `model` in place; `progress` is told after each chunk.
+    /// Runs the evaluation, adapting `model` in place (``TrainableGPT`` for the baseline,
+    /// ``DifferentiableFamilyGPT`` for the record families); `progress` is told after each chunk.
     /// Scoring spreads windows over `threads` workers; training steps run OpenBLAS on `threads`.
     /// The result depends on `threads` only through OpenBLAS rounding (~1e-8 bpb).
-    public func evaluate(
-        model: TrainableGPT, threads: Int = 1, progress: ((_ chunksDone: Int, _ chunks: Int) -> Void)? = nil
+    public func evaluate<Model: ChunkedTTTModel>(
+        model: Model, threads: Int = 1, progress: ((_ chunksDone: Int, _ chunks: Int) -> Void)? = nil
     ) throws(TTTError) -> ChunkedTTTResult {
         let s = settings
         guard s.seqLen <= model.maxPositions else {
@@ -60,10 +63,12 @@ public struct ChunkedTTTEvaluator {
         }
         let plan = TTTWindowPlan.chunks(targets: targets, seqLen: s.seqLen, stride: s.stride, chunkTokens: s.chunkTokens,
                                             rule: s.windowRule)
-        let cache = TrainingCache(model: model, maxRows: s.batchSequences * s.seqLen, maxLength: s.seqLen)
+        let workspace = model.makeTrainingWorkspace(maxSequences: s.batchSequences, length: s.seqLen)
         let threads = max(1, threads)
-        let trainable = trainableRanges(model)
-        var optimizer = SGDOptimizer(count: model.layout.totalCount, learningRate: Float(s.learningRate),
+        let trainable = model.trainableRanges(freezeBlocks: s.freezeBlocks, scope: s.freezeScope)
+        // Whole frozen blocks need no weight gradients; banked matrices of frozen blocks still train.
+        let gradientFreeBlocks = s.freezeScope == .wholeBlocks ? s.freezeBlocks : 0
+        var optimizer = SGDOptimizer(count: model.parameters.count, learningRate: Float(s.learningRate),
                                      momentum: Float(s.momentum))
         var chunks: [EvalPartial] = []
         var steps = 0
@@ -79,8 +84,14 @@ public struct ChunkedTTTEvaluator {
                         let last = min(first + s.batchSequences, sequences)
                         let startToken = chunkStart + first * s.seqLen, endToken = chunkStart + last * s.seqLen + 1
                         if endToken > tokens.count { continue }
-                        train(model: model, cache: cache, from: startToken, sequences: last - first,
-                              optimizer: &optimizer, ranges: trainable)
+                        tokens.withUnsafeBufferPointer { stream in
+                            model.accumulateSequenceGradients(workspace, stream: stream.baseAddress! + startToken,
+                                                              sequences: last - first, length: s.seqLen,
+                                                              frozenBlocks: gradientFreeBlocks)
+                        }
+                        clipGradientNorm(model.gradients.baseAddress!, ranges: trainable, maxNorm: Float(s.gradientClip))
+                        optimizer.step(parameters: model.parameters.baseAddress!, gradients: model.gradients.baseAddress!,
+                                       ranges: trainable)
                         steps += 1
                     }
                 }
@@ -90,42 +101,25 @@ public struct ChunkedTTTEvaluator {
         return ChunkedTTTResult(total: chunks.reduce(EvalPartial(), +), chunks: chunks, steps: steps)
     }
 
-    /// The parameters that train: all but those of the first `freezeBlocks` blocks, merged into runs.
-    func trainableRanges(_ model: TrainableGPT) -> [ParameterRange] {
-        var ranges: [ParameterRange] = []
-        for entry in model.layout.entries where entry.count > 0 {
-            if let block = entry.block, block < settings.freezeBlocks { continue }
-            let range = entry.offset..<(entry.offset + entry.count)
-            if let previous = ranges.last, previous.upperBound == range.lowerBound {
-                ranges[ranges.count - 1] = previous.lowerBound..<range.upperBound
-            } else {
-                ranges.append(range)
-            }
-        }
-        return ranges
-    }
-
-    /// Phase 1: the chunk's windows under the current weights, by the reference forward pass
-    /// (``GPTModel`` with a snapshot of the weights: it runs the last block and the head only for the
-    /// scored rows) over the slice of the stream the windows read, `threads` windows at a time.
-    private func score(_ windows: [EvalWindow], model: TrainableGPT, chunk: Int, threads: Int) throws(TTTError) -> EvalPartial {
+    /// Phase 1: the chunk's windows under the current weights, over the slice of the stream the
+    /// windows read, `threads` windows at a time.
+    private func score<Model: ChunkedTTTModel>(
+        _ windows: [EvalWindow], model: Model, chunk: Int, threads: Int
+    ) throws(TTTError) -> EvalPartial {
         guard let first = windows.first else { return EvalPartial() }
         let low = first.start
         let high = windows.map { $0.start + $0.length }.max()! + 1
         let slice = Array(tokens[low..<high])
         let rebased = windows.map { EvalWindow(start: $0.start - low, length: $0.length, scoredFrom: $0.scoredFrom) }
         let plan = EvalPlan(windows: rebased, stride: settings.stride, seqLen: settings.seqLen, streamLength: slice.count)
-        let snapshot: GPTModel
         do {
-            snapshot = try GPTModel(config: model.config, weights: model.weights(), maxPositions: settings.seqLen)
+            return try model.scoreWindows(plan, tokens: slice, accounting: accounting, seqLen: settings.seqLen,
+                                          threads: threads)
         } catch {
-            throw .adaptedWeightsUnusable(chunk: chunk, reason: error.description)
-        }
-        do {
-            let evaluator = try Evaluator(model: snapshot, accounting: accounting, tokens: slice, plan: plan)
-            return try evaluator.evaluate(threads: threads)
-        } catch {
-            throw .evaluation(Self.shifted(error, by: low))
+            switch error {
+            case .unusableWeights(let reason): throw .adaptedWeightsUnusable(chunk: chunk, reason: reason)
+            case .evaluation(let evalError): throw .evaluation(Self.shifted(evalError, by: low))
+            }
         }
     }
 
@@ -137,20 +131,5 @@ public struct ChunkedTTTEvaluator {
             .tokenOutOfRange(position: position + offset, token: token, vocabulary: vocabulary)
         default: error
         }
-    }
-
-    /// Phase 2, one step: mean loss of `sequences` sequences from `start`, clipped SGD step.
-    private func train(
-        model: TrainableGPT, cache: TrainingCache, from start: Int, sequences: Int,
-        optimizer: inout SGDOptimizer, ranges: [ParameterRange]
-    ) {
-        tokens.withUnsafeBufferPointer { stream in
-            let base = stream.baseAddress! + start
-            model.forward(inputs: base, targets: base + 1, sequences: sequences, length: settings.seqLen, cache: cache)
-        }
-        model.zeroGradients()
-        model.backward(cache, weightGradientsFrom: settings.freezeBlocks)
-        clipGradientNorm(model.gradients.baseAddress!, ranges: ranges, maxNorm: Float(settings.gradientClip))
-        optimizer.step(parameters: model.parameters.baseAddress!, gradients: model.gradients.baseAddress!, ranges: ranges)
     }
 }

@@ -15,7 +15,7 @@ public struct ChunkedTTTSettings: Sendable, Equatable, Codable {
     public var learningRate: Double
     /// `ttt_momentum`: SGD momentum (no nesterov, no dampening, no weight decay).
     public var momentum: Double
-    /// `ttt_freeze_blocks`: the first this many blocks are frozen.
+    /// `ttt_freeze_blocks`: the first this many blocks are frozen (which of their tensors: ``freezeScope``).
     public var freezeBlocks: Int
     /// `ttt_batch_seqs`: sequences per training step.
     public var batchSequences: Int
@@ -23,10 +23,13 @@ public struct ChunkedTTTSettings: Sendable, Equatable, Codable {
     public var gradientClip: Double
     /// Which windows the scoring phase uses (the records differ).
     public var windowRule: TTTWindowRule
+    /// Which tensors of a frozen block stay fixed (the records freeze by `named_parameters()` name, and
+    /// banked records keep their matrices outside the blocks).
+    public var freezeScope: TTTFreezeScope
 
     public init(seqLen: Int, stride: Int, chunkTokens: Int = 32_768, epochs: Int = 3, learningRate: Double = 0.002,
                 momentum: Double = 0.9, freezeBlocks: Int = 2, batchSequences: Int = 32, gradientClip: Double = 1,
-                windowRule: TTTWindowRule = .rescoreTail) {
+                windowRule: TTTWindowRule = .rescoreTail, freezeScope: TTTFreezeScope = .wholeBlocks) {
         self.seqLen = seqLen
         self.stride = stride
         self.chunkTokens = chunkTokens
@@ -37,6 +40,7 @@ public struct ChunkedTTTSettings: Sendable, Equatable, Codable {
         self.batchSequences = batchSequences
         self.gradientClip = gradientClip
         self.windowRule = windowRule
+        self.freezeScope = freezeScope
     }
 
     /// Refuses settings the record's loop could not run with.
@@ -58,5 +62,33 @@ public struct ChunkedTTTSettings: Sendable, Equatable, Codable {
     /// The learning rate of chunk `chunk` of `chunks`: `lr · ½(1 + cos(π · chunk / max(chunks − 1, 1)))`.
     public func learningRate(chunk: Int, of chunks: Int) -> Double {
         learningRate * 0.5 * (1 + cos(Double.pi * Double(chunk) / Double(max(chunks - 1, 1))))
+    }
+}
+
+/// Which parameters of the first `ttt_freeze_blocks` blocks `eval_val_sliding_ttt` freezes. The records
+/// freeze every parameter whose `named_parameters()` name contains `blocks.{i}.`; where that name
+/// lives depends on the code.
+public enum TTTFreezeScope: String, Sendable, Codable, CaseIterable {
+    /// Every tensor of the block (the baseline and 2026-04-0x records: `blocks.{i}.attn.c_q.weight` …
+    /// are the block's own modules).
+    case wholeBlocks = "blocks"
+    /// Only the block's own small tensors (`attn_scale`, `mlp_scale`, `resid_mix`, `attn.q_gain`):
+    /// the Parallel-Muon records (2026-03-23, 2026-03-31) keep every block's attention and MLP
+    /// matrices in model-level banks (`qo_bank`, `kv_bank`, `mlp_up_bank`, `mlp_down_bank`), which
+    /// no `blocks.{i}.` name matches, so they keep training.
+    case blockScalars = "block-scalars"
+
+    /// The un-banked names of the tensors that banked records keep outside their blocks.
+    public static let bankedSuffixes = ["attn.c_q.weight", "attn.c_k.weight", "attn.c_v.weight", "attn.proj.weight",
+                                        "mlp.fc.weight", "mlp.proj.weight"]
+
+    /// Whether the tensor `name` (un-banked, `state_dict` spelling) of block `block` stays fixed when
+    /// the first `freezeBlocks` blocks are frozen.
+    public func freezes(name: String, block: Int?, freezeBlocks: Int) -> Bool {
+        guard let block, block < freezeBlocks else { return false }
+        switch self {
+        case .wholeBlocks: return true
+        case .blockScalars: return !Self.bankedSuffixes.contains { name == "blocks.\(block).\($0)" }
+        }
     }
 }

@@ -88,10 +88,6 @@ public enum TTTReevaluation {
             }
             return try runPhased(request, weights: weights, resolved: resolved, settings: settings,
                                  tttOverrides: tttOverrides, procedure: .perDocumentLoRA)
-        case .chunkedSGD where family:
-            throw UnsupportedArtifact(path: request.artifact.path, reason: "eval_val_sliding_ttt (chunked SGD over "
-                + "every parameter) on a record-family architecture (\(Reevaluation.featureNames(resolved.config.features))) "
-                + "is not implemented: pgverify runs it only on the baseline model")
         case .chunkedSGD:
             return try runChunked(request, weights: weights, resolved: resolved, settings: settings, tttOverrides: tttOverrides)
         case .perDocumentLoRA:
@@ -99,34 +95,73 @@ public enum TTTReevaluation {
         }
     }
 
-    /// 2026-03-23's `eval_val_sliding_ttt` on the baseline ``TrainableGPT``.
+    /// `eval_val_sliding_ttt` (2026-03-23 and descendants) on the baseline ``TrainableGPT``, or on
+    /// ``DifferentiableFamilyGPT`` for record-family weights (banked records freeze only block scalars;
+    /// 2026-03-23's late QAT trains its `CastedLinear` projections fake-quantised).
     static func runChunked(
         _ request: ReevaluationRequest, weights: Weights, resolved: ResolvedModelConfig,
         settings: [String: String], tttOverrides: [String: String]
     ) throws -> TTTReevaluationResult {
+        let config = resolved.config
         let accounting = try SentencePieceModel(contentsOf: request.tokenizer)
-            .byteAccounting(modelVocabularySize: resolved.config.vocabSize)
+            .byteAccounting(modelVocabularySize: config.vocabSize)
         BLAS.threads = request.threads
         let ttt = try TTTSettingsResolver.resolve(code: request.code, logs: request.logs,
                                                   overrides: settings.merging(tttOverrides) { _, ttt in ttt })
         let s = ttt.settings
+        let family = config.features != .baseline
+        if family {
+            try refuseUnsupportedFamilyTraining(ttt, artifact: request.artifact, features: config.features)
+        }
         let tokens = try EvalTokens.prepare(try ValidationShard.readAll(pattern: request.validationPattern),
                                             seqLen: s.seqLen, maxTokens: request.maxTokens)
         var frozen = s
         frozen.epochs = 0
-        let before = try ChunkedTTTEvaluator(settings: frozen, accounting: accounting, tokens: tokens,
-                                             vocabulary: resolved.config.vocabSize)
-            .evaluate(model: try TrainableGPT(config: resolved.config, weights: weights, maxPositions: s.seqLen),
-                      threads: request.threads)
-        let model = try TrainableGPT(config: resolved.config, weights: weights, maxPositions: s.seqLen)
-        let start = Date()
-        let result = try ChunkedTTTEvaluator(settings: s, accounting: accounting, tokens: tokens,
-                                             vocabulary: resolved.config.vocabSize)
-            .evaluate(model: model, threads: request.threads)
+        let scoreOnly = try ChunkedTTTEvaluator(settings: frozen, accounting: accounting, tokens: tokens,
+                                                vocabulary: config.vocabSize)
+        let adapted = try ChunkedTTTEvaluator(settings: s, accounting: accounting, tokens: tokens,
+                                              vocabulary: config.vocabSize)
+        let before: ChunkedTTTResult, result: ChunkedTTTResult
+        let start: Date
+        if family {
+            before = try scoreOnly.evaluate(model: try DifferentiableFamilyGPT(forBaseGradients: config, weights: weights),
+                                            threads: request.threads)
+            let model = try DifferentiableFamilyGPT(forBaseGradients: config, weights: weights)
+            model.lateQATInTraining = ttt.lateQAT == .int6StraightThrough
+            start = Date()
+            result = try adapted.evaluate(model: model, threads: request.threads)
+        } else {
+            before = try scoreOnly.evaluate(model: try TrainableGPT(config: config, weights: weights, maxPositions: s.seqLen),
+                                            threads: request.threads)
+            let model = try TrainableGPT(config: config, weights: weights, maxPositions: s.seqLen)
+            start = Date()
+            result = try adapted.evaluate(model: model, threads: request.threads)
+        }
+        var described = describe(s)
+        described[TTTSettingsResolver.lateQATKey] = ttt.lateQAT.rawValue
         return TTTReevaluationResult(
             procedure: .chunkedSGD, resolved: resolved, score: result.total, before: before.total,
-            stream: cumulative(result.chunks), steps: result.steps, settings: describe(s), sources: ttt.sources,
+            stream: cumulative(result.chunks), steps: result.steps, settings: described, sources: ttt.sources,
             seqLen: s.seqLen, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// Training modes of a family's chunked TTT that pgverify does not reproduce, refused by name
+    /// (``UnsupportedArtifact`` naming `artifact`).
+    public static func refuseUnsupportedFamilyTraining(
+        _ ttt: ResolvedTTTSettings, artifact: URL, features: ArchitectureFeatures
+    ) throws {
+        let where_ = "eval_val_sliding_ttt on a record-family architecture (\(Reevaluation.featureNames(features)))"
+        switch ttt.lateQAT {
+        case .off: break
+        case .softRound:
+            throw UnsupportedArtifact(path: artifact.path, reason: where_ + ": its CastedLinear trains through "
+                + "sigmoid soft rounding (`soft_rounded`, as 2026-03-31) once late QAT is on (\(ttt.sources[TTTSettingsResolver.lateQATKey] ?? "")); "
+                + "pgverify reproduces only 2026-03-23's int6 straight-through form (set \(TTTSettingsResolver.lateQATKey)=0 to run without it)")
+        case .int6StraightThrough where ttt.settings.freezeScope != .blockScalars:
+            throw UnsupportedArtifact(path: artifact.path, reason: where_ + ": late QAT in unbanked code (its blocks' "
+                + "matrices would be CastedLinear too); pgverify fake-quantises only the banked records' projections")
+        case .int6StraightThrough: break
+        }
     }
 
     /// 2026-03-17's per-document `eval_val_ttt_lora` on the baseline ``TrainableGPT``.

@@ -5,8 +5,11 @@ import Reference
 public struct ResolvedTTTSettings: Sendable, Equatable {
     public var settings: ChunkedTTTSettings
     /// Provenance of each value by hyperparameter name (`ttt_lr`, …, `eval_stride`, `ttt_seq_len`,
-    /// `ttt_window_rule`).
+    /// `ttt_window_rule`, `ttt_freeze_scope`, `ttt_late_qat`).
     public var sources: [String: String]
+    /// Whether the code's `CastedLinear` fake-quantises in training mode during TTT, and in which form
+    /// (see ``CastedLinearQAT``).
+    public var lateQAT: CastedLinearQAT = .off
 }
 
 /// Resolves the settings of the chunked score-first TTT like ``ModelConfigResolver`` resolves the
@@ -32,7 +35,7 @@ public enum TTTSettingsResolver {
 
     /// Whether `key` (attribute name or environment variable, any case) is a TTT setting this resolver reads.
     public static func handles(_ key: String) -> Bool {
-        if key.lowercased() == windowRuleKey { return true }
+        if [windowRuleKey, freezeScopeKey, lateQATKey].contains(key.lowercased()) { return true }
         return keys.contains { $0.name == key.lowercased() || $0.environmentVariable == key.uppercased() }
             && !["train_seq_len", "eval_seq_len"].contains(key.lowercased())
     }
@@ -145,6 +148,8 @@ public enum TTTSettingsResolver {
         var resolved = ResolvedTTTSettings(settings: settings, sources: sources)
         let codeText = try code.map { url throws(ModelConfigError) in (url, try SubmissionCodeText.read(url)) }
         try resolveWindowRule(&resolved, code: codeText, overrides: overrides)
+        try resolveFreezeScope(&resolved, code: codeText, overrides: overrides)
+        try resolveLateQAT(&resolved, code: codeText, logs: logs, overrides: overrides)
         // 2026-03-23's TTT windows are train_seq_len long; 2026-04-04's and 2026-04-08's eval_seq_len.
         let usesEvalLength = codeText.map { functionsUsing("seq_len=h.eval_seq_len", in: $0.1.filter { !$0.isWhitespace }) }?
             .contains { $0.lowercased().contains("ttt") } ?? false

@@ -45,19 +45,6 @@ import Testing
         #expect(result.sources["phased_ttt_prefix_docs"]?.contains("eval_val_ttt_lora") == true)
         #expect(result.settings["loraRank"] == "4" && result.settings["chunkSize"] == "32" && result.settings["batchSize"] == "2")
     }
-
-    /// Chunked SGD over every parameter has no family implementation: a typed error naming the
-    /// function and the architecture, never a number.
-    @Test func chunkedSGDOnAFamilyModelIsRefusedByName() throws {
-        do {
-            _ = try TTTReevaluation.run(try Self.request(), procedure: .chunkedSGD)
-            Issue.record("expected UnsupportedArtifact")
-        } catch let error as UnsupportedArtifact {
-            #expect(error.reason.contains("eval_val_sliding_ttt"))
-            #expect(error.reason.contains("record-family architecture ("))
-            #expect(error.path.hasSuffix("model.weights.json"))
-        }
-    }
 }
 
 /// `verify eval --mode ttt-lora` on family weights takes the same path as the audit.

@@ -14,7 +14,8 @@ import Testing
         let resolved = try TTTSettingsResolver.resolve(code: code, logs: logs, overrides: [:])
         let s = resolved.settings
         #expect(s == ChunkedTTTSettings(seqLen: 2048, stride: 64, chunkTokens: 32_768, epochs: 3, learningRate: 0.002,
-                                        momentum: 0.9, freezeBlocks: 0, batchSequences: 32, gradientClip: 1))
+                                        momentum: 0.9, freezeBlocks: 0, batchSequences: 32, gradientClip: 1,
+                                        freezeScope: .blockScalars))
         #expect(resolved.sources["ttt_freeze_blocks"]?.hasPrefix("log ") == true)
         #expect(resolved.sources["ttt_freeze_blocks"]?.contains("train_seed1337.log:80") == true)
         #expect(resolved.sources["ttt_momentum"]?.hasPrefix("code default of TTT_MOMENTUM") == true)

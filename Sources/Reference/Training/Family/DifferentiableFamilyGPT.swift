@@ -3,7 +3,7 @@ import Foundation
 /// A record-family GPT (the 2026-04 `GPT` of e.g. records/track_10min_16mb/2026-04-14_MultiPhaseGlobalSGD_PhasedTTT)
 /// that computes gradients: the same function as ``FamilyGPTModel`` (and as the records' varlen
 /// `GPT.forward` and `GPT.forward_ttt` with `BatchedTTTLoRA`), in float32, through a reverse-mode
-/// ``GradientTape``. Conforms to ``PhasedTTTModel``.
+/// ``GradientTape``. Conforms to ``PhasedTTTModel`` and ``ChunkedTTTModel``.
 ///
 /// ``baseParameters`` holds every tensor ``FamilyGPTModel`` loads (the records' `base_model.parameters()`,
 /// banks un-banked into per-layer names), in ``parameterEntries`` order: `tok_emb.weight`,
@@ -36,6 +36,12 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
     public let decoderSchedule: [Int]
     public let skipCount: Int
     let offsets: [String: Int]
+    /// Values the forward reads instead of a tensor's parameters (gradients still go to the
+    /// parameters: a straight-through estimator); set only around one training forward/backward.
+    var forwardValueOverrides: [String: UnsafePointer<Float>] = [:]
+    /// Whether training steps of the chunked TTT run the `CastedLinear` projections through the
+    /// records' late-QAT fake quantisation (see ``accumulateSequenceGradients(_:stream:sequences:length:frozenBlocks:)``).
+    public var lateQATInTraining = false
     let rmsEps: Float
     let softcap: Float?
     private var rotaryCache: RotaryTable?
@@ -228,7 +234,8 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
 
     private func parameter(_ name: String, gradients: Bool) -> TapeParameter {
         let offset = offsets[name]!  // every name asked for is in the layout the initialiser checked
-        return TapeParameter(baseParameters.baseAddress! + offset, gradient: gradients ? baseGradients.baseAddress! + offset : nil)
+        return TapeParameter(forwardValueOverrides[name] ?? UnsafePointer(baseParameters.baseAddress! + offset),
+                             gradient: gradients ? baseGradients.baseAddress! + offset : nil)
     }
 
     private func optionalParameter(_ name: String, gradients: Bool) -> TapeParameter? {
