@@ -2,7 +2,9 @@
 
 A baseline-shaped model (9 layers, dim 512, vocab 1024, the baseline's default Hyperparameters) with
 random weights, exported by the challenge's own `quantize_state_dict_int8` + `torch.save`, then the
-same torch.save bytes under each outer compression the records use. Random weights compress less
+same torch.save bytes under each outer compression the records use, and once more as the modern
+records store it: a `BSHF` header (stride 2, one-byte form) and the bytes split into two lanes
+(even bytes, then odd bytes), under brotli. Random weights compress less
 than trained ones, so these files are a little larger than real records' (~16-20 MB): a fair
 worst case for decompression speed.
 
@@ -16,6 +18,7 @@ import sys
 import zlib
 
 import brotli
+import numpy
 import torch
 import zstandard
 
@@ -40,6 +43,8 @@ def main(out_dir):
     buffer = io.BytesIO()
     torch.save(quantized, buffer)
     raw = buffer.getvalue()
+    lanes = numpy.frombuffer(raw, dtype=numpy.uint8)
+    shuffled = b"BSHF" + bytes([2]) + lanes[0::2].tobytes() + lanes[1::2].tobytes()
     os.makedirs(out_dir, exist_ok=True)
     outputs = {
         "zlib": zlib.compress(raw, 9),
@@ -48,6 +53,7 @@ def main(out_dir):
         # Quality 9 rather than the records' 11: decompression speed hardly depends on it, and q11
         # on 17 MB takes minutes.
         "brotli": brotli.compress(raw, quality=9),
+        "brotli-bshf": brotli.compress(shuffled, quality=9),
     }
     for name, data in outputs.items():
         with open(os.path.join(out_dir, f"final_model.{name}.ptz"), "wb") as f:

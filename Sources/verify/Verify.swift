@@ -22,6 +22,7 @@ struct Verify: ParsableCommand {
     static func main() {
         // Most commands never multiply matrices; those that do restart the workers on first use.
         BLAS.parkIdleWorkers()
+        HugePageHeap.configure()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -39,6 +39,9 @@ public struct TorchArchive: Sendable {
                 .trimmingCharacters(in: .whitespacesAndNewlines)
         }
 
+        // Storage checksums are most of the reading time: check them all at once, in parallel.
+        let storagePrefix = prefix + "data/"
+        try zip.checkCRCs(of: zip.entries.filter { $0.name.hasPrefix(storagePrefix) })
         let pickleBytes = try zip.data(of: pickle)
         pickleProtocol = pickleBytes.count >= 2 && pickleBytes[0] == 0x80 ? Int(pickleBytes[1]) : 0
         let pickleName = "\(file) > \(pickle.name)"
@@ -57,7 +60,7 @@ public struct TorchArchive: Sendable {
                 throw .unsupportedDType(location, dtype: "\(module).\(typeName)")
             }
             if let storage = loaded[key] { return .storage(storage) }
-            let name = prefix + "data/" + key
+            let name = storagePrefix + key
             guard let entry = zip.entry(named: name) else {
                 throw .missingEntry(location, name: name)
             }
@@ -67,7 +70,7 @@ public struct TorchArchive: Sendable {
                 throw .malformedZip(location, detail: "storages add up to more than the archive's \(zip.bytes.count) bytes (overlapping entries)")
             }
             loadedBytes += entry.size
-            let bytes = try zip.slice(of: entry)
+            let bytes = zip.unverifiedSlice(of: entry)
             let count = bytes.count / dtype.size
             guard count >= declared else {
                 throw .storageTooShort(location, storage: name, neededElements: declared, availableElements: count)
