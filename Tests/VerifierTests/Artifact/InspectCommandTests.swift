@@ -29,6 +29,18 @@ import Testing
         #expect(run.stderr.contains("exceeds the decompression limit of 65536 bytes"))
     }
 
+    /// The heap policy (huge pages, one arena; Sources/verify/HugePageHeap.swift) changes speed only:
+    /// a BSHF + brotli record artifact reads to the same report with it and without it.
+    @Test func hugePageHeapChangesNothingButSpeed() throws {
+        let path = Paths.fixture("combined/lqerasym-brotli-sp1024/final_model.int6.ptz").path
+        let withPolicy = try VerifyExecutable.run(["inspect", "--json", path])
+        let without = try VerifyExecutable.run(["inspect", "--json", path], environment: ["PGVERIFY_HUGE_PAGES": "0"])
+        #expect(withPolicy.status == 0)
+        #expect(without.status == 0)
+        #expect(withPolicy.stdout.contains("BSHF stride 2"))
+        #expect(withPolicy.stdout == without.stdout)
+    }
+
     @Test func jsonReportsTheRealArtifact() throws {
         let path = Paths.fixture("artifacts/taleef7-baseline-2L64d/final_model.int8.ptz").path
         let run = try verify(["inspect", "--json", path])

@@ -22,13 +22,16 @@ enum VerifyExecutable {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
     }()
 
-    /// Runs `verify arguments`. A missing binary fails the test rather than skipping it: `swift test`
-    /// links the executable before it runs the tests.
-    static func run(_ arguments: [String]) throws -> Outcome {
+    /// Runs `verify arguments`, with `environment` added to this process's. A missing binary fails
+    /// the test rather than skipping it: `swift test` links the executable before it runs the tests.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
         let binary = try #require(url, "the verify executable was not built next to the tests")
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
+        }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
