@@ -29,7 +29,7 @@ elapsed_ms() {  # wall time of "$@" in milliseconds (3 decimals)
     echo "scale=3; ($end - $start) / 1000000" | bc -l
 }
 stats() {  # "best median" of the numbers on stdin
-    sort -n | awk '{ v[NR] = $1 } END { printf "%.1f %.1f", v[1], v[int((NR + 1) / 2)] }'
+    sort -n | awk '{ v[NR] = $1 } END { printf "%.1f %.1f\n", v[1], v[int((NR + 1) / 2)] }'
 }
 ratio() { printf '%.2fx' "$(echo "$1 / $2" | bc -l)"; }
 

@@ -1,9 +1,15 @@
 import COpenBLAS
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Thin, bounds-checked bridge to OpenBLAS' `cblas_sgemm` for row-major float32 matrices.
+///
+/// The library is opened on first use rather than linked: OpenBLAS starts its worker threads when
+/// it loads (about 2.5 ms, and each worker then spins for ~0.1 s), which commands that never
+/// multiply matrices, such as `verify inspect`, should not pay.
 public enum BLAS {
     /// `C = alpha * op(A) · op(B) + beta * C`, all row-major.
     ///
@@ -24,7 +30,7 @@ public enum BLAS {
         c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative dimension")
-        cblas_sgemm(
+        library().sgemm(
             CblasRowMajor,
             transposeA ? CblasTrans : CblasNoTrans,
             transposeB ? CblasTrans : CblasNoTrans,
@@ -36,23 +42,73 @@ public enum BLAS {
 
     /// Number of threads OpenBLAS uses for one call.
     public static var threads: Int {
-        get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(newValue)) }
+        get { Int(library().getThreads()) }
+        set { library().setThreads(Int32(newValue)) }
     }
 
-    /// Stops OpenBLAS's idle worker threads; its next multi-threaded call starts them again.
-    ///
-    /// The pthread build starts its workers when the library loads, and each one spins (yielding in
-    /// a loop) for about 0.1 s before it sleeps. A short command that never multiplies matrices,
-    /// such as `verify inspect`, would lose a core to that spinning. OpenBLAS restarts its workers by
-    /// itself on the next threaded call (the path a forked child takes after its fork handler stops
-    /// them), so later BLAS work pays only the thread start. Builds without the function (OpenMP,
-    /// serial) are left as they are.
-    public static func parkIdleWorkers() {
-        #if os(Linux)
-        typealias Shutdown = @convention(c) () -> Int32
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "blas_thread_shutdown_") else { return }
-        _ = unsafeBitCast(symbol, to: Shutdown.self)()
-        #endif
+    /// Opens OpenBLAS now, or says why it cannot be: commands that will multiply matrices call this
+    /// first, so a missing library is a clear error rather than a stop in the middle of the work.
+    public static func requireLibrary() throws(BLASUnavailable) {
+        if case .failure(let error) = OpenBLASLibrary.shared { throw error }
+    }
+
+    /// The opened library; stops the process with the loader's message when it is missing
+    /// (callers that can report it first call ``requireLibrary()``).
+    @usableFromInline
+    static func library() -> OpenBLASLibrary {
+        switch OpenBLASLibrary.shared {
+        case .success(let library): return library
+        case .failure(let error): fatalError("\(error)")
+        }
+    }
+}
+
+/// OpenBLAS could not be opened.
+public struct BLASUnavailable: Error, CustomStringConvertible {
+    /// What the dynamic loader said, per name tried.
+    public var detail: String
+    public var description: String {
+        "OpenBLAS could not be loaded (\(detail)); install it with scripts/install-system-deps.sh (Debian: libopenblas0-pthread)"
+    }
+}
+
+/// The three OpenBLAS functions pgverify calls, looked up once.
+@usableFromInline
+struct OpenBLASLibrary: Sendable {
+    @usableFromInline typealias SGEMM = @convention(c) (
+        CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, blasint, blasint, blasint,
+        Float, UnsafePointer<Float>?, blasint, UnsafePointer<Float>?, blasint,
+        Float, UnsafeMutablePointer<Float>?, blasint
+    ) -> Void
+
+    @usableFromInline let sgemm: SGEMM
+    @usableFromInline let getThreads: @convention(c) () -> Int32
+    @usableFromInline let setThreads: @convention(c) (Int32) -> Void
+
+    /// The library names tried, in order.
+    static let names = ["libopenblas.so.0", "libopenblas.so", "libopenblas.dylib"]
+
+    @usableFromInline static let shared: Result<OpenBLASLibrary, BLASUnavailable> = open(names: names)
+
+    /// Opens the first of `names` that loads and has the three functions.
+    static func open(names: [String]) -> Result<OpenBLASLibrary, BLASUnavailable> {
+        var messages: [String] = []
+        for name in names {
+            guard let handle = dlopen(name, RTLD_NOW | RTLD_GLOBAL) else {
+                messages.append(dlerror().map { String(cString: $0) } ?? "\(name): not found")
+                continue
+            }
+            guard let sgemm = dlsym(handle, "cblas_sgemm"),
+                  let getThreads = dlsym(handle, "openblas_get_num_threads"),
+                  let setThreads = dlsym(handle, "openblas_set_num_threads") else {
+                messages.append("\(name) lacks cblas_sgemm or openblas_{get,set}_num_threads")
+                continue
+            }
+            return .success(OpenBLASLibrary(
+                sgemm: unsafeBitCast(sgemm, to: SGEMM.self),
+                getThreads: unsafeBitCast(getThreads, to: (@convention(c) () -> Int32).self),
+                setThreads: unsafeBitCast(setThreads, to: (@convention(c) (Int32) -> Void).self)))
+        }
+        return .failure(BLASUnavailable(detail: messages.joined(separator: "; ")))
     }
 }

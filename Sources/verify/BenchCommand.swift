@@ -21,6 +21,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Square size of the peak-measuring sgemm.") var peakSize: Int = 2048
 
     func run() throws {
+        try BLAS.requireLibrary()
         let raw = try RawFloatWeights(contentsOf: URL(fileURLWithPath: weights))
         guard let config = raw.config, let seqLen = raw.seqLen else {
             throw ValidationError("\(weights) records no config/seq_len")

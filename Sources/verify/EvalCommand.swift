@@ -67,6 +67,7 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
+        try BLAS.requireLibrary()
         if mode == .ttt || mode == .tttLoRA || mode == .tttPhased { return try runTestTimeTraining() }  // EvalCommand+TTT.swift
         let stride = self.stride ?? 64
         var settings: [String: String] = [:]

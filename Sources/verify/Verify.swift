@@ -20,8 +20,6 @@ struct Verify: ParsableCommand {
     /// Runs the command and maps every outcome to the documented exit codes, overriding
     /// ArgumentParser's own (64 for usage errors) so CI can rely on 0/1/2/3.
     static func main() {
-        // Most commands never multiply matrices; those that do restart the workers on first use.
-        BLAS.parkIdleWorkers()
         HugePageHeap.configure()
         do {
             var command = try parseAsRoot()

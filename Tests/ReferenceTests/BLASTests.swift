@@ -33,4 +33,18 @@ import Testing
         }
         #expect(c == [58, 64, 139, 154])
     }
+
+    @Test func libraryOpensOnThisMachine() throws {
+        try BLAS.requireLibrary()
+        #expect(BLAS.threads >= 1)
+    }
+
+    @Test func missingLibraryIsANamedError() {
+        guard case .failure(let error) = OpenBLASLibrary.open(names: ["libpgverify-no-such-blas.so.9"]) else {
+            Issue.record("a library that does not exist opened")
+            return
+        }
+        #expect(error.description.contains("libpgverify-no-such-blas.so.9"))
+        #expect(error.description.contains("scripts/install-system-deps.sh"))
+    }
 }

@@ -117,6 +117,7 @@ public enum Reevaluation {
         onResolved: (ResolvedModelConfig) -> Void = { _ in },
         progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
     ) throws -> ReevaluationResult {
+        try BLAS.requireLibrary()
         let (weights, resolved) = try prepare(request)
         onResolved(resolved)
         guard resolved.config.features == .baseline else {

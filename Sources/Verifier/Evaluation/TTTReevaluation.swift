@@ -63,6 +63,7 @@ public struct TTTReevaluationResult: Sendable {
 /// evaluators).
 public enum TTTReevaluation {
     public static func run(_ request: ReevaluationRequest, procedure: TTTProcedure) throws -> TTTReevaluationResult {
+        try BLAS.requireLibrary()
         var (weights, settings) = try Reevaluation.loadWeights(request.artifact, code: request.code)
         var tttOverrides: [String: String] = [:]
         for (key, value) in request.overrides {
