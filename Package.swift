@@ -20,6 +20,9 @@ let package = Package(
         .systemLibrary(name: "CBrotli", pkgConfig: "libbrotlidec", providers: [.apt(["libbrotli-dev"])]),
         .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
 
+        // Our own CRC-32 by carry-less multiplication (x86-64), for ZIP entry checks.
+        .target(name: "CChecksum"),
+
         // Our own model and evaluation; knows nothing of submissions.
         // Optimised even in debug builds: the evaluator's loops run 20-50x slower unoptimised, which
         // would make the golden tests (65,536-token evaluations) take minutes.
@@ -30,7 +33,7 @@ let package = Package(
         // Submissions, artifacts, dequantizers, static analysis, audit and reports.
         .target(
             name: "Verifier",
-            dependencies: ["Reference", "CZstd", "CLZMA", "CZlib", "CBrotli"]
+            dependencies: ["Reference", "CZstd", "CLZMA", "CZlib", "CBrotli", "CChecksum"]
         ),
         .executableTarget(
             name: "verify",

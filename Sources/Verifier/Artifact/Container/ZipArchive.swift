@@ -1,4 +1,3 @@
-import CZlib
 import Reference
 
 /// A read-only ZIP archive in memory, as `torch.save` writes it: stored (uncompressed) entries,
@@ -201,9 +200,7 @@ public struct ZipArchive: Sendable {
     }
 
     private func checkCRC(of entry: Entry) throws(ArtifactError) {
-        let crc = unverifiedSlice(of: entry).withUnsafeBufferPointer { buffer in
-            UInt32(truncatingIfNeeded: CZlib.crc32(0, buffer.baseAddress, UInt32(buffer.count)))
-        }
+        let crc = unverifiedSlice(of: entry).withUnsafeBufferPointer { CRC32.checksum($0) }
         guard crc == entry.crc32 else {
             throw .malformedZip(InputLocation(file: file, offset: entry.dataOffset),
                                 detail: "entry \(entry.name): CRC-32 \(crc) does not match the recorded \(entry.crc32)")
