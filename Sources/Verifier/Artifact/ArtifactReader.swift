@@ -33,10 +33,30 @@ public enum ArtifactReader {
     }
 
     /// Reads the artifact file at `url`.
+    ///
+    /// A brotli artifact (the records' usual form) is decoded while the file is still being read;
+    /// if that decoding fails, the whole file goes through ``read(bytes:file:options:)``, whose
+    /// fallbacks (a method byte, another codec) and errors are the same either way.
     public static func read(url: URL, options: Options = Options()) throws(ArtifactError) -> ArtifactContents {
-        let bytes = try FileBytes.read(url.path)
-        return try read(bytes: bytes, file: url.path, options: options)
+        let file = try ProgressiveFile(path: url.path)
+        let (available, complete) = try file.waitForBytes(beyond: leadingBytes - 1)
+        let leading = Array(UnsafeBufferPointer(start: file.base, count: min(available, leadingBytes)))
+        if complete && available < leadingBytes || Compression.detect(leading) != .brotli {
+            return try read(bytes: try file.allBytes(), file: url.path, options: options)
+        }
+        let payload: [UInt8]
+        do {
+            payload = try Decompression.unbrotli(progressive: file, limit: options.maxDecompressedBytes)
+        } catch {
+            if case .outputLimitExceeded = error { throw error }
+            return try read(bytes: try file.allBytes(), file: url.path, options: options)
+        }
+        let (count, _) = try file.waitForCompletion()
+        return try unpack(consume payload, compression: .brotli, file: url.path, fileBytes: count)
     }
+
+    /// Enough leading bytes for ``Compression/detect(_:)`` (its longest header check is 13 bytes).
+    static let leadingBytes = 64
 
     /// Reads an artifact already in memory; `file` names it in errors.
     public static func read(bytes: [UInt8], file: String, options: Options = Options()) throws(ArtifactError) -> ArtifactContents {
@@ -77,6 +97,13 @@ public enum ArtifactReader {
                 throw error
             }
         }
+        return try unpack(consume payload, compression: compression, file: file, fileBytes: bytes.count)
+    }
+
+    /// Everything after decompression: unshuffle, ZIP, pickle, format.
+    private static func unpack(_ payload: consuming [UInt8], compression: Compression, file: String,
+                               fileBytes: Int) throws(ArtifactError) -> ArtifactContents {
+        // `consuming`: the shuffled bytes are freed as soon as they are unshuffled.
         let decompressedName = compression == .none ? file : "\(file) (\(compression.rawValue)-decompressed)"
         var shuffle: ByteShuffle.Header?
         if ByteShuffle.isShuffled(payload) {
@@ -84,11 +111,12 @@ public enum ArtifactReader {
             shuffle = header
             payload = unshuffled
         }
+        let archiveBytes = payload.count
         let zip = try ZipArchive(bytes: payload, file: decompressedName)
         let archive = try TorchArchive(zip: zip)
         let format = try ArtifactFormats.recognize(archive.root, location: InputLocation(file: "\(decompressedName) > \(archive.prefix)/data.pkl"))
-        return ArtifactContents(file: file, fileBytes: bytes.count, compression: compression, shuffle: shuffle,
-                                archiveBytes: payload.count, archive: archive, format: format)
+        return ArtifactContents(file: file, fileBytes: fileBytes, compression: compression, shuffle: shuffle,
+                                archiveBytes: archiveBytes, archive: archive, format: format)
     }
 
     /// Dequantizes `contents` and checks every value is finite.

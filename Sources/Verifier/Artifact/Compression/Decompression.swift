@@ -160,6 +160,53 @@ public enum Decompression {
 
     // MARK: brotli
 
+    /// Decodes a brotli file while it is still being read (``ProgressiveFile``): the decoder takes
+    /// input as the reader publishes it, and only input missing at the end of the file is a
+    /// truncation.
+    static func unbrotli(progressive file: ProgressiveFile, limit: Int = defaultLimit) throws(ArtifactError) -> [UInt8] {
+        let location = InputLocation(file: file.path, offset: 0)
+        guard let state = BrotliDecoderCreateInstance(nil, nil, nil) else {
+            throw .corruptStream(location, codec: "brotli", detail: "the decoder could not start")
+        }
+        defer { BrotliDecoderDestroyInstance(state) }
+        var (published, complete) = try file.waitForBytes(beyond: 0)
+        var availableIn = published
+        var nextIn: UnsafePointer<UInt8>? = UnsafePointer(file.base)
+        let guess = file.expectedSize.multipliedReportingOverflow(by: 8).partialValue
+        return try BoundedOutput.decode(
+            limit: limit, expectedSize: guess,
+            limitError: { .outputLimitExceeded(location.at(published - availableIn), codec: "brotli", limit: limit) }
+        ) { destination, space in
+            var availableOut = space
+            var nextOut: UnsafeMutablePointer<UInt8>? = destination
+            let status = BrotliDecoderDecompressStream(state, &availableIn, &nextIn, &availableOut, &nextOut, nil)
+            let produced = space - availableOut
+            let consumed = published - availableIn
+            switch status {
+            case BROTLI_DECODER_RESULT_SUCCESS: return (produced, .finished)
+            case BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT: return (produced, .proceed)
+            case BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT:
+                guard !complete else {
+                    return (produced, .failed(.truncated(location.at(consumed), what: "brotli stream", needed: 1, available: 0)))
+                }
+                do throws(ArtifactError) {
+                    let (now, done) = try file.waitForBytes(beyond: published)
+                    availableIn += now - published
+                    published = now
+                    complete = done
+                } catch {
+                    return (produced, .failed(error))
+                }
+                return (produced, .proceed)
+            default:
+                let code = BrotliDecoderGetErrorCode(state)
+                let name = BrotliDecoderErrorString(code).map { String(cString: $0) } ?? "error"
+                return (produced, .failed(.corruptStream(location.at(consumed), codec: "brotli", detail: name)))
+            }
+        }
+    }
+
+
     private static func unbrotli(_ input: [UInt8], location: InputLocation, limit: Int) throws(ArtifactError) -> [UInt8] {
         guard let state = BrotliDecoderCreateInstance(nil, nil, nil) else {
             throw .corruptStream(location, codec: "brotli", detail: "the decoder could not start")
