@@ -164,8 +164,8 @@ extension Resolution {
         -> (activation: ArchitectureFeatures.MLPActivation, source: ValueSource)
     {
         guard let code, let file = codeFile else {
-            throw .missingValue(key: "mlp_activation", environmentVariable: "-",
-                                detail: "the MLP activation is code, not a hyperparameter, and no code was given")
+            throw .unreadCodeFact(key: "mlp_activation",
+                                  detail: "the MLP activation is code, not a hyperparameter, and no code was given")
         }
         if let match = code.firstMatch(of: /leaky_relu\([^\n]*?negative_slope\s*=\s*([0-9.]+)\)/),
            let slope = Double(match.1) {
@@ -174,8 +174,8 @@ extension Resolution {
         if code.contains("torch.relu(") || code.contains("F.relu(") {
             return (.reluSquared, .derived(rule: "code \(file): relu", from: []))
         }
-        throw .missingValue(key: "mlp_activation", environmentVariable: "-",
-                            detail: "\(file) shows neither leaky_relu(negative_slope=…) nor relu (compressed code?)")
+        throw .unreadCodeFact(key: "mlp_activation",
+                              detail: "\(file) shows neither leaky_relu(negative_slope=…) nor relu (compressed code?)")
     }
 
     /// The SmearGate BOS fix (records 2026-04-27 on): the code masks the gate where the current
@@ -184,8 +184,8 @@ extension Resolution {
         -> (token: Int?, source: ValueSource)
     {
         guard let code, let file = codeFile else {
-            throw .missingValue(key: "smear_bos_reset", environmentVariable: "-",
-                                detail: "whether SmearGate resets at BOS is code, and no code was given")
+            throw .unreadCodeFact(key: "smear_bos_reset",
+                                  detail: "whether SmearGate resets at BOS is code, and no code was given")
         }
         if let match = code.firstMatch(of: /bos_mask\s*=\s*\(input_ids\[:,\s*1:\]\s*==\s*(\d+)\)/), let token = Int(match.1),
            code.contains("masked_fill(bos_mask") {

@@ -18,6 +18,9 @@ public enum ModelConfigError: InputError, Equatable {
     case conflictingLogValues(key: String, first: String, firstSource: ValueSource, second: String, secondSource: ValueSource)
     /// A value no source provides.
     case missingValue(key: String, environmentVariable: String, detail: String)
+    /// A fact that only the code states (an activation, a gate's reset rule), not found in it: no
+    /// setting or override can supply it.
+    case unreadCodeFact(key: String, detail: String)
     /// A code default that cannot be trusted because the shapes show the run changed other defaults.
     case untrustedCodeDefault(key: String, value: String, source: ValueSource, evidence: [String])
     /// A stated value of the wrong type or range.
@@ -48,6 +51,9 @@ public enum ModelConfigError: InputError, Equatable {
                 + "pass an override to choose"
         case let .missingValue(key, variable, detail):
             return "cannot determine \(key) (\(variable)): \(detail); pass it as an override (\(variable)=...)"
+        case let .unreadCodeFact(key, detail):
+            return "cannot determine \(key): \(detail); it is read from the submission's code, not from a setting, "
+                + "so no override can supply it"
         case let .untrustedCodeDefault(key, value, source, evidence):
             return "cannot determine \(key): the weights do not fix it, and \(source) gives \(value), but the run "
                 + "changed other code defaults (" + evidence.joined(separator: "; ")

@@ -86,10 +86,20 @@ struct FamilyConfigResolutionTests {
 
     @Test("family weights without code: the MLP activation is unknown, not assumed")
     func noCode() throws {
-        #expect(throws: ModelConfigError.self) {
-            try ModelConfigResolver.resolve(
+        do {
+            _ = try ModelConfigResolver.resolve(
                 weights: Self.weights("plain-sp1024"), code: nil, logs: [],
                 overrides: Self.tinyEnv.merging(["ROPE_BASE": "10000", "LOGIT_SOFTCAP": "30"]) { $1 })
+            Issue.record("resolved a family model's activation without its code")
+        } catch let error as ModelConfigError {
+            guard case .unreadCodeFact(let key, _) = error else {
+                Issue.record("expected unreadCodeFact, got \(error)")
+                return
+            }
+            #expect(key == "mlp_activation")
+            // A fact of the code: the message must not suggest an override (there is no setting to name).
+            #expect(error.description.contains("no override can supply it"))
+            #expect(!error.description.contains("-=..."))
         }
     }
 
