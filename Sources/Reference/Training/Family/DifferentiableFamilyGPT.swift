@@ -11,8 +11,10 @@ import Foundation
 /// `parallel_resid_lambdas`, `smear_gate.weight`, `smear_lambda` (each when configured), then per block
 /// `c_q, c_k, c_v, proj, q_gain, fc, mlp.proj, attn_scale, mlp_scale, resid_mix` and its gate weights.
 ///
-/// Not supported (initialisation throws ``ModelWeightsError/unsupportedSetting(name:value:feature:)``):
-/// the March family's BigramHash, value embeddings and SmearGate(dim).
+/// The March family's BigramHash, value embeddings and SmearGate(dim) load only through
+/// ``init(forBaseGradients:weights:)`` (their records train every parameter and have no LoRA
+/// `forward_ttt`); the LoRA initialiser refuses them with
+/// ``ModelWeightsError/unsupportedSetting(name:value:feature:)``.
 public final class DifferentiableFamilyGPT: PhasedTTTModel {
     public typealias Adapters = FamilyLoRAAdapters
 
