@@ -38,12 +38,12 @@ public enum ArtifactReader {
     /// if that decoding fails, the whole file goes through ``read(bytes:file:options:)``, whose
     /// fallbacks (a method byte, another codec) and errors are the same either way.
     public static func read(url: URL, options: Options = Options()) throws(ArtifactError) -> ArtifactContents {
-        let file = try ProgressiveFile(path: url.path)
-        let (available, complete) = try file.waitForBytes(beyond: leadingBytes - 1)
-        let leading = Array(UnsafeBufferPointer(start: file.base, count: min(available, leadingBytes)))
-        if complete && available < leadingBytes || Compression.detect(leading) != .brotli {
-            return try read(bytes: try file.allBytes(), file: url.path, options: options)
+        // Other codecs read the file whole first (they are fast or far slower than the read).
+        let leading = try FileBytes.read(url.path, upTo: leadingBytes)
+        guard leading.count == leadingBytes, Compression.detect(leading) == .brotli else {
+            return try read(bytes: try FileBytes.read(url.path), file: url.path, options: options)
         }
+        let file = try ProgressiveFile(path: url.path)
         let payload: [UInt8]
         do {
             payload = try Decompression.unbrotli(progressive: file, limit: options.maxDecompressedBytes)
@@ -51,8 +51,7 @@ public enum ArtifactReader {
             if case .outputLimitExceeded = error { throw error }
             return try read(bytes: try file.allBytes(), file: url.path, options: options)
         }
-        let (count, _) = try file.waitForCompletion()
-        return try unpack(consume payload, compression: .brotli, file: url.path, fileBytes: count)
+        return try unpack(consume payload, compression: .brotli, file: url.path, fileBytes: try file.waitForCompletion())
     }
 
     /// Enough leading bytes for ``Compression/detect(_:)`` (its longest header check is 13 bytes).

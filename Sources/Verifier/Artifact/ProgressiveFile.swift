@@ -32,20 +32,8 @@ final class ProgressiveFile: @unchecked Sendable {
     init(path: String, chunk: Int = 1 << 20) throws(ArtifactError) {
         self.path = path
         self.chunk = max(1, chunk)
-        let location = InputLocation(file: path)
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { throw .unreadable(location, detail: Self.systemError()) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else {
-            let detail = Self.systemError()
-            close(descriptor)
-            throw .unreadable(location, detail: detail)
-        }
-        guard (status.st_mode & S_IFMT) == S_IFREG else {
-            close(descriptor)
-            throw .unreadable(location, detail: "not a regular file")
-        }
-        expectedSize = Int(status.st_size)
+        let (descriptor, size) = try FileBytes.openRegular(path)
+        expectedSize = size
         base = .allocate(capacity: max(1, expectedSize))
         // The thread holds `self`, so the buffer outlives every write into it.
         Thread.detachNewThread { [self] in
@@ -68,15 +56,14 @@ final class ProgressiveFile: @unchecked Sendable {
 
     /// The whole file, once read.
     func allBytes() throws(ArtifactError) -> [UInt8] {
-        let (count, _) = try waitForCompletion()
-        return Array(UnsafeBufferPointer(start: base, count: count))
+        Array(UnsafeBufferPointer(start: base, count: try waitForCompletion()))
     }
 
     /// Waits for the end of the file; returns its length.
-    func waitForCompletion() throws(ArtifactError) -> (count: Int, complete: Bool) {
+    func waitForCompletion() throws(ArtifactError) -> Int {
         var state = try waitForBytes(beyond: 0)
         while !state.complete { state = try waitForBytes(beyond: state.available) }
-        return (state.available, true)
+        return state.available
     }
 
     private func readAll(_ descriptor: Int32) {
@@ -85,7 +72,7 @@ final class ProgressiveFile: @unchecked Sendable {
             let got = systemRead(descriptor, base + total, min(chunk, expectedSize - total))
             if got < 0 {
                 if errno == EINTR { continue }
-                let detail = Self.systemError()
+                let detail = FileBytes.systemError()
                 condition.lock()
                 failure = detail
                 condition.broadcast()
@@ -105,11 +92,4 @@ final class ProgressiveFile: @unchecked Sendable {
         condition.unlock()
     }
 
-    private static func systemError() -> String { String(cString: strerror(errno)) }
 }
-
-#if canImport(Glibc)
-private let systemRead = Glibc.read
-#else
-private let systemRead = Darwin.read
-#endif

@@ -164,17 +164,38 @@ public enum Decompression {
     /// input as the reader publishes it, and only input missing at the end of the file is a
     /// truncation.
     static func unbrotli(progressive file: ProgressiveFile, limit: Int = defaultLimit) throws(ArtifactError) -> [UInt8] {
-        let location = InputLocation(file: file.path, offset: 0)
+        let (available, complete) = try file.waitForBytes(beyond: 0)
+        return try unbrotli(from: UnsafePointer(file.base), available: available, complete: complete,
+                            expectedSize: file.expectedSize, location: InputLocation(file: file.path, offset: 0),
+                            limit: limit) { published throws(ArtifactError) in try file.waitForBytes(beyond: published) }
+    }
+
+    private static func unbrotli(_ input: [UInt8], location: InputLocation, limit: Int) throws(ArtifactError) -> [UInt8] {
+        try input.withUnsafeBufferPointer { inBuffer throws(ArtifactError) in
+            guard let base = inBuffer.baseAddress else {
+                throw .truncated(location, what: "brotli stream", needed: 1, available: 0)
+            }
+            return try unbrotli(from: base, available: inBuffer.count, complete: true, expectedSize: inBuffer.count,
+                                location: location, limit: limit) { published in (published, true) }
+        }
+    }
+
+    /// The brotli loop over input at `base`: `available` bytes now, and `more(available)` waits for
+    /// further bytes (or the end) while the input is incomplete.
+    private static func unbrotli(
+        from base: UnsafePointer<UInt8>, available: Int, complete: Bool, expectedSize: Int,
+        location: InputLocation, limit: Int,
+        more: (Int) throws(ArtifactError) -> (available: Int, complete: Bool)
+    ) throws(ArtifactError) -> [UInt8] {
         guard let state = BrotliDecoderCreateInstance(nil, nil, nil) else {
             throw .corruptStream(location, codec: "brotli", detail: "the decoder could not start")
         }
         defer { BrotliDecoderDestroyInstance(state) }
-        var (published, complete) = try file.waitForBytes(beyond: 0)
-        var availableIn = published
-        var nextIn: UnsafePointer<UInt8>? = UnsafePointer(file.base)
-        let guess = file.expectedSize.multipliedReportingOverflow(by: 8).partialValue
+        var published = available, complete = complete
+        var availableIn = available
+        var nextIn: UnsafePointer<UInt8>? = base
         return try BoundedOutput.decode(
-            limit: limit, expectedSize: guess,
+            limit: limit, expectedSize: expectedSize.multipliedReportingOverflow(by: 8).partialValue,
             limitError: { .outputLimitExceeded(location.at(published - availableIn), codec: "brotli", limit: limit) }
         ) { destination, space in
             var availableOut = space
@@ -190,7 +211,7 @@ public enum Decompression {
                     return (produced, .failed(.truncated(location.at(consumed), what: "brotli stream", needed: 1, available: 0)))
                 }
                 do throws(ArtifactError) {
-                    let (now, done) = try file.waitForBytes(beyond: published)
+                    let (now, done) = try more(published)
                     availableIn += now - published
                     published = now
                     complete = done
@@ -202,38 +223,6 @@ public enum Decompression {
                 let code = BrotliDecoderGetErrorCode(state)
                 let name = BrotliDecoderErrorString(code).map { String(cString: $0) } ?? "error"
                 return (produced, .failed(.corruptStream(location.at(consumed), codec: "brotli", detail: name)))
-            }
-        }
-    }
-
-
-    private static func unbrotli(_ input: [UInt8], location: InputLocation, limit: Int) throws(ArtifactError) -> [UInt8] {
-        guard let state = BrotliDecoderCreateInstance(nil, nil, nil) else {
-            throw .corruptStream(location, codec: "brotli", detail: "the decoder could not start")
-        }
-        defer { BrotliDecoderDestroyInstance(state) }
-        return try input.withUnsafeBufferPointer { inBuffer throws(ArtifactError) in
-            var availableIn = inBuffer.count
-            var nextIn = inBuffer.baseAddress
-            return try BoundedOutput.decode(
-                limit: limit, expectedSize: sizeGuess(inBuffer),
-                limitError: { .outputLimitExceeded(location.at(inBuffer.count - availableIn), codec: "brotli", limit: limit) }
-            ) { destination, space in
-                var availableOut = space
-                var nextOut: UnsafeMutablePointer<UInt8>? = destination
-                let status = BrotliDecoderDecompressStream(state, &availableIn, &nextIn, &availableOut, &nextOut, nil)
-                let produced = space - availableOut
-                let consumed = inBuffer.count - availableIn
-                switch status {
-                case BROTLI_DECODER_RESULT_SUCCESS: return (produced, .finished)
-                case BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT: return (produced, .proceed)
-                case BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT:
-                    return (produced, .failed(.truncated(location.at(consumed), what: "brotli stream", needed: 1, available: 0)))
-                default:
-                    let code = BrotliDecoderGetErrorCode(state)
-                    let name = BrotliDecoderErrorString(code).map { String(cString: $0) } ?? "error"
-                    return (produced, .failed(.corruptStream(location.at(consumed), codec: "brotli", detail: name)))
-                }
             }
         }
     }
