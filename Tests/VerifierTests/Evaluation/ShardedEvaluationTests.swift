@@ -200,4 +200,61 @@ struct ShardedEvaluationTests {
         #expect(noOut.status == 2)
         #expect(noOut.stderr.contains("--partial-out"))
     }
+
+    @Test("the audit takes merged parts as its reproduction, only of the folder's own artifact, code and logs, whole")
+    func auditTakesParts() throws {
+        let folder = Paths.fixture("audit/reproducible")
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("pgverify-audit-parts-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let data = ["--tokenizer", Paths.shared("tokenizers/fineweb_1024_bpe.model").path,
+                    "--val", Paths.shared("val/small").path + "/fineweb_val_*.bin"]
+        func shards(_ extra: [String], artifact: String = "final_model.int8.ptz", name: String) throws -> [String] {
+            try (0..<2).map { index in
+                let file = scratch.appendingPathComponent("\(name)\(index).json").path
+                let run = try VerifyExecutable.run(
+                    ["eval", folder.appendingPathComponent(artifact).path, "--code", folder.appendingPathComponent("train_gpt.py").path,
+                     "--log", folder.appendingPathComponent("train_seed1337.log").path] + data + extra
+                    + ["--shard", "\(index)/2", "--partial-out", file])
+                #expect(run.status == 0, "\(run.stderr)")
+                return file
+            }
+        }
+        func reproduced(_ arguments: [String]) throws -> [String: Any] {
+            let run = try VerifyExecutable.run([folder.path, "--format", "json"] + arguments)
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+            let checks = try #require(report["checks"] as? [[String: Any]])
+            return try #require(checks.first { $0["id"] as? String == "REPRODUCED-VAL-BPB" })
+        }
+        func firstEvidence(_ check: [String: Any]) -> String {
+            ((check["evidence"] as? [[String: Any]])?.first?["text"] as? String) ?? ""
+        }
+
+        let whole = try reproduced(data)
+        let parts = try shards([], name: "part")
+        let merged = try reproduced(parts.flatMap { ["--partial", $0] })
+        #expect(whole["status"] as? String == "pass" && merged["status"] as? String == "pass")
+        // The same val_loss, printed from the exact sums.
+        let wholeLoss = firstEvidence(whole).components(separatedBy: "val_loss ").last?.prefix(10)
+        #expect(wholeLoss != nil && firstEvidence(merged).contains("val_loss \(wholeLoss!)"))
+        #expect(firstEvidence(merged).hasPrefix("merged 2 partial results"))
+
+        // A prefix of the stream is not the claimed evaluation.
+        let prefix = try reproduced(try shards(["--max-tokens", "8192"], name: "prefix").flatMap { ["--partial", $0] })
+        #expect(prefix["status"] as? String == "incomplete")
+        #expect((prefix["summary"] as? String)?.contains("--max-tokens") == true)
+        // Parts without the folder's log were configured differently: refused, not compared.
+        var noLog: [String] = []
+        for index in 0..<2 {
+            let file = scratch.appendingPathComponent("nolog\(index).json").path
+            _ = try VerifyExecutable.run(["eval", folder.appendingPathComponent("final_model.int8.ptz").path,
+                                          "--code", folder.appendingPathComponent("train_gpt.py").path,
+                                          "--set", "ROPE_BASE=10000", "--set", "LOGIT_SOFTCAP=30", "--set", "TRAIN_SEQ_LEN=64"]
+                                         + data + ["--shard", "\(index)/2", "--partial-out", file])
+            noLog.append(file)
+        }
+        let otherLogs = try reproduced(noLog.flatMap { ["--partial", $0] })
+        #expect(otherLogs["status"] as? String == "incomplete")
+        #expect((otherLogs["summary"] as? String)?.contains("other logs") == true)
+    }
 }
