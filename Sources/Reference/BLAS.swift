@@ -46,6 +46,12 @@ public enum BLAS {
         set { library().setThreads(Int32(newValue)) }
     }
 
+    /// The CPU kernel set OpenBLAS chose (e.g. `Haswell`, `SkylakeX`, `Zen`): machines with different
+    /// kernels round sgemm differently in the last bits.
+    public static var kernel: String {
+        library().coreName.flatMap { $0() }.map { String(cString: $0) } ?? "unknown"
+    }
+
     /// Opens OpenBLAS now, or says why it cannot be: commands that will multiply matrices call this
     /// first, so a missing library is a clear error rather than a stop in the middle of the work.
     public static func requireLibrary() throws(BLASUnavailable) {
@@ -84,6 +90,8 @@ struct OpenBLASLibrary: Sendable {
     @usableFromInline let sgemm: SGEMM
     @usableFromInline let getThreads: @convention(c) () -> Int32
     @usableFromInline let setThreads: @convention(c) (Int32) -> Void
+    /// `openblas_get_corename`, where the library has it.
+    let coreName: (@convention(c) () -> UnsafePointer<CChar>?)?
 
     /// The library names tried, in order.
     static let names = ["libopenblas.so.0", "libopenblas.so", "libopenblas.dylib"]
@@ -107,7 +115,10 @@ struct OpenBLASLibrary: Sendable {
             return .success(OpenBLASLibrary(
                 sgemm: unsafeBitCast(sgemm, to: SGEMM.self),
                 getThreads: unsafeBitCast(getThreads, to: (@convention(c) () -> Int32).self),
-                setThreads: unsafeBitCast(setThreads, to: (@convention(c) (Int32) -> Void).self)))
+                setThreads: unsafeBitCast(setThreads, to: (@convention(c) (Int32) -> Void).self),
+                coreName: dlsym(handle, "openblas_get_corename").map {
+                    unsafeBitCast($0, to: (@convention(c) () -> UnsafePointer<CChar>?).self)
+                }))
         }
         return .failure(BLASUnavailable(detail: messages.joined(separator: "; ")))
     }

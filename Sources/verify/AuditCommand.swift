@@ -56,6 +56,11 @@ struct AuditCommand: ParsableCommand {
     @Option(help: "CaseOps byte sidecar glob (default: fineweb_val_bytes_*.bin beside --val), for submissions whose eval_val counts bytes from it.")
     var valBytes: String?
 
+    @Option(name: .customLong("partial"), help: ArgumentHelp(
+        "A partial result of a sharded `verify eval` of this folder's artifact (repeatable): merged, the parts are the reproduction of val_bpb.",
+        valueName: "FILE"))
+    var partials: [String] = []
+
     @Option(help: "Threads for the re-evaluation; the default is this machine's core count.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
@@ -76,7 +81,7 @@ struct AuditCommand: ParsableCommand {
             evaluation: tokenizer.flatMap { tokenizer in val.map { val in
                 AuditEvaluationSettings(tokenizer: URL(fileURLWithPath: tokenizer), validationPattern: val, threads: threads,
                                         byteSidecarPattern: valBytes)
-            } }),
+            } }, reproductionParts: partials.map { URL(fileURLWithPath: $0) }),
                                    progress: progress)
         if let output {
             try write(render(report, as: format, submission: submission), to: output)

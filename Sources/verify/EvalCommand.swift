@@ -57,6 +57,12 @@ struct Eval: ParsableCommand {
     var seqLen: Int?
     @Option(help: "Evaluate only the first N target tokens (whole windows of seq_len).") var maxTokens: Int?
     @Option(help: "Threads; the default is this machine's core count.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: ArgumentHelp(
+        "Evaluate only part K of N (counted from 0) of the windows or batches; standard and sliding modes. Write it with --partial-out and add the parts with `verify merge`.",
+        valueName: "K/N"))
+    var shard: String?
+    @Option(help: "Write this run's exact sums and input digests as a partial result for `verify merge`.")
+    var partialOut: String?
     @Flag(help: "Print one JSON object instead of text.") var json = false
 
     func validate() throws {
@@ -64,6 +70,12 @@ struct Eval: ParsableCommand {
         if let stride, stride < 1 { throw ValidationError("--stride must be at least 1") }
         if let seqLen, seqLen < 1 { throw ValidationError("--seq-len must be at least 1") }
         if let maxTokens, maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1") }
+        if shard != nil || partialOut != nil {
+            guard mode == .standard || mode == .sliding else {
+                throw ValidationError("--shard and --partial-out work in standard and sliding modes; \(mode.rawValue) is not sharded")
+            }
+            guard partialOut != nil else { throw ValidationError("--shard needs --partial-out FILE to keep the part for `verify merge`") }
+        }
     }
 
     func run() throws {
@@ -84,6 +96,8 @@ struct Eval: ParsableCommand {
             tokenizer: URL(fileURLWithPath: tokenizer), validationPattern: val, mode: evalMode,
             seqLen: seqLen, maxTokens: maxTokens, threads: threads)
         request.byteSidecarPattern = valBytes
+        request.shard = try shard.map { text throws in try EvalShard(parsing: text) }
+        request.digestsInputs = partialOut != nil
 
         let progress = ProgressLine()
         let outcome = try Reevaluation.run(request, onResolved: { resolved in
@@ -94,25 +108,32 @@ struct Eval: ParsableCommand {
         let resolved = outcome.resolved
         let seconds = outcome.seconds
 
+        let config = Dictionary(uniqueKeysWithValues: resolved.sources.map { ($0.key, $0.value.description) })
+            .merging(outcome.familyEvaluation?.sources ?? [:]) { model, _ in model }
+        if let partialOut, let inputs = outcome.inputs {
+            let identity = PartialEvaluation.Identity(
+                inputs: inputs, mode: evalMode.name, stride: mode == .sliding ? stride : nil, seqLen: resolved.seqLen,
+                maxTokens: maxTokens, overrides: settings,
+                evaluation: outcome.familyEvaluation?.evaluation.description,
+                itemKind: outcome.scored.kind, totalItems: outcome.scored.total)
+            let part = PartialEvaluation(identity: identity, config: config, shard: request.shard, scored: outcome.scored,
+                                         score: result, seconds: seconds)
+            try part.write(to: URL(fileURLWithPath: partialOut))
+        }
         let report = EvalReport(
             val_loss: result.meanLoss, val_bpb: result.bitsPerByte, tokens: result.tokens, bytes: result.bytes,
             mode: evalMode.name, stride: mode == .sliding ? stride : nil, seq_len: resolved.seqLen,
             threads: threads, seconds: seconds, tokens_per_second: Double(result.tokens) / seconds,
-            config: Dictionary(uniqueKeysWithValues: resolved.sources.map { ($0.key, $0.value.description) })
-                .merging(outcome.familyEvaluation?.sources ?? [:]) { model, _ in model },
-            evaluation: outcome.familyEvaluation?.evaluation.description)
+            config: config, evaluation: outcome.familyEvaluation?.evaluation.description)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(try report.jsonText())
         } else {
-            print(String(format: "val_loss: %.8f  val_bpb: %.8f", report.val_loss, report.val_bpb))
-            print("tokens: \(report.tokens)  bytes: \(report.bytes)  mode: \(report.mode)"
-                  + (report.stride.map { "  stride: \($0)" } ?? "") + "  seq_len: \(report.seq_len)")
-            if let family = outcome.familyEvaluation {
-                print("evaluation: \(family.evaluation.description)")
-                for (name, source) in family.sources.sorted(by: { $0.key < $1.key }) { print("  \(name): \(source)") }
+            if let shard = request.shard {
+                let items = outcome.scored
+                print("shard \(shard.index)/\(shard.count): \(items.kind) \(items.lower)..<\(items.upper) of \(items.total)"
+                      + (partialOut.map { ", written to \($0); add the parts with `verify merge`" } ?? ""))
             }
+            report.printText(familySources: outcome.familyEvaluation?.sources)
             print(String(format: "%.2f s, %.0f tokens/s, %d threads", seconds, report.tokens_per_second, threads))
         }
     }
@@ -143,7 +164,8 @@ struct EvalReport: Encodable {
     var mode: String
     var stride: Int?
     var seq_len: Int
-    var threads: Int
+    /// `nil` for merged parts (each part ran with its own).
+    var threads: Int?
     var seconds: Double
     var tokens_per_second: Double
     /// Where each configuration value came from.
@@ -174,7 +196,7 @@ struct EvalReport: Encodable {
         try container.encode(mode, forKey: .mode)
         if let stride { try container.encode(stride, forKey: .stride) } else { try container.encodeNil(forKey: .stride) }
         try container.encode(seq_len, forKey: .seq_len)
-        try container.encode(threads, forKey: .threads)
+        if let threads { try container.encode(threads, forKey: .threads) } else { try container.encodeNil(forKey: .threads) }
         try container.encode(seconds, forKey: .seconds)
         try container.encode(tokens_per_second, forKey: .tokens_per_second)
         try container.encode(config, forKey: .config)
@@ -183,6 +205,24 @@ struct EvalReport: Encodable {
         try container.encodeIfPresent(ttt_lora, forKey: .ttt_lora)
         try container.encodeIfPresent(ttt_phased, forKey: .ttt_phased)
         try container.encodeIfPresent(ttt_family, forKey: .ttt_family)
+    }
+}
+
+extension EvalReport {
+    func jsonText() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    /// The score lines `verify eval` and `verify merge` print alike.
+    func printText(familySources: [String: String]?) {
+        print(String(format: "val_loss: %.8f  val_bpb: %.8f", val_loss, val_bpb))
+        print("tokens: \(tokens)  bytes: \(bytes)  mode: \(mode)" + (stride.map { "  stride: \($0)" } ?? "") + "  seq_len: \(seq_len)")
+        if let evaluation {
+            print("evaluation: \(evaluation)")
+            for (name, source) in (familySources ?? [:]).sorted(by: { $0.key < $1.key }) { print("  \(name): \(source)") }
+        }
     }
 }
 

@@ -13,7 +13,7 @@ struct Verify: ParsableCommand {
             Exit codes: 0 pass, 1 the submission fails a check, 2 bad input or usage, \
             3 incomplete (a check could not run).
             """,
-        subcommands: [AuditCommand.self, Inspect.self, Size.self, Eval.self, Lint.self, Bench.self],
+        subcommands: [AuditCommand.self, Inspect.self, Size.self, Eval.self, Merge.self, Lint.self, Bench.self],
         defaultSubcommand: AuditCommand.self
     )
 

@@ -50,6 +50,10 @@ public enum EvalError: InputError, Equatable {
     case planDoesNotMatchStream(planned: Int, actual: Int)
     /// A CaseOps byte sidecar with fewer entries than the token stream it must cover.
     case byteSidecarTooShort(entries: Int, tokens: Int)
+    /// A shard outside `0 ≤ index < count ≤ EvalShard.maximumCount`.
+    case invalidShard(index: Int, count: Int)
+    /// A shard not written `K/N`.
+    case unreadableShard(String)
 
     public var description: String {
         switch self {
@@ -68,6 +72,9 @@ public enum EvalError: InputError, Equatable {
             "the evaluation plan was made for \(planned) tokens, the stream has \(actual)"
         case .byteSidecarTooShort(let entries, let tokens):
             "the CaseOps byte sidecar has \(entries) entries, the validation stream \(tokens) tokens"
+        case .invalidShard(let index, let count):
+            "shard \(index)/\(count) is not one of N parts: need 0 ≤ K < N ≤ \(EvalShard.maximumCount) (K counts from 0)"
+        case .unreadableShard(let text): "shard '\(text)' is not K/N (e.g. 0/4 for the first of four parts)"
         case .nonFiniteLoss(let position, let value):
             "the model's loss for the target at stream position \(position) is \(value); the weights do not evaluate"
         }

@@ -41,16 +41,17 @@ public struct Evaluator: Sendable {
     /// Evaluates the windows in `windows` (indices into `plan.windows`).
     ///
     /// With `threads > 1` the windows are dealt round-robin in chunks to that many workers, each
-    /// running OpenBLAS single-threaded; with fewer windows than threads, OpenBLAS gets the rest.
-    /// This sets OpenBLAS's process-wide thread count (its idle threads spin, so it stays low for
-    /// later calls too). The result does not depend on the thread count.
+    /// running OpenBLAS single-threaded, always: OpenBLAS's multi-threaded sgemm rounds differently,
+    /// and a window's losses must not depend on how many threads or which shard (``EvalShard``)
+    /// evaluated it. This sets OpenBLAS's process-wide thread count. The result does not depend on
+    /// the thread count.
     public func evaluate(
         windows: Range<Int>, threads: Int = 1, progress: (@Sendable (_ windowsDone: Int) -> Void)? = nil
     ) throws(EvalError) -> EvalPartial {
         precondition(windows.lowerBound >= 0 && windows.upperBound <= plan.windows.count, "window range out of plan")
         guard !windows.isEmpty else { return EvalPartial() }
         let workers = max(1, min(threads, windows.count))
-        BLAS.threads = max(1, threads / workers)
+        BLAS.threads = 1
 
         let chunk = 4
         let chunks = (windows.count + chunk - 1) / chunk

@@ -40,10 +40,16 @@ public struct AuditOptions: Sendable {
     /// What the reproduced-val_bpb check evaluates on; `nil` leaves that check incomplete.
     public var evaluation: AuditEvaluationSettings?
 
-    public init(quick: Bool = false, previousRecord: PreviousRecord? = nil, evaluation: AuditEvaluationSettings? = nil) {
+    /// Partial results of a sharded `verify eval` of this folder's artifact (`verify eval --shard
+    /// --partial-out`): merged, they are the reproduction, in place of evaluating here.
+    public var reproductionParts: [URL]
+
+    public init(quick: Bool = false, previousRecord: PreviousRecord? = nil, evaluation: AuditEvaluationSettings? = nil,
+                reproductionParts: [URL] = []) {
         self.quick = quick
         self.previousRecord = previousRecord
         self.evaluation = evaluation
+        self.reproductionParts = reproductionParts
     }
 }
 

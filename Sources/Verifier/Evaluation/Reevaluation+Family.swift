@@ -19,18 +19,19 @@ extension Reevaluation {
         let validation = try ValidationShard.readAll(pattern: request.validationPattern)
         let tokens = try EvalTokens.prepare(validation, seqLen: resolved.seqLen, maxTokens: request.maxTokens)
         var plan = try EvalPlan(mode: .standard, seqLen: resolved.seqLen, streamLength: tokens.count)
-        let bytes: TokenByteCounts = family.usesByteSidecar
-            ? .sidecar(try byteSidecar(request, tokens: tokens.count)) : .tokenizer(accounting)
+        let sidecar = family.usesByteSidecar ? try byteSidecar(request, tokens: tokens.count) : nil
+        let bytes: TokenByteCounts = sidecar.map { .sidecar($0) } ?? .tokenizer(accounting)
+        let inputs = request.digestsInputs ? try EvaluationInputDigests.of(request, tokens: tokens, byteCounts: sidecar) : nil
 
         let start = Date()
-        var result: (score: EvalPartial, stream: [(tokens: Int, bitsPerByte: Double)])
+        var result: (score: EvalPartial, stream: [(tokens: Int, bitsPerByte: Double)], scored: ScoredItems)
         var documentPlan: DocumentSegmentedPlan?
         switch family.evaluation {
         case .windows:
             let model = try FamilyGPTModel(config: resolved.config, weights: weights, maxPositions: resolved.seqLen)
             let evaluator = try FamilyWindowEvaluator(model: model, accounting: accounting, tokens: tokens, plan: plan)
-            result = try scoreInSegments(count: plan.windows.count, segments: segments, threads: request.threads,
-                                         progress: progress) { [plan] index throws(EvalError) in
+            result = try scoreInSegments(kind: "windows", count: plan.windows.count, shard: request.shard, segments: segments,
+                                         threads: request.threads, progress: progress) { [plan] index throws(EvalError) in
                 try evaluator.evaluate(window: plan.windows[index])
             }
         case .documentSegmented(let settings):
@@ -47,8 +48,8 @@ extension Reevaluation {
             let longest = batches.batches.map(\.length).max() ?? resolved.seqLen
             let model = try FamilyGPTModel(config: resolved.config, weights: weights, maxPositions: longest)
             let evaluator = try DocumentSegmentedEvaluator(model: model, bytes: bytes, tokens: tokens, plan: batches)
-            result = try scoreInSegments(count: batches.batches.count, segments: segments, threads: request.threads,
-                                         progress: progress) { index throws(EvalError) in
+            result = try scoreInSegments(kind: "batches", count: batches.batches.count, shard: request.shard, segments: segments,
+                                         threads: request.threads, progress: progress) { index throws(EvalError) in
                 try evaluator.evaluate(batch: batches.batches[index])
             }
         case .documentSliding(let settings):
@@ -58,14 +59,14 @@ extension Reevaluation {
             let model = try FamilyGPTModel(config: resolved.config, weights: weights,
                                            maxPositions: max(sliding.longestBatch, resolved.seqLen))
             let evaluator = try DocumentSlidingEvaluator(model: model, bytes: bytes, tokens: tokens, plan: sliding)
-            result = try scoreInSegments(count: sliding.batches.count, segments: segments, threads: request.threads,
-                                         progress: progress) { index throws(EvalError) in
+            result = try scoreInSegments(kind: "batches", count: sliding.batches.count, shard: request.shard, segments: segments,
+                                         threads: request.threads, progress: progress) { index throws(EvalError) in
                 try evaluator.evaluate(batch: sliding.batches[index])
             }
         }
         return ReevaluationResult(resolved: resolved, score: result.score, plan: plan,
                                   seconds: Date().timeIntervalSince(start), stream: result.stream,
-                                  familyEvaluation: family, documentPlan: documentPlan)
+                                  familyEvaluation: family, documentPlan: documentPlan, scored: result.scored, inputs: inputs)
     }
 
     /// The CaseOps byte sidecar entries for the first `tokens` of the stream: `--val-bytes`, or
@@ -86,28 +87,31 @@ extension Reevaluation {
         return Array(counts.prefix(tokens))
     }
 
-    /// Scores items `0 ..< count` (windows or batches) on `threads` threads, `segments` stream points
-    /// in order; the total does not depend on either (partial sums add exactly).
+    /// Scores items `0 ..< count` (windows or batches), or the shard's part of them, on `threads`
+    /// threads, `segments` stream points in order; the total does not depend on either (partial sums
+    /// add exactly).
     static func scoreInSegments(
-        count: Int, segments: Int, threads: Int, progress: (@Sendable (_ done: Int, _ total: Int) -> Void)?,
+        kind: String, count: Int, shard: EvalShard?, segments: Int, threads: Int,
+        progress: (@Sendable (_ done: Int, _ total: Int) -> Void)?,
         item: @Sendable (Int) throws(EvalError) -> EvalPartial
-    ) throws(EvalError) -> (score: EvalPartial, stream: [(tokens: Int, bitsPerByte: Double)]) {
-        let parts = max(1, min(segments, count))
+    ) throws(EvalError) -> (score: EvalPartial, stream: [(tokens: Int, bitsPerByte: Double)], scored: ScoredItems) {
+        let items = shard?.range(of: count) ?? 0 ..< count
+        let parts = max(1, min(segments, items.count))
         let done = DoneCounter()
         var score = EvalPartial()
         var stream: [(tokens: Int, bitsPerByte: Double)] = []
         for part in 0..<parts {
-            let range = (part * count / parts)..<((part + 1) * count / parts)
+            let range = (items.lowerBound + part * items.count / parts) ..< (items.lowerBound + (part + 1) * items.count / parts)
             let workers = max(1, min(threads, range.count))
             let results = SegmentResults(count: workers)
-            BLAS.threads = max(1, threads / workers)  // as Evaluator: one BLAS thread per busy worker
+            BLAS.threads = 1  // as Evaluator: an item's losses must not depend on the thread count or shard
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 let outcome = Result { () throws(EvalError) -> EvalPartial in
                     var partial = EvalPartial()
                     for index in stride(from: range.lowerBound + worker, to: range.upperBound, by: workers) {
                         partial += try item(index)
                         let finished = done.increment()
-                        progress?(finished, count)
+                        progress?(finished, items.count)
                     }
                     return partial
                 }
@@ -116,7 +120,7 @@ extension Reevaluation {
             for outcome in results.all() { score += try outcome.get() }
             stream.append((score.tokens, score.bitsPerByte))
         }
-        return (score, stream)
+        return (score, stream, ScoredItems(kind: kind, total: count, range: items))
     }
 }
 

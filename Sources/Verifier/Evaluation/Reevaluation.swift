@@ -28,6 +28,11 @@ public struct ReevaluationRequest: Sendable {
     public var maxTokens: Int?
     /// Worker threads.
     public var threads: Int
+    /// Evaluate only this part of the windows or batches (``EvalShard``); `nil` evaluates them all.
+    public var shard: EvalShard? = nil
+    /// Record the SHA-256 of every input (``ReevaluationResult/inputs``), for partial results that
+    /// must prove they belong together.
+    public var digestsInputs = false
 
     public init(
         artifact: URL, code: URL? = nil, logs: [URL] = [], overrides: [String: String] = [:],
@@ -67,6 +72,50 @@ public struct ReevaluationResult: Sendable {
     public var familyEvaluation: ResolvedFamilyEvaluation? = nil
     /// The batches of a document-segmented evaluation.
     public var documentPlan: DocumentSegmentedPlan? = nil
+    /// The items (windows or batches) of the whole evaluation that this run scored: all of them,
+    /// or the request's shard.
+    public var scored: ScoredItems
+    /// The inputs' digests, when the request asked for them.
+    public var inputs: EvaluationInputDigests? = nil
+}
+
+/// Which of an evaluation's independent items (windows, or batches of them) a run scored.
+public struct ScoredItems: Sendable, Equatable, Codable {
+    /// `windows` or `batches`.
+    public var kind: String
+    /// Items in the whole evaluation.
+    public var total: Int
+    public var lower: Int
+    public var upper: Int
+
+    public init(kind: String, total: Int, range: Range<Int>) {
+        self.kind = kind
+        self.total = total
+        lower = range.lowerBound
+        upper = range.upperBound
+    }
+
+    public var range: Range<Int> { lower ..< upper }
+}
+
+/// SHA-256 of what an evaluation read: files as stored, and the token stream and byte counts as
+/// evaluated (so two runs over different shard files with the same tokens agree).
+public struct EvaluationInputDigests: Sendable, Equatable, Codable {
+    public var artifact: String
+    public var code: String?
+    public var logs: [String]
+    public var tokenizer: String
+    /// The prepared validation stream (uint16, little-endian).
+    public var validationTokens: String
+    /// The CaseOps byte counts used in place of the tokenizer's tables, if any.
+    public var byteCounts: String?
+
+    static func of(_ request: ReevaluationRequest, tokens: [UInt16], byteCounts: [UInt16]?) throws -> Self {
+        Self(artifact: try SHA256.hex(file: request.artifact), code: try request.code.map { url throws in try SHA256.hex(file: url) },
+             logs: try request.logs.map { url throws in try SHA256.hex(file: url) },
+             tokenizer: try SHA256.hex(file: request.tokenizer), validationTokens: SHA256.hex(littleEndian: tokens),
+             byteCounts: byteCounts.map { SHA256.hex(littleEndian: $0) })
+    }
 }
 
 /// artifact → weights → model configuration → reference model → evaluation, with pgverify's own code
@@ -130,21 +179,24 @@ public enum Reevaluation {
         let tokens = try EvalTokens.prepare(validation, seqLen: resolved.seqLen, maxTokens: request.maxTokens)
         let plan = try EvalPlan(mode: request.mode, seqLen: resolved.seqLen, streamLength: tokens.count)
         let evaluator = try Evaluator(model: model, accounting: accounting, tokens: tokens, plan: plan)
-        let total = plan.windows.count
+        let inputs = request.digestsInputs ? try EvaluationInputDigests.of(request, tokens: tokens, byteCounts: nil) : nil
+        let items = request.shard?.range(of: plan.windows.count) ?? 0 ..< plan.windows.count
         let start = Date()
-        let parts = max(1, min(segments, total))
+        let parts = max(1, min(segments, items.count))
         var score = EvalPartial()
         var stream: [(tokens: Int, bitsPerByte: Double)] = []
         for part in 0..<parts {
-            let range = (part * total / parts)..<((part + 1) * total / parts)
-            let before = range.lowerBound
+            let range = (items.lowerBound + part * items.count / parts) ..< (items.lowerBound + (part + 1) * items.count / parts)
+            let before = range.lowerBound - items.lowerBound
             var perWindow: (@Sendable (Int) -> Void)?
-            if let progress { perWindow = { done in progress(before + done, total) } }
+            if let progress { perWindow = { done in progress(before + done, items.count) } }
             score += try evaluator.evaluate(windows: range, threads: request.threads, progress: perWindow)
             stream.append((score.tokens, score.bitsPerByte))
         }
         return ReevaluationResult(resolved: resolved, score: score, plan: plan,
-                                  seconds: Date().timeIntervalSince(start), stream: stream)
+                                  seconds: Date().timeIntervalSince(start), stream: stream,
+                                  scored: ScoredItems(kind: "windows", total: plan.windows.count, range: items),
+                                  inputs: inputs)
     }
 
     /// The record-family features present, by name, for messages.

@@ -23,6 +23,7 @@ public struct ReproducedScoreCheckProvider: CheckProvider {
 
     func check(for context: AuditContext) -> AuditCheck {
         let submission = context.submission
+        if !context.options.reproductionParts.isEmpty { return mergedPartsCheck(for: context) }
         if context.options.quick { return incomplete("skipped by --quick") }
         guard let artifact = submission.artifact else {
             return incomplete("no artifact in the folder to evaluate")
