@@ -99,7 +99,7 @@ struct Eval: ParsableCommand {
         request.shard = try shard.map { text throws in try EvalShard(parsing: text) }
         request.digestsInputs = partialOut != nil
 
-        let progress = ProgressLine()
+        let progress = ProgressLine(threads: threads, shard: request.shard)
         let outcome = try Reevaluation.run(request, onResolved: { resolved in
             if !json { printConfiguration(resolved) }
         }, progress: { done, total in progress.update(done, of: total) })
@@ -226,23 +226,54 @@ extension EvalReport {
     }
 }
 
-/// Progress on stderr, only once an evaluation has run for a few seconds, at most every two seconds.
+/// The plan and progress on stderr: what will be scored before the first item, an estimate of the
+/// whole once the first items have run (the calibration), then progress with the time left at most
+/// every two seconds once the evaluation has run for a few seconds.
 final class ProgressLine: @unchecked Sendable {
     private let lock = NSLock()
     private let start = Date()
     private var lastPrint: Date?
+    private var estimated = false
+    private let threads: Int
+    private let shard: EvalShard?
+
+    init(threads: Int, shard: EvalShard?) {
+        self.threads = threads
+        self.shard = shard
+    }
 
     func update(_ done: Int, of total: Int) {
         lock.lock(); defer { lock.unlock() }
         let now = Date()
-        guard now.timeIntervalSince(start) >= 3 else { return }
+        let elapsed = now.timeIntervalSince(start)
+        if done == 0 {
+            FileHandle.standardError.write(Data((
+                "eval: plan: \(total) independent windows or batches to score"
+                + (shard.map { " (shard \($0.index)/\($0.count))" } ?? "") + " on \(threads) threads\n").utf8))
+            return
+        }
+        // The calibration: once a thread's worth of items (or a second) is done, the rate so far
+        // gives the whole run's time.
+        if !estimated, done >= min(threads, total) || elapsed >= 1 {
+            estimated = true
+            FileHandle.standardError.write(Data(String(
+                format: "eval: estimate: ~%@ for all %d (the first %d took %.1f s)\n",
+                Self.duration(elapsed / Double(done) * Double(total)), total, done, elapsed).utf8))
+        }
+        guard elapsed >= 3 else { return }
         if let lastPrint, now.timeIntervalSince(lastPrint) < 2, done < total { return }
         lastPrint = now
-        let elapsed = now.timeIntervalSince(start)
-        let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
+        let eta = elapsed / Double(done) * Double(total - done)
         FileHandle.standardError.write(Data(String(
-            format: "\reval: %d/%d windows (%.0f%%), %.0f s elapsed, ~%.0f s left ", done, total,
-            100 * Double(done) / Double(total), elapsed, eta).utf8))
+            format: "\reval: %d/%d (%.0f%%), %@ elapsed, ~%@ left ", done, total,
+            100 * Double(done) / Double(total), Self.duration(elapsed), Self.duration(eta)).utf8))
+    }
+
+    /// `42 s`, `12 min`, `3.5 h`.
+    static func duration(_ seconds: Double) -> String {
+        if seconds < 120 { return String(format: "%.0f s", seconds) }
+        if seconds < 7200 { return String(format: "%.0f min", seconds / 60) }
+        return String(format: "%.1f h", seconds / 3600)
     }
 
     func finish() {

@@ -96,6 +96,7 @@ extension Reevaluation {
         item: @Sendable (Int) throws(EvalError) -> EvalPartial
     ) throws(EvalError) -> (score: EvalPartial, stream: [(tokens: Int, bitsPerByte: Double)], scored: ScoredItems) {
         let items = shard?.range(of: count) ?? 0 ..< count
+        progress?(0, items.count)
         let parts = max(1, min(segments, items.count))
         let done = DoneCounter()
         var score = EvalPartial()

@@ -181,6 +181,7 @@ public enum Reevaluation {
         let evaluator = try Evaluator(model: model, accounting: accounting, tokens: tokens, plan: plan)
         let inputs = request.digestsInputs ? try EvaluationInputDigests.of(request, tokens: tokens, byteCounts: nil) : nil
         let items = request.shard?.range(of: plan.windows.count) ?? 0 ..< plan.windows.count
+        progress?(0, items.count)
         let start = Date()
         let parts = max(1, min(segments, items.count))
         var score = EvalPartial()
