@@ -121,6 +121,25 @@ import Testing
         #expect(run.stdout.contains("\"tokens\":8192"))
     }
 
+    /// A shard of only token 0 (a piece of no bytes): val_bpb would be infinite; exit 2 naming the shards and tokenizer.
+    @Test func aValidationShardOfZeroByteTokensIsANamedError() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("limits-shard-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var header = [Int32](repeating: 0, count: 256)
+        header[0] = 20_240_520; header[1] = 1; header[2] = 8193
+        var bytes = header.withUnsafeBytes { Data($0) }
+        bytes.append(Data(count: 2 * 8193))
+        try bytes.write(to: folder.appendingPathComponent("zero_val_000000.bin"))
+        var arguments = Self.evalArguments
+        let pattern = folder.appendingPathComponent("zero_val_*.bin").path
+        arguments[arguments.firstIndex(of: "--val")! + 1] = pattern
+        let run = try VerifyExecutable.run(arguments)
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("\(pattern): val_bpb is not a finite number: the 8192 scored tokens count 0 bytes under "
+                                    + Paths.shared("tokenizers/fineweb_1024_bpe.model").path), "\(run.stderr)")
+    }
+
     @Test func anAuditOfAFolderWithAHugeSequenceLengthEnds() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("limits-audit-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
