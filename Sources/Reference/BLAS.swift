@@ -1,3 +1,4 @@
+import Foundation
 import COpenBLAS
 #if canImport(Glibc)
 import Glibc
@@ -40,10 +41,12 @@ public enum BLAS {
         )
     }
 
-    /// Number of threads OpenBLAS uses for one call.
+    /// Number of threads OpenBLAS uses for one call; a request above this machine's cores gets the
+    /// cores (more never helps, and each OpenBLAS thread takes its own buffers: asking for hundreds
+    /// under an address-space limit left OpenBLAS retrying its allocation forever).
     public static var threads: Int {
         get { Int(library().getThreads()) }
-        set { library().setThreads(Int32(newValue)) }
+        set { library().setThreads(Int32(max(1, min(newValue, ProcessInfo.processInfo.activeProcessorCount)))) }
     }
 
     /// The CPU kernel set OpenBLAS chose (e.g. `Haswell`, `SkylakeX`, `Zen`): machines with different

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Reference
 import Verifier
 
 /// `verify SUBMISSION_DIR`: the full audit (the default subcommand).
@@ -62,13 +63,13 @@ struct AuditCommand: ParsableCommand {
     var partials: [String] = []
 
     @Option(help: "Threads for the re-evaluation; the default is this machine's core count.")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    var threads: Int = min(ProcessInfo.processInfo.activeProcessorCount, InputLimits.threads)
 
     func validate() throws {
         if (tokenizer == nil) != (val == nil) {
             throw ValidationError("--tokenizer and --val go together (both are needed to reproduce val_bpb)")
         }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        try FlagBounds.check("--threads", threads, maximum: InputLimits.threads)
         _ = try parsedExtraReports()
     }
 

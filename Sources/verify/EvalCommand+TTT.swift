@@ -162,6 +162,7 @@ extension Eval {
         }
 
         let total = result.total
+        try NonFiniteScore.check(total, tokenizer: tokenizer, validation: val, byteSidecar: valBytes)
         let report = EvalReport(
             val_loss: total.meanLoss, val_bpb: total.bitsPerByte, tokens: total.tokens, bytes: total.bytes,
             mode: "ttt", stride: s.stride, seq_len: s.seqLen, threads: threads, seconds: seconds,
@@ -216,6 +217,7 @@ extension Eval {
         let seconds = Date().timeIntervalSince(start)
         progress.finish()
         let total = result.total
+        try NonFiniteScore.check(total, tokenizer: tokenizer, validation: val, byteSidecar: valBytes)
         var report = EvalReport(
             val_loss: total.meanLoss, val_bpb: total.bitsPerByte, tokens: total.tokens, bytes: total.bytes,
             mode: "ttt-lora", stride: nil, seq_len: s.evalSeqLen, threads: threads, seconds: seconds,
@@ -307,6 +309,7 @@ extension Eval {
         progress.finish()
 
         let total = result.total
+        try NonFiniteScore.check(total, tokenizer: tokenizer, validation: val, byteSidecar: valBytes)
         let lengths = Dictionary(uniqueKeysWithValues: evaluator.documents.map { ($0.index, $0.length) })
         var report = EvalReport(
             val_loss: total.meanLoss, val_bpb: total.bitsPerByte, tokens: total.tokens, bytes: total.bytes,
@@ -369,6 +372,7 @@ extension Eval {
             printSources(model: result.resolved.sources, ttt: result.sources, title: "LoRA TTT settings (\(result.procedure.functionName), batched, without global phases)")
         }
         let total = result.score
+        try NonFiniteScore.check(total, tokenizer: tokenizer, validation: val, byteSidecar: valBytes)
         var report = EvalReport(
             val_loss: total.meanLoss, val_bpb: total.bitsPerByte, tokens: total.tokens, bytes: total.bytes,
             mode: "ttt-lora", stride: nil, seq_len: result.seqLen, threads: threads, seconds: result.seconds,

@@ -56,7 +56,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Evaluation sequence length (default: the submission's EVAL_SEQ_LEN or TRAIN_SEQ_LEN).")
     var seqLen: Int?
     @Option(help: "Evaluate only the first N target tokens (whole windows of seq_len).") var maxTokens: Int?
-    @Option(help: "Threads; the default is this machine's core count.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Threads; the default is this machine's core count.") var threads: Int = min(ProcessInfo.processInfo.activeProcessorCount, InputLimits.threads)
     @Option(help: ArgumentHelp(
         "Evaluate only part K of N (counted from 0) of the windows or batches; standard and sliding modes. Write it with --partial-out and add the parts with `verify merge`.",
         valueName: "K/N"))
@@ -66,10 +66,10 @@ struct Eval: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.") var json = false
 
     func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
-        if let stride, stride < 1 { throw ValidationError("--stride must be at least 1") }
-        if let seqLen, seqLen < 1 { throw ValidationError("--seq-len must be at least 1") }
-        if let maxTokens, maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1") }
+        try FlagBounds.check("--threads", threads, maximum: InputLimits.threads)
+        if let stride { try FlagBounds.check("--stride", stride, maximum: InputLimits.sequenceLength) }
+        if let seqLen { try FlagBounds.check("--seq-len", seqLen, maximum: InputLimits.sequenceLength) }
+        if let maxTokens { try FlagBounds.check("--max-tokens", maxTokens, maximum: InputLimits.tokenCount) }
         if shard != nil || partialOut != nil {
             guard mode == .standard || mode == .sliding else {
                 throw ValidationError("--shard and --partial-out work in standard and sliding modes; \(mode.rawValue) is not sharded")
@@ -152,6 +152,15 @@ struct Eval: ParsableCommand {
             print("  \(name) = \(value)\(source)")
         }
         for note in resolved.notes { print("  note: \(note)") }
+    }
+}
+
+/// The range check of a numeric flag against ``InputLimits``.
+enum FlagBounds {
+    static func check(_ flag: String, _ value: Int, maximum: Int) throws {
+        guard (1...maximum).contains(value) else {
+            throw ValidationError("\(flag) must be in 1...\(maximum) (pgverify's input limits), got \(value)")
+        }
     }
 }
 

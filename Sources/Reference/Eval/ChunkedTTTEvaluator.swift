@@ -63,7 +63,11 @@ public struct ChunkedTTTEvaluator {
         }
         let plan = TTTWindowPlan.chunks(targets: targets, seqLen: s.seqLen, stride: s.stride, chunkTokens: s.chunkTokens,
                                             rule: s.windowRule)
-        let workspace = model.makeTrainingWorkspace(maxSequences: s.batchSequences, length: s.seqLen)
+        // Sized from the tokens there are, not the settings: a training batch never holds more than
+        // one chunk's whole sequences, and nothing trains when a sequence is longer than the stream.
+        let sequencesPerChunk = max(1, min(s.chunkTokens, targets) / s.seqLen)
+        let workspace = model.makeTrainingWorkspace(maxSequences: min(s.batchSequences, sequencesPerChunk),
+                                                    length: min(s.seqLen, max(1, targets)))
         let threads = max(1, threads)
         let trainable = model.trainableRanges(freezeBlocks: s.freezeBlocks, scope: s.freezeScope)
         // Whole frozen blocks need no weight gradients; banked matrices of frozen blocks still train.

@@ -133,7 +133,7 @@ public enum EvalTokens {
         var count = tokens.count
         if let maxTokens {
             guard maxTokens > 0 else { throw .invalidMaxTokens(maxTokens) }
-            count = min(count, maxTokens + 1)
+            if maxTokens < count { count = maxTokens + 1 }  // never `maxTokens + 1`, which overflows at Int.max
         }
         let usable = count > 0 ? (count - 1) / seqLen * seqLen : 0
         guard usable > 0 else { throw .streamTooShort(tokens: count, seqLen: seqLen) }

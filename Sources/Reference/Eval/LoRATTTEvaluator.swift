@@ -105,7 +105,9 @@ public struct LoRATTTEvaluator {
             throw .evaluation(.sequenceLongerThanModel(seqLen: s.evalSeqLen, modelPositions: model.maxPositions))
         }
         let lora = LoRAAdapters(config: model.config, rank: s.rank)
-        let cache = TrainingCache(model: model, maxRows: s.evalSeqLen, maxLength: s.evalSeqLen, loraRank: s.rank)
+        // Windows never exceed the longest document's predictions: size the cache from those, not the setting.
+        let longest = max(1, min(s.evalSeqLen, (documents.map(\.length).max() ?? 1) - 1))
+        let cache = TrainingCache(model: model, maxRows: longest, maxLength: longest, loraRank: s.rank)
         var optimizer = AdamOptimizer(count: lora.parameters.count, learningRate: s.learningRate, beta1: s.beta1,
                                       beta2: s.beta2, epsilon: LoRATTTSettings.epsilon)
         let all = [0..<lora.parameters.count]

@@ -28,7 +28,11 @@ public struct Linter: Sendable {
                 throw LintError.unreadable(file: path, reason: "folder cannot be listed")
             }
             var found: [String] = []
+            let root = FolderContainment.resolved(path) ?? path
             while let relative = enumerator.nextObject() as? String {
+                let file = (path as NSString).appendingPathComponent(relative)
+                // Links out of the folder are not the folder's code; never read through them.
+                if FolderContainment.linkTarget(file) != nil, !FolderContainment.resolvesInside(file, root: root) { continue }
                 if relative.hasSuffix(".py") {
                     found.append((path as NSString).appendingPathComponent(relative))
                 }

@@ -25,6 +25,8 @@ public enum ArtifactError: InputError, Equatable {
     case unsupportedOpcode(InputLocation, opcode: UInt8, name: String)
     /// The pickle program is inconsistent (stack underflow, wrong argument types, missing memo entry).
     case malformedPickle(InputLocation, detail: String)
+    /// Containers in the pickle nest deeper than ``InputLimits/pickleNestingDepth``.
+    case pickleTooDeep(InputLocation, limit: Int)
     /// A tensor view reaches past the end of its storage.
     case storageTooShort(InputLocation, storage: String, neededElements: Int, availableElements: Int)
     /// A storage or tensor element type we do not read.
@@ -40,7 +42,7 @@ public enum ArtifactError: InputError, Equatable {
         case .unreadable(let l, _), .truncated(let l, _, _, _), .unrecognizedCompression(let l, _, _), .corruptStream(let l, _, _),
              .outputLimitExceeded(let l, _, _), .malformedZip(let l, _), .unsupportedZip(let l, _),
              .missingEntry(let l, _), .forbiddenGlobal(let l, _, _), .unsupportedOpcode(let l, _, _),
-             .malformedPickle(let l, _), .storageTooShort(let l, _, _, _), .unsupportedDType(let l, _),
+             .malformedPickle(let l, _), .pickleTooDeep(let l, _), .storageTooShort(let l, _, _, _), .unsupportedDType(let l, _),
              .unsupportedFormat(let l, _), .malformedFormat(let l, _):
             return l
         }
@@ -71,6 +73,8 @@ public enum ArtifactError: InputError, Equatable {
             return "\(l): unsupported pickle opcode 0x\(hex.count == 1 ? "0" + hex : hex) (\(name)); refused"
         case .malformedPickle(let l, let detail):
             return "\(l): malformed pickle: \(detail)"
+        case .pickleTooDeep(let l, let limit):
+            return "\(l): pickle containers nest deeper than \(limit) levels (torch.save state dicts nest a few); refused"
         case .storageTooShort(let l, let storage, let needed, let available):
             return "\(l): tensor view needs \(needed) elements but storage \(storage) holds only \(available)"
         case .unsupportedDType(let l, let dtype):

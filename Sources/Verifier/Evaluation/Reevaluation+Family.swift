@@ -64,6 +64,7 @@ extension Reevaluation {
                 try evaluator.evaluate(batch: sliding.batches[index])
             }
         }
+        try NonFiniteScore.check(result.score, request: request)
         return ReevaluationResult(resolved: resolved, score: result.score, plan: plan,
                                   seconds: Date().timeIntervalSince(start), stream: result.stream,
                                   familyEvaluation: family, documentPlan: documentPlan, scored: result.scored, inputs: inputs)

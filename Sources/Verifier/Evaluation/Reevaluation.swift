@@ -194,6 +194,7 @@ public enum Reevaluation {
             score += try evaluator.evaluate(windows: range, threads: request.threads, progress: perWindow)
             stream.append((score.tokens, score.bitsPerByte))
         }
+        try NonFiniteScore.check(score, request: request)
         return ReevaluationResult(resolved: resolved, score: score, plan: plan,
                                   seconds: Date().timeIntervalSince(start), stream: stream,
                                   scored: ScoredItems(kind: "windows", total: plan.windows.count, range: items),

@@ -63,6 +63,13 @@ public struct TTTReevaluationResult: Sendable {
 /// evaluators).
 public enum TTTReevaluation {
     public static func run(_ request: ReevaluationRequest, procedure: TTTProcedure) throws -> TTTReevaluationResult {
+        let result = try runUnchecked(request, procedure: procedure)
+        try NonFiniteScore.check(result.before, label: "val_bpb before TTT", request: request)
+        try NonFiniteScore.check(result.score, request: request)
+        return result
+    }
+
+    private static func runUnchecked(_ request: ReevaluationRequest, procedure: TTTProcedure) throws -> TTTReevaluationResult {
         try BLAS.requireLibrary()
         var (weights, settings) = try Reevaluation.loadWeights(request.artifact, code: request.code)
         var tttOverrides: [String: String] = [:]

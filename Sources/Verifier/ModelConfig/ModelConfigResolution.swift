@@ -175,6 +175,7 @@ struct Resolution {
             guard let value = PythonNumbers.parseInt(text), value > 0 else {
                 throw .invalidValue(key: "seq_len", value: text, source: source, reason: "must be a positive integer")
             }
+            try SettingBounds.check("seq_len", .int(value), text: text, source: source)
             sources["seq_len"] = source
             return value
         }

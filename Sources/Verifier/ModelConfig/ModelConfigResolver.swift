@@ -115,6 +115,12 @@ struct StatedValues {
     /// The highest-precedence statement of `name`, or `nil`; logs that disagree among themselves are
     /// an error unless an override settles the value.
     func statement(_ name: String, as kind: ValueKind) throws(ModelConfigError) -> Statement? {
+        guard let statement = try unboundedStatement(name, as: kind) else { return nil }
+        try SettingBounds.check(name, statement.value, text: statement.text, source: statement.source)
+        return statement
+    }
+
+    private func unboundedStatement(_ name: String, as kind: ValueKind) throws(ModelConfigError) -> Statement? {
         if let (key, text) = overrides[name] {
             let source = ValueSource.override(key: key, value: text)
             guard let value = kind.parse(text) else {
@@ -172,6 +178,19 @@ struct StatedValues {
                 + "or generated), and no log states it"
         }
         return "neither the class Hyperparameters of \(file) nor any log states it"
+    }
+}
+
+/// The range check every integer setting passes before it is used (``InputLimits``).
+enum SettingBounds {
+    /// Refuses an integer `value` of `name` whose magnitude is over its ``InputLimits`` maximum.
+    static func check(_ name: String, _ value: HyperparameterValue, text: String, source: ValueSource) throws(ModelConfigError) {
+        guard case .int(let number) = value else { return }
+        let (maximum, what) = InputLimits.maximum(forSetting: name)
+        guard number.magnitude <= UInt(maximum) else {
+            throw .invalidValue(key: name, value: text, source: source,
+                                reason: "\(what) must be at most \(maximum) in magnitude (pgverify's input limits)")
+        }
     }
 }
 

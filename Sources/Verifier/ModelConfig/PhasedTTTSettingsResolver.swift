@@ -140,6 +140,7 @@ public enum PhasedTTTSettingsResolver {
             guard let value = key.kind.parse(text) else {
                 throw .invalidValue(key: key.name, value: text, source: source, reason: "not \(key.kind.noun)")
             }
+            try SettingBounds.check(key.name, value, text: text, source: source)
             return (value, source.description)
         }
         if let entry = logged.first(where: { $0.key == key.name || $0.key == key.environmentVariable }) {
@@ -147,6 +148,7 @@ public enum PhasedTTTSettingsResolver {
             guard let value = key.kind.parse(entry.text) else {
                 throw .invalidValue(key: key.name, value: entry.text, source: source, reason: "not \(key.kind.noun)")
             }
+            try SettingBounds.check(key.name, value, text: entry.text, source: source)
             return (value, source.description)
         }
         guard let (url, text) = code else { return (nil, "no code: not used (as \(referenceRecord))") }
@@ -157,10 +159,16 @@ public enum PhasedTTTSettingsResolver {
             guard let range = compact.range(of: head) else { continue }
             let rest = compact[range.upperBound...].prefix { $0 != ")" }
             let literal = rest.trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+            // The line that names the variable, for the error's citation.
+            let line = (text.split(separator: "\n", omittingEmptySubsequences: false)
+                .firstIndex { $0.contains("\(quote)\(key.environmentVariable)\(quote)") } ?? 0) + 1
+            let source = ValueSource.codeDefault(
+                name: key.name, environmentVariable: key.environmentVariable,
+                expression: "os.environ.get(\"\(key.environmentVariable)\", \(rest))", file: url.path, line: line)
             guard let value = key.kind.parse(literal) else {
-                throw .invalidValue(key: key.name, value: String(rest), source: .override(key: key.environmentVariable, value: String(rest)),
-                                    reason: "the code's default is not \(key.kind.noun)")
+                throw .invalidValue(key: key.name, value: String(rest), source: source, reason: "the code's default is not \(key.kind.noun)")
             }
+            try SettingBounds.check(key.name, value, text: String(rest), source: source)
             return (value, "code \(url.path): os.environ.get(\"\(key.environmentVariable)\", \(rest)) in BatchedLinearLoRA")
         }
         return (nil, "not in the code: not used (as \(referenceRecord))")

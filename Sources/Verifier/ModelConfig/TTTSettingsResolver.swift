@@ -79,6 +79,7 @@ public enum TTTSettingsResolver {
                 guard let value = key.kind.parse(text) else {
                     throw .invalidValue(key: key.name, value: text, source: source, reason: "not \(key.kind.noun)")
                 }
+                try SettingBounds.check(key.name, value, text: text, source: source)
                 values[key.name] = value
                 sources[key.name] = source.description
                 continue
@@ -102,6 +103,7 @@ public enum TTTSettingsResolver {
                 guard let value else {
                     throw .invalidValue(key: key.name, value: entry.text, source: source, reason: "not \(key.kind.noun)")
                 }
+                try SettingBounds.check(key.name, value, text: entry.text, source: source)
                 values[key.name] = value
                 sources[key.name] = source.description
                 continue
@@ -114,6 +116,7 @@ public enum TTTSettingsResolver {
                     throw .invalidValue(key: key.name, value: declaration.defaultLiteral.description, source: source,
                                         reason: "Python would raise converting the default")
                 }
+                try SettingBounds.check(key.name, value, text: value.description, source: source)
                 values[key.name] = value
                 sources[key.name] = source.description
                 continue

@@ -56,6 +56,7 @@ private struct SizeCheckBuilder {
         let claims = sizeClaims
         let measuredTotal = code.flatMap { code in artifact.map { code.bytes + $0.bytes } }
 
+        checkLinksOutside()
         checkCodePresence()
         checkArtifactPresence()
         if let code, !code.referencedFiles.isEmpty { flagUncountedCode(code) }
@@ -95,6 +96,14 @@ private struct SizeCheckBuilder {
 
     mutating func add(_ id: SizeCheckID, _ severity: SizeFinding.Severity, _ message: String) {
         findings.append(SizeFinding(id: id, severity: severity, message: message))
+    }
+
+    /// Links out of the folder: what they point to is not the submission's, so nothing is read through them.
+    mutating func checkLinksOutside() {
+        for link in submission.outsideLinks {
+            add(.linkOutside, .error, "\(link.name) is a symbolic link to \(link.target), which resolves outside the "
+                + "submission folder (or to nothing); it was not read: a submission's files must be in its folder")
+        }
     }
 
     mutating func checkCodePresence() {

@@ -18,6 +18,8 @@ public enum SizeCheckID: String, Sendable, CaseIterable {
     case uncountedCode = "SIZE-UNCOUNTED-CODE"
     /// The submission counts its code as a compressed form that the folder does not ship.
     case codeCountedCompressed = "SIZE-CODE-COUNTED-COMPRESSED"
+    /// A symbolic link resolves outside the folder (or to nothing); it was not read.
+    case linkOutside = "SIZE-LINK-OUTSIDE"
 }
 
 /// One finding of the size check.

@@ -29,6 +29,8 @@ public struct Submission: Sendable {
     public var artifacts: [SubmissionFileInfo]
     /// Everything the folder claims, sorted by source then kind.
     public var claims: [Claim]
+    /// Symbolic links that resolve outside the folder (or to nothing): skipped, never read.
+    public var outsideLinks: [SubmissionLink] = []
 
     /// The artifact whose bytes count as the model bytes: the only candidate, or the only compressed
     /// (`.ptz`) one when an uncompressed `.pt` sits beside it. `nil` when absent or ambiguous.
@@ -47,7 +49,7 @@ public struct Submission: Sendable {
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw SubmissionError.notADirectory(path: folder.path)
         }
-        let files = try listFiles(in: folder)
+        let (files, outsideLinks) = try listFiles(in: folder)
         let topLevel = files.filter { !$0.contains("/") }
 
         let readme = try topLevel.first { $0.lowercased() == "readme.md" }
@@ -82,7 +84,8 @@ public struct Submission: Sendable {
         var submission = Submission(
             folder: folder, trackFolder: parent.hasPrefix("track_") ? parent : nil, readme: readme,
             metadata: metadata, logs: logs, code: code,
-            codeCandidates: code == nil ? scripts : [], otherCode: otherCode, artifacts: artifacts, claims: [])
+            codeCandidates: code == nil ? scripts : [], otherCode: otherCode, artifacts: artifacts, claims: [],
+            outsideLinks: outsideLinks)
         submission.claims = ClaimExtractor.claims(of: submission)
         return submission
     }
@@ -90,8 +93,12 @@ public struct Submission: Sendable {
     // MARK: - Discovery
 
     /// Regular files under `folder` (relative paths, sorted), down to the log depth; hidden files skipped.
-    private static func listFiles(in folder: URL) throws -> [String] {
+    /// Symbolic links are followed only where they resolve inside the folder; the others are returned
+    /// apart, never read (a README linked to /etc/passwd is not the submission's).
+    private static func listFiles(in folder: URL) throws -> (files: [String], outsideLinks: [SubmissionLink]) {
         var result: [String] = []
+        var links: [SubmissionLink] = []
+        let root = FolderContainment.resolved(folder.path) ?? folder.standardizedFileURL.path
         func walk(_ url: URL, prefix: String, depth: Int) throws {
             let names: [String]
             do {
@@ -102,6 +109,11 @@ public struct Submission: Sendable {
             for name in names.sorted() where !name.hasPrefix(".") {
                 let child = url.appendingPathComponent(name)
                 let relative = prefix.isEmpty ? name : prefix + "/" + name
+                if let target = FolderContainment.linkTarget(child.path),
+                   !FolderContainment.resolvesInside(child.path, root: root) {
+                    links.append(SubmissionLink(name: relative, target: target))
+                    continue
+                }
                 var isDirectory: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: child.path, isDirectory: &isDirectory) else { continue }
                 if isDirectory.boolValue {
@@ -112,7 +124,7 @@ public struct Submission: Sendable {
             }
         }
         try walk(folder, prefix: "", depth: 0)
-        return result.sorted()
+        return (result.sorted(), links.sorted { $0.name < $1.name })
     }
 
     private static func baseName(_ path: String) -> String {

@@ -18,4 +18,14 @@ import Testing
             #expect(FileManager.default.fileExists(atPath: LintRuleFixtureTests.fixture(id, "illegal").path), "\(id) illegal")
         }
     }
+
+    /// Every size-accounting finding ID has its `####` section under "Size accounting", in code order.
+    @Test func everySizeFindingHasASection() throws {
+        let rules = try String(contentsOf: Paths.packageRoot.appendingPathComponent("rules.md"), encoding: .utf8)
+        let start = try #require(rules.range(of: "### Size accounting (`verify size`)"))
+        let end = try #require(rules.range(of: "### The audit (`verify SUBMISSION_DIR`)"))
+        let headings = rules[start.upperBound..<end.lowerBound].split(separator: "\n").filter { $0.hasPrefix("#### ") }
+            .compactMap { $0.dropFirst(5).split(separator: " ").first.map(String.init) }
+        #expect(Set(headings) == Set(SizeCheckID.allCases.map(\.rawValue)))
+    }
 }

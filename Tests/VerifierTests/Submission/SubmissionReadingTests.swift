@@ -126,11 +126,16 @@ struct TemporaryFolder {
             try Submission.read(at: folder.url)
         }
         try FileManager.default.removeItem(atPath: log)
-        // An "artifact" that is a link to a device: not a regular file, so it is not measured.
-        try FileManager.default.createSymbolicLink(
-            atPath: folder.url.appendingPathComponent("final_model.int8.ptz").path, withDestinationPath: "/dev/zero")
-        #expect(throws: SubmissionError.unreadable(
-            file: folder.url.appendingPathComponent("final_model.int8.ptz").path, reason: "not a regular file")) {
+        // An "artifact" that is a link to a device: outside the folder, so never opened, only reported.
+        let artifact = folder.url.appendingPathComponent("final_model.int8.ptz").path
+        try FileManager.default.createSymbolicLink(atPath: artifact, withDestinationPath: "/dev/zero")
+        let linked = try Submission.read(at: folder.url)
+        #expect(linked.artifacts.isEmpty)
+        #expect(linked.outsideLinks == [SubmissionLink(name: "final_model.int8.ptz", target: "/dev/zero")])
+        try FileManager.default.removeItem(atPath: artifact)
+        // A FIFO in the folder: not a regular file, so it is not measured (nor opened, which would block).
+        #expect(mkfifo(artifact, 0o600) == 0)
+        #expect(throws: SubmissionError.unreadable(file: artifact, reason: "not a regular file")) {
             try Submission.read(at: folder.url)
         }
     }

@@ -48,17 +48,53 @@ public struct ZipArchive: Sendable {
         guard try reader.uint16(end + 4, "disk number") == 0 else {
             throw .unsupportedZip(reader.location(end + 4), detail: "multi-disk archive")
         }
-        if entryCount == 0xFFFF || directoryOffset == 0xFFFF_FFFF || directorySize == 0xFFFF_FFFF {
-            (entryCount, directorySize, directoryOffset) = try Self.zip64Directory(reader, end: end)
+        let entriesOnDisk = Int(try reader.uint16(end + 8, "end of central directory"))
+        guard entriesOnDisk == entryCount else {
+            throw .malformedZip(reader.location(end + 8),
+                                detail: "end-of-central-directory record counts \(entriesOnDisk) entries on this disk but \(entryCount) in all")
         }
-        guard directoryOffset <= end, directorySize <= end - directoryOffset else {
-            throw .malformedZip(reader.location(end + 16),
-                                detail: "central directory at \(directoryOffset) (\(directorySize) bytes) runs past its end record at \(end)")
+        // The central directory ends where the (ZIP64) end record begins. torch.save writes ZIP64
+        // records even for small archives; the 32-bit fields then either agree or are saturated.
+        var directoryEnd = end
+        let saturated = entryCount == 0xFFFF || directoryOffset == 0xFFFF_FFFF || directorySize == 0xFFFF_FFFF
+        if end >= 20, (try? reader.uint32(end - 20, "")) == Self.zip64LocatorSignature {
+            let zip64 = try Self.zip64Directory(reader, end: end)
+            for (field, value, saturation, wide, name) in [
+                (end + 10, entryCount, 0xFFFF, zip64.count, "an entry count"), (end + 12, directorySize, 0xFFFF_FFFF, zip64.size, "a directory size"),
+                (end + 16, directoryOffset, 0xFFFF_FFFF, zip64.offset, "a directory offset"),
+            ] where value != saturation && value != wide {
+                throw .malformedZip(reader.location(field), detail: "end-of-central-directory record gives \(name) of \(value), its ZIP64 record \(wide)")
+            }
+            (entryCount, directorySize, directoryOffset, directoryEnd) = zip64
+        } else if saturated {
+            throw .malformedZip(reader.location(end), detail: "ZIP64 sizes without a ZIP64 locator")
+        }
+        guard directoryOffset <= directoryEnd, directorySize == directoryEnd - directoryOffset else {
+            throw .malformedZip(reader.location(end + 12),
+                                detail: "end-of-central-directory record puts the central directory at \(directoryOffset) (\(directorySize) bytes), but it must end at byte \(directoryEnd), where the end record begins")
         }
         var entries: [Entry] = []
+        var names: Set<String> = []
         var cursor = directoryOffset
-        for _ in 0..<entryCount {
-            entries.append(try Self.readCentralEntry(reader, at: &cursor))
+        for index in 0..<entryCount {
+            guard cursor < directoryEnd else {
+                throw .malformedZip(reader.location(end + 10),
+                                    detail: "end-of-central-directory record counts \(entryCount) entries, but the central directory holds only \(index)")
+            }
+            let start = cursor
+            let entry = try Self.readCentralEntry(reader, at: &cursor)
+            guard cursor <= directoryEnd else {
+                throw .malformedZip(reader.location(start), detail: "entry \(entry.name) runs past the end of the central directory at \(directoryEnd)")
+            }
+            // Two entries of one name would let a reader other than ours see other data.
+            guard names.insert(entry.name).inserted else {
+                throw .malformedZip(reader.location(start), detail: "duplicate entry name \(entry.name)")
+            }
+            entries.append(entry)
+        }
+        guard cursor == directoryEnd else {
+            throw .malformedZip(reader.location(cursor),
+                                detail: "end-of-central-directory record counts \(entryCount) entries, but the central directory holds more (\(directoryEnd - cursor) bytes left)")
         }
         self.entries = entries
     }
@@ -78,19 +114,20 @@ public struct ZipArchive: Sendable {
         throw .malformedZip(reader.location(count), detail: "no end-of-central-directory record (truncated archive?)")
     }
 
-    private static func zip64Directory(_ reader: ByteReading, end: Int) throws(ArtifactError) -> (Int, Int, Int) {
+    /// The entry count, directory size and offset of the ZIP64 end record, and where that record begins.
+    private static func zip64Directory(_ reader: ByteReading, end: Int) throws(ArtifactError) -> (count: Int, size: Int, offset: Int, record: Int) {
         let locator = end - 20
-        guard locator >= 0, try reader.uint32(locator, "ZIP64 locator") == zip64LocatorSignature else {
-            throw .malformedZip(reader.location(end), detail: "ZIP64 sizes without a ZIP64 locator")
-        }
         let record = try checkedInt(reader.uint64(locator + 8, "ZIP64 locator"), reader.location(locator + 8), "ZIP64 end offset")
+        guard record <= locator - 56 else {
+            throw .malformedZip(reader.location(locator + 8), detail: "ZIP64 end record at \(record) overlaps its locator at \(locator)")
+        }
         guard try reader.uint32(record, "ZIP64 end record") == zip64EndSignature else {
             throw .malformedZip(reader.location(record), detail: "bad ZIP64 end-of-central-directory signature")
         }
         let count = try checkedInt(reader.uint64(record + 32, "ZIP64 end record"), reader.location(record + 32), "entry count")
         let size = try checkedInt(reader.uint64(record + 40, "ZIP64 end record"), reader.location(record + 40), "directory size")
         let offset = try checkedInt(reader.uint64(record + 48, "ZIP64 end record"), reader.location(record + 48), "directory offset")
-        return (count, size, offset)
+        return (count, size, offset, record)
     }
 
     private static func checkedInt(_ value: UInt64, _ location: InputLocation, _ what: String) throws(ArtifactError) -> Int {

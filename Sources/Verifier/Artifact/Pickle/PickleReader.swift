@@ -24,25 +24,61 @@ public struct PickleReader {
     /// Runs the program to its `STOP` and returns the value it leaves.
     public func read() throws(ArtifactError) -> PickleValue {
         var stack: [PickleValue] = []
+        /// The nesting depth of each stack value (0 for a leaf); lists and dicts also keep theirs as they grow.
+        var depths: [Int] = []
         var marks: [Int] = []
-        var memo: [Int: PickleValue] = [:]
+        var memo: [Int: (value: PickleValue, depth: Int)] = [:]
         var position = 0
         let bytes = reader.bytes
 
         func location(_ offset: Int) -> InputLocation { reader.location(offset) }
+        func push(_ value: PickleValue, depth: Int = 0) { stack.append(value); depths.append(depth) }
         func pop(_ at: Int) throws(ArtifactError) -> PickleValue {
             guard let value = stack.popLast() else {
                 throw .malformedPickle(location(at), detail: "stack underflow")
             }
+            depths.removeLast()
             return value
         }
+        func popWithDepth(_ at: Int) throws(ArtifactError) -> (value: PickleValue, depth: Int) {
+            guard let depth = depths.last else { throw .malformedPickle(location(at), detail: "stack underflow") }
+            return (try pop(at), depth)
+        }
         func popMark(_ at: Int) throws(ArtifactError) -> [PickleValue] {
+            try popMarkWithDepth(at).items
+        }
+        /// The items since the last MARK and the deepest of them.
+        func popMarkWithDepth(_ at: Int) throws(ArtifactError) -> (items: [PickleValue], depth: Int) {
             guard let mark = marks.popLast(), mark <= stack.count else {
                 throw .malformedPickle(location(at), detail: "no MARK before \(PickleOpcode.name(bytes[at]))")
             }
             let items = Array(stack[mark...])
+            let deepest = depths[mark...].max() ?? 0
             stack.removeSubrange(mark...)
-            return items
+            depths.removeSubrange(mark...)
+            return (items, deepest)
+        }
+        /// The depth of a container holding items at most `deepest` deep; refused past the limit.
+        func containerDepth(_ deepest: Int, _ at: Int) throws(ArtifactError) -> Int {
+            guard deepest < InputLimits.pickleNestingDepth else {
+                throw .pickleTooDeep(location(at), limit: InputLimits.pickleNestingDepth)
+            }
+            return deepest + 1
+        }
+        /// Marks values as held by a container. Nested lists and dicts are never changed again, so a
+        /// container's depth, once known, stays true and no structure can contain itself.
+        func nest(_ items: [PickleValue]) { for item in items { item.markNested() } }
+        /// A list or dict about to change: refused once it sits inside another container.
+        func requireUnnested(_ value: PickleValue, _ at: Int) throws(ArtifactError) {
+            guard !value.isNested else {
+                throw .malformedPickle(location(at), detail: "\(PickleOpcode.name(bytes[at])) changes a \(value.kind) already held by another container (a self-referencing structure); refused")
+            }
+        }
+        /// Grows the depth of the list or dict on top of the stack to hold items `deepest` deep.
+        func deepenTop(_ deepest: Int, _ at: Int) throws(ArtifactError) {
+            let depth = max(depths[depths.count - 1], try containerDepth(deepest, at))
+            depths[depths.count - 1] = depth
+            stack[stack.count - 1].setContainerDepth(depth)
         }
         func text(_ start: Int, _ count: Int, _ at: Int) throws(ArtifactError) -> String {
             let slice = try reader.slice(start, count, "pickle string")
@@ -77,15 +113,15 @@ public struct PickleReader {
             case 0x30: _ = try pop(at)  // POP
             case 0x31: _ = try popMark(at)  // POP_MARK
             case 0x32:  // DUP
-                let top = try pop(at); stack.append(top); stack.append(top)
+                let top = try popWithDepth(at); push(top.value, depth: top.depth); push(top.value, depth: top.depth)
 
             // Constants and numbers.
-            case 0x4E: stack.append(.none)
-            case 0x88: stack.append(.bool(true))
-            case 0x89: stack.append(.bool(false))
-            case 0x4B: stack.append(.int(Int(try reader.uint8(position, "BININT1")))); position += 1
-            case 0x4D: stack.append(.int(Int(try reader.uint16(position, "BININT2")))); position += 2
-            case 0x4A: stack.append(.int(Int(Int32(bitPattern: try reader.uint32(position, "BININT"))))); position += 4
+            case 0x4E: push(.none)
+            case 0x88: push(.bool(true))
+            case 0x89: push(.bool(false))
+            case 0x4B: push(.int(Int(try reader.uint8(position, "BININT1")))); position += 1
+            case 0x4D: push(.int(Int(try reader.uint16(position, "BININT2")))); position += 2
+            case 0x4A: push(.int(Int(Int32(bitPattern: try reader.uint32(position, "BININT"))))); position += 4
             case 0x8A, 0x8B:  // LONG1, LONG4: little-endian two's complement
                 let count = opcode == 0x8A
                     ? Int(try reader.uint8(position, "LONG1 length"))
@@ -99,11 +135,11 @@ public struct PickleReader {
                 var value: UInt64 = 0
                 for (i, byte) in digits.enumerated() { value |= UInt64(byte) << (8 * UInt64(i)) }
                 if count > 0 && count < 8 && (digits.last ?? 0) & 0x80 != 0 { value |= ~0 << (8 * UInt64(count)) }
-                stack.append(.int(Int(Int64(bitPattern: value))))
+                push(.int(Int(Int64(bitPattern: value))))
             case 0x47:  // BINFLOAT: big-endian double
                 let slice = try reader.slice(position, 8, "BINFLOAT")
                 position += 8
-                stack.append(.float(Double(bitPattern: slice.reduce(UInt64(0)) { $0 << 8 | UInt64($1) })))
+                push(.float(Double(bitPattern: slice.reduce(UInt64(0)) { $0 << 8 | UInt64($1) })))
 
             // Strings and bytes.
             case 0x58, 0x8C, 0x8D:  // BINUNICODE, SHORT_BINUNICODE, BINUNICODE8
@@ -113,7 +149,7 @@ public struct PickleReader {
                 default: (try length(try reader.uint64(position, "string length"), at), 8)
                 }
                 position += width
-                stack.append(.string(try text(position, count, at)))
+                push(.string(try text(position, count, at)))
                 position += count
             case 0x55, 0x54:  // SHORT_BINSTRING, BINSTRING (Python 2 str): decoded as Latin-1
                 let count = opcode == 0x55
@@ -122,7 +158,7 @@ public struct PickleReader {
                 position += opcode == 0x55 ? 1 : 4
                 let slice = try reader.slice(position, count, "string")
                 position += count
-                stack.append(.string(String(slice.map { Character(Unicode.Scalar($0)) })))
+                push(.string(String(slice.map { Character(Unicode.Scalar($0)) })))
             case 0x43, 0x42, 0x8E, 0x96:  // SHORT_BINBYTES, BINBYTES, BINBYTES8, BYTEARRAY8
                 let (count, width): (Int, Int) = switch opcode {
                 case 0x43: (Int(try reader.uint8(position, "bytes length")), 1)
@@ -130,81 +166,114 @@ public struct PickleReader {
                 default: (try length(try reader.uint64(position, "bytes length"), at), 8)
                 }
                 position += width
-                stack.append(.bytes(Array(try reader.slice(position, count, "bytes"))))
+                push(.bytes(Array(try reader.slice(position, count, "bytes"))))
                 position += count
 
             // Containers.
-            case 0x29: stack.append(.tuple([]))
-            case 0x74: stack.append(.tuple(try popMark(at)))
+            case 0x29: push(.tuple([]), depth: 1)
+            case 0x74:  // TUPLE
+                let (items, deepest) = try popMarkWithDepth(at)
+                let depth = try containerDepth(deepest, at)
+                nest(items)
+                push(.tuple(items), depth: depth)
             case 0x85, 0x86, 0x87:  // TUPLE1..3
                 let n = Int(opcode - 0x84)
                 guard stack.count >= n else { throw .malformedPickle(location(at), detail: "stack underflow") }
+                let depth = try containerDepth(depths.suffix(n).max() ?? 0, at)
                 let items = Array(stack.suffix(n))
                 stack.removeLast(n)
-                stack.append(.tuple(items))
-            case 0x5D: stack.append(.list(PickleList()))
-            case 0x6C: stack.append(.list(PickleList(try popMark(at))))  // LIST
-            case 0x7D: stack.append(.dict(PickleDict()))
+                depths.removeLast(n)
+                nest(items)
+                push(.tuple(items), depth: depth)
+            case 0x5D: push(.list(PickleList()), depth: 1)
+            case 0x6C:  // LIST
+                let (items, deepest) = try popMarkWithDepth(at)
+                let depth = try containerDepth(deepest, at)
+                nest(items)
+                push(.list(PickleList(items, depth: depth)), depth: depth)
+            case 0x7D: push(.dict(PickleDict()), depth: 1)
             case 0x64:  // DICT
-                let items = try popMark(at)
-                stack.append(.dict(try Self.dict(from: items, location(at))))
+                let (items, deepest) = try popMarkWithDepth(at)
+                let depth = try containerDepth(deepest, at)
+                let dict = try Self.dict(from: items, location(at))
+                dict.depth = depth
+                nest(items)
+                push(.dict(dict), depth: depth)
             case 0x61:  // APPEND
-                let value = try pop(at)
+                let (value, depth) = try popWithDepth(at)
                 guard case .list(let list) = stack.last else {
                     throw .malformedPickle(location(at), detail: "APPEND to a \(stack.last?.kind ?? "nothing")")
                 }
+                nest([value])  // first, so that appending a list to itself is refused below
+                try requireUnnested(.list(list), at)
+                try deepenTop(depth, at)
                 list.items.append(value)
             case 0x65:  // APPENDS
-                let items = try popMark(at)
+                let (items, deepest) = try popMarkWithDepth(at)
                 guard case .list(let list) = stack.last else {
                     throw .malformedPickle(location(at), detail: "APPENDS to a \(stack.last?.kind ?? "nothing")")
                 }
+                nest(items)
+                try requireUnnested(.list(list), at)
+                try deepenTop(deepest, at)
                 list.items.append(contentsOf: items)
             case 0x73:  // SETITEM
-                let value = try pop(at), key = try pop(at)
+                let (value, valueDepth) = try popWithDepth(at), (key, keyDepth) = try popWithDepth(at)
                 guard case .dict(let dict) = stack.last else {
                     throw .malformedPickle(location(at), detail: "SETITEM on a \(stack.last?.kind ?? "nothing")")
                 }
+                nest([key, value])
+                try requireUnnested(.dict(dict), at)
+                try deepenTop(max(keyDepth, valueDepth), at)
                 dict.set(key, value)
             case 0x75:  // SETITEMS
-                let items = try popMark(at)
+                let (items, deepest) = try popMarkWithDepth(at)
                 guard case .dict(let dict) = stack.last, items.count % 2 == 0 else {
                     throw .malformedPickle(location(at), detail: "SETITEMS on a \(stack.last?.kind ?? "nothing") with \(items.count) items")
                 }
+                nest(items)
+                try requireUnnested(.dict(dict), at)
+                try deepenTop(deepest, at)
                 for i in stride(from: 0, to: items.count, by: 2) { dict.set(items[i], items[i + 1]) }
 
             // Memo.
             case 0x71, 0x72, 0x94:  // BINPUT, LONG_BINPUT, MEMOIZE
-                guard let top = stack.last else { throw .malformedPickle(location(at), detail: "memoizing an empty stack") }
+                guard let top = stack.last, let depth = depths.last else {
+                    throw .malformedPickle(location(at), detail: "memoizing an empty stack")
+                }
                 let index: Int
                 switch opcode {
                 case 0x71: index = Int(try reader.uint8(position, "memo index")); position += 1
                 case 0x72: index = Int(try reader.uint32(position, "memo index")); position += 4
                 default: index = memo.count
                 }
-                memo[index] = top
+                memo[index] = (top, depth)
             case 0x68, 0x6A:  // BINGET, LONG_BINGET
                 let index = opcode == 0x68 ? Int(try reader.uint8(position, "memo index")) : Int(try reader.uint32(position, "memo index"))
                 position += opcode == 0x68 ? 1 : 4
-                guard let value = memo[index] else {
+                guard let entry = memo[index] else {
                     throw .malformedPickle(location(at), detail: "memo entry \(index) was never stored")
                 }
-                stack.append(value)
+                // A list or dict may have grown since it was memoized; its own depth is current.
+                push(entry.value, depth: entry.value.containerDepth ?? entry.depth)
 
             // Globals, calls and persistent ids: only the allow-list, interpreted here.
             case 0x63:  // GLOBAL "module\nname\n"
                 let module = try line(from: &position, at)
                 let name = try line(from: &position, at)
-                stack.append(try global(module, name, at))
+                push(try global(module, name, at))
             case 0x93:  // STACK_GLOBAL
                 let name = try pop(at), module = try pop(at)
                 guard let m = module.stringValue, let n = name.stringValue else {
                     throw .malformedPickle(location(at), detail: "STACK_GLOBAL needs two strings")
                 }
-                stack.append(try global(m, n, at))
+                push(try global(m, n, at))
             case 0x52:  // REDUCE
-                let arguments = try pop(at), callable = try pop(at)
-                stack.append(try reduce(callable, arguments, location(at)))
+                // The result holds at most what its arguments held (an OrderedDict of their pairs, a tensor).
+                let (arguments, depth) = try popWithDepth(at), callable = try pop(at)
+                let result = try reduce(callable, arguments, location(at))
+                result.setContainerDepth(depth)
+                push(result, depth: result.containerDepth ?? 0)
             case 0x62:  // BUILD: only the instance state of an OrderedDict (`_metadata`) or a tensor, ignored
                 let state = try pop(at)
                 switch stack.last {
@@ -214,7 +283,7 @@ public struct PickleReader {
                 }
             case 0x51:  // BINPERSID
                 let pid = try pop(at)
-                stack.append(try persistentLoad(pid, location(at)))
+                push(try persistentLoad(pid, location(at)))
 
             default:
                 throw .unsupportedOpcode(location(at), opcode: opcode, name: PickleOpcode.name(opcode))

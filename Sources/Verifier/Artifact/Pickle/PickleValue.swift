@@ -45,6 +45,42 @@ public indirect enum PickleValue: Sendable {
     }
     public var dictValue: PickleDict? { if case .dict(let d) = self { d } else { nil } }
     public var tensorValue: TensorReference? { if case .tensor(let t) = self { t } else { nil } }
+    /// The nesting depth a list or dict keeps (`nil` for other values, whose depth the reader tracks).
+    var containerDepth: Int? {
+        switch self {
+        case .list(let list): list.depth
+        case .dict(let dict): dict.depth
+        default: nil
+        }
+    }
+
+    /// Records the depth of a list or dict; other values ignore it.
+    func setContainerDepth(_ depth: Int) {
+        switch self {
+        case .list(let list): list.depth = depth
+        case .dict(let dict): dict.depth = depth
+        default: break
+        }
+    }
+
+    /// Whether this list or dict is already held by another container.
+    var isNested: Bool {
+        switch self {
+        case .list(let list): list.isNested
+        case .dict(let dict): dict.isNested
+        default: false
+        }
+    }
+
+    /// Records that a container holds this list or dict, which may then no longer change.
+    func markNested() {
+        switch self {
+        case .list(let list): list.isNested = true
+        case .dict(let dict): dict.isNested = true
+        default: break
+        }
+    }
+
     public var tupleValue: [PickleValue]? {
         switch self {
         case .tuple(let items): items
@@ -57,7 +93,14 @@ public indirect enum PickleValue: Sendable {
 /// A pickled list: a reference, because pickle programs append to a list after memoizing it.
 public final class PickleList: @unchecked Sendable {
     public internal(set) var items: [PickleValue] = []
-    init(_ items: [PickleValue] = []) { self.items = items }
+    /// Nesting depth (1 + the deepest item's), kept by ``PickleReader`` as the list grows.
+    var depth: Int
+    /// Set once another container holds this list; the reader then refuses to change it.
+    var isNested = false
+    init(_ items: [PickleValue] = [], depth: Int = 1) {
+        self.items = items
+        self.depth = depth
+    }
 }
 
 /// A pickled dict (plain or `OrderedDict`): insertion-ordered, a reference for the same reason as
@@ -65,6 +108,10 @@ public final class PickleList: @unchecked Sendable {
 public final class PickleDict: @unchecked Sendable {
     public internal(set) var entries: [(key: PickleValue, value: PickleValue)] = []
     private var stringIndex: [String: Int] = [:]
+    /// Nesting depth (1 + the deepest key's or value's), kept by ``PickleReader`` as the dict grows.
+    var depth = 1
+    /// Set once another container holds this dict; the reader then refuses to change it.
+    var isNested = false
 
     init() {}
 
