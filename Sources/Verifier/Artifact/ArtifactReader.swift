@@ -27,8 +27,11 @@ public enum ArtifactReader {
     public struct Options: Sendable {
         /// Most bytes decompression may produce before the artifact is refused (default 1 GiB).
         public var maxDecompressedBytes: Int
-        public init(maxDecompressedBytes: Int = Decompression.defaultLimit) {
+        /// Limits of the helper programs some formats need (lrzip); nil: ``HelperLimits/fromEnvironment(_:)``.
+        public var helperLimits: HelperLimits?
+        public init(maxDecompressedBytes: Int = Decompression.defaultLimit, helperLimits: HelperLimits? = nil) {
             self.maxDecompressedBytes = maxDecompressedBytes
+            self.helperLimits = helperLimits
         }
     }
 
@@ -61,7 +64,12 @@ public enum ArtifactReader {
     public static func read(bytes: [UInt8], file: String, options: Options = Options()) throws(ArtifactError) -> ArtifactContents {
         var compression = Compression.detect(bytes)
         if compression == .perGroup {
-            let (root, archive, archiveBytes) = try PerGroupContainer.read(bytes, file: file, limit: options.maxDecompressedBytes)
+            let helperLimits: HelperLimits
+            do { helperLimits = try options.helperLimits ?? HelperLimits.fromEnvironment() } catch {
+                throw .helperUnavailable(InputLocation(file: file), program: "lrzip", detail: "\(error)")
+            }
+            let (root, archive, archiveBytes) = try PerGroupContainer.read(bytes, file: file, limit: options.maxDecompressedBytes,
+                                                                           helperLimits: helperLimits)
             let format = try ArtifactFormats.recognize(root, location: InputLocation(file: "\(file) > PGRP remainder"))
             return ArtifactContents(file: file, fileBytes: bytes.count, compression: compression, shuffle: nil,
                                     archiveBytes: archiveBytes, archive: archive, format: format)
