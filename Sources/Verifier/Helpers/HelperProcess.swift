@@ -61,7 +61,7 @@ enum HelperProcess {
         var parentEnds = [stdinPipe[1], stdoutPipe[0], stderrPipe[0]]
         defer { for fd in parentEnds where fd >= 0 { close(fd) } }
 
-        var childLimits = pgv_child_limits(
+        let childLimits = pgv_child_limits(
             cpu_seconds: UInt64(limits.cpuSeconds), data_bytes: UInt64(limits.memoryBytes),
             file_bytes: fileOutput ? UInt64(limits.outputBytes) : 0)
         var pid: pid_t = 0
@@ -71,7 +71,6 @@ enum HelperProcess {
                 pgv_spawn(executable.path, argv, envp, directory, childEnds[0], childEnds[1], childEnds[2], childLimits, &pid)
             }
         }
-        _ = withUnsafeMutablePointer(to: &childLimits) { $0 }  // keeps the struct alive across the call
         for fd in childEnds { close(fd) }
         guard spawnError == 0 else {
             throw .cannotStart("\(executable.path): \(String(cString: strerror(spawnError)))")
