@@ -26,6 +26,13 @@ public enum LintError: InputError, Equatable {
     /// A setting in the environment is not valid.
     case invalidSetting(String)
 
+    /// A syntax error from an interpreter older than 3.12: the code may be valid, so nothing was checked
+    /// (an incomplete analysis, not bad input).
+    public var mayBeNewerSyntax: Bool {
+        if case .syntax(_, _, _, let olderPython) = self { return olderPython != nil }
+        return false
+    }
+
     public var description: String {
         switch self {
         case .pythonNotFound(let path):
@@ -41,7 +48,8 @@ public enum LintError: InputError, Equatable {
         case .unreadable(let file, let reason):
             return "\(file): cannot be read: \(reason)"
         case .syntax(let file, let line, let message, let olderPython):
-            return "\(file):\(line): not valid Python: \(message)" + (olderPython.map { " (\($0))" } ?? "")
+            guard let olderPython else { return "\(file):\(line): not valid Python: \(message)" }
+            return "\(file):\(line): cannot be parsed: \(message); \(olderPython)"
         case .undecodableWrapper(let file, let line, let reason):
             return "\(file):\(line): self-extracting code cannot be decoded: \(reason)"
         case .fileTooLarge(let file, let bytes, let limit):

@@ -161,17 +161,18 @@ public struct PythonParser: Sendable {
             switch outcome {
             case .tree(let tree)?: return tree
             case .error(let line, let message)?:
-                throw LintError.syntax(file: input.name, line: line, message: message,
-                                       olderPython: pythonVersion < Self.preferredVersion ? olderPythonNote : nil)
+                throw LintError.syntax(file: input.name, line: line, message: message, olderPython: olderPythonNote)
             case nil: throw LintError.parserOutputUnreadable(detail: "no result for \(input.name)")
             }
         }
     }
 
-    /// Said with a syntax error met by an interpreter older than 3.12, which rejects valid 3.12 code.
-    private var olderPythonNote: String {
+    /// Said with a syntax error met by an interpreter older than 3.12, which rejects valid 3.12 code;
+    /// nil for 3.12 and newer.
+    var olderPythonNote: String? {
+        guard pythonVersion < Self.preferredVersion else { return nil }
         let major = pythonVersion >> 24, minor = (pythonVersion >> 16) & 0xff
-        return "parsed by Python \(major).\(minor) (\(python.path)), which rejects syntax new in 3.12 such as nested quotes in f-strings; install python3.12 or newer (or set PGVERIFY_PYTHON) to tell"
+        return "the parser is Python \(major).\(minor) (\(python.path)), which rejects syntax new in 3.12 such as quotes nested in f-strings, so this file may be valid and was not analysed; install python3.12 or newer, or point PGVERIFY_PYTHON at one"
     }
 
     /// The bytes an input holds (0 when a file cannot be measured: it then fails in the parser).

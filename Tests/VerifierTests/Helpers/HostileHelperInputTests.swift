@@ -126,3 +126,38 @@ import Testing
         #expect(Date().timeIntervalSince(start) < 3)
     }
 }
+
+/// An interpreter older than 3.12 rejects valid 3.12 code: that is an incomplete analysis naming
+/// the file and the interpreter, never a pass and never "not valid Python".
+@Suite struct OlderPythonTests {
+    static let python311 = "/usr/bin/python3.11"
+    /// Valid from Python 3.12 on (PEP 701: the same quotes inside an f-string's braces).
+    static let newSyntax = "x = {\"a\": 1}\ny = f\"{x[\"a\"]}\"\n"
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: python311)))
+    func syntaxNewIn312IsIncompleteUnderPython311() throws {
+        let parser = try PythonParser(environment: ["PGVERIFY_PYTHON": Self.python311])
+        #expect(parser.pythonVersion >> 16 == 0x030b)
+        do {
+            _ = try parser.parse([.source(name: "new.py", text: Self.newSyntax)])
+            Issue.record("Python 3.11 parsed 3.12 syntax")
+        } catch let error as LintError {
+            #expect(error.mayBeNewerSyntax)
+            #expect(error.description.hasPrefix("new.py:2: cannot be parsed: "))
+            #expect(error.description.contains("the parser is Python 3.11 (\(Self.python311))"))
+            #expect(error.description.contains("may be valid and was not analysed"))
+        }
+        let file = try HostileHelperInputTests.writeTemporary("new.py", Self.newSyntax)
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
+        let outcome = try VerifyExecutable.run(["lint", file.path], environment: ["PGVERIFY_PYTHON": Self.python311])
+        #expect(outcome.status == ExitStatus.incomplete.rawValue)
+        #expect(outcome.stderr.contains("incomplete: \(file.path):2: cannot be parsed"))
+    }
+
+    @Test func python312OrNewerParsesIt() throws {
+        let parser = try PythonParser()
+        try #require(parser.pythonVersion >= PythonParser.preferredVersion, "no Python 3.12+ found to parse with")
+        #expect(parser.olderPythonNote == nil)
+        #expect(try parser.parse([.source(name: "new.py", text: Self.newSyntax)]).count == 1)
+    }
+}
