@@ -22,6 +22,9 @@ let package = Package(
 
         // Our own CRC-32 by carry-less multiplication (x86-64), for ZIP entry checks.
         .target(name: "CChecksum"),
+        // Starts helper programs (python3, lrzip) with kernel limits, in their own process group,
+        // killed with pgverify: what Foundation's Process cannot do between fork and exec.
+        .target(name: "CChildProcess"),
 
         // Our own model and evaluation; knows nothing of submissions.
         // Optimised even in debug builds: the evaluator's loops run 20-50x slower unoptimised, which
@@ -33,7 +36,7 @@ let package = Package(
         // Submissions, artifacts, dequantizers, static analysis, audit and reports.
         .target(
             name: "Verifier",
-            dependencies: ["Reference", "CZstd", "CLZMA", "CZlib", "CBrotli", "CChecksum"]
+            dependencies: ["Reference", "CZstd", "CLZMA", "CZlib", "CBrotli", "CChecksum", "CChildProcess"]
         ),
         .executableTarget(
             name: "verify",

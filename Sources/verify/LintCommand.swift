@@ -7,7 +7,10 @@ struct Lint: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lint",
         abstract: "Flag illegal patterns in submission code (parses with python3's ast; never runs it).",
-        discussion: "Exit codes: 0 no error-severity finding, 1 at least one, 2 bad input.")
+        discussion: """
+            Exit codes: 0 no error-severity finding, 1 at least one, 2 bad input, 3 incomplete: a file \
+            that the Python parser, older than 3.12, could not parse (it may be valid 3.12 code).
+            """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, sarif }
 
@@ -20,7 +23,13 @@ struct Lint: ParsableCommand {
     func run() throws {
         let files = try Linter.collectFiles(paths)
         let linter = Linter(parser: try PythonParser())
-        let sources = try linter.analyze(files: files)
+        let sources: [AnalyzedSource]
+        do {
+            sources = try linter.analyze(files: files)
+        } catch let error as LintError where error.mayBeNewerSyntax {
+            FileHandle.standardError.write(Data("incomplete: \(error)\n".utf8))
+            throw ExitStatus.incomplete
+        }
         let findings = linter.check(sources)
         let output: Data
         switch format {

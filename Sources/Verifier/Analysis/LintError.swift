@@ -15,10 +15,23 @@ public enum LintError: InputError, Equatable {
     case noPythonFiles(String)
     /// A file could not be read.
     case unreadable(file: String, reason: String)
-    /// The file is not valid Python.
-    case syntax(file: String, line: Int, message: String)
+    /// The file is not valid Python (to the interpreter used: `olderPython` says so when it predates 3.12).
+    case syntax(file: String, line: Int, message: String, olderPython: String? = nil)
     /// A self-extracting wrapper whose payload cannot be decoded.
     case undecodableWrapper(file: String, line: Int, reason: String)
+    /// A code file larger than the parser accepts; refused before parsing.
+    case fileTooLarge(file: String, bytes: Int, limit: Int)
+    /// The parser process was stopped by one of its ``HelperLimits`` while parsing `file`.
+    case parserLimitExceeded(file: String, limit: HelperLimit)
+    /// A setting in the environment is not valid.
+    case invalidSetting(String)
+
+    /// A syntax error from an interpreter older than 3.12: the code may be valid, so nothing was checked
+    /// (an incomplete analysis, not bad input).
+    public var mayBeNewerSyntax: Bool {
+        if case .syntax(_, _, _, let olderPython) = self { return olderPython != nil }
+        return false
+    }
 
     public var description: String {
         switch self {
@@ -34,10 +47,17 @@ public enum LintError: InputError, Equatable {
             return "\(path): no .py files inside"
         case .unreadable(let file, let reason):
             return "\(file): cannot be read: \(reason)"
-        case .syntax(let file, let line, let message):
-            return "\(file):\(line): not valid Python: \(message)"
+        case .syntax(let file, let line, let message, let olderPython):
+            guard let olderPython else { return "\(file):\(line): not valid Python: \(message)" }
+            return "\(file):\(line): cannot be parsed: \(message); \(olderPython)"
         case .undecodableWrapper(let file, let line, let reason):
             return "\(file):\(line): self-extracting code cannot be decoded: \(reason)"
+        case .fileTooLarge(let file, let bytes, let limit):
+            return "\(file): \(bytes) bytes of code, more than the parser accepts (\(limit) bytes, \(PythonParser.maxSourceBytesVariable)); refused before parsing"
+        case .parserLimitExceeded(let file, let limit):
+            return "\(file): the Python parser reached \(limit) while parsing this file and was stopped"
+        case .invalidSetting(let detail):
+            return detail
         }
     }
 }

@@ -8,7 +8,7 @@ extension PythonParser {
     /// list and writing it with `array.tobytes` costs about half of building nested lists and
     /// running `json.dumps` on them, and reading it back needs no text parsing.
     static let script = #"""
-import ast, gc, json, sys
+import ast, gc, json, os, sys
 from array import array
 sys.setrecursionlimit(10000)
 # The trees are acyclic and freed at exit: cyclic GC passes over them only cost time.
@@ -83,8 +83,11 @@ def conv(n, depth):
         else:
             put(0)
 results = []
-for item in json.load(sys.stdin):
+for index, item in enumerate(json.load(sys.stdin)):
     start = len(out)
+    # Names the input being parsed, for a limit met while parsing it.
+    sys.stderr.write("@pgverify-parsing %d\n" % index)
+    sys.stderr.flush()
     try:
         if "path" in item:
             with open(item["path"], "rb") as fh: src = fh.read()
@@ -97,7 +100,10 @@ for item in json.load(sys.stdin):
         results.extend((1, 0, sid("syntax tree nested deeper than 400 levels (pgverify's limit)")))
     except SyntaxError as e:
         results.extend((1, e.lineno or 0, sid(str(e.msg))))
-    except (ValueError, OSError, RecursionError, MemoryError) as e:
+    except MemoryError:
+        # The memory limit, not a property of the code: pgverify reports it as such.
+        os._exit(75)
+    except (ValueError, OSError, RecursionError) as e:
         results.extend((1, 0, sid(type(e).__name__ + ": " + str(e))))
     del out[start:]
 types = []
@@ -116,7 +122,6 @@ write(b"".join(texts))
 write(array("i", out).tobytes())
 # Skip freeing a million objects one by one at exit.
 sys.stdout.flush()
-import os
 os._exit(0)
 """#
 }

@@ -35,6 +35,10 @@ public enum ArtifactError: InputError, Equatable {
     case unsupportedFormat(InputLocation, detail: String)
     /// The stored tensors are inconsistent with the format (missing scale, wrong shape, bad dtype string).
     case malformedFormat(InputLocation, detail: String)
+    /// A helper program (lrzip) was stopped by one of its ``HelperLimits``.
+    case helperLimitExceeded(InputLocation, program: String, limit: HelperLimit)
+    /// A helper program could not be started, or its limits are set wrongly.
+    case helperUnavailable(InputLocation, program: String, detail: String)
 
     /// Where the problem sits.
     public var location: InputLocation {
@@ -43,7 +47,8 @@ public enum ArtifactError: InputError, Equatable {
              .outputLimitExceeded(let l, _, _), .malformedZip(let l, _), .unsupportedZip(let l, _),
              .missingEntry(let l, _), .forbiddenGlobal(let l, _, _), .unsupportedOpcode(let l, _, _),
              .malformedPickle(let l, _), .pickleTooDeep(let l, _), .storageTooShort(let l, _, _, _), .unsupportedDType(let l, _),
-             .unsupportedFormat(let l, _), .malformedFormat(let l, _):
+             .unsupportedFormat(let l, _), .malformedFormat(let l, _), .helperLimitExceeded(let l, _, _),
+             .helperUnavailable(let l, _, _):
             return l
         }
     }
@@ -83,6 +88,10 @@ public enum ArtifactError: InputError, Equatable {
             return "\(l): unsupported artifact format: \(detail)"
         case .malformedFormat(let l, let detail):
             return "\(l): malformed artifact: \(detail)"
+        case .helperLimitExceeded(let l, let program, let limit):
+            return "\(l): \(program) reached \(limit) and was stopped; the stream is refused"
+        case .helperUnavailable(let l, let program, let detail):
+            return "\(l): cannot run \(program): \(detail)"
         }
     }
 }

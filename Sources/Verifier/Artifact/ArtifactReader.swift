@@ -27,8 +27,11 @@ public enum ArtifactReader {
     public struct Options: Sendable {
         /// Most bytes decompression may produce before the artifact is refused (default 1 GiB).
         public var maxDecompressedBytes: Int
-        public init(maxDecompressedBytes: Int = Decompression.defaultLimit) {
+        /// Limits of the helper programs some formats need (lrzip); nil: ``HelperLimits/fromEnvironment(_:)``.
+        public var helperLimits: HelperLimits?
+        public init(maxDecompressedBytes: Int = Decompression.defaultLimit, helperLimits: HelperLimits? = nil) {
             self.maxDecompressedBytes = maxDecompressedBytes
+            self.helperLimits = helperLimits
         }
     }
 
@@ -51,7 +54,8 @@ public enum ArtifactReader {
             if case .outputLimitExceeded = error { throw error }
             return try read(bytes: try file.allBytes(), file: url.path, options: options)
         }
-        return try unpack(consume payload, compression: .brotli, file: url.path, fileBytes: try file.waitForCompletion())
+        return try unpack(consume payload, compression: .brotli, file: url.path, fileBytes: try file.waitForCompletion(),
+                          limit: options.maxDecompressedBytes)
     }
 
     /// Enough leading bytes for ``Compression/detect(_:)`` (its longest header check is 13 bytes).
@@ -61,7 +65,12 @@ public enum ArtifactReader {
     public static func read(bytes: [UInt8], file: String, options: Options = Options()) throws(ArtifactError) -> ArtifactContents {
         var compression = Compression.detect(bytes)
         if compression == .perGroup {
-            let (root, archive, archiveBytes) = try PerGroupContainer.read(bytes, file: file, limit: options.maxDecompressedBytes)
+            let helperLimits: HelperLimits
+            do { helperLimits = try options.helperLimits ?? HelperLimits.fromEnvironment() } catch {
+                throw .helperUnavailable(InputLocation(file: file), program: "lrzip", detail: "\(error)")
+            }
+            let (root, archive, archiveBytes) = try PerGroupContainer.read(bytes, file: file, limit: options.maxDecompressedBytes,
+                                                                           helperLimits: helperLimits)
             let format = try ArtifactFormats.recognize(root, location: InputLocation(file: "\(file) > PGRP remainder"))
             return ArtifactContents(file: file, fileBytes: bytes.count, compression: compression, shuffle: nil,
                                     archiveBytes: archiveBytes, archive: archive, format: format)
@@ -96,23 +105,36 @@ public enum ArtifactReader {
                 throw error
             }
         }
-        return try unpack(consume payload, compression: compression, file: file, fileBytes: bytes.count)
+        return try unpack(consume payload, compression: compression, file: file, fileBytes: bytes.count,
+                          limit: options.maxDecompressedBytes)
     }
 
     /// Everything after decompression: unshuffle, ZIP, pickle, format.
+    ///
+    /// `limit` bounds what these stages hold beside the payload too: unshuffling holds the shuffled
+    /// and the unshuffled bytes at once, and the pickle is read from a copy, so those copies count
+    /// against it (no real artifact comes near: its archive is a few times its 16 MB).
     private static func unpack(_ payload: consuming [UInt8], compression: Compression, file: String,
-                               fileBytes: Int) throws(ArtifactError) -> ArtifactContents {
+                               fileBytes: Int, limit: Int) throws(ArtifactError) -> ArtifactContents {
         // `consuming`: the shuffled bytes are freed as soon as they are unshuffled.
         let decompressedName = compression == .none ? file : "\(file) (\(compression.rawValue)-decompressed)"
         var shuffle: ByteShuffle.Header?
         if ByteShuffle.isShuffled(payload) {
-            let (header, unshuffled) = try ByteShuffle.unshuffle(payload, file: decompressedName)
+            let header = try ByteShuffle.header(of: payload, file: decompressedName)
+            if header.stride < 2 {
+                payload.removeFirst(header.headerLength)  // stored as is: no second buffer
+            } else {
+                guard payload.count <= limit / 2 else {
+                    throw .outputLimitExceeded(InputLocation(file: decompressedName, offset: 0),
+                                               codec: "BSHF unshuffling (shuffled and unshuffled bytes held together)", limit: limit)
+                }
+                payload = ByteShuffle.unshuffle(payload, header: header)
+            }
             shuffle = header
-            payload = unshuffled
         }
         let archiveBytes = payload.count
         let zip = try ZipArchive(bytes: payload, file: decompressedName)
-        let archive = try TorchArchive(zip: zip)
+        let archive = try TorchArchive(zip: zip, limit: limit)
         let format = try ArtifactFormats.recognize(archive.root, location: InputLocation(file: "\(decompressedName) > \(archive.prefix)/data.pkl"))
         return ArtifactContents(file: file, fileBytes: fileBytes, compression: compression, shuffle: shuffle,
                                 archiveBytes: archiveBytes, archive: archive, format: format)

@@ -27,18 +27,20 @@ import Testing
 
     @Test func syntaxErrorIsTypedWithLine() throws {
         let parser = try PythonParser()
-        #expect(throws: LintError.syntax(file: "bad.py", line: 2, message: "invalid syntax")) {
+        #expect(throws: LintError.syntax(file: "bad.py", line: 2, message: "invalid syntax", olderPython: parser.olderPythonNote)) {
             try parser.parse([.source(name: "bad.py", text: "x = 1\ndef (:\n")])
         }
     }
 
     @Test func nullBytesAndDeepNestingAreTypedErrors() throws {
         let parser = try PythonParser()
-        #expect(throws: LintError.syntax(file: "nul.py", line: 0, message: "source code string cannot contain null bytes")) {
+        #expect(throws: LintError.syntax(file: "nul.py", line: 0, message: "source code string cannot contain null bytes",
+                                         olderPython: parser.olderPythonNote)) {
             try parser.parse([.source(name: "nul.py", text: "x = 1\n\u{0}")])
         }
         let deep = "x = " + Array(repeating: "1", count: 3000).joined(separator: "+") + "\n"
-        #expect(throws: LintError.syntax(file: "deep.py", line: 0, message: "syntax tree nested deeper than 400 levels (pgverify's limit)")) {
+        #expect(throws: LintError.syntax(file: "deep.py", line: 0, message: "syntax tree nested deeper than 400 levels (pgverify's limit)",
+                                         olderPython: parser.olderPythonNote)) {
             try parser.parse([.source(name: "deep.py", text: deep)])
         }
     }

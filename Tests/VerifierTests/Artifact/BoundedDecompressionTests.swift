@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Verifier
 
-/// Decoding into the bounded output buffer: streams that outgrow its first guess, and limits that
+/// Decoding into the bounded output buffer: streams many times their input size, and limits that
 /// are exactly met (accepted) or passed by one byte (refused), for every codec.
 @Suite struct BoundedDecompressionTests {
     /// What every `fixtures/artifacts/compressible/pattern.*` stream holds (see its SOURCE).

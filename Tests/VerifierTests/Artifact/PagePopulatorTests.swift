@@ -7,7 +7,7 @@ import Testing
 /// big enough to start it must still decode exactly and respect the output limit.
 @Suite struct PagePopulatorTests {
     /// 12 MiB of low-entropy bytes (16 symbols): about 2× compressible, so the zlib stream is
-    /// several MiB and the decoder's first output guess (8× the input) starts the helper.
+    /// several MiB and the output buffer (as large as the limit) starts the helper.
     static let payload: [UInt8] = {
         var state: UInt32 = 2_463_534_242
         return (0..<(12 << 20)).map { _ in

@@ -1,12 +1,14 @@
 import Reference
 
-/// The output side of a streaming decoder: decodes straight into one growing array (no staging
-/// chunk, no append copies) and never lets it pass `limit` bytes.
+/// The output side of a streaming decoder: decodes straight into one array (no staging chunk, no
+/// append copies) and never lets it pass `limit` bytes.
 ///
-/// The array starts at a capacity guessed from the input (pages never written cost nothing), and
-/// doubles, up to `limit`, only when a stream outgrows the guess. Once `limit` bytes are written, one
-/// more step with a one-byte scratch buffer tells a stream that is finished from one that would
-/// produce more (the latter is a decompression bomb: `outputLimitExceeded`).
+/// The array is allocated once with room for `limit` bytes. Pages never written cost no memory (an
+/// allocation this large is mapped, not taken from the heap), so a small stream costs what it
+/// writes; and because the array never grows, no second copy ever exists: a decompression bomb is
+/// refused holding at most `limit` bytes. Once `limit` bytes are written, one more step with a
+/// one-byte scratch buffer tells a stream that is finished from one that would produce more (the
+/// latter is a decompression bomb: `outputLimitExceeded`).
 struct BoundedOutput {
     /// What one decoder step reports.
     enum Step {
@@ -22,47 +24,35 @@ struct BoundedOutput {
     /// `space` bytes into `destination` and returns how many it wrote; `limitError` builds the error
     /// for output past `limit` (at the decoder's input position when it is called).
     static func decode(
-        limit: Int, expectedSize: Int,
+        limit: Int,
         limitError: () -> ArtifactError,
         step: (UnsafeMutablePointer<UInt8>, Int) -> (produced: Int, step: Step)
     ) throws(ArtifactError) -> [UInt8] {
-        var capacity = min(limit, max(expectedSize, 1 << 16))
+        let capacity = max(limit, 1)
         var written = 0
-        var previous: [UInt8] = []
         var outcome: Result<Bool, ArtifactError> = .success(false)  // true once the stream finished
-        while true {
-            let output = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
-                guard let base = buffer.baseAddress else { initialized = 0; return }
-                previous.withUnsafeBufferPointer { old in
-                    if let source = old.baseAddress, written > 0 { base.update(from: source, count: written) }
-                }
-                outcome = fill(base, capacity: capacity, written: &written, step: step)
-                initialized = written
-            }
-            previous = []
-            switch outcome {
-            case .failure(let error): throw error
-            case .success(true): return output
-            case .success(false):
-                guard written == limit else {
-                    capacity = min(limit, capacity * 2)
-                    previous = output
-                    continue
-                }
-                // Full at the limit: a finished stream produces nothing more.
-                var scratch: UInt8 = 0
-                var probes = 0
-                while true {
-                    let (produced, result) = step(&scratch, 1)
-                    if produced > 0 { throw limitError() }
-                    switch result {
-                    case .finished: return output
-                    case .failed(let error): throw error
-                    case .proceed:
-                        probes += 1
-                        // A decoder that neither ends nor produces has nothing more to give here.
-                        if probes > 64 { throw limitError() }
-                    }
+        let output = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+            guard let base = buffer.baseAddress else { initialized = 0; return }
+            outcome = fill(base, capacity: min(limit, buffer.count), written: &written, step: step)
+            initialized = written
+        }
+        switch outcome {
+        case .failure(let error): throw error
+        case .success(true): return output
+        case .success(false):
+            // Full at the limit: a finished stream produces nothing more.
+            var scratch: UInt8 = 0
+            var probes = 0
+            while true {
+                let (produced, result) = step(&scratch, 1)
+                if produced > 0 { throw limitError() }
+                switch result {
+                case .finished: return output
+                case .failed(let error): throw error
+                case .proceed:
+                    probes += 1
+                    // A decoder that neither ends nor produces has nothing more to give here.
+                    if probes > 64 { throw limitError() }
                 }
             }
         }

@@ -59,8 +59,13 @@ public enum ByteShuffle {
     /// was stored as is.
     public static func unshuffle(_ bytes: [UInt8], file: String) throws(ArtifactError) -> (Header, [UInt8]) {
         let header = try header(of: bytes, file: file)
+        return (header, unshuffle(bytes, header: header))
+    }
+
+    /// The bytes after `header`, in their original order.
+    static func unshuffle(_ bytes: [UInt8], header: Header) -> [UInt8] {
         let n = bytes.count - header.headerLength
-        guard header.stride >= 2 else { return (header, Array(bytes[header.headerLength...])) }
+        guard header.stride >= 2 else { return Array(bytes[header.headerLength...]) }
         let output = [UInt8](unsafeUninitializedCapacity: n) { buffer, initialized in
             bytes.withUnsafeBufferPointer { source in
                 if let destination = buffer.baseAddress, let payload = source.baseAddress {
@@ -69,7 +74,7 @@ public enum ByteShuffle {
             }
             initialized = n
         }
-        return (header, output)
+        return output
     }
 
     /// Output bytes below which splitting the work across cores costs more than it saves.

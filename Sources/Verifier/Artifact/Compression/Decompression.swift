@@ -42,10 +42,6 @@ public enum Decompression {
         }
     }
 
-    /// A first guess at the output size of a stream without a recorded size: torch.save archives of
-    /// quantized weights compress about 2×, so 8× leaves room; untouched capacity costs no memory.
-    private static func sizeGuess(_ input: UnsafeBufferPointer<UInt8>) -> Int { input.count.multipliedReportingOverflow(by: 8).partialValue }
-
     // MARK: zlib
 
     private static func inflate(_ input: [UInt8], location: InputLocation, limit: Int) throws(ArtifactError) -> [UInt8] {
@@ -59,7 +55,7 @@ public enum Decompression {
             stream.avail_in = UInt32(clamping: inBuffer.count)
             let total = inBuffer.count
             return try BoundedOutput.decode(
-                limit: limit, expectedSize: sizeGuess(inBuffer),
+                limit: limit,
                 limitError: { .outputLimitExceeded(location.at(Int(stream.total_in)), codec: "zlib", limit: limit) }
             ) { destination, space in
                 stream.next_out = destination
@@ -91,12 +87,8 @@ public enum Decompression {
         ZSTD_initDStream(stream)
         return try input.withUnsafeBufferPointer { inBuffer throws(ArtifactError) in
             var inBuf = ZSTD_inBuffer(src: inBuffer.baseAddress, size: inBuffer.count, pos: 0)
-            // The frame header usually records the content size (an unknown or bogus one only
-            // changes the first capacity, never the limit).
-            let recorded = ZSTD_getFrameContentSize(inBuffer.baseAddress, inBuffer.count)
-            let expected = recorded < UInt64(Int.max) ? Int(recorded) + 1 : sizeGuess(inBuffer)
             return try BoundedOutput.decode(
-                limit: limit, expectedSize: expected,
+                limit: limit,
                 limitError: { .outputLimitExceeded(location.at(inBuf.pos), codec: "zstd", limit: limit) }
             ) { destination, space in
                 var outBuf = ZSTD_outBuffer(dst: destination, size: space, pos: 0)
@@ -135,7 +127,7 @@ public enum Decompression {
             stream.next_in = inBuffer.baseAddress
             stream.avail_in = inBuffer.count
             return try BoundedOutput.decode(
-                limit: limit, expectedSize: sizeGuess(inBuffer),
+                limit: limit,
                 limitError: { .outputLimitExceeded(location.at(Int(stream.total_in)), codec: codec, limit: limit) }
             ) { destination, space in
                 stream.next_out = destination
@@ -166,7 +158,7 @@ public enum Decompression {
     static func unbrotli(progressive file: ProgressiveFile, limit: Int = defaultLimit) throws(ArtifactError) -> [UInt8] {
         let (available, complete) = try file.waitForBytes(beyond: 0)
         return try unbrotli(from: UnsafePointer(file.base), available: available, complete: complete,
-                            expectedSize: file.expectedSize, location: InputLocation(file: file.path, offset: 0),
+                            location: InputLocation(file: file.path, offset: 0),
                             limit: limit) { published throws(ArtifactError) in try file.waitForBytes(beyond: published) }
     }
 
@@ -175,7 +167,7 @@ public enum Decompression {
             guard let base = inBuffer.baseAddress else {
                 throw .truncated(location, what: "brotli stream", needed: 1, available: 0)
             }
-            return try unbrotli(from: base, available: inBuffer.count, complete: true, expectedSize: inBuffer.count,
+            return try unbrotli(from: base, available: inBuffer.count, complete: true,
                                 location: location, limit: limit) { published in (published, true) }
         }
     }
@@ -183,7 +175,7 @@ public enum Decompression {
     /// The brotli loop over input at `base`: `available` bytes now, and `more(available)` waits for
     /// further bytes (or the end) while the input is incomplete.
     private static func unbrotli(
-        from base: UnsafePointer<UInt8>, available: Int, complete: Bool, expectedSize: Int,
+        from base: UnsafePointer<UInt8>, available: Int, complete: Bool,
         location: InputLocation, limit: Int,
         more: (Int) throws(ArtifactError) -> (available: Int, complete: Bool)
     ) throws(ArtifactError) -> [UInt8] {
@@ -195,7 +187,7 @@ public enum Decompression {
         var availableIn = available
         var nextIn: UnsafePointer<UInt8>? = base
         return try BoundedOutput.decode(
-            limit: limit, expectedSize: expectedSize.multipliedReportingOverflow(by: 8).partialValue,
+            limit: limit,
             limitError: { .outputLimitExceeded(location.at(published - availableIn), codec: "brotli", limit: limit) }
         ) { destination, space in
             var availableOut = space

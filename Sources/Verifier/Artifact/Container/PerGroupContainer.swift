@@ -40,7 +40,8 @@ enum PerGroupContainer {
     }
 
     /// Reads the container into the `{'w','m'}` root and the remainder's torch archive.
-    static func read(_ bytes: [UInt8], file: String, limit: Int) throws(ArtifactError) -> (root: PickleValue, archive: TorchArchive, archiveBytes: Int) {
+    static func read(_ bytes: [UInt8], file: String, limit: Int,
+                     helperLimits: HelperLimits = .defaults) throws(ArtifactError) -> (root: PickleValue, archive: TorchArchive, archiveBytes: Int) {
         let streams = try streams(bytes, file: file)
         let remainderName = "\(file) > PGRP remainder"
         let remainderBytes = try Decompression.decompress(Array(streams[groupOrder.count]), as: .brotli, file: remainderName, limit: limit)
@@ -60,7 +61,8 @@ enum PerGroupContainer {
         var produced = remainderBytes.count
         for (index, group) in groupOrder.enumerated() where !streams[index].isEmpty {
             let groupLocation = InputLocation(file: "\(file) > PGRP stream \(index) (\(group))")
-            let raw = try LRZip.decompress(Array(streams[index]), location: groupLocation, limit: limit - produced)
+            let raw = try LRZip.decompress(Array(streams[index]), location: groupLocation, limit: limit - produced,
+                                           helperLimits: helperLimits)
             produced += raw.count
             guard let groupShapes = shapes[group]?.tupleValue else {
                 throw .malformedFormat(location, detail: "no shapes for group \(group)")

@@ -15,8 +15,9 @@ public struct TorchArchive: Sendable {
     /// The unpickled root object.
     public var root: PickleValue
 
-    /// Reads the archive in `zip`, unpickling `data.pkl` with storages from `data/<key>`.
-    public init(zip: ZipArchive) throws(ArtifactError) {
+    /// Reads the archive in `zip`, unpickling `data.pkl` with storages from `data/<key>`. The archive
+    /// and the copies of the pickle made while reading it must fit in `limit` bytes.
+    public init(zip: ZipArchive, limit: Int = Decompression.defaultLimit) throws(ArtifactError) {
         let file = zip.file
         let pickles = zip.entries.filter { $0.name == "data.pkl" || $0.name.hasSuffix("/data.pkl") }
         guard pickles.count == 1, let pickle = pickles.first else {
@@ -42,6 +43,11 @@ public struct TorchArchive: Sendable {
         // Storage checksums are most of the reading time: check them all at once, in parallel.
         let storagePrefix = prefix + "data/"
         try zip.checkCRCs(of: zip.entries.filter { $0.name.hasPrefix(storagePrefix) })
+        // The pickle is read from a copy, and its byte strings are copied once more as values.
+        guard zip.bytes.count <= limit, pickle.size <= (limit - zip.bytes.count) / 2 else {
+            throw .outputLimitExceeded(InputLocation(file: file, offset: pickle.dataOffset),
+                                       codec: "\(pickle.name) (read from a copy beside the archive)", limit: limit)
+        }
         let pickleBytes = try zip.data(of: pickle)
         pickleProtocol = pickleBytes.count >= 2 && pickleBytes[0] == 0x80 ? Int(pickleBytes[1]) : 0
         let pickleName = "\(file) > \(pickle.name)"
