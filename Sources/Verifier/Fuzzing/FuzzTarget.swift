@@ -48,7 +48,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                 _ = try ArtifactReader.weights(of: contents)
             }
         case .pickle:
-            let root = try PickleReader(bytes: bytes, file: file, persistentLoad: Self.madeUpStorage).read()
+            let storages = MadeUpStorages()
+            let root = try PickleReader(bytes: bytes, file: file) { (pid, location) throws(ArtifactError) in
+                try storages.load(pid, location)
+            }.read()
             _ = try ArtifactFormats.recognize(root, location: InputLocation(file: file))
         case .sentencepiece:
             let model = try SentencePieceModel(serialized: bytes, file: file)
@@ -74,24 +77,6 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             _ = LogClaims.claims(from: text)
             _ = ReadmeClaims.claims(from: text)
         }
-    }
-
-    /// A storage of the element count and type a persistent id `('storage', torch.T, key, location, numel)`
-    /// declares, zero-filled, as ``TorchArchive`` would load it from the archive.
-    private static func madeUpStorage(_ pid: PickleValue, _ location: InputLocation) throws(ArtifactError) -> PickleValue {
-        guard let fields = pid.tupleValue, fields.count == 5, case .global(let module, let typeName) = fields[1],
-              let key = fields[2].stringValue, let count = fields[4].intValue else {
-            throw .malformedPickle(location, detail: "persistent id is not ('storage', type, key, location, numel)")
-        }
-        let untyped = module == "torch.storage" && typeName == "UntypedStorage"
-        guard let dtype = untyped ? .uint8 : TorchDType(storageType: typeName) ?? TorchDType(torchName: typeName) else {
-            throw .unsupportedDType(location, dtype: typeName)
-        }
-        guard count >= 0, count <= elementBudget else {
-            throw .malformedPickle(location, detail: "storage of \(count) elements is outside the fuzz budget")
-        }
-        let bytes = [UInt8](repeating: 0, count: count * dtype.size)
-        return .storage(StorageReference(dtype: dtype, key: key, count: count, bytes: bytes[...]))
     }
 
     /// The module `exec(<chain>(<payload>))`. Bits 0-1 of `selector` choose the text decoding
@@ -148,4 +133,32 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
 
     private static func integer(_ value: Int) -> PyNode { node("Constant", ["value": .constant(.int(String(value)))]) }
     private static func string(_ value: String) -> PyNode { node("Constant", ["value": .constant(.string(value))]) }
+}
+
+/// Zero-filled storages of the element count and type each persistent id `('storage', torch.T, key,
+/// location, numel)` declares, one per key as ``TorchArchive`` loads them from the archive, at most
+/// ``FuzzTarget/elementBudget`` elements in all.
+private final class MadeUpStorages {
+    private var loaded: [String: StorageReference] = [:]
+    private var elements = 0
+
+    func load(_ pid: PickleValue, _ location: InputLocation) throws(ArtifactError) -> PickleValue {
+        guard let fields = pid.tupleValue, fields.count == 5, case .global(let module, let typeName) = fields[1],
+              let key = fields[2].stringValue, let count = fields[4].intValue else {
+            throw .malformedPickle(location, detail: "persistent id is not ('storage', type, key, location, numel)")
+        }
+        if let storage = loaded[key] { return .storage(storage) }
+        let untyped = module == "torch.storage" && typeName == "UntypedStorage"
+        guard let dtype = untyped ? .uint8 : TorchDType(storageType: typeName) ?? TorchDType(torchName: typeName) else {
+            throw .unsupportedDType(location, dtype: typeName)
+        }
+        guard count >= 0, count <= FuzzTarget.elementBudget - elements else {
+            throw .malformedPickle(location, detail: "storages of more than \(FuzzTarget.elementBudget) elements in all")
+        }
+        elements += count
+        let bytes = [UInt8](repeating: 0, count: count * dtype.size)
+        let storage = StorageReference(dtype: dtype, key: key, count: count, bytes: bytes[...])
+        loaded[key] = storage
+        return .storage(storage)
+    }
 }
