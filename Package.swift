@@ -46,6 +46,10 @@ let package = Package(
             ]
         ),
 
+        // Replays inputs through the fuzz entries (Verifier's FuzzTarget); scripts/fuzz.sh builds it
+        // with -sanitize=fuzzer,address -DPGVERIFY_LIBFUZZER as the libFuzzer binary.
+        .executableTarget(name: "pgverify-fuzz", dependencies: ["Verifier"]),
+
         .testTarget(name: "ReferenceTests", dependencies: ["Reference"]),
         .testTarget(name: "VerifierTests", dependencies: ["Verifier", "Reference"]),
     ]

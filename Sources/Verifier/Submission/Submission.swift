@@ -151,10 +151,7 @@ public struct Submission: Sendable {
     }
 
     private static func readMetadata(_ url: URL, name: String) throws -> SubmissionMetadata {
-        let bytes = try SubmissionFileReader.readBytes(url, name: name)
-        let json = try JSONValue.parse(bytes, file: url.path)
-        guard case .object = json else { throw SubmissionError.jsonNotAnObject(file: url.path) }
-        return SubmissionMetadata(name: name, json: json)
+        try SubmissionFileReader.metadata(SubmissionFileReader.readBytes(url, name: name), name: name, path: url.path)
     }
 
     private static func readCode(_ url: URL, name: String, others: [SubmissionFileInfo]) throws -> SubmissionCode {

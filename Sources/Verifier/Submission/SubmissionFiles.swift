@@ -66,10 +66,21 @@ enum SubmissionFileReader {
 
     /// Reads a text file; bytes that are not UTF-8 become U+FFFD so one bad byte in a log does not hide its claims.
     static func readText(_ url: URL, name: String) throws -> SubmissionTextFile {
-        let bytes = try readBytes(url, name: name)
+        text(try readBytes(url, name: name), name: name)
+    }
+
+    /// A text file's bytes split into lines, as ``readText(_:name:)`` reads them.
+    static func text(_ bytes: [UInt8], name: String) -> SubmissionTextFile {
         var lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
             .map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
         if lines.last == "" { lines.removeLast() }
         return SubmissionTextFile(name: name, bytes: bytes.count, lines: lines)
+    }
+
+    /// `submission.json`'s bytes as a document whose top level is an object; `path` names it in errors.
+    static func metadata(_ bytes: [UInt8], name: String, path: String) throws -> SubmissionMetadata {
+        let json = try JSONValue.parse(bytes, file: path)
+        guard case .object = json else { throw SubmissionError.jsonNotAnObject(file: path) }
+        return SubmissionMetadata(name: name, json: json)
     }
 }
