@@ -20,6 +20,10 @@ Writes into --out:
 
 `--compare OTHER_DIR` (with --out naming a finished run) prints the folders whose verdict or error
 rules differ between the two runs, and a transition table, without running anything.
+
+`--review CHECK` (with --out naming a finished run) prints, for a seeded random sample (--sample,
+default all; --seed) of the folders where CHECK failed, each error finding with the line it cites,
+for reviewing precision by reading the files.
 """
 
 import argparse
@@ -160,6 +164,41 @@ def compare(before_dir, after_dir):
         print("%s\t%s\t%s" % (folder_id, path, "; ".join("%s %s->%s" % (key, a, b) for key, (a, b) in differences.items())))
 
 
+def cited_line(corpus, folder_id, entry, finding):
+    if not finding.get("file") or not finding.get("line"):
+        return ""
+    path = os.path.join(corpus, folder_id, entry["path"], finding["file"])
+    try:
+        with open(path, "rb") as handle:
+            lines = handle.read().decode("utf-8", "replace").splitlines()
+        return lines[finding["line"] - 1].strip()[:200]
+    except (OSError, IndexError):
+        return ""
+
+
+def review(out, corpus, check, sample, seed):
+    index = load_index(corpus)
+    failed = []
+    for name in sorted(os.listdir(os.path.join(out, "reports"))):
+        with open(os.path.join(out, "reports", name)) as handle:
+            report = json.load(handle)
+        for item in report["checks"]:
+            if item["id"] == check and item["status"] == "fail":
+                failed.append((name[:-5], item))
+    chosen = sorted(random.Random(seed).sample(failed, min(sample, len(failed))), key=lambda pair: pair[0]) \
+        if sample else failed
+    print("%s failed in %d folders; reviewing %d" % (check, len(failed), len(chosen)))
+    for folder_id, item in chosen:
+        entry = index[folder_id]
+        print("== %s %s (pulls %s)" % (folder_id, entry["path"], entry.get("pulls")))
+        for finding in item["findings"]:
+            if finding["severity"] == "error":
+                print("  %s %s:%s %s" % (finding["rule"], finding.get("file"), finding.get("line"), finding["message"][:300]))
+                line = cited_line(corpus, folder_id, entry, finding)
+                if line:
+                    print("    | " + line)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--verify", default=".build/release/verify")
@@ -172,11 +211,15 @@ def main():
     parser.add_argument("--ids", help="a file of folder ids (one a line) to audit instead of all")
     parser.add_argument("--without-static-analysis", action="store_true",
                         help="leave STATIC-FINDINGS incomplete (no python3): ~20x faster")
+    parser.add_argument("--review", help="a check ID: print a sample of its failures in --out (runs nothing)")
     parser.add_argument("--compare", help="a finished run's --out to compare --out against (runs nothing)")
     args = parser.parse_args()
 
     if args.compare:
         compare(args.compare, args.out)
+        return
+    if args.review:
+        review(args.out, args.corpus, args.review, args.sample or 0, args.seed)
         return
     index = load_index(args.corpus)
     ids = sorted(index)
