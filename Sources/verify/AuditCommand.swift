@@ -14,7 +14,9 @@ struct AuditCommand: ParsableCommand {
             val_bpb) and prints a report. Nothing from the folder is executed.
 
             --previous-record takes the previous record's per-seed val_loss in nats: a comma-separated \
-            list (2.0712,2.0731,2.0699), a text file of numbers, or the previous record's folder.
+            list (2.0712,2.0731,2.0699), a text file of numbers, or the previous record's folder. Without \
+            it, a folder inside a checkout of the challenge's repository (records/track_*/<folder>) is \
+            compared with the best record of its track dated before it; the report names that record.
 
             Exit codes:
               0  PASS: every check ran and none failed
@@ -74,9 +76,13 @@ struct AuditCommand: ParsableCommand {
     }
 
     func run() throws {
-        let previous = try previousRecord.map(PreviousRecord.parse)
+        let givenPrevious = try previousRecord.map(PreviousRecord.parse)
         progress("reading \(submissionDir)")
         let submission = try Submission.read(at: URL(fileURLWithPath: submissionDir))
+        // Without --previous-record, a folder in a checkout of the challenge's repository is compared with
+        // the best earlier record of its track.
+        let previous = givenPrevious ?? PreviousRecord.bestEarlierRecord(for: submission)
+        if givenPrevious == nil, let previous { progress("previous record: \(previous.source)") }
         let report = try Audit.run(submission, options: AuditOptions(
             quick: quick, previousRecord: previous,
             evaluation: tokenizer.flatMap { tokenizer in val.map { val in

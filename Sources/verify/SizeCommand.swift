@@ -34,6 +34,8 @@ struct Size: ParsableCommand {
 
     func run() throws {
         let submission = try Submission.read(at: URL(fileURLWithPath: submissionDir))
+        // Sizes alone: claims that cannot be read make the folder bad input here (the audit reports them as a finding).
+        if let problem = submission.metadataProblem { throw problem.error }
         let report = SizeReport.check(submission)
         let output = json ? report.json.rendered() : report.text
         FileHandle.standardOutput.write(Data((output + "\n").utf8))

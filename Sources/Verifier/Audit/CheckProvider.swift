@@ -8,19 +8,24 @@ public protocol CheckProvider: Sendable {
     func checks(for context: AuditContext) throws -> [AuditCheck]
 }
 
-/// What every provider sees: the submission, the size check's result (computed once), the runs the
-/// logs report, and the options of the audit.
+/// What every provider sees: the submission, the size check's result (computed once), the submitted
+/// runs the logs report (``RunSelection``), and the options of the audit.
 public struct AuditContext: Sendable {
     public var submission: Submission
     public var options: AuditOptions
     public var size: SizeReport
+    /// The submitted runs: the ones the checks judge.
     public var runs: [RunResult]
+    /// Logged runs that are not the submitted ones (reported, not judged).
+    public var exploratoryRuns: [ExploratoryRun]
 
     public init(submission: Submission, options: AuditOptions) {
         self.submission = submission
         self.options = options
         self.size = SizeReport.check(submission)
-        self.runs = RunResult.runs(of: submission)
+        let selection = RunSelection.select(RunResult.runs(of: submission), of: submission)
+        self.runs = selection.submitted
+        self.exploratoryRuns = selection.exploratory
     }
 
     /// Whether the submission is on the non-record track (no time limit, no significance requirement):

@@ -38,7 +38,8 @@ enum ReadmeClaims {
             let source = ClaimSource.line(file: readme.name, line: index + 1)
             for span in backtickSpans(line) {
                 if span.hasPrefix("Total submission size"),
-                   let (scheme, bytes) = LogClaims.sizeLine(span, prefix: "Total submission size"), scheme != nil,
+                   let (scheme, bytes) = LogClaims.sizeLine(span, prefix: "Total submission size"),
+                   let scheme, !LogClaims.isUncompressedScheme(scheme),
                    let value = ClaimValue.number(literal: bytes) {
                     claims.append(Claim(kind: .totalBytes, value: value, qualifier: scheme, source: source))
                 } else if span.hasPrefix("Code size"),

@@ -3,7 +3,8 @@
 ///
 /// Logs often begin with a copy of the script, so only lines that start at column 0 with a known
 /// label and carry literal numbers count; `log(f"Code size: {code_bytes} bytes")` never matches.
-/// Some logs prefix every line with a Unix timestamp (`1776144163.319 `); it is ignored.
+/// What loggers and launchers print before the message (timestamps, `[rank0]:`, `INFO:`) is ignored
+/// (``stripLinePrefix(_:)``).
 enum LogClaims {
     static func claims(from log: SubmissionTextFile) -> [Claim] {
         var claims: [Claim] = []
@@ -33,7 +34,7 @@ enum LogClaims {
 
         for (index, rawLine) in log.lines.enumerated() {
             let lineNumber = index + 1
-            let line = stripTimestamp(rawLine)
+            let line = stripLinePrefix(rawLine)
 
             // Hyperparameter dumps: "  ttt_lr: 0.005", "  seed: 42", "  tokenizer_path: ...".
             if line.hasPrefix("  "), let (key, value) = dumpSetting(line) {
@@ -75,8 +76,8 @@ enum LogClaims {
             // Sizes.
             if line.hasPrefix("Serialized model") {
                 if let (scheme, bytes) = sizeLine(line, prefix: "Serialized model") {
-                    lastSerializedWasRaw = scheme == nil
-                    if let scheme { add(.modelBytes, bytes, line: lineNumber, qualifier: scheme) }
+                    lastSerializedWasRaw = scheme.map(isUncompressedScheme) ?? true
+                    if let scheme, !lastSerializedWasRaw { add(.modelBytes, bytes, line: lineNumber, qualifier: scheme) }
                 }
             } else if line.hasPrefix("Code size") {
                 if let (scheme, bytes) = sizeLine(line, prefix: "Code size") {
@@ -84,8 +85,9 @@ enum LogClaims {
                 }
             } else if line.hasPrefix("Total submission size") {
                 // An unqualified total after a raw "Serialized model:" line is the uncompressed size: not capped.
+                // So is one whose scheme names an uncompressed form (`(raw)`, `fp16/bf16`).
                 if let (scheme, bytes) = sizeLine(line, prefix: "Total submission size"),
-                   scheme != nil || !lastSerializedWasRaw {
+                   scheme.map { !isUncompressedScheme($0) } ?? !lastSerializedWasRaw {
                     add(.totalBytes, bytes, line: lineNumber, qualifier: scheme)
                 }
             } else if line.hasPrefix("budget:"), let total = digits(at: line.index(line.startIndex, offsetBy: 7), in: line) {
@@ -157,6 +159,16 @@ enum LogClaims {
 
     // MARK: - Line helpers
 
+    /// Whether a size line's scheme (`raw`, `fp32`, `fp16/bf16` against `int6+lzma`, `fp16+lzma`) describes
+    /// the uncompressed model: it names an uncompressed form and no compressor.
+    static func isUncompressedScheme(_ scheme: String) -> Bool {
+        let words = Set(scheme.lowercased().split { !($0.isLetter || $0.isNumber) }.map(String.init))
+        let uncompressed: Set<String> = ["raw", "uncompressed", "fp32", "fp16", "bf16", "float32", "float16", "pt"]
+        let compressors = ["zlib", "zstd", "lzma", "xz", "brotli", "brot", "lrzip", "gzip", "bz2", "compressed"]
+        return !words.isDisjoint(with: uncompressed)
+            && !words.contains { word in compressors.contains { word.hasPrefix($0) } }
+    }
+
     static func isDiagnostic(_ label: String) -> Bool {
         let lower = label.lowercased()
         return ["diagnostic", "pre-quant", "pre_quant", "prequant"].contains { lower.contains($0) }
@@ -169,9 +181,16 @@ enum LogClaims {
         return "standard"
     }
 
-    /// The seed a log's file name states: `train_seed42.log`, `seed_1337.log`, `log_10mins_seed-7.txt`, `..._s1337.txt`.
+    /// The seed a log's path states: its file name (`train_seed42.log`, `seed_1337.log`, `log_10mins_seed-7.txt`,
+    /// `..._s1337.txt`), else the nearest folder that names one (`runs/seed_1338/logs/train.txt`).
     static func seedFromName(_ path: String) -> Int? {
-        let name = Substring(path.split(separator: "/").last ?? Substring(path)).lowercased()
+        for component in path.split(separator: "/").reversed() {
+            if let seed = seedInName(component.lowercased()) { return seed }
+        }
+        return nil
+    }
+
+    private static func seedInName(_ name: String) -> Int? {
         if let range = name.range(of: "seed") {
             var rest = name[range.upperBound...]
             if let first = rest.first, first == "_" || first == "-" { rest = rest.dropFirst() }
@@ -188,14 +207,77 @@ enum LogClaims {
         return nil
     }
 
-    /// Drops a leading Unix timestamp such as `1776144163.319 `.
-    static func stripTimestamp(_ line: String) -> String {
-        let digits = line.prefix { $0.isASCII && $0.isNumber }
-        guard digits.count >= 9 else { return line }
-        var rest = line.dropFirst(digits.count)
-        if rest.first == "." { rest = rest.dropFirst().drop { $0.isASCII && $0.isNumber } }
-        guard rest.first == " " else { return line }
-        return String(rest.dropFirst())
+    /// The line without what loggers and launchers put before the message: any run of a Unix timestamp
+    /// (`1776144163.319 `), a date and/or time (`2026-03-20 12:00:01 `, `2026-04-30T20:16:31Z `,
+    /// `2026-04-29 18:46:49+08:00 `, `05:38:40 `), a bracketed tag (`[05:38:40] `, `[2026-03-20 12:00:01] `,
+    /// `[eval] `, or `[default0]:` / `[rank0]:` prepended by the launcher), a log level (`INFO: `,
+    /// `WARNING - `), each optionally followed by a `|` or `-` separator. One space after a prefix is
+    /// dropped, so a hyperparameter dump's two-space indent survives; a line without a prefix is returned unchanged.
+    static func stripLinePrefix(_ line: String) -> String {
+        var rest = Substring(line)
+        var stripped = false
+        while let next = dropOnePrefix(rest) {
+            rest = next
+            stripped = true
+        }
+        return stripped ? String(rest) : line
+    }
+
+    /// `rest` after one leading prefix element and its separator, or nil when it starts with none.
+    private static func dropOnePrefix(_ rest: Substring) -> Substring? {
+        var after: Substring
+        if rest.first == "[" {
+            guard let close = rest.firstIndex(of: "]"), rest.distance(from: rest.startIndex, to: close) <= 64 else { return nil }
+            after = rest[rest.index(after: close)...]
+            // `[default0]:` and `[rank0]:` are prepended to the line as it was printed, indent included.
+            if after.first == ":" { return after.dropFirst() }
+        } else if let timestamp = dropTimestamp(rest) {
+            after = timestamp
+        } else if let level = logLevels.first(where: { rest.hasPrefix($0) }) {
+            after = rest.dropFirst(level.count)
+            if after.first == ":" { after = after.dropFirst() } else if after.first != " " { return nil }
+        } else {
+            return nil
+        }
+        // A separator between the prefix and the message: " | ", " - ", or just one space.
+        for separator in [" | ", " - ", "| ", "- "] where after.hasPrefix(separator) {
+            return after.dropFirst(separator.count)
+        }
+        return after.first == " " ? after.dropFirst() : nil
+    }
+
+    private static let logLevels = ["INFO", "DEBUG", "WARNING", "WARN", "ERROR"]
+
+    /// A Unix timestamp (9+ digits, optional fraction), or a date and/or clock time with optional fraction and zone.
+    private static func dropTimestamp(_ text: Substring) -> Substring? {
+        func digits(_ s: Substring, count: Int) -> Substring? {
+            let run = s.prefix { $0.isASCII && $0.isNumber }
+            return run.count == count ? s.dropFirst(count) : nil
+        }
+        func fraction(_ s: Substring) -> Substring {
+            guard s.first == "." || s.first == "," else { return s }
+            let run = s.dropFirst().prefix { $0.isASCII && $0.isNumber }
+            return run.isEmpty ? s : s.dropFirst(1 + run.count)
+        }
+        func clock(_ s: Substring) -> Substring? {
+            guard let h = digits(s, count: 2), h.first == ":", let m = digits(h.dropFirst(), count: 2),
+                  m.first == ":", let sec = digits(m.dropFirst(), count: 2) else { return nil }
+            var rest = fraction(sec)
+            if rest.first == "Z" { rest = rest.dropFirst() }
+            if let sign = rest.first, sign == "+" || sign == "-", let zh = digits(rest.dropFirst(), count: 2),
+               zh.first == ":", let zm = digits(zh.dropFirst(), count: 2) { rest = zm }
+            return rest
+        }
+        let unix = text.prefix { $0.isASCII && $0.isNumber }
+        if unix.count >= 9 { return fraction(text.dropFirst(unix.count)) }
+        if let year = digits(text, count: 4), year.first == "-", let month = digits(year.dropFirst(), count: 2),
+           month.first == "-", let day = digits(month.dropFirst(), count: 2) {
+            if let separator = day.first, separator == " " || separator == "T", let time = clock(day.dropFirst()) {
+                return time
+            }
+            return day
+        }
+        return clock(text)
     }
 
     /// `"  key: value"` with a single-token value, as hyperparameter dumps print.
@@ -211,7 +293,7 @@ enum LogClaims {
 
     /// A seed stated inside a log line (`seed:42`, `  seed: 42`, `... seed=42 ...`).
     static func contentSeed(_ rawLine: String) -> Int? {
-        let line = stripTimestamp(rawLine)
+        let line = stripLinePrefix(rawLine)
         if line.hasPrefix("  "), let (key, value) = dumpSetting(line), key == "seed" { return Int(value) }
         guard let first = line.first, first.isLetter else { return nil }
         return seedSetting(line).flatMap { Int($0) }

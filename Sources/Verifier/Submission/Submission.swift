@@ -5,8 +5,9 @@ import Reference
 /// claims it makes. Reading it never runs anything from it.
 ///
 /// Missing pieces are recorded, not thrown: a folder without logs or without an artifact still
-/// reads, and the checks report what could not be verified. Only unreadable input throws
-/// (``SubmissionError``), e.g. a malformed `submission.json`, with the file and byte offset.
+/// reads, and the checks report what could not be verified. A `submission.json` that cannot be read
+/// or parsed is recorded too (``metadataProblem``, with the file and byte offset), so every other
+/// check still runs. Other unreadable input throws (``SubmissionError``).
 public struct Submission: Sendable {
     /// The folder.
     public var folder: URL
@@ -14,10 +15,12 @@ public struct Submission: Sendable {
     public var trackFolder: String?
     /// `README.md`, if present.
     public var readme: SubmissionTextFile?
-    /// `submission.json` (or the single `submission_*.json`), if present.
+    /// `submission.json` (or the single `submission_*.json`), if present and readable.
     public var metadata: SubmissionMetadata?
-    /// Train logs: every `*.log` and `*.txt` (except `requirements*.txt`) in the folder and up to
-    /// ``SubmissionLimits/maxLogDepth`` levels below it, sorted by path.
+    /// Why `submission.json` could not be read (malformed JSON, not an object, unreadable); ``metadata`` is then nil.
+    public var metadataProblem: MetadataProblem?
+    /// Train logs: every `*.log` and `*.txt` (except `requirements*.txt`) in the folder and below it
+    /// (down to ``SubmissionLimits/maxLogDepth`` levels), sorted by path.
     public var logs: [SubmissionTextFile]
     /// The submitted script: `train_gpt.py`, or the only `train*.py` when there is no `train_gpt.py`.
     public var code: SubmissionCode?
@@ -58,7 +61,15 @@ public struct Submission: Sendable {
         let metadataName = topLevel.contains("submission.json")
             ? "submission.json"
             : uniqueElement(topLevel.filter { $0.hasPrefix("submission") && $0.hasSuffix(".json") })
-        let metadata = try metadataName.map { try readMetadata(folder.appendingPathComponent($0), name: $0) }
+        var metadata: SubmissionMetadata?
+        var metadataProblem: MetadataProblem?
+        if let metadataName {
+            do {
+                metadata = try readMetadata(folder.appendingPathComponent(metadataName), name: metadataName)
+            } catch let error as SubmissionError {
+                metadataProblem = MetadataProblem(file: metadataName, error: error)
+            }
+        }
 
         let logs = try files.filter(isLogName).map {
             try SubmissionFileReader.readText(folder.appendingPathComponent($0), name: $0)
@@ -83,7 +94,7 @@ public struct Submission: Sendable {
         let parent = folder.standardizedFileURL.deletingLastPathComponent().lastPathComponent
         var submission = Submission(
             folder: folder, trackFolder: parent.hasPrefix("track_") ? parent : nil, readme: readme,
-            metadata: metadata, logs: logs, code: code,
+            metadata: metadata, metadataProblem: metadataProblem, logs: logs, code: code,
             codeCandidates: code == nil ? scripts : [], otherCode: otherCode, artifacts: artifacts, claims: [],
             outsideLinks: outsideLinks)
         submission.claims = ClaimExtractor.claims(of: submission)
@@ -150,7 +161,7 @@ public struct Submission: Sendable {
         names.count == 1 ? names[0] : nil
     }
 
-    private static func readMetadata(_ url: URL, name: String) throws -> SubmissionMetadata {
+    static func readMetadata(_ url: URL, name: String) throws -> SubmissionMetadata {
         try SubmissionFileReader.metadata(SubmissionFileReader.readBytes(url, name: name), name: name, path: url.path)
     }
 
@@ -161,5 +172,37 @@ public struct Submission: Sendable {
         let referenced = others.filter { text.contains(baseName($0.name)) }
         return SubmissionCode(
             name: name, bytes: bytes.count, packing: CodePacking.detect(in: text), referencedFiles: referenced)
+    }
+}
+
+/// Why a folder's `submission.json` could not be read, located by its name in the folder (never an absolute path).
+public struct MetadataProblem: Sendable, Equatable, CustomStringConvertible {
+    /// The file, relative to the submission folder.
+    public var file: String
+    /// The byte offset of the problem, when it has one.
+    public var offset: Int?
+    public var reason: String
+    /// The error as reading threw it (with the path as given), for commands that refuse the folder.
+    public var error: SubmissionError
+
+    init(file: String, error: SubmissionError) {
+        self.file = file
+        self.error = error
+        switch error {
+        case .malformedJSON(let location, let reason):
+            offset = location.offset
+            self.reason = "malformed JSON: \(reason)"
+        case .jsonNotAnObject:
+            reason = "the top level must be a JSON object"
+        case .unreadable(_, let reason):
+            self.reason = "cannot read: \(reason)"
+        case .notADirectory, .notUTF8:
+            reason = error.description
+        }
+    }
+
+    /// `submission.json: at byte 53: malformed JSON: ...`
+    public var description: String {
+        "\(InputLocation(file: file, offset: offset)): \(reason)"
     }
 }

@@ -29,9 +29,11 @@ import Testing
         let badPrevious = try Self.run([Self.fixture("record"), "--previous-record", "2.06,oops"])
         #expect(badPrevious.status == 2)
         #expect(badPrevious.stderr.contains("'oops' is not a positive validation loss"))
-        let malformed = try Self.run([Paths.fixture("submissions/malformed-json").path])
-        #expect(malformed.status == 2)
-        #expect(malformed.stderr.contains("submission.json: at byte 53: malformed JSON"))
+        // A malformed submission.json is a finding of the audit, not bad input: every other check still runs.
+        let malformed = try Self.run([Paths.fixture("submissions/malformed-json").path, "--format", "json"])
+        #expect(malformed.status == 1)
+        #expect(malformed.stdout.contains("\"rule\": \"CLAIM-METADATA-UNREADABLE\""))
+        #expect(malformed.stdout.contains("submission.json: at byte 53: malformed JSON"))
     }
 
     @Test

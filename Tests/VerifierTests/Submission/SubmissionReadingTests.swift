@@ -73,13 +73,15 @@ struct TemporaryFolder {
         #expect(submission.claims.map(\.kind) == [.valLoss, .valBPB, .totalBytes, .codeBytes])  // document order
     }
 
-    @Test func malformedJSONNamesTheFileAndOffset() {
+    @Test func malformedJSONNamesTheFileAndOffset() throws {
         let folder = Paths.fixture("submissions/malformed-json")
-        #expect(throws: SubmissionError.malformedJSON(
+        let submission = try Submission.read(at: folder)
+        #expect(submission.metadata == nil)
+        #expect(submission.metadataProblem?.error == SubmissionError.malformedJSON(
             .init(file: folder.appendingPathComponent("submission.json").path, offset: 53),
-            reason: "expected a quoted key, found '}'")) {
-            try Submission.read(at: folder)
-        }
+            reason: "expected a quoted key, found '}'"))
+        #expect(submission.metadataProblem?.description == "submission.json: at byte 53: malformed JSON: expected a quoted key, found '}'")
+        #expect(submission.code?.name == "train_gpt.py")
     }
 
     @Test func notAFolder() {
@@ -92,9 +94,8 @@ struct TemporaryFolder {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         try folder.write("submission.json", "[1, 2]")
-        #expect(throws: SubmissionError.jsonNotAnObject(file: folder.url.appendingPathComponent("submission.json").path)) {
-            try Submission.read(at: folder.url)
-        }
+        #expect(try Submission.read(at: folder.url).metadataProblem?.error
+                == SubmissionError.jsonNotAnObject(file: folder.url.appendingPathComponent("submission.json").path))
     }
 
     @Test func oddFilesStillRead() throws {

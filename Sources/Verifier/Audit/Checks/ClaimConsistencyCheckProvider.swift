@@ -35,6 +35,11 @@ public struct ClaimConsistencyCheckProvider: CheckProvider {
 
         mutating func run() -> AuditCheck {
             let id = "CLAIMS", title = "README, submission.json and logs agree"
+            if let problem = submission.metadataProblem {
+                findings.append(AuditFinding(rule: "CLAIM-METADATA-UNREADABLE", severity: .error,
+                                             file: problem.file,
+                                             message: "\(problem): its claims cannot be read or checked"))
+            }
             if submission.logs.isEmpty {
                 findings.append(AuditFinding(rule: "CLAIM-NO-LOGS", severity: .error, file: nil,
                                              message: "the folder has no train log (*.log, *.txt): no claim can be checked against a run"))
@@ -46,6 +51,10 @@ public struct ClaimConsistencyCheckProvider: CheckProvider {
                 if let bpb = run.valBPB {
                     evidence.append(AuditEvidence("\(run.label): val_bpb \(bpb.value) [\(bpb.qualifier ?? "")]", at: AuditLocation(bpb.source)))
                 }
+            }
+            for exploratory in context.exploratoryRuns {
+                findings.append(AuditFinding(rule: "CLAIM-EXPLORATORY-LOG", severity: .note, file: exploratory.run.log,
+                                             message: "\(exploratory.run.log) is not judged as a submitted run: \(exploratory.reason)"))
             }
             comparePerSeed(scored)
             compareHeadline(scored)
@@ -75,7 +84,7 @@ public struct ClaimConsistencyCheckProvider: CheckProvider {
         func printedScores(in logNames: [String]?) -> [(log: String, line: Int, literal: String, text: String)] {
             submission.logs.filter { logNames?.contains($0.name) ?? true }.flatMap { log in
                 log.lines.enumerated().compactMap { index, raw -> (String, Int, String, String)? in
-                    let line = LogClaims.stripTimestamp(raw)
+                    let line = LogClaims.stripLinePrefix(raw)
                     guard let literal = LogClaims.token(after: "val_bpb", in: line, separators: true),
                           Double(literal) != nil else { return nil }
                     return (log.name, index + 1, literal, String(line.prefix(80)))

@@ -42,7 +42,7 @@ public struct TimeLimitCheckProvider: CheckProvider {
         // (`stopping_early: wallclock_cap`) ends slightly past 600 s: up to ``capOvershootSeconds`` is accepted.
         var notes: [AuditFinding] = []
         let logsStoppedOnCap = Set(context.submission.logs.filter { log in
-            log.lines.contains { LogClaims.stripTimestamp($0).hasPrefix("stopping_early: wallclock_cap") }
+            log.lines.contains { LogClaims.stripLinePrefix($0).hasPrefix("stopping_early: wallclock_cap") }
         }.map(\.name))
         // A log's figure needs its own log to have stopped on the cap; submission.json's, any log.
         func stoppedOnCap(_ claim: Claim) -> Bool {
@@ -92,7 +92,8 @@ public struct TimeLimitCheckProvider: CheckProvider {
         // Every evaluation pass a log times, summed: diagnostics count too, since they run in the same budget.
         var findings: [AuditFinding] = []
         var evidence: [AuditEvidence] = []
-        for log in context.submission.logs {
+        let exploratoryLogs = Set(context.exploratoryRuns.map(\.run.log))
+        for log in context.submission.logs where !exploratoryLogs.contains(log.name) {
             let passes = EvalTimeSurvey.passes(in: log)
             guard passes.count > 1 else { continue }
             let total = passes.reduce(0) { $0 + $1.seconds }
@@ -125,7 +126,7 @@ enum EvalTimeSurvey {
     static func passes(in log: SubmissionTextFile) -> [Pass] {
         var passes: [Pass] = []
         for (index, raw) in log.lines.enumerated() {
-            let line = LogClaims.stripTimestamp(raw)
+            let line = LogClaims.stripLinePrefix(raw)
             guard let first = line.first, first.isLetter, !line.hasPrefix("step") else { continue }
             if line.hasPrefix("total_eval_time:"), let seconds = LogClaims.token(after: "total_eval_time:", in: line, unit: "s"),
                let value = Double(seconds) {
