@@ -10,8 +10,10 @@ public struct AnalyzedSource: Sendable {
     /// Set when this is code decoded from a self-extracting wrapper in `file`; line numbers
     /// then refer to the decoded code.
     public var wrapper: SelfExtractingWrapper?
-    /// Wrappers found at the top of this module (their decoded code is analysed separately).
+    /// Wrappers found in this module (their decoded code is analysed separately).
     public var wrappers: [SelfExtractingWrapper]
+    /// `exec`/`eval` calls whose code could not be decoded: code that runs but is not read here.
+    public var opaqueCode: [SelfExtractingWrapper.Opaque]
     public var analysis: ModuleAnalysis
     /// `os.environ.get(NAME, literal)` settings of the module, found once.
     public var environmentDefaults: [EnvironmentDefault]
@@ -21,7 +23,7 @@ public struct AnalyzedSource: Sendable {
     public var documents: SubmissionDocuments
 
     public init(file: String, tree: PyNode, wrapper: SelfExtractingWrapper?, wrappers: [SelfExtractingWrapper],
-                documents: SubmissionDocuments) {
+                opaqueCode: [SelfExtractingWrapper.Opaque] = [], documents: SubmissionDocuments) {
         self.file = file
         self.tree = tree
         var nodes: [PyNode] = []
@@ -29,6 +31,7 @@ public struct AnalyzedSource: Sendable {
         self.nodes = nodes
         self.wrapper = wrapper
         self.wrappers = wrappers
+        self.opaqueCode = opaqueCode
         self.analysis = ModuleAnalysis(module: tree)
         self.validationUpdates = ValidationUpdate.find(in: analysis)
         self.environmentDefaults = EnvironmentDefault.find(in: nodes, aliases: analysis.index.aliases)
@@ -36,25 +39,64 @@ public struct AnalyzedSource: Sendable {
     }
 }
 
-/// The human-written claims next to a submission's code.
+/// The human-written claims next to a submission's code, and the logs of its runs.
 public struct SubmissionDocuments: Sendable, Equatable {
-    public var readme: String?
-    public var submissionJSON: String?
-
-    public init(readme: String? = nil, submissionJSON: String? = nil) {
-        self.readme = readme
-        self.submissionJSON = submissionJSON
+    /// A text file beside the code, named relative to the code's folder.
+    public struct NamedText: Sendable, Equatable {
+        public var name: String
+        public var text: String
+        public init(name: String, text: String) {
+            self.name = name
+            self.text = text
+        }
     }
 
-    /// Reads README.md and submission.json from `folder` (at most 1 MB each).
+    public var readme: String?
+    public var submissionJSON: String?
+    /// Train logs (`*.log`, `*.txt` but `requirements*.txt`) in the folder and its subfolders,
+    /// sorted by name.
+    public var logs: [NamedText]
+    /// Native sources and libraries in the folder (`.c`, `.cu`, `.cpp`, `.so`...), relative to
+    /// it, sorted: code the Python analysis does not read.
+    public var nativeFiles: [String]
+
+    public init(readme: String? = nil, submissionJSON: String? = nil, logs: [NamedText] = [], nativeFiles: [String] = []) {
+        self.readme = readme
+        self.submissionJSON = submissionJSON
+        self.logs = logs
+        self.nativeFiles = nativeFiles
+    }
+
+    static let nativeExtensions: Set<String> = ["c", "cc", "cpp", "cxx", "cu", "cuh", "h", "hpp", "so", "rs", "metal", "zig"]
+
+    /// At most this many logs are read, each up to `maximumLogBytes`.
+    static let maximumLogs = 64
+    static let maximumLogBytes = 8 << 20
+
+    /// Reads README.md and submission.json (at most 1 MB each) and the logs from `folder`.
     public static func load(folder: URL) -> SubmissionDocuments {
-        func read(_ name: String) -> String? {
-            let url = folder.appendingPathComponent(name)
+        func read(_ url: URL, limit: Int) -> String? {
             guard let handle = try? FileHandle(forReadingFrom: url) else { return nil }
             defer { try? handle.close() }
-            guard let data = try? handle.read(upToCount: 1 << 20) else { return nil }
+            guard let data = try? handle.read(upToCount: limit) else { return nil }
             return String(decoding: data, as: UTF8.self)
         }
-        return SubmissionDocuments(readme: read("README.md"), submissionJSON: read("submission.json"))
+        var logNames: [String] = []
+        var nativeFiles: [String] = []
+        if let enumerator = FileManager.default.enumerator(atPath: folder.path) {
+            while let relative = enumerator.nextObject() as? String {
+                let name = (relative as NSString).lastPathComponent.lowercased()
+                if nativeExtensions.contains((name as NSString).pathExtension) { nativeFiles.append(relative) }
+                guard name.hasSuffix(".log") || (name.hasSuffix(".txt") && !name.hasPrefix("requirements")) else { continue }
+                logNames.append(relative)
+            }
+        }
+        let logs = logNames.sorted().prefix(maximumLogs).compactMap { name in
+            read(folder.appendingPathComponent(name), limit: maximumLogBytes).map { NamedText(name: name, text: $0) }
+        }
+        return SubmissionDocuments(
+            readme: read(folder.appendingPathComponent("README.md"), limit: 1 << 20),
+            submissionJSON: read(folder.appendingPathComponent("submission.json"), limit: 1 << 20),
+            logs: logs, nativeFiles: nativeFiles.sorted())
     }
 }

@@ -88,4 +88,64 @@ public enum BinaryTextDecoding {
         }
         return output
     }
+
+    /// Adobe ascii85 as Python's `a85decode` without framing: groups of 5 characters from `!`
+    /// to `u` make 4 big-endian bytes, `z` stands for four zero bytes, whitespace is skipped;
+    /// a short last group is padded with `u` and the padding bytes dropped.
+    public static func ascii85(_ text: [UInt8]) throws -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(text.count / 5 * 4 + 4)
+        var group: [UInt32] = []
+        func flush(_ count: Int) throws {
+            var accumulator: UInt64 = 0
+            for position in 0..<5 { accumulator = accumulator * 85 + UInt64(position < count ? group[position] : 84) }
+            guard accumulator <= UInt64(UInt32.max) else { throw Invalid(offset: output.count, reason: "ascii85 group overflows 32 bits") }
+            let bytes: [UInt8] = [UInt8(accumulator >> 24 & 0xff), UInt8(accumulator >> 16 & 0xff),
+                                  UInt8(accumulator >> 8 & 0xff), UInt8(accumulator & 0xff)]
+            output.append(contentsOf: bytes.prefix(count == 5 ? 4 : count - 1))
+            group.removeAll(keepingCapacity: true)
+        }
+        for (offset, byte) in text.enumerated() {
+            switch byte {
+            case 0x20, 0x09, 0x0a, 0x0d, 0x0b, 0x0c: continue
+            case UInt8(ascii: "z") where group.isEmpty: output.append(contentsOf: [0, 0, 0, 0])
+            case UInt8(ascii: "!")...UInt8(ascii: "u"):
+                group.append(UInt32(byte - UInt8(ascii: "!")))
+                if group.count == 5 { try flush(5) }
+            default:
+                throw Invalid(offset: offset, reason: "not an ascii85 character")
+            }
+        }
+        if group.count == 1 { throw Invalid(offset: text.count, reason: "ascii85 ends with a single dangling character") }
+        if !group.isEmpty { try flush(group.count) }
+        return output
+    }
+
+    /// Hexadecimal as Python's `bytes.fromhex` / `binascii.unhexlify`: pairs of hex digits
+    /// (either case), whitespace between pairs skipped.
+    public static func hex(_ text: [UInt8]) throws -> [UInt8] {
+        func value(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+        }
+        var output: [UInt8] = []
+        output.reserveCapacity(text.count / 2)
+        var high: UInt8?
+        for (offset, byte) in text.enumerated() {
+            if high == nil, [0x20, 0x09, 0x0a, 0x0d].contains(byte) { continue }
+            guard let digit = value(byte) else { throw Invalid(offset: offset, reason: "not a hexadecimal digit") }
+            if let first = high {
+                output.append(first << 4 | digit)
+                high = nil
+            } else {
+                high = digit
+            }
+        }
+        if high != nil { throw Invalid(offset: text.count, reason: "odd number of hexadecimal digits") }
+        return output
+    }
 }

@@ -1,23 +1,35 @@
-/// What a value may derive from, as bits: the three data kinds the rules care about, and one
-/// bit per parameter of the function being analysed (so a function's behaviour can be summarised
-/// once and specialised at each call site).
+/// What a value may derive from, as bits: the data kinds the rules care about, and per parameter
+/// of the function being analysed one bit for its content and one for its extent (so a
+/// function's behaviour can be summarised once and specialised at each call site).
+///
+/// Content and extent are told apart because they may control different things: the tokens of
+/// validation data, and the losses and predictions computed from them, carry validation
+/// information; their sizes (`len(val_tokens)`, `.numel()`, `.shape`, `range(...)` over them, a
+/// batch counter from `enumerate`) only say how much data there is. A loop may stop at a count
+/// derived from validation data; a checkpoint may not be chosen by a validation loss.
 public struct DataLabels: OptionSet, Sendable, Hashable {
     public let rawValue: UInt64
     public init(rawValue: UInt64) { self.rawValue = rawValue }
 
-    /// Validation data (`val_tokens`, `fineweb_val_*` shards) or anything computed from it.
+    /// Validation data (`val_tokens`, `fineweb_val_*` shards) or anything computed from its
+    /// content: token values, losses, metrics, predictions.
     public static let validation = DataLabels(rawValue: 1 << 0)
     /// The token being predicted (`y`, `targets`, `tgt`).
     public static let target = DataLabels(rawValue: 1 << 1)
     /// Training data (`train_files`, `fineweb_train_*`, the train loader).
     public static let training = DataLabels(rawValue: 1 << 2)
+    /// A size, count or position derived from validation data (`len(val_tokens)`,
+    /// `val_tokens.numel() // seq_len`, a batch index): no information about its content.
+    public static let validationExtent = DataLabels(rawValue: 1 << 3)
 
     static let intrinsicMask: UInt64 = 0xff
     static let firstParameterBit = 8
-    /// Parameters beyond this count share the last bit.
-    static let parameterBits = 56
+    /// Parameters beyond this count share the last bit (of content, and of extent).
+    static let parameterBits = 28
+    static let firstExtentParameterBit = firstParameterBit + parameterBits
+    private static let contentParameterMask: UInt64 = ((1 << UInt64(parameterBits)) - 1) << UInt64(firstParameterBit)
 
-    /// The bit standing for the function's parameter number `index`.
+    /// The bit standing for the content of the function's parameter number `index`.
     public static func parameter(_ index: Int) -> DataLabels {
         DataLabels(rawValue: 1 << UInt64(firstParameterBit + min(index, parameterBits - 1)))
     }
@@ -25,10 +37,15 @@ public struct DataLabels: OptionSet, Sendable, Hashable {
     /// The data-kind bits, without parameter bits.
     public var intrinsic: DataLabels { DataLabels(rawValue: rawValue & Self.intrinsicMask) }
 
-    /// The parameter indices whose bits are set.
-    public var parameters: [Int] {
+    /// The parameter indices whose content bits are set.
+    public var parameters: [Int] { Self.indices(of: (rawValue & Self.contentParameterMask) >> UInt64(Self.firstParameterBit)) }
+
+    /// The parameter indices whose extent bits are set.
+    var extentParameters: [Int] { Self.indices(of: rawValue >> UInt64(Self.firstExtentParameterBit)) }
+
+    private static func indices(of bits: UInt64) -> [Int] {
         var result: [Int] = []
-        var bits = rawValue >> UInt64(Self.firstParameterBit)
+        var bits = bits
         var index = 0
         while bits != 0 {
             if bits & 1 == 1 { result.append(index) }
@@ -38,10 +55,22 @@ public struct DataLabels: OptionSet, Sendable, Hashable {
         return result
     }
 
-    /// Replaces each parameter bit by the labels of the matching argument.
+    /// The labels of a size, count or position taken of a value with these labels: validation
+    /// content becomes validation extent, parameter content becomes parameter extent, and
+    /// targets or training data leave nothing.
+    public var extent: DataLabels {
+        var result: UInt64 = (rawValue >> UInt64(Self.firstExtentParameterBit)) << UInt64(Self.firstExtentParameterBit)
+        result |= (rawValue & Self.contentParameterMask) << UInt64(Self.parameterBits)
+        if contains(.validation) || contains(.validationExtent) { result |= Self.validationExtent.rawValue }
+        return DataLabels(rawValue: result)
+    }
+
+    /// Replaces each parameter bit by the labels of the matching argument (its extent for an
+    /// extent bit).
     public func substituting(_ arguments: [DataLabels]) -> DataLabels {
         var result = intrinsic
         for index in parameters where index < arguments.count { result.formUnion(arguments[index]) }
+        for index in extentParameters where index < arguments.count { result.formUnion(arguments[index].extent) }
         return result
     }
 }

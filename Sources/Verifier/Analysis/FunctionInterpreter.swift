@@ -101,7 +101,7 @@ struct FunctionInterpreter {
             loops.append(FlowEvent.Loop(
                 line: statement.line, endLine: statement.endLine, targets: target.map(Self.boundNames) ?? []))
             iterate {
-                if let target { $0.bind(target, iterable) }
+                if let target { $0.bindLoopTarget(target, iterable, iterator: statement.child("iter")) }
                 $0.execute(statement.children("body"))
             }
             loops.removeLast()
@@ -166,6 +166,19 @@ struct FunctionInterpreter {
         body(&self)
     }
 
+    /// `for i, batch in enumerate(data)`: the counter `i` is a position (the extent of the data),
+    /// the element its content.
+    private mutating func bindLoopTarget(_ target: PyNode, _ labels: DataLabels, iterator: PyNode?) {
+        let elements = target.children("elts")
+        if target.type == "Tuple", elements.count == 2, iterator?.type == "Call",
+           iterator?.child("func")?.dottedName == "enumerate" {
+            bind(elements[0], labels.extent)
+            bind(elements[1], labels)
+        } else {
+            bind(target, labels)
+        }
+    }
+
     private static func boundNames(_ target: PyNode) -> [String] {
         switch target.type {
         case "Name": return target.string("id").map { [$0] } ?? []
@@ -211,7 +224,10 @@ struct FunctionInterpreter {
         case "Attribute":
             var labels = evaluate(node.child("value"))
             if let dotted = node.dottedName, let bound = environment[dotted] { labels.formUnion(bound) }
-            if let attribute = node.string("attr") { labels.formUnion(index.sourceLabels(attribute)) }
+            if let attribute = node.string("attr") {
+                if Self.extentAttributes.contains(attribute) { return labels.extent }
+                labels.formUnion(index.sourceLabels(attribute))
+            }
             return labels
         case "Constant":
             if let text = node.stringLiteral { return DataSourceNames.labels(forLiteral: text) }
@@ -245,6 +261,18 @@ struct FunctionInterpreter {
         }
     }
 
+    /// Attributes that describe a value's size or placement, not its content (`val_tokens.shape`).
+    private static let extentAttributes: Set<String> = ["shape", "ndim", "dtype", "device", "nbytes", "itemsize"]
+    /// Methods whose result is a size (`val_tokens.numel()`, `x.size(0)`).
+    private static let extentMethods: Set<String> = ["numel", "nelement", "size", "dim", "__len__"]
+    /// Builtins whose result is a size or a run of positions (`len(val_tokens)`, `range(n)`).
+    private static let extentBuiltins: Set<String> = ["len", "range"]
+
+    /// Methods that put their arguments into the container they are called on.
+    private static let containerStores: Set<String> = [
+        "append", "extend", "insert", "add", "update", "setdefault", "appendleft", "extendleft", "put",
+    ]
+
     private static let inPlaceUpdates: Set<String> = ["add_", "sub_", "copy_", "mul_", "addcmul_", "addcdiv_", "lerp_"]
     private static let compressors: Set<String> = ["compress", "save", "savez", "savez_compressed", "tofile"]
     private static let compressorModules = ["lzma", "zlib", "brotli", "zstd", "bz2", "compressor", "cctx", "np", "numpy"]
@@ -277,6 +305,11 @@ struct FunctionInterpreter {
 
         let terminal = function.terminalName ?? ""
         let resolved = index.aliases.resolve(function) ?? terminal
+        // A size or a range of positions computes nothing from the data's content.
+        if (function.type == "Attribute" && Self.extentMethods.contains(terminal))
+            || (function.type == "Name" && Self.extentBuiltins.contains(terminal) && index.resolve(callee: function, enclosingClass: className) == nil) {
+            return everything.extent
+        }
         let receiverName = terminal == "step" || Self.inPlaceUpdates.contains(terminal) || Self.compressors.contains(terminal)
             ? (function.child("value")?.dottedName ?? "").lowercased() : ""
         let line = node.line
@@ -286,6 +319,14 @@ struct FunctionInterpreter {
             record(.optimizerStep, everything, line: line, detail: resolved)
         } else if Self.inPlaceUpdates.contains(terminal) && receiverName.hasSuffix(".data") {
             record(.update, everything, line: line, detail: resolved)
+        }
+        // `losses.append(val_loss)`: the container now holds what was put in it.
+        if function.type == "Attribute", Self.containerStores.contains(terminal), let container = function.child("value"),
+           ["Name", "Attribute", "Subscript"].contains(container.type) {
+            var stored = starred
+            for labels in positional { stored.formUnion(labels) }
+            for keyword in keywords { stored.formUnion(keyword.labels) }
+            if !stored.isEmpty { bind(container, stored, replacing: false) }
         }
         let traits = index.callTraits(terminal)
         if resolved == "torch.save" || traits.contains(.quantizes)

@@ -6,6 +6,9 @@ public struct Linter: Sendable {
     public var parser: PythonParser
     public var rules: [any LintRule.Type]
 
+    /// How many layers of self-extracting code are decoded (real submissions use one or two).
+    static let wrapperDepth = 8
+
     public init(parser: PythonParser, rules: [any LintRule.Type] = LintRules.all) {
         self.parser = parser
         self.rules = rules
@@ -59,7 +62,28 @@ public struct Linter: Sendable {
         DispatchQueue.concurrentPerform(iterations: sources.count) { position in
             slots.set(position, check(sources[position]))
         }
-        return slots.values.flatMap { $0 ?? [] }.sorted(by: Finding.reportOrder)
+        return (slots.values.flatMap { $0 ?? [] } + nativeFileFindings(sources)).sorted(by: Finding.reportOrder)
+    }
+
+    /// PG-UNREAD-CODE once per native source or library in the folders of `sources`.
+    func nativeFileFindings(_ sources: [AnalyzedSource]) -> [Finding] {
+        guard rules.contains(where: { $0 == UnreadCode.self }) else { return [] }
+        var folders: Set<String> = []
+        var paths: Set<String> = []
+        var findings: [Finding] = []
+        for source in sources where source.wrapper == nil {
+            let folder = (source.file as NSString).deletingLastPathComponent
+            guard folders.insert(folder).inserted else { continue }
+            for name in source.documents.nativeFiles {
+                let path = ((folder.isEmpty ? name : folder + "/" + name) as NSString).standardizingPath
+                guard paths.insert(path).inserted else { continue }
+                findings.append(Finding(
+                    rule: UnreadCode.descriptor.id, severity: UnreadCode.descriptor.severity,
+                    file: path, line: 1,
+                    message: "native code (\((name as NSString).pathExtension)) in the submission's folder; only Python is analysed"))
+            }
+        }
+        return findings
     }
 
     /// The findings of the rules on one analysed module.
@@ -75,19 +99,27 @@ public struct Linter: Sendable {
         let trees = try parser.parse(files.map { .file(path: $0) })
         var pending: [(file: String, tree: PyNode, wrapper: SelfExtractingWrapper?)] =
             zip(files, trees).map { ($0, $1, nil) }
-        var modules: [(file: String, tree: PyNode, wrapper: SelfExtractingWrapper?, wrappers: [SelfExtractingWrapper])] = []
-        // Wrappers inside decoded code are followed a few levels deep.
-        for _ in 0..<4 where !pending.isEmpty {
+        var modules: [(file: String, tree: PyNode, wrapper: SelfExtractingWrapper?, wrappers: [SelfExtractingWrapper],
+                       opaque: [SelfExtractingWrapper.Opaque])] = []
+        // Wrappers inside decoded code are followed several levels deep; code nested deeper
+        // still is reported as unread at the wrapper that holds it.
+        for _ in 0..<Self.wrapperDepth where !pending.isEmpty {
             var inner: [(file: String, wrapper: SelfExtractingWrapper)] = []
             for module in pending {
-                let wrappers = try SelfExtractingWrapper.find(in: module.tree, file: module.file)
-                modules.append((module.file, module.tree, module.wrapper, wrappers))
+                let (wrappers, opaque) = try SelfExtractingWrapper.scan(module.tree, file: module.file)
+                modules.append((module.file, module.tree, module.wrapper, wrappers, opaque))
                 inner.append(contentsOf: wrappers.map { (module.file, $0) })
             }
             let innerTrees = try parser.parse(inner.map {
                 .source(name: "\($0.file) (decoded from line \($0.wrapper.line))", text: $0.wrapper.innerSource)
             })
             pending = zip(inner, innerTrees).map { ($0.file, $1, $0.wrapper) }
+        }
+        for module in pending {
+            let (wrappers, opaque) = try SelfExtractingWrapper.scan(module.tree, file: module.file)
+            let tooDeep = wrappers.map { SelfExtractingWrapper.Opaque(
+                line: $0.line, construct: "self-extracting code nested more than \(Self.wrapperDepth) levels deep") }
+            modules.append((module.file, module.tree, module.wrapper, [], opaque + tooDeep))
         }
         var documents: [String: SubmissionDocuments] = [:]
         for file in files {
@@ -102,7 +134,7 @@ public struct Linter: Sendable {
             let folder = URL(fileURLWithPath: module.file).deletingLastPathComponent().path
             results.set(position, AnalyzedSource(
                 file: module.file, tree: module.tree, wrapper: module.wrapper, wrappers: module.wrappers,
-                documents: folderDocuments[folder] ?? SubmissionDocuments()))
+                opaqueCode: module.opaque, documents: folderDocuments[folder] ?? SubmissionDocuments()))
         }
         return results.values.compactMap { $0 }
     }

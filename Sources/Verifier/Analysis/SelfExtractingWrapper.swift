@@ -8,35 +8,108 @@ public struct SelfExtractingWrapper: Sendable, Equatable {
     /// The decoded inner source.
     public var innerSource: String
 
-    /// Finds the wrappers among the module-level statements of `module` and decodes them.
-    /// A recognised wrapper whose payload does not decode is a ``LintError/undecodableWrapper``.
+    /// Finds the wrappers in `module` (an `exec` anywhere, its code possibly passed through
+    /// `compile(..., "exec")`) and decodes them. A recognised wrapper whose payload does not
+    /// decode is a ``LintError/undecodableWrapper``.
     public static func find(in module: PyNode, file: String) throws -> [SelfExtractingWrapper] {
-        let aliases = ImportAliases(module: module)
-        var found: [SelfExtractingWrapper] = []
-        for statement in module.children("body") where statement.type == "Expr" {
-            guard let call = statement.child("value"), call.type == "Call",
-                  aliases.resolve(call.child("func")) == "exec",
-                  let payload = call.children("args").first
-            else { continue }
-            do {
-                guard let (bytes, scheme) = try decode(payload, aliases: aliases) else { continue }
-                guard let text = String(validating: bytes, as: UTF8.self) else {
-                    throw LintError.undecodableWrapper(file: file, line: statement.line, reason: "decoded code is not UTF-8")
-                }
-                found.append(SelfExtractingWrapper(line: statement.line, scheme: scheme, innerSource: text))
-            } catch let failure as BinaryTextDecoding.Invalid {
-                throw LintError.undecodableWrapper(file: file, line: statement.line, reason: failure.description)
-            } catch let failure as WrapperDecompression.Failure {
-                throw LintError.undecodableWrapper(file: file, line: statement.line, reason: failure.description)
+        try scan(module, file: file).wrappers
+    }
+
+    /// An `exec`/`eval` whose code is not a payload the analysis can decode: what runs there is
+    /// unread. `expression` is the code argument as written.
+    public struct Opaque: Sendable, Equatable {
+        public var line: Int
+        /// The call as a short outline: `exec(compile(source, …))`.
+        public var construct: String
+        /// String literals inside the code argument (a file name the code is read from).
+        public var literals: [String]
+
+        init(line: Int, call: PyNode) {
+            self.line = line
+            self.construct = Self.outline(call, depth: 0)
+            var literals: [String] = []
+            call.walk { node in if let text = node.stringLiteral, text.count < 300 { literals.append(text) } }
+            self.literals = literals
+        }
+
+        public init(line: Int, construct: String, literals: [String] = []) {
+            self.line = line
+            self.construct = construct
+            self.literals = literals
+        }
+
+        private static func outline(_ node: PyNode, depth: Int) -> String {
+            guard depth < 6 else { return "…" }
+            switch node.type {
+            case "Call":
+                let arguments = node.children("args").prefix(2).map { outline($0, depth: depth + 1) }
+                let more = node.children("args").count > 2 || !node.children("keywords").isEmpty ? ", …" : ""
+                return (outline(node.child("func") ?? node, depth: depth + 1)) + "(" + arguments.joined(separator: ", ") + more + ")"
+            case "Name", "Attribute":
+                return node.dottedName ?? (node.child("value").map { outline($0, depth: depth + 1) + "." } ?? "") + (node.string("attr") ?? "…")
+            case "Constant":
+                return node.stringLiteral.map { $0.count <= 24 ? "\"\($0)\"" : "\"…\"" } ?? "…"
+            default:
+                return "…"
             }
         }
-        return found
+    }
+
+    /// The wrappers of `module`, and the `exec`/`eval` calls whose code cannot be decoded.
+    public static func scan(_ module: PyNode, file: String) throws -> (wrappers: [SelfExtractingWrapper], opaque: [Opaque]) {
+        let aliases = ImportAliases(module: module)
+        let literals = ModuleLiterals(module: module)
+        var calls: [PyNode] = []
+        module.walk { node in
+            guard node.type == "Call", let function = node.child("func"), function.type == "Name",
+                  let name = aliases.resolve(function), name == "exec" || name == "eval",
+                  node.children("args").first != nil else { return }
+            calls.append(node)
+        }
+        var found: [SelfExtractingWrapper] = []
+        var opaque: [Opaque] = []
+        for call in calls {
+            var payload = call.children("args")[0]
+            let isExec = aliases.resolve(call.child("func")) == "exec"
+            if payload.type == "Call", aliases.resolve(payload.child("func")) == "compile",
+               let code = payload.children("args").first {
+                payload = code
+            }
+            do {
+                guard let (bytes, scheme) = try decode(payload, aliases: aliases, literals: literals), scheme != "literal" || isExec
+                else {
+                    // `eval` of an expression string (a setting) is not hidden code unless it decodes something.
+                    if isExec || containsDecoding(payload, aliases: aliases) { opaque.append(Opaque(line: call.line, call: call)) }
+                    continue
+                }
+                guard let text = String(validating: bytes, as: UTF8.self) else {
+                    throw LintError.undecodableWrapper(file: file, line: call.line, reason: "decoded code is not UTF-8")
+                }
+                found.append(SelfExtractingWrapper(line: call.line, scheme: scheme, innerSource: text))
+            } catch let failure as BinaryTextDecoding.Invalid {
+                throw LintError.undecodableWrapper(file: file, line: call.line, reason: failure.description)
+            } catch let failure as WrapperDecompression.Failure {
+                throw LintError.undecodableWrapper(file: file, line: call.line, reason: failure.description)
+            }
+        }
+        return (found, opaque)
+    }
+
+    private static let decodingNames = ["decompress", "decode", "b85decode", "b64decode", "a85decode", "unhexlify", "fromhex", "loads"]
+
+    private static func containsDecoding(_ node: PyNode, aliases: ImportAliases) -> Bool {
+        var decodes = false
+        node.walk { child in
+            if child.type == "Call", let name = child.child("func")?.terminalName,
+               decodingNames.contains(where: { name.contains($0) }) { decodes = true }
+        }
+        return decodes
     }
 
     /// Decodes an expression built from decode/decompress calls around a literal; nil when the
     /// expression is something else (then `exec` runs code we cannot see statically).
-    static func decode(_ expression: PyNode, aliases: ImportAliases) throws -> ([UInt8], String)? {
-        if let literal = literalBytes(expression) { return (literal, "literal") }
+    static func decode(_ expression: PyNode, aliases: ImportAliases, literals: ModuleLiterals = ModuleLiterals()) throws -> ([UInt8], String)? {
+        if let literal = literals.bytes(of: expression) { return (literal, "literal") }
         guard expression.type == "Call", let function = expression.child("func") else { return nil }
         let arguments = expression.children("args")
         // `payload.decode()` / `payload.decode("utf-8")`: text of the inner bytes.
@@ -44,13 +117,13 @@ public struct SelfExtractingWrapper: Sendable, Equatable {
            aliases.resolve(function) != "codecs.decode",
            let receiver = function.child("value"), arguments.allSatisfy({ $0.type == "Constant" }) {
             if let codec = arguments.first?.stringLiteral, codec.lowercased().contains("base64") || codec == "zlib" {
-                guard let (inner, scheme) = try decode(receiver, aliases: aliases) else { return nil }
+                guard let (inner, scheme) = try decode(receiver, aliases: aliases, literals: literals) else { return nil }
                 return try applyCodec(codec, to: inner, scheme: scheme)
             }
-            return try decode(receiver, aliases: aliases)
+            return try decode(receiver, aliases: aliases, literals: literals)
         }
         guard let name = aliases.resolve(function), let first = arguments.first,
-              let (inner, scheme) = try decode(first, aliases: aliases)
+              let (inner, scheme) = try decode(first, aliases: aliases, literals: literals)
         else { return nil }
         let keywords = Dictionary(
             expression.children("keywords").compactMap { keyword in keyword.string("arg").map { ($0, keyword) } },
@@ -60,6 +133,12 @@ public struct SelfExtractingWrapper: Sendable, Equatable {
             return (try BinaryTextDecoding.base85(inner), "base85" + suffix(scheme))
         case "base64.b64decode", "base64.decodebytes", "base64.standard_b64decode":
             return (try BinaryTextDecoding.base64(inner), "base64" + suffix(scheme))
+        case "base64.a85decode":
+            return (try BinaryTextDecoding.ascii85(inner), "ascii85" + suffix(scheme))
+        case "base64.b16decode", "binascii.unhexlify", "binascii.a2b_hex", "bytes.fromhex":
+            return (try BinaryTextDecoding.hex(inner), "hex" + suffix(scheme))
+        case "brotli.decompress":
+            return (try WrapperDecompression.brotli(inner), "brotli" + suffix(scheme))
         case "base64.urlsafe_b64decode":
             return (try BinaryTextDecoding.base64(inner, urlsafe: true), "base64url" + suffix(scheme))
         case "codecs.decode":

@@ -33,6 +33,11 @@ public struct ValidationUpdate: Sendable {
             for event in events where event.kind == .update && event.labels.intrinsic.contains(.validation) {
                 guard let first = serializations.filter({ $0 > event.line }).min(),
                       !leavesFunction(body, at: event.line) else { continue }
+                let updater = event.via ?? function
+                if updatesOnlyLocalModules(analysis.index.functions[updater].node) { continue }
+                // The function quantized or compressed the artifact before this update: it adapts
+                // an exported model (evaluation), not the weights being exported.
+                if events.contains(where: { $0.kind == .serialize && $0.line < event.line && !Self.savesRawWeights($0) }) { continue }
                 result.append(ValidationUpdate(
                     function: function, event: event, timing: .beforeSerialization(serializationLine: first)))
                 if let callee = event.via { beforeSerialization.formUnion(reachable(from: callee, in: analysis)) }
@@ -47,7 +52,7 @@ public struct ValidationUpdate: Sendable {
                 if let callee = event.via,
                    analysis.summaries[callee].events[.update]?.intrinsic.contains(.validation) == true { continue }
                 let node = analysis.index.functions[function].node
-                if discardsAdapter(node, after: event.line) { continue }
+                if discardsAdapter(node, after: event.line) || updatesOnlyLocalModules(node) { continue }
                 var judged = timing(of: event, among: events, in: analysis, function: function)
                 // Validation data passed in as an argument: the caller may have scored it already
                 // (phased TTT trains on the prefix it scored); judge at every call site.
@@ -67,16 +72,6 @@ public struct ValidationUpdate: Sendable {
             result[position].disabledBy = analysis.disablingVariable(for: result[position].event, in: result[position].function)
         }
         return result
-    }
-
-    /// A finding on this update: downgraded to a warning when a default-off feature guards it.
-    public func severity(_ normal: Severity) -> Severity {
-        disabledBy == nil ? normal : min(normal, .warning)
-    }
-
-    /// Text appended to messages when a default-off feature guards the update.
-    public var gateNote: String {
-        disabledBy.map { " (only when \($0) is set; off by default)" } ?? ""
     }
 
     private static func callSites(of function: Int, in analysis: ModuleAnalysis) -> [(caller: Int, event: FlowEvent)] {
@@ -122,6 +117,63 @@ public struct ValidationUpdate: Sendable {
             }
         }
         return !optimized.isDisjoint(with: deleted)
+    }
+
+    /// A plain `torch.save` (a raw or checkpoint state dict), as opposed to quantizing or
+    /// compressing the artifact.
+    static func savesRawWeights(_ event: FlowEvent) -> Bool {
+        event.via == nil && (event.detail == "torch.save" || event.detail.hasSuffix(".save"))
+    }
+
+    /// A scratch model: every optimizer of the function is built over the parameters of modules
+    /// the function itself constructs (`probe = nn.Linear(...)`; `Adam(probe.parameters())`) and
+    /// never returns or stores, so its updates change nothing that is scored or saved.
+    static func updatesOnlyLocalModules(_ function: PyNode) -> Bool {
+        var constructed: Set<String> = []
+        var optimizedOwners: [String?] = []
+        var escaping: Set<String> = []
+        function.walk { node in
+            switch node.type {
+            case "Assign":
+                guard let value = node.child("value"), value.type == "Call",
+                      let root = constructorRoot(value), root.hasPrefix("nn.") || root.hasPrefix("torch.nn.") else { return }
+                for target in node.children("targets") where target.type == "Name" {
+                    if let id = target.string("id") { constructed.insert(id) }
+                }
+            case "Call":
+                guard let name = node.terminalName, optimizers.contains(name) else { return }
+                var owner: String?
+                node.children("args").first?.walk { inner in
+                    if owner == nil, inner.type == "Call", inner.terminalName == "parameters",
+                       let receiver = inner.child("func")?.child("value"), receiver.type == "Name" {
+                        owner = receiver.string("id")
+                    }
+                }
+                optimizedOwners.append(owner)
+            case "Return", "Yield":
+                node.walk { inner in if inner.type == "Name", let id = inner.string("id") { escaping.insert(id) } }
+            default:
+                break
+            }
+        }
+        guard !optimizedOwners.isEmpty else { return false }
+        return optimizedOwners.allSatisfy { owner in
+            guard let owner else { return false }
+            return constructed.contains(owner) && !escaping.contains(owner)
+        }
+    }
+
+    /// `nn.Linear` for `nn.Linear(d, v).to(device)`: the callee at the root of a call chain.
+    private static func constructorRoot(_ call: PyNode) -> String? {
+        var node = call
+        while node.type == "Call", let function = node.child("func") {
+            if function.type == "Attribute", let inner = function.child("value"), inner.type == "Call" {
+                node = inner
+            } else {
+                return function.dottedName
+            }
+        }
+        return nil
     }
 
     private static func reachable(from start: Int, in analysis: ModuleAnalysis) -> Set<Int> {

@@ -106,4 +106,14 @@ public enum WrapperDecompression {
             }
         }
     }
+
+    /// Decompresses `input` as `brotli.decompress` would (the artifact reader's decoder, with
+    /// this enum's output cap).
+    public static func brotli(_ input: [UInt8]) throws -> [UInt8] {
+        do {
+            return try Decompression.decompress(input, as: .brotli, file: "wrapper payload", limit: maximumOutput)
+        } catch {
+            throw Failure(description: String(describing: error))
+        }
+    }
 }

@@ -15,6 +15,7 @@ public enum LintRules {
         ClaimMismatch.self,
         NetworkAccess.self,
         WrappedSource.self,
+        UnreadCode.self,
     ]
 
     /// The descriptors of `all`.

@@ -2,8 +2,11 @@
 ///
 /// ## What it flags
 /// A weight update (`loss.backward()`, an in-place update of `param.data`, or a call to a
-/// function doing one) whose loss derives from validation data, placed before the first
-/// `torch.save`/compression/`quantize*` call of the same function.
+/// function doing one) whose loss derives from validation data, placed before a
+/// `torch.save`/compression/`quantize*` call of the same function and after no quantization or
+/// compression there (an update after the artifact is produced adapts the exported model: the
+/// TTT rules judge it). Updates of a scratch module the updating function builds itself
+/// (`probe = nn.Linear(...)`) and never returns are not updates of the submitted model.
 ///
 /// ## Why
 /// The artifact then carries information from the validation tokens it is scored on ("You
@@ -32,8 +35,8 @@ public enum PreQuantizationTTT: LintRule {
             let what = update.event.via.map { "calls \(source.analysis.index.functions[$0].qualifiedName), which updates weights" }
                 ?? "updates weights (\(update.event.detail))"
             return finding(source, line: update.event.line,
-                "\(name) \(what) on validation data before the artifact is serialized/quantized at line \(serializationLine)" + update.gateNote,
-                severity: update.severity(descriptor.severity))
+                "\(name) \(what) on validation data before the artifact is serialized/quantized at line \(serializationLine)" + source.featureGate(update.disabledBy).note,
+                severity: source.featureGate(update.disabledBy).severity(descriptor.severity))
         }
     }
 }

@@ -31,12 +31,12 @@ public enum SLOTOptimization: LintRule {
             let name = source.analysis.index.functions[update.function].qualifiedName
             if case .scoreFirst = update.timing {
                 return finding(source, line: update.event.line,
-                    "\(name) optimises `\(variable)` on validation data after scoring it (context-only SLOT, disputed in Issue #1336)" + update.gateNote,
-                    severity: .warning)
+                    "\(name) optimises `\(variable)` on validation data after scoring it (context-only SLOT, disputed in Issue #1336)" + source.featureGate(update.disabledBy).note,
+                    severity: source.featureGate(update.disabledBy).severity(.warning))
             }
             return finding(source, line: update.event.line,
-                "\(name) optimises `\(variable)` on validation targets before scoring them (SLOT)" + update.gateNote,
-                severity: update.severity(descriptor.severity))
+                "\(name) optimises `\(variable)` on validation targets before scoring them (SLOT)" + source.featureGate(update.disabledBy).note,
+                severity: source.featureGate(update.disabledBy).severity(descriptor.severity))
         }
     }
 }

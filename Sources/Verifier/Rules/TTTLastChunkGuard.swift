@@ -31,8 +31,8 @@ public enum TTTLastChunkGuard: LintRule {
             else { return nil }
             let name = source.analysis.index.functions[update.function].qualifiedName
             return finding(source, line: update.event.line,
-                "\(name): score-first TTT loop at line \(loop.line) trains without a visible last-chunk guard" + update.gateNote,
-                severity: update.severity(descriptor.severity))
+                "\(name): score-first TTT loop at line \(loop.line) trains without a visible last-chunk guard" + source.featureGate(update.disabledBy).note,
+                severity: source.featureGate(update.disabledBy).severity(descriptor.severity))
         }
     }
 }

@@ -33,8 +33,8 @@ public enum TTTOnUnscoredTokens: LintRule {
             let what = update.event.via.map { "calls \(source.analysis.index.functions[$0].qualifiedName), which updates weights," }
                 ?? "updates weights (\(update.event.detail))"
             return finding(source, line: update.event.line,
-                "\(name) \(what) on validation data that no enclosing loop has scored (no_grad/inference_mode) first" + update.gateNote,
-                severity: update.severity(descriptor.severity))
+                "\(name) \(what) on validation data that no enclosing loop has scored (no_grad/inference_mode) first" + source.featureGate(update.disabledBy).note,
+                severity: source.featureGate(update.disabledBy).severity(descriptor.severity))
         }
     }
 }

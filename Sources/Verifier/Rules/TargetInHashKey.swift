@@ -37,12 +37,11 @@ public enum TargetInHashKey: LintRule {
                 let all = analysis.effective(event.labels, in: function)
                 guard operands.contains(where: { $0.contains(.target) }), all.contains(.validation) else { continue }
                 let name = analysis.index.functions[function].qualifiedName
-                let gate = analysis.disablingVariable(for: event, in: function)
+                let gate = source.featureGate(analysis.disablingVariable(for: event, in: function))
                 findings.append(finding(source, line: event.line,
                     "\(name): the target token is mixed (\(event.detail)) into a key computed on validation data; " +
-                    "a lookup keyed by the token being predicted leaks it into its own probability" +
-                    (gate.map { " (only when \($0) is set; off by default)" } ?? ""),
-                    severity: gate == nil ? .error : .warning))
+                    "a lookup keyed by the token being predicted leaks it into its own probability" + gate.note,
+                    severity: gate.severity(descriptor.severity)))
             }
         }
         return findings

@@ -2,10 +2,15 @@
 /// tokenizer fitting, or choosing a checkpoint by its validation score.
 ///
 /// ## What it flags
-/// (a) A calibration/statistics call (`collect_hessians`, `calibrate*`, `gptq*`,
-/// `SentencePieceTrainer.train`) whose arguments derive from validation data; (b) an `if` on a
-/// validation-derived value whose body keeps or restores a state dict, deep-copies the model
-/// or stops training (`best_sd = model.state_dict()` when `val_bpb < best`).
+/// A dataflow rule on what values derived from validation data may control. The *content* of
+/// validation data (its tokens, and the losses, metrics and predictions computed from them) must
+/// not reach what the artifact is made of: (a) a calibration/statistics call (`collect_hessians`,
+/// `calibrate*`, `gptq*`, `SentencePieceTrainer.train`) given it; (b) an `if` testing it whose
+/// body keeps or restores weights (`state_dict`, `load_state_dict`, `deepcopy`: checkpoint
+/// selection) or breaks out of a loop that updates weights (early stopping). Its *extent* (sizes,
+/// counts, positions: `len(val_tokens)`, `.numel()`, `.shape`, `range(...)`, an `enumerate`
+/// counter) may bound loops: `if step >= total_val_steps: break` is not a decision made from
+/// validation data, and neither is a `break` that leaves a loop without weight updates.
 ///
 /// ## Why
 /// "You CANNOT access validation data during training" (README). Hessians, statistics or a
@@ -17,7 +22,7 @@
 ///
 /// ## Legal example
 /// Calibrate GPTQ on training batches or self-generated text; evaluate periodically with the
-/// result only printed.
+/// result only printed; stop a loop over validation batches after `len(val_tokens) // n` steps.
 ///
 /// ## Illegal example
 /// `hessians = collect_hessians(model, val_tokens[:calib_tokens])`, or
@@ -40,13 +45,24 @@ public enum ValidationInTraining: LintRule {
                 guard labels.contains(.validation) else { continue }
                 switch event.kind {
                 case .calibrate:
+                    let gate = source.featureGate(analysis.disablingVariable(for: event, in: function))
                     findings.append(finding(source, line: event.line,
-                        "\(name): \(event.detail) is given validation data (calibration/statistics must not see it)"))
+                        "\(name): \(event.detail) is given validation data (calibration/statistics must not see it)" + gate.note,
+                        severity: gate.severity(descriptor.severity)))
                 case .decision:
-                    guard let statement = statement(at: event.line, type: "If", in: analysis.index.functions[function].node),
-                          selectsCheckpoint(statement) else { continue }
-                    findings.append(finding(source, line: event.line,
-                        "\(name): a checkpoint is kept, restored or training stopped depending on a validation score"))
+                    guard let statement = statement(at: event.line, type: "If", in: analysis.index.functions[function].node)
+                    else { continue }
+                    let gate = source.featureGate(analysis.disablingVariable(for: event, in: function))
+                    if selectsCheckpoint(statement) {
+                        findings.append(finding(source, line: event.line,
+                            "\(name): a checkpoint is kept or restored depending on a value computed from validation data" + gate.note,
+                            severity: gate.severity(descriptor.severity)))
+                    } else if breaks(statement), let loop = event.loops.last,
+                              updatesWeights(in: loop, events: analysis.events[function]) {
+                        findings.append(finding(source, line: event.line,
+                            "\(name): training (the loop at line \(loop.line), which updates weights) stops depending on a value computed from validation data" + gate.note,
+                            severity: gate.severity(descriptor.severity)))
+                    }
                 default:
                     continue
                 }
@@ -65,10 +81,36 @@ public enum ValidationInTraining: LintRule {
         var selects = false
         for child in statement.children("body") {
             child.walk { node in
-                if node.type == "Break" { selects = true }
                 if node.type == "Call", let name = node.terminalName, selectionCalls.contains(name) { selects = true }
             }
         }
         return selects
+    }
+
+    /// Whether the `if` body breaks out of the loop around the `if` (a `break` inside a loop of
+    /// its own leaves only that loop).
+    private static func breaks(_ statement: PyNode) -> Bool {
+        func search(_ nodes: [PyNode]) -> Bool {
+            nodes.contains { node in
+                switch node.type {
+                case "Break": return true
+                case "For", "AsyncFor", "While", "FunctionDef", "AsyncFunctionDef", "ClassDef": return false
+                case "If": return search(node.children("body")) || search(node.children("orelse"))
+                case "With", "AsyncWith": return search(node.children("body"))
+                case "Try", "TryStar":
+                    return search(node.children("body")) || search(node.children("orelse"))
+                        || search(node.children("finalbody")) || node.children("handlers").contains { search($0.children("body")) }
+                default: return false
+                }
+            }
+        }
+        return search(statement.children("body"))
+    }
+
+    /// Whether the loop performs a weight update or an optimizer step (directly or in a call).
+    private static func updatesWeights(in loop: FlowEvent.Loop, events: [FlowEvent]) -> Bool {
+        events.contains { event in
+            (event.kind == .update || event.kind == .optimizerStep) && event.line >= loop.line && event.line <= loop.endLine
+        }
     }
 }

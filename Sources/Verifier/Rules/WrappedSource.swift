@@ -17,7 +17,8 @@
 /// Plain source (no finding), or a wrapper (a note).
 ///
 /// ## Illegal example
-/// None: `exec` of anything that cannot be decoded statically is bad input (exit 2).
+/// None. A recognised wrapper whose payload is corrupt is bad input (exit 2); an `exec` of
+/// anything else is PG-UNREAD-CODE.
 public enum WrappedSource: LintRule {
     public static let descriptor = RuleDescriptor(
         id: "PG-WRAPPED-SOURCE", name: "wrapped-source", severity: .note,

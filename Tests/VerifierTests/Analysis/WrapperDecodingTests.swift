@@ -50,7 +50,8 @@ import Testing
     }
 
     /// Each wrapper form decodes to exactly `inner.py`, and findings carry inner line numbers.
-    @Test(arguments: ["wrappers/zlib_base64.py", "wrappers/codecs_xz.py", "PG-WRAPPED-SOURCE/illegal.py"])
+    @Test(arguments: ["wrappers/zlib_base64.py", "wrappers/codecs_xz.py", "PG-WRAPPED-SOURCE/illegal.py",
+                      "wrappers/brotli_base85.py", "wrappers/ascii85_zlib_compile.py", "wrappers/hex_gzip.py"])
     func wrappersDecodeToInnerSource(_ fixture: String) throws {
         let linter = Linter(parser: try PythonParser())
         let path = Paths.fixture("lint/" + fixture).path
@@ -65,6 +66,39 @@ import Testing
         #expect(hash.first?.decodedFromLine == 2)
         #expect(hash.first?.file == path)
         #expect(findings.filter { $0.rule == WrappedSource.descriptor.id }.map(\.line) == [2])
+    }
+
+    @Test func ascii85AndHexMatchPython() throws {
+        #expect(try BinaryTextDecoding.ascii85(Array("BOu!rD]j7BEbo7".utf8)) == Array("hello world".utf8))
+        #expect(try BinaryTextDecoding.ascii85(Array("!!`uK*$Zpf3'Tl,<*NgGE-HbbN0B^(W3<YC`66T^i90P$qu".utf8)) == sample)
+        #expect(try BinaryTextDecoding.ascii85(Array("z@:B".utf8)) == [0, 0, 0, 0] + Array("ab".utf8))
+        #expect(try BinaryTextDecoding.hex(Array("00070e151c232a31383f464d545b626970777e858c939aa1a8afb6bdc4cbd2d9e0e7eef5fc".utf8)) == sample)
+        #expect(throws: BinaryTextDecoding.Invalid.self) { try BinaryTextDecoding.hex(Array("0g".utf8)) }
+        #expect(throws: BinaryTextDecoding.Invalid.self) { try BinaryTextDecoding.ascii85(Array("ab~cd".utf8)) }
+    }
+
+    /// A payload split over module-level literals (`_DATA = ("...", "...")`, `"".join(_DATA)`).
+    @Test func splitLiteralPayloadDecodes() throws {
+        let linter = Linter(parser: try PythonParser())
+        let modules = try linter.analyze(files: [Paths.fixture("lint/wrappers/split_literal.py").path])
+        let inner = try String(contentsOf: Paths.fixture("lint/wrappers/inner.py"), encoding: .utf8)
+        #expect(modules.count == 2)
+        #expect(modules.first?.wrappers.first?.innerSource == inner)
+        #expect(modules.first?.opaqueCode == [])
+    }
+
+    /// zlib+base64 around a brotli+base85 wrapper: both layers are decoded and analysed.
+    @Test func nestedWrappersDecode() throws {
+        let linter = Linter(parser: try PythonParser())
+        let path = Paths.fixture("lint/wrappers/nested.py").path
+        let modules = try linter.analyze(files: [path])
+        let inner = try String(contentsOf: Paths.fixture("lint/wrappers/inner.py"), encoding: .utf8)
+        #expect(modules.count == 3)
+        #expect(modules.last?.tree.children("body").isEmpty == false)
+        #expect(modules[1].wrappers.first?.innerSource == inner)
+        let findings = try linter.lint(files: [path])
+        #expect(findings.filter { $0.rule == TargetInHashKey.descriptor.id }.map(\.line) == [8])
+        #expect(findings.filter { $0.rule == UnreadCode.descriptor.id }.isEmpty)
     }
 
     @Test func undecodableWrapperIsBadInput() throws {

@@ -30,7 +30,12 @@ public enum StaticFindingsProvider {
             return FindingsOutcome(findings: [], incompleteReason: "the static analyzer could not run: \(relative(String(describing: error), to: folder))")
         }
         let analysed = files.map { AuditEvidence("analysed \(relative($0, to: folder)) (parsed with python3's ast, never run)") }
-        return FindingsOutcome(findings: findings.map { auditFinding($0, folder: folder) }, analysed: analysed)
+        // Code the submission runs but the analysis did not read leaves the check incomplete, naming it.
+        let unread = findings.filter { $0.rule == UnreadCode.descriptor.id }
+            .map { "\(relative($0.file, to: folder)):\($0.decodedFromLine ?? $0.line)" }
+        let incomplete = unread.isEmpty ? nil : "code not analysed: " + unread.prefix(8).joined(separator: ", ")
+            + (unread.count > 8 ? " and \(unread.count - 8) more" : "") + " (PG-UNREAD-CODE)"
+        return FindingsOutcome(findings: findings.map { auditFinding($0, folder: folder) }, incompleteReason: incomplete, analysed: analysed)
     }
 
     static func auditFinding(_ finding: Finding, folder: String) -> AuditFinding {

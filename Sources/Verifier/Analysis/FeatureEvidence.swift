@@ -1,0 +1,149 @@
+import Foundation
+
+/// Whether a feature the code turns off by default (`NGRAM_CACHE`, `SLOT_ENABLED`) was on in the
+/// runs a submission reports, read from the files beside the code, in this order: the train logs
+/// (hyperparameter dumps `slot_enabled: True`, feature lines `ngram_cache:enabled`), the README's
+/// run commands (`NGRAM_CACHE=1 torchrun ...`), submission.json; otherwise the code's default.
+public enum FeatureSetting: Sendable, Equatable {
+    /// Set in the submission's runs; `evidence` cites it (`train.log:57: ngram_cache:enabled`).
+    case on(evidence: String)
+    /// Stated off; `evidence` cites it.
+    case off(evidence: String)
+    /// Nothing beside the code states it: only the code's default (off) is known.
+    case codeDefault
+}
+
+/// How a default-off feature guarding a finding changes it: severity follows the evidence
+/// (on: the rule's severity; off with evidence: note; no evidence: warning), and the message says
+/// which, citing the line.
+public struct FeatureGate: Sendable, Equatable {
+    public var variable: String
+    public var setting: FeatureSetting
+
+    public func severity(_ normal: Severity) -> Severity {
+        switch setting {
+        case .on: return normal
+        case .off: return .note
+        case .codeDefault: return min(normal, .warning)
+        }
+    }
+
+    public var note: String {
+        switch setting {
+        case .on(let evidence):
+            return " (behind \(variable), off by default in the code but on in this submission: \(evidence))"
+        case .off(let evidence):
+            return " (only when \(variable) is set; off by default, and off in this submission: \(evidence))"
+        case .codeDefault:
+            return " (only when \(variable) is set; off by default; no log, README command or submission.json beside the code states it, so only the code default is known)"
+        }
+    }
+}
+
+extension Optional where Wrapped == FeatureGate {
+    /// The severity of a finding under this gate (unchanged without one).
+    func severity(_ normal: Severity) -> Severity { self?.severity(normal) ?? normal }
+    /// The text appended to a finding's message under this gate.
+    var note: String { self?.note ?? "" }
+}
+
+extension SubmissionDocuments {
+    /// The setting of the environment variable `variable`, also known in the code (and so in
+    /// hyperparameter dumps) by the identifiers `aliases` (`slot_enabled`, `use_ngram`).
+    public func setting(of variable: String, aliases: [String]) -> FeatureSetting {
+        let names = Set([variable.lowercased()] + aliases.map { $0.lowercased() })
+        var offEvidence: String?
+        for log in logs {
+            for (number, line) in log.text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                guard line.count < 400, !line.contains("environ"), !line.contains("getenv"),
+                      let value = Self.statedValue(in: line, names: names) else { continue }
+                let citation = "\(log.name):\(number + 1): `\(line.trimmingCharacters(in: .whitespaces))`"
+                if value { return .on(evidence: citation) }
+                if offEvidence == nil { offEvidence = citation }
+            }
+        }
+        if let offEvidence { return .off(evidence: offEvidence) }
+        if let readme, let stated = Self.commandSetting(of: variable, in: readme) { return stated }
+        if let submissionJSON, let stated = Self.jsonSetting(names: names, in: submissionJSON) { return stated }
+        return .codeDefault
+    }
+
+    private static let truthy: Set<String> = ["1", "true", "enabled", "on", "yes"]
+    private static let falsy: Set<String> = ["0", "false", "disabled", "off", "no", "none"]
+
+    /// `name: True`, `name=1`, `name:enabled`, `"name": true`: the boolean a log line states for
+    /// one of `names` (a whole identifier, not part of a dotted or longer one).
+    static func statedValue(in line: Substring, names: Set<String>) -> Bool? {
+        let characters = Array(line.lowercased().utf8)
+        func isIdentifier(_ byte: UInt8) -> Bool {
+            (byte >= 97 && byte <= 122) || (byte >= 48 && byte <= 57) || byte == 95 || byte == 46
+        }
+        var start = 0
+        while start < characters.count {
+            guard isIdentifier(characters[start]) else { start += 1; continue }
+            var end = start
+            while end < characters.count, isIdentifier(characters[end]) { end += 1 }
+            let word = String(decoding: characters[start..<end], as: UTF8.self)
+            if names.contains(word) {
+                var cursor = end
+                if cursor < characters.count, characters[cursor] == 34 || characters[cursor] == 39 { cursor += 1 }
+                while cursor < characters.count, characters[cursor] == 32 { cursor += 1 }
+                if cursor < characters.count, characters[cursor] == 58 || characters[cursor] == 61 {
+                    cursor += 1
+                    while cursor < characters.count, characters[cursor] == 32 || characters[cursor] == 34 || characters[cursor] == 39 {
+                        cursor += 1
+                    }
+                    var valueEnd = cursor
+                    while valueEnd < characters.count, isIdentifier(characters[valueEnd]) { valueEnd += 1 }
+                    let value = String(decoding: characters[cursor..<valueEnd], as: UTF8.self)
+                    if truthy.contains(value) { return true }
+                    if falsy.contains(value) { return false }
+                }
+            }
+            start = end
+        }
+        return nil
+    }
+
+    /// `NAME=value` on a README run command (a fenced block, a `torchrun`/`python` line).
+    static func commandSetting(of variable: String, in readme: String) -> FeatureSetting? {
+        var inFence = false
+        var off: FeatureSetting?
+        for (number, rawLine) in readme.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("```") { inFence.toggle(); continue }
+            guard inFence || line.contains("torchrun") || line.contains("python ") || line.hasSuffix("\\") else { continue }
+            for token in line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "`" }) {
+                guard token.hasPrefix(variable + "=") else { continue }
+                let value = token.dropFirst(variable.count + 1).trimmingCharacters(in: CharacterSet(charactersIn: "\"'")).lowercased()
+                let citation = "README.md:\(number + 1): `\(line)`"
+                if truthy.contains(value) { return .on(evidence: citation) }
+                if falsy.contains(value) || value.isEmpty { off = off ?? .off(evidence: citation) }
+            }
+        }
+        return off
+    }
+
+    /// A top-level submission.json key naming the setting, with a boolean, number or string value.
+    static func jsonSetting(names: Set<String>, in json: String) -> FeatureSetting? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return nil }
+        for key in object.keys.sorted() where names.contains(key.lowercased()) {
+            let value = object[key]
+            let text = (value as? NSNumber).map { $0 == 0 ? "0" : "1" } ?? (value as? String)?.lowercased() ?? ""
+            let citation = "submission.json: `\(key)`"
+            if truthy.contains(text) { return .on(evidence: citation) }
+            if falsy.contains(text) { return .off(evidence: citation) }
+        }
+        return nil
+    }
+}
+
+extension AnalyzedSource {
+    /// The gate of a finding guarded by the default-off feature `variable`, with its setting in
+    /// this submission; nil without a variable.
+    public func featureGate(_ variable: String?) -> FeatureGate? {
+        guard let variable else { return nil }
+        let aliases = analysis.flags.disabled.filter { $0.value == variable }.map { $0.key }.sorted()
+        return FeatureGate(variable: variable, setting: documents.setting(of: variable, aliases: aliases))
+    }
+}

@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""Runs `verify lint --format json` over every record folder of the pull-request corpus and
+summarises the findings per rule (run by hand, not in CI).
+
+    tools/lint_corpus.py --verify .build/release/verify --corpus /work/prcorpus --out /tmp/lint-run
+    tools/lint_corpus.py --summary /tmp/lint-run            # counts only, from a finished run
+    tools/lint_corpus.py --sample PG-VAL-IN-TRAINING --seed 13 --count 40 --summary /tmp/lint-run
+
+Writes one <id>.json per folder ({"rc": exit code, "findings": [...], "stderr": ...}) under --out.
+"""
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+# The parser interpreter named directly: version-manager shims cost seconds per run on a busy machine.
+ENV = dict(os.environ)
+if "PGVERIFY_PYTHON" not in ENV and os.path.exists("/root/.pyenv/versions/3.13.0/bin/python3.13"):
+    ENV["PGVERIFY_PYTHON"] = "/root/.pyenv/versions/3.13.0/bin/python3.13"
+
+
+def run_lint(verify, folders):
+    try:
+        run = subprocess.run([verify, "lint", *folders, "--format", "json"], capture_output=True, timeout=1800, env=ENV)
+        rc, stdout, stderr = run.returncode, run.stdout.decode("utf-8", "replace"), run.stderr.decode("utf-8", "replace")
+    except subprocess.TimeoutExpired:
+        rc, stdout, stderr = -1, "", "timeout"
+    try:
+        findings = json.loads(stdout)["findings"] if stdout.strip() else []
+    except (ValueError, KeyError, TypeError):
+        findings = []
+        stderr = stderr + "\nunparsable output: " + stdout[:500]
+    return rc, findings, stderr
+
+
+def has_python(folder):
+    return any(name.endswith(".py") for _, _, names in os.walk(folder) for name in names)
+
+
+def lint_batch(verify, batch):
+    """Lints several folders in one run (one parser start); a batch that fails as a whole
+    (exit 2: one folder is bad input) is rerun folder by folder, so each gets its own exit code."""
+    batch = [(folder, out) for folder, out in batch if not os.path.exists(out)]
+    if not batch:
+        return
+    # Folders without Python are bad input on their own (exit 2); they would sink the batch.
+    alone = [(folder, out) for folder, out in batch if not has_python(folder)]
+    batch = [entry for entry in batch if entry not in alone]
+    for folder, out in alone:
+        rc, findings, stderr = run_lint(verify, [folder])
+        with open(out, "w") as handle:
+            json.dump({"folder": folder, "rc": rc, "findings": findings, "stderr": stderr[-2000:]}, handle)
+    if not batch:
+        return
+    rc, findings, stderr = run_lint(verify, [folder for folder, _ in batch]) if len(batch) > 1 else (2, [], "")
+    if rc in (0, 1):
+        for folder, out in batch:
+            own = [f for f in findings if f["file"].startswith(folder + "/")]
+            with open(out, "w") as handle:
+                own_rc = 1 if any(f["severity"] == "error" for f in own) else 0
+                json.dump({"folder": folder, "rc": own_rc, "findings": own, "stderr": ""}, handle)
+        return
+    for folder, out in batch:
+        rc, findings, stderr = run_lint(verify, [folder])
+        with open(out, "w") as handle:
+            json.dump({"folder": folder, "rc": rc, "findings": findings, "stderr": stderr[-2000:]}, handle)
+
+
+def load(out):
+    results = {}
+    for name in sorted(os.listdir(out)):
+        if name.endswith(".json"):
+            with open(os.path.join(out, name)) as handle:
+                results[name[:-5]] = json.load(handle)
+    return results
+
+
+def summary(results):
+    by_rule = {}
+    failing_only_by = {}
+    rcs = {}
+    for key, result in results.items():
+        rcs[result["rc"]] = rcs.get(result["rc"], 0) + 1
+        error_rules = set()
+        for finding in result["findings"]:
+            entry = by_rule.setdefault((finding["rule"], finding["severity"]), [0, set()])
+            entry[0] += 1
+            entry[1].add(key)
+            if finding["severity"] == "error":
+                error_rules.add(finding["rule"])
+        if len(error_rules) == 1:
+            rule = next(iter(error_rules))
+            failing_only_by[rule] = failing_only_by.get(rule, 0) + 1
+    print(f"folders: {len(results)}  exit codes: {dict(sorted(rcs.items()))}")
+    print(f"{'rule':28} {'severity':8} {'findings':>8} {'folders':>8} {'fail only by it':>15}")
+    for (rule, severity), (count, folders) in sorted(by_rule.items()):
+        only = failing_only_by.get(rule, 0) if severity == "error" else ""
+        print(f"{rule:28} {severity:8} {count:8} {len(folders):8} {only:>15}")
+
+
+def sample(results, rule, seed, count):
+    findings = [(key, f) for key, result in results.items() for f in result["findings"]
+                if f["rule"] == rule and f["severity"] == "error"]
+    random.Random(seed).shuffle(findings)
+    for key, finding in findings[:count]:
+        print(json.dumps({"id": key, "file": finding["file"], "line": finding["line"],
+                          "decodedFromLine": finding.get("decodedFromLine"), "message": finding["message"]}))
+    print(f"# {min(count, len(findings))} of {len(findings)} error findings", file=sys.stderr)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--verify")
+    parser.add_argument("--corpus", default="/work/prcorpus")
+    parser.add_argument("--out")
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--batch", type=int, default=40)
+    parser.add_argument("--summary")
+    parser.add_argument("--sample")
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--count", type=int, default=40)
+    args = parser.parse_args()
+    if args.summary:
+        results = load(args.summary)
+        if args.sample:
+            sample(results, args.sample, args.seed, args.count)
+        else:
+            summary(results)
+        return
+    with open(os.path.join(args.corpus, "index.json")) as handle:
+        index = json.load(handle)
+    os.makedirs(args.out, exist_ok=True)
+    work = [(os.path.join(args.corpus, key, entry["path"]), os.path.join(args.out, key + ".json"))
+            for key, entry in sorted(index.items())]
+    batches = [work[start:start + args.batch] for start in range(0, len(work), args.batch)]
+    with ThreadPoolExecutor(args.jobs) as pool:
+        for batch in batches:
+            pool.submit(lint_batch, args.verify, batch)
+    summary(load(args.out))
+
+
+if __name__ == "__main__":
+    main()
