@@ -18,17 +18,17 @@ public struct ArchitectureMatch: Sendable, Equatable {
 /// computed for an architecture that was not matched. See docs/conformance.md.
 public enum ArchitectureConformance {
     /// Checks the code at `code` against the baseline ``GPTModel`` for `config`.
-    public static func checkBaseline(code: URL, config: GPTConfig, weights: Weights) throws(ModelConfigError) -> ArchitectureMatch {
+    public static func checkBaseline(code: URL, config: GPTConfig, parameterShapes: [String: [Int]]) throws(ModelConfigError)
+        -> ArchitectureMatch
+    {
         let text = try SubmissionCodeText.read(code)
         let name = SubmissionCodeText.sourceName(code)
-        return try checkBaseline(source: text, file: name, config: config,
-                                 parameterShapes: weights.reduce(into: [:]) { $0[$1.key] = $1.value.shape })
+        return try checkBaseline(source: text, file: name, config: config, parameterShapes: parameterShapes)
     }
 
     /// Checks `source` (named `file` in messages) against the baseline ``GPTModel`` for `config`.
     public static func checkBaseline(source: String, file: String, config: GPTConfig,
                                      parameterShapes: [String: [Int]]) throws(ModelConfigError) -> ArchitectureMatch {
-        let reference = GPTModel.forwardDescription(config)
         let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
         func refuse(_ failure: ConformanceFailure) -> ModelConfigError {
             var detail = failure.function.isEmpty ? "" : failure.function + ": "
@@ -50,6 +50,22 @@ public enum ArchitectureConformance {
             throw error
         } catch {
             throw refuse(ConformanceFailure(line: 0, function: "", message: "the model code cannot be read: \(error)"))
+        }
+        return try checkBaseline(tree: tree, lines: lines, file: file, config: config, parameterShapes: parameterShapes)
+    }
+
+    /// The check on an already parsed `tree` of the code whose `lines` messages quote.
+    static func checkBaseline(tree: PyNode, lines: [Substring], file: String, config: GPTConfig,
+                              parameterShapes: [String: [Int]]) throws(ModelConfigError) -> ArchitectureMatch {
+        let reference = GPTModel.forwardDescription(config)
+        func refuse(_ failure: ConformanceFailure) -> ModelConfigError {
+            var detail = failure.function.isEmpty ? "" : failure.function + ": "
+            if failure.line > 0, failure.line <= lines.count {
+                let text = lines[failure.line - 1].trimmingCharacters(in: .whitespaces)
+                detail += "`" + (text.count > 140 ? String(text.prefix(137)) + "..." : text) + "`: "
+            }
+            detail += failure.message
+            return .architectureNotMatched(file: file, line: failure.line, detail: detail, reference: "baseline GPT (GPTModel)")
         }
         let hyperparameters = Self.hyperparameters(config)
         let interpreter = ForwardInterpreter(module: tree, hyperparameters: hyperparameters, parameterShapes: parameterShapes)
