@@ -120,7 +120,9 @@ extension Eval {
     /// runs the chunked score-first TTT on a fresh copy of the weights.
     func runTTT(weights: Weights, settings: [String: String], tttOverrides: [String: String]) throws {
         let codeURL = code.map { URL(fileURLWithPath: $0) }, logURLs = logs.map { URL(fileURLWithPath: $0) }
-        let resolved = try ModelConfigResolver.resolve(weights: weights, code: codeURL, logs: logURLs, overrides: settings)
+        var resolved = try ModelConfigResolver.resolve(weights: weights, code: codeURL, logs: logURLs, overrides: settings)
+        try Reevaluation.confirmArchitecture(&resolved, code: codeURL, weights: weights)
+        if !json, let architecture = resolved.architecture { print("architecture: \(architecture)") }
         // The TTT resolver reads the sequence lengths too (and ignores the model's other keys).
         let tttInputs = settings.merging(tttOverrides) { _, ttt in ttt }
         let ttt = try TTTSettingsResolver.resolve(code: codeURL, logs: logURLs, overrides: tttInputs)
@@ -191,7 +193,9 @@ extension Eval {
     /// the same with a learning rate of 0 (adapters stay zero: the model's own score on those windows).
     func runLoRATTT(weights: Weights, settings: [String: String], tttOverrides: [String: String]) throws {
         let codeURL = code.map { URL(fileURLWithPath: $0) }, logURLs = logs.map { URL(fileURLWithPath: $0) }
-        let resolved = try ModelConfigResolver.resolve(weights: weights, code: codeURL, logs: logURLs, overrides: settings)
+        var resolved = try ModelConfigResolver.resolve(weights: weights, code: codeURL, logs: logURLs, overrides: settings)
+        try Reevaluation.confirmArchitecture(&resolved, code: codeURL, weights: weights)
+        if !json, let architecture = resolved.architecture { print("architecture: \(architecture)") }
         if resolved.config.features != .baseline {
             return try runFamilyLoRATTT(settings: settings, tttOverrides: tttOverrides)
         }
@@ -277,7 +281,9 @@ extension Eval {
     /// adaptation on a fresh copy of the weights.
     func runPhasedTTT(weights: Weights, settings: [String: String], tttOverrides: [String: String]) throws {
         let codeURL = code.map { URL(fileURLWithPath: $0) }, logURLs = logs.map { URL(fileURLWithPath: $0) }
-        let resolved = try ModelConfigResolver.resolve(weights: weights, code: codeURL, logs: logURLs, overrides: settings)
+        var resolved = try ModelConfigResolver.resolve(weights: weights, code: codeURL, logs: logURLs, overrides: settings)
+        try Reevaluation.confirmArchitecture(&resolved, code: codeURL, weights: weights)
+        if !json, let architecture = resolved.architecture { print("architecture: \(architecture)") }
         let phased = try PhasedTTTSettingsResolver.resolve(code: codeURL, logs: logURLs,
                                                           overrides: settings.merging(tttOverrides) { _, ttt in ttt })
         let config = resolved.config, s = phased.settings

@@ -124,7 +124,7 @@ struct Eval: ParsableCommand {
             val_loss: result.meanLoss, val_bpb: result.bitsPerByte, tokens: result.tokens, bytes: result.bytes,
             mode: evalMode.name, stride: mode == .sliding ? stride : nil, seq_len: resolved.seqLen,
             threads: threads, seconds: seconds, tokens_per_second: Double(result.tokens) / seconds,
-            config: config, evaluation: outcome.familyEvaluation?.evaluation.description)
+            config: config, evaluation: outcome.familyEvaluation?.evaluation.description, architecture: resolved.architecture)
         if json {
             print(try report.jsonText())
         } else {
@@ -152,6 +152,7 @@ struct Eval: ParsableCommand {
             print("  \(name) = \(value)\(source)")
         }
         for note in resolved.notes { print("  note: \(note)") }
+        if let architecture = resolved.architecture { print("architecture: \(architecture)") }
     }
 }
 
@@ -181,6 +182,8 @@ struct EvalReport: Encodable {
     var config: [String: String]
     /// Record-family architectures: the submission's own evaluation that was reproduced.
     var evaluation: String? = nil
+    /// The architecture the code was matched to before evaluating, or why it was not checked.
+    var architecture: String? = nil
     /// `--mode ttt`: the settings used, the score before adaptation and the gain.
     var ttt: TTTReport? = nil
     /// `--mode ttt-lora`: the same for per-document LoRA TTT.
@@ -191,7 +194,7 @@ struct EvalReport: Encodable {
     var ttt_family: FamilyTTTReport? = nil
 
     private enum CodingKeys: String, CodingKey {
-        case val_loss, val_bpb, tokens, bytes, mode, stride, seq_len, threads, seconds, tokens_per_second, config, evaluation
+        case val_loss, val_bpb, tokens, bytes, mode, stride, seq_len, threads, seconds, tokens_per_second, config, evaluation, architecture
         case ttt, ttt_lora, ttt_phased, ttt_family
     }
 

@@ -153,9 +153,31 @@ public enum Reevaluation {
         // The family evaluation's batch settings are resolved by FamilyEvaluationResolver, not the model's.
         settings.merge(request.overrides.filter { !FamilyEvaluationResolver.handles($0.key) }) { _, caller in caller }
         if let seqLen = request.seqLen { settings[ModelConfigResolver.seqLenOverrideKey] = String(seqLen) }
-        let resolved = try ModelConfigResolver.resolve(
+        var resolved = try ModelConfigResolver.resolve(
             weights: weights, code: request.code, logs: request.logs, overrides: settings)
+        try confirmArchitecture(&resolved, code: request.code, weights: weights)
         return (weights, resolved)
+    }
+
+    /// Conformance before evaluation: the code's forward must be the reference model's
+    /// (``ArchitectureConformance``), else this throws and nothing is evaluated. Records
+    /// ``ResolvedModelConfig/architecture``: what was matched, or why nothing was checked (no code
+    /// given; a record-family architecture, whose description is not written yet).
+    public static func confirmArchitecture(_ resolved: inout ResolvedModelConfig, code: URL?, weights: Weights)
+        throws(ModelConfigError)
+    {
+        guard resolved.config.features == .baseline else {
+            resolved.architecture = "record-family architecture (\(featureNames(resolved.config.features))) for FamilyGPTModel: "
+                + "not matched operation by operation against the code (only the baseline architecture is described yet)"
+            return
+        }
+        guard let code else {
+            resolved.architecture = "baseline GPT (GPTModel), assumed: no code was given to match it against"
+            return
+        }
+        let match = try ArchitectureConformance.checkBaseline(code: code, config: resolved.config,
+                                                              parameterShapes: weights.mapValues(\.shape))
+        resolved.architecture = "matched to the forward of \(match.file): \(match.architecture)"
     }
 
     /// Runs the whole pipeline. `progress` receives the number of windows done; `segments` sets how

@@ -80,8 +80,9 @@ public enum TTTReevaluation {
                 settings[key] = value
             }
         }
-        let resolved = try ModelConfigResolver.resolve(weights: weights, code: request.code, logs: request.logs,
+        var resolved = try ModelConfigResolver.resolve(weights: weights, code: request.code, logs: request.logs,
                                                        overrides: settings)
+        try Reevaluation.confirmArchitecture(&resolved, code: request.code, weights: weights)
         let family = resolved.config.features != .baseline
         switch procedure {
         case .phased:

@@ -31,6 +31,9 @@ public enum ModelConfigError: InputError, Equatable {
     case unsupportedFeature(what: String, feature: String, source: ValueSource)
     /// An override key that is not a model hyperparameter we resolve.
     case unknownOverride(key: String, known: [String])
+    /// The code's model does not compute what the reference model would run (or pgverify cannot read
+    /// it): no score is computed (``ArchitectureConformance``).
+    case architectureNotMatched(file: String, line: Int, detail: String, reference: String)
 
     public var description: String {
         switch self {
@@ -66,6 +69,9 @@ public enum ModelConfigError: InputError, Equatable {
             return "unsupported: \(what) from \(source) — feature \(feature) not implemented"
         case let .unknownOverride(key, known):
             return "unknown override \(key); known: " + known.joined(separator: ", ")
+        case let .architectureNotMatched(file, line, detail, reference):
+            return "architecture not matched: \(file)\(line > 0 ? ":\(line)" : ""): \(detail); pgverify would run the \(reference), "
+                + "so it computes no score for this code"
         }
     }
 }

@@ -49,6 +49,9 @@ public struct ResolvedModelConfig: Sendable, Equatable {
     public var sources: [String: ValueSource]
     /// Remarks a report should show, such as code defaults that the tensor shapes prove the run changed.
     public var notes: [String]
+    /// The architecture the code was matched to before evaluating (``ArchitectureConformance``), or
+    /// why it was not checked; `nil` until an evaluation path confirms it.
+    public var architecture: String? = nil
 
     public init(config: GPTConfig, seqLen: Int, sources: [String: ValueSource], notes: [String] = []) {
         self.config = config

@@ -63,6 +63,10 @@ public struct ReproducedScoreCheckProvider: CheckProvider {
                 + ", seq_len \(result.resolved.seqLen): val_loss \(AuditFormat.fixed(result.score.meanLoss, digits: 8)) "
                 + "over \(result.score.tokens) tokens / \(result.score.bytes) bytes"), at: 0)
         appendSources(result.resolved.sources, to: &check, folder: submission.folder)
+        if let architecture = result.resolved.architecture {
+            let text = architecture.replacingOccurrences(of: submission.folder.standardizedFileURL.path + "/", with: "")
+            check.evidence.insert(AuditEvidence("architecture \(text)"), at: 1)
+        }
         return check
     }
 
@@ -121,6 +125,10 @@ public struct ReproducedScoreCheckProvider: CheckProvider {
         check.measurements.append(AuditMeasurement("reproduced_val_bpb_before_ttt", result.before.bitsPerByte, unit: "bpb",
                                                    seed: seed, at: AuditLocation(file: artifact.name)))
         appendSources(result.resolved.sources, to: &check, folder: submission.folder)
+        if let architecture = result.resolved.architecture {
+            let text = architecture.replacingOccurrences(of: submission.folder.standardizedFileURL.path + "/", with: "")
+            check.evidence.append(AuditEvidence("architecture \(text)"))
+        }
         for name in result.settings.keys.sorted() {
             if let value = result.settings[name] { check.evidence.append(AuditEvidence("ttt setting \(name) = \(value)")) }
         }

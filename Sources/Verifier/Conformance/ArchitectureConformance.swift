@@ -1,0 +1,264 @@
+import Foundation
+import Reference
+
+/// The architecture a submission's code was matched to, for reports.
+public struct ArchitectureMatch: Sendable, Equatable {
+    /// What the matched reference model computes, in words.
+    public var architecture: String
+    /// The file whose model code was read.
+    public var file: String
+}
+
+/// Conformance before evaluation: pgverify loads a submission's weights into its own model, so before
+/// it prints a score it reads the submission's model code (the model class, its modules, every helper
+/// their `forward` calls) into a ``ForwardGraph`` and checks it computes exactly what the reference
+/// model will run — operation by operation, including the constants (activation, norms and their eps,
+/// softcap, rotary base and width, q/k norm and gain, attention scale, skip and residual-mix placement,
+/// head tying). Anything not matched is an error naming the file, line and construct; no number is
+/// computed for an architecture that was not matched. See docs/conformance.md.
+public enum ArchitectureConformance {
+    /// Checks the code at `code` against the baseline ``GPTModel`` for `config`.
+    public static func checkBaseline(code: URL, config: GPTConfig, parameterShapes: [String: [Int]]) throws(ModelConfigError)
+        -> ArchitectureMatch
+    {
+        let text = try SubmissionCodeText.read(code)
+        let name = SubmissionCodeText.sourceName(code)
+        return try checkBaseline(source: text, file: name, config: config, parameterShapes: parameterShapes)
+    }
+
+    /// Checks `source` (named `file` in messages) against the baseline ``GPTModel`` for `config`.
+    public static func checkBaseline(source: String, file: String, config: GPTConfig,
+                                     parameterShapes: [String: [Int]]) throws(ModelConfigError) -> ArchitectureMatch {
+        let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+        func refuse(_ failure: ConformanceFailure) -> ModelConfigError {
+            var detail = failure.function.isEmpty ? "" : failure.function + ": "
+            if failure.line > 0, failure.line <= lines.count {
+                let text = lines[failure.line - 1].trimmingCharacters(in: .whitespaces)
+                detail += "`" + (text.count > 140 ? String(text.prefix(137)) + "..." : text) + "`: "
+            }
+            detail += failure.message
+            return .architectureNotMatched(file: file, line: failure.line, detail: detail, reference: "baseline GPT (GPTModel)")
+        }
+        let tree: PyNode
+        do {
+            let parser = try cachedParser()
+            guard let parsed = try parser.parse([.source(name: file, text: source)]).first else {
+                throw refuse(ConformanceFailure(line: 0, function: "", message: "the code could not be parsed"))
+            }
+            tree = parsed
+        } catch let error as ModelConfigError {
+            throw error
+        } catch {
+            throw refuse(ConformanceFailure(line: 0, function: "", message: "the model code cannot be read: \(error)"))
+        }
+        return try checkBaseline(tree: tree, lines: lines, file: file, config: config, parameterShapes: parameterShapes)
+    }
+
+    /// The check on an already parsed `tree` of the code whose `lines` messages quote.
+    static func checkBaseline(tree: PyNode, lines: [Substring], file: String, config: GPTConfig,
+                              parameterShapes: [String: [Int]]) throws(ModelConfigError) -> ArchitectureMatch {
+        let reference = GPTModel.forwardDescription(config)
+        func refuse(_ failure: ConformanceFailure) -> ModelConfigError {
+            var detail = failure.function.isEmpty ? "" : failure.function + ": "
+            if failure.line > 0, failure.line <= lines.count {
+                let text = lines[failure.line - 1].trimmingCharacters(in: .whitespaces)
+                detail += "`" + (text.count > 140 ? String(text.prefix(137)) + "..." : text) + "`: "
+            }
+            detail += failure.message
+            return .architectureNotMatched(file: file, line: failure.line, detail: detail, reference: "baseline GPT (GPTModel)")
+        }
+        let hyperparameters = Self.hyperparameters(config)
+        let interpreter = ForwardInterpreter(module: tree, hyperparameters: hyperparameters, parameterShapes: parameterShapes)
+        let root: Int
+        do {
+            root = try extractLoss(interpreter, tree: tree)
+        } catch let failure as ConformanceFailure {
+            throw refuse(failure)
+        } catch {
+            throw refuse(ConformanceFailure(line: 0, function: "", message: "\(error)"))
+        }
+        var comparison = ForwardGraphComparison(code: interpreter.graph, reference: reference.graph)
+        if comparison.equal(root, reference.loss) {
+            return ArchitectureMatch(architecture: reference.summary, file: file)
+        }
+        throw refuse(difference(interpreter.graph, root: root, reference: reference.graph, referenceRoot: reference.loss,
+                                comparison: &comparison))
+    }
+
+    nonisolated(unsafe) private static var parser: PythonParser?
+    private static let parserLock = NSLock()
+
+    /// Finding the interpreter probes several (a second with pyenv): done once per process.
+    static func cachedParser() throws -> PythonParser {
+        parserLock.lock()
+        defer { parserLock.unlock() }
+        if let parser { return parser }
+        let found = try PythonParser()
+        parser = found
+        return found
+    }
+
+    /// The hyperparameters the model is built from, as the reference configuration states them.
+    static func hyperparameters(_ config: GPTConfig) -> [String: SymbolicValue] {
+        var values: [String: SymbolicValue] = [
+            "vocab_size": .int(config.vocabSize), "num_layers": .int(config.numLayers), "model_dim": .int(config.modelDim),
+            "num_heads": .int(config.numHeads), "num_kv_heads": .int(config.numKVHeads), "mlp_hidden": .int(config.mlpHidden),
+            "tie_embeddings": .bool(config.tieEmbeddings), "rope_base": .real(config.ropeBase),
+            "logit_softcap": .real(config.logitSoftcap ?? 0),
+        ]
+        values["mlp_mult"] = config.mlpHidden % config.modelDim == 0
+            ? .int(config.mlpHidden / config.modelDim) : .real(Double(config.mlpHidden) / Double(config.modelDim))
+        return values
+    }
+
+    /// Builds the model as the code's construction (`GPT(vocab_size=args.vocab_size, …)`) does, then
+    /// runs its forward on symbolic `input_ids`, `target_ids` of shape `[B, T]`.
+    static func extractLoss(_ interpreter: ForwardInterpreter, tree: PyNode) throws -> Int {
+        guard let (className, construction, enclosing) = modelConstruction(interpreter, tree: tree) else {
+            throw ConformanceFailure(line: 0, function: "", message: "no model class is constructed where pgverify can find it "
+                + "(a class with a forward, built with the hyperparameters, such as `GPT(vocab_size=args.vocab_size, …)`)")
+        }
+        var frame = ForwardInterpreter.Frame(function: enclosing, className: nil, receiver: nil)
+        for name in hyperparameterReceivers(construction, interpreter) { frame.locals[name] = .hyperparameters }
+        interpreter.graph.currentOrigin = ForwardOrigin(line: construction.line, function: enclosing)
+        let model = try interpreter.evaluate(construction, &frame)
+        guard case .module(let instance) = model else {
+            throw ConformanceFailure(line: construction.line, function: enclosing, message: "\(className)(…) is not a module")
+        }
+        instance.setPath("")
+        guard let (forward, owner) = interpreter.method("forward", of: className) else {
+            throw ConformanceFailure(line: construction.line, function: enclosing, message: "\(className) has no forward")
+        }
+        let shape: [SymbolicDim] = [.sym("B"), .sym("T")]
+        let ids = SymbolicValue.tensor(interpreter.graph.input("input_ids"), shape)
+        let targets = SymbolicValue.tensor(interpreter.graph.input("target_ids"), shape)
+        let loss = try interpreter.call(forward, qualifiedName: owner + ".forward", className: owner, receiver: instance,
+                                        positional: [ids, targets], keywords: [:], at: forward, frame)
+        guard case .tensor(let id, _) = loss else {
+            throw ConformanceFailure(line: forward.line, function: owner + ".forward",
+                                     message: "returns a \(loss.kind) given input_ids and target_ids, not the loss")
+        }
+        return id
+    }
+
+    /// The model class and the call that builds it: `GPT(...)` when the code defines a GPT, else the
+    /// first class with a `forward` built with a `num_layers` or `vocab_size` argument. Calls in `main`
+    /// come first.
+    static func modelConstruction(_ interpreter: ForwardInterpreter, tree: PyNode) -> (String, PyNode, String)? {
+        var calls: [(className: String, call: PyNode, function: String)] = []
+        func visit(_ node: PyNode, function: String, insideClass: String?) {
+            switch node.type {
+            case "FunctionDef", "AsyncFunctionDef":
+                let name = node.string("name") ?? "?"
+                for child in node.childNodes { visit(child, function: insideClass.map { $0 + "." + name } ?? name, insideClass: nil) }
+                return
+            case "ClassDef":
+                for child in node.childNodes { visit(child, function: function, insideClass: node.string("name")) }
+                return
+            case "Call":
+                if let callee = node.child("func"), callee.type == "Name", let name = callee.string("id"),
+                   interpreter.classes[name] != nil, interpreter.method("forward", of: name) != nil {
+                    calls.append((name, node, function))
+                }
+            default: break
+            }
+            for child in node.childNodes { visit(child, function: function, insideClass: insideClass) }
+        }
+        visit(tree, function: "<module>", insideClass: nil)
+        func isModelCall(_ entry: (className: String, call: PyNode, function: String)) -> Bool {
+            entry.call.children("keywords").contains { ["num_layers", "vocab_size"].contains($0.string("arg") ?? "") }
+        }
+        let candidates = calls.filter { $0.className == "GPT" }.isEmpty ? calls.filter(isModelCall) : calls.filter { $0.className == "GPT" }
+        let chosen = candidates.first { $0.function == "main" } ?? candidates.first
+        return chosen.map { ($0.className, $0.call, $0.function) }
+    }
+
+    /// Names used as `name.attribute` in the construction's arguments that are not classes, functions or
+    /// imports: the `Hyperparameters` instance (`args`).
+    static func hyperparameterReceivers(_ call: PyNode, _ interpreter: ForwardInterpreter) -> Set<String> {
+        var names: Set<String> = []
+        call.walk { node in
+            guard node.type == "Attribute", let receiver = node.child("value"), receiver.type == "Name",
+                  let name = receiver.string("id") else { return }
+            if interpreter.classes[name] == nil, interpreter.functions[name] == nil, interpreter.aliases.resolve(name) == name,
+               !["torch", "math", "F", "nn", "self"].contains(name) {
+                names.insert(name)
+            }
+        }
+        return names
+    }
+
+    /// The first operation (in the order the code computes) whose inputs the reference computes too but
+    /// which it does not: where the code stops matching.
+    static func difference(_ code: ForwardGraph, root: Int, reference: ForwardGraph, referenceRoot: Int,
+                           comparison: inout ForwardGraphComparison) -> ConformanceFailure {
+        let codeHashes = ForwardGraphFingerprint.hashes(code)
+        let referenceHashes = ForwardGraphFingerprint.hashes(reference)
+        let known = Set(referenceHashes)
+        var reachable = Set<Int>()
+        var stack = [root]
+        while let id = stack.popLast() {
+            if reachable.insert(id).inserted { stack += code[id].inputs }
+        }
+        for id in reachable.sorted() where !known.contains(codeHashes[id]) {
+            guard code[id].inputs.allSatisfy({ known.contains(codeHashes[$0]) }) else { continue }
+            let origin = code[id].origin
+            let inputHashes = Set(code[id].inputs.map { codeHashes[$0] })
+            // The reference's operation on the same inputs, preferring the same operation.
+            let candidates = reference.nodes.indices.filter { r in
+                !reference[r].inputs.isEmpty && reference[r].inputs.contains { inputHashes.contains(referenceHashes[$0]) }
+            }
+            let counterpart = candidates.first { reference[$0].op == code[id].op } ?? candidates.first
+            var message = "computes \(describe(code, id))"
+            if let counterpart {
+                message += ", where the reference computes \(describe(reference, counterpart))"
+            } else if code[id].inputs.isEmpty {
+                message += ", which the reference model does not use"
+            } else {
+                message += ", which the reference model does not compute"
+            }
+            return ConformanceFailure(line: origin?.line ?? 0, function: origin?.function ?? "", message: message)
+        }
+        // Every operation exists in the reference, but not assembled the same way (e.g. arguments swapped).
+        if let (c, r) = comparison.firstDifference(root, referenceRoot) {
+            let origin = code[c].origin
+            return ConformanceFailure(line: origin?.line ?? 0, function: origin?.function ?? "",
+                                      message: "computes \(describe(code, c)), where the reference computes \(describe(reference, r))")
+        }
+        return ConformanceFailure(line: 0, function: "", message: "the forward pass differs from the reference")
+    }
+
+    /// An operation and, one level down, its inputs: `relu of (linear)`.
+    static func describe(_ graph: ForwardGraph, _ id: Int) -> String {
+        let inputs = graph[id].inputs
+        guard !inputs.isEmpty else { return graph.describe(id) }
+        return graph.describe(id) + " of (" + inputs.map { graph.describe($0) }.joined(separator: ", ") + ")"
+    }
+}
+
+/// Structural hashes of every node of a graph (unordered inputs of `sum`/`prod` sorted, numbers
+/// rounded to 6 significant digits): equal operations of two graphs get equal hashes, used to find
+/// where they part.
+enum ForwardGraphFingerprint {
+    static func hashes(_ graph: ForwardGraph) -> [Int] {
+        var result: [Int] = []
+        result.reserveCapacity(graph.nodes.count)
+        for node in graph.nodes {
+            var hasher = Hasher()
+            hasher.combine(node.op)
+            for attribute in node.attributes {
+                hasher.combine(attribute.name)
+                switch attribute.value {
+                case .real(let x): hasher.combine(String(format: "%.6g", x))
+                case .reals(let xs): for x in xs { hasher.combine(String(format: "%.6g", x)) }
+                default: hasher.combine(attribute.value)
+                }
+            }
+            var inputs = node.inputs.map { result[$0] }
+            if ForwardGraph.commutative.contains(node.op) { inputs.sort() }
+            hasher.combine(inputs)
+            result.append(hasher.finalize())
+        }
+        return result
+    }
+}

@@ -1,0 +1,427 @@
+import Foundation
+import Reference
+
+/// Why the code could not be read as a forward pass, or where it stops matching: a line and what
+/// is there.
+struct ConformanceFailure: Error {
+    var line: Int
+    var function: String
+    var message: String
+}
+
+/// Reads a model's code (its `__init__`s and `forward`s and every helper they call) the way Python
+/// would run it for one configuration, but over symbols: tensors are nodes of a ``ForwardGraph``,
+/// sizes only the input fixes stay symbolic, numbers from the configuration are folded. Nothing is
+/// executed; what it cannot follow (a `while` loop, an unknown library call, a branch on data) is a
+/// ``ConformanceFailure`` naming the line.
+final class ForwardInterpreter {
+    let graph = ForwardGraph()
+    let aliases: ImportAliases
+    let hyperparameters: [String: SymbolicValue]
+    let parameterShapes: [String: [Int]]
+    private(set) var classes: [String: ClassInfo] = [:]
+    private(set) var functions: [String: PyNode] = [:]
+    private var moduleAssignments: [String: PyNode] = [:]
+    private var steps = 0
+    private var depth = 0
+    /// While reading `__init__`: a statement that cannot be read leaves its targets unknown instead of
+    /// failing (the weights come from the artifact, not from initialisation code).
+    private var lenient = false
+
+    /// Bounds the work a hostile source can cause.
+    static let maxSteps = 2_000_000
+    static let maxDepth = 64
+
+    struct ClassInfo {
+        let name: String
+        let node: PyNode
+        /// Resolved base names: `torch.nn.Module`, `torch.nn.Linear`, or another class of the code.
+        let bases: [String]
+        let methods: [String: PyNode]
+    }
+
+    struct Frame {
+        var locals: [String: SymbolicValue] = [:]
+        let function: String
+        let className: String?
+        let receiver: ModuleInstance?
+    }
+
+    enum Flow {
+        case normal
+        case returned(SymbolicValue)
+        case breakLoop
+        case continueLoop
+    }
+
+    init(module: PyNode, hyperparameters: [String: SymbolicValue], parameterShapes: [String: [Int]]) {
+        self.aliases = ImportAliases(module: module)
+        self.hyperparameters = hyperparameters
+        self.parameterShapes = parameterShapes
+        collect(module.children("body"))
+    }
+
+    private func collect(_ statements: [PyNode]) {
+        for statement in statements {
+            switch statement.type {
+            case "ClassDef":
+                guard let name = statement.string("name") else { continue }
+                var methods: [String: PyNode] = [:]
+                for item in statement.children("body") where item.type == "FunctionDef" {
+                    if let method = item.string("name") { methods[method] = item }
+                }
+                let bases = statement.children("bases").compactMap { aliases.resolve($0) }
+                classes[name] = ClassInfo(name: name, node: statement, bases: bases, methods: methods)
+            case "FunctionDef":
+                if let name = statement.string("name") { functions[name] = statement }
+            case "Assign":
+                for target in statement.children("targets") where target.type == "Name" {
+                    if let name = target.string("id") { moduleAssignments[name] = statement.child("value") }
+                }
+            case "AnnAssign":
+                if let target = statement.child("target"), target.type == "Name", let name = target.string("id"),
+                   let value = statement.child("value") {
+                    moduleAssignments[name] = value
+                }
+            case "If", "Try":
+                collect(statement.children("body"))
+                collect(statement.children("orelse"))
+            default:
+                break
+            }
+        }
+    }
+
+    // MARK: Failures
+
+    func fail(_ node: PyNode?, _ frame: Frame, _ message: String) -> ConformanceFailure {
+        ConformanceFailure(line: node?.line ?? 0, function: frame.function, message: message)
+    }
+
+    private func tick(_ node: PyNode, _ frame: Frame) throws(ConformanceFailure) {
+        steps += 1
+        if steps > Self.maxSteps { throw fail(node, frame, "the model code takes more than \(Self.maxSteps) steps to read") }
+        if graph.isFull { throw fail(node, frame, "the forward pass builds more than \(ForwardGraph.maxNodes) operations") }
+    }
+
+    // MARK: Calls of the code's own functions and classes
+
+    /// Runs `function` with `arguments` bound to its parameters (`self` first for a method).
+    func call(_ function: PyNode, qualifiedName: String, className: String?, receiver: ModuleInstance?,
+              positional: [SymbolicValue], keywords: [String: SymbolicValue], at site: PyNode, _ caller: Frame)
+        throws(ConformanceFailure) -> SymbolicValue
+    {
+        guard depth < Self.maxDepth else { throw fail(site, caller, "calls nest deeper than \(Self.maxDepth)") }
+        depth += 1
+        let callerOrigin = graph.currentOrigin
+        defer {
+            depth -= 1
+            graph.currentOrigin = callerOrigin
+        }
+        var frame = Frame(function: qualifiedName, className: className, receiver: receiver)
+        let arguments = function.child("args")
+        var parameters = (arguments?.children("posonlyargs") ?? []) + (arguments?.children("args") ?? [])
+        var given = positional
+        if receiver != nil || className != nil, !parameters.isEmpty {
+            frame.locals[parameters.removeFirst().string("arg") ?? "self"] = receiver.map { .module($0) } ?? .none
+        }
+        let defaults = arguments?.children("defaults") ?? []
+        let firstDefault = parameters.count - defaults.count
+        var remainingKeywords = keywords
+        for (index, parameter) in parameters.enumerated() {
+            let name = parameter.string("arg") ?? ""
+            if !given.isEmpty {
+                frame.locals[name] = given.removeFirst()
+            } else if let value = remainingKeywords.removeValue(forKey: name) {
+                frame.locals[name] = value
+            } else if index >= firstDefault {
+                frame.locals[name] = try evaluate(defaults[index - firstDefault], &frame)
+            } else {
+                throw fail(site, caller, "\(qualifiedName) is called without its argument '\(name)'")
+            }
+        }
+        let keywordOnly = arguments?.children("kwonlyargs") ?? []
+        let keywordDefaults = arguments?.children("kw_defaults") ?? []
+        for (index, parameter) in keywordOnly.enumerated() {
+            let name = parameter.string("arg") ?? ""
+            if let value = remainingKeywords.removeValue(forKey: name) {
+                frame.locals[name] = value
+            } else if index < keywordDefaults.count {
+                frame.locals[name] = try evaluate(keywordDefaults[index], &frame)
+            } else {
+                throw fail(site, caller, "\(qualifiedName) is called without its argument '\(name)'")
+            }
+        }
+        if let rest = arguments?.child("vararg")?.string("arg") { frame.locals[rest] = .tuple(given); given = [] }
+        if let rest = arguments?.child("kwarg")?.string("arg") {
+            frame.locals[rest] = .opaque("**\(rest)"); remainingKeywords = [:]
+        }
+        guard given.isEmpty, remainingKeywords.isEmpty else {
+            throw fail(site, caller, "\(qualifiedName) is called with arguments it does not take")
+        }
+        switch try run(function.children("body"), &frame) {
+        case .returned(let value): return value
+        default: return .none
+        }
+    }
+
+    /// A method of `className` or of the first of its bases (in the code) that defines it.
+    func method(_ name: String, of className: String) -> (node: PyNode, owner: String)? {
+        var visited: Set<String> = []
+        var queue = [className]
+        while let current = queue.first {
+            queue.removeFirst()
+            guard visited.insert(current).inserted, let info = classes[current] else { continue }
+            if let node = info.methods[name] { return (node, current) }
+            queue += info.bases.map { $0.split(separator: ".").last.map(String.init) ?? $0 }.filter { classes[$0] != nil }
+        }
+        return nil
+    }
+
+    /// The torch module class (`torch.nn.Linear`) a class of the code derives from, if any.
+    func torchBase(of className: String) -> String? {
+        var visited: Set<String> = []
+        var queue = [className]
+        while let current = queue.first {
+            queue.removeFirst()
+            guard visited.insert(current).inserted, let info = classes[current] else { continue }
+            for base in info.bases {
+                let short = base.split(separator: ".").last.map(String.init) ?? base
+                if classes[short] != nil { queue.append(short) } else if base.hasPrefix("torch.nn.") { return base }
+            }
+        }
+        return nil
+    }
+
+    /// `ClassName(...)`: a new module, built by its `__init__` (or its torch base's).
+    func instantiate(_ className: String, positional: [SymbolicValue], keywords: [String: SymbolicValue],
+                     at site: PyNode, _ caller: Frame) throws(ConformanceFailure) -> SymbolicValue {
+        let instance = ModuleInstance(className: className)
+        try initialise(instance, as: className, positional: positional, keywords: keywords, at: site, caller)
+        return .module(instance)
+    }
+
+    func initialise(_ instance: ModuleInstance, as className: String, positional: [SymbolicValue],
+                    keywords: [String: SymbolicValue], at site: PyNode, _ caller: Frame) throws(ConformanceFailure) {
+        if let (initialiser, owner) = method("__init__", of: className) {
+            let wasLenient = lenient
+            lenient = true
+            defer { lenient = wasLenient }
+            _ = try call(initialiser, qualifiedName: owner + ".__init__", className: owner, receiver: instance,
+                         positional: positional, keywords: keywords, at: site, caller)
+        } else if let base = torchBase(of: className) {
+            try TorchModules.initialise(instance, as: base, positional: positional, keywords: keywords, self, at: site, caller)
+        }
+    }
+
+    // MARK: Statements
+
+    func run(_ statements: [PyNode], _ frame: inout Frame) throws(ConformanceFailure) -> Flow {
+        for statement in statements {
+            try tick(statement, frame)
+            let flow: Flow
+            if lenient {
+                do {
+                    flow = try execute(statement, &frame)
+                } catch {
+                    try forget(statement, &frame, because: error)
+                    continue
+                }
+            } else {
+                flow = try execute(statement, &frame)
+            }
+            if case .normal = flow { continue }
+            return flow
+        }
+        return .normal
+    }
+
+    /// In `__init__`: an unreadable statement makes its targets unknown (using them later fails).
+    private func forget(_ statement: PyNode, _ frame: inout Frame, because error: ConformanceFailure) throws(ConformanceFailure) {
+        let reason = "unknown: \(frame.function) line \(error.line): \(error.message)"
+        var targets: [PyNode] = []
+        switch statement.type {
+        case "Assign": targets = statement.children("targets")
+        case "AnnAssign", "AugAssign": targets = statement.child("target").map { [$0] } ?? []
+        case "If", "For", "With":
+            // A block that cannot be followed may set anything.
+            statement.walk { node in
+                if node.type == "Assign" { targets += node.children("targets") }
+                if node.type == "AugAssign" || node.type == "AnnAssign", let target = node.child("target") { targets.append(target) }
+            }
+        default: return
+        }
+        for target in targets { try assign(.opaque(reason), to: target, &frame, lenientTarget: true) }
+    }
+
+    private func execute(_ statement: PyNode, _ frame: inout Frame) throws(ConformanceFailure) -> Flow {
+        graph.currentOrigin = ForwardOrigin(line: statement.line, function: frame.function)
+        switch statement.type {
+        case "Expr":
+            guard let value = statement.child("value") else { return .normal }
+            if value.type == "Constant" { return .normal }
+            _ = try evaluate(value, &frame)
+        case "Assign":
+            guard let valueNode = statement.child("value") else { return .normal }
+            let value = try evaluate(valueNode, &frame)
+            for target in statement.children("targets") { try assign(value, to: target, &frame) }
+        case "AnnAssign":
+            guard let valueNode = statement.child("value"), let target = statement.child("target") else { return .normal }
+            try assign(try evaluate(valueNode, &frame), to: target, &frame)
+        case "AugAssign":
+            guard let target = statement.child("target"), let valueNode = statement.child("value"),
+                  let op = statement.child("op")?.type else { return .normal }
+            let current = try evaluate(target, &frame)
+            let value = try evaluate(valueNode, &frame)
+            try assign(try binary(op, current, value, at: statement, frame), to: target, &frame)
+        case "Return":
+            guard let value = statement.child("value") else { return .returned(.none) }
+            return .returned(try evaluate(value, &frame))
+        case "If":
+            guard let test = statement.child("test") else { return .normal }
+            let branch = try truth(try evaluate(test, &frame), at: test, frame) ? statement.children("body") : statement.children("orelse")
+            return try run(branch, &frame)
+        case "For":
+            return try loop(statement, &frame)
+        case "With":
+            // Context managers of a forward (autocast, no_grad) change dtypes or autograd, not the function.
+            return try run(statement.children("body"), &frame)
+        case "Assert", "Pass", "Import", "ImportFrom", "Global", "Nonlocal":
+            return .normal
+        case "Break": return .breakLoop
+        case "Continue": return .continueLoop
+        case "Raise":
+            throw fail(statement, frame, "the code raises here for the configuration pgverify runs")
+        default:
+            throw fail(statement, frame, "a \(statement.type) statement, which pgverify does not follow in model code")
+        }
+        return .normal
+    }
+
+    private func loop(_ statement: PyNode, _ frame: inout Frame) throws(ConformanceFailure) -> Flow {
+        guard let target = statement.child("target"), let iterNode = statement.child("iter") else { return .normal }
+        let items = try iterate(try evaluate(iterNode, &frame), at: iterNode, frame)
+        for item in items {
+            try assign(item, to: target, &frame)
+            switch try run(statement.children("body"), &frame) {
+            case .returned(let value): return .returned(value)
+            case .breakLoop: return .normal
+            default: continue
+            }
+        }
+        if !statement.children("orelse").isEmpty { return try run(statement.children("orelse"), &frame) }
+        return .normal
+    }
+
+    func iterate(_ value: SymbolicValue, at node: PyNode, _ frame: Frame) throws(ConformanceFailure) -> [SymbolicValue] {
+        switch value {
+        case .tuple(let items): return items
+        case .list(let list): return list.items
+        default: throw fail(node, frame, "iterates over a \(value.kind), whose length pgverify cannot know")
+        }
+    }
+
+    func assign(_ value: SymbolicValue, to target: PyNode, _ frame: inout Frame, lenientTarget: Bool = false)
+        throws(ConformanceFailure)
+    {
+        switch target.type {
+        case "Name":
+            if let name = target.string("id") { frame.locals[name] = value }
+        case "Tuple", "List":
+            let targets = target.children("elts")
+            if lenientTarget { for element in targets { try assign(value, to: element, &frame, lenientTarget: true) }; return }
+            let items: [SymbolicValue]
+            if case .tensor = value {
+                throw fail(target, frame, "unpacks a tensor (`a, b = t`), which pgverify does not follow")
+            }
+            items = try iterate(value, at: target, frame)
+            guard items.count == targets.count else {
+                throw fail(target, frame, "unpacks \(items.count) values into \(targets.count) names")
+            }
+            for (element, item) in zip(targets, items) { try assign(item, to: element, &frame) }
+        case "Attribute":
+            guard let name = target.string("attr"), let receiverNode = target.child("value") else { return }
+            let receiver = try evaluate(receiverNode, &frame)
+            guard case .module(let module) = receiver else {
+                if lenientTarget { return }
+                throw fail(target, frame, "sets attribute \(name) of a \(receiver.kind)")
+            }
+            try setAttribute(name, of: module, to: value)
+        case "Subscript", "Starred":
+            if lenientTarget || lenient { return }
+            throw fail(target, frame, "assigns into a subscript, which pgverify does not follow in a forward pass")
+        default:
+            throw fail(target, frame, "assigns to a \(target.type)")
+        }
+    }
+
+    func setAttribute(_ name: String, of module: ModuleInstance, to value: SymbolicValue) throws(ConformanceFailure) {
+        module.attributes[name] = value
+        module.parameters.remove(name)
+        switch value {
+        case .module(let child): child.setPath(ModuleInstance.join(module.path, name))
+        case .list(let list):
+            for (index, item) in list.items.enumerated() {
+                if case .module(let child) = item { child.setPath(ModuleInstance.join(module.path, name) + ".\(index)") }
+            }
+        case .opaque(let text) where text == TorchModules.parameterMarker:
+            module.parameters.insert(name)
+        default: break
+        }
+    }
+
+    /// `module.name`: an attribute, a parameter (a leaf named by the module's path), a method.
+    func attribute(_ name: String, of module: ModuleInstance, at node: PyNode, _ frame: Frame) throws(ConformanceFailure) -> SymbolicValue {
+        if module.parameters.contains(name) {
+            let path = ModuleInstance.join(module.path, name)
+            return .tensor(graph.parameter(path), parameterShapes[path].map { $0.map { .n($0) } })
+        }
+        if let value = module.attributes[name] { return value }
+        if method(name, of: module.className) != nil { return .method(.module(module), name) }
+        if name == "training" { return .bool(false) }
+        if ["register_buffer", "register_parameter", "__init__"].contains(name) { return .method(.module(module), name) }
+        if let value = TorchModules.attribute(name, of: module) { return value }
+        throw fail(node, frame, "reads \(name) of \(module.className), which its __init__ does not set")
+    }
+
+    // MARK: Truth values
+
+    func truth(_ value: SymbolicValue, at node: PyNode, _ frame: Frame) throws(ConformanceFailure) -> Bool {
+        switch value {
+        case .bool(let flag): return flag
+        case .int(let number): return number != 0
+        case .real(let number): return number != 0
+        case .none: return false
+        case .string(let text): return !text.isEmpty
+        case .tuple(let items): return !items.isEmpty
+        case .list(let list): return !list.items.isEmpty
+        case .module, .function, .classRef, .library, .builtin, .method: return true
+        case .dim: return true
+        default:
+            throw fail(node, frame, "branches on a \(value.kind), which pgverify cannot decide for the configuration it runs")
+        }
+    }
+
+    // MARK: Names
+
+    func lookup(_ name: String, at node: PyNode, _ frame: inout Frame) throws(ConformanceFailure) -> SymbolicValue {
+        if let value = frame.locals[name] { return value }
+        if classes[name] != nil { return .classRef(name) }
+        if functions[name] != nil { return .function(name) }
+        let resolved = aliases.resolve(name)
+        if resolved != name || ["torch", "math", "F", "nn"].contains(name) {
+            if resolved.hasPrefix("torch") || resolved.hasPrefix("math") { return .library(resolved) }
+            if resolved == "F" { return .library("torch.nn.functional") }
+            return .library(resolved)
+        }
+        if Builtins.names.contains(name) { return .builtin(name) }
+        if let value = moduleAssignments[name] {
+            var moduleFrame = Frame(function: "<module>", className: nil, receiver: nil)
+            let wasLenient = lenient
+            lenient = false
+            defer { lenient = wasLenient }
+            return try evaluate(value, &moduleFrame)
+        }
+        throw fail(node, frame, "uses '\(name)', which is not defined where pgverify can read it")
+    }
+}

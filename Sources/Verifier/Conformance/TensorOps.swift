@@ -1,0 +1,301 @@
+import Foundation
+import Reference
+
+/// Tensor arithmetic, layout and indexing while reading model code, in the vocabulary of ``ForwardGraph``.
+enum TensorOps {
+    typealias Interpreter = ForwardInterpreter
+
+    static func sizes(_ id: Int, _ shape: [SymbolicDim]?) -> [SymbolicValue] {
+        guard let shape else { return [] }
+        return shape.map { dim in
+            switch dim {
+            case .n(let n): return .int(n)
+            case .sym(let name): return .dim(name)
+            }
+        }
+    }
+
+    static func dimension(_ value: SymbolicValue) -> SymbolicDim? {
+        switch value {
+        case .int(let n): return .n(n)
+        case .dim(let name): return .sym(name)
+        default: return nil
+        }
+    }
+
+    /// The node of a tensor or a number (as a constant).
+    static func node(_ value: SymbolicValue, _ interpreter: Interpreter, at site: PyNode, _ frame: Interpreter.Frame)
+        throws(ConformanceFailure) -> (Int, [SymbolicDim]?)
+    {
+        switch value {
+        case .tensor(let id, let shape): return (id, shape)
+        case .int(let n): return (interpreter.graph.constant(Double(n)), [])
+        case .real(let x): return (interpreter.graph.constant(x), [])
+        case .bool(let flag): return (interpreter.graph.constant(flag ? 1 : 0), [])
+        default: throw interpreter.fail(site, frame, "uses a \(value.kind) as a tensor")
+        }
+    }
+
+    /// Broadcast shape (trailing axes aligned); nil when either is unknown.
+    static func broadcast(_ a: [SymbolicDim]?, _ b: [SymbolicDim]?) -> [SymbolicDim]? {
+        guard let a, let b else { return nil }
+        let rank = max(a.count, b.count)
+        return (0..<rank).map { i -> SymbolicDim in
+            let x = i < rank - a.count ? nil : a[i - (rank - a.count)]
+            let y = i < rank - b.count ? nil : b[i - (rank - b.count)]
+            if let x, x != .n(1) { return x }
+            return y ?? x ?? .n(1)
+        }
+    }
+
+    /// Constant values of a node: a scalar or a folded vector.
+    static func constants(_ id: Int, _ graph: ForwardGraph) -> [Double]? {
+        if let value = graph.constantValue(id) { return [value] }
+        if graph[id].op == "const_vector", case .reals(let values)? = graph[id].attribute("values") { return values }
+        return nil
+    }
+
+    static func fold(_ a: [Double], _ b: [Double], _ f: (Double, Double) -> Double) -> [Double]? {
+        if a.count == b.count { return zip(a, b).map(f) }
+        if a.count == 1 { return b.map { f(a[0], $0) } }
+        if b.count == 1 { return a.map { f($0, b[0]) } }
+        return nil
+    }
+
+    static func binary(_ op: String, _ a: SymbolicValue, _ b: SymbolicValue, _ interpreter: Interpreter,
+                       at site: PyNode, _ frame: Interpreter.Frame) throws(ConformanceFailure) -> SymbolicValue
+    {
+        let g = interpreter.graph
+        let (x, xs) = try node(a, interpreter, at: site, frame)
+        let (y, ys) = try node(b, interpreter, at: site, frame)
+        let shape = broadcast(xs, ys)
+        if let cx = constants(x, g), let cy = constants(y, g), cx.count > 1 || cy.count > 1 {
+            let f: ((Double, Double) -> Double)?
+            switch op {
+            case "Add": f = { $0 + $1 }
+            case "Sub": f = { $0 - $1 }
+            case "Mult": f = { $0 * $1 }
+            case "Div": f = { $0 / $1 }
+            case "Pow": f = { Foundation.pow($0, $1) }
+            default: f = nil
+            }
+            if let f, let values = fold(cx, cy, f) { return .tensor(g.constantVector(values), [.n(values.count)]) }
+        }
+        switch op {
+        case "Add": return .tensor(g.add(x, y), shape)
+        case "Sub": return .tensor(g.sub(x, y), shape)
+        case "Mult": return .tensor(g.mul(x, y), shape)
+        case "Div": return .tensor(g.div(x, y), shape)
+        case "Pow":
+            guard let exponent = g.constantValue(y) else {
+                throw interpreter.fail(site, frame, "raises a tensor to a non-constant power")
+            }
+            return .tensor(g.pow(x, exponent), xs)
+        case "MatMult":
+            return try matmul(a, b, interpreter, at: site, frame)
+        default:
+            throw interpreter.fail(site, frame, "\(op) of tensors")
+        }
+    }
+
+    static func compare(_ op: String, _ a: SymbolicValue, _ b: SymbolicValue, _ interpreter: Interpreter,
+                        at site: PyNode, _ frame: Interpreter.Frame) throws(ConformanceFailure) -> SymbolicValue {
+        guard case .tensor(let id, let shape) = a, let value = Interpreter.number(b) else {
+            throw interpreter.fail(site, frame, "compares a tensor with a \(b.kind)")
+        }
+        let name: String
+        switch op {
+        case "Eq": name = "eq"
+        case "NotEq": name = "ne"
+        default: throw interpreter.fail(site, frame, "a \(op) comparison of a tensor")
+        }
+        return .tensor(interpreter.graph.node(name, [id], [("value", .real(value))]), shape)
+    }
+
+    static func normalizedAxis(_ axis: Int, rank: Int?) -> Int? {
+        if axis >= 0 { return axis }
+        guard let rank else { return nil }
+        return rank + axis
+    }
+
+    static func transpose(_ value: SymbolicValue, _ first: Int, _ second: Int, _ interpreter: Interpreter,
+                          at site: PyNode, _ frame: Interpreter.Frame) throws(ConformanceFailure) -> SymbolicValue {
+        guard case .tensor(let id, let shape) = value,
+              let a = normalizedAxis(first, rank: shape?.count), let b = normalizedAxis(second, rank: shape?.count) else {
+            throw interpreter.fail(site, frame, "transposes axes of a tensor of unknown rank")
+        }
+        let (lo, hi) = (min(a, b), max(a, b))
+        var newShape = shape
+        if var s = newShape, hi < s.count { s.swapAt(lo, hi); newShape = s }
+        let g = interpreter.graph
+        if lo == 1, hi == 2, g[id].op == "reshape_heads" {
+            let n = g[id]
+            return .tensor(g.node("split_heads", n.inputs, n.attributes.map { ($0.name, $0.value) }), newShape)
+        }
+        return .tensor(g.node("transpose", [id], [("axes", .text("\(lo),\(hi)"))]), newShape)
+    }
+
+    /// `reshape`/`view`: the head split and merge, merging leading (token) axes, or an opaque reshape.
+    static func reshape(_ value: SymbolicValue, _ arguments: [SymbolicValue], _ interpreter: Interpreter,
+                        at site: PyNode, _ frame: Interpreter.Frame) throws(ConformanceFailure) -> SymbolicValue {
+        guard case .tensor(let id, let shape) = value else { throw interpreter.fail(site, frame, "reshapes a \(value.kind)") }
+        var targets = arguments
+        if targets.count == 1, case .tuple(let items) = targets[0] { targets = items }
+        if targets.count == 1, case .list(let list) = targets[0] { targets = list.items }
+        let dims = targets.map(dimension)
+        guard dims.allSatisfy({ $0 != nil }) else { throw interpreter.fail(site, frame, "reshapes to sizes pgverify cannot read") }
+        let target = dims.map { $0! }
+        let g = interpreter.graph
+        let last = shape?.last
+        // [B, T, H·D] → [B, T, H, D]
+        if target.count == 4, let shape, shape.count == 3, case .n(let heads) = target[2] {
+            var headDim: Int?
+            if case .n(let d) = target[3], d > 0 { headDim = d }
+            if target[3] == .n(-1), case .n(let c)? = last, heads > 0, c % heads == 0 { headDim = c / heads }
+            if let headDim, last == .n(heads * headDim) || last == nil {
+                return .tensor(g.node("reshape_heads", [id], [("heads", .int(heads)), ("head_dim", .int(headDim))]),
+                               [shape[0], shape[1], .n(heads), .n(headDim)])
+            }
+        }
+        // transpose(1, 2) of [B, H, T, D], then [B, T, H·D]
+        if target.count == 3, g[id].op == "transpose", g[id].attribute("axes") == .text("1,2"),
+           let shape, shape.count == 4, case .n(let heads) = shape[2], case .n(let d) = shape[3],
+           target[2] == .n(heads * d) || target[2] == .n(-1) {
+            return .tensor(g.node("merge_heads", g[id].inputs), [shape[0], shape[1], .n(heads * d)])
+        }
+        // Leading axes merged into rows, the last axis kept: every operation compared acts per row.
+        if let last, target.count >= 1, target.last == last || (target.last == .n(-1) && target.count == 1 && shape!.count == 1) {
+            return .tensor(id, target.map { $0 == .n(-1) ? .sym("rows") : $0 })
+        }
+        if target == [.n(-1)], let shape, shape.count <= 2 { return .tensor(id, [.sym("rows")]) }
+        return .tensor(g.node("reshape", [id], [("to", .text(target.map(\.text).joined(separator: ",")))]), target)
+    }
+
+    /// `t[...]`: broadcasting axes (`[None, None, :]`) change nothing compared; a row of a matrix
+    /// (`mix[0]`); a slice of the last axis (`x[..., :half]`).
+    static func index(_ value: SymbolicValue, _ index: SymbolicValue, _ interpreter: Interpreter,
+                      at site: PyNode, _ frame: Interpreter.Frame) throws(ConformanceFailure) -> SymbolicValue {
+        guard case .tensor(let id, let shape) = value else { throw interpreter.fail(site, frame, "indexes a \(value.kind)") }
+        var entries: [SymbolicValue]
+        if case .tuple(let items) = index { entries = items } else { entries = [index] }
+        let g = interpreter.graph
+        func isFull(_ entry: SymbolicValue) -> Bool {
+            if case .slice(let a, let b, let c) = entry { return a.isNone && b.isNone && c.isNone }
+            return false
+        }
+        // Broadcasting only.
+        if entries.allSatisfy({ $0.isNone || isFull($0) || { if case .ellipsis = $0 { return true }; return false }($0) }) {
+            var newShape: [SymbolicDim]? = nil
+            if let shape, !entries.contains(where: { if case .ellipsis = $0 { return true }; return false }) {
+                var result: [SymbolicDim] = []
+                var axis = 0
+                for entry in entries {
+                    if entry.isNone { result.append(.n(1)) } else if axis < shape.count { result.append(shape[axis]); axis += 1 }
+                }
+                result += shape[min(axis, shape.count)...]
+                newShape = result
+            }
+            return .tensor(id, newShape)
+        }
+        // A row of the first axis.
+        if case .int(let row) = entries[0], entries.dropFirst().allSatisfy({ $0.isNone || isFull($0) }) {
+            let rest = shape.map { Array($0.dropFirst()) }
+            var newShape: [SymbolicDim]? = rest
+            if let rest, entries.count > 1 {
+                var result: [SymbolicDim] = []
+                var axis = 0
+                for entry in entries.dropFirst() {
+                    if entry.isNone { result.append(.n(1)) } else if axis < rest.count { result.append(rest[axis]); axis += 1 }
+                }
+                newShape = result + rest[min(axis, rest.count)...]
+            }
+            return .tensor(g.node("row", [id], [("index", .int(row))]), newShape)
+        }
+        // A slice of the last axis: `x[..., a:b]`, or every earlier axis full.
+        if case .slice(let lower, let upper, let step) = entries.last!, step.isNone {
+            let leading = entries.dropLast()
+            let ellipsisFirst = leading.count == 1 && { if case .ellipsis = leading.first! { return true }; return false }()
+            let allFull = shape.map { leading.count == $0.count - 1 } == true && leading.allSatisfy(isFull)
+            if ellipsisFirst || allFull, let shape, case .n(let width)? = shape.last {
+                func bound(_ v: SymbolicValue, _ fallback: Int) -> Int? {
+                    if v.isNone { return fallback }
+                    guard case .int(let n) = v else { return nil }
+                    return max(0, min(width, n < 0 ? width + n : n))
+                }
+                if let start = bound(lower, 0), let end = bound(upper, width) {
+                    if start == 0, end == width { return value }
+                    return .tensor(g.node("slice", [id], [("start", .int(start)), ("end", .int(end))]),
+                                   Array(shape.dropLast()) + [.n(max(0, end - start))])
+                }
+            }
+        }
+        throw interpreter.fail(site, frame, "indexes a tensor in a way pgverify does not compare (only broadcasting axes, "
+            + "a row, or a slice of the last axis)")
+    }
+
+    static func matmul(_ a: SymbolicValue, _ b: SymbolicValue, _ interpreter: Interpreter,
+                       at site: PyNode, _ frame: Interpreter.Frame) throws(ConformanceFailure) -> SymbolicValue {
+        let g = interpreter.graph
+        guard case .tensor(let x, let xs) = a, case .tensor(let y, let ys) = b else {
+            throw interpreter.fail(site, frame, "a matrix product of a \(a.kind) and a \(b.kind)")
+        }
+        var shape: [SymbolicDim]?
+        if let xs, let ys, xs.count >= 2, ys.count >= 2 { shape = Array(xs.dropLast()) + [ys.last!] }
+        // Attention written out: softmax(masked(q·kᵀ·s)) · v.
+        if let attention = manualAttention(probabilities: x, values: y, g) {
+            return .tensor(attention, shape)
+        }
+        return .tensor(g.node("matmul", [x, y]), shape)
+    }
+
+    /// `attention(q, k, v)` for `softmax(q @ k.transpose(-2, -1) * s [masked to the past]) @ v`.
+    static func manualAttention(probabilities p: Int, values v: Int, _ g: ForwardGraph) -> Int? {
+        guard g[p].op == "softmax", g[p].attribute("dim") == .int(-1) else { return nil }
+        var scores = g[p].inputs[0]
+        var causal = false
+        if g[scores].op == "masked_fill", g[scores].attribute("value") == .real(-.infinity),
+           isFutureMask(g[scores].inputs[1], g) {
+            causal = true
+            scores = g[scores].inputs[0]
+        }
+        var scale = 1.0
+        if g[scores].op == "scale", case .real(let c)? = g[scores].attribute("by") {
+            scale = c
+            scores = g[scores].inputs[0]
+        }
+        guard g[scores].op == "matmul" else { return nil }
+        let q = g[scores].inputs[0], kT = g[scores].inputs[1]
+        guard g[kT].op == "transpose", g[kT].attribute("axes") == .text("2,3") else { return nil }
+        return attention(q: q, k: g[kT].inputs[0], v: v, causal: causal, scale: scale, g)
+    }
+
+    /// A boolean `[T, T]` mask true above the diagonal (the future): `triu(ones(T, T), diagonal=1)`,
+    /// `tril(ones(T, T)) == 0`, `~tril(ones(T, T))`.
+    static func isFutureMask(_ id: Int, _ g: ForwardGraph) -> Bool {
+        func ones(_ n: Int) -> Bool {
+            guard g[n].op == "ones", case .text(let dims)? = g[n].attribute("shape") else { return false }
+            let parts = dims.split(separator: ",")
+            return parts.count == 2 && parts[0] == parts[1] && parts[0] == "T"
+        }
+        let n = g[id]
+        switch n.op {
+        case "triu": return n.attribute("diagonal") == .int(1) && ones(n.inputs[0])
+        case "eq":
+            let inner = g[n.inputs[0]]
+            return n.attribute("value") == .real(0) && inner.op == "tril" && inner.attribute("diagonal") == .int(0) && ones(inner.inputs[0])
+        case "logical_not":
+            let inner = g[n.inputs[0]]
+            return inner.op == "tril" && inner.attribute("diagonal") == .int(0) && ones(inner.inputs[0])
+        default: return false
+        }
+    }
+
+    /// Grouped-query heads: `repeat_interleave(k, g, dim=1)` is what the attention does with fewer
+    /// key/value heads, so it is taken off.
+    static func attention(q: Int, k: Int, v: Int, causal: Bool, scale: Double, _ g: ForwardGraph) -> Int {
+        func shared(_ x: Int) -> Int {
+            g[x].op == "repeat_interleave" && g[x].attribute("dim") == .int(1) ? g[x].inputs[0] : x
+        }
+        return g.node("attention", [q, shared(k), shared(v)], [("causal", .flag(causal)), ("scale", .real(scale))])
+    }
+}

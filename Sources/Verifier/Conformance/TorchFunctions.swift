@@ -1,0 +1,303 @@
+import Foundation
+import Reference
+
+/// Arguments of one call, by position or keyword.
+struct CallArguments {
+    let positional: [SymbolicValue]
+    let keywords: [String: SymbolicValue]
+
+    func value(_ position: Int, _ name: String) -> SymbolicValue? {
+        if position >= 0, position < positional.count { return positional[position] }
+        return keywords[name]
+    }
+}
+
+/// torch (and `math`) functions and tensor methods, in the vocabulary of ``ForwardGraph``. A function
+/// not listed here is refused by name: pgverify cannot say the code computes what its model does.
+enum TorchFunctions {
+    typealias Interpreter = ForwardInterpreter
+
+    /// Elementwise functions compared by name (their parameters, if any, as attributes).
+    static let elementwise: Set<String> = [
+        "relu", "relu6", "gelu", "silu", "sigmoid", "tanh", "softplus", "elu", "selu", "mish", "hardswish",
+        "hardsigmoid", "abs", "exp", "log", "cos", "sin", "sign", "erf", "logsigmoid",
+    ]
+    /// Functions that leave values as they are in a float32 evaluation (casts, copies, moves).
+    static let identities: Set<String> = [
+        "to", "float", "half", "bfloat16", "type_as", "contiguous", "clone", "detach", "bool", "cuda", "cpu",
+        "requires_grad_", "type", "expand_as", "expand",
+    ]
+
+    static func shortName(_ dotted: String) -> String? {
+        for prefix in ["torch.nn.functional.", "torch.special.", "torch.Tensor.", "torch.", "math."] where dotted.hasPrefix(prefix) {
+            let rest = String(dotted.dropFirst(prefix.count))
+            if !rest.contains(".") { return (prefix == "math." ? "math." : "") + rest }
+        }
+        return nil
+    }
+
+    static func call(_ dotted: String, positional: [SymbolicValue], keywords: [String: SymbolicValue],
+                     _ interpreter: Interpreter, at site: PyNode, _ frame: Interpreter.Frame) throws(ConformanceFailure) -> SymbolicValue {
+        // torch.nn classes.
+        switch dotted {
+        case "torch.nn.ModuleList":
+            guard let first = positional.first else { return .list(SymbolicList([])) }
+            return .list(SymbolicList(try interpreter.iterate(first, at: site, frame)))
+        case "torch.nn.Parameter", "torch.nn.parameter.Parameter":
+            return .opaque(TorchModules.parameterMarker)
+        case "torch.nn.Sequential", "torch.nn.ModuleDict", "torch.nn.ParameterList", "torch.nn.ParameterDict":
+            throw interpreter.fail(site, frame, "builds a \(dotted), which pgverify does not follow")
+        default:
+            break
+        }
+        if dotted.hasPrefix("torch.nn."), !dotted.hasPrefix("torch.nn.functional."), !dotted.hasPrefix("torch.nn.init."),
+           let first = dotted.split(separator: ".").last, first.first?.isUppercase == true {
+            let instance = ModuleInstance(className: dotted)
+            try TorchModules.initialise(instance, as: dotted, positional: positional, keywords: keywords, interpreter, at: site, frame)
+            return .module(instance)
+        }
+        if dotted.hasPrefix("torch.nn.init.") || dotted.hasPrefix("torch._dynamo") || dotted.hasPrefix("torch.compiler") {
+            return .opaque(dotted)
+        }
+        guard let name = shortName(dotted) else {
+            throw interpreter.fail(site, frame, "calls \(dotted), which pgverify does not compare")
+        }
+        return try apply(name, CallArguments(positional: positional, keywords: keywords), interpreter, at: site, frame)
+    }
+
+    /// `name` of torch with `arguments` (the tensor first for a method).
+    static func apply(_ name: String, _ arguments: CallArguments, _ interpreter: Interpreter,
+                      at site: PyNode, _ frame: Interpreter.Frame) throws(ConformanceFailure) -> SymbolicValue {
+        let g = interpreter.graph
+        func fail(_ message: String) -> ConformanceFailure { interpreter.fail(site, frame, message) }
+        func tensor(_ position: Int, _ keyword: String) throws(ConformanceFailure) -> (Int, [SymbolicDim]?) {
+            guard let value = arguments.value(position, keyword) else { throw fail("\(name) without its argument \(keyword)") }
+            return try TensorOps.node(value, interpreter, at: site, frame)
+        }
+        func number(_ position: Int, _ keyword: String, _ fallback: Double?) throws(ConformanceFailure) -> Double? {
+            guard let value = arguments.value(position, keyword), !value.isNone else { return fallback }
+            guard let x = Interpreter.number(value) else { throw fail("\(name) with a \(value.kind) as \(keyword)") }
+            return x
+        }
+        func integer(_ position: Int, _ keyword: String, _ fallback: Int?) throws(ConformanceFailure) -> Int? {
+            guard let value = arguments.value(position, keyword), !value.isNone else { return fallback }
+            guard case .int(let n) = value else { throw fail("\(name) with a \(value.kind) as \(keyword)") }
+            return n
+        }
+
+        // math on numbers.
+        if name.hasPrefix("math.") {
+            let function = String(name.dropFirst(5))
+            guard let x = try number(0, "x", nil) else { throw fail("math.\(function) without an argument") }
+            switch function {
+            case "sqrt": return .real(x.squareRoot())
+            case "log": return .real(Foundation.log(x))
+            case "exp": return .real(Foundation.exp(x))
+            case "cos": return .real(Foundation.cos(x))
+            case "sin": return .real(Foundation.sin(x))
+            case "floor": return .int(Int(x.rounded(.down)))
+            case "ceil": return .int(Int(x.rounded(.up)))
+            default: throw fail("calls math.\(function)")
+            }
+        }
+        if TorchFunctions.identities.contains(name) {
+            guard let value = arguments.positional.first else { throw fail("\(name) without a tensor") }
+            return value
+        }
+        if TorchFunctions.elementwise.contains(name) {
+            let (x, shape) = try tensor(0, "input")
+            if let values = TensorOps.constants(x, g) {
+                let f: ((Double) -> Double)? = ["exp": Foundation.exp, "log": Foundation.log, "cos": Foundation.cos, "sin": Foundation.sin][name]
+                if let f { return .tensor(values.count == 1 ? g.constant(f(values[0])) : g.constantVector(values.map(f)), shape) }
+            }
+            var attributes: [(String, ForwardAttribute)] = []
+            if name == "gelu", case .string(let mode)? = arguments.keywords["approximate"] { attributes.append(("approximate", .text(mode))) }
+            return .tensor(g.node(name, [x], attributes), shape)
+        }
+        switch name {
+        case "leaky_relu":
+            let (x, shape) = try tensor(0, "input")
+            let slope = try number(1, "negative_slope", 0.01)!
+            return .tensor(g.node("leaky_relu", [x], [("negative_slope", .real(slope))]), shape)
+        case "square":
+            let (x, shape) = try tensor(0, "input")
+            return .tensor(g.pow(x, 2), shape)
+        case "pow":
+            let (x, shape) = try tensor(0, "input")
+            guard let exponent = try number(1, "exponent", nil) else { throw fail("pow with a non-constant exponent") }
+            if let values = TensorOps.constants(x, g), values.count > 1 {
+                return .tensor(g.constantVector(values.map { Foundation.pow($0, exponent) }), shape)
+            }
+            return .tensor(g.pow(x, exponent), shape)
+        case "sqrt", "rsqrt":
+            let (x, shape) = try tensor(0, "input")
+            return .tensor(g.pow(x, name == "sqrt" ? 0.5 : -0.5), shape)
+        case "neg":
+            let (x, shape) = try tensor(0, "input")
+            return .tensor(g.neg(x), shape)
+        case "mul", "add", "sub", "div", "multiply", "subtract", "divide", "true_divide":
+            guard let a = arguments.value(0, "input"), let b = arguments.value(1, "other") else { throw fail("\(name) without two operands") }
+            if arguments.keywords["alpha"] != nil || arguments.keywords["rounding_mode"] != nil { throw fail("\(name) with alpha or rounding_mode") }
+            let op = ["mul": "Mult", "multiply": "Mult", "add": "Add", "sub": "Sub", "subtract": "Sub"][name] ?? "Div"
+            return try interpreter.binary(op, a, b, at: site, frame)
+        case "matmul", "bmm", "mm":
+            guard let a = arguments.value(0, "input"), let b = arguments.value(1, "other") else { throw fail("\(name) without two operands") }
+            return try TensorOps.matmul(a, b, interpreter, at: site, frame)
+        case "rms_norm":
+            let (x, shape) = try tensor(0, "input")
+            try requireLastAxis(arguments.value(1, "normalized_shape"), shape, name, interpreter, at: site, frame)
+            let eps = try number(3, "eps", nil) ?? GPTModel.float32Epsilon
+            var result = g.node("rms_norm", [x], [("eps", .real(eps))])
+            if let weight = arguments.value(2, "weight"), !weight.isNone {
+                result = g.mul(result, try TensorOps.node(weight, interpreter, at: site, frame).0)
+            }
+            return .tensor(result, shape)
+        case "layer_norm":
+            let (x, shape) = try tensor(0, "input")
+            try requireLastAxis(arguments.value(1, "normalized_shape"), shape, name, interpreter, at: site, frame)
+            let eps = try number(4, "eps", 1e-5)!
+            var result = g.node("layer_norm", [x], [("eps", .real(eps))])
+            if let weight = arguments.value(2, "weight"), !weight.isNone {
+                result = g.mul(result, try TensorOps.node(weight, interpreter, at: site, frame).0)
+            }
+            if let bias = arguments.value(3, "bias"), !bias.isNone {
+                result = g.add(result, try TensorOps.node(bias, interpreter, at: site, frame).0)
+            }
+            return .tensor(result, shape)
+        case "linear":
+            let (x, shape) = try tensor(0, "input")
+            let (w, ws) = try tensor(1, "weight")
+            var result = g.node("linear", [x, w])
+            if let bias = arguments.value(2, "bias"), !bias.isNone {
+                result = g.add(result, try TensorOps.node(bias, interpreter, at: site, frame).0)
+            }
+            var out = shape
+            if var s = out, let rows = ws?.first, !s.isEmpty { s[s.count - 1] = rows; out = s } else { out = nil }
+            return .tensor(result, out)
+        case "embedding":
+            let (ids, shape) = try tensor(0, "input")
+            let (table, ts) = try tensor(1, "weight")
+            return .tensor(g.node("embedding", [table, ids]), shape.flatMap { s in ts.map { s + [$0.last!] } })
+        case "scaled_dot_product_attention":
+            let (q, qs) = try tensor(0, "query")
+            let (k, _) = try tensor(1, "key")
+            let (v, vs) = try tensor(2, "value")
+            if let mask = arguments.value(3, "attn_mask"), !mask.isNone { throw fail("scaled_dot_product_attention with an attn_mask") }
+            if let p = try number(4, "dropout_p", 0), p != 0 { throw fail("scaled_dot_product_attention with dropout_p=\(p)") }
+            let causal = try interpreter.truth(arguments.value(5, "is_causal") ?? .bool(false), at: site, frame)
+            var scale = try number(6, "scale", nil)
+            if scale == nil {
+                guard case .n(let d)? = qs?.last else { throw fail("scaled_dot_product_attention on queries of unknown width") }
+                scale = 1 / Double(d).squareRoot()
+            }
+            var shape = qs
+            if var s = shape, let last = vs?.last { s[s.count - 1] = last; shape = s }
+            return .tensor(TensorOps.attention(q: q, k: k, v: v, causal: causal, scale: scale!, g), shape)
+        case "softmax", "log_softmax":
+            let (x, shape) = try tensor(0, "input")
+            guard let dim = try integer(1, "dim", nil) else { throw fail("\(name) without dim") }
+            let axis = dim >= 0 && shape != nil && dim == shape!.count - 1 ? -1 : dim
+            return .tensor(g.node(name, [x], [("dim", .int(axis))]), shape)
+        case "masked_fill":
+            let (x, shape) = try tensor(0, "input")
+            let (mask, _) = try tensor(1, "mask")
+            guard let value = try number(2, "value", nil) else { throw fail("masked_fill without a value") }
+            return .tensor(g.node("masked_fill", [x, mask], [("value", .real(value))]), shape)
+        case "repeat_interleave":
+            let (x, shape) = try tensor(0, "input")
+            guard let repeats = try integer(1, "repeats", nil), let dim = try integer(2, "dim", nil) else {
+                throw fail("repeat_interleave without constant repeats and dim")
+            }
+            if repeats == 1 { return arguments.positional[0] }
+            var out = shape
+            if var s = out, let axis = TensorOps.normalizedAxis(dim, rank: s.count), case .n(let n) = s[axis] { s[axis] = .n(n * repeats); out = s }
+            return .tensor(g.node("repeat_interleave", [x], [("repeats", .int(repeats)), ("dim", .int(TensorOps.normalizedAxis(dim, rank: shape?.count) ?? dim))]), out)
+        case "cross_entropy":
+            let (logits, _) = try tensor(0, "input")
+            let (targets, _) = try tensor(1, "target")
+            var reduction = "mean"
+            if case .string(let text)? = arguments.value(4, "reduction") { reduction = text }
+            if let smoothing = try number(-1, "label_smoothing", 0), smoothing != 0 { throw fail("cross_entropy with label_smoothing") }
+            return .tensor(g.node("cross_entropy", [logits, targets], [("reduction", .text(reduction))]), [])
+        case "cat", "concat", "concatenate":
+            guard let list = arguments.value(0, "tensors") else { throw fail("cat without tensors") }
+            let items = try interpreter.iterate(list, at: site, frame)
+            var ids: [Int] = []
+            var shapes: [[SymbolicDim]?] = []
+            for item in items {
+                let (id, shape) = try TensorOps.node(item, interpreter, at: site, frame)
+                ids.append(id); shapes.append(shape)
+            }
+            let dim = try integer(1, "dim", 0)!
+            guard let first = shapes.first ?? nil, dim == -1 || dim == first.count - 1 else {
+                throw fail("concatenates on an axis other than the last")
+            }
+            var width = 0
+            for shape in shapes { if case .n(let n)? = shape?.last { width += n } else { width = -1; break } }
+            var out = first
+            out[out.count - 1] = width >= 0 ? .n(width) : .sym("cat")
+            return .tensor(g.node("cat", ids), out)
+        case "outer", "ger":
+            let (a, xs) = try tensor(0, "input")
+            let (b, ys) = try tensor(1, "vec2")
+            return .tensor(g.node("outer", [a, b]), (xs?.first).flatMap { x in (ys?.first).map { [x, $0] } })
+        case "arange":
+            var bounds = arguments.positional
+            if bounds.isEmpty, let end = arguments.keywords["end"] { bounds = [end] }
+            if bounds.count == 1, case .dim(let symbol) = bounds[0] {
+                return .tensor(g.node("arange", [], [("end", .text(symbol))]), [.sym(symbol)])
+            }
+            let numbers = bounds.compactMap(Interpreter.number)
+            guard numbers.count == bounds.count, (1...3).contains(numbers.count) else { throw fail("arange with bounds pgverify cannot read") }
+            let start = numbers.count > 1 ? numbers[0] : 0, end = numbers.count > 1 ? numbers[1] : numbers[0]
+            let step = numbers.count > 2 ? numbers[2] : 1
+            guard step != 0, (end - start) / step < 1_000_000 else { throw fail("arange too long") }
+            let values = Swift.stride(from: start, to: end, by: step).map { $0 }
+            return .tensor(g.constantVector(values), [.n(values.count)])
+        case "ones":
+            var sizes = arguments.positional
+            if sizes.count == 1, case .tuple(let items) = sizes[0] { sizes = items }
+            let dims = sizes.map(TensorOps.dimension)
+            guard dims.allSatisfy({ $0 != nil }) else { throw fail("ones with sizes pgverify cannot read") }
+            if dims.allSatisfy({ if case .n = $0! { return true }; return false }) { return .opaque("a constant torch.ones tensor") }
+            return .tensor(g.node("ones", [], [("shape", .text(dims.map { $0!.text }.joined(separator: ",")))]), dims.map { $0! })
+        case "zeros", "empty", "full", "randn", "rand", "tensor", "stack", "zeros_like", "ones_like", "eye", "linspace", "as_tensor":
+            // Initial values of parameters and buffers: the artifact's values replace them.
+            return .opaque("a torch.\(name) value")
+        case "tril", "triu":
+            let (x, shape) = try tensor(0, "input")
+            let diagonal = try integer(1, "diagonal", 0)!
+            return .tensor(g.node(name, [x], [("diagonal", .int(diagonal))]), shape)
+        case "logical_not":
+            let (x, shape) = try tensor(0, "input")
+            return .tensor(g.node("logical_not", [x]), shape)
+        case "dropout":
+            // Evaluation runs with training off.
+            guard let value = arguments.positional.first else { throw fail("dropout without input") }
+            return value
+        case "unsqueeze":
+            guard let value = arguments.positional.first, case .tensor(let id, let shape) = value,
+                  let dim = try integer(1, "dim", nil) else { throw fail("unsqueeze without a tensor and dim") }
+            var out = shape
+            if var s = out, let axis = TensorOps.normalizedAxis(dim, rank: s.count + 1), axis <= s.count { s.insert(.n(1), at: axis); out = s }
+            return .tensor(id, out)
+        default:
+            throw fail("calls torch \(name), which pgverify does not compare")
+        }
+    }
+
+    /// `normalized_shape` must be the last axis: `(x.size(-1),)`, `(dim,)` or `[dim]`.
+    static func requireLastAxis(_ value: SymbolicValue?, _ shape: [SymbolicDim]?, _ name: String,
+                                _ interpreter: Interpreter, at site: PyNode, _ frame: Interpreter.Frame) throws(ConformanceFailure) {
+        var items: [SymbolicValue] = []
+        switch value {
+        case .tuple(let values)?: items = values
+        case .list(let list)?: items = list.items
+        case .int?: items = [value!]
+        default: throw interpreter.fail(site, frame, "\(name) over a shape pgverify cannot read")
+        }
+        guard items.count == 1, let dim = TensorOps.dimension(items[0]), let last = shape?.last, dim == last else {
+            throw interpreter.fail(site, frame, "\(name) over something other than the last axis")
+        }
+    }
+}

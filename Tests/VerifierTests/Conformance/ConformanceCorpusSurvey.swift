@@ -1,0 +1,79 @@
+import Foundation
+import Reference
+import Testing
+@testable import Verifier
+
+/// Conformance of real submissions' code to the baseline GPTModel, configured from each file's own
+/// `Hyperparameters` defaults (shapes from that configuration). A survey, run by hand:
+/// `PGVERIFY_CONFORMANCE_SURVEY=out.tsv swift test --filter ConformanceCorpusSurvey` reads every
+/// train_gpt.py of ../shared/corpus/parameter-golf/records and /work/prcorpus.
+@Suite struct ConformanceCorpusSurvey {
+    /// The baseline configuration a file's code defaults state, nil when they do not state one.
+    static func config(from source: String, file: String) -> GPTConfig? {
+        let defaults = HyperparameterDefaults.parse(source: source, file: file)
+        func value(_ name: String) -> HyperparameterValue? { defaults.declarations[name]?.value() }
+        guard let vocab = value("vocab_size")?.pythonInt(), let layers = value("num_layers")?.pythonInt(),
+              let dim = value("model_dim")?.pythonInt(), let heads = value("num_heads")?.pythonInt(), heads > 0,
+              let kvHeads = value("num_kv_heads")?.pythonInt(), kvHeads > 0, dim % heads == 0 else { return nil }
+        let mult = value("mlp_mult")?.pythonFloat() ?? 4
+        return GPTConfig(vocabSize: vocab, numLayers: layers, modelDim: dim, numHeads: heads, numKVHeads: kvHeads,
+                         mlpHidden: Int(mult * Double(dim)), tieEmbeddings: value("tie_embeddings")?.pythonBool() ?? true,
+                         ropeBase: value("rope_base")?.pythonFloat() ?? 10_000, logitSoftcap: value("logit_softcap")?.pythonFloat() ?? 30)
+    }
+
+    static func files() -> [URL] {
+        var roots = [Paths.shared("corpus/parameter-golf/records")]
+        if FileManager.default.fileExists(atPath: "/work/prcorpus") { roots.append(URL(fileURLWithPath: "/work/prcorpus")) }
+        var found: [URL] = []
+        for root in roots {
+            let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)
+            while let url = walker?.nextObject() as? URL {
+                if url.lastPathComponent == "train_gpt.py" { found.append(url) }
+            }
+        }
+        return found.sorted { $0.path < $1.path }
+    }
+
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["PGVERIFY_CONFORMANCE_SURVEY"] != nil))
+    func survey() throws {
+        let output = ProcessInfo.processInfo.environment["PGVERIFY_CONFORMANCE_SURVEY"]!
+        // Many pull requests carry the same file: each distinct text is checked once.
+        var seen: Set<Data> = []
+        let files = Self.files().filter { url in
+            guard let data = try? Data(contentsOf: url) else { return false }
+            return seen.insert(data).inserted
+        }
+        var texts: [String] = []
+        for url in files { texts.append((try? SubmissionCodeText.read(url)) ?? "") }
+        var rows: [String] = []
+        var counts: [String: Int] = [:]
+        let parser = try ArchitectureConformance.cachedParser()
+        for start in stride(from: 0, to: files.count, by: 100) {
+            let range = start..<min(files.count, start + 100)
+            let inputs = range.map { PythonParser.Input.source(name: files[$0].path, text: texts[$0]) }
+            var trees: [PyNode?] = []
+            if let parsed = try? parser.parse(inputs) { trees = parsed } else {
+                trees = inputs.map { input in try? parser.parse([input]).first }
+            }
+            for (offset, index) in range.enumerated() {
+                let status: String, detail: String
+                if let tree = trees[offset], let config = Self.config(from: texts[index], file: files[index].path) {
+                    do {
+                        let lines = texts[index].split(separator: "\n", omittingEmptySubsequences: false)
+                        _ = try ArchitectureConformance.checkBaseline(tree: tree, lines: lines, file: "train_gpt.py", config: config,
+                                                                      parameterShapes: ConformanceSupport.shapes(config))
+                        status = "matched"; detail = ""
+                    } catch {
+                        status = "refused"; detail = "\(error)".replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\n", with: " ")
+                    }
+                } else {
+                    status = "unread"; detail = trees[offset] == nil ? "does not parse" : "no baseline Hyperparameters defaults"
+                }
+                counts[status, default: 0] += 1
+                rows.append("\(files[index].path)\t\(status)\t\(detail)")
+            }
+        }
+        try Data((rows.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: output))
+        print("CONFORMANCE SURVEY \(files.count) files: \(counts)")
+    }
+}

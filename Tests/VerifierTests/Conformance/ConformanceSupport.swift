@@ -1,0 +1,41 @@
+import Foundation
+import Reference
+@testable import Verifier
+
+/// The baseline's configuration and state-dict shapes, for conformance tests on code text.
+enum ConformanceSupport {
+    static let baselineConfig = GPTConfig(vocabSize: 1024, numLayers: 9, modelDim: 512, numHeads: 8, numKVHeads: 4,
+                                          mlpHidden: 1024, tieEmbeddings: true, ropeBase: 10_000, logitSoftcap: 30)
+
+    static func shapes(_ config: GPTConfig) -> [String: [Int]] {
+        let c = config.modelDim, kv = config.numKVHeads * config.headDim
+        var shapes: [String: [Int]] = ["tok_emb.weight": [config.vocabSize, c]]
+        let encoder = config.numLayers / 2
+        shapes["skip_weights"] = [min(encoder, config.numLayers - encoder), c]
+        if !config.tieEmbeddings { shapes["lm_head.weight"] = [config.vocabSize, c] }
+        for i in 0..<config.numLayers {
+            let p = "blocks.\(i)."
+            shapes[p + "attn.c_q.weight"] = [c, c]
+            shapes[p + "attn.c_k.weight"] = [kv, c]
+            shapes[p + "attn.c_v.weight"] = [kv, c]
+            shapes[p + "attn.proj.weight"] = [c, c]
+            shapes[p + "attn.q_gain"] = [config.numHeads]
+            shapes[p + "mlp.fc.weight"] = [config.mlpHidden, c]
+            shapes[p + "mlp.proj.weight"] = [c, config.mlpHidden]
+            shapes[p + "attn_scale"] = [c]
+            shapes[p + "mlp_scale"] = [c]
+            shapes[p + "resid_mix"] = [2, c]
+        }
+        return shapes
+    }
+
+    static var baselineSource: String {
+        get throws { try String(contentsOf: Paths.shared("corpus/parameter-golf/train_gpt.py"), encoding: .utf8) }
+    }
+
+    /// The conformance check on `source` with the baseline configuration.
+    static func check(_ source: String, config: GPTConfig = baselineConfig) throws -> ArchitectureMatch {
+        try ArchitectureConformance.checkBaseline(source: source, file: "train_gpt.py", config: config,
+                                                  parameterShapes: shapes(config))
+    }
+}
