@@ -79,6 +79,16 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
+        do {
+            try evaluate()
+        } catch {
+            // Refusals whose message names no file get the one at fault (the shards, the artifact).
+            throw AttributedInputError.attributing(error, artifact: artifact, validation: val,
+                                                   otherFiles: [tokenizer] + (code.map { [$0] } ?? []) + logs + (valBytes.map { [$0] } ?? []))
+        }
+    }
+
+    private func evaluate() throws {
         try BLAS.requireLibrary()
         if mode == .ttt || mode == .tttLoRA || mode == .tttPhased { return try runTestTimeTraining() }  // EvalCommand+TTT.swift
         let stride = self.stride ?? 64

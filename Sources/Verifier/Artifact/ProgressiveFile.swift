@@ -35,8 +35,13 @@ final class ProgressiveFile: @unchecked Sendable {
         let (descriptor, size) = try FileBytes.openRegular(path)
         expectedSize = size
         base = .allocate(capacity: max(1, expectedSize))
-        // The thread holds `self`, so the buffer outlives every write into it.
-        Thread.detachNewThread { [self] in
+        // The thread holds `self`, so the buffer outlives every write into it. Without a thread (an
+        // address-space limit, too many threads) the file is read here, before decoding starts.
+        let started = DetachedThread.start { [self] in
+            readAll(descriptor)
+            close(descriptor)
+        }
+        if !started {
             readAll(descriptor)
             close(descriptor)
         }

@@ -194,12 +194,13 @@ public enum Reevaluation {
         guard resolved.config.features == .baseline else {
             return try runFamily(request, weights: weights, resolved: resolved, segments: segments, progress: progress)
         }
-        let model = try GPTModel(config: resolved.config, weights: weights, maxPositions: resolved.seqLen)
         let accounting = try SentencePieceModel(contentsOf: request.tokenizer)
             .byteAccounting(modelVocabularySize: resolved.config.vocabSize)
         let validation = try ValidationShard.readAll(pattern: request.validationPattern)
         let tokens = try EvalTokens.prepare(validation, seqLen: resolved.seqLen, maxTokens: request.maxTokens)
         let plan = try EvalPlan(mode: request.mode, seqLen: resolved.seqLen, streamLength: tokens.count)
+        // Built once the stream is known to hold a window of seq_len: its tables never exceed the tokens.
+        let model = try GPTModel(config: resolved.config, weights: weights, maxPositions: resolved.seqLen)
         let evaluator = try Evaluator(model: model, accounting: accounting, tokens: tokens, plan: plan)
         let inputs = request.digestsInputs ? try EvaluationInputDigests.of(request, tokens: tokens, byteCounts: nil) : nil
         let items = request.shard?.range(of: plan.windows.count) ?? 0 ..< plan.windows.count

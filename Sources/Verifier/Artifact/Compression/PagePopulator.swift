@@ -42,8 +42,8 @@ final class PagePopulator: @unchecked Sendable {
         let end = (address + capacity) / page * page
         guard end > first, let start = UnsafeMutableRawPointer(bitPattern: first) else { return nil }
         let populator = PagePopulator(start: start, length: end - first, offset: first - address, page: page)
-        Thread.detachNewThread { populator.run() }
-        return populator
+        // Without a thread the decoder simply faults its pages in itself.
+        return DetachedThread.start { populator.run() } ? populator : nil
         #else
         return nil
         #endif
