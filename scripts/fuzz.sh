@@ -45,8 +45,9 @@ python3 scripts/fuzz/seeds.py "$work/seeds" >/dev/null
 mkdir -p "$work/logs"
 
 # Per target: the longest input the fuzzer may build (artifacts are decompressed, unzipped and
-# unpickled whole on every run: longer inputs only slow it down), and the dictionary it mutates with.
-max_len_of() { case "$1" in artifact) echo 73728 ;; *) echo 0 ;; esac; }
+# unpickled whole on every run, and a tokenizer model or a log is read whole: longer inputs only slow
+# the target down; 0 is libFuzzer's default, the longest seed), and the dictionary it mutates with.
+max_len_of() { case "$1" in artifact) echo 73728 ;; sentencepiece|submission-log) echo 32768 ;; *) echo 0 ;; esac; }
 dict_of() { case "$1" in artifact|pickle) echo scripts/fuzz/artifact.dict ;; esac; }
 # The artifact target runs without lrzip on PATH: PGRP's lrzip stream goes to that external program
 # (seconds per input), which is lrzip's to fuzz; the PGRP container around it is still read.
