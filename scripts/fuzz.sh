@@ -39,6 +39,13 @@ if ((build)); then
     swift build "${build_flags[@]}" --product pgverify-fuzz
 fi
 binary="$(swift build "${build_flags[@]}" --show-bin-path)/pgverify-fuzz"
+# A binary without coverage counters fuzzes blind and finds nothing. Seen once after an incremental
+# rebuild of .build-fuzz that replanned (15 counters instead of ~56,000); a clean build has them.
+counters=$(PGVERIFY_FUZZ_TARGET=shard "$binary" -runs=0 2>&1 | sed -n 's/.*(\([0-9]*\) inline 8-bit counters).*/\1/p' | head -1)
+if ((${counters:-0} < 1000)); then
+    echo "fuzz.sh: $binary has ${counters:-no} coverage counters, so it is not instrumented; delete $scratch and rerun" >&2
+    exit 1
+fi
 
 rm -rf "$work/seeds"
 python3 scripts/fuzz/seeds.py "$work/seeds" >/dev/null
