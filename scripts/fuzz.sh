@@ -39,14 +39,22 @@ if ((build)); then
     swift build "${build_flags[@]}" --product pgverify-fuzz
 fi
 binary="$(swift build "${build_flags[@]}" --show-bin-path)/pgverify-fuzz"
+# A binary without coverage counters fuzzes blind and finds nothing. Seen once after an incremental
+# rebuild of .build-fuzz that replanned (15 counters instead of ~56,000); a clean build has them.
+counters=$(PGVERIFY_FUZZ_TARGET=shard "$binary" -runs=0 2>&1 | sed -n 's/.*(\([0-9]*\) inline 8-bit counters).*/\1/p' | head -1)
+if ((${counters:-0} < 1000)); then
+    echo "fuzz.sh: $binary has ${counters:-no} coverage counters, so it is not instrumented; delete $scratch and rerun" >&2
+    exit 1
+fi
 
 rm -rf "$work/seeds"
 python3 scripts/fuzz/seeds.py "$work/seeds" >/dev/null
 mkdir -p "$work/logs"
 
 # Per target: the longest input the fuzzer may build (artifacts are decompressed, unzipped and
-# unpickled whole on every run: longer inputs only slow it down), and the dictionary it mutates with.
-max_len_of() { case "$1" in artifact) echo 73728 ;; *) echo 0 ;; esac; }
+# unpickled whole on every run, and a tokenizer model or a log is read whole: longer inputs only slow
+# the target down; 0 is libFuzzer's default, the longest seed), and the dictionary it mutates with.
+max_len_of() { case "$1" in artifact) echo 73728 ;; sentencepiece|submission-log) echo 32768 ;; *) echo 0 ;; esac; }
 dict_of() { case "$1" in artifact|pickle) echo scripts/fuzz/artifact.dict ;; esac; }
 # The artifact target runs without lrzip on PATH: PGRP's lrzip stream goes to that external program
 # (seconds per input), which is lrzip's to fuzz; the PGRP container around it is still read.
