@@ -5,9 +5,8 @@
 ///   another is exploratory, and so is a run without a seed, provided some run has a named seed. (A
 ///   single `seed` is one run's setting, not the list of submitted runs; READMEs name seeds in command
 ///   lines and prose too loosely to decide: on the pull-request corpus that marked real runs exploratory.)
-/// - Otherwise, when some run prints a final score, a run that prints none is exploratory, unless its
-///   seed is that of a scored run (a training log beside its seed's evaluation log).
-/// - Otherwise every run is submitted.
+/// - Otherwise every run is submitted. (Setting aside logs that print no final score was tried on the
+///   pull-request corpus and dropped: it set aside training logs kept beside a separate evaluation log.)
 public struct RunSelection: Sendable, Equatable {
     public var submitted: [RunResult]
     public var exploratory: [ExploratoryRun]
@@ -28,16 +27,7 @@ public struct RunSelection: Sendable, Equatable {
             }
             return selection
         }
-        let scoredSeeds = Set(runs.filter { $0.valBPB != nil }.compactMap(\.seed))
-        guard runs.contains(where: { $0.valBPB != nil }) else { return RunSelection(submitted: runs, exploratory: []) }
-        for run in runs {
-            if run.valBPB != nil || run.seed.map(scoredSeeds.contains) == true {
-                selection.submitted.append(run)
-            } else {
-                selection.exploratory.append(ExploratoryRun(run: run, reason: "prints no final score, while other logs do"))
-            }
-        }
-        return selection
+        return RunSelection(submitted: runs, exploratory: [])
     }
 }
 
