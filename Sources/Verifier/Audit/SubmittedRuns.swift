@@ -2,7 +2,9 @@
 /// exploratory (ablations, sweeps, smoke tests kept beside them), reported but not judged.
 ///
 /// - When submission.json names two or more seeds (`seeds`, per-seed results), a run whose seed is
-///   another is exploratory, and so is a run without a seed, provided some run has a named seed. (A
+///   another is exploratory, and so is a run without a seed once some run has a named seed and every
+///   named seed has a log (else it may be the missing seed's run). Named: seed claims and the numeric
+///   keys of per-seed containers. (A
 ///   single `seed` is one run's setting, not the list of submitted runs; READMEs name seeds in command
 ///   lines and prose too loosely to decide: on the pull-request corpus that marked real runs exploratory.)
 /// - Otherwise every run is submitted. (Setting aside logs that print no final score was tried on the
@@ -12,14 +14,17 @@ public struct RunSelection: Sendable, Equatable {
     public var exploratory: [ExploratoryRun]
 
     public static func select(_ runs: [RunResult], of submission: Submission) -> RunSelection {
-        let named = Set(submission.claims.filter { $0.source.file == submission.metadata?.name }.compactMap(\.seed))
+        let named = namedSeeds(of: submission)
         var selection = RunSelection(submitted: [], exploratory: [])
         if named.count >= 2, runs.contains(where: { $0.seed.map(named.contains) ?? false }) {
+            // A log without a seed may be the run of a named seed that has no other log.
+            let seedsWithLogs = Set(runs.compactMap(\.seed))
+            let everyNamedSeedLogged = named.isSubset(of: seedsWithLogs)
             let list = named.sorted().map(String.init).joined(separator: ", ")
             for run in runs {
                 if let seed = run.seed, !named.contains(seed) {
                     selection.exploratory.append(ExploratoryRun(run: run, reason: "seed \(seed) is not among the seeds submission.json names (\(list))"))
-                } else if run.seed == nil {
+                } else if run.seed == nil, everyNamedSeedLogged {
                     selection.exploratory.append(ExploratoryRun(run: run, reason: "no seed, while submission.json names the submitted seeds (\(list))"))
                 } else {
                     selection.submitted.append(run)
@@ -28,6 +33,22 @@ public struct RunSelection: Sendable, Equatable {
             return selection
         }
         return RunSelection(submitted: runs, exploratory: [])
+    }
+
+    /// The seeds submission.json names: its seed claims (`seeds`, `seed`, values under per-seed results)
+    /// and the numeric keys of its per-seed containers (`seeds.1337` with no recognised member still names 1337).
+    static func namedSeeds(of submission: Submission) -> Set<Int> {
+        guard let metadata = submission.metadata else { return [] }
+        var seeds = Set(submission.claims.filter { $0.source.file == metadata.name }.compactMap(\.seed))
+        func walk(_ value: JSONValue, key: String?) {
+            guard case .object(let members) = value else { return }
+            for member in members {
+                if let key, MetadataClaims.perSeedContainers.contains(key), let seed = Int(member.key) { seeds.insert(seed) }
+                walk(member.value, key: member.key)
+            }
+        }
+        walk(metadata.json, key: nil)
+        return seeds
     }
 }
 
