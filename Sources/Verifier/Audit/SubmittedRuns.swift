@@ -2,9 +2,9 @@
 /// exploratory (ablations, sweeps, smoke tests kept beside them), reported but not judged.
 ///
 /// - When submission.json names two or more seeds (`seeds`, per-seed results), a run whose seed is
-///   another is exploratory, and so is a run without a seed once some run has a named seed and every
-///   named seed has a log (else it may be the missing seed's run). Named: seed claims and the numeric
-///   keys of per-seed containers. (A
+///   another is exploratory, and so is a run without a seed, once every named seed has a log of its own
+///   (else any other log may be the missing seed's run). Named: seed claims and the numeric keys of
+///   per-seed containers. (A
 ///   single `seed` is one run's setting, not the list of submitted runs; READMEs name seeds in command
 ///   lines and prose too loosely to decide: on the pull-request corpus that marked real runs exploratory.)
 /// - Otherwise every run is submitted. (Setting aside logs that print no final score was tried on the
@@ -16,15 +16,13 @@ public struct RunSelection: Sendable, Equatable {
     public static func select(_ runs: [RunResult], of submission: Submission) -> RunSelection {
         let named = namedSeeds(of: submission)
         var selection = RunSelection(submitted: [], exploratory: [])
-        if named.count >= 2, runs.contains(where: { $0.seed.map(named.contains) ?? false }) {
-            // A log without a seed may be the run of a named seed that has no other log.
-            let seedsWithLogs = Set(runs.compactMap(\.seed))
-            let everyNamedSeedLogged = named.isSubset(of: seedsWithLogs)
+        // While a named seed has no log, any other log may be that seed's run (misnamed, or without a seed).
+        if named.count >= 2, named.isSubset(of: Set(runs.compactMap(\.seed))) {
             let list = named.sorted().map(String.init).joined(separator: ", ")
             for run in runs {
                 if let seed = run.seed, !named.contains(seed) {
                     selection.exploratory.append(ExploratoryRun(run: run, reason: "seed \(seed) is not among the seeds submission.json names (\(list))"))
-                } else if run.seed == nil, everyNamedSeedLogged {
+                } else if run.seed == nil {
                     selection.exploratory.append(ExploratoryRun(run: run, reason: "no seed, while submission.json names the submitted seeds (\(list))"))
                 } else {
                     selection.submitted.append(run)
