@@ -81,6 +81,43 @@ import Testing
         #expect(LogClaims.seedFromName("runs/logs/train.log") == nil)
     }
 
+    // MARK: - Submitted and exploratory runs
+
+    @Test func runsOfSeedsSubmissionJSONDoesNotNameAreReportedNotJudged() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        func log(_ seconds: Int, score: String) -> String {
+            "step:4000/20000 val_loss:2.0 val_bpb:1.2 train_time:\(seconds)ms\nfinal_int8_zlib_roundtrip_exact val_loss:2.0 val_bpb:\(score)\n"
+        }
+        try folder.write("submission.json", "{\"seeds\": [42, 1337], \"val_bpb\": 1.2}")
+        try folder.write("train_seed42.log", log(590_000, score: "1.2001"))
+        try folder.write("train_seed1337.log", log(595_000, score: "1.1999"))
+        try folder.write("ablations/train_seed7.log", log(2_400_000, score: "1.3000"))
+        try folder.write("log_ablation_base.txt", log(3_000_000, score: "1.4000"))
+        let report = try audit(folder.url)
+        #expect(report.runs.map(\.log) == ["train_seed1337.log", "train_seed42.log"])
+        #expect(report.checks.first { $0.id == "TIME-TRAIN" }?.status == .pass)
+        let claims = try #require(report.checks.first { $0.id == "CLAIMS" })
+        #expect(claims.status == .pass)
+        #expect(claims.findings.filter { $0.rule == "CLAIM-EXPLORATORY-LOG" }.map(\.message) == [
+            "ablations/train_seed7.log is not judged as a submitted run: seed 7 is not among the seeds submission.json names (42, 1337)",
+            "log_ablation_base.txt is not judged as a submitted run: no seed, while submission.json names the submitted seeds (42, 1337)",
+        ])
+
+        // A seed is named by its per-seed entry even when no key in it is recognised.
+        try folder.write("submission.json", "{\"seeds\": {\"42\": {\"sliding_window_bpb\": 1.2}, \"1337\": {}}}")
+        #expect(try audit(folder.url).runs.map(\.log) == ["train_seed1337.log", "train_seed42.log"])
+        // While a named seed has no log, every log is judged (any may be that seed's run).
+        try folder.write("submission.json", "{\"seeds\": {\"42\": {}, \"1337\": {}, \"9\": {}}}")
+        #expect(try audit(folder.url).runs.count == 4)
+
+        // One named seed is a run's setting, not the list of submitted runs: every log is judged.
+        try folder.write("submission.json", "{\"seed\": 42, \"val_bpb\": 1.2}")
+        let single = try audit(folder.url)
+        #expect(single.runs.count == 4)
+        #expect(single.checks.first { $0.id == "TIME-TRAIN" }?.status == .fail)
+    }
+
     // MARK: - Raw and compressed size lines
 
     @Test func rawTotalIsNotTheCappedTotal() throws {
