@@ -40,8 +40,16 @@ if ((build)); then
 fi
 binary="$(swift build "${build_flags[@]}" --show-bin-path)/pgverify-fuzz"
 # A binary without coverage counters fuzzes blind and finds nothing. Seen once after an incremental
-# rebuild of .build-fuzz that replanned (15 counters instead of ~56,000); a clean build has them.
-counters=$(PGVERIFY_FUZZ_TARGET=shard "$binary" -runs=0 2>&1 | sed -n 's/.*(\([0-9]*\) inline 8-bit counters).*/\1/p' | head -1)
+# rebuild of .build-fuzz that replanned (15 counters instead of ~56,000); a clean build has them, so
+# such a binary is rebuilt from nothing once before giving up.
+coverage_counters() { PGVERIFY_FUZZ_TARGET=shard "$binary" -runs=0 2>&1 | sed -n 's/.*(\([0-9]*\) inline 8-bit counters).*/\1/p' | head -1; }
+counters=$(coverage_counters)
+if ((${counters:-0} < 1000)) && ((build)); then
+    echo "fuzz.sh: $binary has ${counters:-no} coverage counters; rebuilding $scratch from nothing" >&2
+    rm -rf "$scratch"
+    swift build "${build_flags[@]}" --product pgverify-fuzz
+    counters=$(coverage_counters)
+fi
 if ((${counters:-0} < 1000)); then
     echo "fuzz.sh: $binary has ${counters:-no} coverage counters, so it is not instrumented; delete $scratch and rerun" >&2
     exit 1
