@@ -85,6 +85,19 @@ public enum TargetInHashKey: LintRule {
                 break
             }
         }
+        // A table built here and returned is read by the caller: not a write-only update.
+        var written: Set<String> = []
+        var returned: Set<String> = []
+        function.walk { node in
+            if node.type == "AugAssign" || node.type == "Assign" {
+                let targets = node.type == "Assign" ? node.children("targets") : [node.child("target")].compactMap { $0 }
+                for target in targets where target.type == "Subscript" {
+                    if let base = target.child("value")?.dottedName { written.insert(base) }
+                }
+            }
+            if node.type == "Return" { node.walk { if let id = $0.dottedName { returned.insert(id) } } }
+        }
+        if !written.isDisjoint(with: returned) { return false }
         count(function, into: &uses)
         // A key stored under its own name again (`full_key = full_key.astype(...)`) counts as a use.
         return uses > 0 && uses == writes
