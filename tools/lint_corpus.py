@@ -5,6 +5,10 @@ summarises the findings per rule (run by hand, not in CI).
     tools/lint_corpus.py --verify .build/release/verify --corpus /work/prcorpus --out /tmp/lint-run
     tools/lint_corpus.py --summary /tmp/lint-run            # counts only, from a finished run
     tools/lint_corpus.py --sample PG-VAL-IN-TRAINING --seed 13 --count 40 --summary /tmp/lint-run
+    tools/lint_corpus.py --compare /tmp/lint-before /tmp/lint-after    # folders flagged per rule
+
+Set PGVERIFY_PYTHON to a Python 3.12+ interpreter's real path: version-manager shims cost
+seconds per run on a busy machine.
 
 Writes one <id>.json per folder ({"rc": exit code, "findings": [...], "stderr": ...}) under --out.
 """
@@ -16,10 +20,7 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-# The parser interpreter named directly: version-manager shims cost seconds per run on a busy machine.
 ENV = dict(os.environ)
-if "PGVERIFY_PYTHON" not in ENV and os.path.exists("/root/.pyenv/versions/3.13.0/bin/python3.13"):
-    ENV["PGVERIFY_PYTHON"] = "/root/.pyenv/versions/3.13.0/bin/python3.13"
 
 
 def run_lint(verify, folders):
@@ -111,6 +112,25 @@ def sample(results, rule, seed, count):
     print(f"# {min(count, len(findings))} of {len(findings)} error findings", file=sys.stderr)
 
 
+def compare(before, after):
+    """Markdown rows: per rule and severity, folders flagged before and after."""
+    keys = sorted(set(before) & set(after))
+    def flagged(results):
+        table = {}
+        for key in keys:
+            for finding in results[key]["findings"]:
+                table.setdefault((finding["rule"], finding["severity"]), set()).add(key)
+        return table
+    old, new = flagged(before), flagged(after)
+    print(f"folders compared: {len(keys)}; failing (exit 1): {sum(before[k]['rc'] == 1 for k in keys)} before, "
+          f"{sum(after[k]['rc'] == 1 for k in keys)} after; bad input (exit 2): {sum(before[k]['rc'] == 2 for k in keys)} "
+          f"before, {sum(after[k]['rc'] == 2 for k in keys)} after")
+    print("| rule | severity | folders before | folders after |")
+    print("| --- | --- | ---: | ---: |")
+    for rule, severity in sorted(set(old) | set(new)):
+        print(f"| {rule} | {severity} | {len(old.get((rule, severity), ()))} | {len(new.get((rule, severity), ()))} |")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--verify")
@@ -122,7 +142,11 @@ def main():
     parser.add_argument("--sample")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--count", type=int, default=40)
+    parser.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"))
     args = parser.parse_args()
+    if args.compare:
+        compare(load(args.compare[0]), load(args.compare[1]))
+        return
     if args.summary:
         results = load(args.summary)
         if args.sample:

@@ -72,6 +72,9 @@ public struct SubmissionDocuments: Sendable, Equatable {
     /// At most this many logs are read, each up to `maximumLogBytes`.
     static let maximumLogs = 64
     static let maximumLogBytes = 8 << 20
+    /// At most this many entries are listed, this many folders deep, looking for logs and native code.
+    static let maximumListedEntries = 20_000
+    static let maximumDepth = 4
 
     /// Reads README.md and submission.json (at most 1 MB each) and the logs from `folder`.
     public static func load(folder: URL) -> SubmissionDocuments {
@@ -84,7 +87,11 @@ public struct SubmissionDocuments: Sendable, Equatable {
         var logNames: [String] = []
         var nativeFiles: [String] = []
         if let enumerator = FileManager.default.enumerator(atPath: folder.path) {
-            while let relative = enumerator.nextObject() as? String {
+            // A submission folder is small; a lone file in a big folder must not cost a tree walk.
+            var seen = 0
+            while let relative = enumerator.nextObject() as? String, seen < maximumListedEntries {
+                seen += 1
+                if enumerator.level >= maximumDepth { enumerator.skipDescendants() }
                 let name = (relative as NSString).lastPathComponent.lowercased()
                 if nativeExtensions.contains((name as NSString).pathExtension) { nativeFiles.append(relative) }
                 guard name.hasSuffix(".log") || (name.hasSuffix(".txt") && !name.hasPrefix("requirements")) else { continue }

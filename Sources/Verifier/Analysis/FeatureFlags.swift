@@ -6,8 +6,10 @@
 public struct FeatureFlags: Sendable {
     /// Identifiers (variables or attributes) whose default is off, with the variable behind them.
     public private(set) var disabled: [String: String] = [:]
+    private let aliases: ImportAliases
 
     public init(module: PyNode, aliases: ImportAliases) {
+        self.aliases = aliases
         var assignments: [(targets: [String], value: PyNode)] = []
         module.walk { node in
             guard node.type == "Assign" || node.type == "AnnAssign", let value = node.child("value") else { return }
@@ -16,18 +18,9 @@ public struct FeatureFlags: Sendable {
             assignments.append((targets, value))
         }
         for assignment in assignments {
-            var variable: String?
-            assignment.value.walk { node in
-                guard variable == nil, node.type == "Call",
-                      let callee = aliases.resolve(node.child("func")),
-                      callee == "os.environ.get" || callee == "os.getenv" else { return }
-                let arguments = node.children("args")
-                guard arguments.count >= 2, let name = arguments[0].stringLiteral,
-                      let text = EnvironmentDefault.literalText(arguments[1]),
-                      ["0", "", "false", "False", "no", "0.0"].contains(text) else { return }
-                variable = name
+            if let variable = Self.offByDefaultVariable(in: assignment.value, aliases: aliases) {
+                for target in assignment.targets { disabled[target] = variable }
             }
-            if let variable { for target in assignment.targets { disabled[target] = variable } }
         }
         // One level of copies: `use_slot = args.slot_enabled` or `getattr(args, "slot_enabled", ...)`.
         for assignment in assignments {
@@ -45,14 +38,33 @@ public struct FeatureFlags: Sendable {
         }
     }
 
+    /// The environment variable `expression` reads with an off default
+    /// (`os.environ.get("TTT_ENABLED", "0")`), if any.
+    static func offByDefaultVariable(in expression: PyNode, aliases: ImportAliases) -> String? {
+        var variable: String?
+        expression.walk { node in
+            guard variable == nil, node.type == "Call",
+                  let callee = aliases.resolve(node.child("func")),
+                  callee == "os.environ.get" || callee == "os.getenv" else { return }
+            let arguments = node.children("args")
+            guard arguments.count >= 2, let name = arguments[0].stringLiteral,
+                  let text = EnvironmentDefault.literalText(arguments[1]),
+                  ["0", "", "false", "False", "no", "0.0"].contains(text) else { return }
+            variable = name
+        }
+        return variable
+    }
+
     /// The environment variable that must be set for code under `conditions` to run, when one
-    /// of them is a positive test of a feature that is off by default.
+    /// of them is a positive test of a feature that is off by default: a flag name, or the
+    /// environment read inline (`if bool(int(os.environ.get("TTT_ENABLED", "0"))):`).
     public func disablingVariable(_ conditions: [PyNode]) -> String? {
         for condition in conditions {
             var tests = [condition]
             if condition.type == "BoolOp", condition.child("op")?.type == "And" { tests = condition.children("values") }
             for test in tests {
                 if let name = test.terminalName, test.type != "Call", let variable = disabled[name] { return variable }
+                if test.type == "Call", let variable = Self.offByDefaultVariable(in: test, aliases: aliases) { return variable }
             }
         }
         return nil

@@ -27,6 +27,11 @@ public struct ModuleLiterals: Sendable {
         for (name, value) in values where counts[name] == 1 { bindings[name] = value }
     }
 
+    /// The expression a module-level name assigned once is bound to.
+    public func binding(of name: PyNode) -> PyNode? {
+        name.string("id").flatMap { bindings[$0] }
+    }
+
     /// The bytes of a string/bytes literal, implicit concatenations, `+` of literals,
     /// `"...".encode()`, a name bound once to one of these, `x.replace(a, b)` with literal
     /// `a` and `b`, and `sep.join([...])` over literals.

@@ -23,13 +23,20 @@ public struct SelfExtractingWrapper: Sendable, Equatable {
         public var construct: String
         /// String literals inside the code argument (a file name the code is read from).
         public var literals: [String]
+        /// Whether the code argument reads a file (`open(...)`, `.read()`, `.read_text()`).
+        public var readsFile = false
 
-        init(line: Int, call: PyNode) {
+        init(line: Int, call: PyNode, code: PyNode) {
             self.line = line
             self.construct = Self.outline(call, depth: 0)
             var literals: [String] = []
-            call.walk { node in if let text = node.stringLiteral, text.count < 300 { literals.append(text) } }
+            var reads = false
+            code.walk { node in
+                if let text = node.stringLiteral, text.count < 300 { literals.append(text) }
+                if node.type == "Call", ["open", "read", "read_text"].contains(node.terminalName ?? "") { reads = true }
+            }
             self.literals = literals
+            self.readsFile = reads
         }
 
         public init(line: Int, construct: String, literals: [String] = []) {
@@ -79,7 +86,7 @@ public struct SelfExtractingWrapper: Sendable, Equatable {
                 guard let (bytes, scheme) = try decode(payload, aliases: aliases, literals: literals), scheme != "literal" || isExec
                 else {
                     // `eval` of an expression string (a setting) is not hidden code unless it decodes something.
-                    if isExec || containsDecoding(payload, aliases: aliases) { opaque.append(Opaque(line: call.line, call: call)) }
+                    if isExec || containsDecoding(payload, aliases: aliases) { opaque.append(Opaque(line: call.line, call: call, code: payload)) }
                     continue
                 }
                 guard let text = String(validating: bytes, as: UTF8.self) else {
@@ -110,6 +117,10 @@ public struct SelfExtractingWrapper: Sendable, Equatable {
     /// expression is something else (then `exec` runs code we cannot see statically).
     static func decode(_ expression: PyNode, aliases: ImportAliases, literals: ModuleLiterals = ModuleLiterals()) throws -> ([UInt8], String)? {
         if let literal = literals.bytes(of: expression) { return (literal, "literal") }
+        // `_src = lzma.decompress(...)` at module level, then `exec(compile(_src, ...))`.
+        if expression.type == "Name", let bound = literals.binding(of: expression), bound.type == "Call" {
+            return try decode(bound, aliases: aliases, literals: literals)
+        }
         guard expression.type == "Call", let function = expression.child("func") else { return nil }
         let arguments = expression.children("args")
         // `payload.decode()` / `payload.decode("utf-8")`: text of the inner bytes.

@@ -4,7 +4,10 @@
 /// ## What it flags
 /// An XOR, `torch.bitwise_xor`/`np.bitwise_xor` or `hash()` whose operands include a value
 /// derived from the target token (`y`, `targets`, `tgt`...) and that works on validation data:
-/// a hashed n-gram/cache key such as `full_key = (ctx_hash ^ (tgt * prime)) & mask`.
+/// a hashed n-gram/cache key such as `full_key = (ctx_hash ^ (tgt * prime)) & mask`. A key
+/// that is only written with (`table += np.bincount(key)`, `np.add.at(table, key, 1)`,
+/// `table[key] += 1`: the table update after scoring) is not read into a probability and is not
+/// flagged; the read of the same table is.
 ///
 /// ## Why
 /// The probability of token t may depend only on the artifact and the tokens before t (Issue
@@ -35,7 +38,8 @@ public enum TargetInHashKey: LintRule {
             for event in analysis.events[function] where event.kind == .hashMix && event.via == nil {
                 let operands = event.operands.map { analysis.effective($0, in: function) }
                 let all = analysis.effective(event.labels, in: function)
-                guard operands.contains(where: { $0.contains(.target) }), all.contains(.validation) else { continue }
+                guard operands.contains(where: { $0.contains(.target) }), all.contains(.validation),
+                      !onlyWritesTables(keyedAt: event.line, in: analysis.index.functions[function].node) else { continue }
                 let name = analysis.index.functions[function].qualifiedName
                 let gate = source.featureGate(analysis.disablingVariable(for: event, in: function))
                 findings.append(finding(source, line: event.line,
@@ -45,5 +49,57 @@ public enum TargetInHashKey: LintRule {
             }
         }
         return findings
+    }
+
+    /// Calls that add counts into a table at the given keys.
+    private static let tableWrites: Set<String> = ["bincount", "at", "index_add_", "scatter_add_", "index_put_", "put"]
+
+    /// Whether the key assigned at `line` (`full_key = ...`) is used only to write counts: in
+    /// `np.bincount`/`np.add.at`-style calls or as the subscript of an assignment target.
+    static func onlyWritesTables(keyedAt line: Int, in function: PyNode) -> Bool {
+        var keys: Set<String> = []
+        function.walk { node in
+            guard node.type == "Assign", node.line == line else { return }
+            for target in node.children("targets") where target.type == "Name" {
+                if let id = target.string("id") { keys.insert(id) }
+            }
+        }
+        guard !keys.isEmpty else { return false }
+        var uses = 0
+        var writes = 0
+        func count(_ node: PyNode, into total: inout Int) {
+            node.walk { inner in
+                if inner.type == "Name", let id = inner.string("id"), keys.contains(id), inner.line != line { total += 1 }
+            }
+        }
+        function.walk { node in
+            switch node.type {
+            case "Call" where tableWrites.contains(node.terminalName ?? ""):
+                for argument in node.children("args") { count(argument, into: &writes) }
+            case "Assign", "AugAssign":
+                let targets = node.type == "Assign" ? node.children("targets") : [node.child("target")].compactMap { $0 }
+                for target in targets where target.type == "Subscript" {
+                    if let slice = target.child("slice") { count(slice, into: &writes) }
+                }
+            default:
+                break
+            }
+        }
+        // A table built here and returned is read by the caller: not a write-only update.
+        var written: Set<String> = []
+        var returned: Set<String> = []
+        function.walk { node in
+            if node.type == "AugAssign" || node.type == "Assign" {
+                let targets = node.type == "Assign" ? node.children("targets") : [node.child("target")].compactMap { $0 }
+                for target in targets where target.type == "Subscript" {
+                    if let base = target.child("value")?.dottedName { written.insert(base) }
+                }
+            }
+            if node.type == "Return" { node.walk { if let id = $0.dottedName { returned.insert(id) } } }
+        }
+        if !written.isDisjoint(with: returned) { return false }
+        count(function, into: &uses)
+        // A key stored under its own name again (`full_key = full_key.astype(...)`) counts as a use.
+        return uses > 0 && uses == writes
     }
 }

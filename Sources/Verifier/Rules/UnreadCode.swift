@@ -46,7 +46,9 @@ public enum UnreadCode: LintRule {
         let aliases = source.analysis.index.aliases
         var findings: [Finding] = []
         for opaque in source.opaqueCode {
-            let readHere = opaque.literals.contains { name in
+            // Only code read from a named file of the folder (`exec(open("x.py").read())`) was read here;
+            // a name given to `compile` says nothing about where the code came from.
+            let readHere = opaque.readsFile && opaque.literals.contains { name in
                 name.hasSuffix(".py") && FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path)
             }
             if readHere { continue }

@@ -61,6 +61,24 @@ import Testing
         #expect(findings.first?.message.contains("only the code default is known") == true)
     }
 
+    /// The environment read inline in the test gates like a named flag.
+    @Test func inlineEnvironmentTestGates() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pgverify-inline-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cache = try String(contentsOf: Paths.fixture("lint/PG-TARGET-IN-HASH/illegal.py"), encoding: .utf8)
+            .replacingOccurrences(of: "    print(eval_ngram_cache(val_tokens))", with: """
+                    if bool(int(os.environ.get("NGRAM_ENABLED", "0"))):
+                        print(eval_ngram_cache(val_tokens))
+                """)
+        let file = directory.appendingPathComponent("train_gpt.py")
+        try ("import os\n" + cache).write(to: file, atomically: true, encoding: .utf8)
+        try "ngram_enabled: True\n".write(to: directory.appendingPathComponent("train.log"), atomically: true, encoding: .utf8)
+        let findings = try Linter(parser: try PythonParser()).lint(files: [file.path]).filter { $0.rule == "PG-TARGET-IN-HASH" }
+        #expect(findings.map(\.severity) == [.error])
+        #expect(findings.first?.message.contains("train.log:1") == true)
+    }
+
     @Test func submissionJSONStatesASetting() throws {
         let findings = try lintGatedCache(["submission.json": "{\"ngram_enabled\": true}"])
         #expect(findings.map(\.severity) == [.error])
