@@ -188,6 +188,14 @@ public enum ArchitectureConformance {
     /// imports: the `Hyperparameters` instance (`args`).
     static func hyperparameterReceivers(_ call: PyNode, _ interpreter: ForwardInterpreter) -> Set<String> {
         var names: Set<String> = []
+        // `GPT(h)`: the Hyperparameters instance passed whole.
+        for argument in call.children("args") + call.children("keywords").compactMap({ $0.child("value") })
+        where argument.type == "Name" {
+            if let name = argument.string("id"), interpreter.classes[name] == nil, interpreter.functions[name] == nil,
+               interpreter.aliases.resolve(name) == name {
+                names.insert(name)
+            }
+        }
         call.walk { node in
             guard node.type == "Attribute", let receiver = node.child("value"), receiver.type == "Name",
                   let name = receiver.string("id") else { return }
