@@ -7,6 +7,8 @@ import json
 import os
 import shutil
 
+from model_stand_in import stand_in
+
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "audit")
 SCRIPT = '"""Synthetic pgverify fixture: a stand-in for train_gpt.py. It is never run."""\nMAX_WALLCLOCK_SECONDS = 600.0\n'
 ARTIFACT = bytes((i * 37 + 11) % 256 for i in range(4096))
@@ -108,10 +110,12 @@ def write_reproducible(name, claimed_loss, claimed_bpb, note):
     shutil.rmtree(folder, ignore_errors=True)
     os.makedirs(folder)
     shutil.copyfile(os.path.join(EVAL, "tiny.int8.ptz"), os.path.join(folder, "final_model.int8.ptz"))
+    # The baseline's model code, which exported the artifact: pgverify matches it before evaluating.
+    script = stand_in()
     with open(os.path.join(folder, "train_gpt.py"), "w") as f:
-        f.write(SCRIPT)
+        f.write(script)
     model = os.path.getsize(os.path.join(folder, "final_model.int8.ptz"))
-    code = len(SCRIPT.encode())
+    code = len(script.encode())
     log = "\n".join([
         TINY_RUN,
         "seed:1337",

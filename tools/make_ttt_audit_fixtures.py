@@ -23,6 +23,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from eval_goldens import LogitCapture, load_module  # noqa: E402
 import ttt_goldens as tg  # noqa: E402
+from model_stand_in import stand_in  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "fixtures" / "audit"
@@ -36,14 +37,13 @@ LORA_ENV = (f"TTT_LORA_RANK={tg.LORA['ttt_lora_rank']} TTT_LORA_LR={tg.LORA['ttt
             f"TTT_CHUNK_SIZE={tg.LORA['ttt_chunk_size']} TTT_EVAL_SEQ_LEN={tg.LORA['ttt_eval_seq_len']} "
             f"TTT_BATCH_SIZE={tg.LORA['ttt_batch_size']} BETA1={tg.LORA['beta1']} BETA2={tg.LORA['beta2']}")
 
-# Our own stand-in scripts: pgverify reads them (never runs them) for the name of the TTT function.
+# Our own stand-in scripts: pgverify reads them (never runs them) for the name of the TTT function, and
+# matches their model classes (the baseline's, which exported the artifact) before evaluating.
 SCRIPTS = {
-    "ttt-chunked": '"""Synthetic pgverify fixture: a stand-in for train_gpt.py. It is never run."""\n'
-                   "MAX_WALLCLOCK_SECONDS = 600.0\n\n\ndef eval_val_sliding_ttt(*args):\n"
-                   '    raise NotImplementedError("stand-in: the score comes from the 2026-03-23 record\'s function")\n',
-    "ttt-lora": '"""Synthetic pgverify fixture: a stand-in for train_gpt.py. It is never run."""\n'
-                "MAX_WALLCLOCK_SECONDS = 600.0\n\n\ndef eval_val_ttt_lora(*args):\n"
-                '    raise NotImplementedError("stand-in: the score comes from the 2026-03-17 record\'s function")\n',
+    "ttt-chunked": stand_in("\n\ndef eval_val_sliding_ttt(*args):\n"
+                            '    raise NotImplementedError("stand-in: the score comes from the 2026-03-23 record\'s function")\n'),
+    "ttt-lora": stand_in("\n\ndef eval_val_ttt_lora(*args):\n"
+                         '    raise NotImplementedError("stand-in: the score comes from the 2026-03-17 record\'s function")\n'),
 }
 
 

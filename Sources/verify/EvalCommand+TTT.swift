@@ -121,7 +121,7 @@ extension Eval {
     func runTTT(weights: Weights, settings: [String: String], tttOverrides: [String: String]) throws {
         let codeURL = code.map { URL(fileURLWithPath: $0) }, logURLs = logs.map { URL(fileURLWithPath: $0) }
         var resolved = try ModelConfigResolver.resolve(weights: weights, code: codeURL, logs: logURLs, overrides: settings)
-        try Reevaluation.confirmArchitecture(&resolved, code: codeURL, weights: weights)
+        try Reevaluation.confirmArchitecture(&resolved, code: codeURL, logs: logURLs, overrides: settings, weights: weights)
         if !json, let architecture = resolved.architecture { print("architecture: \(architecture)") }
         // The TTT resolver reads the sequence lengths too (and ignores the model's other keys).
         let tttInputs = settings.merging(tttOverrides) { _, ttt in ttt }
@@ -194,7 +194,7 @@ extension Eval {
     func runLoRATTT(weights: Weights, settings: [String: String], tttOverrides: [String: String]) throws {
         let codeURL = code.map { URL(fileURLWithPath: $0) }, logURLs = logs.map { URL(fileURLWithPath: $0) }
         var resolved = try ModelConfigResolver.resolve(weights: weights, code: codeURL, logs: logURLs, overrides: settings)
-        try Reevaluation.confirmArchitecture(&resolved, code: codeURL, weights: weights)
+        try Reevaluation.confirmArchitecture(&resolved, code: codeURL, logs: logURLs, overrides: settings, weights: weights)
         if !json, let architecture = resolved.architecture { print("architecture: \(architecture)") }
         if resolved.config.features != .baseline {
             return try runFamilyLoRATTT(settings: settings, tttOverrides: tttOverrides)
@@ -282,7 +282,7 @@ extension Eval {
     func runPhasedTTT(weights: Weights, settings: [String: String], tttOverrides: [String: String]) throws {
         let codeURL = code.map { URL(fileURLWithPath: $0) }, logURLs = logs.map { URL(fileURLWithPath: $0) }
         var resolved = try ModelConfigResolver.resolve(weights: weights, code: codeURL, logs: logURLs, overrides: settings)
-        try Reevaluation.confirmArchitecture(&resolved, code: codeURL, weights: weights)
+        try Reevaluation.confirmArchitecture(&resolved, code: codeURL, logs: logURLs, overrides: settings, weights: weights)
         if !json, let architecture = resolved.architecture { print("architecture: \(architecture)") }
         let phased = try PhasedTTTSettingsResolver.resolve(code: codeURL, logs: logURLs,
                                                           overrides: settings.merging(tttOverrides) { _, ttt in ttt })

@@ -18,17 +18,18 @@ public struct ArchitectureMatch: Sendable, Equatable {
 /// computed for an architecture that was not matched. See docs/conformance.md.
 public enum ArchitectureConformance {
     /// Checks the code at `code` against the baseline ``GPTModel`` for `config`.
-    public static func checkBaseline(code: URL, config: GPTConfig, parameterShapes: [String: [Int]]) throws(ModelConfigError)
-        -> ArchitectureMatch
+    /// `settings` are the code's other hyperparameters (``ModelConfigResolver/statedSettings(code:logs:overrides:)``).
+    public static func checkBaseline(code: URL, config: GPTConfig, parameterShapes: [String: [Int]],
+                                     settings: [String: HyperparameterValue] = [:]) throws(ModelConfigError) -> ArchitectureMatch
     {
         let text = try SubmissionCodeText.read(code)
         let name = SubmissionCodeText.sourceName(code)
-        return try checkBaseline(source: text, file: name, config: config, parameterShapes: parameterShapes)
+        return try checkBaseline(source: text, file: name, config: config, parameterShapes: parameterShapes, settings: settings)
     }
 
     /// Checks `source` (named `file` in messages) against the baseline ``GPTModel`` for `config`.
-    public static func checkBaseline(source: String, file: String, config: GPTConfig,
-                                     parameterShapes: [String: [Int]]) throws(ModelConfigError) -> ArchitectureMatch {
+    public static func checkBaseline(source: String, file: String, config: GPTConfig, parameterShapes: [String: [Int]],
+                                     settings: [String: HyperparameterValue] = [:]) throws(ModelConfigError) -> ArchitectureMatch {
         let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
         func refuse(_ failure: ConformanceFailure) -> ModelConfigError {
             var detail = failure.function.isEmpty ? "" : failure.function + ": "
@@ -51,12 +52,14 @@ public enum ArchitectureConformance {
         } catch {
             throw refuse(ConformanceFailure(line: 0, function: "", message: "the model code cannot be read: \(error)"))
         }
-        return try checkBaseline(tree: tree, lines: lines, file: file, config: config, parameterShapes: parameterShapes)
+        return try checkBaseline(tree: tree, lines: lines, file: file, config: config, parameterShapes: parameterShapes,
+                                 settings: settings)
     }
 
     /// The check on an already parsed `tree` of the code whose `lines` messages quote.
     static func checkBaseline(tree: PyNode, lines: [Substring], file: String, config: GPTConfig,
-                              parameterShapes: [String: [Int]]) throws(ModelConfigError) -> ArchitectureMatch {
+                              parameterShapes: [String: [Int]], settings: [String: HyperparameterValue] = [:])
+        throws(ModelConfigError) -> ArchitectureMatch {
         let reference = GPTModel.forwardDescription(config)
         func refuse(_ failure: ConformanceFailure) -> ModelConfigError {
             var detail = failure.function.isEmpty ? "" : failure.function + ": "
@@ -67,7 +70,15 @@ public enum ArchitectureConformance {
             detail += failure.message
             return .architectureNotMatched(file: file, line: failure.line, detail: detail, reference: "baseline GPT (GPTModel)")
         }
-        let hyperparameters = Self.hyperparameters(config)
+        var hyperparameters = Self.hyperparameters(config)
+        for (name, value) in settings where hyperparameters[name] == nil {
+            switch value {
+            case .int(let n): hyperparameters[name] = .int(n)
+            case .float(let x): hyperparameters[name] = .real(x)
+            case .bool(let flag): hyperparameters[name] = .bool(flag)
+            case .string(let text): hyperparameters[name] = .string(text)
+            }
+        }
         let interpreter = ForwardInterpreter(module: tree, hyperparameters: hyperparameters, parameterShapes: parameterShapes)
         let root: Int
         do {
@@ -177,6 +188,14 @@ public enum ArchitectureConformance {
     /// imports: the `Hyperparameters` instance (`args`).
     static func hyperparameterReceivers(_ call: PyNode, _ interpreter: ForwardInterpreter) -> Set<String> {
         var names: Set<String> = []
+        // `GPT(h)`: the Hyperparameters instance passed whole.
+        for argument in call.children("args") + call.children("keywords").compactMap({ $0.child("value") })
+        where argument.type == "Name" {
+            if let name = argument.string("id"), interpreter.classes[name] == nil, interpreter.functions[name] == nil,
+               interpreter.aliases.resolve(name) == name {
+                names.insert(name)
+            }
+        }
         call.walk { node in
             guard node.type == "Attribute", let receiver = node.child("value"), receiver.type == "Name",
                   let name = receiver.string("id") else { return }

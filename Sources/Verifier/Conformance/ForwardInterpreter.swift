@@ -38,6 +38,8 @@ final class ForwardInterpreter {
         /// Resolved base names: `torch.nn.Module`, `torch.nn.Linear`, or another class of the code.
         let bases: [String]
         let methods: [String: PyNode]
+        /// Class-level assignments (`_qat = False`): what an instance reads when its `__init__` sets nothing.
+        let variables: [String: PyNode]
     }
 
     struct Frame {
@@ -67,11 +69,21 @@ final class ForwardInterpreter {
             case "ClassDef":
                 guard let name = statement.string("name") else { continue }
                 var methods: [String: PyNode] = [:]
-                for item in statement.children("body") where item.type == "FunctionDef" {
-                    if let method = item.string("name") { methods[method] = item }
+                var variables: [String: PyNode] = [:]
+                for item in statement.children("body") {
+                    if item.type == "FunctionDef", let method = item.string("name") { methods[method] = item }
+                    if item.type == "Assign", let value = item.child("value") {
+                        for target in item.children("targets") where target.type == "Name" {
+                            if let variable = target.string("id") { variables[variable] = value }
+                        }
+                    }
+                    if item.type == "AnnAssign", let target = item.child("target"), target.type == "Name",
+                       let variable = target.string("id"), let value = item.child("value") {
+                        variables[variable] = value
+                    }
                 }
                 let bases = statement.children("bases").compactMap { aliases.resolve($0) }
-                classes[name] = ClassInfo(name: name, node: statement, bases: bases, methods: methods)
+                classes[name] = ClassInfo(name: name, node: statement, bases: bases, methods: methods, variables: variables)
             case "FunctionDef":
                 if let name = statement.string("name") { functions[name] = statement }
             case "Assign":
@@ -173,6 +185,19 @@ final class ForwardInterpreter {
             queue.removeFirst()
             guard visited.insert(current).inserted, let info = classes[current] else { continue }
             if let node = info.methods[name] { return (node, current) }
+            queue += info.bases.map { $0.split(separator: ".").last.map(String.init) ?? $0 }.filter { classes[$0] != nil }
+        }
+        return nil
+    }
+
+    /// A class-level assignment of `className` or of its bases in the code.
+    func classVariable(_ name: String, of className: String) -> (PyNode, String)? {
+        var visited: Set<String> = []
+        var queue = [className]
+        while let current = queue.first {
+            queue.removeFirst()
+            guard visited.insert(current).inserted, let info = classes[current] else { continue }
+            if let node = info.variables[name] { return (node, current) }
             queue += info.bases.map { $0.split(separator: ".").last.map(String.init) ?? $0 }.filter { classes[$0] != nil }
         }
         return nil
@@ -379,6 +404,10 @@ final class ForwardInterpreter {
         if let value = module.attributes[name] { return value }
         if method(name, of: module.className) != nil { return .method(.module(module), name) }
         if name == "training" { return .bool(false) }
+        if let (value, owner) = classVariable(name, of: module.className) {
+            var classFrame = Frame(function: owner, className: owner, receiver: nil)
+            return try evaluate(value, &classFrame)
+        }
         if ["register_buffer", "register_parameter", "__init__"].contains(name) { return .method(.module(module), name) }
         if let value = TorchModules.attribute(name, of: module) { return value }
         throw fail(node, frame, "reads \(name) of \(module.className), which its __init__ does not set")

@@ -118,6 +118,8 @@ enum TorchFunctions {
         case "leaky_relu":
             let (x, shape) = try tensor(0, "input")
             let slope = try number(1, "negative_slope", 0.01)!
+            // leaky_relu with slope 0 is relu, exactly.
+            if slope == 0 { return .tensor(g.node("relu", [x]), shape) }
             return .tensor(g.node("leaky_relu", [x], [("negative_slope", .real(slope))]), shape)
         case "square":
             let (x, shape) = try tensor(0, "input")

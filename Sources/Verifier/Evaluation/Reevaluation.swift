@@ -155,7 +155,7 @@ public enum Reevaluation {
         if let seqLen = request.seqLen { settings[ModelConfigResolver.seqLenOverrideKey] = String(seqLen) }
         var resolved = try ModelConfigResolver.resolve(
             weights: weights, code: request.code, logs: request.logs, overrides: settings)
-        try confirmArchitecture(&resolved, code: request.code, weights: weights)
+        try confirmArchitecture(&resolved, code: request.code, logs: request.logs, overrides: settings, weights: weights)
         return (weights, resolved)
     }
 
@@ -163,8 +163,8 @@ public enum Reevaluation {
     /// (``ArchitectureConformance``), else this throws and nothing is evaluated. Records
     /// ``ResolvedModelConfig/architecture``: what was matched, or why nothing was checked (no code
     /// given; a record-family architecture, whose description is not written yet).
-    public static func confirmArchitecture(_ resolved: inout ResolvedModelConfig, code: URL?, weights: Weights)
-        throws(ModelConfigError)
+    public static func confirmArchitecture(_ resolved: inout ResolvedModelConfig, code: URL?, logs: [URL],
+                                           overrides: [String: String], weights: Weights) throws(ModelConfigError)
     {
         guard resolved.config.features == .baseline else {
             resolved.architecture = "record-family architecture (\(featureNames(resolved.config.features))) for FamilyGPTModel: "
@@ -175,8 +175,9 @@ public enum Reevaluation {
             resolved.architecture = "baseline GPT (GPTModel), assumed: no code was given to match it against"
             return
         }
+        let settings = try ModelConfigResolver.statedSettings(code: code, logs: logs, overrides: overrides)
         let match = try ArchitectureConformance.checkBaseline(code: code, config: resolved.config,
-                                                              parameterShapes: weights.mapValues(\.shape))
+                                                              parameterShapes: weights.mapValues(\.shape), settings: settings)
         resolved.architecture = "matched to the forward of \(match.file): \(match.architecture)"
     }
 

@@ -82,7 +82,7 @@ public enum TTTReevaluation {
         }
         var resolved = try ModelConfigResolver.resolve(weights: weights, code: request.code, logs: request.logs,
                                                        overrides: settings)
-        try Reevaluation.confirmArchitecture(&resolved, code: request.code, weights: weights)
+        try Reevaluation.confirmArchitecture(&resolved, code: request.code, logs: request.logs, overrides: settings, weights: weights)
         let family = resolved.config.features != .baseline
         switch procedure {
         case .phased:

@@ -136,6 +136,14 @@ extension Resolution {
     {
         guard let loops = try stated.statement("num_loops", as: .integer), let count = loops.value.pythonInt(), count > 0
         else { return }
+        // Code that declares NUM_LOOPS but no LOOP_START/LOOP_END (2026-03-19_SlidingWindowEval) counts passes
+        // over every block: one pass is the plain model; more repeat the whole stack, which no reference model runs.
+        let declarations = stated.defaults.declarations
+        if declarations["num_loops"] != nil, declarations["loop_start"] == nil, declarations["loop_end"] == nil {
+            if count == 1 { return }
+            throw .unsupportedFeature(what: "NUM_LOOPS=\(count) without LOOP_START/LOOP_END",
+                                      feature: "every block repeated \(count) times (whole-stack depth recurrence)", source: loops.source)
+        }
         guard let startStatement = try stated.statement("loop_start", as: .integer), let start = startStatement.value.pythonInt(),
               let endStatement = try stated.statement("loop_end", as: .integer), let end = endStatement.value.pythonInt()
         else {

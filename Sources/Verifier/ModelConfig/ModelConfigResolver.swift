@@ -237,3 +237,34 @@ enum ValueKind {
         }
     }
 }
+
+extension ModelConfigResolver {
+    /// Every hyperparameter the code's `class Hyperparameters` declares, at the value the run used as
+    /// far as pgverify can tell (an override, else a log, else the code default): what the model code
+    /// reads beyond the resolved configuration (an activation's slope, a gain), for
+    /// ``ArchitectureConformance``. Values that cannot be read are left out.
+    public static func statedSettings(code: URL, logs: [URL], overrides: [String: String]) throws(ModelConfigError)
+        -> [String: HyperparameterValue]
+    {
+        let text = try SubmissionCodeText.read(code)
+        let defaults = HyperparameterDefaults.parse(source: text, file: SubmissionCodeText.sourceName(code))
+        let names = Set(defaults.declarations.keys)
+        var logged: [LoggedHyperparameter] = []
+        for url in logs { logged += LogHyperparameters.scan(try read(url), file: url.path, keys: names) }
+        let known = (try? normalize(overrides.filter { attributeName(for: $0.key, defaults: defaults) != nil }, defaults: defaults)) ?? [:]
+        let stated = StatedValues(defaults: defaults, logged: logged, overrides: known)
+        var values: [String: HyperparameterValue] = [:]
+        for (name, declaration) in defaults.declarations {
+            guard let typed = declaration.value() else { continue }
+            let kind: ValueKind
+            switch typed {
+            case .int: kind = .integer
+            case .float: kind = .real
+            case .bool: kind = .boolean
+            case .string: kind = .text
+            }
+            if let statement = try? stated.statement(name, as: kind) { values[name] = statement.value }
+        }
+        return values
+    }
+}

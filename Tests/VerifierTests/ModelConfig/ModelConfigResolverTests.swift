@@ -298,3 +298,26 @@ struct ModelConfigResolverTests {
         }
     }
 }
+
+/// NUM_LOOPS in code without LOOP_START/LOOP_END (2026-03-19_SlidingWindowEval) counts passes over the
+/// whole stack: 1 is the plain model, more is refused by name.
+@Suite struct WholeStackLoopResolutionTests {
+    static let code = Paths.shared("corpus/parameter-golf/records/track_10min_16mb/2026-03-19_SlidingWindowEval/train_gpt.py")
+
+    @Test func onePassIsThePlainModel() throws {
+        let weights = try BaselineWeights.make(vocab: 1024, layers: 2, dim: 64, heads: 4, kvHeads: 2, mlpHidden: 128, tied: true)
+        let resolved = try ModelConfigResolver.resolve(weights: weights, code: Self.code, logs: [], overrides: [:])
+        #expect(resolved.config.features == .baseline)
+        #expect(resolved.config.numLayers == 2)
+    }
+
+    @Test func morePassesAreRefusedByName() throws {
+        let weights = try BaselineWeights.make(vocab: 1024, layers: 2, dim: 64, heads: 4, kvHeads: 2, mlpHidden: 128, tied: true)
+        #expect {
+            try ModelConfigResolver.resolve(weights: weights, code: Self.code, logs: [], overrides: ["NUM_LOOPS": "2"])
+        } throws: { error in
+            guard case .unsupportedFeature(let what, _, _)? = error as? ModelConfigError else { return false }
+            return what == "NUM_LOOPS=2 without LOOP_START/LOOP_END"
+        }
+    }
+}
