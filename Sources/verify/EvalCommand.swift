@@ -126,8 +126,9 @@ struct Eval: ParsableCommand {
                 maxTokens: maxTokens, overrides: settings,
                 evaluation: outcome.familyEvaluation?.evaluation.description,
                 itemKind: outcome.scored.kind, totalItems: outcome.scored.total)
-            let part = PartialEvaluation(identity: identity, config: config, shard: request.shard, scored: outcome.scored,
+            var part = PartialEvaluation(identity: identity, config: config, shard: request.shard, scored: outcome.scored,
                                          score: result, seconds: seconds)
+            part.architecture = resolved.architecture
             try part.write(to: URL(fileURLWithPath: partialOut))
         }
         let report = EvalReport(
@@ -223,6 +224,7 @@ struct EvalReport: Encodable {
         try container.encode(tokens_per_second, forKey: .tokens_per_second)
         try container.encode(config, forKey: .config)
         try container.encodeIfPresent(evaluation, forKey: .evaluation)
+        try container.encodeIfPresent(architecture, forKey: .architecture)
         try container.encodeIfPresent(ttt, forKey: .ttt)
         try container.encodeIfPresent(ttt_lora, forKey: .ttt_lora)
         try container.encodeIfPresent(ttt_phased, forKey: .ttt_phased)

@@ -29,7 +29,7 @@ struct Merge: ParsableCommand {
             val_loss: score.meanLoss, val_bpb: score.bitsPerByte, tokens: score.tokens, bytes: score.bytes,
             mode: identity.mode, stride: identity.stride, seq_len: identity.seqLen, threads: nil,
             seconds: merged.seconds, tokens_per_second: Double(score.tokens) / merged.seconds,
-            config: merged.config, evaluation: identity.evaluation)
+            config: merged.config, evaluation: identity.evaluation, architecture: merged.architecture)
         if json {
             print(try report.jsonText())
         } else {

@@ -47,6 +47,8 @@ public struct PartialEvaluation: Codable, Sendable, Equatable {
     /// Where each model configuration value came from, as `verify eval` reports it. Not part of the
     /// identity: it names file paths, which differ between machines; the inputs' digests decide.
     public var config: [String: String]
+    /// The architecture the code was matched to before evaluating (``ResolvedModelConfig/architecture``).
+    public var architecture: String? = nil
     /// The shard this part was asked for (`nil`: the whole evaluation as one part).
     public var shard: EvalShard?
     /// The items scored: `lower ..< upper` of ``Identity/totalItems``.
@@ -138,7 +140,8 @@ public struct PartialEvaluation: Codable, Sendable, Equatable {
         guard covered == first.identity.totalItems else {
             throw .gap(items: covered ..< first.identity.totalItems, total: first.identity.totalItems)
         }
-        return Merged(identity: first.identity, config: first.config, score: score, parts: parts.count, seconds: seconds,
+        return Merged(identity: first.identity, config: first.config, architecture: first.architecture,
+                      score: score, parts: parts.count, seconds: seconds,
                       kernels: Array(Set(parts.map(\.part.blasKernel))).sorted())
     }
 
@@ -146,6 +149,7 @@ public struct PartialEvaluation: Codable, Sendable, Equatable {
     public struct Merged: Sendable, Equatable {
         public var identity: Identity
         public var config: [String: String]
+        public var architecture: String?
         public var score: EvalPartial
         public var parts: Int
         /// Seconds summed over the parts (machine time, not wall-clock).

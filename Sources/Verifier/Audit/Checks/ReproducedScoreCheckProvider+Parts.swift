@@ -63,6 +63,9 @@ extension ReproducedScoreCheckProvider {
                 + "tokenizer sha256 \(inputs.tokenizer)"
                 + (merged.kernels.count > 1 ? "; parts from different OpenBLAS kernels (\(merged.kernels.joined(separator: ", ")))" : "")),
             at: 0)
+        if let architecture = merged.architecture {
+            check.evidence.insert(AuditEvidence("architecture \(architecture)"), at: 1)
+        }
         appendSources(merged.config, to: &check, folder: submission.folder)
         return check
     }
