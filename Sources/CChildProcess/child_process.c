@@ -12,8 +12,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-// Between fork and exec the child may only make async-signal-safe calls (the parent has other
-// threads whose locks it may have inherited held): everything below is a plain system call.
+// The child is started with vfork, not fork: fork runs the pthread_atfork handlers, and OpenBLAS's
+// shuts its thread pool down in the parent, under any other thread that is inside a threaded sgemm
+// at that moment (which then waits forever for workers that are gone). vfork runs none and copies
+// nothing. Until exec the child borrows the parent's memory and stack: it may only make plain system
+// calls, never return from pgv_spawn, and leaves by execve or _exit.
 
 static void set_limit(int resource, uint64_t value, uint64_t hard_extra, int report_fd) {
     if (value == 0) return;
@@ -58,7 +61,13 @@ int pgv_spawn(const char *path, char *const argv[], char *const envp[], const ch
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) return errno;
     pid_t parent = getpid();
-    pid_t child = fork();
+    // No signal handler of the parent's may run in the child while it borrows the parent's memory:
+    // everything is blocked across vfork; the child resets the handlers, then unblocks.
+    sigset_t all, saved;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved);
+    pid_t child = vfork();
+    if (child != 0) pthread_sigmask(SIG_SETMASK, &saved, NULL);
     if (child < 0) {
         int error = errno;
         close(report[0]);
@@ -71,12 +80,12 @@ int pgv_spawn(const char *path, char *const argv[], char *const envp[], const ch
         if (setpgid(0, 0) != 0) fail(fd);
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(fd);
         if (getppid() != parent) _exit(127);  // the parent died before the line above
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
         for (int signal_number = 1; signal_number < NSIG; signal_number++) {
             if (signal_number != SIGKILL && signal_number != SIGSTOP) signal(signal_number, SIG_DFL);
         }
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
         set_limit(RLIMIT_CPU, limits.cpu_seconds, 1, fd);
         set_limit(RLIMIT_DATA, limits.data_bytes, 0, fd);
         set_limit(RLIMIT_FSIZE, limits.file_bytes, 0, fd);
