@@ -64,7 +64,8 @@ extension Reevaluation {
                 try evaluator.evaluate(batch: sliding.batches[index])
             }
         }
-        try NonFiniteScore.check(result.score, request: request)
+        // A shard may hold no item (more shards than items); its empty sums are a valid part.
+        if !(request.shard != nil && result.score.tokens == 0) { try NonFiniteScore.check(result.score, request: request) }
         return ReevaluationResult(resolved: resolved, score: result.score, plan: plan,
                                   seconds: Date().timeIntervalSince(start), stream: result.stream,
                                   familyEvaluation: family, documentPlan: documentPlan, scored: result.scored, inputs: inputs)

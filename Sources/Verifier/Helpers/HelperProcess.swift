@@ -20,7 +20,9 @@ enum HelperProcess {
         var output: [UInt8]
         /// The last ``errorTailBytes`` of its standard error.
         var errorTail: String
-        /// Its peak resident memory in bytes.
+        /// Its peak resident memory in bytes as the kernel reports it, which includes pgverify's own
+        /// at the moment it started (the helper is started with vfork and runs in pgverify's memory
+        /// until `exec`): an upper bound, not the helper's own peak.
         var peakResidentBytes: Int
         /// CPU seconds it used.
         var cpuSeconds: Double
