@@ -127,7 +127,7 @@ extension Eval {
         let tttInputs = settings.merging(tttOverrides) { _, ttt in ttt }
         let ttt = try TTTSettingsResolver.resolve(code: codeURL, logs: logURLs, overrides: tttInputs)
         let config = resolved.config, s = ttt.settings
-        BLAS.threads = threads
+        BLAS.threads = 1  // OpenBLAS single-threaded: its threaded sgemm rounds differently, and a score must not depend on --threads
 
         let accounting = try SentencePieceModel(contentsOf: URL(fileURLWithPath: tokenizer))
             .byteAccounting(modelVocabularySize: config.vocabSize)
@@ -201,7 +201,7 @@ extension Eval {
         }
         let lora = try LoRATTTSettingsResolver.resolve(code: codeURL, logs: logURLs, overrides: tttOverrides)
         let config = resolved.config, s = lora.settings
-        BLAS.threads = threads
+        BLAS.threads = 1  // OpenBLAS single-threaded: its threaded sgemm rounds differently, and a score must not depend on --threads
         let accounting = try SentencePieceModel(contentsOf: URL(fileURLWithPath: tokenizer))
             .byteAccounting(modelVocabularySize: config.vocabSize)
         var tokens = try ValidationShard.readAll(pattern: val)
@@ -287,7 +287,7 @@ extension Eval {
         let phased = try PhasedTTTSettingsResolver.resolve(code: codeURL, logs: logURLs,
                                                           overrides: settings.merging(tttOverrides) { _, ttt in ttt })
         let config = resolved.config, s = phased.settings
-        BLAS.threads = threads
+        BLAS.threads = 1  // OpenBLAS single-threaded: its threaded sgemm rounds differently, and a score must not depend on --threads
 
         var request = ReevaluationRequest(
             artifact: URL(fileURLWithPath: artifact), code: codeURL, logs: logURLs, tokenizer: URL(fileURLWithPath: tokenizer),

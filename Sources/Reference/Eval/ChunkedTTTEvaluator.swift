@@ -82,7 +82,7 @@ public struct ChunkedTTTEvaluator {
             let sequences = (chunkEnd - chunkStart) / s.seqLen
             if index < plan.count - 1, s.epochs > 0, sequences > 0, !windows.isEmpty {
                 optimizer.learningRate = Float(s.learningRate(chunk: index, of: plan.count))
-                BLAS.threads = threads  // scoring may have left OpenBLAS single-threaded
+                BLAS.threads = 1  // single-threaded OpenBLAS, as in scoring: its threaded sgemm rounds differently
                 for _ in 0..<s.epochs {
                     for first in stride(from: 0, to: sequences, by: s.batchSequences) {
                         let last = min(first + s.batchSequences, sequences)

@@ -114,7 +114,7 @@ public enum TTTReevaluation {
         let config = resolved.config
         let accounting = try SentencePieceModel(contentsOf: request.tokenizer)
             .byteAccounting(modelVocabularySize: config.vocabSize)
-        BLAS.threads = request.threads
+        BLAS.threads = 1  // OpenBLAS single-threaded: its threaded sgemm rounds differently, and a score must not depend on --threads
         let ttt = try TTTSettingsResolver.resolve(code: request.code, logs: request.logs,
                                                   overrides: settings.merging(tttOverrides) { _, ttt in ttt })
         let s = ttt.settings
@@ -179,7 +179,7 @@ public enum TTTReevaluation {
     ) throws -> TTTReevaluationResult {
         let accounting = try SentencePieceModel(contentsOf: request.tokenizer)
             .byteAccounting(modelVocabularySize: resolved.config.vocabSize)
-        BLAS.threads = request.threads
+        BLAS.threads = 1  // OpenBLAS single-threaded: its threaded sgemm rounds differently, and a score must not depend on --threads
         let lora = try LoRATTTSettingsResolver.resolve(code: request.code, logs: request.logs, overrides: tttOverrides)
         let s = lora.settings
         var tokens = try ValidationShard.readAll(pattern: request.validationPattern)
