@@ -83,8 +83,8 @@ struct Eval: ParsableCommand {
             try evaluate()
         } catch {
             // Refusals whose message names no file get the one at fault (the shards, the artifact).
-            throw AttributedInputError.attributing(error, artifact: artifact, validation: val,
-                                                   otherFiles: [tokenizer] + (code.map { [$0] } ?? []) + logs + (valBytes.map { [$0] } ?? []))
+            throw AttributedInputError.attributing(error, inputs: .init(
+                artifact: artifact, code: code, logs: logs, validation: val, tokenizer: tokenizer, byteSidecar: valBytes))
         }
     }
 
