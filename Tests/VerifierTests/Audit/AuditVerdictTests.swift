@@ -128,3 +128,49 @@ extension AuditVerdictTests {
         #expect(report.markdown.contains("--quick"))
     }
 }
+
+/// submission.json's val_loss against the logged final lines (CLAIM-VAL-LOSS).
+extension AuditVerdictTests {
+    /// The `record` fixture with submission.json's text edited by `edit`.
+    static func recordWithMetadata(_ edit: (String) -> String) throws -> AuditReport {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pgverify-loss-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.copyItem(at: Paths.fixture("audit/record"), to: folder)
+        let metadata = folder.appendingPathComponent("submission.json")
+        let text = try String(contentsOf: metadata, encoding: .utf8)
+        try edit(text).write(to: metadata, atomically: true, encoding: .utf8)
+        return try Audit.run(try Submission.read(at: folder), options: AuditOptions(previousRecord: previous),
+                             providers: coreProviders)
+    }
+
+    @Test func lossesThatAgreeWithTheLogsRaiseNothing() throws {
+        let report = try Self.recordWithMetadata { $0 }
+        #expect(report.findings.filter { $0.rule == "CLAIM-VAL-LOSS" }.isEmpty)
+    }
+
+    @Test func aPerSeedLossTheLogsDoNotPrintIsAWarningCitingTheLog() throws {
+        let report = try Self.recordWithMetadata { $0.replacingOccurrences(of: "\"val_loss\": 2.0512,", with: "\"val_loss\": 2.0412,") }
+        let findings = report.findings.filter { $0.rule == "CLAIM-VAL-LOSS" }
+        #expect(findings.map(\.severity) == [.warning])
+        #expect(findings.first?.message.contains("seed 42 val_loss 2.0412 (submission.json: seed_results.42.val_loss) differs from 2.05120000 (train_seed42.log:10)") == true,
+                "\(findings.map(\.message))")
+        // A loss is not the score: CLAIMS warns, the verdict does not fail on it.
+        #expect(Self.status(report, "CLAIMS") == .warn)
+    }
+
+    @Test func aMeanLossThatIsAnotherPrintedEvaluationIsCited() throws {
+        // 2.0712 is seed 42's last step line, not a final evaluation.
+        let report = try Self.recordWithMetadata { $0.replacingOccurrences(of: "\"val_loss\": 2.05006667,", with: "\"val_loss\": 2.0712,") }
+        let findings = report.findings.filter { $0.rule == "CLAIM-VAL-LOSS" }
+        #expect(findings.count == 1)
+        #expect(findings.first?.message.contains("it matches train_seed42.log:5") == true, "\(findings.map(\.message))")
+    }
+
+    @Test func aLossKeyHoldingTheScoreIsSaidToBeOne() throws {
+        let report = try Self.recordWithMetadata { $0.replacingOccurrences(of: "\"val_loss\": 2.05006667,", with: "\"val_loss\": 1.21427499,") }
+        let findings = report.findings.filter { $0.rule == "CLAIM-VAL-LOSS" }
+        #expect(findings.count == 1)
+        #expect(findings.first?.message.contains("is not the logged val_loss 2.05006667 (mean of 3 logged runs); it is a val_bpb: ") == true,
+                "\(findings.map(\.message))")
+    }
+}

@@ -1,7 +1,7 @@
 import Foundation
 
-/// `CLAIMS`: what README.md, submission.json and the train logs say about the score and the seeds
-/// must agree. (Size figures are compared by the `SIZE` check.)
+/// `CLAIMS`: what README.md, submission.json and the train logs say about the score, the loss and the
+/// seeds must agree. (Size figures are compared by the `SIZE` check.)
 ///
 /// Two printed values agree when they differ by at most one unit in the last decimal place of the
 /// less precise one (`1.2244` agrees with `1.22436570`; rounding and truncation both pass).
@@ -21,6 +21,23 @@ public struct ClaimConsistencyCheckProvider: CheckProvider {
             return mantissa.distance(from: dot, to: mantissa.endIndex) - 1
         }
         return pow(10, -Double(decimals.min() ?? 0)) * 1.000001
+    }
+
+    /// A score both submission.json and the logs' final evaluation lines state.
+    struct Score: Sendable {
+        let kind: ClaimKind
+        /// The key the logs print it under.
+        let key: String
+        let rule: String
+        /// val_bpb is the challenge's score: a claim better than any logged value is an error. val_loss
+        /// is not scored, so a difference is a warning.
+        let canBeError: Bool
+
+        static let bitsPerByte = Score(kind: .valBPB, key: "val_bpb", rule: "CLAIM-VAL-BPB", canBeError: true)
+        static let loss = Score(kind: .valLoss, key: "val_loss", rule: "CLAIM-VAL-LOSS", canBeError: false)
+
+        /// The run's logged value of this score (its final evaluation line's).
+        func logged(_ run: RunResult) -> Claim? { kind == .valBPB ? run.valBPB : run.valLoss }
     }
 
     private struct Builder {
@@ -56,8 +73,11 @@ public struct ClaimConsistencyCheckProvider: CheckProvider {
                 findings.append(AuditFinding(rule: "CLAIM-EXPLORATORY-LOG", severity: .note, file: exploratory.run.log,
                                              message: "\(exploratory.run.log) is not judged as a submitted run: \(exploratory.reason)"))
             }
-            comparePerSeed(scored)
-            compareHeadline(scored)
+            for score in [Score.bitsPerByte, .loss] {
+                let runs = context.runs.filter { score.logged($0) != nil }
+                comparePerSeed(runs, score)
+                compareHeadline(runs, score)
+            }
             compareReadme()
             compareSeeds()
             if scored.isEmpty {
@@ -80,12 +100,12 @@ public struct ClaimConsistencyCheckProvider: CheckProvider {
             context.runs.filter { $0.valBPB != nil }
         }
 
-        /// Every val_bpb a log prints (evaluations and step lines), for finding where a claim comes from.
-        func printedScores(in logNames: [String]?) -> [(log: String, line: Int, literal: String, text: String)] {
+        /// Every value of `key` a log prints (evaluations and step lines), for finding where a claim comes from.
+        func printedScores(in logNames: [String]?, key: String = "val_bpb") -> [(log: String, line: Int, literal: String, text: String)] {
             submission.logs.filter { logNames?.contains($0.name) ?? true }.flatMap { log in
                 log.lines.enumerated().compactMap { index, raw -> (String, Int, String, String)? in
                     let line = LogClaims.stripLinePrefix(raw)
-                    guard let literal = LogClaims.token(after: "val_bpb", in: line, separators: true),
+                    guard let literal = LogClaims.token(after: key, in: line, separators: true),
                           Double(literal) != nil else { return nil }
                     return (log.name, index + 1, literal, String(line.prefix(80)))
                 }
@@ -95,16 +115,26 @@ public struct ClaimConsistencyCheckProvider: CheckProvider {
         /// A claim against the value it should equal: warning when it differs, error when it is better
         /// (lower) than anything the logs print.
         mutating func compare(_ claim: Claim, expected: Double, expectedLiteral: String, expectedSource: String,
-                              logNames: [String]?, rule: String, what: String, canBeError: Bool = true, precisionLiteral: String? = nil) {
+                              logNames: [String]?, score: Score, what: String, canBeError: Bool = true, precisionLiteral: String? = nil) {
+            let rule = score.rule, canBeError = canBeError && score.canBeError
             guard let value = claim.value.double else { return }
             let tolerance = ClaimConsistencyCheckProvider.tolerance(claim.value.description, precisionLiteral ?? expectedLiteral)
             guard abs(value - expected) > tolerance else { return }
             let location = AuditLocation(claim.source)
-            let printed = printedScores(in: logNames)
-            let match = printed.first { abs((Double($0.literal) ?? .nan) - value) <= ClaimConsistencyCheckProvider.tolerance(claim.value.description, $0.literal) }
+            let printed = printedScores(in: logNames, key: score.key)
+            func matching(_ printed: [(log: String, line: Int, literal: String, text: String)]) -> (log: String, line: Int, literal: String, text: String)? {
+                printed.first { abs((Double($0.literal) ?? .nan) - value) <= ClaimConsistencyCheckProvider.tolerance(claim.value.description, $0.literal) }
+            }
+            let match = matching(printed)
+            // A loss key holding a printed val_bpb: the score written under the wrong name.
+            let otherKey = score.kind == .valLoss ? matching(printedScores(in: logNames, key: "val_bpb")).map { ($0, "val_bpb") } : nil
             let best = printed.compactMap { Double($0.literal) }.min()
             let shown = expectedLiteral.isEmpty ? AuditFormat.fixed(expected, digits: 8) : expectedLiteral
-            if let match {
+            if match == nil, let (other, key) = otherKey {
+                findings.append(AuditFinding(rule: rule, severity: .warning, at: location, message:
+                    "\(what) \(claim.value) (\(claim.source)) is not the logged \(score.key) \(shown) (\(expectedSource)); "
+                    + "it is a \(key): \(other.log):\(other.line) `\(other.text)`"))
+            } else if let match {
                 findings.append(AuditFinding(rule: rule, severity: .warning, at: location, message:
                     "\(what) \(claim.value) (\(claim.source)) is not the final score \(shown) (\(expectedSource)); "
                     + "it matches \(match.log):\(match.line) `\(match.text)`"))
@@ -119,16 +149,17 @@ public struct ClaimConsistencyCheckProvider: CheckProvider {
             }
         }
 
-        var metadataScoreClaims: [Claim] {
+        func metadataClaims(_ kind: ClaimKind) -> [Claim] {
             guard let name = submission.metadata?.name else { return [] }
-            return submission.claims(.valBPB).filter { $0.source.file == name && $0.qualifier == nil }
+            return submission.claims(kind).filter { $0.source.file == name && $0.qualifier == nil }
         }
 
-        mutating func comparePerSeed(_ scored: [RunResult]) {
-            for claim in metadataScoreClaims where claim.seed != nil && claim.aggregate == nil {
+        mutating func comparePerSeed(_ scored: [RunResult], _ score: Score) {
+            for claim in metadataClaims(score.kind) where claim.seed != nil && claim.aggregate == nil {
                 let candidates = scored.filter { $0.seed == claim.seed }
-                guard let run = candidates.first, let logged = run.valBPB, let value = logged.value.double else {
-                    if let seed = claim.seed {
+                guard let run = candidates.first, let logged = score.logged(run), let value = logged.value.double else {
+                    // A seed without a log is reported once, for its score.
+                    if let seed = claim.seed, score.kind == .valBPB {
                         findings.append(AuditFinding(rule: "CLAIM-SEEDS", severity: .warning, at: AuditLocation(claim.source),
                                                      message: "submission.json gives val_bpb \(claim.value) for seed \(seed), but no log reports a score for that seed"))
                     }
@@ -136,26 +167,28 @@ public struct ClaimConsistencyCheckProvider: CheckProvider {
                 }
                 // Several logs for one seed (a rerun, an eval-only log): any of them may carry the claimed score.
                 if let claimed = claim.value.double, candidates.contains(where: { other in
-                    other.valBPB.map { abs(($0.value.double ?? .nan) - claimed)
+                    score.logged(other).map { abs(($0.value.double ?? .nan) - claimed)
                         <= ClaimConsistencyCheckProvider.tolerance(claim.value.description, $0.value.description) } ?? false
                 }) { continue }
                 compare(claim, expected: value, expectedLiteral: logged.value.description,
-                        expectedSource: logged.source.description, logNames: candidates.map(\.log), rule: "CLAIM-VAL-BPB",
-                        what: "seed \(claim.seed ?? 0) val_bpb")
+                        expectedSource: logged.source.description, logNames: candidates.map(\.log), score: score,
+                        what: "seed \(claim.seed ?? 0) \(score.key)")
             }
         }
 
-        mutating func compareHeadline(_ scored: [RunResult]) {
-            let values = scored.compactMap { run in run.valBPB.flatMap { claim in claim.value.double.map { (claim, $0) } } }
+        mutating func compareHeadline(_ scored: [RunResult], _ score: Score) {
+            let values = scored.compactMap { run in score.logged(run).flatMap { claim in claim.value.double.map { (claim, $0) } } }
             guard !values.isEmpty else {
-                for claim in metadataScoreClaims where claim.seed == nil {
+                // A loss without a logged score is covered by the score's own finding.
+                guard score.kind == .valBPB else { return }
+                for claim in metadataClaims(score.kind) where claim.seed == nil {
                     findings.append(AuditFinding(rule: "CLAIM-VAL-BPB", severity: .warning, at: AuditLocation(claim.source),
                                                  message: "val_bpb \(claim.value) is claimed but no log prints a final score to support it"))
                 }
                 return
             }
             let mean = values.map(\.1).reduce(0, +) / Double(values.count)
-            measurements.append(AuditMeasurement("logged_mean_val_bpb", mean, unit: "bpb"))
+            if score.kind == .valBPB { measurements.append(AuditMeasurement("logged_mean_val_bpb", mean, unit: "bpb")) }
             // The mean is as precise as the least precise logged value.
             let leastPrecise = values.map(\.0.value.description).min { $0.count < $1.count } ?? ""
             let source = values.count == 1 ? values[0].0.source.description : "mean of \(values.count) logged runs"
@@ -167,18 +200,20 @@ public struct ClaimConsistencyCheckProvider: CheckProvider {
             // With several logs for a seed (original and rerun), the claimed mean may use the first or the last.
             var firstPerSeed: [Int: Double] = [:], lastPerSeed: [Int: Double] = [:]
             for run in scored {
-                guard let seed = run.seed, let value = run.valBPB?.value.double else { continue }
+                guard let seed = run.seed, let value = score.logged(run)?.value.double else { continue }
                 if firstPerSeed[seed] == nil { firstPerSeed[seed] = value }
                 lastPerSeed[seed] = value
             }
             let alternativeMeans = [firstPerSeed, lastPerSeed].filter { !$0.isEmpty && $0.count < values.count }
                 .map { $0.values.sorted().reduce(0, +) / Double($0.count) }
-            for claim in metadataScoreClaims where claim.seed == nil {
+            for claim in metadataClaims(score.kind) where claim.seed == nil {
                 if claim.aggregate == .mean || values.count > 1, let value = claim.value.double,
                    alternativeMeans.contains(where: { abs($0 - value) <= ClaimConsistencyCheckProvider.tolerance(claim.value.description, leastPrecise) }) {
                     continue
                 }
-                measurements.append(AuditMeasurement("claimed_val_bpb", claim.value.double ?? 0, unit: "bpb", at: AuditLocation(claim.source)))
+                if score.kind == .valBPB {
+                    measurements.append(AuditMeasurement("claimed_val_bpb", claim.value.double ?? 0, unit: "bpb", at: AuditLocation(claim.source)))
+                }
                 // A plain top-level score of a multi-run folder may be one run's (the one the README reports).
                 if claim.aggregate == nil, values.count > 1, let value = claim.value.double,
                    values.contains(where: { abs($0.1 - value) <= ClaimConsistencyCheckProvider.tolerance(claim.value.description, $0.0.value.description) }) {
@@ -186,7 +221,7 @@ public struct ClaimConsistencyCheckProvider: CheckProvider {
                 }
                 compare(claim, expected: mean, expectedLiteral: values.count == 1 ? values[0].0.value.description : "",
                         expectedSource: source, logNames: values.count == 1 ? [values[0].0.source.file] : nil,
-                        rule: "CLAIM-VAL-BPB", what: claim.aggregate == .mean ? "mean val_bpb" : "val_bpb",
+                        score: score, what: claim.aggregate == .mean ? "mean \(score.key)" : score.key,
                         canBeError: unlogged.isEmpty, precisionLiteral: leastPrecise)
             }
         }
