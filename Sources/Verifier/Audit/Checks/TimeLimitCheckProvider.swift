@@ -2,7 +2,7 @@
 /// logs state them.
 ///
 /// Train time is the log's `stopping_early: ... train_time:Nms`, else its last `step:N/M ... train_time:Nms`
-/// line; eval time is `total_eval_time:Ns` when printed, else the `eval_time:Nms` of the headline
+/// line, plus calibration on training data timed after it (``CalibrationTimeSurvey``); eval time is `total_eval_time:Ns` when printed, else the `eval_time:Nms` of the headline
 /// evaluation (see ``LogClaims``). Both limits apply to the record track only.
 public struct TimeLimitCheckProvider: CheckProvider {
     /// The challenge's limit for each of training and evaluation, in seconds.
@@ -13,11 +13,41 @@ public struct TimeLimitCheckProvider: CheckProvider {
     public init() {}
 
     public func checks(for context: AuditContext) throws -> [AuditCheck] {
-        [
-            check(id: "TIME-TRAIN", title: "Training ≤ 600 s", what: "training", kind: .trainSeconds,
-                  perRun: { $0.trainSeconds }, context: context),
-            evalCheck(context),
-        ]
+        [trainCheck(context), evalCheck(context)]
+    }
+
+    private func trainCheck(_ context: AuditContext) -> AuditCheck {
+        // Calibration on training data after the loop is training (CalibrationTimeSurvey).
+        var findings: [AuditFinding] = []
+        var evidence: [AuditEvidence] = []
+        let exploratoryLogs = Set(context.exploratoryRuns.map(\.run.log))
+        for log in context.submission.logs where !exploratoryLogs.contains(log.name) {
+            switch CalibrationTimeSurvey.survey(log) {
+            case .readsTrainingData(let c):
+                let total = c.trainSeconds + c.seconds
+                evidence.append(AuditEvidence("\(log.name): training \(format(c.trainSeconds)) s (line \(c.trainLine)) + "
+                    + "calibration \(format(c.seconds)) s = \(format(total)) s", at: AuditLocation(file: log.name, line: c.line)))
+                if total > Self.limitSeconds, !context.isNonRecord {
+                    let reserve = c.reservedSeconds ?? 0
+                    let why = reserve > 0
+                        ? "the \(AuditFormat.fixed(reserve, digits: 1)) s reserved for it were not enough"
+                        : "no time was reserved for it"
+                    findings.append(AuditFinding(rule: "TIME-TRAIN-CALIBRATION", severity: reserve > 0 ? .warning : .error,
+                        at: AuditLocation(file: log.name, line: c.line), message:
+                        "\(log.name): calibration after training took \(format(c.seconds)) s (`\(c.text)`), and training "
+                        + "stopped at \(format(c.trainSeconds)) s (line \(c.trainLine)): \(format(total)) s, over the "
+                        + "\(Int(Self.limitSeconds)) s budget, and \(why); calibration that reads training data counts as "
+                        + "training (no self-generated calibration data is logged)"))
+                }
+            case .selfGenerated(let c, let evidenceLine):
+                evidence.append(AuditEvidence("\(log.name): calibration \(format(c.seconds)) s on self-generated data "
+                    + "(line \(evidenceLine)), not counted as training", at: AuditLocation(file: log.name, line: c.line)))
+            case nil:
+                continue
+            }
+        }
+        return check(id: "TIME-TRAIN", title: "Training ≤ 600 s", what: "training", kind: .trainSeconds,
+                     perRun: { $0.trainSeconds }, context: context, extraFindings: findings, extraEvidence: evidence)
     }
 
     private func check(
@@ -72,6 +102,13 @@ public struct TimeLimitCheckProvider: CheckProvider {
         if !over.isEmpty {
             return AuditCheck(id: id, title: title, status: .fail, severity: .error,
                               summary: "\(over.count) of \(stated.count) stated \(what) times exceed \(Int(limit)) s",
+                              evidence: evidence, findings: findings, measurements: measurements)
+        }
+        let extraErrors = extraFindings.filter { $0.severity == .error }
+        if !extraErrors.isEmpty {
+            return AuditCheck(id: id, title: title, status: .fail, severity: .error,
+                              summary: extraErrors.count == 1 ? extraErrors[0].message
+                                  : "\(extraErrors.count) runs exceed \(Int(limit)) s with their calibration",
                               evidence: evidence, findings: findings, measurements: measurements)
         }
         if stated.isEmpty {
