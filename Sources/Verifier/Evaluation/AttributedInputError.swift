@@ -111,11 +111,28 @@ enum EvaluationInput: Equatable {
     static func atFault(_ error: ModelConfigError) -> EvaluationInput? {
         switch error {
         case .missingTensor, .unexpectedTensorName, .unexpectedShape, .unsupportedTensor: .artifact
-        case .missingValue, .unreadCodeFact, .untrustedCodeDefault: .settings
-        // These cite the code, log or tensor each value came from; the code is where they are read.
-        case .inconsistent, .contradictsShapes, .conflictingLogValues, .invalidValue, .unsupportedFeature: .settings
+        case .missingValue, .unreadCodeFact: .settings
+        // These cite where each value came from: a code line, a log line or `--set` name themselves;
+        // values from tensor shapes alone are the artifact's.
+        case .untrustedCodeDefault: nil
+        case .inconsistent(_, _, let sources): sources.contains(where: \.namesItsOrigin) ? nil : .artifact
+        case .contradictsShapes(_, _, let statedBy, _, _): statedBy.namesItsOrigin ? nil : .artifact
+        case .invalidValue(_, _, let source, _), .unsupportedFeature(_, _, let source): source.namesItsOrigin ? nil : .artifact
+        case .conflictingLogValues: nil
         // A file of its own, or `--set`.
         case .unreadable, .architectureNotMatched, .unknownOverride: nil
+        }
+    }
+}
+
+extension ValueSource {
+    /// Whether the source's description names where the value was written: a code line, a log line,
+    /// an override (`--set`); a tensor's shape or absence names only the tensor.
+    var namesItsOrigin: Bool {
+        switch self {
+        case .codeDefault, .log, .override: true
+        case .tensorShape, .tensorAbsent: false
+        case .derived(_, let from): from.contains(where: \.namesItsOrigin)
         }
     }
 }

@@ -58,6 +58,17 @@ struct AttributedInputErrorTests {
             .hasPrefix("val/fineweb_val_bytes_*.bin: "))
     }
 
+    @Test func valuesThatCiteTheirOriginAreLeftAloneAndShapeOnlyOnesBlameTheArtifact() {
+        let override = ValueSource.override(key: "NUM_HEADS", value: "3")
+        let shape = ValueSource.tensorShape(tensor: "blocks.0.attn.c_q.weight", shape: [64, 64])
+        let stated = ModelConfigError.contradictsShapes(key: "num_heads", stated: "3", statedBy: override, shapeValue: "4", shapeSource: shape)
+        #expect(Self.message(stated) == stated.description)
+        let logged = ModelConfigError.invalidValue(key: "rope_base", value: "abc", source: .log(file: "train.log", line: 3, text: "rope_base:abc"), reason: "r")
+        #expect(Self.message(logged) == logged.description)
+        let fromShapes = ModelConfigError.inconsistent(key: "model_dim", reason: "not divisible by heads", sources: [shape])
+        #expect(Self.message(fromShapes).hasPrefix("sub/final_model.ptz: "))
+    }
+
     @Test func errorsThatNameTheirFlagAreLeftAlone() {
         let error = EvalError.unreadableShard("x")
         #expect(Self.message(error) == error.description)

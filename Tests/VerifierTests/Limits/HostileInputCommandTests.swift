@@ -42,15 +42,21 @@ import Testing
     @Test(arguments: [
         (["--seq-len", "4096", "--max-tokens", "100"], "val", "is too short for one window of 4096"),
         (["--mode", "ttt", "--seq-len", "4096", "--max-tokens", "100"], "val", "is too short for one window of 4096"),
-        (["--set", "NUM_HEADS=3"], "artifact", "contradicts num_heads = 4"),
-        (["--set", "ROPE_BASE=abc"], "artifact", "rope_base = abc"),
-        (["--set", "TRAIN_SEQ_LEN=-5"], "artifact", "must be a positive integer"),
+        // A value given with --set is at fault: the message names the override.
+        (["--set", "NUM_HEADS=3"], "override NUM_HEADS=3", "contradicts num_heads = 4"),
+        (["--set", "ROPE_BASE=abc"], "override ROPE_BASE=abc", "rope_base = abc"),
+        (["--set", "TRAIN_SEQ_LEN=-5"], "override TRAIN_SEQ_LEN=-5", "must be a positive integer"),
     ])
     func refusalsNameTheFileAtFault(extra: [String], file: String, message: String) throws {
         let artifact = Self.folder.appendingPathComponent("final_model.int8.ptz").path
         let run = try VerifyExecutable.run(Self.evalArguments(artifact: artifact) + extra)
-        let named = file == "val" ? Paths.shared("val/small/fineweb_val_*.bin").path : artifact
         #expect(run.status == 2)
-        #expect(run.stderr.contains("error: \(named): ") && run.stderr.contains(message), "\(run.stderr)")
+        if file == "val" {
+            #expect(run.stderr.contains("error: \(Paths.shared("val/small/fineweb_val_*.bin").path): ") && run.stderr.contains(message),
+                    "\(run.stderr)")
+        } else {
+            #expect(run.stderr.contains(file) && run.stderr.contains(message), "\(run.stderr)")
+            #expect(!run.stderr.contains("error: \(artifact): "), "the artifact is not at fault: \(run.stderr)")
+        }
     }
 }
