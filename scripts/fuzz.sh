@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Fuzzes pgverify's readers of hostile input with libFuzzer (docs/fuzzing.md).
 #
-#   scripts/fuzz.sh [--seconds N] [--smoke] [--no-build] [TARGET...]
+#   scripts/fuzz.sh [--seconds N] [--runs N] [--smoke] [--no-build] [TARGET...]
 #
 # Builds Sources/pgverify-fuzz with -sanitize=fuzzer,address into .build-fuzz (apart from the normal
 # .build), writes the seed corpora from fixtures/, then fuzzes each TARGET (default: all) for N
 # seconds (default 60), one at a time. Inputs that crash, hang or exhaust memory are written to
 # $PGVERIFY_FUZZ_DIR/crashes/<target>/ (default .build-fuzz/fuzz); the corpus each target grows is
 # kept in $PGVERIFY_FUZZ_DIR/corpus/<target>/ for the next run.
+# --runs N: stop each target after N executions instead (with --seconds, whichever comes first).
+# PGVERIFY_FUZZ_NICENESS: the fuzzer's nice level (default 10).
 # --smoke: every target for 10 seconds on a fresh corpus from a fixed random seed (CI); fails if any
 # target finds anything.
 # Exit status: 0 when no target found anything, 1 otherwise, 2 for bad usage.
@@ -15,18 +17,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 all_targets=(artifact pickle sentencepiece shard python-tree wrapper submission-json submission-log)
-seconds=60 smoke=0 build=1 targets=()
+seconds=60 runs=0 seconds_given=0 smoke=0 build=1 targets=()
 while (($#)); do
     case "$1" in
-        --seconds) seconds="$2"; shift 2 ;;
+        --seconds) seconds="$2"; seconds_given=1; shift 2 ;;
+        --runs) runs="$2"; shift 2 ;;
         --smoke) smoke=1 seconds=10; shift ;;
         --no-build) build=0; shift ;;
-        -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
         *) targets+=("$1"); shift ;;
     esac
 done
 ((${#targets[@]})) || targets=("${all_targets[@]}")
+[[ "$seconds" =~ ^[0-9]+$ && "$runs" =~ ^[0-9]+$ ]] || { echo "fuzz.sh: --seconds and --runs take a whole number" >&2; exit 2; }
+# --runs alone: no time limit.
+((runs > 0 && !seconds_given)) && seconds=0
 for target in "${targets[@]}"; do
     [[ " ${all_targets[*]} " == *" $target "* ]] || { echo "fuzz.sh: unknown target $target (${all_targets[*]})" >&2; exit 2; }
 done
@@ -81,7 +87,7 @@ for target in "${targets[@]}"; do
         corpus="$work/corpus/$target"
         mkdir -p "$corpus"
     fi
-    options=(-max_total_time="$seconds" -rss_limit_mb=2048 -timeout=25
+    options=(-max_total_time="$seconds" -runs="$((runs > 0 ? runs : -1))" -rss_limit_mb=2048 -timeout=25
              -max_len="$(max_len_of "$target")" -artifact_prefix="$crashes/" -print_final_stats=1)
     # The smoke run starts from a fixed seed, so CI explores the same inputs first each time.
     ((smoke)) && options+=(-seed=1)
@@ -90,7 +96,7 @@ for target in "${targets[@]}"; do
     log="$work/logs/$target.log"
     before=$(count_findings "$crashes")
     status=0
-    nice env PATH="$(path_of "$target")" PGVERIFY_FUZZ_TARGET="$target" ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}" \
+    nice -n "${PGVERIFY_FUZZ_NICENESS:-10}" env PATH="$(path_of "$target")" PGVERIFY_FUZZ_TARGET="$target" ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}" \
         "$binary" "${options[@]}" "$corpus" "$work/seeds/$target" >"$log" 2>&1 || status=$?
     ((smoke)) && rm -rf "$corpus"
     findings=$(( $(count_findings "$crashes") - before ))
