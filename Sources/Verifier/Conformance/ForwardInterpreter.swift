@@ -19,6 +19,8 @@ final class ForwardInterpreter {
     let aliases: ImportAliases
     let hyperparameters: [String: SymbolicValue]
     let parameterShapes: [String: [Int]]
+    /// Rows of parameter banks and the per-layer names they are saved under (``ParameterBanks``).
+    let banks: [String: [Int: String]]
     private(set) var classes: [String: ClassInfo] = [:]
     private(set) var functions: [String: PyNode] = [:]
     private var moduleAssignments: [String: PyNode] = [:]
@@ -60,6 +62,11 @@ final class ForwardInterpreter {
         self.aliases = ImportAliases(module: module)
         self.hyperparameters = hyperparameters
         self.parameterShapes = parameterShapes
+        if case .int(let layers)? = hyperparameters["num_layers"] {
+            self.banks = ParameterBanks.read(module: module, layers: layers)
+        } else {
+            self.banks = [:]
+        }
         collect(module.children("body"))
     }
 

@@ -23,11 +23,16 @@ struct FamilyReevaluationTests {
         Paths.shared("corpus/parameter-golf/\(golden.record)/train_gpt.py")
     }
 
-    /// The golden run's environment, restricted to what pgverify reads (the rest, e.g. DATA_PATH,
-    /// does not configure the model or its evaluation).
+    /// The golden run's environment, restricted to what pgverify reads: the settings the code declares
+    /// (its model's switches included) but not its paths (DATA_PATH), and the evaluation's batch settings.
     static func overrides(_ golden: Golden) -> [String: String] {
         let known = Set(ModelConfigResolver.statedKeys.map(\.environmentVariable))
-        return golden.env.filter { known.contains($0.key) || FamilyEvaluationResolver.handles($0.key) }
+        let text = (try? SubmissionCodeText.read(code(golden))) ?? ""
+        let declared = Set(HyperparameterDefaults.parse(source: text, file: "train_gpt.py").declarations.values.map(\.environmentVariable))
+        return golden.env.filter {
+            known.contains($0.key) || FamilyEvaluationResolver.handles($0.key)
+                || (declared.contains($0.key) && $0.value != "<tmp>" && !$0.key.hasSuffix("_PATH"))
+        }
     }
 
     static func request(_ family: String, golden: Golden, overrides: [String: String]? = nil, code: URL?? = nil,
