@@ -234,6 +234,11 @@ enum TorchFunctions {
             let (x, shape) = try tensor(0, "input")
             let (mask, _) = try tensor(1, "mask")
             guard let value = try number(2, "value", nil) else { throw fail("masked_fill without a value") }
+            // Zeroing where a comparison holds is multiplying by its negation (1 or 0).
+            if value == 0, ["eq", "ne"].contains(g[mask].op) {
+                let negation = g.node(g[mask].op == "eq" ? "ne" : "eq", g[mask].inputs, g[mask].attributes.map { ($0.name, $0.value) })
+                return .tensor(g.mul(x, negation), shape)
+            }
             return .tensor(g.node("masked_fill", [x, mask], [("value", .real(value))]), shape)
         case "repeat_interleave":
             let (x, shape) = try tensor(0, "input")

@@ -5,8 +5,7 @@ import Foundation
 /// `leaky_relu(x; negative_slope)`, `sigmoid`, `l2_normalize(x; eps)` (`x / max(‖x‖, eps)` over the
 /// last axis), `reduce_sum(x; dim=-1)` (kept), `group_heads(x; groups)` ([B,T,H,D] →
 /// [B,T,G,H/G,D]) and `ungroup_heads` (its inverse), `time_slice(x; start, end)` (`x[:, start:end]`
-/// on the token axis), `time_cat` (concatenation on the token axis), `eq(x; value)`,
-/// `masked_fill(x, mask; value)`. A lerp is written out: `lerp(a, b, w) = a + w·(b − a)`.
+/// on the token axis), `time_cat` (concatenation on the token axis), `ne(x; value)` (1 where x ≠ value, else 0). A lerp is written out: `lerp(a, b, w) = a + w·(b − a)`.
 ///
 /// Heads are split without fixing a layout: `split_heads` is the split of the last axis, whether the
 /// heads then sit on axis 1 or 2; attention is over tokens per head.
@@ -111,8 +110,8 @@ extension FamilyGPTModel {
             var gate = g.mul(parameter("smear_lambda"),
                              sigmoid(linear(g.slice(current, start: 0, end: smear.window), parameter("smear_gate.weight"))))
             if let reset = smear.resetToken {
-                let mask = g.node("eq", [g.timeSlice(ids, start: 1, end: nil)], [("value", .real(Double(reset)))])
-                gate = g.node("masked_fill", [gate, mask], [("value", .real(0))])
+                // Zeroing where x_t is the reset token: a factor [x_t ≠ reset].
+                gate = g.mul(gate, g.node("ne", [g.timeSlice(ids, start: 1, end: nil)], [("value", .real(Double(reset)))]))
             }
             x = g.node("time_cat", [g.timeSlice(x, start: 0, end: 1), g.add(current, g.mul(gate, previous))])
         }
