@@ -29,3 +29,47 @@ import Testing
         #expect(match.architecture.hasPrefix("record-family GPT (FamilyGPTModel)"))
     }
 }
+
+/// Which real family records' code pgverify matches: each train_gpt.py of the 2026-03-20 … 2026-04
+/// records in ../shared/corpus, checked with the configuration and weights of every family golden in
+/// fixtures/families (the records ship no artifacts); a record is matched if one of them matches, else
+/// the refusal for the first golden is shown. Run by hand:
+/// `PGVERIFY_FAMILY_SURVEY=out.tsv swift test --filter FamilyConformanceSurvey`.
+@Suite struct FamilyConformanceSurvey {
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["PGVERIFY_FAMILY_SURVEY"] != nil))
+    func survey() throws {
+        let families = ["plain-sp1024", "outgate-smear-sp1024", "gatedattn-sp1024", "sparsegate-smearbos-sp8192",
+                        "sparsegate-bosfix9hp-sp1024", "march-bigram-ve-sp1024", "march-trigram-sp1024"]
+        let root = Paths.shared("corpus/parameter-golf/records/track_10min_16mb")
+        let folders = try FileManager.default.contentsOfDirectory(atPath: root.path).filter { $0 >= "2026-03-20" }.sorted()
+        var rows: [String] = []
+        var counts: [String: Int] = [:]
+        for folder in folders {
+            let code = root.appendingPathComponent(folder).appendingPathComponent("train_gpt.py")
+            var status = "refused", detail = ""
+            for family in families {
+                do {
+                    let golden = try FamilyReevaluationTests.golden(family)
+                    var (weights, settings) = try Reevaluation.loadWeights(Paths.fixture("families/\(family)/model.weights.json"))
+                    // The golden's model is small: a factorised embedding (EMBEDDING_DIM) is set to its width.
+                    var runEnv = golden.env
+                    runEnv["EMBEDDING_DIM"] = golden.env["MODEL_DIM"]
+                    let env = FamilyReevaluationTests.knownOverrides(golden).merging(ConformanceSupport.codeSettings(runEnv, code: code)) { a, _ in a }
+                    settings.merge(env.filter { !FamilyEvaluationResolver.handles($0.key) }) { _, o in o }
+                    let resolved = try ModelConfigResolver.resolve(weights: weights, code: code, logs: [], overrides: settings)
+                    let stated = try ModelConfigResolver.statedSettings(code: code, logs: [], overrides: settings)
+                    _ = try ArchitectureConformance.checkFamily(code: code, config: resolved.config, parameterShapes: weights.mapValues(\.shape),
+                                                                settings: stated)
+                    status = "matched"; detail = family
+                    break
+                } catch {
+                    if detail.isEmpty { detail = "\(family): \(error)".replacingOccurrences(of: "\n", with: " ") }
+                }
+            }
+            counts[status, default: 0] += 1
+            rows.append("\(folder)\t\(status)\t\(detail)")
+        }
+        try Data((rows.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: ProcessInfo.processInfo.environment["PGVERIFY_FAMILY_SURVEY"]!))
+        print("FAMILY SURVEY \(folders.count) records: \(counts)")
+    }
+}
