@@ -326,8 +326,9 @@ enum TensorOps {
         }
         var shape: [SymbolicDim]?
         if let xs, let ys, xs.count >= 2, ys.count >= 2 { shape = Array(xs.dropLast()) + [ys.last!] }
-        // Attention written out: softmax(masked(q·kᵀ·s)) · v.
-        if let attention = manualAttention(probabilities: x, values: y, g) {
+        // Attention written out: softmax(masked(q·kᵀ·s)) · v, with the heads on axis 1 (else the
+        // product mixes heads, not tokens).
+        if let xs, xs.count == 4, case .n = xs[1], let attention = manualAttention(probabilities: x, values: y, g) {
             return .tensor(attention, shape)
         }
         return .tensor(g.node("matmul", [x, y]), shape)

@@ -246,6 +246,10 @@ enum TorchFunctions {
                 throw fail("repeat_interleave without constant repeats and dim")
             }
             if repeats == 1 { return arguments.positional[0] }
+            if let shape, let axis = TensorOps.normalizedAxis(dim, rank: shape.count), shape.indices.contains(axis),
+               case .sym = shape[axis] {
+                throw fail("repeat_interleave along the token axis, which pgverify does not compare")
+            }
             var out = shape
             if var s = out, let axis = TensorOps.normalizedAxis(dim, rank: s.count), case .n(let n) = s[axis] { s[axis] = .n(n * repeats); out = s }
             return .tensor(g.node("repeat_interleave", [x], [("repeats", .int(repeats)), ("dim", .int(TensorOps.normalizedAxis(dim, rank: shape?.count) ?? dim))]), out)

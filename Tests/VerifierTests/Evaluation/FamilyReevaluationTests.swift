@@ -51,7 +51,7 @@ struct FamilyReevaluationTests {
         let result = try Reevaluation.run(Self.request(family, golden: golden), segments: 4)
         #expect(abs(result.score.bitsPerByte - golden.val_bpb) <= 1e-4)
         #expect(result.score.tokens == 16384)
-        #expect(result.resolved.architecture?.hasPrefix("matched to the forward of train_gpt.py: record-family GPT (FamilyGPTModel)") == true,
+        #expect(result.resolved.architecture.map { $0.hasPrefix("matched to the forward of") && $0.contains(": record-family GPT (FamilyGPTModel)") } == true,
                 "\(result.resolved.architecture ?? "none")")
         guard case .documentSegmented(let settings)? = result.familyEvaluation?.evaluation else {
             Issue.record("expected the document-segmented evaluation, got \(String(describing: result.familyEvaluation))")
