@@ -65,8 +65,8 @@ public enum ArchitectureConformance {
     }
 
     /// Checks the code at `code` against ``FamilyGPTModel`` for `config` (its features): the model's
-    /// `forward_logits` (what the records' evaluation calls) against the description's logits, or
-    /// without one, its `forward` against the loss.
+    /// `forward_logits` (what the records' evaluation calls) against the description's logits; a model
+    /// class without `forward_logits` is refused.
     public static func checkFamily(code: URL, config: GPTConfig, parameterShapes: [String: [Int]],
                                    settings: [String: HyperparameterValue] = [:]) throws(ModelConfigError) -> ArchitectureMatch {
         let text = try SubmissionCodeText.read(code)
@@ -191,8 +191,8 @@ public enum ArchitectureConformance {
         return id
     }
 
-    /// The records' evaluation scores `forward_logits(input_ids)`: its output, or without that method
-    /// the loss of `forward`. The model is read in its evaluation state: a record-family loop is
+    /// The records' evaluation scores `forward_logits(input_ids)`: its output. The model is read in
+    /// its evaluation state: a record-family loop is
     /// switched on before every evaluation (`looping_active = True`, the resolver's rule for `loop`).
     static func extractOutput(_ interpreter: ForwardInterpreter, tree: PyNode, config: GPTConfig) throws -> Int {
         let (instance, className, construction, enclosing) = try buildModel(interpreter, tree: tree)
@@ -200,7 +200,6 @@ public enum ArchitectureConformance {
             instance.attributes["looping_active"] = .bool(loop.active)
         }
         guard let (forward, owner) = interpreter.method("forward_logits", of: className) else {
-            _ = construction
             throw ConformanceFailure(line: construction.line, function: enclosing,
                                      message: "\(className) has no forward_logits, the method the records' evaluation scores")
         }
