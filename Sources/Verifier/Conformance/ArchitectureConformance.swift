@@ -60,7 +60,52 @@ public enum ArchitectureConformance {
     static func checkBaseline(tree: PyNode, lines: [Substring], file: String, config: GPTConfig,
                               parameterShapes: [String: [Int]], settings: [String: HyperparameterValue] = [:])
         throws(ModelConfigError) -> ArchitectureMatch {
-        let reference = GPTModel.forwardDescription(config)
+        try check(tree: tree, lines: lines, file: file, config: config, reference: GPTModel.forwardDescription(config),
+                  referenceName: "baseline GPT (GPTModel)", parameterShapes: parameterShapes, settings: settings)
+    }
+
+    /// Checks the code at `code` against ``FamilyGPTModel`` for `config` (its features): the model's
+    /// `forward_logits` (what the records' evaluation calls) against the description's logits; a model
+    /// class without `forward_logits` is refused.
+    public static func checkFamily(code: URL, config: GPTConfig, parameterShapes: [String: [Int]],
+                                   settings: [String: HyperparameterValue] = [:]) throws(ModelConfigError) -> ArchitectureMatch {
+        let text = try SubmissionCodeText.read(code)
+        return try checkFamily(source: text, file: SubmissionCodeText.sourceName(code), config: config,
+                               parameterShapes: parameterShapes, settings: settings)
+    }
+
+    public static func checkFamily(source: String, file: String, config: GPTConfig, parameterShapes: [String: [Int]],
+                                   settings: [String: HyperparameterValue] = [:]) throws(ModelConfigError) -> ArchitectureMatch {
+        let referenceName = "record-family GPT (FamilyGPTModel)"
+        let reference: GPTModel.ForwardDescription
+        do {
+            reference = try FamilyGPTModel.forwardDescription(config)
+        } catch {
+            throw .architectureNotMatched(file: file, line: 0, detail: error.description, reference: referenceName)
+        }
+        let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+        let tree = try parse(source, file: file, lines: lines, referenceName: referenceName)
+        return try check(tree: tree, lines: lines, file: file, config: config, reference: reference, referenceName: referenceName,
+                         parameterShapes: parameterShapes, settings: settings)
+    }
+
+    static func parse(_ source: String, file: String, lines: [Substring], referenceName: String) throws(ModelConfigError) -> PyNode {
+        do {
+            let parser = try cachedParser()
+            guard let parsed = try parser.parse([.source(name: file, text: source)]).first else {
+                throw ModelConfigError.architectureNotMatched(file: file, line: 0, detail: "the code could not be parsed", reference: referenceName)
+            }
+            return parsed
+        } catch let error as ModelConfigError {
+            throw error
+        } catch {
+            throw .architectureNotMatched(file: file, line: 0, detail: "the model code cannot be read: \(error)", reference: referenceName)
+        }
+    }
+
+    static func check(tree: PyNode, lines: [Substring], file: String, config: GPTConfig, reference: GPTModel.ForwardDescription,
+                      referenceName: String, parameterShapes: [String: [Int]], settings: [String: HyperparameterValue])
+        throws(ModelConfigError) -> ArchitectureMatch {
         func refuse(_ failure: ConformanceFailure) -> ModelConfigError {
             var detail = failure.function.isEmpty ? "" : failure.function + ": "
             if failure.line > 0, failure.line <= lines.count {
@@ -68,7 +113,7 @@ public enum ArchitectureConformance {
                 detail += "`" + (text.count > 140 ? String(text.prefix(137)) + "..." : text) + "`: "
             }
             detail += failure.message
-            return .architectureNotMatched(file: file, line: failure.line, detail: detail, reference: "baseline GPT (GPTModel)")
+            return .architectureNotMatched(file: file, line: failure.line, detail: detail, reference: referenceName)
         }
         var hyperparameters = Self.hyperparameters(config)
         for (name, value) in settings where hyperparameters[name] == nil {
@@ -80,19 +125,23 @@ public enum ArchitectureConformance {
             }
         }
         let interpreter = ForwardInterpreter(module: tree, hyperparameters: hyperparameters, parameterShapes: parameterShapes)
-        let root: Int
+        let root: Int, referenceRoot: Int
         do {
-            root = try extractLoss(interpreter, tree: tree)
+            if let logits = reference.logits {
+                (root, referenceRoot) = (try extractOutput(interpreter, tree: tree, config: config), logits)
+            } else {
+                (root, referenceRoot) = (try extractLoss(interpreter, tree: tree), reference.loss)
+            }
         } catch let failure as ConformanceFailure {
             throw refuse(failure)
         } catch {
             throw refuse(ConformanceFailure(line: 0, function: "", message: "\(error)"))
         }
         var comparison = ForwardGraphComparison(code: interpreter.graph, reference: reference.graph)
-        if comparison.equal(root, reference.loss) {
+        if comparison.equal(root, referenceRoot) {
             return ArchitectureMatch(architecture: reference.summary, file: file)
         }
-        throw refuse(difference(interpreter.graph, root: root, reference: reference.graph, referenceRoot: reference.loss,
+        throw refuse(difference(interpreter.graph, root: root, reference: reference.graph, referenceRoot: referenceRoot,
                                 comparison: &comparison))
     }
 
@@ -125,6 +174,47 @@ public enum ArchitectureConformance {
     /// Builds the model as the code's construction (`GPT(vocab_size=args.vocab_size, …)`) does, then
     /// runs its forward on symbolic `input_ids`, `target_ids` of shape `[B, T]`.
     static func extractLoss(_ interpreter: ForwardInterpreter, tree: PyNode) throws -> Int {
+        let (instance, className, construction, enclosing) = try buildModel(interpreter, tree: tree)
+        guard let (forward, owner) = interpreter.method("forward", of: className) else {
+            throw ConformanceFailure(line: construction.line, function: enclosing, message: "\(className) has no forward")
+        }
+        let shape: [SymbolicDim] = [.sym("B"), .sym("T")]
+        let ids = SymbolicValue.tensor(interpreter.graph.input("input_ids"), shape)
+        let targets = SymbolicValue.tensor(interpreter.graph.input("target_ids"), shape)
+        let frame = ForwardInterpreter.Frame(function: enclosing, className: nil, receiver: nil)
+        let loss = try interpreter.call(forward, qualifiedName: owner + ".forward", className: owner, receiver: instance,
+                                        positional: [ids, targets], keywords: [:], at: forward, frame)
+        guard case .tensor(let id, _) = loss else {
+            throw ConformanceFailure(line: forward.line, function: owner + ".forward",
+                                     message: "returns a \(loss.kind) given input_ids and target_ids, not the loss")
+        }
+        return id
+    }
+
+    /// The records' evaluation scores `forward_logits(input_ids)`: its output. The model is read in
+    /// its evaluation state: a record-family loop is
+    /// switched on before every evaluation (`looping_active = True`, the resolver's rule for `loop`).
+    static func extractOutput(_ interpreter: ForwardInterpreter, tree: PyNode, config: GPTConfig) throws -> Int {
+        let (instance, className, construction, enclosing) = try buildModel(interpreter, tree: tree)
+        if let loop = config.features.loop, instance.attributes["looping_active"] != nil {
+            instance.attributes["looping_active"] = .bool(loop.active)
+        }
+        guard let (forward, owner) = interpreter.method("forward_logits", of: className) else {
+            throw ConformanceFailure(line: construction.line, function: enclosing,
+                                     message: "\(className) has no forward_logits, the method the records' evaluation scores")
+        }
+        let ids = SymbolicValue.tensor(interpreter.graph.input("input_ids"), [.sym("B"), .sym("T")])
+        let frame = ForwardInterpreter.Frame(function: enclosing, className: nil, receiver: nil)
+        let logits = try interpreter.call(forward, qualifiedName: owner + ".forward_logits", className: owner, receiver: instance,
+                                          positional: [ids], keywords: [:], at: forward, frame)
+        guard case .tensor(let id, _) = logits else {
+            throw ConformanceFailure(line: forward.line, function: owner + ".forward_logits",
+                                     message: "returns a \(logits.kind) given input_ids, not the logits")
+        }
+        return id
+    }
+
+    static func buildModel(_ interpreter: ForwardInterpreter, tree: PyNode) throws -> (ModuleInstance, String, PyNode, String) {
         guard let (className, construction, enclosing) = modelConstruction(interpreter, tree: tree) else {
             throw ConformanceFailure(line: 0, function: "", message: "no model class is constructed where pgverify can find it "
                 + "(a class with a forward, built with the hyperparameters, such as `GPT(vocab_size=args.vocab_size, …)`)")
@@ -137,19 +227,7 @@ public enum ArchitectureConformance {
             throw ConformanceFailure(line: construction.line, function: enclosing, message: "\(className)(…) is not a module")
         }
         instance.setPath("")
-        guard let (forward, owner) = interpreter.method("forward", of: className) else {
-            throw ConformanceFailure(line: construction.line, function: enclosing, message: "\(className) has no forward")
-        }
-        let shape: [SymbolicDim] = [.sym("B"), .sym("T")]
-        let ids = SymbolicValue.tensor(interpreter.graph.input("input_ids"), shape)
-        let targets = SymbolicValue.tensor(interpreter.graph.input("target_ids"), shape)
-        let loss = try interpreter.call(forward, qualifiedName: owner + ".forward", className: owner, receiver: instance,
-                                        positional: [ids, targets], keywords: [:], at: forward, frame)
-        guard case .tensor(let id, _) = loss else {
-            throw ConformanceFailure(line: forward.line, function: owner + ".forward",
-                                     message: "returns a \(loss.kind) given input_ids and target_ids, not the loss")
-        }
-        return id
+        return (instance, className, construction, enclosing)
     }
 
     /// The model class and the call that builds it: `GPT(...)` when the code defines a GPT, else the

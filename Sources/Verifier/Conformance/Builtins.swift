@@ -201,6 +201,12 @@ enum Builtins {
                 return try TorchFunctions.apply(base, CallArguments(positional: [receiver] + positional, keywords: keywords),
                                                 interpreter, at: site, frame)
             }
+        case .string(let text) where positional.isEmpty && ["lower", "upper", "strip"].contains(name):
+            switch name {
+            case "lower": return .string(text.lowercased())
+            case "upper": return .string(text.uppercased())
+            default: return .string(text.trimmingCharacters(in: .whitespaces))
+            }
         case .opaque(let text):
             return .opaque(text + "." + name + "()")
         default:

@@ -99,7 +99,7 @@ extension ForwardInterpreter {
         var result = true
         for (op, rightNode) in zip(ops, rights) {
             let right = try evaluate(rightNode, &frame)
-            if case .tensor = left {
+            if case .tensor = left, op.type != "Is", op.type != "IsNot" {
                 guard ops.count == 1 else { throw fail(node, frame, "chains comparisons of tensors") }
                 return try TensorOps.compare(op.type, left, right, self, at: node, frame)
             }
@@ -111,6 +111,7 @@ extension ForwardInterpreter {
                 case (.none, .none): same = true
                 case (.none, _), (_, .none): same = false
                 case let (.bool(a), .bool(b)): same = a == b
+                case (.tensor(let a, _), .tensor(let b, _)): same = a == b
                 default: throw fail(node, frame, "compares a \(left.kind) and a \(right.kind) by identity")
                 }
                 holds = op.type == "Is" ? same : !same
@@ -118,6 +119,13 @@ extension ForwardInterpreter {
                 let same = try equal(left, right, at: node, frame)
                 holds = op.type == "Eq" ? same : !same
             case "Lt", "LtE", "Gt", "GtE":
+                if case .dim(let a) = left, case .dim(let b) = right, a == b {
+                    // The same size of the input: equal, whatever it is.
+                    holds = op.type == "LtE" || op.type == "GtE"
+                    result = result && holds
+                    left = right
+                    continue
+                }
                 guard let a = Self.number(left), let b = Self.number(right) else {
                     throw fail(node, frame, "orders a \(left.kind) and a \(right.kind), which pgverify cannot decide")
                 }
@@ -158,6 +166,9 @@ extension ForwardInterpreter {
         case (.none, _), (_, .none): return false
         case let (.string(x), .string(y)): return x == y
         case let (.dim(x), .dim(y)) where x == y: return true
+        case (.opaque("tensor.device"), .opaque("tensor.device")):
+            // The evaluation runs on one device.
+            return true
         default:
             if let x = Self.number(a), let y = Self.number(b) { return x == y }
             throw fail(node, frame, "compares a \(a.kind) with a \(b.kind), which pgverify cannot decide")

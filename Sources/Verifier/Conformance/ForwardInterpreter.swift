@@ -19,6 +19,11 @@ final class ForwardInterpreter {
     let aliases: ImportAliases
     let hyperparameters: [String: SymbolicValue]
     let parameterShapes: [String: [Int]]
+    /// Rows of parameter banks and the per-layer names they are saved under (``ParameterBanks``).
+    let banks: [String: [Int: String]]
+    /// Module globals that start as `None` and that functions declaring them `global` set, all to one
+    /// constant (`BOS_ID = None`; `global BOS_ID; BOS_ID = 1` in a loader): read at that constant.
+    private(set) var runtimeGlobals: [String: SymbolicValue] = [:]
     private(set) var classes: [String: ClassInfo] = [:]
     private(set) var functions: [String: PyNode] = [:]
     private var moduleAssignments: [String: PyNode] = [:]
@@ -60,7 +65,55 @@ final class ForwardInterpreter {
         self.aliases = ImportAliases(module: module)
         self.hyperparameters = hyperparameters
         self.parameterShapes = parameterShapes
+        if case .int(let layers)? = hyperparameters["num_layers"] {
+            self.banks = ParameterBanks.read(module: module, layers: layers)
+        } else {
+            self.banks = [:]
+        }
         collect(module.children("body"))
+        runtimeGlobals = Self.globalsSetOnce(module)
+    }
+
+    private static func globalsSetOnce(_ module: PyNode) -> [String: SymbolicValue] {
+        var values: [String: [SymbolicValue?]] = [:]
+        module.walk { function in
+            guard function.type == "FunctionDef" else { return }
+            var declared: Set<String> = []
+            function.walk { node in
+                if node.type == "Global", case .strings(let names) = node[field: "names"] { declared.formUnion(names) }
+            }
+            guard !declared.isEmpty else { return }
+            function.walk { node in
+                let targets: [PyNode]
+                switch node.type {
+                case "Assign": targets = node.children("targets")
+                case "AugAssign", "AnnAssign": targets = node.child("target").map { [$0] } ?? []
+                default: return
+                }
+                for target in targets where target.type == "Name" {
+                    guard let name = target.string("id"), declared.contains(name) else { continue }
+                    var constant: SymbolicValue?
+                    if node.type == "Assign", let value = node.child("value"), value.type == "Constant", let literal = value.constant {
+                        if let n = literal.intValue { constant = .int(n) } else if let text = value.stringLiteral { constant = .string(text) }
+                    }
+                    values[name, default: []].append(constant)
+                }
+            }
+        }
+        var result: [String: SymbolicValue] = [:]
+        for (name, assigned) in values {
+            guard let first = assigned.first ?? nil, assigned.allSatisfy({ $0.map { Self.sameConstant($0, first) } ?? false }) else { continue }
+            result[name] = first
+        }
+        return result
+    }
+
+    private static func sameConstant(_ a: SymbolicValue, _ b: SymbolicValue) -> Bool {
+        switch (a, b) {
+        case let (.int(x), .int(y)): return x == y
+        case let (.string(x), .string(y)): return x == y
+        default: return false
+        }
     }
 
     private func collect(_ statements: [PyNode]) {
@@ -399,6 +452,10 @@ final class ForwardInterpreter {
     func attribute(_ name: String, of module: ModuleInstance, at node: PyNode, _ frame: Frame) throws(ConformanceFailure) -> SymbolicValue {
         if module.parameters.contains(name) {
             let path = ModuleInstance.join(module.path, name)
+            if !parameterShapes.isEmpty, parameterShapes[path] == nil, banks[path] == nil {
+                throw fail(node, frame, "reads the parameter \(path), which the artifact does not hold (the code was read with "
+                    + "settings under which it builds a module the weights do not have)")
+            }
             return .tensor(graph.parameter(path), parameterShapes[path].map { $0.map { .n($0) } })
         }
         if let value = module.attributes[name] { return value }
@@ -449,7 +506,9 @@ final class ForwardInterpreter {
             let wasLenient = lenient
             lenient = false
             defer { lenient = wasLenient }
-            return try evaluate(value, &moduleFrame)
+            let initial = try evaluate(value, &moduleFrame)
+            if initial.isNone, let set = runtimeGlobals[name] { return set }
+            return initial
         }
         throw fail(node, frame, "uses '\(name)', which is not defined where pgverify can read it")
     }

@@ -112,6 +112,21 @@ enum TensorOps {
         return .tensor(interpreter.graph.node(name, [id], [("value", .real(value))]), shape)
     }
 
+    /// `[B, T, H, D]`: tokens on axis 1 (a size of the input), heads on axis 2 (a number).
+    static func isTokenMajor(_ shape: [SymbolicDim]) -> Bool {
+        guard shape.count >= 4, case .sym = shape[1], case .n = shape[2] else { return false }
+        return true
+    }
+
+    /// A 4-D shape with heads on one of axes 1 and 2 and tokens on the other.
+    static func isHeadLayout(_ shape: [SymbolicDim]) -> Bool {
+        guard shape.count == 4 else { return false }
+        switch (shape[1], shape[2]) {
+        case (.sym, .n), (.n, .sym): return true
+        default: return false
+        }
+    }
+
     static func normalizedAxis(_ axis: Int, rank: Int?) -> Int? {
         if axis >= 0 { return axis }
         guard let rank else { return nil }
@@ -128,9 +143,10 @@ enum TensorOps {
         var newShape = shape
         if var s = newShape, hi < s.count { s.swapAt(lo, hi); newShape = s }
         let g = interpreter.graph
-        if lo == 1, hi == 2, g[id].op == "reshape_heads" {
-            let n = g[id]
-            return .tensor(g.node("split_heads", n.inputs, n.attributes.map { ($0.name, $0.value) }), newShape)
+        // Heads and tokens swapped ([B, T, H, D] ↔ [B, H, T, D]): the values per head and token are the
+        // same, only where the heads sit changes, which the shape records (attention reads it).
+        if lo == 1, hi == 2, let shape, shape.count == 4, isHeadLayout(shape) || isHeadLayout(newShape!) {
+            return .tensor(id, newShape)
         }
         return .tensor(g.node("transpose", [id], [("axes", .text("\(lo),\(hi)"))]), newShape)
     }
@@ -153,9 +169,23 @@ enum TensorOps {
             if case .n(let d) = target[3], d > 0 { headDim = d }
             if target[3] == .n(-1), case .n(let c)? = last, heads > 0, c % heads == 0 { headDim = c / heads }
             if let headDim, last == .n(heads * headDim) || last == nil {
-                return .tensor(g.node("reshape_heads", [id], [("heads", .int(heads)), ("head_dim", .int(headDim))]),
+                return .tensor(g.node("split_heads", [id], [("heads", .int(heads)), ("head_dim", .int(headDim))]),
                                [shape[0], shape[1], .n(heads), .n(headDim)])
             }
+        }
+        // [B, T, H, D] → [B, T, H·D]
+        if target.count == 3, let shape, shape.count == 4, isTokenMajor(shape), case .n(let heads) = shape[2],
+           case .n(let d) = shape[3], target[2] == .n(heads * d) || target[2] == .n(-1) {
+            return .tensor(g.node("merge_heads", [id]), [shape[0], shape[1], .n(heads * d)])
+        }
+        // [B, T, H, D] → [B, T, G, H/G, D]: heads grouped by the key/value head they share, and back.
+        if target.count == 5, let shape, shape.count == 4, isTokenMajor(shape), case .n(let heads) = shape[2],
+           case .n(let groups) = target[2], groups > 0, target[3] == .n(heads / groups), heads % groups == 0, target[4] == shape[3] {
+            return .tensor(g.node("group_heads", [id], [("groups", .int(groups))]), [shape[0], shape[1], .n(groups), .n(heads / groups), shape[3]])
+        }
+        if target.count == 4, let shape, shape.count == 5, case .n(let groups) = shape[2], case .n(let each) = shape[3],
+           target[2] == .n(groups * each), target[3] == shape[4] {
+            return .tensor(g.node("ungroup_heads", [id]), [shape[0], shape[1], .n(groups * each), shape[4]])
         }
         // transpose(1, 2) of [B, H, T, D], then [B, T, H·D]
         if target.count == 3, g[id].op == "transpose", g[id].attribute("axes") == .text("1,2"),
@@ -183,9 +213,64 @@ enum TensorOps {
             if case .slice(let a, let b, let c) = entry { return a.isNone && b.isNone && c.isNone }
             return false
         }
+        // `t[:, :T]` where the axis holds T: the whole axis.
+        if let shape, !entries.contains(where: { if case .ellipsis = $0 { return true }; return false }) {
+            var axis = 0
+            for (position, entry) in entries.enumerated() {
+                if entry.isNone { continue }
+                if case .slice(let a, let b, let c) = entry, a.isNone, c.isNone, axis < shape.count,
+                   let upper = dimension(b), upper == shape[axis] {
+                    entries[position] = .slice(.none, .none, .none)
+                }
+                axis += 1
+            }
+        }
+        // A bank of per-layer matrices (`qo_bank[i]`): the matrix the code's own un-banking names.
+        if entries.count == 1, case .int(let row) = entries[0], g[id].op == "param",
+           case .text(let bank)? = g[id].attribute("name"), let names = interpreter.banks[bank] {
+            guard let name = names[row] else {
+                throw interpreter.fail(site, frame, "reads row \(row) of \(bank), which the code's un-banking does not name")
+            }
+            return .tensor(g.parameter(name), interpreter.parameterShapes[name].map { $0.map { .n($0) } })
+        }
+        // `t[i, j]`: a row of a row.
+        if entries.count > 1, entries.allSatisfy({ if case .int = $0 { return true }; return false }) {
+            var result = value
+            for entry in entries { result = try TensorOps.index(result, entry, interpreter, at: site, frame) }
+            return result
+        }
+        // `x[:, a:b]`, `x[:, a:b, :w]`: a slice of the token axis (and of the last).
+        if let shape, shape.count >= 2, case .sym(let tokens) = shape[1], entries.count >= 2, isFull(entries[0]),
+           case .slice(let lower, let upper, let step) = entries[1], step.isNone,
+           entries.count == 2 || (entries.count == 3 && shape.count == 3) {
+            func bound(_ v: SymbolicValue) -> Int?? {
+                if v.isNone { return .some(nil) }
+                if case .int(let n) = v { return .some(n) }
+                return nil
+            }
+            guard let start = bound(lower), let end = bound(upper), (start ?? 0) >= 0 else {
+                throw interpreter.fail(site, frame, "slices the token axis with bounds pgverify cannot read")
+            }
+            let from = start ?? 0
+            let length: SymbolicDim
+            switch end {
+            case nil: length = from == 0 ? .sym(tokens) : .sym("\(tokens)-\(from)")
+            case let e? where e < 0 && from == 0: length = .sym("\(tokens)-\(-e)")
+            case let e? where e >= 0: length = .n(max(0, e - from))
+            default: throw interpreter.fail(site, frame, "slices the token axis with bounds pgverify cannot read")
+            }
+            var sliced = SymbolicValue.tensor(from == 0 && end == nil ? id : g.timeSlice(id, start: from, end: end),
+                                              [shape[0], length] + shape.dropFirst(2))
+            if entries.count == 3 { sliced = try TensorOps.index(sliced, .tuple([.ellipsis, entries[2]]), interpreter, at: site, frame) }
+            return sliced
+        }
         // Broadcasting only.
         if entries.allSatisfy({ $0.isNone || isFull($0) || { if case .ellipsis = $0 { return true }; return false }($0) }) {
             var newShape: [SymbolicDim]? = nil
+            // `g[..., None]`: new axes after every existing one.
+            if let shape, case .ellipsis? = entries.first, entries.dropFirst().allSatisfy(\.isNone) {
+                return .tensor(id, shape + Array(repeating: .n(1), count: entries.count - 1))
+            }
             if let shape, !entries.contains(where: { if case .ellipsis = $0 { return true }; return false }) {
                 var result: [SymbolicDim] = []
                 var axis = 0
@@ -224,7 +309,7 @@ enum TensorOps {
                 }
                 if let start = bound(lower, 0), let end = bound(upper, width) {
                     if start == 0, end == width { return value }
-                    return .tensor(g.node("slice", [id], [("start", .int(start)), ("end", .int(end))]),
+                    return .tensor(g.slice(id, start: start, end: end),
                                    Array(shape.dropLast()) + [.n(max(0, end - start))])
                 }
             }
@@ -241,8 +326,9 @@ enum TensorOps {
         }
         var shape: [SymbolicDim]?
         if let xs, let ys, xs.count >= 2, ys.count >= 2 { shape = Array(xs.dropLast()) + [ys.last!] }
-        // Attention written out: softmax(masked(q·kᵀ·s)) · v.
-        if let attention = manualAttention(probabilities: x, values: y, g) {
+        // Attention written out: softmax(masked(q·kᵀ·s)) · v, with the heads on axis 1 (else the
+        // product mixes heads, not tokens).
+        if let xs, xs.count == 4, case .n = xs[1], let attention = manualAttention(probabilities: x, values: y, g) {
             return .tensor(attention, shape)
         }
         return .tensor(g.node("matmul", [x, y]), shape)

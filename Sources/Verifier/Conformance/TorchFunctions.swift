@@ -59,6 +59,9 @@ enum TorchFunctions {
         if dotted.hasPrefix("torch.nn.init.") || dotted.hasPrefix("torch._dynamo") || dotted.hasPrefix("torch.compiler") {
             return .opaque(dotted)
         }
+        if dotted.hasPrefix("flash_attn"), let name = dotted.split(separator: ".").last {
+            return try flashAttention(String(name), CallArguments(positional: positional, keywords: keywords), interpreter, at: site, frame)
+        }
         guard let name = shortName(dotted) else {
             throw interpreter.fail(site, frame, "calls \(dotted), which pgverify does not compare")
         }
@@ -187,6 +190,9 @@ enum TorchFunctions {
             if let mask = arguments.value(3, "attn_mask"), !mask.isNone { throw fail("scaled_dot_product_attention with an attn_mask") }
             if let p = try number(4, "dropout_p", 0), p != 0 { throw fail("scaled_dot_product_attention with dropout_p=\(p)") }
             let causal = try interpreter.truth(arguments.value(5, "is_causal") ?? .bool(false), at: site, frame)
+            if let shape = qs, shape.count == 4, TensorOps.isTokenMajor(shape) {
+                throw fail("scaled_dot_product_attention on [B, T, H, D] queries: it attends over axis 2, the heads")
+            }
             var scale = try number(6, "scale", nil)
             if scale == nil {
                 guard case .n(let d)? = qs?.last else { throw fail("scaled_dot_product_attention on queries of unknown width") }
@@ -195,6 +201,30 @@ enum TorchFunctions {
             var shape = qs
             if var s = shape, let last = vs?.last { s[s.count - 1] = last; shape = s }
             return .tensor(TensorOps.attention(q: q, k: k, v: v, causal: causal, scale: scale!, g), shape)
+        case "lerp":
+            // lerp(a, b, w) = a + w·(b − a)
+            guard let a = arguments.value(0, "input"), let b = arguments.value(1, "end"), let w = arguments.value(2, "weight") else {
+                throw fail("lerp without its three operands")
+            }
+            let difference = try interpreter.binary("Sub", b, a, at: site, frame)
+            return try interpreter.binary("Add", a, try interpreter.binary("Mult", w, difference, at: site, frame), at: site, frame)
+        case "normalize":
+            let (x, shape) = try tensor(0, "input")
+            let p = try number(1, "p", 2)!, dim = try integer(2, "dim", 1)!
+            guard p == 2, TensorOps.normalizedAxis(dim, rank: shape?.count) == shape.map({ $0.count - 1 }) else {
+                throw fail("normalize with p=\(p) over axis \(dim); pgverify compares the L2 norm over the last axis")
+            }
+            let eps = try number(3, "eps", 1e-12)!
+            return .tensor(g.node("l2_normalize", [x], [("eps", .real(eps))]), shape)
+        case "sum":
+            let (x, shape) = try tensor(0, "input")
+            guard let dim = try integer(1, "dim", nil), let rank = shape?.count, TensorOps.normalizedAxis(dim, rank: rank) == rank - 1 else {
+                throw fail("sum over anything but the last axis, which pgverify does not compare")
+            }
+            let keep = try interpreter.truth(arguments.value(2, "keepdim") ?? .bool(false), at: site, frame)
+            var out = shape!
+            if keep { out[out.count - 1] = .n(1) } else { out.removeLast() }
+            return .tensor(g.node("reduce_sum", [x], [("dim", .int(-1))]), out)
         case "softmax", "log_softmax":
             let (x, shape) = try tensor(0, "input")
             guard let dim = try integer(1, "dim", nil) else { throw fail("\(name) without dim") }
@@ -204,6 +234,11 @@ enum TorchFunctions {
             let (x, shape) = try tensor(0, "input")
             let (mask, _) = try tensor(1, "mask")
             guard let value = try number(2, "value", nil) else { throw fail("masked_fill without a value") }
+            // Zeroing where a comparison holds is multiplying by its negation (1 or 0).
+            if value == 0, ["eq", "ne"].contains(g[mask].op) {
+                let negation = g.node(g[mask].op == "eq" ? "ne" : "eq", g[mask].inputs, g[mask].attributes.map { ($0.name, $0.value) })
+                return .tensor(g.mul(x, negation), shape)
+            }
             return .tensor(g.node("masked_fill", [x, mask], [("value", .real(value))]), shape)
         case "repeat_interleave":
             let (x, shape) = try tensor(0, "input")
@@ -211,6 +246,10 @@ enum TorchFunctions {
                 throw fail("repeat_interleave without constant repeats and dim")
             }
             if repeats == 1 { return arguments.positional[0] }
+            if let shape, let axis = TensorOps.normalizedAxis(dim, rank: shape.count), shape.indices.contains(axis),
+               case .sym = shape[axis] {
+                throw fail("repeat_interleave along the token axis, which pgverify does not compare")
+            }
             var out = shape
             if var s = out, let axis = TensorOps.normalizedAxis(dim, rank: s.count), case .n(let n) = s[axis] { s[axis] = .n(n * repeats); out = s }
             return .tensor(g.node("repeat_interleave", [x], [("repeats", .int(repeats)), ("dim", .int(TensorOps.normalizedAxis(dim, rank: shape?.count) ?? dim))]), out)
@@ -231,6 +270,29 @@ enum TorchFunctions {
                 ids.append(id); shapes.append(shape)
             }
             let dim = try integer(1, "dim", 0)!
+            // On the token axis of [B, T, …]: the pieces of a sequence put back in order.
+            if dim == 1, let first = shapes.first ?? nil, first.count >= 3,
+               shapes.contains(where: { if let shape = $0, shape.count > 1, case .sym = shape[1] { return true }; return false }) {
+                var length = 0
+                var remainder: String?
+                for shape in shapes {
+                    guard let shape, shape.count == first.count else { throw fail("concatenates tokens of tensors of unknown shape") }
+                    switch shape[1] {
+                    case .n(let n): length += n
+                    case .sym(let name):
+                        guard remainder == nil else { throw fail("concatenates two token ranges of unknown length") }
+                        remainder = name
+                    }
+                }
+                var out = first
+                if let remainder, let cut = remainder.split(separator: "-", maxSplits: 1).last.flatMap({ Int($0) }),
+                   remainder.contains("-"), cut == length {
+                    out[1] = .sym(String(remainder.split(separator: "-")[0]))
+                } else {
+                    out[1] = .sym("cat")
+                }
+                return .tensor(g.node("time_cat", ids), out)
+            }
             guard let first = shapes.first ?? nil, dim == -1 || dim == first.count - 1 else {
                 throw fail("concatenates on an axis other than the last")
             }
@@ -238,7 +300,7 @@ enum TorchFunctions {
             for shape in shapes { if case .n(let n)? = shape?.last { width += n } else { width = -1; break } }
             var out = first
             out[out.count - 1] = width >= 0 ? .n(width) : .sym("cat")
-            return .tensor(g.node("cat", ids), out)
+            return .tensor(g.cat(ids), out)
         case "outer", "ger":
             let (a, xs) = try tensor(0, "input")
             let (b, ys) = try tensor(1, "vec2")
@@ -286,6 +348,39 @@ enum TorchFunctions {
         default:
             throw fail("calls torch \(name), which pgverify does not compare")
         }
+    }
+
+    /// FlashAttention's `flash_attn_func(q, k, v, causal=…, softmax_scale=…)` on `[B, T, H, D]`
+    /// (grouped-query heads shared as `repeat_interleave` does). Other entry points (varlen, kvcache)
+    /// and arguments that change the result (a window, a softcap, ALiBi, dropout) are refused by name.
+    static func flashAttention(_ name: String, _ arguments: CallArguments, _ interpreter: Interpreter,
+                               at site: PyNode, _ frame: Interpreter.Frame) throws(ConformanceFailure) -> SymbolicValue {
+        func fail(_ message: String) -> ConformanceFailure { interpreter.fail(site, frame, message) }
+        guard name == "flash_attn_func" else { throw fail("calls FlashAttention's \(name), which pgverify does not compare") }
+        guard arguments.positional.count == 3 else { throw fail("flash_attn_func without q, k and v as its only positional arguments") }
+        let (q, qs) = try TensorOps.node(arguments.positional[0], interpreter, at: site, frame)
+        let (k, _) = try TensorOps.node(arguments.positional[1], interpreter, at: site, frame)
+        let (v, _) = try TensorOps.node(arguments.positional[2], interpreter, at: site, frame)
+        guard let shape = qs, shape.count == 4, TensorOps.isTokenMajor(shape), case .n(let d) = shape[3] else {
+            throw fail("flash_attn_func on queries that are not [B, T, H, D]")
+        }
+        for (keyword, value) in arguments.keywords {
+            switch (keyword, value) {
+            case ("causal", _), ("softmax_scale", _): continue
+            case ("dropout_p", .int(0)), ("dropout_p", .real(0)), ("softcap", .int(0)), ("softcap", .real(0)),
+                 ("alibi_slopes", .none), ("deterministic", _), ("return_attn_probs", .bool(false)): continue
+            case ("window_size", .tuple(let items)) where items.count == 2 && items.allSatisfy({ if case .int(-1) = $0 { return true }; return false }):
+                continue
+            default: throw fail("flash_attn_func with \(keyword)=\(value.kind), which pgverify does not compare")
+            }
+        }
+        let causal = try interpreter.truth(arguments.keywords["causal"] ?? .bool(false), at: site, frame)
+        var scale = 1 / Double(d).squareRoot()
+        if let given = arguments.keywords["softmax_scale"], !given.isNone {
+            guard let value = Interpreter.number(given) else { throw fail("flash_attn_func with a softmax_scale pgverify cannot read") }
+            scale = value
+        }
+        return .tensor(TensorOps.attention(q: q, k: k, v: v, causal: causal, scale: scale, interpreter.graph), shape)
     }
 
     /// `normalized_shape` must be the last axis: `(x.size(-1),)`, `(dim,)` or `[dim]`.

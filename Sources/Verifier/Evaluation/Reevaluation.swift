@@ -160,24 +160,29 @@ public enum Reevaluation {
     }
 
     /// Conformance before evaluation: the code's forward must be the reference model's
-    /// (``ArchitectureConformance``), else this throws and nothing is evaluated. Records
-    /// ``ResolvedModelConfig/architecture``: what was matched, or why nothing was checked (no code
-    /// given; a record-family architecture, whose description is not written yet).
+    /// (``ArchitectureConformance``): the baseline ``GPTModel`` or, with record-family features, the
+    /// ``FamilyGPTModel``; else this throws and nothing is evaluated. Records
+    /// ``ResolvedModelConfig/architecture``: what was matched (or, for the baseline without code, that
+    /// it is assumed).
     public static func confirmArchitecture(_ resolved: inout ResolvedModelConfig, code: URL?, logs: [URL],
                                            overrides: [String: String], weights: Weights) throws(ModelConfigError)
     {
-        guard resolved.config.features == .baseline else {
-            resolved.architecture = "record-family architecture (\(featureNames(resolved.config.features))) for FamilyGPTModel: "
-                + "not matched operation by operation against the code (only the baseline architecture is described yet)"
-            return
-        }
+        let family = resolved.config.features != .baseline
         guard let code else {
+            if family {
+                throw .architectureNotMatched(
+                    file: "(no code)", line: 0,
+                    detail: "record-family weights (\(featureNames(resolved.config.features))) and no code to match their architecture against",
+                    reference: "record-family GPT (FamilyGPTModel)")
+            }
             resolved.architecture = "baseline GPT (GPTModel), assumed: no code was given to match it against"
             return
         }
         let settings = try ModelConfigResolver.statedSettings(code: code, logs: logs, overrides: overrides)
-        let match = try ArchitectureConformance.checkBaseline(code: code, config: resolved.config,
-                                                              parameterShapes: weights.mapValues(\.shape), settings: settings)
+        let shapes = weights.mapValues(\.shape)
+        let match = family
+            ? try ArchitectureConformance.checkFamily(code: code, config: resolved.config, parameterShapes: shapes, settings: settings)
+            : try ArchitectureConformance.checkBaseline(code: code, config: resolved.config, parameterShapes: shapes, settings: settings)
         resolved.architecture = "matched to the forward of \(match.file): \(match.architecture)"
     }
 

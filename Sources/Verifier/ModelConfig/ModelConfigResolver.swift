@@ -77,10 +77,11 @@ public struct ModelConfigResolver {
         return result
     }
 
-    /// The attribute name for `key`, an attribute name or environment variable we resolve.
+    /// The attribute name for `key`, an attribute name or environment variable we resolve, or an
+    /// environment variable the code itself declares (a switch of its model, such as
+    /// `SMEAR_GATE_ENABLED`, which the conformance check reads at the value the run used).
     static func attributeName(for key: String, defaults: HyperparameterDefaults) -> String? {
-        if let declared = defaults.declarations.values.first(where: { $0.environmentVariable == key }),
-           statedKeys.contains(where: { $0.name == declared.name }) {
+        if let declared = defaults.declarations.values.first(where: { $0.environmentVariable == key }) {
             return declared.name
         }
         let lower = key.lowercased()

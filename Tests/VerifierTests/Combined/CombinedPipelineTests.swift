@@ -45,6 +45,7 @@ struct CombinedPipelineTests {
     static func overrides(_ golden: Golden) -> [String: String] {
         let known = Set(ModelConfigResolver.statedKeys.map(\.environmentVariable))
         return golden.env.filter { known.contains($0.key) || FamilyEvaluationResolver.handles($0.key) }
+            .merging(ConformanceSupport.codeSettings(golden.env, code: code(golden))) { known, _ in known }
     }
 
     static func request(_ fixture: String, _ golden: Golden, overrides: [String: String]? = nil) -> ReevaluationRequest {
@@ -180,7 +181,8 @@ struct CombinedPipelineTests {
         let request = ReevaluationRequest(
             artifact: Paths.fixture("\(folder)/model.weights.json"),
             code: Paths.shared("corpus/parameter-golf/\(golden.record)/train_gpt.py"),
-            overrides: golden.env.filter { known.contains($0.key) || FamilyEvaluationResolver.handles($0.key) },
+            overrides: golden.env.filter { known.contains($0.key) || FamilyEvaluationResolver.handles($0.key) }
+                .merging(ConformanceSupport.codeSettings(golden.env, code: Paths.shared("corpus/parameter-golf/\(golden.record)/train_gpt.py"))) { known, _ in known },
             tokenizer: Paths.shared("tokenizers/\(golden.tokenizer)"),
             validationPattern: Paths.fixture("\(folder)/val_tokens.bin").path, threads: 2,
             byteSidecarPattern: Paths.fixture("\(folder)/val_bytes.bin").path)

@@ -29,6 +29,15 @@ enum ConformanceSupport {
         return shapes
     }
 
+    /// The entries of a run's environment that set the code's own declared settings (its model's
+    /// switches, such as SMEAR_GATE_ENABLED), without paths: what the conformance check reads the
+    /// code with when no log states them.
+    static func codeSettings(_ env: [String: String], code: URL) -> [String: String] {
+        let text = (try? SubmissionCodeText.read(code)) ?? ""
+        let declared = Set(HyperparameterDefaults.parse(source: text, file: code.lastPathComponent).declarations.values.map(\.environmentVariable))
+        return env.filter { declared.contains($0.key) && $0.value != "<tmp>" && !$0.key.hasSuffix("_PATH") && !$0.key.hasSuffix("_DIR") }
+    }
+
     static var baselineSource: String {
         get throws { try String(contentsOf: Paths.shared("corpus/parameter-golf/train_gpt.py"), encoding: .utf8) }
     }

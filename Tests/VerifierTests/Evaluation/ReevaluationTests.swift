@@ -95,26 +95,24 @@ import Testing
         }
     }
 
-    @Test func recordFamilyIsScoredWithTheFamilyModelNotTheBaseline() throws {
+    /// A record family is checked against the family model, never scored as the baseline: the March
+    /// record's BigramHash is not described, so no number is computed, in any mode (exit 2).
+    @Test func recordFamilyIsCheckedAgainstTheFamilyModelNotTheBaseline() throws {
         let request = ReevaluationRequest(
             artifact: Paths.fixture("families/march-bigram-ve-sp1024/model.weights.json"),
             code: Paths.shared("corpus/parameter-golf/records/track_10min_16mb/2026-03-25_ValCalib_GPTQ_XSA_BigramHash3072/train_gpt.py"),
             overrides: ["ROPE_DIMS": "4", "XSA_LAST_N": "3", "VE_LAYERS": "1,3"],
             tokenizer: Paths.shared("tokenizers/fineweb_1024_bpe.model"),
             validationPattern: Paths.shared("val/small").path + "/fineweb_val_*.bin", maxTokens: 2048)
-        // The family model, scored as the record's own eval_val scores it (windows, read from its code).
-        let result = try Reevaluation.run(request)
-        #expect(result.familyEvaluation?.evaluation == .windows)
-        #expect(result.score.tokens == 2048 && result.score.bitsPerByte.isFinite)
-        // Sliding mode has no golden for families: refused, naming the features.
-        var sliding = request
-        sliding.mode = .sliding(stride: 64)
-        do {
-            _ = try Reevaluation.run(sliding)
-            Issue.record("expected sliding mode to be refused for the family architecture")
-        } catch let error as UnsupportedArtifact {
-            #expect(error.reason.contains("BigramHash, value embeddings"))
-            #expect(ExitStatus.forError(error) == .badInput)
+        for mode in [EvalMode.standard, .sliding(stride: 64)] {
+            var attempt = request
+            attempt.mode = mode
+            #expect {
+                try Reevaluation.run(attempt)
+            } throws: { error in
+                guard case .architectureNotMatched(_, _, let detail, let reference)? = error as? ModelConfigError else { return false }
+                return detail.contains("BigramHash") && reference.contains("FamilyGPTModel") && ExitStatus.forError(error) == .badInput
+            }
         }
     }
 }

@@ -19,7 +19,8 @@ import Testing
         let family = try json("families/outgate-smear-sp1024/golden.json")
         let adapted = try json("ttt/family/lora_adam.json")
         let known = Set(ModelConfigResolver.statedKeys.map(\.environmentVariable))
-        var overrides = try #require(family["env"] as? [String: String]).filter { known.contains($0.key) }
+        let env = try #require(family["env"] as? [String: String])
+        var overrides = env.filter { known.contains($0.key) }.merging(ConformanceSupport.codeSettings(env, code: code)) { known, _ in known }
         overrides.merge(try #require(adapted["base_env"] as? [String: String])
             .filter { PhasedTTTSettingsResolver.handles($0.key) }) { _, ttt in ttt }
         return ReevaluationRequest(

@@ -47,7 +47,11 @@ import Reference
         let name = "sparsegate-bosfix9hp-sp1024"
         let family = try Self.json("families/\(name)/golden.json")
         let known = Set(ModelConfigResolver.statedKeys.map(\.environmentVariable))
-        let env = try #require(family["env"] as? [String: String]).filter { known.contains($0.key) || $0.key == "CASEOPS_ENABLED" }
+        let familyEnv = try #require(family["env"] as? [String: String])
+        let code = Paths.shared("corpus/parameter-golf/\(try #require(family["record"] as? String))/train_gpt.py")
+        // The model's own switches (SMEAR_GATE_ENABLED, …) too: the conformance check reads the code with them.
+        let env = familyEnv.filter { known.contains($0.key) || $0.key == "CASEOPS_ENABLED" }
+            .merging(ConformanceSupport.codeSettings(familyEnv, code: code)) { known, _ in known }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pgverify-phased-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -224,6 +224,27 @@ public final class ForwardGraph: @unchecked Sendable {
         return scale(body, by: c)
     }
 
+    // MARK: Layout in normal form
+
+    /// `x[..., start:end]` on the last axis; a slice of a slice is one slice of the original.
+    public func slice(_ x: Int, start: Int, end: Int) -> Int {
+        if nodes[x].op == "slice", case .int(let outer)? = nodes[x].attribute("start") {
+            return node("slice", [nodes[x].inputs[0]], [("start", .int(outer + start)), ("end", .int(outer + end))])
+        }
+        return node("slice", [x], [("start", .int(start)), ("end", .int(end))])
+    }
+
+    /// Concatenation on the last axis; a concatenation inside one is flattened into it.
+    public func cat(_ parts: [Int]) -> Int {
+        let flat = parts.flatMap { nodes[$0].op == "cat" ? nodes[$0].inputs : [$0] }
+        return flat.count == 1 ? flat[0] : node("cat", flat)
+    }
+
+    /// `x[:, start:end]` on the token axis; `end` nil runs to the end (`T`), negative counts from it.
+    public func timeSlice(_ x: Int, start: Int, end: Int?) -> Int {
+        node("time_slice", [x], [("start", .int(start)), ("end", end.map { .int($0) } ?? .text("T"))])
+    }
+
     // MARK: Description
 
     /// `relu`, `rms_norm(eps=1.1920928955078125e-07)`, `param tok_emb.weight`.

@@ -17,6 +17,8 @@ extension GPTModel {
         public let loss: Int
         /// What the description says, in words, for reports.
         public let summary: String
+        /// The softcapped logits the loss is taken of (what a records' `forward_logits` returns).
+        public var logits: Int? = nil
     }
 
     /// `torch.finfo(torch.float32).eps`: `F.rms_norm`'s epsilon when none is given.

@@ -1,0 +1,203 @@
+import Foundation
+
+/// The forward ``FamilyGPTModel`` computes for a configuration, as a ``ForwardGraph`` in the
+/// vocabulary of ``GPTModel/forwardDescription(_:)``, plus what the families add:
+/// `leaky_relu(x; negative_slope)`, `sigmoid`, `l2_normalize(x; eps)` (`x / max(‖x‖, eps)` over the
+/// last axis), `reduce_sum(x; dim=-1)` (kept), `group_heads(x; groups)` ([B,T,H,D] →
+/// [B,T,G,H/G,D]) and `ungroup_heads` (its inverse), `time_slice(x; start, end)` (`x[:, start:end]`
+/// on the token axis), `time_cat` (concatenation on the token axis), `ne(x; value)` (1 where x ≠ value, else 0). A lerp is written out: `lerp(a, b, w) = a + w·(b − a)`.
+///
+/// Heads are split without fixing a layout: `split_heads` is the split of the last axis, whether the
+/// heads then sit on axis 1 or 2; attention is over tokens per head.
+extension FamilyGPTModel {
+    /// A feature ``forwardDescription(_:)`` does not describe yet: no description, so nothing is matched.
+    public struct UndescribedFeature: Error, CustomStringConvertible {
+        public let feature: String
+        public var description: String { "the description of \(feature) is not written yet" }
+    }
+
+    /// What ``FamilyGPTModel`` computes for `config`: the softcapped `logits` of `input_ids` and their
+    /// mean cross-entropy against `target_ids` (`loss`).
+    public static func forwardDescription(_ config: GPTConfig) throws(UndescribedFeature) -> GPTModel.ForwardDescription {
+        let f = config.features
+        if f.bigramHash != nil { throw UndescribedFeature(feature: "BigramHash embeddings") }
+        if f.valueEmbeddings != nil { throw UndescribedFeature(feature: "value embeddings") }
+        if f.channelSmearGate { throw UndescribedFeature(feature: "the March records' per-channel SmearGate") }
+        if f.ropeNTKTrainSeqLen != nil { throw UndescribedFeature(feature: "NTK rotary scaling") }
+
+        let g = ForwardGraph()
+        let heads = config.numHeads, kvHeads = config.numKVHeads, d = config.headDim
+        let rd = f.ropeDims ?? d
+        let eps = config.rmsNormEps ?? GPTModel.float32Epsilon
+        func rmsNorm(_ x: Int, eps: Double) -> Int { g.node("rms_norm", [x], [("eps", .real(eps))]) }
+        func linear(_ x: Int, _ weight: Int) -> Int { g.node("linear", [x, weight]) }
+        func parameter(_ name: String) -> Int { g.parameter(name) }
+        func row(_ x: Int, _ index: Int) -> Int { g.node("row", [x], [("index", .int(index))]) }
+        func sigmoid(_ x: Int) -> Int { g.node("sigmoid", [x]) }
+        func lerp(_ a: Int, _ b: Int, _ w: Int) -> Int { g.add(a, g.mul(w, g.sub(b, a))) }
+
+        // Rotary tables on the first `rd` dims of each head: inv_freq = 1 / base^(arange(0, rd, 2) / rd).
+        let inverseFrequency = stride(from: 0, to: rd, by: 2).map { 1 / Foundation.pow(config.ropeBase, Double($0) / Double(rd)) }
+        let angles = g.node("outer", [g.node("arange", [], [("end", .text("T"))]), g.constantVector(inverseFrequency)])
+        let cos = g.node("cos", [angles]), sin = g.node("sin", [angles])
+        func rotary(_ x: Int) -> Int {
+            let half = rd / 2
+            let x1 = g.slice(x, start: 0, end: half), x2 = g.slice(x, start: half, end: rd)
+            let first = g.add(g.mul(x1, cos), g.mul(x2, sin))
+            let second = g.add(g.mul(x1, g.neg(sin)), g.mul(x2, cos))
+            return rd < d ? g.cat([first, second, g.slice(x, start: rd, end: d)]) : g.cat([first, second])
+        }
+
+        func attention(_ block: Int, _ x: Int) -> Int {
+            let p = "blocks.\(block).attn."
+            let qRaw = linear(x, parameter(p + "c_q.weight"))
+            var q = g.node("split_heads", [qRaw], [("heads", .int(heads)), ("head_dim", .int(d))])
+            var k = g.node("split_heads", [linear(x, parameter(p + "c_k.weight"))], [("heads", .int(kvHeads)), ("head_dim", .int(d))])
+            let v = g.node("split_heads", [linear(x, parameter(p + "c_v.weight"))], [("heads", .int(kvHeads)), ("head_dim", .int(d))])
+            q = rotary(rmsNorm(q, eps: GPTModel.float32Epsilon))
+            k = rotary(rmsNorm(k, eps: GPTModel.float32Epsilon))
+            q = g.mul(q, parameter(p + "q_gain"))
+            var y = g.node("attention", [q, k, v], [("causal", .flag(true)), ("scale", .real(1 / Double(d).squareRoot()))])
+            if block >= config.numLayers - f.xsaLastN {
+                // XSA: y − (y·v̂)v̂ per group of heads sharing a value head.
+                let grouped = g.node("group_heads", [y], [("groups", .int(kvHeads))])
+                let unit = g.node("l2_normalize", [v], [("eps", .real(1e-12))])
+                let along = g.mul(g.node("reduce_sum", [g.mul(grouped, unit)], [("dim", .int(-1))]), unit)
+                y = g.node("ungroup_heads", [g.sub(grouped, along)])
+            }
+            switch f.attentionGate {
+            case .none: break
+            case .outputGate(let window, let source):
+                let input = g.slice(source == .queryProjection ? qRaw : x, start: 0, end: window)
+                y = g.mul(y, g.scale(sigmoid(linear(input, parameter(p + "attn_gate_proj.weight"))), by: 2))
+            case .dense:
+                y = g.mul(y, sigmoid(linear(x, parameter(p + "attn_gate_w"))))
+            case .sparse(let window, let scale):
+                y = g.mul(y, sigmoid(g.scale(linear(g.slice(x, start: 0, end: window), parameter(p + "attn_gate_w")), by: scale)))
+            }
+            return linear(g.node("merge_heads", [y]), parameter(p + "proj.weight"))
+        }
+
+        func mlp(_ block: Int, _ x: Int) -> Int {
+            let p = "blocks.\(block).mlp."
+            let up = linear(x, parameter(p + "fc.weight"))
+            let activated: Int
+            switch f.mlpActivation {
+            case .reluSquared: activated = g.node("relu", [up])
+            case .leakyReluSquared(let slope):
+                activated = slope == 0 ? g.node("relu", [up]) : g.node("leaky_relu", [up], [("negative_slope", .real(slope))])
+            }
+            var out = linear(g.pow(activated, 2), parameter(p + "proj.weight"))
+            if let window = f.mlpOutputGateWindow {
+                out = g.mul(out, g.scale(sigmoid(linear(g.slice(x, start: 0, end: window), parameter(p + "mlp_gate_proj.weight"))), by: 2))
+            }
+            return out
+        }
+
+        func normed(_ x: Int, _ block: Int) -> Int {
+            f.layerNormScale ? g.scale(rmsNorm(x, eps: eps), by: 1 / Double(block + 1).squareRoot()) : rmsNorm(x, eps: eps)
+        }
+        func mixed(_ block: Int, _ x: Int, _ x0: Int) -> Int {
+            let mix = parameter("blocks.\(block).resid_mix")
+            return g.add(g.mul(row(mix, 0), x), g.mul(row(mix, 1), x0))
+        }
+
+        let ids = g.input("input_ids"), targets = g.input("target_ids")
+        var x = g.node("embedding", [parameter("tok_emb.weight"), ids])
+        if let smear = f.smearGate {
+            // x_t += λ·σ(W·x_t[:w])·x_{t−1} for t ≥ 1 (0 where x_t is the reset token).
+            let current = g.timeSlice(x, start: 1, end: nil), previous = g.timeSlice(x, start: 0, end: -1)
+            var gate = g.mul(parameter("smear_lambda"),
+                             sigmoid(linear(g.slice(current, start: 0, end: smear.window), parameter("smear_gate.weight"))))
+            if let reset = smear.resetToken {
+                // Zeroing where x_t is the reset token: a factor [x_t ≠ reset].
+                gate = g.mul(gate, g.node("ne", [g.timeSlice(ids, start: 1, end: nil)], [("value", .real(Double(reset)))]))
+            }
+            x = g.node("time_cat", [g.timeSlice(x, start: 0, end: 1), g.add(current, g.mul(gate, previous))])
+        }
+        x = rmsNorm(x, eps: eps)
+        let x0 = x
+
+        let schedules = schedules(layers: config.numLayers, loop: f.loop)
+        let active = f.loop?.active == true ? schedules.looped : schedules.plain
+        func block(_ i: Int, _ input: Int) -> Int {
+            var x = mixed(i, input, x0)
+            x = g.add(x, g.mul(parameter("blocks.\(i).attn_scale"), attention(i, normed(x, i))))
+            return g.add(x, g.mul(parameter("blocks.\(i).mlp_scale"), mlp(i, normed(x, i))))
+        }
+        func skip(_ index: Int, _ x: Int, _ saved: Int) -> Int {
+            let scaled = g.mul(row(parameter("skip_weights"), index), saved)
+            return f.skipGates ? lerp(scaled, x, sigmoid(row(parameter("skip_gates"), index))) : g.add(x, scaled)
+        }
+        var skips: [Int] = []
+        for i in active.encoder {
+            x = block(i, x)
+            skips.append(x)
+        }
+        var lanes: (attention: Int, mlp: Int)?
+        let parallelStart = f.parallelResiduals?.startLayer ?? 0
+        for (skipIndex, i) in active.decoder.enumerated() {
+            if f.parallelResiduals != nil, parallelStart > 0, i >= parallelStart {
+                var (lane0, lane1) = lanes ?? (x, x)
+                if skipIndex < schedules.skipCount, let saved = skips.popLast() { lane0 = skip(skipIndex, lane0, saved) }
+                let attentionOut = g.mul(parameter("blocks.\(i).attn_scale"), attention(i, normed(mixed(i, lane0, x0), i)))
+                let mlpOut = g.mul(parameter("blocks.\(i).mlp_scale"), mlp(i, normed(lane1, i)))
+                let resid = row(parameter("parallel_resid_lambdas"), i), post = row(parameter("parallel_post_lambdas"), i)
+                let attentionPost = row(post, 0), mlpPost = row(post, 1)
+                lanes = (g.add(g.add(g.mul(row(resid, 0), lane0), g.mul(row(attentionPost, 0), attentionOut)), g.mul(row(mlpPost, 0), mlpOut)),
+                         g.add(g.add(g.mul(row(resid, 1), lane1), g.mul(row(attentionPost, 1), attentionOut)), g.mul(row(mlpPost, 1), mlpOut)))
+            } else {
+                if skipIndex < schedules.skipCount, let saved = skips.popLast() { x = skip(skipIndex, x, saved) }
+                x = block(i, x)
+            }
+        }
+        if let lanes {
+            switch f.parallelResiduals?.finalLane ?? .mean {
+            case .attention: x = lanes.attention
+            case .mlp: x = lanes.mlp
+            case .mean: x = g.scale(g.add(lanes.attention, lanes.mlp), by: 0.5)
+            }
+        }
+        var logits = linear(rmsNorm(x, eps: eps), parameter(config.tieEmbeddings ? "tok_emb.weight" : "lm_head.weight"))
+        if let cap = config.logitSoftcap, cap > 0 {
+            logits = g.scale(g.node("tanh", [g.scale(logits, by: 1 / cap)]), by: cap)
+        }
+        let loss = g.node("cross_entropy", [logits, targets], [("reduction", .text("mean"))])
+        return GPTModel.ForwardDescription(graph: g, loss: loss, summary: summary(config, schedule: active), logits: logits)
+    }
+
+    static func summary(_ config: GPTConfig, schedule: (encoder: [Int], decoder: [Int])) -> String {
+        let f = config.features, d = config.headDim
+        var parts: [String] = []
+        if let smear = f.smearGate {
+            parts.append("SmearGate (window \(smear.window)\(smear.resetToken.map { ", reset at token \($0)" } ?? ""))")
+        }
+        let order = (schedule.encoder + schedule.decoder).map(String.init).joined(separator: ",")
+        parts.append("blocks [\(order)] with U-Net skips\(f.skipGates ? " (sigmoid-gated lerp)" : "")")
+        if let parallel = f.parallelResiduals {
+            parts.append("parallel residual lanes from block \(parallel.startLayer) (final lane \(parallel.finalLane.rawValue))")
+        }
+        if f.layerNormScale { parts.append("norms scaled 1/√(layer+1)") }
+        var attention = "attention (\(config.numHeads) heads, \(config.numKVHeads) KV heads, per-head q/k RMSNorm, RoPE base "
+            + ForwardAttribute.format(config.ropeBase) + " on \(f.ropeDims ?? d) of \(d) dims, q_gain, causal softmax scaled 1/√\(d)"
+        if f.xsaLastN > 0 { attention += ", XSA on the last \(f.xsaLastN) blocks" }
+        switch f.attentionGate {
+        case .none: break
+        case .outputGate(let window, let source): attention += ", output gate 2·σ(W·\(source.rawValue)[:\(window)])"
+        case .dense: attention += ", dense gate σ(W·x)"
+        case .sparse(let window, let scale): attention += ", sparse gate σ(\(ForwardAttribute.format(scale))·W·x[:\(window)])"
+        }
+        parts.append(attention + ")")
+        var mlp: String
+        switch f.mlpActivation {
+        case .reluSquared: mlp = "relu² MLP"
+        case .leakyReluSquared(let slope): mlp = "leaky_relu(\(ForwardAttribute.format(slope)))² MLP"
+        }
+        if let window = f.mlpOutputGateWindow { mlp += " with output gate 2·σ(W·x[:\(window)])" }
+        parts.append(mlp)
+        var softcap = "no softcap"
+        if let cap = config.logitSoftcap, cap > 0 { softcap = "softcap " + ForwardAttribute.format(cap) }
+        parts.append("final RMSNorm, \(config.tieEmbeddings ? "tied" : "untied") head, \(softcap)")
+        return "record-family GPT (FamilyGPTModel): " + parts.joined(separator: ", ")
+    }
+}
