@@ -34,7 +34,12 @@ public struct ReproducedScoreCheckProvider: CheckProvider {
         let mode: EvalMode
         switch claimedMode(submission) {
         case .success(.some(let claimed)): mode = claimed
-        case .success(.none): return testTimeTrainingCheck(for: context, settings: settings)
+        case .success(.none):
+            if context.options.sample != nil {
+                return incomplete("the claimed score uses test-time training; --sample-docs samples the standard and sliding "
+                                  + "evaluations only")
+            }
+            return testTimeTrainingCheck(for: context, settings: settings)
         case .failure(let reason): return incomplete(reason.message)
         }
         var request = ReevaluationRequest(
@@ -44,11 +49,22 @@ public struct ReproducedScoreCheckProvider: CheckProvider {
             tokenizer: settings.tokenizer, validationPattern: settings.validationPattern, mode: mode,
             threads: settings.threads)
         request.byteSidecarPattern = settings.byteSidecarPattern
+        request.sample = context.options.sample
         let result: ReevaluationResult
         do {
             result = try Reevaluation.run(request, segments: Self.streamSegments)
         } catch {
             return incomplete("could not re-evaluate \(artifact.name): \(error)")
+        }
+        if let sampled = result.sample {
+            var check = SampledScoreCheck.check(sampled, artifact: artifact.name, runs: context.runs)
+            check.evidence.insert(AuditEvidence(
+                "re-evaluated a sample of \(artifact.name) in \(mode.name) mode"
+                    + (mode.strideDescription.map { " (\($0))" } ?? "")
+                    + (result.familyEvaluation.map { " with \($0.evaluation.description)" } ?? "")
+                    + ", seq_len \(result.resolved.seqLen)"), at: 0)
+            appendSources(result.resolved.sources, to: &check, folder: submission.folder)
+            return check
         }
         // With a single logged run the artifact is that run's; otherwise the closest claim is compared.
         let seeds = Set(context.runs.compactMap(\.seed))
