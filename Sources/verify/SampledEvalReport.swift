@@ -11,12 +11,17 @@ struct SampledEvalReport: Encodable {
         var lower: Double?
         var upper: Double?
         var standard_error: Double?
+        /// Satterthwaite's degrees of freedom of the t quantile, and the quantile.
+        var degrees_of_freedom: Double?
+        var t_quantile: Double?
 
         init(_ interval: RatioInterval) {
             estimate = interval.estimate
             lower = interval.lower
             upper = interval.upper
             standard_error = interval.standardError.isFinite ? interval.standardError : nil
+            degrees_of_freedom = interval.degreesOfFreedom.isFinite ? interval.degreesOfFreedom : nil
+            t_quantile = interval.quantile.isFinite ? interval.quantile : nil
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -25,9 +30,11 @@ struct SampledEvalReport: Encodable {
             try container.encode(lower, forKey: .lower)  // null when the sample cannot bound it
             try container.encode(upper, forKey: .upper)
             try container.encode(standard_error, forKey: .standard_error)
+            try container.encode(degrees_of_freedom, forKey: .degrees_of_freedom)
+            try container.encode(t_quantile, forKey: .t_quantile)
         }
 
-        private enum CodingKeys: String, CodingKey { case estimate, lower, upper, standard_error }
+        private enum CodingKeys: String, CodingKey { case estimate, lower, upper, standard_error, degrees_of_freedom, t_quantile }
     }
 
     struct Stratum: Encodable {
@@ -50,8 +57,6 @@ struct SampledEvalReport: Encodable {
         /// sampled_tokens / total_tokens.
         var stream_coverage: Double
         var strata: [Stratum]
-        var degrees_of_freedom: Int
-        var t_quantile: Double?
         var method: String
     }
 
@@ -75,7 +80,7 @@ struct SampledEvalReport: Encodable {
     var architecture: String?
 
     static let method = "stratified combined ratio estimator over the sampled units' exact loss, token and byte sums; "
-        + "linearised variance with each stratum's finite-population correction; Student's t at 99.5%"
+        + "linearised variance with each stratum's finite-population correction; Student's t at 99.5% with Satterthwaite's degrees of freedom"
 
     init(_ result: SampledEvaluation, mode: String, stride: Int?, seqLen: Int, threads: Int, seconds: Double,
          config: [String: String], evaluation: String?, architecture: String?) {
@@ -88,7 +93,6 @@ struct SampledEvalReport: Encodable {
             stream_coverage: Double(design.sampledTokens) / Double(design.totalTokens),
             strata: design.strata.map { Stratum(units: $0.units.count, sampled: $0.sampled.count, tokens: $0.tokens,
                                                 shortest: $0.shortest, longest: $0.longest) },
-            degrees_of_freedom: estimate.degreesOfFreedom, t_quantile: estimate.quantile.isFinite ? estimate.quantile : nil,
             method: Self.method)
         tokens = estimate.sampled.tokens
         bytes = estimate.sampled.bytes
@@ -143,7 +147,8 @@ struct SampledEvalReport: Encodable {
             print("evaluation: \(evaluation)")
             for (name, source) in (familySources ?? [:]).sorted(by: { $0.key < $1.key }) { print("  \(name): \(source)") }
         }
-        print("method: \(Self.method)" + (sample.t_quantile.map { String(format: " (t = %.4f, %d degrees of freedom)", $0, sample.degrees_of_freedom) } ?? ""))
+        print("method: \(Self.method)" + (val_bpb.t_quantile.flatMap { t in val_bpb.degrees_of_freedom.map {
+            String(format: " (val_bpb: t = %.4f at %.1f degrees of freedom)", t, $0) } } ?? ""))
         print(String(format: "%.2f s on %d threads; the exact evaluation would take ~%@ at this rate", seconds, threads,
                      ProgressLine.duration(full_evaluation_seconds_estimate)))
     }

@@ -48,7 +48,7 @@ public struct StratifiedSample: Sendable, Equatable {
         public var isComplete: Bool { sampled.count == units.count }
     }
 
-    public static let maximumStrata = 8
+    public static let maximumStrata = 32
 
     public let size: Int
     public let seed: UInt64
