@@ -3,8 +3,8 @@ import Reference
 import Verifier
 
 /// `verify eval --sample-docs N --seed S` output. The estimates have their own keys
-/// (`val_bpb_estimate`, not `val_bpb`), so nothing that reads an exact evaluation's `val_bpb`
-/// takes an estimate for it.
+/// (`val_bpb_estimate`, an object, not `val_bpb`), so nothing that reads an exact evaluation's
+/// `val_bpb` takes an estimate for it.
 struct SampledEvalReport: Encodable {
     struct Interval: Encodable {
         var estimate: Double
@@ -62,8 +62,8 @@ struct SampledEvalReport: Encodable {
 
     var sampled = true
     var confidence = SampledEstimate.confidence
-    var val_loss: Interval
-    var val_bpb: Interval
+    var val_loss_estimate: Interval
+    var val_bpb_estimate: Interval
     var sample: Sample
     /// Sums over the sampled units.
     var tokens: Int
@@ -85,8 +85,8 @@ struct SampledEvalReport: Encodable {
     init(_ result: SampledEvaluation, mode: String, stride: Int?, seqLen: Int, threads: Int, seconds: Double,
          config: [String: String], evaluation: String?, architecture: String?) {
         let design = result.plan.design, estimate = result.estimate
-        val_loss = Interval(estimate.valLoss)
-        val_bpb = Interval(estimate.valBPB)
+        val_loss_estimate = Interval(estimate.valLoss)
+        val_bpb_estimate = Interval(estimate.valBPB)
         sample = Sample(
             units: result.plan.units, unit_description: result.plan.unitDescription, size: design.size, seed: design.seed,
             total_units: design.totalUnits, sampled_tokens: design.sampledTokens, total_tokens: design.totalTokens,
@@ -133,7 +133,7 @@ struct SampledEvalReport: Encodable {
                   + "tokens (\(stratum.tokens) tokens)" + (stratum.sampled == stratum.units ? ", taken whole" : ""))
         }
         print("scored \(sample.sampled_tokens) of \(sample.total_tokens) tokens (\(Self.percent(sample.sampled_tokens, of: sample.total_tokens)) of the stream), \(bytes) bytes")
-        for (name, interval) in [("val_loss", val_loss), ("val_bpb", val_bpb)] {
+        for (name, interval) in [("val_loss", val_loss_estimate), ("val_bpb", val_bpb_estimate)] {
             if let lower = interval.lower, let upper = interval.upper {
                 print(String(format: "%@ ≈ %.8f  99%% interval [%.8f, %.8f] (±%.8f)", name, interval.estimate, lower, upper,
                              (upper - lower) / 2))
@@ -147,7 +147,7 @@ struct SampledEvalReport: Encodable {
             print("evaluation: \(evaluation)")
             for (name, source) in (familySources ?? [:]).sorted(by: { $0.key < $1.key }) { print("  \(name): \(source)") }
         }
-        print("method: \(Self.method)" + (val_bpb.t_quantile.flatMap { t in val_bpb.degrees_of_freedom.map {
+        print("method: \(Self.method)" + (val_bpb_estimate.t_quantile.flatMap { t in val_bpb_estimate.degrees_of_freedom.map {
             String(format: " (val_bpb: t = %.4f at %.1f degrees of freedom)", t, $0) } } ?? ""))
         print(String(format: "%.2f s on %d threads; the exact evaluation would take ~%@ at this rate", seconds, threads,
                      ProgressLine.duration(full_evaluation_seconds_estimate)))

@@ -27,9 +27,11 @@ public enum SampledEvaluationError: InputError, Equatable {
 /// A seeded, reproducible, length-stratified random sample of an evaluation's independent scoring
 /// units (windows, or document pieces), drawn without replacement.
 ///
-/// Strata: the units sorted by (scored tokens, index) and cut where the running token total passes
-/// k·T/H, so each stratum holds about the same share of the stream's T scored tokens; H is at most
-/// ``maximumStrata`` and at most N/2, so every stratum can get two sampled units. Allocation: every
+/// Strata: the units sorted by (scored tokens, index); unit u goes to stratum ⌊H·m_u/T⌋, m_u the
+/// middle of its tokens in the running total, so each stratum holds about the same share of the
+/// stream's T scored tokens and a unit much longer than the rest gets a stratum of its own; H is at
+/// most ``maximumStrata`` and at most N/2 (strata left empty are dropped), so every stratum can get
+/// two sampled units. Allocation: every
 /// stratum gets min(2, its units) (1 when N = 1), the rest one at a time to the stratum with the
 /// most tokens per sampled unit (D'Hondt: in proportion to its tokens), never more than it holds.
 /// The long-document strata, with few units, are then often taken whole. Within a stratum the units
@@ -71,15 +73,15 @@ public struct StratifiedSample: Sendable, Equatable {
         let order = lengths.indices.sorted { (lengths[$0], $0) < (lengths[$1], $1) }
         let total = lengths.reduce(0, +)
         let wanted = max(1, min(Self.maximumStrata, size / 2, lengths.count))
-        var groups: [[Int]] = [[]]
-        var running = 0
+        // Unit u goes to stratum ⌊H·(middle of its tokens in the running total)/T⌋: a long unit whose
+        // tokens span a boundary is not put in with much shorter ones.
+        var groups = Array(repeating: [Int](), count: wanted)
+        var before = 0
         for unit in order {
-            groups[groups.count - 1].append(unit)
-            running += lengths[unit]
-            // Close the stratum once its share of the tokens is reached (integer: running·H ≥ (h+1)·T).
-            if groups.count < wanted, running * wanted >= groups.count * total { groups.append([]) }
+            groups[min(wanted - 1, (2 * before + lengths[unit]) * wanted / (2 * max(total, 1)))].append(unit)
+            before += lengths[unit]
         }
-        if groups.last?.isEmpty == true { groups.removeLast() }
+        groups.removeAll { $0.isEmpty }
 
         let tokens = groups.map { $0.reduce(0) { $0 + lengths[$1] } }
         var allocation = groups.map { min($0.count, size == 1 ? 1 : 2) }

@@ -119,4 +119,120 @@ struct SampledEvaluationTests {
             #expect(measured.loss >= 0.98 && measured.bpb >= 0.98, "n = \(size): \(measured)")
         }
     }
+
+    @Test("record family eval_val_sliding: windows scored at their place in their batch add up to the full run")
+    func documentSlidingWindows() throws {
+        let golden = try CombinedPipelineTests.golden("outgate-brotli-sp1024")
+        var request = CombinedPipelineTests.request("outgate-brotli-sp1024", golden)
+        request.mode = .sliding(stride: try #require(golden.sliding).stride)
+        let (census, _) = try Self.census(request, units: "windows", sampleSize: 8)
+        #expect(census.plan.unitDescription.contains("eval_val_sliding"))
+    }
+
+    @Test("the sample is reproducible from the seed, partitions the units into strata by length, and sizes are range-checked")
+    func design() throws {
+        let lengths = (0..<300).map { 1 + ($0 * 7919) % 500 }
+        let a = try StratifiedSample(lengths: lengths, size: 40, seed: 5, kind: "documents")
+        let b = try StratifiedSample(lengths: lengths, size: 40, seed: 5, kind: "documents")
+        let c = try StratifiedSample(lengths: lengths, size: 40, seed: 6, kind: "documents")
+        #expect(a == b && a.sampledUnits != c.sampledUnits)
+        #expect(a.sampledUnits.count == 40 && Set(a.sampledUnits).count == 40)
+        #expect(a.strata.count == 20)  // at most N/2, so each stratum gets two
+        #expect(a.strata.flatMap(\.units).sorted() == Array(0..<300))
+        #expect(a.strata.allSatisfy { $0.sampled.count >= 2 && Set($0.sampled).isSubset(of: $0.units) })
+        for (shorter, longer) in zip(a.strata, a.strata.dropFirst()) { #expect(shorter.longest <= longer.shortest) }
+        #expect(a.totalTokens == lengths.reduce(0, +) && a.sampledTokens == a.sampledUnits.reduce(0) { $0 + lengths[$1] })
+        // A few long units hold most tokens: their stratum is taken whole.
+        let skewed = Array(repeating: 10, count: 200) + [5000, 6000]
+        let heavy = try StratifiedSample(lengths: skewed, size: 10, seed: 1, kind: "documents")
+        #expect(heavy.strata.suffix(2).map(\.units) == [[200], [201]] && heavy.strata.allSatisfy { $0.units.count > 1 || $0.isComplete })
+        #expect(throws: SampledEvaluationError.sizeOutOfRange(flag: "--sample-docs", size: 0, units: 300, kind: "documents")) {
+            try StratifiedSample(lengths: lengths, size: 0, seed: 1, kind: "documents")
+        }
+        #expect(throws: SampledEvaluationError.self) { try StratifiedSample(lengths: lengths, size: 301, seed: 1, kind: "documents") }
+        // One unit: an estimate without an interval.
+        let one = try StratifiedSample(lengths: lengths, size: 1, seed: 1, kind: "documents")
+        let estimate = SampledEstimate(sample: one, partials: [EvalPartial(lossSum: ExactLossSum(), tokens: lengths[one.sampledUnits[0]], bytes: 9)])
+        #expect(estimate.valBPB.lower == nil && !estimate.valBPB.contains(estimate.valBPB.estimate))
+    }
+
+    @Test("verify eval --sample-docs: the plan line, JSON estimate keys, and range errors naming the flag")
+    func command() throws {
+        let arguments = ShardedEvaluationTests.arguments(Self.windowsRequest()) + ["--threads", "2"]
+        let run = try VerifyExecutable.run(arguments + ["--sample-docs", "30", "--seed", "9", "--json"])
+        #expect(run.stderr.contains("eval: plan: score a random sample of 30 of 512 windows (seed 9, 15 strata by length)"))
+        let object = try ShardedEvaluationTests.json(run)
+        #expect(object["sampled"] as? Bool == true && object["val_bpb"] == nil && object["confidence"] as? Double == 0.99)
+        let bpb = try #require(object["val_bpb_estimate"] as? [String: Any])
+        let estimate = try #require(bpb["estimate"] as? Double), lower = try #require(bpb["lower"] as? Double)
+        let upper = try #require(bpb["upper"] as? Double)
+        #expect(lower < estimate && estimate < upper && bpb["degrees_of_freedom"] as? Double != nil)
+        let sample = try #require(object["sample"] as? [String: Any])
+        #expect(sample["units"] as? String == "windows" && sample["total_units"] as? Int == 512 && sample["size"] as? Int == 30)
+        #expect(sample["seed"] as? Int == 9 && sample["total_tokens"] as? Int == 32768 && sample["sampled_tokens"] as? Int == 30 * 64)
+        #expect((sample["strata"] as? [[String: Any]])?.count == 15 && object["tokens"] as? Int == 30 * 64)
+        #expect(abs((sample["stream_coverage"] as? Double ?? 0) - 30.0 / 512) < 1e-12)
+        // The same seed, the same numbers.
+        let again = try ShardedEvaluationTests.json(try VerifyExecutable.run(arguments + ["--sample-docs", "30", "--seed", "9", "--json"]))
+        #expect((again["val_bpb_estimate"] as? [String: Any])?["estimate"] as? Double == estimate)
+
+        let tooMany = try VerifyExecutable.run(arguments + ["--sample-docs", "513", "--seed", "9"])
+        #expect(tooMany.status == 2)
+        #expect(tooMany.stderr.contains("--sample-docs must be in 1...512 (this evaluation scores 512 windows), got 513"))
+        let zero = try VerifyExecutable.run(arguments + ["--sample-docs", "0", "--seed", "9"])
+        #expect(zero.status == 2 && zero.stderr.contains("--sample-docs must be in 1..."))
+        let negativeSeed = try VerifyExecutable.run(arguments + ["--sample-docs", "5", "--seed=-1"])
+        #expect(negativeSeed.status == 2 && negativeSeed.stderr.contains("--seed"))
+        let noSeed = try VerifyExecutable.run(arguments + ["--sample-docs", "5"])
+        #expect(noSeed.status == 2 && noSeed.stderr.contains("--sample-docs N and --seed S go together"))
+        let sharded = try VerifyExecutable.run(arguments + ["--sample-docs", "5", "--seed", "1", "--shard", "0/2", "--partial-out", "/tmp/x"])
+        #expect(sharded.status == 2 && sharded.stderr.contains("use one or the other"))
+        let text = try VerifyExecutable.run(arguments + ["--sample-docs", "30", "--seed", "9"])
+        #expect(text.stdout.contains("SAMPLED ESTIMATE (not an exact evaluation): 30 of 512 windows, seed 9"))
+        #expect(text.stdout.contains(String(format: "val_bpb ≈ %.8f  99%% interval [%.8f, %.8f]", estimate, lower, upper)))
+    }
+
+    @Test("the audit with --sample-docs: a claim inside the interval leaves the check incomplete, one below it fails")
+    func audit() throws {
+        let data = ["--tokenizer", Paths.shared("tokenizers/fineweb_1024_bpe.model").path,
+                    "--val", Paths.shared("val/small").path + "/fineweb_val_*.bin", "--threads", "2", "--sample-docs", "600", "--seed", "3"]
+        let honest = try AuditCommandTests.run([AuditCommandTests.fixture("reproducible")] + data)
+        #expect(honest.status == 3)
+        #expect(honest.stdout.contains("- REPRODUCED-VAL-BPB: sampled estimate consistent with the claim (inside the 99% interval; the estimate "))
+        #expect(honest.stdout.contains("an estimate is not an exact reproduction"))
+        let inflated = try AuditCommandTests.run([AuditCommandTests.fixture("not-reproducible")] + data)
+        #expect(inflated.status == 1)
+        #expect(inflated.stdout.contains("REPRODUCED-VAL-BPB: the claim is below the 99% interval of a sampled estimate: not reproduced"))
+        #expect(inflated.stdout.contains("the claimed val_bpb is below the sampled 99% interval by "))
+        let unseeded = try AuditCommandTests.run([AuditCommandTests.fixture("reproducible"), "--sample-docs", "5"])
+        #expect(unseeded.status == 2)
+    }
+
+    @Test("the sampled check's three outcomes against a claim: below fails, above warns, inside stays incomplete")
+    func sampledCheck() throws {
+        // Claims: seed 42 1.21494627, seed 2025 1.21364319, …; no artifact seed, so the closest is compared.
+        let runs = RunResult.runs(of: try Submission.read(at: Paths.fixture("audit/record")))
+        let design = try StratifiedSample(lengths: Array(repeating: 100, count: 50), size: 10, seed: 2, kind: "windows")
+        /// Units of 100 tokens and 250 bytes whose val_bpb is `center` ± 0.002.
+        func sampled(around center: Double) -> SampledEvaluation {
+            let partials = design.sampledUnits.indices.map { k in
+                var loss = ExactLossSum()
+                let nats = (center + 0.002 * Double(k % 3 - 1)) * 250 * log(2.0)
+                for _ in 0..<100 { loss.add(Float(nats / 100)) }
+                return EvalPartial(lossSum: loss, tokens: 100, bytes: 250)
+            }
+            return SampledEvaluation(plan: SamplePlan(units: "windows", unitDescription: "windows", design: design),
+                                     partials: partials, estimate: SampledEstimate(sample: design, partials: partials))
+        }
+        let inside = SampledScoreCheck.check(sampled(around: 1.2149), artifact: "a.ptz", runs: runs)
+        #expect(inside.status == .incomplete && inside.findings.isEmpty)
+        #expect(inside.summary.contains("consistent with the claim"))
+        #expect(inside.measurements.map(\.name).contains("sampled_val_bpb_upper_99"))
+        let worse = SampledScoreCheck.check(sampled(around: 1.2249), artifact: "a.ptz", runs: runs)
+        #expect(worse.status == .fail && worse.findings.first?.severity == .error)
+        #expect(worse.findings.first?.message.contains("the artifact scores worse than claimed") == true)
+        let better = SampledScoreCheck.check(sampled(around: 1.1949), artifact: "a.ptz", runs: runs)
+        #expect(better.status == .incomplete && better.findings.first?.severity == .warning)
+        #expect(better.findings.first?.message.contains("the artifact scores better than claimed") == true)
+    }
 }
