@@ -235,4 +235,51 @@ struct SampledEvaluationTests {
         #expect(better.status == .incomplete && better.findings.first?.severity == .warning)
         #expect(better.findings.first?.message.contains("the artifact scores better than claimed") == true)
     }
+
+    @Test("the logs' no-TTT score (diagnostic quantized) is read with its line, as in the #1 record's logs")
+    func diagnosticQuantizedLines() throws {
+        let folder = Paths.shared("corpus/parameter-golf/records/track_10min_16mb/2026-04-27_SP8192_LQER_SparseGate_BOSSmearFix_9HpStack_1.0611")
+        let submission = try Submission.read(at: folder)
+        let runs = DiagnosticQuantizedScore.runs(of: submission, runs: RunResult.runs(of: submission))
+        let bySeed = Dictionary(uniqueKeysWithValues: runs.compactMap { run in run.seed.map { ($0, run) } })
+        #expect(bySeed[0]?.valBPB?.value.double == 1.07406724)
+        #expect(bySeed[0]?.valBPB?.source == .line(file: "train_seed0.log", line: 189))
+        #expect(bySeed[42]?.valBPB?.value.double == 1.07254371)
+        #expect(bySeed[1234]?.valBPB?.value.double == 1.07477929)
+    }
+
+    @Test("a claimed TTT score with --sample-docs: the sample is compared with the logs' no-TTT score instead")
+    func tttClaimComparesTheDiagnosticScore() throws {
+        let evaluation = TTTAuditTests.evaluation
+        // The no-TTT standard evaluation of the fixture's artifact, computed here in full.
+        let source = Paths.fixture("audit/ttt-chunked")
+        let full = try Reevaluation.run(ReevaluationRequest(
+            artifact: source.appendingPathComponent("final_model.int8.ptz"), code: source.appendingPathComponent("train_gpt.py"),
+            logs: [source.appendingPathComponent("train_seed1337.log")], tokenizer: evaluation.tokenizer,
+            validationPattern: evaluation.validationPattern, threads: 2))
+        func audit(diagnostic: Double?) throws -> AuditCheck {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pgverify-diag-\(UUID().uuidString)")
+            try FileManager.default.copyItem(at: source, to: folder)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            if let diagnostic {
+                let log = folder.appendingPathComponent("train_seed1337.log")
+                var text = try String(contentsOf: log, encoding: .utf8)
+                text = text.replacingOccurrences(of: "legal_ttt val_loss", with: String(
+                    format: "diagnostic quantized val_loss:%.8f val_bpb:%.8f eval_time:1000ms\nlegal_ttt val_loss", full.score.meanLoss, diagnostic))
+                try Data(text.utf8).write(to: log)
+            }
+            let report = try Audit.run(try Submission.read(at: folder),
+                                       options: AuditOptions(evaluation: evaluation, sample: EvaluationSample(size: 40, seed: 4)))
+            return try #require(report.checks.first { $0.id == Audit.reproducedScoreID })
+        }
+        let consistent = try audit(diagnostic: full.score.bitsPerByte)
+        #expect(consistent.status == .incomplete)
+        #expect(consistent.summary.hasPrefix("the claimed score uses test-time training, which --sample-docs does not sample; "
+                                             + "against the logs' no-TTT quantized score instead: sampled estimate consistent"))
+        let inflated = try audit(diagnostic: full.score.bitsPerByte - 1)
+        #expect(inflated.status == .fail)
+        #expect(inflated.findings.first?.message.contains("the logged no-TTT quantized val_bpb (diagnostic quantized) is below") == true)
+        let absent = try audit(diagnostic: nil)
+        #expect(absent.status == .incomplete && absent.summary.contains("no log reports the no-TTT quantized score"))
+    }
 }

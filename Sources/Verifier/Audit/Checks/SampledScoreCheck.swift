@@ -7,8 +7,11 @@
 /// finding; above it (better than claimed), a warning finding; inside, the check stays incomplete
 /// and its summary says the claim is consistent and which way, and by how much, the estimate points.
 public enum SampledScoreCheck {
+    /// `label` names what the runs' `valBPB` claims are in messages (the headline claim, or the
+    /// logged no-TTT score of ``DiagnosticQuantizedScore``).
     public static func check(_ sampled: SampledEvaluation, artifact: String, runs: [RunResult],
-                             tolerance: Double = ReproducedScoreCheck.defaultTolerance) -> AuditCheck {
+                             tolerance: Double = ReproducedScoreCheck.defaultTolerance,
+                             label: String = "claimed val_bpb") -> AuditCheck {
         let id = Audit.reproducedScoreID, title = "Reproduced val_bpb"
         let design = sampled.plan.design, bpb = sampled.estimate.valBPB
         let seeds = Set(runs.compactMap(\.seed))
@@ -44,12 +47,12 @@ public enum SampledScoreCheck {
         let delta = bpb.estimate - value
         let pointing = "the estimate \(AuditFormat.fixed(bpb.estimate, digits: 6)) is \(AuditFormat.fixed(abs(delta), digits: 6)) bpb "
             + (delta >= 0 ? "above (worse than)" : "below (better than)") + " the claim"
-        let comparison = "claimed \(claim.value) (\(claim.source)) vs the sampled 99% interval \(interval); \(pointing); "
+        let comparison = "\(label) \(claim.value) (\(claim.source)) vs the sampled 99% interval \(interval); \(pointing); "
             + "tolerance ±\(AuditFormat.fixed(allowed, digits: 6))"
         evidence.append(AuditEvidence(comparison, at: AuditLocation(claim.source)))
         if value < lower - allowed {
             let finding = AuditFinding(rule: id, severity: .error, at: AuditLocation(claim.source),
-                                       message: "the claimed val_bpb is below the sampled 99% interval by "
+                                       message: "the \(label) is below the sampled 99% interval by "
                                            + "\(AuditFormat.fixed(lower - value, digits: 6)) bpb (beyond the tolerance): "
                                            + "the artifact scores worse than claimed; " + comparison)
             return AuditCheck(id: id, title: title, status: .fail, severity: .error,
@@ -58,7 +61,7 @@ public enum SampledScoreCheck {
         }
         if value > upper + allowed {
             let finding = AuditFinding(rule: id, severity: .warning, at: AuditLocation(claim.source),
-                                       message: "the claimed val_bpb is above the sampled 99% interval by "
+                                       message: "the \(label) is above the sampled 99% interval by "
                                            + "\(AuditFormat.fixed(value - upper, digits: 6)) bpb (beyond the tolerance): "
                                            + "the artifact scores better than claimed; " + comparison)
             return incomplete("the claim is above the 99% interval of a sampled estimate (the artifact scores better); "
