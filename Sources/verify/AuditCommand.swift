@@ -67,9 +67,22 @@ struct AuditCommand: ParsableCommand {
     @Option(help: "Threads for the re-evaluation; the default is this machine's core count.")
     var threads: Int = min(ProcessInfo.processInfo.activeProcessorCount, InputLimits.threads)
 
+    @Option(help: ArgumentHelp(
+        "Reproduce val_bpb from a seeded random sample of N of the evaluation's units (see `verify eval --sample-docs`): the claim is compared with the estimate's 99% interval; never a PASS of that check. Needs --seed, --tokenizer and --val.",
+        valueName: "N"))
+    var sampleDocs: Int?
+
+    @Option(help: "The seed of --sample-docs (0 ≤ S < 2^64).")
+    var seed: UInt64?
+
     func validate() throws {
         if (tokenizer == nil) != (val == nil) {
             throw ValidationError("--tokenizer and --val go together (both are needed to reproduce val_bpb)")
+        }
+        if sampleDocs != nil || seed != nil {
+            guard let sampleDocs, seed != nil else { throw ValidationError("--sample-docs N and --seed S go together") }
+            try FlagBounds.check("--sample-docs", sampleDocs, maximum: InputLimits.tokenCount)
+            guard tokenizer != nil else { throw ValidationError("--sample-docs needs --tokenizer and --val to evaluate on") }
         }
         try FlagBounds.check("--threads", threads, maximum: InputLimits.threads)
         _ = try parsedExtraReports()
@@ -88,7 +101,8 @@ struct AuditCommand: ParsableCommand {
             evaluation: tokenizer.flatMap { tokenizer in val.map { val in
                 AuditEvaluationSettings(tokenizer: URL(fileURLWithPath: tokenizer), validationPattern: val, threads: threads,
                                         byteSidecarPattern: valBytes)
-            } }, reproductionParts: partials.map { URL(fileURLWithPath: $0) }),
+            } }, reproductionParts: partials.map { URL(fileURLWithPath: $0) },
+            sample: sampleDocs.flatMap { size in seed.map { EvaluationSample(size: size, seed: $0) } }),
                                    progress: progress)
         if let output {
             try write(render(report, as: format, submission: submission), to: output)

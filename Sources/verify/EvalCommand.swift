@@ -63,6 +63,12 @@ struct Eval: ParsableCommand {
     var shard: String?
     @Option(help: "Write this run's exact sums and input digests as a partial result for `verify merge`.")
     var partialOut: String?
+    @Option(help: ArgumentHelp(
+        "Score only a seeded random sample of N of the evaluation's independent units (documents of a document-segmented eval_val, else windows), stratified by length, and report val_loss and val_bpb as estimates with 99% confidence intervals; standard and sliding modes. Needs --seed.",
+        valueName: "N"))
+    var sampleDocs: Int?
+    @Option(help: "The seed of --sample-docs (0 ≤ S < 2^64): the same seed draws the same sample.")
+    var seed: UInt64?
     @Flag(help: "Print one JSON object instead of text.") var json = false
 
     func validate() throws {
@@ -75,6 +81,16 @@ struct Eval: ParsableCommand {
                 throw ValidationError("--shard and --partial-out work in standard and sliding modes; \(mode.rawValue) is not sharded")
             }
             guard partialOut != nil else { throw ValidationError("--shard needs --partial-out FILE to keep the part for `verify merge`") }
+        }
+        if sampleDocs != nil || seed != nil {
+            guard let sampleDocs, seed != nil else { throw ValidationError("--sample-docs N and --seed S go together") }
+            try FlagBounds.check("--sample-docs", sampleDocs, maximum: InputLimits.tokenCount)
+            guard mode == .standard || mode == .sliding else {
+                throw ValidationError("--sample-docs works in standard and sliding modes; \(mode.rawValue) is not sampled")
+            }
+            guard shard == nil, partialOut == nil else {
+                throw ValidationError("--sample-docs estimates; --shard and --partial-out split an exact evaluation: use one or the other")
+            }
         }
     }
 
@@ -108,12 +124,18 @@ struct Eval: ParsableCommand {
         request.byteSidecarPattern = valBytes
         request.shard = try shard.map { text throws in try EvalShard(parsing: text) }
         request.digestsInputs = partialOut != nil
+        request.sample = sampleDocs.flatMap { size in seed.map { EvaluationSample(size: size, seed: $0) } }
 
         let progress = ProgressLine(threads: threads, shard: request.shard)
         let outcome = try Reevaluation.run(request, onResolved: { resolved in
             if !json { printConfiguration(resolved) }
+        }, onSampleDrawn: { plan in
+            progress.plan = SampledEvalReport.planLine(plan, threads: threads)
         }, progress: { done, total in progress.update(done, of: total) })
         progress.finish()
+        if let sampled = outcome.sample {
+            return try printSampled(sampled, outcome: outcome, evalMode: evalMode, stride: stride)
+        }
         let result = outcome.score
         let resolved = outcome.resolved
         let seconds = outcome.seconds
@@ -146,6 +168,20 @@ struct Eval: ParsableCommand {
             }
             report.printText(familySources: outcome.familyEvaluation?.sources)
             print(String(format: "%.2f s, %.0f tokens/s, %d threads", seconds, report.tokens_per_second, threads))
+        }
+    }
+
+    private func printSampled(_ sampled: SampledEvaluation, outcome: ReevaluationResult, evalMode: EvalMode, stride: Int) throws {
+        let config = Dictionary(uniqueKeysWithValues: outcome.resolved.sources.map { ($0.key, $0.value.description) })
+            .merging(outcome.familyEvaluation?.sources ?? [:]) { model, _ in model }
+        let report = SampledEvalReport(
+            sampled, mode: evalMode.name, stride: mode == .sliding ? stride : nil, seqLen: outcome.resolved.seqLen,
+            threads: threads, seconds: outcome.seconds, config: config,
+            evaluation: outcome.familyEvaluation?.evaluation.description, architecture: outcome.resolved.architecture)
+        if json {
+            print(try report.jsonText())
+        } else {
+            report.printText(familySources: outcome.familyEvaluation?.sources)
         }
     }
 
@@ -258,6 +294,7 @@ final class ProgressLine: @unchecked Sendable {
     private let start = Date()
     private var lastPrint: Date?
     private var estimated = false
+    private var planText: String?
     private let threads: Int
     private let shard: EvalShard?
 
@@ -266,10 +303,20 @@ final class ProgressLine: @unchecked Sendable {
         self.shard = shard
     }
 
+    /// The plan line in place of the default one (a sampled run says what it samples).
+    var plan: String? {
+        get { lock.lock(); defer { lock.unlock() }; return planText }
+        set { lock.lock(); planText = newValue; lock.unlock() }
+    }
+
     func update(_ done: Int, of total: Int) {
         lock.lock(); defer { lock.unlock() }
         let now = Date()
         let elapsed = now.timeIntervalSince(start)
+        if done == 0, let planText {
+            FileHandle.standardError.write(Data("eval: plan: \(planText)\n".utf8))
+            return
+        }
         if done == 0 {
             FileHandle.standardError.write(Data((
                 "eval: plan: \(total) independent windows or batches to score"

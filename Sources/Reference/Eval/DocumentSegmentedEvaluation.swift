@@ -55,6 +55,37 @@ public struct DocumentSegmentedPlan: Sendable, Equatable {
         self.batches = batches
     }
 
+    /// The part of one document inside one batch: the batch's segments `segments` (one starting at
+    /// the batch's start or at a BOS, and the `seq_len` pieces that follow it). Pieces are the
+    /// evaluation's independent scoring units: a piece's segments depend on no token outside it
+    /// except the one before it (SmearGate's previous token), and on its offset in the batch
+    /// (rotary positions), both fixed by the plan.
+    public struct DocumentPiece: Sendable, Equatable {
+        public var batch: Int
+        public var segments: Range<Int>
+        /// Targets the piece scores.
+        public var tokens: Int
+    }
+
+    /// Every batch's document pieces, in stream order; `tokens` is the stream the plan was made on.
+    public func documentPieces(tokens: [UInt16]) -> [DocumentPiece] {
+        var pieces: [DocumentPiece] = []
+        for (index, batch) in batches.enumerated() {
+            var first = 0
+            for (k, segment) in batch.segments.enumerated() where k > 0 && Int(tokens[batch.start + segment.lowerBound]) == bosToken {
+                pieces.append(piece(batch: index, segments: first..<k))
+                first = k
+            }
+            pieces.append(piece(batch: index, segments: first..<batch.segments.count))
+        }
+        return pieces
+    }
+
+    private func piece(batch: Int, segments: Range<Int>) -> DocumentPiece {
+        let parts = batches[batch].segments[segments]
+        return DocumentPiece(batch: batch, segments: segments, tokens: parts.reduce(0) { $0 + $1.count })
+    }
+
     /// `_build_cu_seqlens`: a segment at 0, at every BOS, and every `maxLength` tokens after each.
     static func segments(_ inputs: ArraySlice<UInt16>, maxLength: Int, bos: Int) -> [Range<Int>] {
         let base = inputs.startIndex
@@ -139,8 +170,19 @@ public struct DocumentSegmentedEvaluator: Sendable {
 
     /// One batch: every segment through the model, every target's NLL and bytes.
     public func evaluate(batch: DocumentSegmentedPlan.Batch) throws(EvalError) -> EvalPartial {
+        try evaluate(batch: batch, segments: batch.segments.indices)
+    }
+
+    /// One document piece (``DocumentSegmentedPlan/DocumentPiece``), scored exactly as inside its
+    /// whole batch: the batch's sum is the sum of its pieces' (each segment is computed alone).
+    public func evaluate(piece: DocumentSegmentedPlan.DocumentPiece) throws(EvalError) -> EvalPartial {
+        try evaluate(batch: plan.batches[piece.batch], segments: piece.segments)
+    }
+
+    /// The segments `segments` (indices into `batch.segments`) of one batch.
+    func evaluate(batch: DocumentSegmentedPlan.Batch, segments: Range<Int>) throws(EvalError) -> EvalPartial {
         var partial = EvalPartial()
-        for segment in batch.segments {
+        for segment in batch.segments[segments] {
             let first = batch.start + segment.lowerBound
             let inputs = Array(tokens[first ..< batch.start + segment.upperBound])
             let previous: UInt16? = segment.lowerBound > 0 ? tokens[first - 1] : nil

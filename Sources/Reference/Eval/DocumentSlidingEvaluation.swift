@@ -87,35 +87,56 @@ public struct DocumentSlidingEvaluator: Sendable {
     public func evaluate(batch: Range<Int>) throws(EvalError) -> EvalPartial {
         var partial = EvalPartial()
         var offset = 0
-        var previousWindowLast: UInt16?
         for index in batch {
-            let window = plan.plan.windows[index]
-            let inputs = Array(tokens[window.start ..< window.start + window.length])
-            var starts = inputs.indices.filter { Int(inputs[$0]) == plan.bosToken }
-            if starts.first != 0 { starts.insert(0, at: 0) }
-            for (k, lower) in starts.enumerated() {
-                let upper = k + 1 < starts.count ? starts[k + 1] : inputs.count
-                let previous = lower > 0 ? inputs[lower - 1] : previousWindowLast
-                let hidden = inputs[lower ..< upper].withUnsafeBufferPointer {
-                    model.hidden(tokens: $0, previousToken: previous, firstPosition: offset + lower)
-                }
-                let firstScored = max(window.scoredFrom, lower) - lower
-                guard firstScored < upper - lower else { continue }
-                try model.scoreRows(hidden: hidden, rows: firstScored ..< (upper - lower)) { t, nll throws(EvalError) in
-                    let position = window.start + lower + t
-                    guard nll.isFinite else { throw .nonFiniteLoss(position: position + 1, value: nll) }
-                    partial.lossSum.add(nll)
-                    partial.tokens += 1
-                    switch bytes {
-                    case .tokenizer(let accounting):
-                        partial.bytes += accounting.bytes(target: Int(tokens[position + 1]), previous: Int(tokens[position]))
-                    case .sidecar(let counts):
-                        partial.bytes += Int(counts[position + 1])
-                    }
-                } target: { t in Int(tokens[window.start + lower + t + 1]) }
+            partial += try evaluate(window: index, offset: offset, previousWindowLast: lastInput(before: index, in: batch))
+            offset += plan.plan.windows[index].length
+        }
+        return partial
+    }
+
+    /// One window (an index into `plan.plan.windows`) scored exactly as inside its batch: at its
+    /// offset in the batch's flat sequence, after the previous window's last input. Windows are this
+    /// evaluation's independent scoring units; a batch's sum is the sum of its windows'.
+    public func evaluate(window index: Int) throws(EvalError) -> EvalPartial {
+        guard let batch = plan.batches.first(where: { $0.contains(index) }) else { preconditionFailure("window outside the plan") }
+        var offset = 0
+        for earlier in batch.lowerBound..<index { offset += plan.plan.windows[earlier].length }
+        return try evaluate(window: index, offset: offset, previousWindowLast: lastInput(before: index, in: batch))
+    }
+
+    /// The last input of the window before `index` in its batch (SmearGate reads it), `nil` for a batch's first.
+    func lastInput(before index: Int, in batch: Range<Int>) -> UInt16? {
+        guard index > batch.lowerBound else { return nil }
+        let previous = plan.plan.windows[index - 1]
+        return tokens[previous.start + previous.length - 1]
+    }
+
+    func evaluate(window index: Int, offset: Int, previousWindowLast: UInt16?) throws(EvalError) -> EvalPartial {
+        var partial = EvalPartial()
+        let window = plan.plan.windows[index]
+        let inputs = Array(tokens[window.start ..< window.start + window.length])
+        var starts = inputs.indices.filter { Int(inputs[$0]) == plan.bosToken }
+        if starts.first != 0 { starts.insert(0, at: 0) }
+        for (k, lower) in starts.enumerated() {
+            let upper = k + 1 < starts.count ? starts[k + 1] : inputs.count
+            let previous = lower > 0 ? inputs[lower - 1] : previousWindowLast
+            let hidden = inputs[lower ..< upper].withUnsafeBufferPointer {
+                model.hidden(tokens: $0, previousToken: previous, firstPosition: offset + lower)
             }
-            previousWindowLast = inputs.last
-            offset += window.length
+            let firstScored = max(window.scoredFrom, lower) - lower
+            guard firstScored < upper - lower else { continue }
+            try model.scoreRows(hidden: hidden, rows: firstScored ..< (upper - lower)) { t, nll throws(EvalError) in
+                let position = window.start + lower + t
+                guard nll.isFinite else { throw .nonFiniteLoss(position: position + 1, value: nll) }
+                partial.lossSum.add(nll)
+                partial.tokens += 1
+                switch bytes {
+                case .tokenizer(let accounting):
+                    partial.bytes += accounting.bytes(target: Int(tokens[position + 1]), previous: Int(tokens[position]))
+                case .sidecar(let counts):
+                    partial.bytes += Int(counts[position + 1])
+                }
+            } target: { t in Int(tokens[window.start + lower + t + 1]) }
         }
         return partial
     }

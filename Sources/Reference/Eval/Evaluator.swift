@@ -84,6 +84,33 @@ public struct Evaluator: Sendable {
         return total
     }
 
+    /// Each of the windows `windows` (indices into `plan.windows`) alone, in the given order, on
+    /// `threads` workers: a window's sums are the same as inside ``evaluate(windows:threads:progress:)``
+    /// (the same per-window code, OpenBLAS single-threaded). For sampled evaluations.
+    public func evaluate(
+        eachOf windows: [Int], threads: Int = 1, progress: (@Sendable (_ windowsDone: Int) -> Void)? = nil
+    ) throws(EvalError) -> [EvalPartial] {
+        precondition(windows.allSatisfy { plan.windows.indices.contains($0) }, "window index out of plan")
+        guard !windows.isEmpty else { return [] }
+        let workers = max(1, min(threads, windows.count))
+        BLAS.threads = 1
+        let slots = WindowSlots(count: windows.count)
+        let counter = ProgressCounter(report: progress)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            let workspace = ForwardWorkspace(model: model, maxTokens: plan.seqLen)
+            for slot in stride(from: worker, to: windows.count, by: workers) {
+                slots.set(slot, Result { () throws(EvalError) in try evaluate(window: plan.windows[windows[slot]], workspace: workspace) })
+                counter.add(1)
+            }
+        }
+        var partials: [EvalPartial] = []
+        for result in slots.all() {
+            guard let result else { preconditionFailure("a window ended without a result") }
+            partials.append(try result.get())
+        }
+        return partials
+    }
+
     /// One window's contribution.
     func evaluate(window: EvalWindow, workspace: ForwardWorkspace) throws(EvalError) -> EvalPartial {
         var partial = EvalPartial()
@@ -121,6 +148,15 @@ private final class WorkerResults: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         return slots
     }
+}
+
+/// One result slot per window of ``Evaluator/evaluate(eachOf:threads:progress:)``.
+private final class WindowSlots: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [Result<EvalPartial, EvalError>?]
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ index: Int, _ result: Result<EvalPartial, EvalError>) { lock.lock(); slots[index] = result; lock.unlock() }
+    func all() -> [Result<EvalPartial, EvalError>?] { lock.lock(); defer { lock.unlock() }; return slots }
 }
 
 /// Counts finished windows across workers and forwards the running total to a progress callback.

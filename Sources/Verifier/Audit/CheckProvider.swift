@@ -49,8 +49,13 @@ public struct AuditOptions: Sendable {
     /// --partial-out`): merged, they are the reproduction, in place of evaluating here.
     public var reproductionParts: [URL]
 
+    /// Reproduce val_bpb from a sample of the evaluation's units (`--sample-docs N --seed S`): the
+    /// claim is compared with the estimate's 99% interval (``SampledScoreCheck``).
+    public var sample: EvaluationSample?
+
     public init(quick: Bool = false, previousRecord: PreviousRecord? = nil, evaluation: AuditEvaluationSettings? = nil,
-                reproductionParts: [URL] = []) {
+                reproductionParts: [URL] = [], sample: EvaluationSample? = nil) {
+        self.sample = sample
         self.quick = quick
         self.previousRecord = previousRecord
         self.evaluation = evaluation

@@ -7,6 +7,7 @@ extension Reevaluation {
     /// `eval_val_sliding` where pgverify implements that form (``FamilySlidingResolver``).
     static func runFamily(
         _ request: ReevaluationRequest, weights: Weights, resolved: ResolvedModelConfig, segments: Int,
+        onSampleDrawn: (SamplePlan) -> Void = { _ in },
         progress: (@Sendable (_ done: Int, _ total: Int) -> Void)?
     ) throws -> ReevaluationResult {
         var family = try FamilyEvaluationResolver.resolve(code: request.code, logs: request.logs, overrides: request.overrides)
@@ -30,6 +31,17 @@ extension Reevaluation {
         case .windows:
             let model = try FamilyGPTModel(config: resolved.config, weights: weights, maxPositions: resolved.seqLen)
             let evaluator = try FamilyWindowEvaluator(model: model, accounting: accounting, tokens: tokens, plan: plan)
+            if let sample = request.sample {
+                let sampled = try sampled(sample, units: "windows", description: windowUnits(plan),
+                                          lengths: plan.windows.map { $0.length - $0.scoredFrom },
+                                          onSampleDrawn: onSampleDrawn) { [plan] units in
+                    try scoreEach(units, threads: request.threads, progress: progress) { index throws(EvalError) in
+                        try evaluator.evaluate(window: plan.windows[index])
+                    }
+                }
+                return try sampledResult(sampled, resolved: resolved, plan: plan, start: start, request: request,
+                                         inputs: inputs, family: family)
+            }
             result = try scoreInSegments(kind: "windows", count: plan.windows.count, shard: request.shard, segments: segments,
                                          threads: request.threads, progress: progress) { [plan] index throws(EvalError) in
                 try evaluator.evaluate(window: plan.windows[index])
@@ -48,6 +60,20 @@ extension Reevaluation {
             let longest = batches.batches.map(\.length).max() ?? resolved.seqLen
             let model = try FamilyGPTModel(config: resolved.config, weights: weights, maxPositions: longest)
             let evaluator = try DocumentSegmentedEvaluator(model: model, bytes: bytes, tokens: tokens, plan: batches)
+            if let sample = request.sample {
+                let pieces = batches.documentPieces(tokens: tokens)
+                let sampled = try sampled(
+                    sample, units: "documents",
+                    description: "documents: each document's part inside an eval batch (its segments from a BOS or the batch's "
+                        + "start), which the document-segmented eval_val scores alone, at its place in the batch",
+                    lengths: pieces.map(\.tokens), onSampleDrawn: onSampleDrawn) { units in
+                    try scoreEach(units, threads: request.threads, progress: progress) { index throws(EvalError) in
+                        try evaluator.evaluate(piece: pieces[index])
+                    }
+                }
+                return try sampledResult(sampled, resolved: resolved, plan: plan, start: start, request: request,
+                                         inputs: inputs, family: family, documentPlan: batches)
+            }
             result = try scoreInSegments(kind: "batches", count: batches.batches.count, shard: request.shard, segments: segments,
                                          threads: request.threads, progress: progress) { index throws(EvalError) in
                 try evaluator.evaluate(batch: batches.batches[index])
@@ -59,6 +85,19 @@ extension Reevaluation {
             let model = try FamilyGPTModel(config: resolved.config, weights: weights,
                                            maxPositions: max(sliding.longestBatch, resolved.seqLen))
             let evaluator = try DocumentSlidingEvaluator(model: model, bytes: bytes, tokens: tokens, plan: sliding)
+            if let sample = request.sample {
+                let sampled = try sampled(
+                    sample, units: "windows",
+                    description: "windows: each window of eval_val_sliding, scored at its place in its batch (rotary offset, "
+                        + "SmearGate's previous token), split at BOS inside it",
+                    lengths: sliding.plan.windows.map { $0.length - $0.scoredFrom }, onSampleDrawn: onSampleDrawn) { units in
+                    try scoreEach(units, threads: request.threads, progress: progress) { index throws(EvalError) in
+                        try evaluator.evaluate(window: index)
+                    }
+                }
+                return try sampledResult(sampled, resolved: resolved, plan: plan, start: start, request: request,
+                                         inputs: inputs, family: family)
+            }
             result = try scoreInSegments(kind: "batches", count: sliding.batches.count, shard: request.shard, segments: segments,
                                          threads: request.threads, progress: progress) { index throws(EvalError) in
                 try evaluator.evaluate(batch: sliding.batches[index])

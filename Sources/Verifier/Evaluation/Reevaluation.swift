@@ -30,6 +30,9 @@ public struct ReevaluationRequest: Sendable {
     public var threads: Int
     /// Evaluate only this part of the windows or batches (``EvalShard``); `nil` evaluates them all.
     public var shard: EvalShard? = nil
+    /// Score only a seeded, length-stratified sample of the evaluation's independent units
+    /// (``StratifiedSample``) and estimate the whole (``SampledEstimate``); `nil` scores them all.
+    public var sample: EvaluationSample? = nil
     /// Record the SHA-256 of every input (``ReevaluationResult/inputs``), for partial results that
     /// must prove they belong together.
     public var digestsInputs = false
@@ -77,6 +80,9 @@ public struct ReevaluationResult: Sendable {
     public var scored: ScoredItems
     /// The inputs' digests, when the request asked for them.
     public var inputs: EvaluationInputDigests? = nil
+    /// With ``ReevaluationRequest/sample``: the sampled units and the estimate; ``score`` then holds
+    /// the sampled units' sums, not the evaluation's.
+    public var sample: SampledEvaluation? = nil
 }
 
 /// Which of an evaluation's independent items (windows, or batches of them) a run scored.
@@ -189,16 +195,19 @@ public enum Reevaluation {
     /// Runs the whole pipeline. `progress` receives the number of windows done; `segments` sets how
     /// many points ``ReevaluationResult/stream`` gets (the total does not depend on it: partial sums
     /// add up exactly).
+    /// `onSampleDrawn` receives a sampled run's plan before its first unit is scored.
     public static func run(
         _ request: ReevaluationRequest, segments: Int = 1,
         onResolved: (ResolvedModelConfig) -> Void = { _ in },
+        onSampleDrawn: (SamplePlan) -> Void = { _ in },
         progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
     ) throws -> ReevaluationResult {
         try BLAS.requireLibrary()
         let (weights, resolved) = try prepare(request)
         onResolved(resolved)
         guard resolved.config.features == .baseline else {
-            return try runFamily(request, weights: weights, resolved: resolved, segments: segments, progress: progress)
+            return try runFamily(request, weights: weights, resolved: resolved, segments: segments,
+                                 onSampleDrawn: onSampleDrawn, progress: progress)
         }
         let accounting = try SentencePieceModel(contentsOf: request.tokenizer)
             .byteAccounting(modelVocabularySize: resolved.config.vocabSize)
@@ -209,6 +218,20 @@ public enum Reevaluation {
         let model = try GPTModel(config: resolved.config, weights: weights, maxPositions: resolved.seqLen)
         let evaluator = try Evaluator(model: model, accounting: accounting, tokens: tokens, plan: plan)
         let inputs = request.digestsInputs ? try EvaluationInputDigests.of(request, tokens: tokens, byteCounts: nil) : nil
+        if let sample = request.sample {
+            let start = Date()
+            let sampled = try sampled(sample, units: "windows", description: windowUnits(plan),
+                                      lengths: plan.windows.map { $0.length - $0.scoredFrom },
+                                      onSampleDrawn: onSampleDrawn) { units in
+                var perWindow: (@Sendable (Int) -> Void)?
+                if let progress {
+                    progress(0, units.count)
+                    perWindow = { done in progress(done, units.count) }
+                }
+                return try evaluator.evaluate(eachOf: units, threads: request.threads, progress: perWindow)
+            }
+            return try sampledResult(sampled, resolved: resolved, plan: plan, start: start, request: request, inputs: inputs)
+        }
         let items = request.shard?.range(of: plan.windows.count) ?? 0 ..< plan.windows.count
         progress?(0, items.count)
         let start = Date()
@@ -229,6 +252,12 @@ public enum Reevaluation {
                                   seconds: Date().timeIntervalSince(start), stream: stream,
                                   scored: ScoredItems(kind: "windows", total: plan.windows.count, range: items),
                                   inputs: inputs)
+    }
+
+    /// What makes windows independent units, for a sampled run's report.
+    static func windowUnits(_ plan: EvalPlan) -> String {
+        "windows: each window of the \(plan.mode.name) evaluation is one independent sequence of \(plan.seqLen) tokens"
+            + (plan.mode == .standard ? "" : " (its context tokens are read, only its own targets scored)")
     }
 
     /// The record-family features present, by name, for messages.

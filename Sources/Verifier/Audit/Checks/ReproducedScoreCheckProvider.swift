@@ -34,7 +34,9 @@ public struct ReproducedScoreCheckProvider: CheckProvider {
         let mode: EvalMode
         switch claimedMode(submission) {
         case .success(.some(let claimed)): mode = claimed
-        case .success(.none): return testTimeTrainingCheck(for: context, settings: settings)
+        case .success(.none):
+            if let sample = context.options.sample { return sampledPreTTTCheck(for: context, settings: settings, sample: sample) }
+            return testTimeTrainingCheck(for: context, settings: settings)
         case .failure(let reason): return incomplete(reason.message)
         }
         var request = ReevaluationRequest(
@@ -44,11 +46,22 @@ public struct ReproducedScoreCheckProvider: CheckProvider {
             tokenizer: settings.tokenizer, validationPattern: settings.validationPattern, mode: mode,
             threads: settings.threads)
         request.byteSidecarPattern = settings.byteSidecarPattern
+        request.sample = context.options.sample
         let result: ReevaluationResult
         do {
             result = try Reevaluation.run(request, segments: Self.streamSegments)
         } catch {
             return incomplete("could not re-evaluate \(artifact.name): \(error)")
+        }
+        if let sampled = result.sample {
+            var check = SampledScoreCheck.check(sampled, artifact: artifact.name, runs: context.runs)
+            check.evidence.insert(AuditEvidence(
+                "re-evaluated a sample of \(artifact.name) in \(mode.name) mode"
+                    + (mode.strideDescription.map { " (\($0))" } ?? "")
+                    + (result.familyEvaluation.map { " with \($0.evaluation.description)" } ?? "")
+                    + ", seq_len \(result.resolved.seqLen)"), at: 0)
+            appendSources(result.resolved.sources, to: &check, folder: submission.folder)
+            return check
         }
         // With a single logged run the artifact is that run's; otherwise the closest claim is compared.
         let seeds = Set(context.runs.compactMap(\.seed))
@@ -133,6 +146,45 @@ public struct ReproducedScoreCheckProvider: CheckProvider {
             if let value = result.settings[name] { check.evidence.append(AuditEvidence("ttt setting \(name) = \(value)")) }
         }
         appendSources(result.sources, to: &check, folder: submission.folder, prefix: "ttt")
+        return check
+    }
+
+    /// A claimed TTT score with `--sample-docs`: TTT is not sampled (its units are not independent),
+    /// so the sample checks the logs' no-TTT score of the quantized model (``DiagnosticQuantizedScore``)
+    /// instead. The check stays incomplete unless that score is below the interval (fail).
+    func sampledPreTTTCheck(for context: AuditContext, settings: AuditEvaluationSettings, sample: EvaluationSample) -> AuditCheck {
+        let submission = context.submission
+        let notSampled = "the claimed score uses test-time training, which --sample-docs does not sample"
+        let diagnostic = DiagnosticQuantizedScore.runs(of: submission, runs: context.runs)
+        guard let artifact = submission.artifact else { return incomplete("no artifact in the folder to evaluate") }
+        guard !diagnostic.isEmpty else {
+            return incomplete(notSampled + "; no log reports the no-TTT quantized score (`diagnostic quantized val_loss:… "
+                              + "val_bpb:…`) to compare a sample with")
+        }
+        var request = ReevaluationRequest(
+            artifact: submission.folder.appendingPathComponent(artifact.name),
+            code: submission.code.map { submission.folder.appendingPathComponent($0.name) },
+            logs: submission.logs.map { submission.folder.appendingPathComponent($0.name) },
+            tokenizer: settings.tokenizer, validationPattern: settings.validationPattern, mode: .standard,
+            threads: settings.threads)
+        request.byteSidecarPattern = settings.byteSidecarPattern
+        request.sample = sample
+        let sampled: SampledEvaluation
+        do {
+            guard let result = try Reevaluation.run(request).sample else { return incomplete("nothing was sampled") }
+            sampled = result
+        } catch {
+            return incomplete(notSampled + "; could not evaluate a sample of \(artifact.name) without TTT: \(error)")
+        }
+        var check = SampledScoreCheck.check(sampled, artifact: artifact.name, runs: diagnostic,
+                                            label: "logged no-TTT quantized val_bpb (diagnostic quantized)")
+        if check.status == .fail {
+            check.summary = "the logs' no-TTT quantized score is below the 99% interval of a sampled estimate of the artifact "
+                + "without TTT: the artifact scores worse than its logs report"
+        } else {
+            check.status = .incomplete
+            check.summary = notSampled + "; against the logs' no-TTT quantized score instead: " + check.summary
+        }
         return check
     }
 
