@@ -36,10 +36,12 @@ public enum MultiPassRescoring: LintRule {
             let updates = events.filter { $0.kind == .update && $0.labels.intrinsic.contains(.validation) }
             guard !updates.isEmpty else { continue }
             var reported: Set<Int> = []
+            let body = analysis.index.functions[function].node
             for score in events where score.kind == .score && score.labels.intrinsic.isSuperset(of: [.validation, .target]) {
-                for loop in score.loops where loop.targets.contains(where: isEpochName) {
+                for loop in score.loops where isPassLoop(loop, in: function, analysis) {
+                    let derived = namesDerived(from: loop, in: body)
                     guard updates.contains(where: { $0.loops.contains(loop) }),
-                          score.conditions.contains(where: { mentions($0, loop.targets) }),
+                          score.conditions.contains(where: { mentions($0, derived) }),
                           !reported.contains(loop.line) else { continue }
                     reported.insert(loop.line)
                     let name = analysis.index.functions[function].qualifiedName
@@ -50,6 +52,32 @@ public enum MultiPassRescoring: LintRule {
             }
         }
         return findings
+    }
+
+    /// A loop that repeats the same work: named as epochs, or iterating over a plain count (not
+    /// over validation data or positions in it).
+    private static func isPassLoop(_ loop: FlowEvent.Loop, in function: Int, _ analysis: ModuleAnalysis) -> Bool {
+        if loop.targets.contains(where: isEpochName) { return true }
+        guard !loop.targets.isEmpty else { return false }
+        return analysis.effective(loop.iterable, in: function).intersection([.validation, .validationExtent]).isEmpty
+    }
+
+    /// The loop's variables and the names assigned inside the loop from them
+    /// (`final_pass = epoch + 1 == epochs`).
+    private static func namesDerived(from loop: FlowEvent.Loop, in function: PyNode) -> [String] {
+        var names = Set(loop.targets)
+        for _ in 0..<4 {
+            var added = false
+            function.walk { node in
+                guard node.type == "Assign", node.line > loop.line, node.line <= loop.endLine,
+                      let value = node.child("value"), mentions(value, Array(names)) else { return }
+                for target in node.children("targets") {
+                    if let id = target.string("id"), names.insert(id).inserted { added = true }
+                }
+            }
+            if !added { break }
+        }
+        return Array(names)
     }
 
     private static func isEpochName(_ name: String) -> Bool {
