@@ -3,8 +3,10 @@
 ///
 /// ## What it flags
 /// A scoring statement on validation data (loss/NLL accumulation, a gradient-free loss) guarded
-/// by a test on an epoch loop's variable (`if epoch == epochs - 1:`), where the same epoch loop
-/// also updates weights on validation data.
+/// by a test on a pass loop's variable (`if epoch == epochs - 1:`), or on a name computed from
+/// it (`final_pass = p + 1 == passes`), where the same pass loop also updates weights on
+/// validation data. A pass loop repeats the same work: its variable is named as epochs, or it
+/// iterates over a plain count (`range(passes)`), not over validation data or positions in it.
 ///
 /// ## Why
 /// Each validation token must contribute exactly one BPB term from a single left-to-right pass
