@@ -300,8 +300,16 @@ struct FunctionInterpreter {
         case "Subscript":
             var base = evaluate(node.child("value"))
             if let key = Self.keyedName(node), let stored = environment[key] { base = stored }
-            var labels = base.union(evaluate(node.child("slice")))
-            if Self.selectsFollowingPositions(node.child("slice")), carriesTokens(base) { labels.insert(.target) }
+            // Slice bounds are positions: they select, so only their extent reaches the result
+            // (`val_tokens[doc_start:doc_end]` holds validation tokens, whatever the bounds came from).
+            let slice = node.child("slice")
+            let bounds = evaluate(slice)
+            var labels = base.union(Self.isRange(slice) ? bounds.extent : bounds)
+            if Self.selectsFollowingPositions(slice) {
+                labels.formUnion(withoutSelf(base).followingTokens)
+            } else if Self.dropsEnd(slice) {
+                labels.insert(.inputWindow)
+            }
             return labels
         case "ListComp", "SetComp", "GeneratorExp", "DictComp":
             for generator in node.children("generators") {
@@ -500,19 +508,33 @@ struct FunctionInterpreter {
         }
     }
 
+    /// `x[:-1]`, `x[..., :-1]`: a sequence from its start with its end dropped, the input window.
+    private static func dropsEnd(_ slice: PyNode?) -> Bool {
+        guard let slice else { return false }
+        if slice.type == "Tuple" { return slice.children("elts").contains { dropsEnd($0) } }
+        guard slice.type == "Slice", slice.child("step") == nil, let upper = slice.child("upper"),
+              upper.type == "UnaryOp", upper.child("op")?.type == "USub" else { return false }
+        return slice.child("lower") == nil || slice.child("lower")?.constant?.intValue == 0
+    }
+
+    /// Whether a subscript selects a range (`a:b`, `:, 1:`) rather than single elements.
+    private static func isRange(_ slice: PyNode?) -> Bool {
+        guard let slice else { return false }
+        if slice.type == "Slice" { return true }
+        if slice.type == "Tuple" { return slice.children("elts").allSatisfy { $0.type == "Slice" || $0.constant == .other("Ellipsis") } }
+        return false
+    }
+
     /// `i + 1`, `1 + i`, `pos + k` with a positive literal `k`.
     private static func isForwardOffset(_ node: PyNode) -> Bool {
         guard node.type == "BinOp", node.child("op")?.type == "Add" else { return false }
         return [node.child("left"), node.child("right")].contains { ($0?.constant?.intValue ?? 0) > 0 }
     }
 
-    /// Whether a value holds tokens a target may be taken from: data of a known kind, or a
-    /// parameter other than `self` (specialised at each call).
-    private func carriesTokens(_ labels: DataLabels) -> Bool {
-        if !labels.intersection([.validation, .training, .target]).isEmpty { return true }
-        let parameters = index.functions[functionIndex].parameters
-        let skipsSelf = className != nil && parameters.first == "self"
-        return labels.parameters.contains { !(skipsSelf && $0 == 0) }
+    /// The labels without the bit of a method's `self` (`self.layers[i + 1]` is no token).
+    private func withoutSelf(_ labels: DataLabels) -> DataLabels {
+        guard className != nil, index.functions[functionIndex].parameters.first == "self" else { return labels }
+        return labels.subtracting(.parameter(0))
     }
 
     private mutating func record(

@@ -25,8 +25,8 @@ import Testing
                 b.backward()
             """)
         let shift = try function("shift", in: analysis)
-        // `t[1:]` is the tokens after the first: the targets of the tokens before them.
-        #expect(analysis.summaries[shift].returns == [.parameter(0), .target])
+        // `t[1:]` is the tokens after the first: the targets when the caller passes tokens.
+        #expect(analysis.summaries[shift].returns == [.parameter(0), .followingTokens(ofParameter: 0)])
         let main = try function("main", in: analysis)
         let updates = analysis.events[main].filter { $0.kind == .update }
         #expect(updates.map(\.line) == [7, 8])
