@@ -200,6 +200,23 @@ public struct ValidationUpdate: Sendable {
 
     private static func timing(of update: FlowEvent, among events: [FlowEvent], in analysis: ModuleAnalysis,
                                function: Int) -> Timing {
+        // A closure (`def closure(): loss.backward()` handed to `LBFGS.step`) runs where it is
+        // defined: judge it by what its enclosing function scored before the `def`, in the loop
+        // around it.
+        if update.loops.isEmpty, let parent = analysis.index.functions[function].enclosingFunction {
+            let definition = analysis.index.functions[function].node
+            let parentBody = analysis.index.functions[parent].node
+            var enclosingLoops: [FlowEvent.Loop] = []
+            parentBody.walk { node in
+                guard ["For", "AsyncFor", "While"].contains(node.type), node.line < definition.line,
+                      node.endLine >= definition.endLine else { return }
+                enclosingLoops.append(FlowEvent.Loop(line: node.line, endLine: node.endLine, targets: []))
+            }
+            let synthetic = FlowEvent(kind: .update, labels: update.labels, line: definition.line, loops: enclosingLoops,
+                                      conditions: [], gradientFree: false, via: nil, detail: update.detail)
+            let outer = timing(of: synthetic, among: analysis.events[parent], in: analysis, function: parent)
+            if outer != .unscored { return outer }
+        }
         for loop in update.loops.reversed() {
             // A score of data passed in counts as what the callers pass (`adapt(model, val_tokens)`
             // scoring its `stream` argument before training on it).
