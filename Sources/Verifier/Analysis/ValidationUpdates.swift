@@ -63,7 +63,9 @@ public struct ValidationUpdate: Sendable {
                 }
                 // Validation data passed in as an argument: the caller may have scored it already
                 // (phased TTT trains on the prefix it scored); judge at every call site.
-                if judged == .unscored, !event.labels.parameters.isEmpty {
+                // Also when only the positions come from the caller (`val_tokens[start:end]` with
+                // `start`, `end` passed in: the prefix a phased caller scored).
+                if judged == .unscored, !event.labels.parameters.isEmpty || !event.labels.extentParameters.isEmpty {
                     let calls = callSites(of: function, in: analysis)
                     if !calls.isEmpty {
                         let verdicts = calls.map { timing(of: $0.event, among: analysis.events[$0.caller], in: analysis, function: $0.caller) }
