@@ -1,5 +1,6 @@
 /// What a value may derive from, as bits: the data kinds the rules care about, and per parameter
-/// of the function being analysed one bit for its content and one for its extent (so a
+/// of the function being analysed one bit for its content, one for its extent and one for the
+/// tokens following a position in it (so a
 /// function's behaviour can be summarised once and specialised at each call site).
 ///
 /// Content and extent are told apart because they may control different things: the tokens of
@@ -21,13 +22,21 @@ public struct DataLabels: OptionSet, Sendable, Hashable {
     /// A size, count or position derived from validation data (`len(val_tokens)`,
     /// `val_tokens.numel() // seq_len`, a batch index): no information about its content.
     public static let validationExtent = DataLabels(rawValue: 1 << 3)
+    /// The model's input window: a sequence with its end dropped (`x = chunk[:-1]`). Every token
+    /// of it is context, so its shifted slice (`x[..., 1:]`, paired with `x[..., :-1]` by
+    /// BigramHash) is not the target.
+    public static let inputWindow = DataLabels(rawValue: 1 << 4)
 
     static let intrinsicMask: UInt64 = 0xff
     static let firstParameterBit = 8
-    /// Parameters beyond this count share the last bit (of content, and of extent).
-    static let parameterBits = 28
+    /// Parameters beyond this count share the last bit (of content, of extent, and of the
+    /// tokens following a position).
+    static let parameterBits = 18
     static let firstExtentParameterBit = firstParameterBit + parameterBits
-    private static let contentParameterMask: UInt64 = ((1 << UInt64(parameterBits)) - 1) << UInt64(firstParameterBit)
+    static let firstFollowingParameterBit = firstExtentParameterBit + parameterBits
+    private static let parameterMask: UInt64 = (1 << UInt64(parameterBits)) - 1
+    private static let contentParameterMask: UInt64 = parameterMask << UInt64(firstParameterBit)
+    private static let extentParameterMask: UInt64 = parameterMask << UInt64(firstExtentParameterBit)
 
     /// The bit standing for the content of the function's parameter number `index`.
     public static func parameter(_ index: Int) -> DataLabels {
@@ -41,7 +50,17 @@ public struct DataLabels: OptionSet, Sendable, Hashable {
     public var parameters: [Int] { Self.indices(of: (rawValue & Self.contentParameterMask) >> UInt64(Self.firstParameterBit)) }
 
     /// The parameter indices whose extent bits are set.
-    var extentParameters: [Int] { Self.indices(of: rawValue >> UInt64(Self.firstExtentParameterBit)) }
+    var extentParameters: [Int] { Self.indices(of: (rawValue & Self.extentParameterMask) >> UInt64(Self.firstExtentParameterBit)) }
+
+    /// The parameter indices whose following-tokens bits are set.
+    var followingParameters: [Int] { Self.indices(of: rawValue >> UInt64(Self.firstFollowingParameterBit)) }
+
+    /// The bit standing for the tokens following a position in parameter number `index`
+    /// (`stream[i + 1]`, `window[1:]` of a sequence passed in): the targets when the argument
+    /// is a token sequence that is not an input window.
+    static func followingTokens(ofParameter index: Int) -> DataLabels {
+        DataLabels(rawValue: 1 << UInt64(firstFollowingParameterBit + min(index, parameterBits - 1)))
+    }
 
     private static func indices(of bits: UInt64) -> [Int] {
         var result: [Int] = []
@@ -59,7 +78,7 @@ public struct DataLabels: OptionSet, Sendable, Hashable {
     /// content becomes validation extent, parameter content becomes parameter extent, and
     /// targets or training data leave nothing.
     public var extent: DataLabels {
-        var result: UInt64 = (rawValue >> UInt64(Self.firstExtentParameterBit)) << UInt64(Self.firstExtentParameterBit)
+        var result: UInt64 = rawValue & Self.extentParameterMask
         result |= (rawValue & Self.contentParameterMask) << UInt64(Self.parameterBits)
         if contains(.validation) || contains(.validationExtent) { result |= Self.validationExtent.rawValue }
         return DataLabels(rawValue: result)
@@ -71,6 +90,22 @@ public struct DataLabels: OptionSet, Sendable, Hashable {
         var result = intrinsic
         for index in parameters where index < arguments.count { result.formUnion(arguments[index]) }
         for index in extentParameters where index < arguments.count { result.formUnion(arguments[index].extent) }
+        for index in followingParameters where index < arguments.count {
+            let argument = arguments[index]
+            result.formUnion(argument.followingTokens)
+        }
+        return result
+    }
+
+    /// The labels of the tokens after a position taken from a value with these labels: the
+    /// value itself, plus the target when it holds tokens (data of a known kind, not an input
+    /// window), plus the following-tokens bits of the parameters it comes from.
+    public var followingTokens: DataLabels {
+        var result = self
+        if !intrinsic.intersection([.validation, .training, .target]).isEmpty, !contains(.inputWindow) {
+            result.insert(.target)
+        }
+        for index in parameters { result.formUnion(.followingTokens(ofParameter: index)) }
         return result
     }
 }

@@ -25,6 +25,9 @@ public struct FlowEvent: Sendable {
         public var line: Int
         public var endLine: Int
         public var targets: [String]
+        /// Labels of what the `for` iterates over (empty for `while`): a loop over a plain count
+        /// repeats the same work, a loop over validation data or its extent walks through it.
+        public var iterable: DataLabels = []
     }
 
     public var kind: Kind

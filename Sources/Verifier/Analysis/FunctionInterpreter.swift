@@ -10,12 +10,23 @@ struct FunctionInterpreter {
     let functionIndex: Int
     let summaries: [FunctionSummary]
     let globals: [String: DataLabels]
+    /// Labels of the enclosing function's variables, for a nested function's free variables.
+    let enclosing: [String: DataLabels]
+    /// Labels stored on `self.<attribute>` by any method of a class, keyed `Class.attribute`.
+    let fields: [String: DataLabels]
 
     private(set) var environment: [String: DataLabels] = [:]
     private(set) var events: [FlowEvent] = []
     private(set) var returns: DataLabels = []
     /// Arguments passed at each call to a function of this module: (callee, labels per parameter).
     private(set) var callSites: [(callee: Int, arguments: [DataLabels])] = []
+    /// What this method stores on `self.<attribute>` (data kinds only), keyed `Class.attribute`.
+    private(set) var fieldStores: [String: DataLabels] = [:]
+    /// Lambdas bound to a name in this body (`key_of = lambda h, t: ...`), applied at their calls.
+    private var lambdas: [String: PyNode] = [:]
+    private var appliedLambdas: Set<String> = []
+    /// While a lambda's body is applied: the line of its call, where its events are recorded.
+    private var callLine: Int?
 
     private var loops: [FlowEvent.Loop] = []
     /// Loops nested deeper than this run their body once, so the cost stays linear in practice.
@@ -24,11 +35,14 @@ struct FunctionInterpreter {
     private var gradientFree: Bool
     private let className: String?
 
-    init(index: ModuleIndex, functionIndex: Int, summaries: [FunctionSummary], globals: [String: DataLabels]) {
+    init(index: ModuleIndex, functionIndex: Int, summaries: [FunctionSummary], globals: [String: DataLabels],
+         enclosing: [String: DataLabels] = [:], fields: [String: DataLabels] = [:]) {
         self.index = index
         self.functionIndex = functionIndex
         self.summaries = summaries
         self.globals = globals
+        self.enclosing = enclosing
+        self.fields = fields
         let function = index.functions[functionIndex]
         self.gradientFree = function.gradientFree
         self.className = function.className
@@ -77,7 +91,21 @@ struct FunctionInterpreter {
     private mutating func execute(_ statement: PyNode) {
         switch statement.type {
         case "Assign":
+            // `x, y = chunk[:-1], chunk[1:]`: each name gets its own element.
+            if let value = statement.child("value"), let pairs = Self.elementPairs(statement.children("targets"), value) {
+                let labels = pairs.map { evaluate($0.value) }
+                for (pair, element) in zip(pairs, labels) { bind(pair.target, element) }
+                return
+            }
             let labels = evaluate(statement.child("value"))
+            if let value = statement.child("value"), value.type == "Dict" {
+                for target in statement.children("targets") { bindKeys(target, value) }
+            }
+            if let value = statement.child("value"), value.type == "Lambda" {
+                for target in statement.children("targets") {
+                    if let name = target.string("id") { lambdas[name] = value }
+                }
+            }
             for target in statement.children("targets") { bind(target, labels) }
         case "AnnAssign":
             if let value = statement.child("value"), let target = statement.child("target") {
@@ -88,7 +116,9 @@ struct FunctionInterpreter {
             let labels = evaluate(statement.child("value")).union(evaluate(target))
             bind(target, labels, replacing: false)
             let name = (target.dottedName ?? target.child("value")?.dottedName ?? "").lowercased()
-            if ["loss", "nll", "bits", "score"].contains(where: { name.contains($0) }) && !labels.isEmpty {
+            // An accumulation named as a loss, or of anything computed from validation targets.
+            if (["loss", "nll", "bits", "score"].contains(where: { name.contains($0) }) && !labels.isEmpty)
+                || labels.intrinsic.isSuperset(of: [.validation, .target]) {
                 record(.score, labels, line: statement.line, detail: name)
             }
         case "Expr":
@@ -99,7 +129,8 @@ struct FunctionInterpreter {
             let iterable = evaluate(statement.child("iter"))
             let target = statement.child("target")
             loops.append(FlowEvent.Loop(
-                line: statement.line, endLine: statement.endLine, targets: target.map(Self.boundNames) ?? []))
+                line: statement.line, endLine: statement.endLine, targets: target.map(Self.boundNames) ?? [],
+                iterable: iterable))
             iterate {
                 if let target { $0.bindLoopTarget(target, iterable, iterator: statement.child("iter")) }
                 $0.execute(statement.children("body"))
@@ -156,6 +187,17 @@ struct FunctionInterpreter {
         }
     }
 
+    /// The (target, value) pairs of a tuple assignment whose sides have the same length and no
+    /// starred element; nil for any other assignment.
+    private static func elementPairs(_ targets: [PyNode], _ value: PyNode) -> [(target: PyNode, value: PyNode)]? {
+        guard targets.count == 1, let target = targets.first, ["Tuple", "List"].contains(target.type),
+              ["Tuple", "List"].contains(value.type) else { return nil }
+        let names = target.children("elts")
+        let values = value.children("elts")
+        guard names.count == values.count, !(names + values).contains(where: { $0.type == "Starred" }) else { return nil }
+        return Array(zip(names, values)).map { (target: $0.0, value: $0.1) }
+    }
+
     /// Runs a loop body; at shallow depth a second time from the union of the entry and exit
     /// states, so values assigned late in the body reach its earlier statements.
     private mutating func iterate(_ body: (inout FunctionInterpreter) -> Void) {
@@ -202,9 +244,16 @@ struct FunctionInterpreter {
             if let name = target.dottedName {
                 environment[name] = replacing ? labels : (environment[name] ?? []).union(labels)
             }
+            if let field = fieldKey(target), !labels.intrinsic.isEmpty {
+                fieldStores[field, default: []].formUnion(labels.intrinsic)
+            }
         case "Subscript":
-            // A store into part of a container taints the container.
+            // A store into part of a container taints the container; a constant key
+            // (`batch["labels"] = ...`) also keeps its own labels.
             if let container = target.child("value") {
+                if let key = Self.keyedName(target) {
+                    environment[key] = replacing ? labels : (environment[key] ?? []).union(labels)
+                }
                 _ = evaluate(target.child("slice"))
                 bind(container, labels.union(evaluate(container)), replacing: false)
             }
@@ -220,10 +269,11 @@ struct FunctionInterpreter {
         switch node.type {
         case "Name":
             guard let name = node.string("id") else { return [] }
-            return (environment[name] ?? globals[name] ?? []).union(index.sourceLabels(name))
+            return (environment[name] ?? enclosing[name] ?? globals[name] ?? []).union(index.sourceLabels(name))
         case "Attribute":
             var labels = evaluate(node.child("value"))
             if let dotted = node.dottedName, let bound = environment[dotted] { labels.formUnion(bound) }
+            if let field = fieldKey(node), let stored = fields[field] { labels.formUnion(stored) }
             if let attribute = node.string("attr") {
                 if Self.extentAttributes.contains(attribute) { return labels.extent }
                 labels.formUnion(index.sourceLabels(attribute))
@@ -247,6 +297,20 @@ struct FunctionInterpreter {
             return labels
         case "Lambda":
             return evaluate(node.child("body"))
+        case "Subscript":
+            var base = evaluate(node.child("value"))
+            if let key = Self.keyedName(node), let stored = environment[key] { base = stored }
+            // Slice bounds are positions: they select, so only their extent reaches the result
+            // (`val_tokens[doc_start:doc_end]` holds validation tokens, whatever the bounds came from).
+            let slice = node.child("slice")
+            let bounds = evaluate(slice)
+            var labels = base.union(Self.isRange(slice) ? bounds.extent : bounds)
+            if Self.selectsFollowingPositions(slice) {
+                labels.formUnion(withoutSelf(base).followingTokens)
+            } else if Self.dropsEnd(slice) {
+                labels.insert(.inputWindow)
+            }
+            return labels
         case "ListComp", "SetComp", "GeneratorExp", "DictComp":
             for generator in node.children("generators") {
                 let iterable = evaluate(generator.child("iter"))
@@ -339,11 +403,15 @@ struct FunctionInterpreter {
         if gradientFree && !everything.isEmpty {
             record(.score, everything, line: line, detail: resolved)
         }
-        if terminal == "bitwise_xor" || resolved == "hash" {
+        if terminal == "bitwise_xor" || resolved.hasSuffix("bitwise_xor") || resolved == "hash" {
             record(.hashMix, everything, line: line, detail: resolved, operands: positional)
         }
 
         guard let callee = index.resolve(callee: function, enclosingClass: className) else {
+            if function.type == "Name", let name = function.string("id"), let lambda = lambdas[name],
+               !appliedLambdas.contains(name) {
+                return apply(lambda, named: name, at: node.line, positional: positional, starred: starred, keywords: keywords)
+            }
             return everything
         }
         let target = index.functions[callee]
@@ -372,12 +440,109 @@ struct FunctionInterpreter {
         return summary.returns.substituting(arguments)
     }
 
+    /// A bound lambda's body evaluated with its parameters bound to the call's arguments, so its
+    /// result and its events (a key mixed in its body) carry what the call passes in.
+    private mutating func apply(
+        _ lambda: PyNode, named name: String, at line: Int, positional: [DataLabels], starred: DataLabels,
+        keywords: [(name: String?, labels: DataLabels)]
+    ) -> DataLabels {
+        let saved = environment
+        let savedLine = callLine
+        callLine = callLine ?? line
+        appliedLambdas.insert(name)
+        let parameters = (lambda.child("args")?.children("args") ?? []).compactMap { $0.string("arg") }
+        for (position, parameter) in parameters.enumerated() {
+            var labels = position < positional.count ? positional[position] : starred
+            for keyword in keywords where keyword.name == parameter || keyword.name == nil { labels.formUnion(keyword.labels) }
+            environment[parameter] = labels.union(index.sourceLabels(parameter))
+        }
+        let result = evaluate(lambda.child("body"))
+        appliedLambdas.remove(name)
+        callLine = savedLine
+        environment = saved
+        return result
+    }
+
+    /// `batch["labels"]`: a subscript by a string literal of a named container, as the name its
+    /// entry is kept under.
+    private static func keyedName(_ node: PyNode) -> String? {
+        guard let container = node.child("value")?.dottedName,
+              let key = node.child("slice")?.stringLiteral else { return nil }
+        return container + "[" + key + "]"
+    }
+
+    /// `batch = {"inputs": x, "labels": y}`: each literal key keeps its own value's labels.
+    private mutating func bindKeys(_ target: PyNode, _ dict: PyNode) {
+        guard let container = target.dottedName else { return }
+        // `keys` holds None for a `**mapping` entry: keep the positions aligned with `values`.
+        guard case .list(let keys) = dict[field: "keys"] else { return }
+        for (key, value) in zip(keys, dict.children("values")) {
+            guard let key = key?.stringLiteral else { continue }
+            environment[container + "[" + key + "]"] = evaluate(value)
+        }
+    }
+
+    /// `Class.attribute` for `self.attribute` inside a method of `Class`.
+    private func fieldKey(_ node: PyNode) -> String? {
+        guard let className, node.type == "Attribute", let attribute = node.string("attr"),
+              let base = node.child("value"), base.type == "Name", base.string("id") == "self" else { return nil }
+        return className + "." + attribute
+    }
+
+    /// Whether a subscript picks the tokens that follow a position: an index one or more past a
+    /// position (`tokens[i + 1]`) or a slice starting past the start and running to the end
+    /// (`chunk[1:]`, `x[:, 1:]`, `tokens[s + 1:e + 1]`). Those are the tokens being predicted
+    /// from the ones before; a slice that also drops the end (`x[:, 1:-1]`) is context.
+    static func selectsFollowingPositions(_ slice: PyNode?) -> Bool {
+        guard let slice else { return false }
+        switch slice.type {
+        case "Tuple":
+            return slice.children("elts").contains { selectsFollowingPositions($0) }
+        case "Slice":
+            guard let lower = slice.child("lower"), slice.child("step") == nil,
+                  lower.constant.map({ ($0.intValue ?? 0) > 0 }) ?? isForwardOffset(lower) else { return false }
+            if let upper = slice.child("upper"), upper.type == "UnaryOp", upper.child("op")?.type == "USub" { return false }
+            return true
+        default:
+            return isForwardOffset(slice)
+        }
+    }
+
+    /// `x[:-1]`, `x[..., :-1]`: a sequence from its start with its end dropped, the input window.
+    private static func dropsEnd(_ slice: PyNode?) -> Bool {
+        guard let slice else { return false }
+        if slice.type == "Tuple" { return slice.children("elts").contains { dropsEnd($0) } }
+        guard slice.type == "Slice", slice.child("step") == nil, let upper = slice.child("upper"),
+              upper.type == "UnaryOp", upper.child("op")?.type == "USub" else { return false }
+        return slice.child("lower") == nil || slice.child("lower")?.constant?.intValue == 0
+    }
+
+    /// Whether a subscript selects a range (`a:b`, `:, 1:`) rather than single elements.
+    private static func isRange(_ slice: PyNode?) -> Bool {
+        guard let slice else { return false }
+        if slice.type == "Slice" { return true }
+        if slice.type == "Tuple" { return slice.children("elts").allSatisfy { $0.type == "Slice" || $0.constant == .other("Ellipsis") } }
+        return false
+    }
+
+    /// `i + 1`, `1 + i`, `pos + k` with a positive literal `k`.
+    private static func isForwardOffset(_ node: PyNode) -> Bool {
+        guard node.type == "BinOp", node.child("op")?.type == "Add" else { return false }
+        return [node.child("left"), node.child("right")].contains { ($0?.constant?.intValue ?? 0) > 0 }
+    }
+
+    /// The labels without the bit of a method's `self` (`self.layers[i + 1]` is no token).
+    private func withoutSelf(_ labels: DataLabels) -> DataLabels {
+        guard className != nil, index.functions[functionIndex].parameters.first == "self" else { return labels }
+        return labels.subtracting(.parameter(0))
+    }
+
     private mutating func record(
         _ kind: FlowEvent.Kind, _ labels: DataLabels, line: Int, detail: String,
         operands: [DataLabels] = [], via: Int? = nil
     ) {
         events.append(FlowEvent(
-            kind: kind, labels: labels, line: line, operands: operands, loops: loops,
+            kind: kind, labels: labels, line: callLine ?? line, operands: operands, loops: loops,
             conditions: conditions, gradientFree: gradientFree, via: via, detail: detail))
     }
 }

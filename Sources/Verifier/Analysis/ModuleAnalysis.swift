@@ -23,14 +23,41 @@ public struct ModuleAnalysis: Sendable {
         // changed. Each function runs at most `maximumRounds` times.
         var callers: [Set<Int>] = Array(repeating: [], count: index.functions.count)
         var runs = Array(repeating: 0, count: index.functions.count)
+        // Closures read their enclosing function's variables (data kinds only: parameter bits
+        // belong to the enclosing function); methods read what any method of their class stores
+        // on `self`.
+        var scopes: [[String: DataLabels]] = Array(repeating: [:], count: index.functions.count)
+        var nested: [[Int]] = Array(repeating: [], count: index.functions.count)
+        var methods: [String: [Int]] = [:]
+        for (position, function) in index.functions.enumerated() {
+            if let parent = function.enclosingFunction { nested[parent].append(position) }
+            if let className = function.className { methods[className, default: []].append(position) }
+        }
+        var fields: [String: DataLabels] = [:]
         var dirty = Set(index.functions.indices)
         while let position = dirty.min() {
             dirty.remove(position)
             guard runs[position] < maximumRounds else { continue }
             runs[position] += 1
+            let enclosing = index.functions[position].enclosingFunction.map { scopes[$0] } ?? [:]
             var interpreter = FunctionInterpreter(
-                index: index, functionIndex: position, summaries: summaries, globals: globals)
+                index: index, functionIndex: position, summaries: summaries, globals: globals,
+                enclosing: enclosing, fields: fields)
             interpreter.run()
+            if !nested[position].isEmpty {
+                var scope = enclosing
+                for (name, labels) in interpreter.environment where !labels.intrinsic.isEmpty {
+                    scope[name, default: []].formUnion(labels.intrinsic)
+                }
+                if scope != scopes[position] {
+                    scopes[position] = scope
+                    dirty.formUnion(nested[position])
+                }
+            }
+            for (field, labels) in interpreter.fieldStores where !(fields[field] ?? []).isSuperset(of: labels) {
+                fields[field, default: []].formUnion(labels)
+                if let className = field.split(separator: ".").first { dirty.formUnion(methods[String(className)] ?? []) }
+            }
             if position == 0 {
                 let updated = interpreter.environment
                 if updated != globals {

@@ -12,6 +12,8 @@ public struct ModuleIndex: Sendable {
         public var parameters: [String]
         /// Whether a decorator disables autograd for the whole body (`@torch.no_grad()`).
         public var gradientFree: Bool
+        /// The function whose body defines this one (a closure's scope), nil at module level.
+        public var enclosingFunction: Int? = nil
     }
 
     public private(set) var functions: [Function] = []
@@ -28,7 +30,7 @@ public struct ModuleIndex: Sendable {
         functions.append(Function(
             qualifiedName: "<module>", name: "<module>", className: nil, node: module,
             parameters: [], gradientFree: false))
-        collect(module.children("body"), prefix: "", className: nil)
+        collect(module.children("body"), prefix: "", className: nil, enclosing: nil)
         var labels: [String: DataLabels] = [:]
         var traits: [String: CallTraits] = [:]
         module.walk { node in
@@ -76,7 +78,7 @@ public struct ModuleIndex: Sendable {
         identifierLabels[name] ?? DataSourceNames.labels(forIdentifier: name)
     }
 
-    private mutating func collect(_ statements: [PyNode], prefix: String, className: String?) {
+    private mutating func collect(_ statements: [PyNode], prefix: String, className: String?, enclosing: Int?) {
         for statement in statements {
             switch statement.type {
             case "FunctionDef", "AsyncFunctionDef":
@@ -92,19 +94,20 @@ public struct ModuleIndex: Sendable {
                 let index = functions.count
                 functions.append(Function(
                     qualifiedName: prefix + name, name: name, className: className, node: statement,
-                    parameters: parameters.compactMap { $0.string("arg") }, gradientFree: gradientFree))
+                    parameters: parameters.compactMap { $0.string("arg") }, gradientFree: gradientFree,
+                    enclosingFunction: enclosing))
                 byName[name, default: []].append(index)
                 if let className { byClassMethod[className + "." + name] = index }
-                collect(statement.children("body"), prefix: prefix + name + ".", className: nil)
+                collect(statement.children("body"), prefix: prefix + name + ".", className: nil, enclosing: index)
             case "ClassDef":
                 guard let name = statement.string("name") else { continue }
-                collect(statement.children("body"), prefix: prefix + name + ".", className: name)
+                collect(statement.children("body"), prefix: prefix + name + ".", className: name, enclosing: enclosing)
             default:
                 // Definitions inside if/try/with at module level (`if HAVE_X: def f(...)`).
                 for field in ["body", "orelse", "finalbody", "handlers"] {
                     let nested = statement.children(field)
                     if !nested.isEmpty { collect(nested.flatMap { $0.type == "ExceptHandler" ? $0.children("body") : [$0] },
-                                                 prefix: prefix, className: className) }
+                                                 prefix: prefix, className: className, enclosing: enclosing) }
                 }
             }
         }

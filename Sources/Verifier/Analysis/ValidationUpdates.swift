@@ -54,9 +54,18 @@ public struct ValidationUpdate: Sendable {
                 let node = analysis.index.functions[function].node
                 if discardsAdapter(node, after: event.line) || updatesOnlyLocalModules(node) { continue }
                 var judged = timing(of: event, among: events, in: analysis, function: function)
+                // A call to a function that scores what it is given before training on it
+                // (`adapt(model, val_tokens)` with a score-first loop inside): its own order counts.
+                if judged == .unscored, let callee = event.via {
+                    let inner = analysis.events[callee].filter { $0.kind == .update }
+                        .map { timing(of: $0, among: analysis.events[callee], in: analysis, function: callee) }
+                    if !inner.isEmpty, inner.allSatisfy({ $0 != .unscored }) { judged = inner[0] }
+                }
                 // Validation data passed in as an argument: the caller may have scored it already
                 // (phased TTT trains on the prefix it scored); judge at every call site.
-                if judged == .unscored, !event.labels.parameters.isEmpty {
+                // Also when only the positions come from the caller (`val_tokens[start:end]` with
+                // `start`, `end` passed in: the prefix a phased caller scored).
+                if judged == .unscored, !event.labels.parameters.isEmpty || !event.labels.extentParameters.isEmpty {
                     let calls = callSites(of: function, in: analysis)
                     if !calls.isEmpty {
                         let verdicts = calls.map { timing(of: $0.event, among: analysis.events[$0.caller], in: analysis, function: $0.caller) }
@@ -65,7 +74,8 @@ public struct ValidationUpdate: Sendable {
                 }
                 result.append(ValidationUpdate(
                     function: function, event: event, timing: judged,
-                    slotVariable: slotVariable(in: node), disabledBy: analysis.disablingVariable(for: event, in: function)))
+                    slotVariable: slotVariable(updatedBy: event.via ?? function, in: analysis.index),
+                    disabledBy: analysis.disablingVariable(for: event, in: function)))
             }
         }
         for position in result.indices where result[position].disabledBy == nil {
@@ -192,9 +202,28 @@ public struct ValidationUpdate: Sendable {
 
     private static func timing(of update: FlowEvent, among events: [FlowEvent], in analysis: ModuleAnalysis,
                                function: Int) -> Timing {
+        // A closure (`def closure(): loss.backward()` handed to `LBFGS.step`) runs where it is
+        // defined: judge it by what its enclosing function scored before the `def`, in the loop
+        // around it.
+        if update.loops.isEmpty, let parent = analysis.index.functions[function].enclosingFunction {
+            let definition = analysis.index.functions[function].node
+            let parentBody = analysis.index.functions[parent].node
+            var enclosingLoops: [FlowEvent.Loop] = []
+            parentBody.walk { node in
+                guard ["For", "AsyncFor", "While"].contains(node.type), node.line < definition.line,
+                      node.endLine >= definition.endLine else { return }
+                enclosingLoops.append(FlowEvent.Loop(line: node.line, endLine: node.endLine, targets: []))
+            }
+            let synthetic = FlowEvent(kind: .update, labels: update.labels, line: definition.line, loops: enclosingLoops,
+                                      conditions: [], gradientFree: false, via: nil, detail: update.detail)
+            let outer = timing(of: synthetic, among: analysis.events[parent], in: analysis, function: parent)
+            if outer != .unscored { return outer }
+        }
         for loop in update.loops.reversed() {
+            // A score of data passed in counts as what the callers pass (`adapt(model, val_tokens)`
+            // scoring its `stream` argument before training on it).
             let scored = events.contains { score in
-                score.kind == .score && score.labels.intrinsic.isSuperset(of: [.validation, .target])
+                score.kind == .score && analysis.effective(score.labels, in: function).isSuperset(of: [.validation, .target])
                     && (score.gradientFree || score.via != nil)
                     && score.line >= loop.line && score.line < update.line
             }
@@ -216,9 +245,11 @@ public struct ValidationUpdate: Sendable {
             case "Name", "Attribute":
                 if (node.terminalName ?? "").lowercased().contains("last") { found = true }
             case "Compare":
+                // `ci < n - 1`, or the same shifted to the other side: `ci + 1 == n`.
                 let sides = [node.child("left")].compactMap { $0 } + node.children("comparators")
                 if sides.contains(where: { side in
-                    side.type == "BinOp" && side.child("op")?.type == "Sub" && side.child("right")?.constant?.intValue == 1
+                    side.type == "BinOp" && ["Sub", "Add"].contains(side.child("op")?.type ?? "")
+                        && side.child("right")?.constant?.intValue == 1
                 }) { found = true }
             default:
                 break
@@ -229,9 +260,21 @@ public struct ValidationUpdate: Sendable {
 
     private static let optimizers: Set<String> = ["SGD", "Adam", "AdamW", "LBFGS", "RMSprop", "Adagrad", "Adafactor"]
 
+    /// The SLOT variable of the function whose update this is (the function called, for an
+    /// update through a call), or of a function enclosing it: a closure trains the tensor its
+    /// enclosing function created.
+    static func slotVariable(updatedBy updater: Int, in index: ModuleIndex) -> String? {
+        var position: Int? = updater
+        while let current = position {
+            if let variable = slotVariable(in: index.functions[current].node, aliases: index.aliases) { return variable }
+            position = index.functions[current].enclosingFunction
+        }
+        return nil
+    }
+
     /// A variable holding a fresh `requires_grad=True` tensor that an optimizer then trains:
     /// the SLOT pattern (a per-window delta or logit bias optimised at evaluation time).
-    static func slotVariable(in function: PyNode) -> String? {
+    static func slotVariable(in function: PyNode, aliases: ImportAliases) -> String? {
         var fresh: [String] = []
         var trained: Set<String> = []
         function.walk { node in
@@ -241,12 +284,28 @@ public struct ValidationUpdate: Sendable {
                }) {
                 fresh.append(contentsOf: node.children("targets").compactMap { $0.string("id") })
             }
-            if node.type == "Call", let name = node.terminalName, optimizers.contains(name) {
+            // `Adam(...)`, `torch.optim.Adam(...)`, or an optimizer imported under another name.
+            let resolved = aliases.resolve(node.child("func")).map { String($0.split(separator: ".").last ?? "") }
+            if node.type == "Call", let name = node.terminalName, optimizers.contains(name) || optimizers.contains(resolved ?? "") {
                 for argument in node.children("args") {
                     argument.walk { inner in if inner.type == "Name", let id = inner.string("id") { trained.insert(id) } }
                 }
             }
         }
+        // A list or dict of fresh tensors (`params = [delta, scale]`) given to the optimizer
+        // trains them.
+        var holders: [String: String] = [:]
+        function.walk { node in
+            guard node.type == "Assign", let value = node.child("value"),
+                  ["List", "Tuple", "Set", "Dict"].contains(value.type) else { return }
+            var held: String?
+            value.walk { inner in
+                if held == nil, inner.type == "Name", let id = inner.string("id"), fresh.contains(id) { held = id }
+            }
+            guard let held else { return }
+            for target in node.children("targets") { if let id = target.string("id") { holders[id] = held } }
+        }
+        for (holder, variable) in holders where trained.contains(holder) { trained.insert(variable) }
         return fresh.first { trained.contains($0) }
     }
 }

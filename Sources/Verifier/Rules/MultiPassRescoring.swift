@@ -3,8 +3,10 @@
 ///
 /// ## What it flags
 /// A scoring statement on validation data (loss/NLL accumulation, a gradient-free loss) guarded
-/// by a test on an epoch loop's variable (`if epoch == epochs - 1:`), where the same epoch loop
-/// also updates weights on validation data.
+/// by a test on a pass loop's variable (`if epoch == epochs - 1:`), or on a name computed from
+/// it (`final_pass = p + 1 == passes`), where the same pass loop also updates weights on
+/// validation data. A pass loop repeats the same work: its variable is named as epochs, or it
+/// iterates over a plain count (`range(passes)`), not over validation data or positions in it.
 ///
 /// ## Why
 /// Each validation token must contribute exactly one BPB term from a single left-to-right pass
@@ -36,10 +38,12 @@ public enum MultiPassRescoring: LintRule {
             let updates = events.filter { $0.kind == .update && $0.labels.intrinsic.contains(.validation) }
             guard !updates.isEmpty else { continue }
             var reported: Set<Int> = []
+            let body = analysis.index.functions[function].node
             for score in events where score.kind == .score && score.labels.intrinsic.isSuperset(of: [.validation, .target]) {
-                for loop in score.loops where loop.targets.contains(where: isEpochName) {
+                for loop in score.loops where isPassLoop(loop, in: function, analysis) {
+                    let derived = namesDerived(from: loop, in: body)
                     guard updates.contains(where: { $0.loops.contains(loop) }),
-                          score.conditions.contains(where: { mentions($0, loop.targets) }),
+                          score.conditions.contains(where: { mentions($0, derived) }),
                           !reported.contains(loop.line) else { continue }
                     reported.insert(loop.line)
                     let name = analysis.index.functions[function].qualifiedName
@@ -50,6 +54,32 @@ public enum MultiPassRescoring: LintRule {
             }
         }
         return findings
+    }
+
+    /// A loop that repeats the same work: named as epochs, or iterating over a plain count (not
+    /// over validation data or positions in it).
+    private static func isPassLoop(_ loop: FlowEvent.Loop, in function: Int, _ analysis: ModuleAnalysis) -> Bool {
+        if loop.targets.contains(where: isEpochName) { return true }
+        guard !loop.targets.isEmpty else { return false }
+        return analysis.effective(loop.iterable, in: function).intersection([.validation, .validationExtent]).isEmpty
+    }
+
+    /// The loop's variables and the names assigned inside the loop from them
+    /// (`final_pass = epoch + 1 == epochs`).
+    private static func namesDerived(from loop: FlowEvent.Loop, in function: PyNode) -> [String] {
+        var names = Set(loop.targets)
+        for _ in 0..<4 {
+            var added = false
+            function.walk { node in
+                guard node.type == "Assign", node.line > loop.line, node.line <= loop.endLine,
+                      let value = node.child("value"), mentions(value, Array(names)) else { return }
+                for target in node.children("targets") {
+                    if let id = target.string("id"), names.insert(id).inserted { added = true }
+                }
+            }
+            if !added { break }
+        }
+        return Array(names)
     }
 
     private static func isEpochName(_ name: String) -> Bool {

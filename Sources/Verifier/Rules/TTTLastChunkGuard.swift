@@ -3,7 +3,7 @@
 /// ## What it flags
 /// A score-first TTT loop (scores a chunk under no_grad/inference_mode, then trains on it) in
 /// which no test for the last iteration appears before the update: no name containing `last`,
-/// no comparison with `n - 1`.
+/// no comparison with `n - 1` or of `ci + 1` with a count.
 ///
 /// ## Why
 /// Training on the final chunk after scoring it is harmless for the score but wasted evaluation

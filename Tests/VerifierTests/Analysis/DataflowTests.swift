@@ -25,12 +25,13 @@ import Testing
                 b.backward()
             """)
         let shift = try function("shift", in: analysis)
-        #expect(analysis.summaries[shift].returns == .parameter(0))
+        // `t[1:]` is the tokens after the first: the targets when the caller passes tokens.
+        #expect(analysis.summaries[shift].returns == [.parameter(0), .followingTokens(ofParameter: 0)])
         let main = try function("main", in: analysis)
         let updates = analysis.events[main].filter { $0.kind == .update }
         #expect(updates.map(\.line) == [7, 8])
-        #expect(updates[0].labels.intrinsic == .validation)
-        #expect(updates[1].labels.intrinsic == .training)
+        #expect(updates[0].labels.intrinsic == [.validation, .target])
+        #expect(updates[1].labels.intrinsic == [.training, .target])
         // Context-insensitive view, for reporting inside `shift`: both kinds reach its parameter.
         #expect(analysis.incoming[shift][0] == [.validation, .training])
     }
