@@ -23,6 +23,7 @@ import Testing
         #expect(RunHardware(gpus: 2, model: "H100", source: "").isBelowReference == true)
         #expect(RunHardware(gpus: 8, model: "A100-SXM4-80GB", source: "").isBelowReference == true)
         #expect(RunHardware(gpus: nil, model: "GeForce RTX 5090", source: "").isBelowReference == true)
+        #expect(RunHardware.knownModel(in: "8xA800-SXM4-80GB") == "A800")
     }
 
     /// A one-log folder: `log` as `train.log`, submission.json with `metadata` members.

@@ -14,7 +14,7 @@ struct RunHardware: Equatable, Sendable {
     var source: String
 
     /// Models at least as fast as the H100 the limits are set on: a time over the limit on them is over it on an H100.
-    static let referenceOrFaster = ["H100", "H200", "B200", "B300", "GB200", "GB300"]
+    static let referenceOrFaster = ["H100", "H800", "H200", "B200", "B300", "GB200", "GB300"]
 
     /// The evidence is of a run that is not 8×H100 (or faster): fewer than 8 GPUs, or a slower model named.
     var isBelowReference: Bool {
@@ -82,7 +82,7 @@ struct RunHardware: Equatable, Sendable {
     }
 
     /// GPU families the corpus's logs and metadata name; anything else is not read as a model.
-    static let families = ["H100", "H200", "B200", "B300", "GB200", "GB300", "GB10", "A100", "A10G", "A10", "A40", "A6000",
+    static let families = ["H100", "H800", "H200", "B200", "B300", "GB200", "GB300", "GB10", "A100", "A800", "A10G", "A10", "A40", "A6000",
                            "L40", "L4", "V100", "T4", "RTX", "GEFORCE", "TITAN", "MI300", "MI250"]
 
     /// The first known family named in `text` (`A100` for `4xA100-40GB`).
