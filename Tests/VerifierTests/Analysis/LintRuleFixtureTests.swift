@@ -66,12 +66,15 @@ import Testing
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let cache = try String(contentsOf: Paths.fixture("lint/PG-TARGET-IN-HASH/illegal.py"), encoding: .utf8)
-            .replacingOccurrences(of: "    print(", with: "    if NGRAM_ENABLED:\n        print(")
+            .replacingOccurrences(of: "    print(eval_ngram_cache(val_tokens))", with: """
+                    if NGRAM_ENABLED:
+                        print(eval_ngram_cache(val_tokens))
+                """)
         let file = directory.appendingPathComponent("train_gpt.py")
         try ("import os\nNGRAM_ENABLED = bool(int(os.environ.get(\"NGRAM_ENABLED\", \"0\")))\n" + cache)
             .write(to: file, atomically: true, encoding: .utf8)
         let findings = try Linter(parser: try PythonParser()).lint(files: [file.path]).filter { $0.rule == "PG-TARGET-IN-HASH" }
-        #expect(findings.count == 3)
-        #expect(findings.allSatisfy { $0.severity == .warning && $0.message.contains("NGRAM_ENABLED") })
+        #expect(findings.map(\.severity) == [.warning])
+        #expect(findings.first?.message.contains("NGRAM_ENABLED") == true)
     }
 }
