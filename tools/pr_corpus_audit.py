@@ -24,6 +24,11 @@ rules differ between the two runs, and a transition table, without running anyth
 `--review CHECK` (with --out naming a finished run) prints, for a seeded random sample (--sample,
 default all; --seed) of the folders where CHECK failed, each error finding with the line it cites,
 for reviewing precision by reading the files.
+
+`--review-rule RULE` (with --out naming a finished run) does the same per finding rule, static rules
+(PG-*) included: a seeded random sample (--sample) of that rule's error findings, each with its track,
+file, line and cited line; `--review-table FILE` also writes them as a review table (TSV with empty
+`verdict` and `reason` columns to fill in by reading the folder).
 """
 
 import argparse
@@ -199,6 +204,44 @@ def review(out, corpus, check, sample, seed):
                     print("    | " + line)
 
 
+def error_findings(out, rule):
+    """(folder id, track, finding) for every error finding of `rule` in a finished run, in id order."""
+    found = []
+    for name in sorted(os.listdir(os.path.join(out, "reports"))):
+        with open(os.path.join(out, "reports", name)) as handle:
+            report = json.load(handle)
+        track = report["subject"].split("/")[0] if report["subject"].startswith("track_") else "-"
+        for item in report["checks"]:
+            for finding in item["findings"]:
+                if finding["rule"] == rule and finding["severity"] == "error":
+                    found.append((name[:-5], track, finding))
+    return found
+
+
+def review_rule(out, corpus, rule, sample, seed, table):
+    index = load_index(corpus)
+    found = error_findings(out, rule)
+    chosen = sorted(random.Random(seed).sample(found, min(sample, len(found))), key=lambda item: item[0]) \
+        if sample else found
+    folders = len({folder_id for folder_id, _, _ in found})
+    print("%s: %d error findings in %d folders; reviewing %d" % (rule, len(found), folders, len(chosen)))
+    rows = []
+    for folder_id, track, finding in chosen:
+        entry = index[folder_id]
+        line = cited_line(corpus, folder_id, entry, finding)
+        print("== %s %s (pulls %s)" % (folder_id, entry["path"], entry.get("pulls")))
+        print("  %s:%s %s" % (finding.get("file"), finding.get("line"), finding["message"][:400]))
+        if line:
+            print("    | " + line)
+        rows.append([folder_id, entry["path"], track, rule, str(finding.get("file") or ""),
+                     str(finding.get("line") or ""), finding["message"][:200].replace("\t", " ").replace("\n", " "), "", ""])
+    if table:
+        with open(table, "w") as handle:
+            handle.write("\t".join(["id", "path", "track", "rule", "file", "line", "message", "verdict", "reason"]) + "\n")
+            for row in rows:
+                handle.write("\t".join(row) + "\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--verify", default=".build/release/verify")
@@ -212,11 +255,16 @@ def main():
     parser.add_argument("--without-static-analysis", action="store_true",
                         help="leave STATIC-FINDINGS incomplete (no python3): ~20x faster")
     parser.add_argument("--review", help="a check ID: print a sample of its failures in --out (runs nothing)")
+    parser.add_argument("--review-rule", help="a rule ID: print a sample of its error findings in --out (runs nothing)")
+    parser.add_argument("--review-table", help="with --review-rule: write the sample as a TSV review table")
     parser.add_argument("--compare", help="a finished run's --out to compare --out against (runs nothing)")
     args = parser.parse_args()
 
     if args.compare:
         compare(args.compare, args.out)
+        return
+    if args.review_rule:
+        review_rule(args.out, args.corpus, args.review_rule, args.sample or 0, args.seed, args.review_table)
         return
     if args.review:
         review(args.out, args.corpus, args.review, args.sample or 0, args.seed)

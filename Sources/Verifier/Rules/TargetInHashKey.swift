@@ -7,7 +7,8 @@
 /// a hashed n-gram/cache key such as `full_key = (ctx_hash ^ (tgt * prime)) & mask`. A key
 /// that is only written with (`table += np.bincount(key)`, `np.add.at(table, key, 1)`,
 /// `table[key] += 1`: the table update after scoring) is not read into a probability and is not
-/// flagged; the read of the same table is.
+/// flagged, also through names assigned from it (`full_key = (full_hash & mask)`); the read of the
+/// same table is.
 ///
 /// ## Why
 /// The probability of token t may depend only on the artifact and the tokens before t (Issue
@@ -55,21 +56,81 @@ public enum TargetInHashKey: LintRule {
     private static let tableWrites: Set<String> = ["bincount", "at", "index_add_", "scatter_add_", "index_put_", "put"]
 
     /// Whether the key assigned at `line` (`full_key = ...`) is used only to write counts: in
-    /// `np.bincount`/`np.add.at`-style calls or as the subscript of an assignment target.
+    /// `np.bincount`/`np.add.at`-style calls or as the subscript of an assignment target. Only the uses
+    /// the assignment reaches count (up to the next assignment of the name: a read of an earlier
+    /// `full_key` in the same function is that key's). A name assigned from the key by arithmetic and
+    /// conversions only (`full_key = (full_hash & mask).astype(...)`, `bucket = h % n`) is the key under
+    /// another name: its uses are the key's.
     static func onlyWritesTables(keyedAt line: Int, in function: PyNode) -> Bool {
-        var keys: Set<String> = []
+        var bindings: [(line: Int, name: String)] = []
+        function.walk { node in
+            guard node.type == "Assign" else { return }
+            for target in node.children("targets") where target.type == "Name" {
+                if let id = target.string("id") { bindings.append((node.line, id)) }
+            }
+        }
+        func reach(of name: String, from start: Int) -> Range<Int> {
+            start..<(bindings.filter { $0.name == name && $0.line > start }.map(\.line).min() ?? Int.max)
+        }
+        var keys: [String: Range<Int>] = [:]
+        var renamings: [PyNode] = []
         function.walk { node in
             guard node.type == "Assign", node.line == line else { return }
+            renamings.append(node)
             for target in node.children("targets") where target.type == "Name" {
-                if let id = target.string("id") { keys.insert(id) }
+                if let id = target.string("id") { keys[id] = reach(of: id, from: line) }
             }
         }
         guard !keys.isEmpty else { return false }
+        func reaches(_ inner: PyNode) -> Bool {
+            guard inner.type == "Name", let id = inner.string("id"), let range = keys[id] else { return false }
+            return range.contains(inner.line)
+        }
+        // Whether `node` uses a key only through arithmetic and conversions (never as a call's argument or in a subscript).
+        func renames(_ node: PyNode) -> Bool {
+            var usesKey = false
+            var other = false
+            func visit(_ node: PyNode, passedOn: Bool) {
+                if reaches(node) { if passedOn { other = true } else { usesKey = true } }
+                switch node.type {
+                case "Call":
+                    node.child("func").map { visit($0, passedOn: passedOn) }
+                    for argument in node.children("args") + node.children("keywords") { visit(argument, passedOn: true) }
+                case "Subscript":
+                    for child in node.childNodes { visit(child, passedOn: true) }
+                default:
+                    for child in node.childNodes { visit(child, passedOn: passedOn) }
+                }
+            }
+            visit(node, passedOn: false)
+            return usesKey && !other
+        }
+        var grew = true
+        while grew {
+            grew = false
+            function.walk { node in
+                guard node.type == "Assign", !renamings.contains(where: { $0 === node }), let value = node.child("value") else { return }
+                let targets = node.children("targets")
+                guard !targets.isEmpty, targets.allSatisfy({ $0.type == "Name" }) else { return }
+                let names = targets.compactMap { $0.string("id") }
+                guard names.allSatisfy({ keys[$0] == nil }), renames(value) else { return }
+                for name in names { keys[name] = reach(of: name, from: node.line) }
+                renamings.append(node)
+                grew = true
+            }
+        }
+        // Not uses: the names inside renamings, and a plain name a value is bound to (`h = np.full(...)`).
+        var renamingNames: Set<ObjectIdentifier> = []
+        for node in renamings { node.walk { if $0.type == "Name" { renamingNames.insert(ObjectIdentifier($0)) } } }
+        function.walk { node in
+            guard node.type == "Assign" else { return }
+            for target in node.children("targets") where target.type == "Name" { renamingNames.insert(ObjectIdentifier(target)) }
+        }
         var uses = 0
         var writes = 0
         func count(_ node: PyNode, into total: inout Int) {
             node.walk { inner in
-                if inner.type == "Name", let id = inner.string("id"), keys.contains(id), inner.line != line { total += 1 }
+                if reaches(inner), !renamingNames.contains(ObjectIdentifier(inner)) { total += 1 }
             }
         }
         function.walk { node in

@@ -3,13 +3,17 @@ enum ClaimExtractor {
     static func claims(of submission: Submission) -> [Claim] {
         var claims: [Claim] = []
         if let track = submission.trackFolder {
-            let relative = track + "/" + submission.folder.standardizedFileURL.lastPathComponent
+            let name = submission.folder.standardizedFileURL.lastPathComponent
+            let relative = name == track ? track : track + "/" + name
             claims.append(Claim(kind: .track, value: .text(String(track.dropFirst("track_".count))),
                                 source: .folder(relative)))
         }
         if let metadata = submission.metadata { claims += MetadataClaims.claims(from: metadata) }
         for log in submission.logs { claims += LogClaims.claims(from: log) }
-        if let readme = submission.readme { claims += ReadmeClaims.claims(from: readme) }
+        if let readme = submission.readme {
+            claims += ReadmeClaims.claims(from: readme)
+            if let declared = ReadmeClaims.nonRecordDeclaration(in: readme) { claims.append(declared) }
+        }
         // Stable order: the folder, then submission.json in document order, then text files by name and line.
         return claims.enumerated().sorted { lhs, rhs in
             let left = orderKey(lhs.element.source), right = orderKey(rhs.element.source)
@@ -32,6 +36,25 @@ enum ClaimExtractor {
 /// `` `final_int8_zlib_roundtrip_exact val_bpb:1.22436570` `` or `` `Total submission size int8+zlib: 15863489 bytes` ``.
 /// Prose ("about 1.19 BPB") is not read: its meaning is for a human to judge.
 enum ReadmeClaims {
+    /// The challenge lets a submission place itself on the non-record track in its README ("Just note as
+    /// such in your README file"): a heading naming it non-record, or a line saying "non-record submission",
+    /// "non-record track" or "unlimited compute". A line that also names the 10-minute track or a
+    /// 10-minute submission ("a non-record 10min/16MB submission": one that does not beat the record) does not.
+    static func nonRecordDeclaration(in readme: SubmissionTextFile) -> Claim? {
+        for (index, line) in readme.lines.enumerated() {
+            let lower = line.lowercased().replacingOccurrences(of: "non_record", with: "non-record")
+                .replacingOccurrences(of: "nonrecord", with: "non-record").replacingOccurrences(of: "non record", with: "non-record")
+            let heading = lower.hasPrefix("#") && lower.contains("non-record")
+            let phrase = ["non-record submission", "non-record track", "unlimited compute"].contains { lower.contains($0) }
+            let tenMinutes = ["10min/16mb", "10min_16mb", "10min track", "10-min track", "10-minute track", "10 minute track",
+                              "10min sub", "10-min sub", "10-minute sub", "10 minute sub"].contains { lower.contains($0) }
+            if (heading || phrase) && !tenMinutes {
+                return Claim(kind: .track, value: .text("non_record (README)"), source: .line(file: readme.name, line: index + 1))
+            }
+        }
+        return nil
+    }
+
     static func claims(from readme: SubmissionTextFile) -> [Claim] {
         var claims: [Claim] = []
         for (index, line) in readme.lines.enumerated() {

@@ -91,9 +91,11 @@ public struct Submission: Sendable {
                 name: name, bytes: try SubmissionFileReader.fileSize(folder.appendingPathComponent(name), name: name)))
         }
 
+        // The track folder is the parent, or the folder itself when a pull request changes a track folder's files.
+        let own = folder.standardizedFileURL.lastPathComponent
         let parent = folder.standardizedFileURL.deletingLastPathComponent().lastPathComponent
         var submission = Submission(
-            folder: folder, trackFolder: parent.hasPrefix("track_") ? parent : nil, readme: readme,
+            folder: folder, trackFolder: parent.hasPrefix("track_") ? parent : own.hasPrefix("track_") ? own : nil, readme: readme,
             metadata: metadata, metadataProblem: metadataProblem, logs: logs, code: code,
             codeCandidates: code == nil ? scripts : [], otherCode: otherCode, artifacts: artifacts, claims: [],
             outsideLinks: outsideLinks)

@@ -13,6 +13,23 @@ public struct ClaimConsistencyCheckProvider: CheckProvider {
         return [builder.run()]
     }
 
+    /// The numbers printed after every key ending in `bpb` and a `:` or `=` (`val_bpb:1.2244`,
+    /// `mix_bpb=0.901319`, `ttt_bpb: 1.07`), in line order.
+    static func bpbLiterals(in line: String) -> [String] {
+        var literals: [String] = []
+        var rest = Substring(line)
+        while let range = rest.range(of: "bpb") {
+            let after = rest[range.upperBound...]
+            if let separator = after.first, separator == ":" || separator == "=" {
+                let number = after.dropFirst().drop { $0 == " " }
+                    .prefix { ($0.isASCII && $0.isNumber) || $0 == "." || $0 == "e" || $0 == "-" || $0 == "+" }
+                if number.first?.isNumber == true, Double(number) != nil { literals.append(String(number)) }
+            }
+            rest = after
+        }
+        return literals
+    }
+
     /// The tolerance between two number literals: 10^-d, d the fewer decimals of the two.
     static func tolerance(_ literals: String...) -> Double {
         let decimals = literals.map { literal -> Int in
@@ -100,14 +117,20 @@ public struct ClaimConsistencyCheckProvider: CheckProvider {
             context.runs.filter { $0.valBPB != nil }
         }
 
-        /// Every value of `key` a log prints (evaluations and step lines), for finding where a claim comes from.
+        /// Every value of `key` a log prints (evaluations and step lines), for finding where a claim comes
+        /// from. For val_bpb, any bits-per-byte figure (`val_bpb:`, also other keys ending in `bpb` such as
+        /// `mix_bpb=`).
         func printedScores(in logNames: [String]?, key: String = "val_bpb") -> [(log: String, line: Int, literal: String, text: String)] {
             submission.logs.filter { logNames?.contains($0.name) ?? true }.flatMap { log in
-                log.lines.enumerated().compactMap { index, raw -> (String, Int, String, String)? in
+                log.lines.enumerated().flatMap { index, raw -> [(String, Int, String, String)] in
                     let line = LogClaims.stripLinePrefix(raw)
+                    if key == "val_bpb" {
+                        guard line.contains("bpb") else { return [] }
+                        return ClaimConsistencyCheckProvider.bpbLiterals(in: line).map { (log.name, index + 1, $0, String(line.prefix(80))) }
+                    }
                     guard let literal = LogClaims.token(after: key, in: line, separators: true),
-                          Double(literal) != nil else { return nil }
-                    return (log.name, index + 1, literal, String(line.prefix(80)))
+                          Double(literal) != nil else { return [] }
+                    return [(log.name, index + 1, literal, String(line.prefix(80)))]
                 }
             }
         }

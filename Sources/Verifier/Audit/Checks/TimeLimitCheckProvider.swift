@@ -29,10 +29,16 @@ public struct TimeLimitCheckProvider: CheckProvider {
                     + "calibration \(format(c.seconds)) s = \(format(total)) s", at: AuditLocation(file: log.name, line: c.line)))
                 if total > Self.limitSeconds, !context.isNonRecord {
                     let reserve = c.reservedSeconds ?? 0
-                    let why = reserve > 0
+                    var why = reserve > 0
                         ? "the \(AuditFormat.fixed(reserve, digits: 1)) s reserved for it were not enough"
                         : "no time was reserved for it"
-                    findings.append(AuditFinding(rule: "TIME-TRAIN-CALIBRATION", severity: reserve > 0 ? .warning : .error,
+                    // On fewer or slower GPUs than 8×H100 the sum shows nothing about the limit (TIME-TRAIN alike).
+                    let hardware = RunHardware.stated(in: log) ?? context.submission.metadata.flatMap(RunHardware.stated(in:))
+                    let otherHardware = hardware?.isBelowReference == true
+                    if let hardware, otherHardware {
+                        why += "; but the run was on \(hardware.description) (\(hardware.source)), not on 8×H100, so the limit cannot be judged from it"
+                    }
+                    findings.append(AuditFinding(rule: "TIME-TRAIN-CALIBRATION", severity: reserve > 0 || otherHardware ? .warning : .error,
                         at: AuditLocation(file: log.name, line: c.line), message:
                         "\(log.name): calibration after training took \(format(c.seconds)) s (`\(c.text)`), and training "
                         + "stopped at \(format(c.trainSeconds)) s (line \(c.trainLine)): \(format(total)) s, over the "
@@ -74,12 +80,17 @@ public struct TimeLimitCheckProvider: CheckProvider {
         let logsStoppedOnCap = Set(context.submission.logs.filter { log in
             log.lines.contains { LogClaims.stripLinePrefix($0).hasPrefix("stopping_early: wallclock_cap") }
         }.map(\.name))
-        // A log's figure needs its own log to have stopped on the cap; submission.json's, any log.
+        // A log's figure needs its own log to have stopped on the cap; submission.json's, any log. A log
+        // whose figure is a step line before the planned step count (`step:7344/20000`) stopped early too:
+        // these scripts stop early only on their wallclock cap.
         func stoppedOnCap(_ claim: Claim) -> Bool {
-            if case .line(let file, _) = claim.source { return logsStoppedOnCap.contains(file) }
+            if case .line(let file, let line) = claim.source {
+                return logsStoppedOnCap.contains(file) || context.submission.logs.first { $0.name == file }
+                    .map { Self.endsBeforePlannedSteps($0, line: line) } == true
+            }
             return !logsStoppedOnCap.isEmpty
         }
-        let over = stated.filter { item in
+        let overLimit = stated.filter { item in
             let seconds = item.claim.value.double ?? 0
             guard seconds > limit else { return false }
             if kind == .trainSeconds, stoppedOnCap(item.claim), seconds - limit <= Self.capOvershootSeconds {
@@ -90,9 +101,31 @@ public struct TimeLimitCheckProvider: CheckProvider {
             }
             return true
         }
+        // A time from fewer than 8 GPUs or a slower model is not a time on 8×H100: it shows neither.
+        let overLimitLogs = Set(overLimit.compactMap { item -> String? in
+            if case .line(let file, _) = item.claim.source { return file }
+            return nil
+        })
+        let logHardware = Dictionary(uniqueKeysWithValues: context.submission.logs.filter { overLimitLogs.contains($0.name) }
+            .map { ($0.name, RunHardware.stated(in: $0)) })
+        let metadataHardware = context.submission.metadata.flatMap(RunHardware.stated(in:))
+        // A log's own statement, completed by submission.json's (a log may print only `world_size:8`).
+        func hardware(_ claim: Claim) -> RunHardware? {
+            guard case .line(let file, _) = claim.source, let stated = logHardware[file] ?? nil else { return metadataHardware }
+            guard let metadataHardware else { return stated }
+            return RunHardware(gpus: stated.gpus ?? metadataHardware.gpus, model: stated.model ?? metadataHardware.model,
+                               source: stated.model == nil && metadataHardware.model != nil
+                                   ? "\(stated.source), \(metadataHardware.source)" : stated.source)
+        }
+        let otherHardware = overLimit.filter { hardware($0.claim)?.isBelowReference == true }
+        let over = overLimit.filter { hardware($0.claim)?.isBelowReference != true }
         let findings = notes + over.map {
             AuditFinding(rule: id, severity: .error, at: AuditLocation($0.claim.source),
                          message: "\($0.label): \(what) took \(format($0.claim.value.double ?? 0)) s, over the \(Int(limit)) s limit")
+        } + otherHardware.compactMap { item in
+            hardware(item.claim).map { run in AuditFinding(rule: id, severity: .warning, at: AuditLocation(item.claim.source), message:
+                "\(item.label): \(what) took \(format(item.claim.value.double ?? 0)) s on \(run.description) (\(run.source)), "
+                + "not on 8×H100: the \(Int(limit)) s limit cannot be judged from it") }
         } + extraFindings
         if context.isNonRecord {
             return AuditCheck(id: id, title: title, status: .skipped, severity: .error,
@@ -116,9 +149,16 @@ public struct TimeLimitCheckProvider: CheckProvider {
                               summary: "no log states the \(what) time", evidence: evidence, findings: findings,
                               measurements: measurements)
         }
+        // Every stated time is over the limit on other hardware: nothing shows the time on 8×H100.
+        if !otherHardware.isEmpty, otherHardware.count == stated.count {
+            return AuditCheck(id: id, title: title, status: .incomplete, severity: .error,
+                              summary: "every stated \(what) time is from a run not on 8×H100; "
+                                  + "\(otherHardware.count) of them exceed \(Int(limit)) s", evidence: evidence,
+                              findings: findings, measurements: measurements)
+        }
         let longest = stated.map { $0.claim.value.double ?? 0 }.max() ?? 0
         let hasWarnings = findings.contains { $0.severity == .warning }
-        let overshoot = longest > limit ? " (stopped on the wallclock cap)" : ""
+        let overshoot = longest > limit && otherHardware.isEmpty ? " (stopped on the wallclock cap)" : ""
         return AuditCheck(id: id, title: title, status: hasWarnings ? .warn : .pass, severity: .error,
                           summary: "longest stated \(what) time \(format(longest)) s\(overshoot), limit \(Int(limit)) s"
                               + (hasWarnings ? "; see warnings" : ""),
@@ -145,6 +185,16 @@ public struct TimeLimitCheckProvider: CheckProvider {
         }
         return check(id: "TIME-EVAL", title: "Evaluation ≤ 600 s", what: "evaluation", kind: .evalSeconds,
                      perRun: { $0.evalSeconds }, context: context, extraFindings: findings, extraEvidence: evidence)
+    }
+
+    /// Whether line `line` of `log` is a `step:N/M` line with N below M.
+    static func endsBeforePlannedSteps(_ log: SubmissionTextFile, line: Int) -> Bool {
+        guard line >= 1, line <= log.lines.count else { return false }
+        let text = LogClaims.stripLinePrefix(log.lines[line - 1])
+        guard text.hasPrefix("step:") else { return false }
+        let counts = text.dropFirst(5).prefix { $0 != " " }.split(separator: "/")
+        guard counts.count == 2, let step = Int(counts[0]), let planned = Int(counts[1]) else { return false }
+        return step < planned
     }
 
     private func format(_ seconds: Double) -> String {

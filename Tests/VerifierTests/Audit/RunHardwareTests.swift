@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+@testable import Verifier
+
+/// The time limits are for 8×H100: a time over 600 s from a run on fewer GPUs or a slower model
+/// (as its log or submission.json states) is a warning that the limit cannot be judged, not a failure.
+@Suite struct RunHardwareTests {
+    @Test func readsGPUCountsAndModels() {
+        #expect(RunHardware.worldSize(in: "world_size:1 grad_accum_steps:8") == 1)
+        #expect(RunHardware.worldSize(in: "world_size: 8") == 8)
+        #expect(RunHardware.worldSize(in: "rank=0 world_size=4 local_rank=0") == 4)
+        #expect(RunHardware.worldSize(in: "log0(f\"world_size:{world_size} grad_accum_steps:{grad_accum_steps}\")") == nil)
+        #expect(RunHardware.nvidiaModel(in: "|   0  NVIDIA GeForce RTX 5090        Off |   00000000:01:00.0 Off |") == "GeForce RTX 5090")
+        #expect(RunHardware.nvidiaModel(in: "|   0  NVIDIA H100 80GB HBM3          On  |") == "H100 80GB HBM3")
+        #expect(RunHardware.nvidiaModel(in: "| NVIDIA-SMI 550.127.05   Driver Version: 550.127.05") == nil)
+        #expect(RunHardware.leadingCount(in: "8xH100 80GB SXM") == 8)
+        #expect(RunHardware.leadingCount(in: "1×H100 80GB") == 1)
+        #expect(RunHardware.leadingCount(in: "8 x H100") == 8)
+        #expect(RunHardware.leadingCount(in: "H100 SXM") == nil)
+        #expect(RunHardware(gpus: 8, model: "H100 80GB HBM3", source: "").isBelowReference == false)
+        #expect(RunHardware(gpus: 8, model: "H200", source: "").isBelowReference == false)
+        #expect(RunHardware(gpus: nil, model: nil, source: "").isBelowReference == false)
+        #expect(RunHardware(gpus: 2, model: "H100", source: "").isBelowReference == true)
+        #expect(RunHardware(gpus: 8, model: "A100-SXM4-80GB", source: "").isBelowReference == true)
+        #expect(RunHardware(gpus: nil, model: "GeForce RTX 5090", source: "").isBelowReference == true)
+        #expect(RunHardware.knownModel(in: "8xA800-SXM4-80GB") == "A800")
+    }
+
+    /// A one-log folder: `log` as `train.log`, submission.json with `metadata` members.
+    static func folder(log: String, metadata: String = "") throws -> URL {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("pgverify-hardware-\(UUID().uuidString)/track_10min_16mb/run")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Data(log.utf8).write(to: directory.appendingPathComponent("train.log"))
+        try Data("{\"val_bpb\": 1.2945\(metadata)}".utf8).write(to: directory.appendingPathComponent("submission.json"))
+        try Data("print('train')\n".utf8).write(to: directory.appendingPathComponent("train_gpt.py"))
+        return directory
+    }
+
+    static func timeTrain(_ folder: URL) throws -> AuditCheck {
+        defer { try? FileManager.default.removeItem(at: folder.deletingLastPathComponent().deletingLastPathComponent()) }
+        let context = AuditContext(submission: try Submission.read(at: folder), options: AuditOptions())
+        return try #require(try TimeLimitCheckProvider().checks(for: context).first { $0.id == "TIME-TRAIN" })
+    }
+
+    static let steps = """
+        step:11603/20000 val_loss:2.1858 val_bpb:1.2945 train_time:1200050ms step_avg:103.43ms
+        stopping_early: wallclock_cap train_time:1200050ms step:11603/20000
+        final_int8_zlib_roundtrip_exact val_loss:2.18580000 val_bpb:1.29450000
+
+        """
+
+    @Test func anOverLimitTimeOnOneGPUIsNotAFailure() throws {
+        let check = try Self.timeTrain(try Self.folder(log: "world_size:1 grad_accum_steps:8\n" + Self.steps))
+        #expect(check.status == .incomplete)
+        #expect(check.findings.map(\.severity) == [.warning])
+        #expect(check.findings.first?.message.contains("s on 1 GPU (train.log:1), not on 8×H100") == true)
+    }
+
+    @Test func anOverLimitTimeOnEightH100sFails() throws {
+        let smi = "|   0  NVIDIA H100 80GB HBM3          On  |\n"
+        let check = try Self.timeTrain(try Self.folder(log: "world_size:8 grad_accum_steps:1\n" + smi + Self.steps))
+        #expect(check.status == .fail)
+        #expect(check.findings.map(\.severity) == [.error])
+        // Nothing stated: the limit's own hardware is assumed.
+        #expect(try Self.timeTrain(try Self.folder(log: Self.steps)).status == .fail)
+    }
+
+    @Test func aSlowerModelOrSubmissionJSONsHardwareCounts() throws {
+        let smi = "|   0  NVIDIA A100-SXM4-80GB          On  |\n"
+        let a100 = try Self.timeTrain(try Self.folder(log: "world_size:8\n" + smi + Self.steps))
+        #expect(a100.status == .incomplete)
+        #expect(a100.findings.first?.message.contains("on 8 GPUs × A100-SXM4-80GB (train.log:1)") == true)
+        let rtx = try Self.timeTrain(try Self.folder(log: Self.steps, metadata: ", \"hardware\": \"1xRTX 5090\", \"wallclock_seconds\": 1200"))
+        #expect(rtx.status == .incomplete)
+        #expect(rtx.findings.map(\.severity) == [.warning, .warning])
+        #expect(rtx.findings.allSatisfy { $0.message.contains("(submission.json: hardware)") })
+    }
+}
+
+extension RunHardwareTests {
+    /// A run whose last step line is before its planned step count stopped early, on its wallclock cap:
+    /// up to 1 s past 600 s is the cap's overshoot (a note), as with a `stopping_early` line.
+    @Test func aRunEndingBeforeItsPlannedStepsStoppedOnTheCap() throws {
+        let early = "step:7344/20000 val_loss:2.2679 val_bpb:1.3552 train_time:600075ms step_avg:81.71ms\n"
+        let check = try Self.timeTrain(try Self.folder(log: early))
+        #expect(check.status == .pass)
+        #expect(check.findings.map(\.severity) == [.note])
+        let planned = "step:20000/20000 val_loss:2.2679 val_bpb:1.3552 train_time:600075ms step_avg:30.00ms\n"
+        #expect(try Self.timeTrain(try Self.folder(log: planned)).status == .fail)
+    }
+}
