@@ -64,11 +64,10 @@ enum CalibrationTimeSurvey {
         guard let range = lower.range(of: " in ", options: .backwards) else { return nil }
         let tail = lower[range.upperBound...]
         let number = tail.prefix { ($0.isASCII && $0.isNumber) || $0 == "." }
-        guard !number.isEmpty, let value = Double(number), value.isFinite, value >= 0,
-              tail.dropFirst(number.count).trimmingPrefix(" ").hasPrefix("s") else { return nil }
         // "in 9.8s" or "in 9.8 s", not "in 9.8 seqs".
-        let after = tail.dropFirst(number.count).trimmingPrefix(" ").dropFirst()
-        guard after.first.map({ !$0.isLetter }) ?? true else { return nil }
+        let unit = tail.dropFirst(number.count).trimmingPrefix(" ")
+        guard let value = Double(number), value.isFinite, value >= 0, unit.first == "s",
+              !(unit.dropFirst().first?.isLetter ?? false) else { return nil }
         return value
     }
 
