@@ -21,7 +21,8 @@ struct Lint: ParsableCommand {
     var format: Format = .text
 
     func run() throws {
-        let files = try Linter.collectFiles(paths)
+        let inputs = try Linter.collect(paths)
+        let files = inputs.files
         let linter = Linter(parser: try PythonParser())
         let sources: [AnalyzedSource]
         do {
@@ -30,7 +31,7 @@ struct Lint: ParsableCommand {
             FileHandle.standardError.write(Data("incomplete: \(error)\n".utf8))
             throw ExitStatus.incomplete
         }
-        let findings = linter.check(sources)
+        let findings = (linter.check(sources) + linter.linkFindings(inputs.linksOutside)).sorted(by: Finding.reportOrder)
         let output: Data
         switch format {
         case .text: output = Data(LintReport.text(findings, fileCount: files.count).utf8)

@@ -14,41 +14,69 @@ public struct Linter: Sendable {
         self.rules = rules
     }
 
+    /// What `verify lint` reads from its paths: the `.py` files, and the `.py` links inside the
+    /// folders that lead out of them (never read through, so reported as unread code).
+    public struct Inputs: Sendable, Equatable {
+        public var files: [String]
+        public var linksOutside: [String]
+    }
+
     /// The `.py` files named by `paths`: a file as is, a folder's `.py` files recursively,
     /// sorted by path.
     public static func collectFiles(_ paths: [String]) throws -> [String] {
-        var files: [String] = []
+        try collect(paths).files
+    }
+
+    /// The `.py` files named by `paths` (a file as is, a folder's `.py` files recursively, sorted
+    /// by path) and each folder's `.py` links that resolve outside it or to nothing.
+    public static func collect(_ paths: [String]) throws -> Inputs {
+        var inputs = Inputs(files: [], linksOutside: [])
         for path in paths {
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
                 throw LintError.pathNotFound(path)
             }
             guard isFolder.boolValue else {
-                files.append(path)
+                inputs.files.append(path)
                 continue
             }
             guard let enumerator = FileManager.default.enumerator(atPath: path) else {
                 throw LintError.unreadable(file: path, reason: "folder cannot be listed")
             }
             var found: [String] = []
+            var outside: [String] = []
             let root = FolderContainment.resolved(path) ?? path
             while let relative = enumerator.nextObject() as? String {
                 let file = (path as NSString).appendingPathComponent(relative)
                 // Links out of the folder are not the folder's code; never read through them.
-                if FolderContainment.linkTarget(file) != nil, !FolderContainment.resolvesInside(file, root: root) { continue }
-                if relative.hasSuffix(".py") {
-                    found.append((path as NSString).appendingPathComponent(relative))
+                if FolderContainment.linkTarget(file) != nil, !FolderContainment.resolvesInside(file, root: root) {
+                    if relative.hasSuffix(".py") { outside.append(file) }
+                    continue
                 }
+                if relative.hasSuffix(".py") { found.append(file) }
             }
-            if found.isEmpty { throw LintError.noPythonFiles(path) }
-            files.append(contentsOf: found.sorted())
+            if found.isEmpty && outside.isEmpty { throw LintError.noPythonFiles(path) }
+            inputs.files.append(contentsOf: found.sorted())
+            inputs.linksOutside.append(contentsOf: outside.sorted())
         }
-        return files
+        return inputs
+    }
+
+    /// PG-UNREAD-CODE for each `.py` link that leads out of its folder: code with the folder's
+    /// name on it that the analysis did not read.
+    public func linkFindings(_ links: [String]) -> [Finding] {
+        guard rules.contains(where: { $0 == UnreadCode.self }) else { return [] }
+        return links.map { link in
+            let target = FolderContainment.linkTarget(link) ?? "?"
+            return Finding(rule: UnreadCode.descriptor.id, severity: UnreadCode.descriptor.severity, file: link, line: 1,
+                           message: "a symbolic link to \(target), outside the folder or to nothing; it was not read")
+        }
     }
 
     /// Lints the files and folders in `paths`.
     public func lint(paths: [String]) throws -> [Finding] {
-        try lint(files: Self.collectFiles(paths))
+        let inputs = try Self.collect(paths)
+        return (try lint(files: inputs.files) + linkFindings(inputs.linksOutside)).sorted(by: Finding.reportOrder)
     }
 
     /// Parses and analyses every file (and the code inside its wrappers), then applies the rules.

@@ -12,7 +12,7 @@ import Foundation
 /// the folder (imports inside `try` with an `ImportError` handler, and the fallbacks such a handler
 /// imports, are optional and not flagged);
 /// and native sources or libraries in the folder (`.c`, `.cu`, `.cpp`, `.so`...), reported by
-/// ``Linter`` once per folder. An `exec` naming a `.py` file that is in the folder is read there.
+/// ``Linter`` once per folder, as is a `.py` symbolic link that leads out of the folder (never read through). An `exec` naming a `.py` file that is in the folder is read there.
 ///
 /// ## Why
 /// A clean static check on code nobody read is not a clean check: the audit's STATIC-FINDINGS is

@@ -47,6 +47,41 @@ import Testing
         #expect(files.map { URL(fileURLWithPath: $0).lastPathComponent } == ["train_gpt.py"])
     }
 
+    /// The linked script is code the folder names but nobody read: PG-UNREAD-CODE, through the library,
+    /// the `verify lint` command and the audit's STATIC-FINDINGS (incomplete, naming it).
+    @Test func aScriptLinkedOutsideIsReportedAsUnread() throws {
+        let folder = try Self.folderWithLinks()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let inputs = try Linter.collect([folder.path])
+        #expect(inputs.linksOutside.map { URL(fileURLWithPath: $0).lastPathComponent } == ["helper.py"])
+        let unread = try Linter(parser: try PythonParser()).lint(paths: [folder.path]).filter { $0.rule == "PG-UNREAD-CODE" }
+        #expect(unread.count == 1)
+        #expect(unread.first?.file.hasSuffix("/helper.py") == true)
+        #expect(unread.first?.message.contains("symbolic link to /etc/hostname") == true)
+
+        let lint = try VerifyExecutable.run(["lint", folder.path, "--format", "json"])
+        #expect(lint.stdout.contains("PG-UNREAD-CODE"))
+        #expect(lint.stdout.contains("helper.py"))
+
+        let submission = try Submission.read(at: folder)
+        let outcome = StaticFindingsProvider.outcome(for: submission)
+        #expect(outcome.incompleteReason?.contains("helper.py:1") == true)
+    }
+
+    /// A folder whose only script is a link out of it is not "no Python code": the link is reported.
+    @Test func aFolderWhoseOnlyScriptLeavesItIsNotEmpty() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("only-link-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("train_gpt.py").path,
+                                                   withDestinationPath: "/etc/hostname")
+        let inputs = try Linter.collect([folder.path])
+        #expect(inputs.files.isEmpty)
+        #expect(inputs.linksOutside.count == 1)
+        let findings = try Linter(parser: try PythonParser()).lint(paths: [folder.path])
+        #expect(findings.map(\.rule) == ["PG-UNREAD-CODE"])
+    }
+
     @Test func theAuditFailsNamingTheLinkAndNeverPrintsTheTarget() throws {
         let folder = try Self.folderWithLinks()
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -17,15 +17,17 @@ public enum StaticFindingsProvider {
         guard hasPython else {
             return FindingsOutcome(findings: [], incompleteReason: "no Python code in the folder to analyse")
         }
-        let files: [String]
+        let inputs: Linter.Inputs
         do {
-            files = try Linter.collectFiles([folder])
+            inputs = try Linter.collect([folder])
         } catch {
             return FindingsOutcome(findings: [], incompleteReason: "could not list the code: \(relative(String(describing: error), to: folder))")
         }
+        let files = inputs.files
         let findings: [Finding]
         do {
-            findings = try Linter(parser: try PythonParser()).lint(files: files)
+            let linter = Linter(parser: try PythonParser())
+            findings = (try linter.lint(files: files) + linter.linkFindings(inputs.linksOutside)).sorted(by: Finding.reportOrder)
         } catch {
             return FindingsOutcome(findings: [], incompleteReason: "the static analyzer could not run: \(relative(String(describing: error), to: folder))")
         }
