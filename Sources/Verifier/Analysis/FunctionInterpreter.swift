@@ -151,9 +151,14 @@ struct FunctionInterpreter {
             let testLabels = evaluate(statement.child("test"))
             if !testLabels.isEmpty { record(.decision, testLabels, line: statement.line, detail: "if") }
             if let test = statement.child("test") { conditions.append(test) }
+            // Either branch may have run: afterwards a name holds what either left in it.
+            let entry = environment
             execute(statement.children("body"))
             if statement.child("test") != nil { conditions.removeLast() }
+            let afterBody = environment
+            environment = entry
             execute(statement.children("orelse"))
+            environment.merge(afterBody) { $0.union($1) }
         case "With", "AsyncWith":
             let wasGradientFree = gradientFree
             for item in statement.children("items") {
@@ -329,6 +334,11 @@ struct FunctionInterpreter {
     private static let extentAttributes: Set<String> = ["shape", "ndim", "dtype", "device", "nbytes", "itemsize"]
     /// Methods whose result is a size (`val_tokens.numel()`, `x.size(0)`).
     private static let extentMethods: Set<String> = ["numel", "nelement", "size", "dim", "__len__"]
+    /// Methods and functions whose result lists the positions where a test holds.
+    private static let positionMethods: Set<String> = ["nonzero", "argwhere"]
+    private static let positionFunctions: Set<String> = [
+        "torch.nonzero", "torch.argwhere", "numpy.nonzero", "numpy.flatnonzero", "numpy.argwhere",
+    ]
     /// Builtins whose result is a size or a run of positions (`len(val_tokens)`, `range(n)`).
     private static let extentBuiltins: Set<String> = ["len", "range"]
 
@@ -369,7 +379,11 @@ struct FunctionInterpreter {
 
         let terminal = function.terminalName ?? ""
         let resolved = index.aliases.resolve(function) ?? terminal
-        // A size or a range of positions computes nothing from the data's content.
+        // A size or a range of positions computes nothing from the data's content; nor do the
+        // positions where a test holds (`(tokens == bos_id).nonzero()`: document boundaries).
+        if Self.positionFunctions.contains(resolved) || (function.type == "Attribute" && Self.positionMethods.contains(terminal)) {
+            return everything.extent
+        }
         if (function.type == "Attribute" && Self.extentMethods.contains(terminal))
             || (function.type == "Name" && Self.extentBuiltins.contains(terminal) && index.resolve(callee: function, enclosingClass: className) == nil) {
             return everything.extent

@@ -9,6 +9,9 @@ public struct RuleDescriptor: Sendable, Equatable {
     public var summary: String
     /// Where the rule comes from (README, maintainers' ruling with PR/issue number).
     public var source: String
+    /// Whether the rule judges a record-track requirement (the 10-minute limits): on the
+    /// non-record track the audit reports its findings as notes.
+    public var recordTrackOnly = false
 
     /// The anchor of the rule's section in rules.md.
     public var documentationAnchor: String { "rules.md#" + id.lowercased() }

@@ -7,6 +7,7 @@ public enum LintRules {
         TTTLastChunkGuard.self,
         SLOTOptimization.self,
         MultiPassRescoring.self,
+        UntimedEvaluationWork.self,
         ValidationInTraining.self,
         EvaluationSubset.self,
         ByteAccounting.self,

@@ -7,11 +7,11 @@ public enum StaticFindingsProvider {
     /// The provider the audit uses.
     public static func make() -> FindingsCheckProvider {
         FindingsCheckProvider(id: Audit.staticFindingsID, title: "Static code findings") { context in
-            outcome(for: context.submission)
+            outcome(for: context.submission, nonRecord: context.isNonRecord)
         }
     }
 
-    static func outcome(for submission: Submission) -> FindingsOutcome {
+    static func outcome(for submission: Submission, nonRecord: Bool = false) -> FindingsOutcome {
         let folder = submission.folder.standardizedFileURL.path
         let hasPython = FileManager.default.enumerator(atPath: folder)?.contains { ($0 as? String)?.hasSuffix(".py") == true } ?? false
         guard hasPython else {
@@ -37,7 +37,16 @@ public enum StaticFindingsProvider {
             .map { "\(relative($0.file, to: folder)):\($0.decodedFromLine ?? $0.line)" }
         let incomplete = unread.isEmpty ? nil : "code not analysed: " + unread.prefix(8).joined(separator: ", ")
             + (unread.count > 8 ? " and \(unread.count - 8) more" : "") + " (PG-UNREAD-CODE)"
-        return FindingsOutcome(findings: findings.map { auditFinding($0, folder: folder) }, incompleteReason: incomplete, analysed: analysed)
+        let recordTrackRules = Set(LintRules.descriptors.filter(\.recordTrackOnly).map(\.id))
+        let judged = findings.map { finding in
+            var finding = finding
+            if nonRecord && recordTrackRules.contains(finding.rule) {
+                finding.severity = .note
+                finding.message += " (non-record track: the 10-minute limits do not apply)"
+            }
+            return auditFinding(finding, folder: folder)
+        }
+        return FindingsOutcome(findings: judged, incompleteReason: incomplete, analysed: analysed)
     }
 
     static func auditFinding(_ finding: Finding, folder: String) -> AuditFinding {
