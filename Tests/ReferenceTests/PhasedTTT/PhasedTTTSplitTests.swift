@@ -4,7 +4,8 @@ import Testing
 
 /// Phased TTT split into its prefix (batches up to the last global phase, and the phases) and parts
 /// of the suffix, each part on a fresh model holding only the prefix's final weights: the parts'
-/// sums and batches are exactly the whole evaluation's (the golden cases' settings, plain-sp1024).
+/// sums and batches are exactly the whole evaluation's (the golden cases' settings and fixtures, on
+/// their first 8,192 targets).
 @Suite struct PhasedTTTSplitTests {
     @Test func thePrefixEndsWhereTheRecordsLastPhaseRan() throws {
         for name in ["adam_two_phases", "sgd_three_phases", "gated_warm_start"] {
@@ -20,9 +21,17 @@ import Testing
         #expect(PhasedTTTPlan.prefixBatchCount(batchSizes: [3, 3], boundaries: [0], prefixDocs: 0) == 0)
     }
 
+    /// The family's first 8,192 targets (no trailing BOS, which would open an empty document).
+    static func tokens(_ family: String) throws -> [UInt16] {
+        var tokens = Array(try FamilyFixtures.tokens(family).prefix(8193))
+        while tokens.last == PhasedTTTEvaluator.bos { tokens.removeLast() }
+        return tokens
+    }
+
     /// Runs the whole evaluation, then the prefix and `parts` suffix parts, and compares.
     static func expectSplitIsExact(_ settings: PhasedTTTSettings, family: String, loraAlpha: Double?, parts: Int) throws {
-        let evaluator = try PhasedTTTFixtures.evaluator(settings, family: family)
+        let evaluator = try PhasedTTTFixtures.evaluator(settings, family: family, tokens: try tokens(family))
+        #expect(evaluator.prefixBatchCount > 0 && evaluator.batchCount - evaluator.prefixBatchCount >= parts)
         let whole = try evaluator.evaluate(model: try PhasedTTTFixtures.model(family: family, loraAlpha: loraAlpha))
         let prefixModel = try PhasedTTTFixtures.model(family: family, loraAlpha: loraAlpha)
         let prefix = try evaluator.evaluatePrefix(model: prefixModel)
@@ -47,14 +56,15 @@ import Testing
         let golden = try PhasedTTTFixtures.golden("adam_two_phases")
         var settings = golden.settings.phased
         settings.batchSize = 1
-        settings.prefixDocs = 3
+        settings.prefixDocs = 2
         try Self.expectSplitIsExact(settings, family: PhasedTTTFixtures.family, loraAlpha: nil, parts: 3)
     }
 
     @Test func sgdThreePhasesSplitsExactly() throws {
         let golden = try PhasedTTTFixtures.golden("sgd_three_phases")
         var settings = golden.settings.phased
-        settings.batchSize = 2
+        settings.batchSize = 1
+        settings.prefixDocs = 3
         try Self.expectSplitIsExact(settings, family: PhasedTTTFixtures.family, loraAlpha: nil, parts: 2)
     }
 
@@ -65,10 +75,10 @@ import Testing
         let family = try #require(golden.family)
         var settings = golden.settings.phased
         settings.batchSize = 1
-        settings.prefixDocs = 3
+        settings.prefixDocs = 2
         #expect(settings.warmStartA)
         try Self.expectSplitIsExact(settings, family: family, loraAlpha: golden.settings.ttt_lora_alpha, parts: 1)
-        let evaluator = try PhasedTTTFixtures.evaluator(settings, family: family)
+        let evaluator = try PhasedTTTFixtures.evaluator(settings, family: family, tokens: try Self.tokens(family))
         let model = try PhasedTTTFixtures.model(family: family, loraAlpha: golden.settings.ttt_lora_alpha)
         let later = (evaluator.prefixBatchCount + 1)..<evaluator.batchCount
         #expect(throws: PhasedTTTError.self) { try evaluator.evaluate(model: model, batches: later) }
