@@ -123,7 +123,9 @@ public struct PartialEvaluation: Codable, Sendable, Equatable {
         return part
     }
 
-    static let maximumFileBytes = 1 << 20
+    /// A phased TTT part lists each of its batches (about 330 bytes each: some 3,000 batches of 16
+    /// documents on the whole validation set) and the documents of each phase.
+    static let maximumFileBytes = 32 << 20
 
     /// The whole evaluation from its parts: refuses parts that do not belong together or do not
     /// cover every item exactly once, naming the files.
