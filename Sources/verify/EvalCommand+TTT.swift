@@ -64,19 +64,7 @@ extension Eval {
             print(String(format: "before TTT: val_loss %.8f  val_bpb %.8f  →  gain %.6f bpb (%d documents, %d Adam steps)",
                          lora.val_loss_before, lora.val_bpb_before, lora.bpb_gain, lora.documents, lora.steps))
         }
-        if let phased = report.ttt_phased {
-            for batch in phased.batches {
-                print(String(format: "ttp: b%d/%d bl:%.4f bb:%.4f dl:%d-%d gd:%d", batch.batch + 1, phased.batches.count,
-                             batch.bl, batch.bb, batch.min_doc_length, batch.max_doc_length, batch.gd ? 1 : 0))
-            }
-            for phase in phased.phases {
-                print("ttpp: phase:\(phase.phase)/\(phased.boundaries.count) pd:\(phase.prefix_done) gd:\(phase.documents.count) "
-                      + "tokens:\(phase.tokens) trained chunks:\(phase.learning_rates.count)/\(phase.chunks)")
-            }
-            print(String(format: "before TTT: val_loss %.8f  val_bpb %.8f  →  gain %.6f bpb (%d documents, %d LoRA steps, %d global SGD steps)",
-                         phased.val_loss_before, phased.val_bpb_before, phased.bpb_gain, phased.documents,
-                         phased.adapter_steps, phased.global_steps))
-        }
+        report.ttt_phased?.printText()
     }
 }
 
@@ -231,122 +219,6 @@ extension Eval {
             settings: s, sources: lora.sources, val_loss_before: before.total.meanLoss,
             val_bpb_before: before.total.bitsPerByte, bpb_gain: before.total.bitsPerByte - total.bitsPerByte,
             steps: result.steps, documents: result.documents.count)
-        try printTTTReport(report)
-    }
-}
-
-/// The `ttt_phased` object of `verify eval --mode ttt-phased --json`.
-struct PhasedTTTReport: Encodable {
-    struct Batch: Encodable {
-        /// `orig_batch_idx` (the records' log prints it + 1), in scoring order.
-        var batch: Int
-        var documents: Int
-        var min_doc_length, max_doc_length: Int
-        var tokens, bytes: Int
-        /// The batch's mean loss and bits per byte (the records' `ttp:` `bl`, `bb`).
-        var bl, bb: Double
-        /// Whether every global phase had run before it (`gd:`).
-        var gd: Bool
-    }
-
-    struct Phase: Encodable {
-        var phase, after_batches, prefix_done, tokens, chunks: Int
-        /// Ordinals of the documents it trained on.
-        var documents: [Int]
-        /// Learning rate of each trained chunk, and its mean step loss.
-        var learning_rates: [Double]
-        var mean_losses: [Double]
-    }
-
-    var settings: PhasedTTTSettings
-    var sources: [String: String]
-    /// `tokenizer` (the byte tables) or `sidecar (why)` (the CaseOps per-token byte sidecar).
-    var bytes_from: String
-    var val_loss_before: Double
-    var val_bpb_before: Double
-    var bpb_gain: Double
-    var documents: Int
-    var adapter_steps: Int
-    var global_steps: Int
-    var boundaries: [Int]
-    var batches: [Batch]
-    var phases: [Phase]
-    /// What the single-rank reproduction cannot match exactly.
-    var limits: [String]
-}
-
-extension Eval {
-    /// `--mode ttt-phased`: the records' phased TTT (LoRA per batch of documents plus global SGD phases
-    /// over the scored prefix) with DifferentiableFamilyGPT, and the same windows without any
-    /// adaptation on a fresh copy of the weights.
-    func runPhasedTTT(weights: Weights, settings: [String: String], tttOverrides: [String: String]) throws {
-        let codeURL = code.map { URL(fileURLWithPath: $0) }, logURLs = logs.map { URL(fileURLWithPath: $0) }
-        var resolved = try ModelConfigResolver.resolve(weights: weights, code: codeURL, logs: logURLs, overrides: settings)
-        try Reevaluation.confirmArchitecture(&resolved, code: codeURL, logs: logURLs, overrides: settings, weights: weights)
-        if !json, let architecture = resolved.architecture { print("architecture: \(architecture)") }
-        let phased = try PhasedTTTSettingsResolver.resolve(code: codeURL, logs: logURLs,
-                                                          overrides: settings.merging(tttOverrides) { _, ttt in ttt })
-        let config = resolved.config, s = phased.settings
-        BLAS.threads = 1  // OpenBLAS single-threaded: its threaded sgemm rounds differently, and a score must not depend on --threads
-
-        var request = ReevaluationRequest(
-            artifact: URL(fileURLWithPath: artifact), code: codeURL, logs: logURLs, tokenizer: URL(fileURLWithPath: tokenizer),
-            validationPattern: val, maxTokens: maxTokens, threads: threads)
-        request.byteSidecarPattern = valBytes
-        let inputs = try PhasedTTTInputs.prepare(request, phased: phased, vocabulary: config.vocabSize)
-        let bytesFrom: String
-        switch inputs.byteSource {
-        case .sidecarEnabled: bytesFrom = "sidecar (CASEOPS_ENABLED)"
-        case .sidecarPresent: bytesFrom = "sidecar (present beside the val shards; the code's load_validation_token_bytes reads it)"
-        case .tokenizer: bytesFrom = "tokenizer"
-        }
-        let evaluator = try PhasedTTTEvaluator(settings: s, byteCounts: inputs.byteCounts, tokens: inputs.tokens,
-                                               vocabulary: config.vocabSize)
-        if !json {
-            printSources(model: resolved.sources, ttt: phased.sources, title: "phased TTT settings")
-        }
-        let before = try evaluator.evaluate(
-            model: try DifferentiableFamilyGPT(config: config, weights: weights, loraAlpha: s.loraAlpha), adapt: false)
-        let model = try DifferentiableFamilyGPT(config: config, weights: weights, loraAlpha: s.loraAlpha)
-        let progress = TTTProgress(unit: "batches")
-        let start = Date()
-        let result = try evaluator.evaluate(model: model, progress: { done, total in progress.update(done, of: total) })
-        let seconds = Date().timeIntervalSince(start)
-        progress.finish()
-
-        let total = result.total
-        try NonFiniteScore.check(total, tokenizer: tokenizer, validation: val, byteSidecar: valBytes)
-        let lengths = Dictionary(uniqueKeysWithValues: evaluator.documents.map { ($0.index, $0.length) })
-        var report = EvalReport(
-            val_loss: total.meanLoss, val_bpb: total.bitsPerByte, tokens: total.tokens, bytes: total.bytes,
-            mode: "ttt-phased", stride: nil, seq_len: s.evalSeqLen, threads: threads, seconds: seconds,
-            tokens_per_second: Double(total.tokens) / seconds,
-            config: Dictionary(uniqueKeysWithValues: resolved.sources.map { ($0.key, $0.value.description) }))
-        let batches: [PhasedTTTReport.Batch] = result.batches.map { batch in
-            let docLengths = batch.documents.map { lengths[$0] ?? 0 }
-            return PhasedTTTReport.Batch(
-                batch: batch.batch, documents: batch.documents.count, min_doc_length: docLengths.min() ?? 0,
-                max_doc_length: docLengths.max() ?? 0, tokens: batch.partial.tokens, bytes: batch.partial.bytes,
-                bl: batch.partial.meanLoss, bb: batch.partial.bitsPerByte, gd: batch.globalDone)
-        }
-        let phases: [PhasedTTTReport.Phase] = result.phases.map { phase in
-            let means: [Double] = phase.trained.map { $0.losses.reduce(0, +) / Double(max($0.losses.count, 1)) }
-            return PhasedTTTReport.Phase(
-                phase: phase.phase, after_batches: phase.afterBatches, prefix_done: phase.prefixDone, tokens: phase.tokens,
-                chunks: phase.chunks, documents: phase.documents, learning_rates: phase.trained.map(\.learningRate),
-                mean_losses: means)
-        }
-        report.ttt_phased = PhasedTTTReport(
-            settings: s, sources: phased.sources, bytes_from: bytesFrom,
-            val_loss_before: before.total.meanLoss, val_bpb_before: before.total.bitsPerByte,
-            bpb_gain: before.total.bitsPerByte - total.bitsPerByte, documents: result.documents,
-            adapter_steps: result.adapterSteps, global_steps: result.globalSteps, boundaries: result.boundaries,
-            batches: batches, phases: phases,
-            limits: [
-                "single rank: the records' 8 GPUs claim batches from a shared counter in a timing-dependent order "
-                    + "and pause for each phase wherever they are; one rank's order is deterministic and is what this reproduces",
-                "LoRA A draws: pgverify's LoRAInit (document = ordinal in the stream) instead of torch's RNG",
-            ])
         try printTTTReport(report)
     }
 }

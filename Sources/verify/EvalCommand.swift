@@ -26,7 +26,8 @@ struct Eval: ParsableCommand {
             on the whole stream (or its first --max-tokens targets). ttt-phased runs the phased TTT of \
             2026-04-14_MultiPhaseGlobalSGD_PhasedTTT and later records (batched per-document LoRA plus \
             global SGD phases over the scored prefix; TTT_*, PHASED_TTT_*, GLOBAL_TTT_* settings) on a \
-            record-family model, as one rank runs it.
+            record-family model, as one rank runs it; in parts, the prefix and its global phases run once \
+            (--prefix-state-out) and the suffix batches in --shard K/N parts from that state (--prefix-state).
             """
     )
 
@@ -58,11 +59,15 @@ struct Eval: ParsableCommand {
     @Option(help: "Evaluate only the first N target tokens (whole windows of seq_len).") var maxTokens: Int?
     @Option(help: "Threads; the default is this machine's core count.") var threads: Int = min(ProcessInfo.processInfo.activeProcessorCount, InputLimits.threads)
     @Option(help: ArgumentHelp(
-        "Evaluate only part K of N (counted from 0) of the windows or batches; standard and sliding modes. Write it with --partial-out and add the parts with `verify merge`.",
+        "Evaluate only part K of N (counted from 0) of the windows or batches (ttt-phased: of the suffix batches, with --prefix-state). Write it with --partial-out and add the parts with `verify merge`.",
         valueName: "K/N"))
     var shard: String?
     @Option(help: "Write this run's exact sums and input digests as a partial result for `verify merge`.")
     var partialOut: String?
+    @Option(help: "ttt-phased: score only the prefix (the batches up to the last global phase) and write the weights after its phases here, for the suffix parts' --prefix-state. Needs --partial-out.")
+    var prefixStateOut: String?
+    @Option(help: "ttt-phased: the state --prefix-state-out wrote; with --shard K/N, score part K of N of the suffix batches from it.")
+    var prefixState: String?
     @Option(help: ArgumentHelp(
         "Score only a seeded random sample of N of the evaluation's independent units (documents of a document-segmented eval_val, else windows), stratified by length, and report val_loss and val_bpb as estimates with 99% confidence intervals; standard and sliding modes. Needs --seed.",
         valueName: "N"))
@@ -77,11 +82,12 @@ struct Eval: ParsableCommand {
         if let seqLen { try FlagBounds.check("--seq-len", seqLen, maximum: InputLimits.sequenceLength) }
         if let maxTokens { try FlagBounds.check("--max-tokens", maxTokens, maximum: InputLimits.tokenCount) }
         if shard != nil || partialOut != nil {
-            guard mode == .standard || mode == .sliding else {
-                throw ValidationError("--shard and --partial-out work in standard and sliding modes; \(mode.rawValue) is not sharded")
+            guard mode == .standard || mode == .sliding || mode == .tttPhased else {
+                throw ValidationError("--shard and --partial-out work in standard, sliding and ttt-phased modes; \(mode.rawValue) is not sharded")
             }
             guard partialOut != nil else { throw ValidationError("--shard needs --partial-out FILE to keep the part for `verify merge`") }
         }
+        try validatePhasedSharding()  // EvalCommand+TTT.swift
         if sampleDocs != nil || seed != nil {
             guard let sampleDocs, seed != nil else { throw ValidationError("--sample-docs N and --seed S go together") }
             try FlagBounds.check("--sample-docs", sampleDocs, maximum: InputLimits.tokenCount)

@@ -25,15 +25,21 @@ struct Merge: ParsableCommand {
         for path in parts { read.append((path, try PartialEvaluation.read(URL(fileURLWithPath: path)))) }
         let merged = try PartialEvaluation.merge(read)
         let identity = merged.identity, score = merged.score
-        let report = EvalReport(
+        var report = EvalReport(
             val_loss: score.meanLoss, val_bpb: score.bitsPerByte, tokens: score.tokens, bytes: score.bytes,
             mode: identity.mode, stride: identity.stride, seq_len: identity.seqLen, threads: nil,
             seconds: merged.seconds, tokens_per_second: Double(score.tokens) / merged.seconds,
             config: merged.config, evaluation: identity.evaluation, architecture: merged.architecture)
+        if let detail = merged.phased, let settings = identity.phasedSettings {
+            // The keys of an unsharded `--mode ttt-phased` run, which reports no architecture.
+            report.architecture = nil
+            report.ttt_phased = PhasedTTTReport(detail, settings: settings, total: score)
+        }
         if json {
             print(try report.jsonText())
         } else {
             report.printText(familySources: nil)
+            report.ttt_phased?.printText()
             print(String(format: "%d parts, %.2f s of evaluation in all", merged.parts, merged.seconds))
         }
         if merged.kernels.count > 1 {

@@ -87,6 +87,62 @@ public struct PhasedTTTEvaluator {
         onScore: ((_ position: Int, _ loss: Float) -> Void)? = nil,
         progress: ((_ batchesDone: Int, _ batches: Int) -> Void)? = nil
     ) throws(PhasedTTTError) -> PhasedTTTResult {
+        try run(model: model, adapt: adapt, positions: 0..<batchCount, globalPhases: adapt, onScore: onScore, progress: progress)
+    }
+
+    /// Batches in claim order (the items a sharded evaluation splits).
+    public var batchCount: Int { PhasedTTTPlan.batches(documents, batchSize: settings.batchSize, ascending: settings.ascendingBatchOrder).count }
+
+    /// Batches (from the start of the claim order) scored before the last global phase has run:
+    /// the prefix. Every later batch is scored with the final weights.
+    public var prefixBatchCount: Int {
+        let queue = PhasedTTTPlan.batches(documents, batchSize: settings.batchSize, ascending: settings.ascendingBatchOrder)
+        let boundaries = PhasedTTTPlan.phaseBoundaries(prefixDocs: settings.prefixDocs, documents: documents.count, phases: settings.phases)
+        return PhasedTTTPlan.prefixBatchCount(batchSizes: queue.map(\.documents.count), boundaries: boundaries,
+                                              prefixDocs: max(0, min(documents.count, settings.prefixDocs)))
+    }
+
+    /// The prefix on its own: batches `0 ..< prefixBatchCount` and every global phase, exactly as
+    /// ``evaluate(model:adapt:onScore:progress:)`` runs them; afterwards `model`'s base parameters
+    /// are the weights every suffix batch is scored with.
+    public func evaluatePrefix<M: PhasedTTTModel>(
+        model: M, onScore: ((_ position: Int, _ loss: Float) -> Void)? = nil,
+        progress: ((_ batchesDone: Int, _ batches: Int) -> Void)? = nil
+    ) throws(PhasedTTTError) -> PhasedTTTResult {
+        try run(model: model, adapt: true, positions: 0..<prefixBatchCount, globalPhases: true, onScore: onScore, progress: progress)
+    }
+
+    /// The suffix batches at claim positions `positions` (inside `prefixBatchCount ..< batchCount`) on a
+    /// `model` that holds the weights after the prefix (``evaluatePrefix(model:onScore:progress:)``),
+    /// each as the whole evaluation scores it: without warm-started `A` a batch depends only on those
+    /// weights and its documents. With `TTT_WARM_START_A` the suffix batches chain through the kept
+    /// `A`, so only a range that starts at the first suffix batch is exact; others are refused. With
+    /// `adapt` false (the score without adaptation) any positions, on the unadapted weights.
+    public func evaluate<M: PhasedTTTModel>(
+        model: M, batches positions: Range<Int>, adapt: Bool = true,
+        onScore: ((_ position: Int, _ loss: Float) -> Void)? = nil,
+        progress: ((_ batchesDone: Int, _ batches: Int) -> Void)? = nil
+    ) throws(PhasedTTTError) -> PhasedTTTResult {
+        let first = adapt ? prefixBatchCount : 0
+        guard positions.lowerBound >= first, positions.upperBound <= batchCount else {
+            throw .unsupported(feature: "scoring batches \(positions.lowerBound)..<\(positions.upperBound) on their own",
+                               reason: "the suffix is batches \(first)..<\(batchCount) of the claim order")
+        }
+        if adapt && settings.warmStartA && positions.lowerBound != first && !positions.isEmpty {
+            throw .unsupported(feature: "TTT_WARM_START_A with a suffix part that starts after its first batch",
+                               reason: "every full suffix batch trains the A the next one starts from, so batch \(positions.lowerBound) "
+                                   + "depends on all suffix batches before it")
+        }
+        return try run(model: model, adapt: adapt, positions: positions, globalPhases: false, onScore: onScore, progress: progress)
+    }
+
+    /// The claim loop over `positions` of the queue, with fresh adapters at its start; global phases
+    /// run (as the prefix's batches reach the boundaries) only when `globalPhases`.
+    private func run<M: PhasedTTTModel>(
+        model: M, adapt: Bool, positions: Range<Int>, globalPhases: Bool,
+        onScore: ((_ position: Int, _ loss: Float) -> Void)?,
+        progress: ((_ batchesDone: Int, _ batches: Int) -> Void)?
+    ) throws(PhasedTTTError) -> PhasedTTTResult {
         let s = settings
         if s.warmStartA && !(M.Adapters.self is any WarmStartLoRAAdapters.Type) {
             throw .unsupported(feature: "TTT_WARM_START_A", reason: "the model's LoRA adapters (\(M.Adapters.self)) cannot keep A on reset")
@@ -95,7 +151,7 @@ public struct PhasedTTTEvaluator {
         let prefixLimit = max(0, min(documents.count, s.prefixDocs))
         let boundaries = PhasedTTTPlan.phaseBoundaries(prefixDocs: s.prefixDocs, documents: documents.count, phases: s.phases)
         var phase = 0, boundary = boundaries[0]
-        var globalDone = prefixLimit == 0 || !adapt
+        var globalDone = prefixLimit == 0 || !adapt || !globalPhases
         var scoredDocuments: [(batch: Int, position: Int, document: PhasedTTTDocument)] = []
         var prefixDone = 0
         var reusable = makeAdapters(model: model, rows: s.batchSize)
@@ -105,7 +161,8 @@ public struct PhasedTTTEvaluator {
         var total = EvalPartial()
         var adapterSteps = 0, globalSteps = 0
 
-        for (queuePosition, (batchIndex, batch)) in queue.enumerated() {
+        for queuePosition in positions {
+            let (batchIndex, batch) = queue[queuePosition]
             let adapters: M.Adapters
             if batch.count == s.batchSize {
                 adapters = reusable
@@ -120,7 +177,7 @@ public struct PhasedTTTEvaluator {
             total += partial
             batches.append(PhasedTTTBatchResult(batch: batchIndex, queuePosition: queuePosition, documents: batch.map(\.index),
                                                 partial: partial, globalDone: globalDone))
-            progress?(queuePosition + 1, queue.count)
+            progress?(queuePosition - positions.lowerBound + 1, positions.count)
             guard !globalDone else { continue }
             scoredDocuments += batch.enumerated().map { (batchIndex, $0.offset, $0.element) }
             prefixDone += batch.count

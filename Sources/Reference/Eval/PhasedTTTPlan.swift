@@ -103,6 +103,22 @@ public enum PhasedTTTPlan {
         return (0..<count).map { limit * ($0 + 1) / count }
     }
 
+    /// How many batches (in claim order, of the sizes `batchSizes`) are scored before the last global
+    /// phase has run, following the loop's rule: after each batch its documents count, and once the
+    /// count reaches the next boundary that one phase runs. Every later batch sees the final weights.
+    /// 0 without a prefix; every batch when the phases outnumber the batches that could trigger them.
+    public static func prefixBatchCount(batchSizes: [Int], boundaries: [Int], prefixDocs: Int) -> Int {
+        guard prefixDocs > 0, !boundaries.isEmpty else { return 0 }
+        var phase = 0, done = 0
+        for (position, size) in batchSizes.enumerated() {
+            done += size
+            guard done >= boundaries[phase] else { continue }
+            phase += 1
+            if phase == boundaries.count { return position + 1 }
+        }
+        return batchSizes.count
+    }
+
     /// `_build_cu_seqlens` without its padding: segment starts at 0 and at each BOS, and every
     /// `maxDocLength` tokens inside a segment (when positive).
     public static func segmentStarts(bosPositions: [Int], total: Int, maxDocLength: Int) -> [Int] {

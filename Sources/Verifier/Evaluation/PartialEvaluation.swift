@@ -26,9 +26,15 @@ public struct PartialEvaluation: Codable, Sendable, Equatable {
         /// Items (windows or batches) in the whole evaluation, and which kind.
         public var itemKind: String
         public var totalItems: Int
+        /// `ttt-phased`: the resolved settings (what the code, logs and overrides gave).
+        public var phasedSettings: PhasedTTTSettings? = nil
+        /// `ttt-phased` parts of a sharded run: SHA-256 of the prefix state file (the weights after the
+        /// global phases) the suffix parts started from and the prefix part wrote.
+        public var prefixState: String? = nil
 
         public init(inputs: EvaluationInputDigests, mode: String, stride: Int?, seqLen: Int, maxTokens: Int?,
-                    overrides: [String: String], evaluation: String?, itemKind: String, totalItems: Int) {
+                    overrides: [String: String], evaluation: String?, itemKind: String, totalItems: Int,
+                    phasedSettings: PhasedTTTSettings? = nil, prefixState: String? = nil) {
             self.inputs = inputs
             self.mode = mode
             self.stride = stride
@@ -38,6 +44,8 @@ public struct PartialEvaluation: Codable, Sendable, Equatable {
             self.evaluation = evaluation
             self.itemKind = itemKind
             self.totalItems = totalItems
+            self.phasedSettings = phasedSettings
+            self.prefixState = prefixState
         }
     }
 
@@ -63,6 +71,8 @@ public struct PartialEvaluation: Codable, Sendable, Equatable {
     /// kernels still add exactly, but their per-token losses may differ from a one-machine run in the
     /// last bits; ``Merged/kernels`` lists them so the output can say so.
     public var blasKernel: String
+    /// `ttt-phased`: the per-batch and per-phase detail of this part's batches.
+    public var phased: PhasedTTTPartDetail? = nil
 
     public init(identity: Identity, config: [String: String], shard: EvalShard?, scored: ScoredItems, score: EvalPartial, seconds: Double) {
         self.identity = identity
@@ -113,7 +123,9 @@ public struct PartialEvaluation: Codable, Sendable, Equatable {
         return part
     }
 
-    static let maximumFileBytes = 1 << 20
+    /// A phased TTT part lists each of its batches (about 330 bytes each: some 3,000 batches of 16
+    /// documents on the whole validation set) and the documents of each phase.
+    static let maximumFileBytes = 32 << 20
 
     /// The whole evaluation from its parts: refuses parts that do not belong together or do not
     /// cover every item exactly once, naming the files.
@@ -140,9 +152,17 @@ public struct PartialEvaluation: Codable, Sendable, Equatable {
         guard covered == first.identity.totalItems else {
             throw .gap(items: covered ..< first.identity.totalItems, total: first.identity.totalItems)
         }
-        return Merged(identity: first.identity, config: first.config, architecture: first.architecture,
-                      score: score, parts: parts.count, seconds: seconds,
-                      kernels: Array(Set(parts.map(\.part.blasKernel))).sorted())
+        var merged = Merged(identity: first.identity, config: first.config, architecture: first.architecture,
+                            score: score, parts: parts.count, seconds: seconds,
+                            kernels: Array(Set(parts.map(\.part.blasKernel))).sorted())
+        if first.identity.mode == "ttt-phased" {
+            guard parts.allSatisfy({ $0.part.phased != nil }) else {
+                throw .unreadable(file: parts.first { $0.part.phased == nil }?.file ?? firstFile,
+                                  detail: "a ttt-phased part without its per-batch detail")
+            }
+            merged.phased = PhasedTTTPartDetail.merged(ordered.compactMap(\.part.phased))
+        }
+        return merged
     }
 
     /// Merged parts: the whole evaluation's score.
@@ -157,6 +177,8 @@ public struct PartialEvaluation: Codable, Sendable, Equatable {
         /// The OpenBLAS kernel sets the parts were computed with; more than one means the result may
         /// differ from a one-machine run in the last bits.
         public var kernels: [String]
+        /// `ttt-phased`: the parts' detail joined in claim order.
+        public var phased: PhasedTTTPartDetail? = nil
     }
 }
 
@@ -178,6 +200,8 @@ extension PartialEvaluation.Identity {
         if overrides != other.overrides { names.append("--set overrides") }
         if evaluation != other.evaluation { names.append("evaluation") }
         if itemKind != other.itemKind || totalItems != other.totalItems { names.append("items") }
+        if phasedSettings != other.phasedSettings { names.append("phased TTT settings") }
+        if prefixState != other.prefixState { names.append("prefix state") }
         return names
     }
 }

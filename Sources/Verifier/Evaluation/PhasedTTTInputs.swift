@@ -41,3 +41,12 @@ public struct PhasedTTTInputs: Sendable {
         return PhasedTTTInputs(tokens: tokens, byteCounts: byteCounts, byteSource: source)
     }
 }
+
+extension PhasedTTTInputs {
+    /// SHA-256 of `request`'s files and of the stream and byte counts as evaluated (for the
+    /// identity of a sharded run's parts).
+    public func digests(of request: ReevaluationRequest) throws -> EvaluationInputDigests {
+        let sidecar: [UInt16]? = if case .sidecar(let entries) = byteCounts { entries } else { nil }
+        return try EvaluationInputDigests.of(request, tokens: tokens, byteCounts: sidecar)
+    }
+}

@@ -37,7 +37,9 @@ extension ReproducedScoreCheckProvider {
         let claimed: EvalMode
         switch claimedMode(submission) {
         case .success(.some(let mode)): claimed = mode
-        case .success(.none): return incomplete("the claimed score uses test-time training, which is not sharded; re-run it whole")
+        case .success(.none):
+            return incomplete("the claimed score uses test-time training; the audit takes parts of standard and sliding "
+                              + "evaluations only (phased TTT parts add up with `verify merge`); re-run it whole")
         case .failure(let reason): return incomplete(reason.message)
         }
         let stride: Int? = if case .sliding(let value) = claimed { value } else { nil }
