@@ -111,6 +111,19 @@ extension RunHardwareTests {
         #expect(RunHardware.stated(inReadme: Self.readme("records need 8xH100\nwe ran on 1xRTX 4090")) == nil)
     }
 
+    /// `fb1dc53dc27a`: the GPUs are named only in the log's file name.
+    @Test func aLogsFileNameStatesItsHardware() throws {
+        #expect(RunHardware.stated(inName: "variant_10L_bigramhash_3000_8xA40.log") == RunHardware(gpus: 8, model: "A40", source: "variant_10L_bigramhash_3000_8xA40.log (its name)"))
+        #expect(RunHardware.stated(inName: "logs/train_seed42_1xH100.log")?.gpus == 1)
+        #expect(RunHardware.stated(inName: "train_seed42.log") == nil)
+        let folder = try Self.folder(log: "world_size:8\n" + Self.steps)
+        try FileManager.default.moveItem(at: folder.appendingPathComponent("train.log"),
+                                         to: folder.appendingPathComponent("variant_3000_8xA40.log"))
+        let check = try Self.timeTrain(folder)
+        #expect(check.status == .incomplete)
+        #expect(check.findings.first?.message.contains("on 8 GPUs × A40 (variant_3000_8xA40.log:1, variant_3000_8xA40.log (its name))") == true)
+    }
+
     /// `260f3827569e`: the log prints `world_size:8`, submission.json names no hardware, the README says 8xA100.
     @Test func theReadmeCompletesTheLogsStatement() throws {
         let folder = try Self.folder(log: "world_size:8 grad_accum_steps:1\n" + Self.steps)

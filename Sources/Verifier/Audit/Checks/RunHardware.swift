@@ -28,10 +28,11 @@ struct RunHardware: Equatable, Sendable {
     }
 
     /// The hardware of the run `log` reports (nil: a figure of submission.json's), each part from the first
-    /// source that states it: the log, then submission.json, then the README (a log may print only
+    /// source that states it: the log, its path (`variant_3000_8xA40.log`), then submission.json, then the README (a log may print only
     /// `world_size:8`, the README name the `8xA100` it ran on). Every time check uses this one resolution.
     static func resolved(log: SubmissionTextFile?, in submission: Submission) -> RunHardware? {
-        let statements = [log.flatMap { stated(in: $0) }, submission.metadata.flatMap { stated(in: $0) },
+        let statements = [log.flatMap { stated(in: $0) }, log.flatMap { stated(inName: $0.name) },
+                          submission.metadata.flatMap { stated(in: $0) },
                           submission.readme.flatMap { stated(inReadme: $0) }].compactMap { $0 }
         let gpus = statements.first { $0.gpus != nil }
         let model = statements.first { $0.model != nil }
@@ -55,7 +56,13 @@ struct RunHardware: Equatable, Sendable {
         return RunHardware(gpus: gpus, model: first.model, source: "\(readme.name):\(first.line)")
     }
 
-    /// Every `<count>x<GPU family>` in `line`: a 1–3 digit count not inside a word or a number, `x`, `X` or
+    /// What a log's path states by `<count>x<GPU>` (`…_3000_8xA40.log`, `train_seed42_1xH100.log`): its first such mention.
+    static func stated(inName path: String) -> RunHardware? {
+        countedModels(in: path).first.map { RunHardware(gpus: $0.gpus, model: $0.model, source: "\(path) (its name)") }
+    }
+
+    /// Every `<count>x<GPU family>` in `line`: a 1–3 digit count not inside a word or a number (`_` may
+    /// precede it, as in file names), `x`, `X` or
     /// `×` with optional spaces around it, an optional `NVIDIA `, and a known family (`8xA100-SXM4` → 8, A100).
     static func countedModels(in line: String) -> [(gpus: Int, model: String)] {
         let characters = Array(line)
@@ -66,7 +73,7 @@ struct RunHardware: Equatable, Sendable {
             guard characters[index].isASCII, characters[index].isNumber else { index += 1; continue }
             while index < characters.count, characters[index].isASCII, characters[index].isNumber { index += 1 }
             let before = start > 0 ? characters[start - 1] : " "
-            guard index - start <= 3, !(before.isLetter || before.isNumber || before == "." || before == "_"),
+            guard index - start <= 3, !(before.isLetter || before.isNumber || before == "."),
                   let count = Int(String(characters[start..<index])) else { continue }
             var cursor = index
             if cursor < characters.count, characters[cursor] == " " { cursor += 1 }
