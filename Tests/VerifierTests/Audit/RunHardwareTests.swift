@@ -140,7 +140,9 @@ extension RunHardwareTests {
         let folder = try Self.folder(log: "world_size:8\n" + smi + Self.steps)
         try Data("first tried on 8xA100\n".utf8).write(to: folder.appendingPathComponent("README.md"))
         #expect(try Self.timeTrain(folder).status == .fail)
-        let resolved = RunHardware.resolved(log: nil, in: try Submission.read(at: try Self.folder(log: Self.steps, metadata: ", \"hardware\": \"8xH100 SXM\"")))
+        let metadataOnly = try Self.folder(log: Self.steps, metadata: ", \"hardware\": \"8xH100 SXM\"")
+        defer { try? FileManager.default.removeItem(at: metadataOnly.deletingLastPathComponent().deletingLastPathComponent()) }
+        let resolved = RunHardware.resolved(log: nil, in: try Submission.read(at: metadataOnly))
         #expect(resolved == RunHardware(gpus: 8, model: "H100", source: "submission.json: hardware"))
     }
 
