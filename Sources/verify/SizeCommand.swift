@@ -36,7 +36,9 @@ struct Size: ParsableCommand {
         let submission = try Submission.read(at: URL(fileURLWithPath: submissionDir))
         // Sizes alone: claims that cannot be read make the folder bad input here (the audit reports them as a finding).
         if let problem = submission.metadataProblem { throw problem.error }
-        let report = SizeReport.check(submission)
+        // As in the audit: figures of logs the folder does not submit are notes (RunSelection).
+        let selection = RunSelection.select(RunResult.runs(of: submission), of: submission)
+        let report = SizeReport.check(submission, notSubmitted: selection.notSubmitted)
         let output = json ? report.json.rendered() : report.text
         FileHandle.standardOutput.write(Data((output + "\n").utf8))
         if report.exitStatus != .pass { throw report.exitStatus }

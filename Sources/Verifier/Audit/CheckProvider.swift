@@ -22,8 +22,9 @@ public struct AuditContext: Sendable {
     public init(submission: Submission, options: AuditOptions) {
         self.submission = submission
         self.options = options
-        self.size = SizeReport.check(submission)
         let selection = RunSelection.select(RunResult.runs(of: submission), of: submission)
+        // The size figures of logs set aside are not the submission's (notes, not cap failures).
+        self.size = SizeReport.check(submission, notSubmitted: selection.notSubmitted)
         self.runs = selection.submitted
         self.exploratoryRuns = selection.exploratory
     }

@@ -90,3 +90,91 @@ extension RunHardwareTests {
         #expect(try Self.timeTrain(try Self.folder(log: planned)).status == .fail)
     }
 }
+
+/// One hardware resolution for every time check: each of the GPU count and the model from the first of
+/// the log, submission.json and the README that states it; a README only when it names one model.
+extension RunHardwareTests {
+    static func readme(_ text: String) -> SubmissionTextFile {
+        SubmissionTextFile(name: "README.md", bytes: 0, lines: text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
+    }
+
+    @Test func readsCountedModelsInAReadme() {
+        #expect(RunHardware.countedModels(in: "**15.99 MB** | 8xA100, 3600s").map { "\($0.gpus) \($0.model)" } == ["8 A100"])
+        #expect(RunHardware.countedModels(in: "on 8× H100 SXM and 1x NVIDIA RTX 4090").map { "\($0.gpus) \($0.model)" } == ["8 H100", "1 RTX"])
+        #expect(RunHardware.countedModels(in: "A100 is ~2.3x slower than H100; 3600s A100 ≈ 1565s H100").isEmpty)
+        #expect(RunHardware.countedModels(in: "v1.8xH100 and 12x faster").isEmpty)
+        let a100 = RunHardware.stated(inReadme: Self.readme("# A100 run\n8xA100, 3600s\n\n- 8xA100 (SXM)"))
+        #expect(a100 == RunHardware(gpus: 8, model: "A100", source: "README.md:2"))
+        // One model, counts that differ: the model only.
+        #expect(RunHardware.stated(inReadme: Self.readme("dev on 1xH100\nfinal on 8xH100")) == RunHardware(gpus: nil, model: "H100", source: "README.md:1"))
+        // Two models (the challenge's 8×H100 and the 1×RTX 4090 of a smoke test): nothing stated.
+        #expect(RunHardware.stated(inReadme: Self.readme("records need 8xH100\nwe ran on 1xRTX 4090")) == nil)
+    }
+
+    /// `fb1dc53dc27a`: the GPUs are named only in the log's file name.
+    @Test func aLogsFileNameStatesItsHardware() throws {
+        #expect(RunHardware.stated(inName: "variant_10L_bigramhash_3000_8xA40.log") == RunHardware(gpus: 8, model: "A40", source: "variant_10L_bigramhash_3000_8xA40.log (its name)"))
+        #expect(RunHardware.stated(inName: "logs/train_seed42_1xH100.log")?.gpus == 1)
+        #expect(RunHardware.stated(inName: "train_seed42.log") == nil)
+        let folder = try Self.folder(log: "world_size:8\n" + Self.steps)
+        try FileManager.default.moveItem(at: folder.appendingPathComponent("train.log"),
+                                         to: folder.appendingPathComponent("variant_3000_8xA40.log"))
+        let check = try Self.timeTrain(folder)
+        #expect(check.status == .incomplete)
+        #expect(check.findings.first?.message.contains("on 8 GPUs × A40 (variant_3000_8xA40.log:1, variant_3000_8xA40.log (its name))") == true)
+    }
+
+    /// `260f3827569e`: the log prints `world_size:8`, submission.json names no hardware, the README says 8xA100.
+    @Test func theReadmeCompletesTheLogsStatement() throws {
+        let folder = try Self.folder(log: "world_size:8 grad_accum_steps:1\n" + Self.steps)
+        try Data("# 11L + TTT on A100\n**val_bpb: 1.0855** | 8xA100, 3600s\n".utf8).write(to: folder.appendingPathComponent("README.md"))
+        let check = try Self.timeTrain(folder)
+        #expect(check.status == .incomplete)
+        #expect(check.findings.map(\.severity) == [.warning])
+        #expect(check.findings.first?.message.contains("on 8 GPUs × A100 (train.log:1, README.md:2)") == true)
+    }
+
+    @Test func theLogAndSubmissionJSONComeBeforeTheReadme() throws {
+        // The log names its H100s; a README naming A100s (an earlier experiment) does not change it.
+        let smi = "|   0  NVIDIA H100 80GB HBM3          On  |\n"
+        let folder = try Self.folder(log: "world_size:8\n" + smi + Self.steps)
+        try Data("first tried on 8xA100\n".utf8).write(to: folder.appendingPathComponent("README.md"))
+        #expect(try Self.timeTrain(folder).status == .fail)
+        let metadataOnly = try Self.folder(log: Self.steps, metadata: ", \"hardware\": \"8xH100 SXM\"")
+        defer { try? FileManager.default.removeItem(at: metadataOnly.deletingLastPathComponent().deletingLastPathComponent()) }
+        let resolved = RunHardware.resolved(log: nil, in: try Submission.read(at: metadataOnly))
+        #expect(resolved == RunHardware(gpus: 8, model: "H100", source: "submission.json: hardware"))
+    }
+
+    @Test func calibrationUsesTheSameResolution() throws {
+        // Training to the cap, then calibrating, on 8×A100 per the README: a warning, as TIME-TRAIN's.
+        let log = "world_size:8\nstep:6667/20000 val_loss:1.9473 val_bpb:1.1533 train_time:590000ms step_avg:88.49ms\n"
+            + "stopping_early: wallclock_cap train_time:590000ms step:6667/20000\nGPTQ:collected 66 Hessians in 12.0s\n"
+            + "final_int6_roundtrip_exact val_loss:1.95 val_bpb:1.2945\n"
+        let folder = try Self.folder(log: log)
+        try Data("8xA100 run\n".utf8).write(to: folder.appendingPathComponent("README.md"))
+        let check = try Self.timeTrain(folder)
+        let calibration = try #require(check.findings.first { $0.rule == "TIME-TRAIN-CALIBRATION" })
+        #expect(calibration.severity == .warning)
+        #expect(calibration.message.contains("on 8 GPUs × A100 (train.log:1, README.md:1)"))
+        #expect(try Self.timeTrain(try Self.folder(log: log)).findings.first { $0.rule == "TIME-TRAIN-CALIBRATION" }?.severity == .error)
+    }
+
+    /// `6894eb4ed93d`: submission.json's 600.030 s and no log: within the cap's overshoot, nothing shows more.
+    @Test func aSubmissionJSONOvershootWithoutLogsIsNotJudged() throws {
+        let folder = try Self.folder(log: "", metadata: ", \"seed_results\": {\"1337\": {\"wallclock_seconds\": 600.030}}")
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("train.log"))
+        let check = try Self.timeTrain(folder)
+        #expect(check.status == .warn)
+        #expect(check.findings.map(\.severity) == [.warning])
+        #expect(check.findings.first?.message.contains("no log states a training time") == true)
+        // A log that states its time and did not stop on the cap: the figure is judged.
+        let withLog = try Self.folder(log: "step:20000/20000 val_loss:2.2679 val_bpb:1.3552 train_time:590000ms step_avg:29.50ms\n",
+                                      metadata: ", \"wallclock_seconds\": 600.030")
+        #expect(try Self.timeTrain(withLog).status == .fail)
+        // Past the 1 s overshoot: a failure with or without logs.
+        let long = try Self.folder(log: "", metadata: ", \"wallclock_seconds\": 601.5")
+        try FileManager.default.removeItem(at: long.appendingPathComponent("train.log"))
+        #expect(try Self.timeTrain(long).status == .fail)
+    }
+}

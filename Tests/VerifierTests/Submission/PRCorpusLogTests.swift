@@ -107,14 +107,19 @@ import Testing
         // A seed is named by its per-seed entry even when no key in it is recognised.
         try folder.write("submission.json", "{\"seeds\": {\"42\": {\"sliding_window_bpb\": 1.2}, \"1337\": {}}}")
         #expect(try audit(folder.url).runs.map(\.log) == ["train_seed1337.log", "train_seed42.log"])
-        // While a named seed has no log, every log is judged (any may be that seed's run).
+        // While a named seed has no log, the seeds set no log aside (any may be that seed's run); the two
+        // whose paths say `ablation` are still set aside by their names.
         try folder.write("submission.json", "{\"seeds\": {\"42\": {}, \"1337\": {}, \"9\": {}}}")
-        #expect(try audit(folder.url).runs.count == 4)
+        let unlogged = try audit(folder.url)
+        #expect(unlogged.runs.map(\.log) == ["train_seed1337.log", "train_seed42.log"])
+        #expect(unlogged.checks.first { $0.id == "CLAIMS" }?.findings.filter { $0.rule == "CLAIM-EXPLORATORY-LOG" }
+            .allSatisfy { $0.message.contains("its path marks it as not the submission") } == true)
 
-        // One named seed is a run's setting, not the list of submitted runs: every log is judged.
-        try folder.write("submission.json", "{\"seed\": 42, \"val_bpb\": 1.2}")
+        // One named seed is a run's setting, not the list of submitted runs: every log not marked by its path is judged.
+        try folder.write("train_seed7_long.log", log(2_400_000, score: "1.3000"))
+        try folder.write("submission.json", "{\"seed\": 42, \"val_bpb\": 1.2001}")
         let single = try audit(folder.url)
-        #expect(single.runs.count == 4)
+        #expect(single.runs.map(\.log) == ["train_seed1337.log", "train_seed42.log", "train_seed7_long.log"])
         #expect(single.checks.first { $0.id == "TIME-TRAIN" }?.status == .fail)
     }
 

@@ -3,8 +3,9 @@ import Foundation
 /// `CLAIMS`: what README.md, submission.json and the train logs say about the score, the loss and the
 /// seeds must agree. (Size figures are compared by the `SIZE` check.)
 ///
-/// Two printed values agree when they differ by at most one unit in the last decimal place of the
-/// less precise one (`1.2244` agrees with `1.22436570`; rounding and truncation both pass).
+/// Two printed values agree when, the more precise one rounded to the other's decimals, they differ by at
+/// most one unit in that last decimal place (`1.2244` agrees with `1.22436570`, `1.05782711` with
+/// `1.057827121`; rounding and truncation both pass).
 public struct ClaimConsistencyCheckProvider: CheckProvider {
     public init() {}
 
@@ -30,14 +31,19 @@ public struct ClaimConsistencyCheckProvider: CheckProvider {
         return literals
     }
 
-    /// The tolerance between two number literals: 10^-d, d the fewer decimals of the two.
+    /// The tolerance between number literals: one unit u = 10^-d, d the fewest decimals among them, and
+    /// u/2 more when another literal is more precise: rounding that one to d decimals moves it by up to
+    /// u/2, so "within one unit once rounded" is "within 1.5 u" unrounded (`1.05782711` and `1.057827121`
+    /// differ by 1.1e-8; rounded, by one unit).
     static func tolerance(_ literals: String...) -> Double {
         let decimals = literals.map { literal -> Int in
             let mantissa = literal.lowercased().split(separator: "e").first ?? ""
             guard let dot = mantissa.firstIndex(of: ".") else { return 0 }
             return mantissa.distance(from: dot, to: mantissa.endIndex) - 1
         }
-        return pow(10, -Double(decimals.min() ?? 0)) * 1.000001
+        let fewest = decimals.min() ?? 0
+        let units = decimals.contains { $0 > fewest } ? 1.5 : 1.0
+        return units * pow(10, -Double(fewest)) * 1.000001
     }
 
     /// A score both submission.json and the logs' final evaluation lines state.

@@ -27,6 +27,67 @@ struct RunHardware: Equatable, Sendable {
         [gpus.map { "\($0) GPU\($0 == 1 ? "" : "s")" }, model].compactMap { $0 }.joined(separator: " × ")
     }
 
+    /// The hardware of the run `log` reports (nil: a figure of submission.json's), each part from the first
+    /// source that states it: the log, its path (`variant_3000_8xA40.log`), then submission.json, then the README (a log may print only
+    /// `world_size:8`, the README name the `8xA100` it ran on). Every time check uses this one resolution.
+    static func resolved(log: SubmissionTextFile?, in submission: Submission) -> RunHardware? {
+        let statements = [log.flatMap { stated(in: $0) }, log.flatMap { stated(inName: $0.name) },
+                          submission.metadata.flatMap { stated(in: $0) },
+                          submission.readme.flatMap { stated(inReadme: $0) }].compactMap { $0 }
+        let gpus = statements.first { $0.gpus != nil }
+        let model = statements.first { $0.model != nil }
+        guard gpus != nil || model != nil else { return nil }
+        var sources: [String] = []
+        for statement in [gpus, model].compactMap({ $0 }) where !sources.contains(statement.source) { sources.append(statement.source) }
+        return RunHardware(gpus: gpus?.gpus, model: model?.model, source: sources.joined(separator: ", "))
+    }
+
+    /// What a README states by `<count>x<GPU>` (`8xA100`, `8× H100`, `1x NVIDIA RTX 4090`), only when it is
+    /// unambiguous: every such mention names one model (else nil), and the count too when all agree on it.
+    /// READMEs also name the challenge's 8×H100 or the hardware of earlier records, so a README that names
+    /// two models states nothing.
+    static func stated(inReadme readme: SubmissionTextFile) -> RunHardware? {
+        var mentions: [(gpus: Int, model: String, line: Int)] = []
+        for (index, line) in readme.lines.enumerated() {
+            mentions += countedModels(in: line).map { ($0.gpus, $0.model, index + 1) }
+        }
+        guard let first = mentions.first, mentions.allSatisfy({ $0.model == first.model }) else { return nil }
+        let gpus = mentions.allSatisfy { $0.gpus == first.gpus } ? first.gpus : nil
+        return RunHardware(gpus: gpus, model: first.model, source: "\(readme.name):\(first.line)")
+    }
+
+    /// What a log's path states by `<count>x<GPU>` (`…_3000_8xA40.log`, `train_seed42_1xH100.log`): its first such mention.
+    static func stated(inName path: String) -> RunHardware? {
+        countedModels(in: path).first.map { RunHardware(gpus: $0.gpus, model: $0.model, source: "\(path) (its name)") }
+    }
+
+    /// Every `<count>x<GPU family>` in `line`: a 1–3 digit count not inside a word or a number (`_` may
+    /// precede it, as in file names), `x`, `X` or
+    /// `×` with optional spaces around it, an optional `NVIDIA `, and a known family (`8xA100-SXM4` → 8, A100).
+    static func countedModels(in line: String) -> [(gpus: Int, model: String)] {
+        let characters = Array(line)
+        var found: [(gpus: Int, model: String)] = []
+        var index = 0
+        while index < characters.count {
+            let start = index
+            guard characters[index].isASCII, characters[index].isNumber else { index += 1; continue }
+            while index < characters.count, characters[index].isASCII, characters[index].isNumber { index += 1 }
+            let before = start > 0 ? characters[start - 1] : " "
+            guard index - start <= 3, !(before.isLetter || before.isNumber || before == "."),
+                  let count = Int(String(characters[start..<index])) else { continue }
+            var cursor = index
+            if cursor < characters.count, characters[cursor] == " " { cursor += 1 }
+            guard cursor < characters.count, ["x", "X", "×"].contains(characters[cursor]) else { continue }
+            cursor += 1
+            if cursor < characters.count, characters[cursor] == " " { cursor += 1 }
+            var rest = String(characters[cursor...].prefix(24))
+            if rest.uppercased().hasPrefix("NVIDIA ") { rest = String(rest.dropFirst(7)) }
+            let upper = rest.uppercased()
+            if let family = families.first(where: { upper.hasPrefix($0) }) { found.append((count, family)) }
+        }
+        return found
+    }
+
     /// What `log` states: its first `world_size:N` / `world_size=N` line and the first `NVIDIA <model>` it names.
     static func stated(in log: SubmissionTextFile) -> RunHardware? {
         var gpus: Int?

@@ -33,7 +33,7 @@ public struct TimeLimitCheckProvider: CheckProvider {
                         ? "the \(AuditFormat.fixed(reserve, digits: 1)) s reserved for it were not enough"
                         : "no time was reserved for it"
                     // On fewer or slower GPUs than 8×H100 the sum shows nothing about the limit (TIME-TRAIN alike).
-                    let hardware = RunHardware.stated(in: log) ?? context.submission.metadata.flatMap(RunHardware.stated(in:))
+                    let hardware = RunHardware.resolved(log: log, in: context.submission)
                     let otherHardware = hardware?.isBelowReference == true
                     if let hardware, otherHardware {
                         why += "; but the run was on \(hardware.description) (\(hardware.source)), not on 8×H100, so the limit cannot be judged from it"
@@ -90,14 +90,26 @@ public struct TimeLimitCheckProvider: CheckProvider {
             }
             return !logsStoppedOnCap.isEmpty
         }
+        // No log states a training time: nothing shows how a run submission.json times ended.
+        let logsStateTrainTime = context.runs.contains { $0.trainSeconds != nil }
         let overLimit = stated.filter { item in
             let seconds = item.claim.value.double ?? 0
             guard seconds > limit else { return false }
-            if kind == .trainSeconds, stoppedOnCap(item.claim), seconds - limit <= Self.capOvershootSeconds {
-                notes.append(AuditFinding(rule: id, severity: .note, at: AuditLocation(item.claim.source), message:
-                    "\(item.label): training stopped on the wallclock cap at \(AuditFormat.fixed(seconds, digits: 3)) s, "
-                    + "\(AuditFormat.fixed((seconds - limit) * 1000, digits: 0)) ms past \(Int(limit)) s (the cap is checked between steps)"))
-                return false
+            if kind == .trainSeconds, seconds - limit <= Self.capOvershootSeconds {
+                let overshoot = "\(AuditFormat.fixed((seconds - limit) * 1000, digits: 0)) ms past \(Int(limit)) s"
+                if stoppedOnCap(item.claim) {
+                    notes.append(AuditFinding(rule: id, severity: .note, at: AuditLocation(item.claim.source), message:
+                        "\(item.label): training stopped on the wallclock cap at \(AuditFormat.fixed(seconds, digits: 3)) s, "
+                        + "\(overshoot) (the cap is checked between steps)"))
+                    return false
+                }
+                if case .jsonKey = item.claim.source, !logsStateTrainTime {
+                    notes.append(AuditFinding(rule: id, severity: .warning, at: AuditLocation(item.claim.source), message:
+                        "\(item.label): training took \(AuditFormat.fixed(seconds, digits: 3)) s, \(overshoot), within the "
+                        + "overshoot of a run stopped on its wallclock cap; no log states a training time, so whether it "
+                        + "stopped on the cap cannot be judged"))
+                    return false
+                }
             }
             return true
         }
@@ -107,15 +119,12 @@ public struct TimeLimitCheckProvider: CheckProvider {
             return nil
         })
         let logHardware = Dictionary(uniqueKeysWithValues: context.submission.logs.filter { overLimitLogs.contains($0.name) }
-            .map { ($0.name, RunHardware.stated(in: $0)) })
-        let metadataHardware = context.submission.metadata.flatMap(RunHardware.stated(in:))
-        // A log's own statement, completed by submission.json's (a log may print only `world_size:8`).
+            .map { ($0.name, RunHardware.resolved(log: $0, in: context.submission)) })
+        let folderHardware = RunHardware.resolved(log: nil, in: context.submission)
+        // The log's statement completed by submission.json's and the README's (RunHardware.resolved).
         func hardware(_ claim: Claim) -> RunHardware? {
-            guard case .line(let file, _) = claim.source, let stated = logHardware[file] ?? nil else { return metadataHardware }
-            guard let metadataHardware else { return stated }
-            return RunHardware(gpus: stated.gpus ?? metadataHardware.gpus, model: stated.model ?? metadataHardware.model,
-                               source: stated.model == nil && metadataHardware.model != nil
-                                   ? "\(stated.source), \(metadataHardware.source)" : stated.source)
+            guard case .line(let file, _) = claim.source, let resolved = logHardware[file] else { return folderHardware }
+            return resolved
         }
         let otherHardware = overLimit.filter { hardware($0.claim)?.isBelowReference == true }
         let over = overLimit.filter { hardware($0.claim)?.isBelowReference != true }
@@ -158,7 +167,8 @@ public struct TimeLimitCheckProvider: CheckProvider {
         }
         let longest = stated.map { $0.claim.value.double ?? 0 }.max() ?? 0
         let hasWarnings = findings.contains { $0.severity == .warning }
-        let overshoot = longest > limit && otherHardware.isEmpty ? " (stopped on the wallclock cap)" : ""
+        let stoppedOnCapNoted = notes.contains { $0.severity == .note }
+        let overshoot = longest > limit && otherHardware.isEmpty && stoppedOnCapNoted ? " (stopped on the wallclock cap)" : ""
         return AuditCheck(id: id, title: title, status: hasWarnings ? .warn : .pass, severity: .error,
                           summary: "longest stated \(what) time \(format(longest)) s\(overshoot), limit \(Int(limit)) s"
                               + (hasWarnings ? "; see warnings" : ""),
