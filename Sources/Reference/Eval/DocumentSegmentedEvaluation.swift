@@ -149,15 +149,15 @@ public struct DocumentSegmentedEvaluator: Sendable {
         self.plan = plan
     }
 
-    /// Loss, token and byte totals over every batch, batches spread over `threads` threads.
+    /// Loss, token and byte totals over every batch, batches spread over `threads` threads (and a
+    /// batch's segments over the threads left when there are fewer batches than threads).
     public func evaluate(threads: Int = 1) throws(EvalError) -> EvalPartial {
         let count = plan.batches.count
+        let workers = max(1, min(threads, count)), inner = Self.segmentThreads(threads: threads, items: count)
         let results = ResultSlots(count: count)
-        DispatchQueue.concurrentPerform(iterations: max(1, min(threads, count))) { worker in
-            var index = worker
-            while index < count {
-                results.set(index, Result { () throws(EvalError) in try evaluate(batch: plan.batches[index]) })
-                index += max(1, min(threads, count))
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for index in stride(from: worker, to: count, by: workers) {
+                results.set(index, Result { () throws(EvalError) in try evaluate(batch: plan.batches[index], threads: inner) })
             }
         }
         var total = EvalPartial()
@@ -168,9 +168,17 @@ public struct DocumentSegmentedEvaluator: Sendable {
         return total
     }
 
-    /// One batch: every segment through the model, every target's NLL and bytes.
-    public func evaluate(batch: DocumentSegmentedPlan.Batch) throws(EvalError) -> EvalPartial {
-        try evaluate(batch: batch, segments: batch.segments.indices)
+    /// Threads for one batch's segments when `threads` threads share `items` batches: what the batches
+    /// leave idle (an eval of one batch of 16,384 tokens would otherwise run on one thread).
+    public static func segmentThreads(threads: Int, items: Int) -> Int {
+        max(1, threads / max(1, min(threads, items)))
+    }
+
+    /// One batch: every segment through the model, every target's NLL and bytes; its segments
+    /// spread over `threads` threads. The sum does not depend on `threads`: each segment is computed
+    /// alone, single-threaded, and the partial sums add exactly.
+    public func evaluate(batch: DocumentSegmentedPlan.Batch, threads: Int = 1) throws(EvalError) -> EvalPartial {
+        try evaluate(batch: batch, segments: batch.segments.indices, threads: threads)
     }
 
     /// One document piece (``DocumentSegmentedPlan/DocumentPiece``), scored exactly as inside its
@@ -179,18 +187,45 @@ public struct DocumentSegmentedEvaluator: Sendable {
         try evaluate(batch: plan.batches[piece.batch], segments: piece.segments)
     }
 
-    /// The segments `segments` (indices into `batch.segments`) of one batch.
-    func evaluate(batch: DocumentSegmentedPlan.Batch, segments: Range<Int>) throws(EvalError) -> EvalPartial {
-        var partial = EvalPartial()
-        for segment in batch.segments[segments] {
-            let first = batch.start + segment.lowerBound
-            let inputs = Array(tokens[first ..< batch.start + segment.upperBound])
-            let previous: UInt16? = segment.lowerBound > 0 ? tokens[first - 1] : nil
-            let hidden = inputs.withUnsafeBufferPointer {
-                model.hidden(tokens: $0, previousToken: previous, firstPosition: segment.lowerBound)
+    /// The segments `segments` (indices into `batch.segments`) of one batch, longest first over
+    /// `threads` threads.
+    func evaluate(batch: DocumentSegmentedPlan.Batch, segments: Range<Int>, threads: Int = 1) throws(EvalError) -> EvalPartial {
+        let parts = batch.segments[segments]
+        let workers = max(1, min(threads, parts.count))
+        guard workers > 1 else {
+            var partial = EvalPartial()
+            for segment in parts { partial += try evaluate(batch: batch, segment: segment) }
+            return partial
+        }
+        let order = parts.sorted { $0.count > $1.count }
+        let results = ResultSlots(count: order.count)
+        let next = NextIndex()
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while let index = next.claim(below: order.count) {
+                results.set(index, Result { () throws(EvalError) in try evaluate(batch: batch, segment: order[index]) })
             }
-            try model.scoreRows(hidden: hidden, rows: 0..<inputs.count) { t, nll throws(EvalError) in
-                let position = first + t
+        }
+        var total = EvalPartial()
+        for result in results.all() {
+            guard let result else { continue }
+            total += try result.get()
+        }
+        return total
+    }
+
+    /// One attention segment of a batch (offsets into it): its tokens through the model, its targets scored.
+    private func evaluate(batch: DocumentSegmentedPlan.Batch, segment: Range<Int>) throws(EvalError) -> EvalPartial {
+        let first = batch.start + segment.lowerBound, n = segment.count
+        let previous: UInt16? = segment.lowerBound > 0 ? tokens[first - 1] : nil
+        return try model.withWorkspace(tokens: n) { w throws(EvalError) -> EvalPartial in
+            tokens.withUnsafeBufferPointer { all in
+                model.forward(tokens: UnsafeBufferPointer(rebasing: all[first ..< first + n]), previousToken: previous,
+                              firstPosition: segment.lowerBound, firstRow: 0, workspace: w)
+                model.score(rows: 0..<n, workspace: w) { t in Int(all[first + t + 1]) }
+            }
+            var partial = EvalPartial()
+            for t in 0..<n {
+                let position = first + t, nll = w.nll[t]
                 guard nll.isFinite else { throw .nonFiniteLoss(position: position + 1, value: nll) }
                 partial.lossSum.add(nll)
                 partial.tokens += 1
@@ -200,9 +235,21 @@ public struct DocumentSegmentedEvaluator: Sendable {
                 case .sidecar(let counts):
                     partial.bytes += Int(counts[position + 1])
                 }
-            } target: { t in Int(tokens[first + t + 1]) }
+            }
+            return partial
         }
-        return partial
+    }
+}
+
+/// The next unclaimed index of a shared work list.
+final class NextIndex: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func claim(below count: Int) -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard value < count else { return nil }
+        value += 1
+        return value - 1
     }
 }
 

@@ -120,23 +120,28 @@ public struct DocumentSlidingEvaluator: Sendable {
         for (k, lower) in starts.enumerated() {
             let upper = k + 1 < starts.count ? starts[k + 1] : inputs.count
             let previous = lower > 0 ? inputs[lower - 1] : previousWindowLast
-            let hidden = inputs[lower ..< upper].withUnsafeBufferPointer {
-                model.hidden(tokens: $0, previousToken: previous, firstPosition: offset + lower)
-            }
+            // A segment before the scored rows affects no score (attention stays inside a segment).
             let firstScored = max(window.scoredFrom, lower) - lower
             guard firstScored < upper - lower else { continue }
-            try model.scoreRows(hidden: hidden, rows: firstScored ..< (upper - lower)) { t, nll throws(EvalError) in
-                let position = window.start + lower + t
-                guard nll.isFinite else { throw .nonFiniteLoss(position: position + 1, value: nll) }
-                partial.lossSum.add(nll)
-                partial.tokens += 1
-                switch bytes {
-                case .tokenizer(let accounting):
-                    partial.bytes += accounting.bytes(target: Int(tokens[position + 1]), previous: Int(tokens[position]))
-                case .sidecar(let counts):
-                    partial.bytes += Int(counts[position + 1])
+            try model.withWorkspace(tokens: upper - lower) { w throws(EvalError) in
+                inputs.withUnsafeBufferPointer { all in
+                    model.forward(tokens: UnsafeBufferPointer(rebasing: all[lower ..< upper]), previousToken: previous,
+                                  firstPosition: offset + lower, firstRow: firstScored, workspace: w)
                 }
-            } target: { t in Int(tokens[window.start + lower + t + 1]) }
+                model.score(rows: firstScored ..< (upper - lower), workspace: w) { t in Int(tokens[window.start + lower + t + 1]) }
+                for t in firstScored ..< (upper - lower) {
+                    let position = window.start + lower + t, nll = w.nll[t]
+                    guard nll.isFinite else { throw .nonFiniteLoss(position: position + 1, value: nll) }
+                    partial.lossSum.add(nll)
+                    partial.tokens += 1
+                    switch bytes {
+                    case .tokenizer(let accounting):
+                        partial.bytes += accounting.bytes(target: Int(tokens[position + 1]), previous: Int(tokens[position]))
+                    case .sidecar(let counts):
+                        partial.bytes += Int(counts[position + 1])
+                    }
+                }
+            }
         }
         return partial
     }

@@ -44,17 +44,24 @@ public struct FamilyWindowEvaluator: Sendable {
         return total
     }
 
-    /// One window: its tokens through the model from position 0, targets from `scoredFrom` scored.
+    /// One window: its tokens through the model from position 0, targets from `scoredFrom` scored
+    /// (the last block and the head run only for those rows).
     public func evaluate(window: EvalWindow) throws(EvalError) -> EvalPartial {
-        let inputs = Array(tokens[window.start ..< window.start + window.length])
-        let hidden = inputs.withUnsafeBufferPointer { model.hidden(tokens: $0, previousToken: nil, firstPosition: 0) }
-        var partial = EvalPartial()
-        try model.scoreRows(hidden: hidden, rows: window.scoredFrom..<window.length) { r, nll throws(EvalError) in
-            guard nll.isFinite else { throw .nonFiniteLoss(position: window.start + r + 1, value: nll) }
-            partial.lossSum.add(nll)
-            partial.tokens += 1
-            partial.bytes += accounting.bytes(target: Int(tokens[window.start + r + 1]), previous: Int(inputs[r]))
-        } target: { r in Int(tokens[window.start + r + 1]) }
-        return partial
+        try model.withWorkspace(tokens: window.length) { w throws(EvalError) -> EvalPartial in
+            tokens.withUnsafeBufferPointer { all in
+                model.forward(tokens: UnsafeBufferPointer(rebasing: all[window.start ..< window.start + window.length]),
+                              previousToken: nil, firstPosition: 0, firstRow: window.scoredFrom, workspace: w)
+                model.score(rows: window.scoredFrom..<window.length, workspace: w) { r in Int(all[window.start + r + 1]) }
+            }
+            var partial = EvalPartial()
+            for r in window.scoredFrom..<window.length {
+                let nll = w.nll[r]
+                guard nll.isFinite else { throw .nonFiniteLoss(position: window.start + r + 1, value: nll) }
+                partial.lossSum.add(nll)
+                partial.tokens += 1
+                partial.bytes += accounting.bytes(target: Int(tokens[window.start + r + 1]), previous: Int(tokens[window.start + r]))
+            }
+            return partial
+        }
     }
 }

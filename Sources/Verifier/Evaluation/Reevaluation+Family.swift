@@ -74,9 +74,12 @@ extension Reevaluation {
                 return try sampledResult(sampled, resolved: resolved, plan: plan, start: start, request: request,
                                          inputs: inputs, family: family, documentPlan: batches)
             }
+            // Fewer batches than threads (one batch of 16,384 tokens, say): the idle threads take segments.
+            let segmentThreads = DocumentSegmentedEvaluator.segmentThreads(
+                threads: request.threads, items: request.shard?.range(of: batches.batches.count).count ?? batches.batches.count)
             result = try scoreInSegments(kind: "batches", count: batches.batches.count, shard: request.shard, segments: segments,
                                          threads: request.threads, progress: progress) { index throws(EvalError) in
-                try evaluator.evaluate(batch: batches.batches[index])
+                try evaluator.evaluate(batch: batches.batches[index], threads: segmentThreads)
             }
         case .documentSliding(let settings):
             let sliding = try DocumentSlidingPlan(seqLen: resolved.seqLen, stride: settings.stride, streamLength: tokens.count,

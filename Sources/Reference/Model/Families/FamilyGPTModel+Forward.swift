@@ -1,78 +1,73 @@
 import Foundation
 
 extension FamilyGPTModel {
-    /// The final-normed hidden states `[n, C]` of one attention segment: `tokens[0..<n]` sit at
-    /// flat positions `firstPosition…` of the eval batch (the rotary positions), attention stays
-    /// inside the segment, and `previousToken` is the token just before the segment in the batch
-    /// (SmearGate reads its embedding; `nil` at the start of a batch).
-    func hidden(tokens: UnsafeBufferPointer<UInt16>, previousToken: UInt16?, firstPosition: Int) -> [Float] {
+    /// Runs `body` with a workspace for segments of up to `tokens` tokens, lent from this model's
+    /// pool (one per thread at a time; nothing is allocated once the pool holds one per thread).
+    func withWorkspace<R, E: Error>(tokens: Int, _ body: (FamilyForwardWorkspace) throws(E) -> R) throws(E) -> R {
+        let workspace = workspaces.take(model: self, tokens: tokens)
+        defer { workspaces.give(workspace) }
+        return try body(workspace)
+    }
+
+    /// One attention segment through the model into `w.x`: `tokens[0..<n]` sit at flat positions
+    /// `firstPosition…` of the eval batch (the rotary positions), attention stays inside the segment,
+    /// and `previousToken` is the token just before the segment in the batch (SmearGate reads its
+    /// embedding; `nil` at the start of a batch). Rows `firstRow..<n` of `w.x` end as the final-normed
+    /// hidden states; the last block pass computes queries, attention and the MLP only for them (keys
+    /// and values for every row), so earlier rows are left stale: the same numbers, less work.
+    func forward(tokens: UnsafeBufferPointer<UInt16>, previousToken: UInt16?, firstPosition: Int, firstRow: Int,
+                 workspace w: FamilyForwardWorkspace) {
         let n = tokens.count, c = config.modelDim
-        precondition(n > 0 && firstPosition + n <= rotary.positions)
-        var x = [Float](repeating: 0, count: n * c)
-        x.withUnsafeMutableBufferPointer { xb in
-            let x = xb.baseAddress!
-            for t in 0..<n { (x + t * c).update(from: tokenEmbedding + Int(tokens[t]) * c, count: c) }
-            if let bigram = config.features.bigramHash { addBigramHash(bigram, tokens: tokens, to: x) }
-            if let smear = config.features.smearGate, let gate = smearGate, let lambda = smearLambda {
-                // x_t += λ·σ(W·x_t[:w])·x_{t−1} from the raw embeddings (a fresh copy per row, back to front).
-                for t in stride(from: n - 1, through: 0, by: -1) {
-                    let previous: UnsafePointer<Float>
-                    if t > 0 { previous = UnsafePointer(x + (t - 1) * c) }
-                    else if let token = previousToken { previous = tokenEmbedding + Int(token) * c }
-                    else { continue }
-                    if let reset = smear.resetToken, Int(tokens[t]) == reset { continue }
-                    let row = x + t * c
-                    var z: Float = 0
-                    for i in 0..<smear.window { z += gate[i] * row[i] }
-                    let g = lambda[0] * sigmoid(z)
-                    for i in 0..<c { row[i] += g * previous[i] }
-                }
-            }
-            rmsNorm(out: x, input: x, rows: n, width: c, eps: rmsEps)
-            if let gate = channelSmear {
-                // March SmearGate(dim): x_t = (1 − σ(g))·x_t + σ(g)·x_{t−1}, x_{−1} = 0; back to front.
-                for t in stride(from: n - 1, through: 0, by: -1) {
-                    for i in 0..<c {
-                        let g = sigmoid(gate[i])
-                        let previous: Float = t > 0 ? x[(t - 1) * c + i] : 0
-                        x[t * c + i] = (1 - g) * x[t * c + i] + g * previous
-                    }
-                }
-            }
+        precondition(n > 0 && n <= w.maxTokens && firstPosition + n <= rotary.positions)
+        precondition(firstRow >= 0 && firstRow < n)
+        let x = w.x
+        embed(tokens, previousToken: previousToken, into: x, workspace: w)
+        w.x0.update(from: x, count: n * c)
+        let values = valueEmbeddingRows(tokens, workspace: w)
+        // Encoder outputs, kept for the skips: the decoder's k-th block reads the k-th from the end.
+        let unusedOutputs = encoderSchedule.count - skipCount
+        for (pass, i) in encoderSchedule.enumerated() {
+            block(i, x: x, rows: n, firstRow: 0, firstPosition: firstPosition, values: values, workspace: w)
+            if pass >= unusedOutputs { (w.skips + (pass - unusedOutputs) * n * c).update(from: x, count: n * c) }
         }
-        let x0 = x
-        let values = valueEmbeddingRows(tokens)
-        var skips: [[Float]] = []
-        for i in encoderSchedule {
-            block(i, x: &x, x0: x0, rows: n, firstPosition: firstPosition, values: values)
-            skips.append(x)
-        }
-        var lanes: (attention: [Float], mlp: [Float])?
+        var lanesStarted = false
         let parallelStart = config.features.parallelResiduals?.startLayer ?? 0
         for (skipIndex, i) in decoderSchedule.enumerated() {
+            let rowsFrom = skipIndex == decoderSchedule.count - 1 ? firstRow : 0
             let parallel = config.features.parallelResiduals != nil && parallelStart > 0 && i >= parallelStart
+            let skip = skipIndex < skipCount ? UnsafePointer(w.skips + (skipCount - 1 - skipIndex) * n * c) : nil
             if parallel {
-                if lanes == nil { lanes = (x, x) }
-                if skipIndex < skipCount, let skip = skips.popLast() {
-                    applySkip(skipIndex, skip: skip, to: &lanes!.attention, rows: n)
+                if !lanesStarted {
+                    w.attentionLane.update(from: x, count: n * c)
+                    w.mlpLane.update(from: x, count: n * c)
+                    lanesStarted = true
                 }
-                parallelBlock(i, lanes: &lanes!, x0: x0, rows: n, firstPosition: firstPosition, values: values)
+                if let skip { applySkip(skipIndex, skip: skip, to: w.attentionLane, rows: n) }
+                parallelBlock(i, rows: n, firstRow: rowsFrom, firstPosition: firstPosition, values: values, workspace: w)
             } else {
-                if skipIndex < skipCount, let skip = skips.popLast() {
-                    applySkip(skipIndex, skip: skip, to: &x, rows: n)
-                }
-                block(i, x: &x, x0: x0, rows: n, firstPosition: firstPosition, values: values)
+                if let skip { applySkip(skipIndex, skip: skip, to: x, rows: n) }
+                block(i, x: x, rows: n, firstRow: rowsFrom, firstPosition: firstPosition, values: values, workspace: w)
             }
         }
-        if let lanes {
+        let scored = n - firstRow, out = x + firstRow * c
+        if lanesStarted {
+            let attention = w.attentionLane + firstRow * c, mlp = w.mlpLane + firstRow * c
             switch config.features.parallelResiduals?.finalLane ?? .mean {
-            case .attention: x = lanes.attention
-            case .mlp: x = lanes.mlp
-            case .mean: for j in 0..<x.count { x[j] = 0.5 * (lanes.attention[j] + lanes.mlp[j]) }
+            case .attention: out.update(from: attention, count: scored * c)
+            case .mlp: out.update(from: mlp, count: scored * c)
+            case .mean: for j in 0..<(scored * c) { out[j] = 0.5 * (attention[j] + mlp[j]) }
             }
         }
-        x.withUnsafeMutableBufferPointer { rmsNorm(out: $0.baseAddress!, input: $0.baseAddress!, rows: n, width: c, eps: rmsEps) }
-        return x
+        rmsNorm(out: out, input: out, rows: scored, width: c, eps: rmsEps)
+    }
+
+    /// The final-normed hidden states `[n, C]` of one attention segment (see
+    /// ``forward(tokens:previousToken:firstPosition:firstRow:workspace:)``).
+    func hidden(tokens: UnsafeBufferPointer<UInt16>, previousToken: UInt16?, firstPosition: Int) -> [Float] {
+        withWorkspace(tokens: tokens.count) { w in
+            forward(tokens: tokens, previousToken: previousToken, firstPosition: firstPosition, firstRow: 0, workspace: w)
+            return Array(UnsafeBufferPointer(start: w.x, count: tokens.count * config.modelDim))
+        }
     }
 
     /// Softcapped logits `[rows, V]` of hidden rows `[rows, C]`.
@@ -82,30 +77,17 @@ extension FamilyGPTModel {
         if let softcap { Reference.softcap(out, count: rows * v, cap: softcap) }
     }
 
-    /// Cross-entropy of hidden rows `rows` (of `[n, C]`) against `target(row)`, the head applied in
-    /// chunks of ``headChunkRows`` rows (one sgemm each); `body(row, nll)` is called in row order.
-    func scoreRows<E: Error>(
-        hidden: [Float], rows: Range<Int>, _ body: (Int, Float) throws(E) -> Void, target: (Int) -> Int
-    ) throws(E) {
+    /// Cross-entropy of the hidden rows `rows` left in `w.x` by ``forward(tokens:previousToken:firstPosition:firstRow:workspace:)``
+    /// against `target(row)`, into `w.nll[row]`: the head in chunks of ``headChunkRows`` rows (one sgemm
+    /// each), then the softcap and the log-softmax fused in one pass over each row's logits.
+    func score(rows: Range<Int>, workspace w: FamilyForwardWorkspace, target: (Int) -> Int) {
         let v = config.vocabSize, c = config.modelDim
-        var logits = [Float](repeating: 0, count: headChunkRows * v)
-        var scratch = [Float](repeating: 0, count: v)
         var start = rows.lowerBound
         while start < rows.upperBound {
             let count = min(headChunkRows, rows.upperBound - start)
-            hidden.withUnsafeBufferPointer { hb in
-                logits.withUnsafeMutableBufferPointer { lb in
-                    self.logits(hidden: hb.baseAddress! + start * c, rows: count, out: lb.baseAddress!)
-                }
-            }
+            linear(out: w.logits, input: w.x + start * c, weight: head, rows: count, inFeatures: c, outFeatures: v)
             for r in 0..<count {
-                let nll = logits.withUnsafeBufferPointer { lb in
-                    scratch.withUnsafeMutableBufferPointer { sb in
-                        crossEntropy(logits: lb.baseAddress! + r * v, count: v, target: target(start + r),
-                                     scratch: sb.baseAddress!)
-                    }
-                }
-                try body(start + r, nll)
+                w.nll[start + r] = softcappedCrossEntropy(w.logits + r * v, count: v, target: target(start + r), cap: softcap)
             }
             start += count
         }
@@ -121,164 +103,187 @@ extension FamilyGPTModel {
         return out
     }
 
-    /// U-Net skip: `x + w·skip`, or with skip gates `lerp(w·skip, x, σ(g))`.
-    private func applySkip(_ index: Int, skip: [Float], to x: inout [Float], rows: Int) {
-        let c = config.modelDim
-        guard let weights = skipWeights else { return }
-        let w = weights + index * c
-        let gates = skipGates.map { $0 + index * c }
-        for t in 0..<rows {
-            for i in 0..<c {
-                let j = t * c + i
-                let scaled = w[i] * skip[j]
-                if let gates {
-                    x[j] = lerp(scaled, x[j], sigmoid(gates[i]))
-                } else {
-                    x[j] += scaled
+    /// Token embeddings (+ BigramHash), SmearGate, rms_norm, the March channel SmearGate, into `x`.
+    private func embed(_ tokens: UnsafeBufferPointer<UInt16>, previousToken: UInt16?, into x: UnsafeMutablePointer<Float>,
+                       workspace w: FamilyForwardWorkspace) {
+        let n = tokens.count, c = config.modelDim
+        for t in 0..<n { (x + t * c).update(from: tokenEmbedding + Int(tokens[t]) * c, count: c) }
+        if let bigram = config.features.bigramHash { addBigramHash(bigram, tokens: tokens, to: x, workspace: w) }
+        if let smear = config.features.smearGate, let gate = smearGate, let lambda = smearLambda {
+            // x_t += λ·σ(W·x_t[:w])·x_{t−1} from the raw embeddings (back to front, so x_{t−1} is still raw).
+            for t in stride(from: n - 1, through: 0, by: -1) {
+                let previous: UnsafePointer<Float>
+                if t > 0 { previous = UnsafePointer(x + (t - 1) * c) }
+                else if let token = previousToken { previous = tokenEmbedding + Int(token) * c }
+                else { continue }
+                if let reset = smear.resetToken, Int(tokens[t]) == reset { continue }
+                let row = x + t * c
+                var z: Float = 0
+                for i in 0..<smear.window { z += gate[i] * row[i] }
+                let g = lambda[0] * sigmoid(z)
+                for i in 0..<c { row[i] += g * previous[i] }
+            }
+        }
+        rmsNorm(out: x, input: x, rows: n, width: c, eps: rmsEps)
+        if let gate = channelSmear {
+            // March SmearGate(dim): x_t = (1 − σ(g))·x_t + σ(g)·x_{t−1}, x_{−1} = 0; back to front.
+            for t in stride(from: n - 1, through: 0, by: -1) {
+                for i in 0..<c {
+                    let g = sigmoid(gate[i])
+                    let previous: Float = t > 0 ? x[(t - 1) * c + i] : 0
+                    x[t * c + i] = (1 - g) * x[t * c + i] + g * previous
                 }
             }
         }
     }
 
-    /// `Block.forward`: residual mix with x0, attention then MLP on the updated stream.
-    private func block(_ i: Int, x: inout [Float], x0: [Float], rows: Int, firstPosition: Int, values: [Float]?) {
-        let layer = layers[i], c = config.modelDim
-        let mixX = layer.residualMix, mixX0 = layer.residualMix + c
-        for t in 0..<rows {
-            for j in 0..<c { x[t * c + j] = mixX[j] * x[t * c + j] + mixX0[j] * x0[t * c + j] }
+    /// U-Net skip: `x + w·skip`, or with skip gates `lerp(w·skip, x, σ(g))`.
+    private func applySkip(_ index: Int, skip: UnsafePointer<Float>, to x: UnsafeMutablePointer<Float>, rows: Int) {
+        let c = config.modelDim
+        guard let weights = skipWeights else { return }
+        let w = weights + index * c
+        if let gates = skipGates.map({ $0 + index * c }) {
+            for t in 0..<rows {
+                for i in 0..<c {
+                    let j = t * c + i
+                    x[j] = lerp(w[i] * skip[j], x[j], sigmoid(gates[i]))
+                }
+            }
+        } else {
+            addScaled(x, skip, scale: w, rows: rows, width: c)
         }
-        let attention = attend(layer, input: normalised(x, rows: rows, scale: layer.normScale), rows: rows,
-                               firstPosition: firstPosition, values: valueLayerScale[i].flatMap { s in values.map { ($0, s) } })
-        for t in 0..<rows { for j in 0..<c { x[t * c + j] += layer.attentionScale[j] * attention[t * c + j] } }
-        let mlp = feedForward(layer, input: normalised(x, rows: rows, scale: layer.normScale), rows: rows)
-        for t in 0..<rows { for j in 0..<c { x[t * c + j] += layer.mlpScale[j] * mlp[t * c + j] } }
+    }
+
+    /// `x = mix[0]·x + mix[1]·x0` into `out` (which may be `x`).
+    private func residualMix(_ layer: Layer, x: UnsafePointer<Float>, x0: UnsafePointer<Float>,
+                             out: UnsafeMutablePointer<Float>, rows: Int) {
+        let c = config.modelDim, mixX = layer.residualMix, mixX0 = layer.residualMix + c
+        for t in 0..<rows {
+            let row = x + t * c, row0 = x0 + t * c, o = out + t * c
+            for j in 0..<c { o[j] = mixX[j] * row[j] + mixX0[j] * row0[j] }
+        }
+    }
+
+    /// `Block.forward`: residual mix with x0, attention then MLP on the updated stream (rows before
+    /// `firstRow` only as keys and values).
+    private func block(_ i: Int, x: UnsafeMutablePointer<Float>, rows: Int, firstRow: Int, firstPosition: Int,
+                       values: UnsafePointer<Float>?, workspace w: FamilyForwardWorkspace) {
+        let layer = layers[i], c = config.modelDim, scored = rows - firstRow
+        residualMix(layer, x: x, x0: w.x0, out: x, rows: rows)
+        normalise(x, rows: rows, scale: layer.normScale, into: w.normed)
+        attend(layer, input: w.normed, rows: rows, firstRow: firstRow, firstPosition: firstPosition,
+               values: valueLayerScale[i].flatMap { s in values.map { ($0, s) } }, out: w.projected, workspace: w)
+        let tail = x + firstRow * c
+        addScaled(tail, w.projected + firstRow * c, scale: layer.attentionScale, rows: scored, width: c)
+        normalise(tail, rows: scored, scale: layer.normScale, into: w.normed + firstRow * c)
+        feedForward(layer, input: w.normed + firstRow * c, rows: scored, out: w.projected + firstRow * c, workspace: w)
+        addScaled(tail, w.projected + firstRow * c, scale: layer.mlpScale, rows: scored, width: c)
     }
 
     /// The records' `_parallel_block`: attention reads the mixed attention lane, the MLP reads the
     /// MLP lane, and both lanes take both outputs through `parallel_post_lambdas`.
-    private func parallelBlock(
-        _ i: Int, lanes: inout (attention: [Float], mlp: [Float]), x0: [Float], rows: Int, firstPosition: Int,
-        values: [Float]?
-    ) {
-        let layer = layers[i], c = config.modelDim
+    private func parallelBlock(_ i: Int, rows: Int, firstRow: Int, firstPosition: Int, values: UnsafePointer<Float>?,
+                               workspace w: FamilyForwardWorkspace) {
+        let layer = layers[i], c = config.modelDim, scored = rows - firstRow
         guard let post = parallelPostLambdas.map({ $0 + i * 4 }), let resid = parallelResidLambdas.map({ $0 + i * 2 })
         else { return }
-        var read = lanes.attention
-        let mixX = layer.residualMix, mixX0 = layer.residualMix + c
-        for t in 0..<rows {
-            for j in 0..<c { read[t * c + j] = mixX[j] * lanes.attention[t * c + j] + mixX0[j] * x0[t * c + j] }
-        }
-        let attention = attend(layer, input: normalised(read, rows: rows, scale: layer.normScale), rows: rows,
-                               firstPosition: firstPosition, values: valueLayerScale[i].flatMap { s in values.map { ($0, s) } })
-        let mlp = feedForward(layer, input: normalised(lanes.mlp, rows: rows, scale: layer.normScale), rows: rows)
+        residualMix(layer, x: w.attentionLane, x0: w.x0, out: w.mixed, rows: rows)
+        normalise(w.mixed, rows: rows, scale: layer.normScale, into: w.normed)
+        attend(layer, input: w.normed, rows: rows, firstRow: firstRow, firstPosition: firstPosition,
+               values: valueLayerScale[i].flatMap { s in values.map { ($0, s) } }, out: w.projected, workspace: w)
+        // The attention is done with its buffers: `mixed` takes the MLP's input, `attention` its output.
+        let mlpInput = w.mixed + firstRow * c, mlpOut = w.attention + firstRow * c
+        normalise(w.mlpLane + firstRow * c, rows: scored, scale: layer.normScale, into: mlpInput)
+        feedForward(layer, input: mlpInput, rows: scored, out: mlpOut, workspace: w)
         let attentionResid = resid[0], mlpResid = resid[1]
-        for t in 0..<rows {
+        let attentionOut = w.projected + firstRow * c
+        let attentionLane = w.attentionLane + firstRow * c, mlpLane = w.mlpLane + firstRow * c
+        for t in 0..<scored {
             for j in 0..<c {
                 let k = t * c + j
-                let a = layer.attentionScale[j] * attention[k], m = layer.mlpScale[j] * mlp[k]
-                lanes.attention[k] = attentionResid * lanes.attention[k] + post[0] * a + post[2] * m
-                lanes.mlp[k] = mlpResid * lanes.mlp[k] + post[1] * a + post[3] * m
+                let a = layer.attentionScale[j] * attentionOut[k], m = layer.mlpScale[j] * mlpOut[k]
+                attentionLane[k] = attentionResid * attentionLane[k] + post[0] * a + post[2] * m
+                mlpLane[k] = mlpResid * mlpLane[k] + post[1] * a + post[3] * m
             }
         }
     }
 
-    /// `rms_norm(x) · scale` (the records' `norm(x) * ln_scale_factor`).
-    private func normalised(_ x: [Float], rows: Int, scale: Float) -> [Float] {
-        var out = x
-        out.withUnsafeMutableBufferPointer { b in
-            rmsNorm(out: b.baseAddress!, input: b.baseAddress!, rows: rows, width: config.modelDim, eps: rmsEps)
-            if scale != 1 { for j in 0..<b.count { b[j] *= scale } }
-        }
-        return out
+    /// `rms_norm(x) · scale` (the records' `norm(x) * ln_scale_factor`) into `out`.
+    private func normalise(_ x: UnsafePointer<Float>, rows: Int, scale: Float, into out: UnsafeMutablePointer<Float>) {
+        let c = config.modelDim
+        rmsNorm(out: out, input: x, rows: rows, width: c, eps: rmsEps)
+        if scale != 1 { for j in 0..<(rows * c) { out[j] *= scale } }
     }
 
     /// `CausalSelfAttention.forward` on normalised input `[rows, C]`: q/k/v, per-head rms_norm,
-    /// (partial) RoPE, q_gain, causal attention, XSA, the output gate, the output projection.
-    private func attend(_ layer: Layer, input: [Float], rows: Int, firstPosition: Int,
-                        values extra: (rows: [Float], scale: Float)?) -> [Float] {
+    /// (partial) RoPE, q_gain, causal attention, XSA, the output gate, the output projection. Keys and
+    /// values for every row, the rest for rows `firstRow..<rows` only (into the same rows of `out`).
+    private func attend(_ layer: Layer, input: UnsafePointer<Float>, rows: Int, firstRow: Int, firstPosition: Int,
+                        values extra: (rows: UnsafePointer<Float>, scale: Float)?, out: UnsafeMutablePointer<Float>,
+                        workspace w: FamilyForwardWorkspace) {
         let c = config.modelDim, heads = config.numHeads, kvHeads = config.numKVHeads, d = headDim
-        let kvWidth = kvHeads * d, rd = ropeDims
-        var qRaw = [Float](repeating: 0, count: rows * c)
-        var k = [Float](repeating: 0, count: rows * kvWidth)
-        var v = [Float](repeating: 0, count: rows * kvWidth)
-        var y = [Float](repeating: 0, count: rows * c)
-        var out = [Float](repeating: 0, count: rows * c)
-        var scratch = [Float](repeating: 0, count: causalAttentionScratchCount(maxTokens: rows))
-        input.withUnsafeBufferPointer { xb in
-            let x = xb.baseAddress!
-            qRaw.withUnsafeMutableBufferPointer { linear(out: $0.baseAddress!, input: x, weight: layer.q, rows: rows, inFeatures: c, outFeatures: c) }
-            k.withUnsafeMutableBufferPointer { linear(out: $0.baseAddress!, input: x, weight: layer.k, rows: rows, inFeatures: c, outFeatures: kvWidth) }
-            v.withUnsafeMutableBufferPointer { linear(out: $0.baseAddress!, input: x, weight: layer.v, rows: rows, inFeatures: c, outFeatures: kvWidth) }
-        }
+        let kvWidth = kvHeads * d, rd = ropeDims, scored = rows - firstRow
+        let q = w.queries, k = w.keys, v = w.values, y = w.attention
+        linear(out: q + firstRow * c, input: input + firstRow * c, weight: layer.q, rows: scored, inFeatures: c, outFeatures: c)
+        linear(out: k, input: input, weight: layer.k, rows: rows, inFeatures: c, outFeatures: kvWidth)
+        linear(out: v, input: input, weight: layer.v, rows: rows, inFeatures: c, outFeatures: kvWidth)
         if let extra {
             // Value embeddings: v += ve_layer_scale · (scale · proj(embed[x_t])).
             for j in 0..<(rows * kvWidth) { v[j] += extra.rows[j] * extra.scale }
         }
-        var q = qRaw
+        if let raw = w.queryProjection { (raw + firstRow * c).update(from: q + firstRow * c, count: scored * c) }
         rotary.cos.withUnsafeBufferPointer { cosTable in
             rotary.sin.withUnsafeBufferPointer { sinTable in
-                q.withUnsafeMutableBufferPointer { qb in
-                    k.withUnsafeMutableBufferPointer { kb in
-                        let qp = qb.baseAddress!, kp = kb.baseAddress!
-                        rmsNorm(out: qp, input: qp, rows: rows * heads, width: d)
-                        rmsNorm(out: kp, input: kp, rows: rows * kvHeads, width: d)
-                        for h in 0..<heads {
-                            applyRotary(qp + h * d, rows: rows, firstPosition: firstPosition, rowStride: c,
-                                        heads: 1, headDim: rd, cos: cosTable.baseAddress!, sin: sinTable.baseAddress!)
-                        }
-                        for g in 0..<kvHeads {
-                            applyRotary(kp + g * d, rows: rows, firstPosition: firstPosition, rowStride: kvWidth,
-                                        heads: 1, headDim: rd, cos: cosTable.baseAddress!, sin: sinTable.baseAddress!)
-                        }
-                        for t in 0..<rows {
-                            for h in 0..<heads {
-                                let gain = layer.queryGain[h]
-                                for i in 0..<d { qp[t * c + h * d + i] *= gain }
-                            }
-                        }
+                let qp = q + firstRow * c
+                rmsNorm(out: qp, input: qp, rows: scored * heads, width: d)
+                rmsNorm(out: k, input: k, rows: rows * kvHeads, width: d)
+                for h in 0..<heads {
+                    applyRotary(qp + h * d, rows: scored, firstPosition: firstPosition + firstRow, rowStride: c,
+                                heads: 1, headDim: rd, cos: cosTable.baseAddress!, sin: sinTable.baseAddress!)
+                }
+                for g in 0..<kvHeads {
+                    applyRotary(k + g * d, rows: rows, firstPosition: firstPosition, rowStride: kvWidth,
+                                heads: 1, headDim: rd, cos: cosTable.baseAddress!, sin: sinTable.baseAddress!)
+                }
+                for t in 0..<scored {
+                    for h in 0..<heads {
+                        let gain = layer.queryGain[h]
+                        for i in 0..<d { qp[t * c + h * d + i] *= gain }
                     }
                 }
             }
         }
-        q.withUnsafeBufferPointer { qb in
-            k.withUnsafeBufferPointer { kb in
-                v.withUnsafeBufferPointer { vb in
-                    y.withUnsafeMutableBufferPointer { yb in
-                        scratch.withUnsafeMutableBufferPointer { sb in
-                            causalAttention(out: yb.baseAddress!, ldOut: c, q: qb.baseAddress!, ldq: c,
-                                            k: kb.baseAddress!, v: vb.baseAddress!, ldkv: kvWidth,
-                                            tokens: rows, firstRow: 0, heads: heads, kvHeads: kvHeads,
-                                            headDim: d, scratch: sb.baseAddress!)
-                        }
-                    }
-                }
-            }
-        }
+        causalAttention(out: y, ldOut: c, q: q, ldq: c, k: k, v: v, ldkv: kvWidth, tokens: rows, firstRow: firstRow,
+                        heads: heads, kvHeads: kvHeads, headDim: d, scratch: w.scores)
         if layer.exclusiveSelfAttention {
             // XSA: remove from each head's output its component along the token's own unit value.
             let group = heads / kvHeads
-            for t in 0..<rows {
+            for t in firstRow..<rows {
                 for g in 0..<kvHeads {
+                    let value = v + t * kvWidth + g * d
                     var norm: Float = 0
-                    for i in 0..<d { norm += v[t * kvWidth + g * d + i] * v[t * kvWidth + g * d + i] }
+                    for i in 0..<d { norm += value[i] * value[i] }
                     let inverse = 1 / max(norm.squareRoot(), 1e-12)
                     for h in (g * group)..<((g + 1) * group) {
+                        let head = y + t * c + h * d
                         var dot: Float = 0
-                        for i in 0..<d { dot += y[t * c + h * d + i] * (v[t * kvWidth + g * d + i] * inverse) }
-                        for i in 0..<d { y[t * c + h * d + i] -= dot * (v[t * kvWidth + g * d + i] * inverse) }
+                        for i in 0..<d { dot += head[i] * (value[i] * inverse) }
+                        for i in 0..<d { head[i] -= dot * (value[i] * inverse) }
                     }
                 }
             }
         }
         if let gate = layer.attentionGate {
-            let (window, source, scale, doubled): (Int, [Float], Float, Bool)
+            let (window, source, scale, doubled): (Int, UnsafePointer<Float>, Float, Bool)
             switch config.features.attentionGate {
             case .none: (window, source, scale, doubled) = (0, input, 1, false)
-            case .outputGate(let w, let src): (window, source, scale, doubled) = (w, src == .queryProjection ? qRaw : input, 1, true)
+            case .outputGate(let width, let src):
+                let raw = src == .queryProjection ? w.queryProjection.map { UnsafePointer($0) } : nil
+                (window, source, scale, doubled) = (width, raw ?? input, 1, true)
             case .dense: (window, source, scale, doubled) = (c, input, 1, false)
-            case .sparse(let w, let s): (window, source, scale, doubled) = (w, input, Float(s), false)
+            case .sparse(let width, let s): (window, source, scale, doubled) = (width, input, Float(s), false)
             }
-            for t in 0..<rows {
+            for t in firstRow..<rows {
                 for h in 0..<heads {
                     var z: Float = 0
                     for i in 0..<window { z += gate[h * window + i] * source[t * c + i] }
@@ -287,31 +292,20 @@ extension FamilyGPTModel {
                 }
             }
         }
-        y.withUnsafeBufferPointer { yb in
-            out.withUnsafeMutableBufferPointer {
-                linear(out: $0.baseAddress!, input: yb.baseAddress!, weight: layer.projection, rows: rows, inFeatures: c, outFeatures: c)
-            }
-        }
-        return out
+        linear(out: out + firstRow * c, input: y + firstRow * c, weight: layer.projection, rows: scored, inFeatures: c, outFeatures: c)
     }
 
-    /// `MLP.forward`: down(act(up(x))), with the optional scalar output gate.
-    private func feedForward(_ layer: Layer, input: [Float], rows: Int) -> [Float] {
+    /// `MLP.forward`: down(act(up(x))) into `out`, with the optional scalar output gate.
+    private func feedForward(_ layer: Layer, input: UnsafePointer<Float>, rows: Int, out: UnsafeMutablePointer<Float>,
+                             workspace w: FamilyForwardWorkspace) {
         let c = config.modelDim, f = config.mlpHidden
-        var hidden = [Float](repeating: 0, count: rows * f)
-        var out = [Float](repeating: 0, count: rows * c)
-        input.withUnsafeBufferPointer { xb in
-            hidden.withUnsafeMutableBufferPointer { hb in
-                linear(out: hb.baseAddress!, input: xb.baseAddress!, weight: layer.fc, rows: rows, inFeatures: c, outFeatures: f)
-                switch config.features.mlpActivation {
-                case .reluSquared: reluSquared(hb.baseAddress!, count: rows * f)
-                case .leakyReluSquared(let slope): leakyReluSquared(hb.baseAddress!, count: rows * f, slope: Float(slope))
-                }
-                out.withUnsafeMutableBufferPointer {
-                    linear(out: $0.baseAddress!, input: hb.baseAddress!, weight: layer.mlpProjection, rows: rows, inFeatures: f, outFeatures: c)
-                }
-            }
+        let hb = UnsafeMutableBufferPointer(start: w.hidden, count: rows * f)
+        linear(out: hb.baseAddress!, input: input, weight: layer.fc, rows: rows, inFeatures: c, outFeatures: f)
+        switch config.features.mlpActivation {
+        case .reluSquared: reluSquared(hb.baseAddress!, count: rows * f)
+        case .leakyReluSquared(let slope): leakyReluSquared(hb.baseAddress!, count: rows * f, slope: Float(slope))
         }
+        linear(out: out, input: hb.baseAddress!, weight: layer.mlpProjection, rows: rows, inFeatures: f, outFeatures: c)
         if let gate = layer.mlpGate, let window = config.features.mlpOutputGateWindow {
             for t in 0..<rows {
                 var z: Float = 0
@@ -320,20 +314,18 @@ extension FamilyGPTModel {
                 for j in 0..<c { out[t * c + j] *= g }
             }
         }
-        return out
     }
 
     /// BigramHash: `x_t += scale · proj(embed[hash_t])` (and the trigram term), positions counted
     /// from the window's first token, in int32 arithmetic like the records' `bigram_hash`.
     private func addBigramHash(_ bigram: ArchitectureFeatures.BigramHash, tokens: UnsafeBufferPointer<UInt16>,
-                               to x: UnsafeMutablePointer<Float>) {
-        guard let table = bigramEmbedding else { return }
+                               to x: UnsafeMutablePointer<Float>, workspace w: FamilyForwardWorkspace) {
+        guard let table = bigramEmbedding, let rows = w.embeddingRows else { return }
         let c = config.modelDim, n = tokens.count, modulus = Int32(bigram.vocab - 1)
-        var rows = [Float](repeating: 0, count: n * bigram.dim)
         for t in 0..<n {
             let current = Int32(tokens[t])
             let bigramIndex = t >= 1 ? ((36313 &* current) ^ (27191 &* Int32(tokens[t - 1]))) % modulus : modulus
-            for i in 0..<bigram.dim { rows[t * bigram.dim + i] = table[Int(bigramIndex) * bigram.dim + i] }
+            (rows + t * bigram.dim).update(from: table + Int(bigramIndex) * bigram.dim, count: bigram.dim)
             if bigram.trigram {
                 let trigramIndex = t >= 2
                     ? ((36313 &* current) ^ (27191 &* Int32(tokens[t - 1])) ^ (51497 &* Int32(tokens[t - 2]))) % modulus
@@ -341,38 +333,26 @@ extension FamilyGPTModel {
                 for i in 0..<bigram.dim { rows[t * bigram.dim + i] += table[Int(trigramIndex) * bigram.dim + i] }
             }
         }
-        var projected = rows
-        if let projection = bigramProjection {
-            projected = [Float](repeating: 0, count: n * c)
-            rows.withUnsafeBufferPointer { rb in
-                projected.withUnsafeMutableBufferPointer {
-                    linear(out: $0.baseAddress!, input: rb.baseAddress!, weight: projection, rows: n,
-                           inFeatures: bigram.dim, outFeatures: c)
-                }
-            }
+        var projected = UnsafePointer(rows)
+        if let projection = bigramProjection, let out = w.projectedRows {
+            linear(out: out, input: rows, weight: projection, rows: n, inFeatures: bigram.dim, outFeatures: c)
+            projected = UnsafePointer(out)
         }
         for j in 0..<(n * c) { x[j] += projected[j] * bigramScale }
     }
 
-    /// `ve_shared(x)`: `scale · proj(embed[x_t])`, `[n, G·D]`, or `nil` without value embeddings.
-    private func valueEmbeddingRows(_ tokens: UnsafeBufferPointer<UInt16>) -> [Float]? {
-        guard let table = valueEmbedding, let ve = config.features.valueEmbeddings else { return nil }
+    /// `ve_shared(x)`: `scale · proj(embed[x_t])`, `[n, G·D]` in the workspace, or `nil` without value embeddings.
+    private func valueEmbeddingRows(_ tokens: UnsafeBufferPointer<UInt16>, workspace w: FamilyForwardWorkspace) -> UnsafePointer<Float>? {
+        guard let table = valueEmbedding, let ve = config.features.valueEmbeddings,
+              let rows = w.embeddingRows, let out = w.valueEmbeddings else { return nil }
         let n = tokens.count, kvWidth = config.numKVHeads * config.headDim
-        var rows = [Float](repeating: 0, count: n * ve.dim)
-        for t in 0..<n {
-            for i in 0..<ve.dim { rows[t * ve.dim + i] = table[Int(tokens[t]) * ve.dim + i] }
-        }
-        var projected = rows
+        for t in 0..<n { (rows + t * ve.dim).update(from: table + Int(tokens[t]) * ve.dim, count: ve.dim) }
         if let projection = valueProjection {
-            projected = [Float](repeating: 0, count: n * kvWidth)
-            rows.withUnsafeBufferPointer { rb in
-                projected.withUnsafeMutableBufferPointer {
-                    linear(out: $0.baseAddress!, input: rb.baseAddress!, weight: projection, rows: n,
-                           inFeatures: ve.dim, outFeatures: kvWidth)
-                }
-            }
+            linear(out: out, input: rows, weight: projection, rows: n, inFeatures: ve.dim, outFeatures: kvWidth)
+        } else {
+            out.update(from: rows, count: n * kvWidth)
         }
-        for j in projected.indices { projected[j] *= valueScale }
-        return projected
+        for j in 0..<(n * kvWidth) { out[j] *= valueScale }
+        return UnsafePointer(out)
     }
 }

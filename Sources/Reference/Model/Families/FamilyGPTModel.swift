@@ -9,7 +9,8 @@ import Foundation
 /// `state_dict` names (banked records' `qo_bank`/`kv_bank`/`mlp_up_bank`/`mlp_down_bank` must be
 /// un-banked into `blocks.{i}.attn.c_q.weight` etc. first, as the records' own `_unbank_state_dict`).
 ///
-/// Immutable after loading; shareable across threads (each forward allocates its own buffers).
+/// Immutable after loading; shareable across threads (each forward pass borrows a workspace from
+/// the model's pool, one per thread at a time).
 public final class FamilyGPTModel: @unchecked Sendable {
     public let config: GPTConfig
     let tokenEmbedding: UnsafePointer<Float>   // [V, C]
@@ -40,6 +41,8 @@ public final class FamilyGPTModel: @unchecked Sendable {
     public let skipCount: Int
 
     private let storage: UnsafeMutableBufferPointer<Float>
+    /// Forward-pass buffers, lent to one thread at a time.
+    let workspaces = FamilyWorkspacePool()
 
     struct Layer {
         let q, k, v, projection: UnsafePointer<Float>
