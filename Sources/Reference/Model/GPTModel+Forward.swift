@@ -113,10 +113,10 @@ extension GPTModel {
                rows: queryRows, inFeatures: c, outFeatures: c)
         addScaled(x, w.projected, scale: layer.attentionScale, rows: queryRows, width: c)
 
-        // MLP: proj(relu(fc(rms_norm(x)))²)
+        // MLP: proj(act(fc(rms_norm(x)))), act relu² (baseline) or the configured activation
         rmsNorm(out: w.normed, input: x, rows: queryRows, width: c, eps: rmsEps)
         linear(out: w.hidden, input: w.normed, weight: layer.fc, rows: queryRows, inFeatures: c, outFeatures: f)
-        reluSquared(w.hidden, count: queryRows * f)
+        activateMLP(w.hidden, count: queryRows * f, config.features.mlpActivation)
         linear(out: w.projected, input: w.hidden, weight: layer.mlpProjection, rows: queryRows, inFeatures: f, outFeatures: c)
         addScaled(x, w.projected, scale: layer.mlpScale, rows: queryRows, width: c)
     }

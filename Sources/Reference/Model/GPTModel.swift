@@ -44,7 +44,7 @@ public final class GPTModel: @unchecked Sendable {
     /// non-finite tensors. `maxPositions` sizes the rotary tables (the longest window evaluated).
     public init(config: GPTConfig, weights: Weights, maxPositions: Int) throws(ModelWeightsError) {
         try Self.validate(config)
-        guard config.features == .baseline else {
+        guard config.features.runsOnBaselineModel else {
             throw .invalidConfig("the baseline GPTModel has no record-family features; load these weights with FamilyGPTModel")
         }
         guard maxPositions > 0 else { throw .invalidConfig("sequence length must be positive, got \(maxPositions)") }
@@ -133,5 +133,6 @@ public final class GPTModel: @unchecked Sendable {
         try require(config.headDim % 2 == 0, "head_dim \(config.headDim) must be even for rotary embeddings")
         try require(config.ropeBase.isFinite && config.ropeBase > 0, "rope_base must be positive")
         if let cap = config.logitSoftcap { try require(cap.isFinite && cap >= 0, "logit_softcap must be ≥ 0") }
+        if let invalidity = config.features.mlpActivation.invalidity { throw .invalidConfig(invalidity) }
     }
 }

@@ -27,6 +27,10 @@ public final class TrainableGPT: @unchecked Sendable {
     /// non-finite tensors; `maxPositions` sizes the rotary tables.
     public init(config: GPTConfig, weights: Weights, maxPositions: Int) throws(ModelWeightsError) {
         try GPTModel.validate(config)
+        guard config.features == .baseline else {
+            throw .invalidConfig("TrainableGPT trains the baseline's relu² MLP only; this configuration computes "
+                + (config.features.runsOnBaselineModel ? config.features.mlpActivation.formula + " in its MLP" : "record-family features"))
+        }
         guard maxPositions > 0 else { throw .invalidConfig("sequence length must be positive, got \(maxPositions)") }
         let layout = ParameterLayout(config: config)
         let names = Set(layout.entries.map(\.name))

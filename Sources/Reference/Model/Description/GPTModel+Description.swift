@@ -5,7 +5,8 @@ import Foundation
 ///
 /// Sizes that depend on the input are symbolic: `B` (batch) and `T` (sequence length). Parameters are
 /// named as in the state dict the model loads. Operations in the vocabulary of ``ForwardGraph``:
-/// `embedding(table, ids)`, `rms_norm(x; eps)`, `linear(x, weight)` (x·Wᵀ), `relu`, `tanh`,
+/// `embedding(table, ids)`, `rms_norm(x; eps)`, `linear(x, weight)` (x·Wᵀ), `relu`, `leaky_relu(negative_slope)`,
+/// `pow(exponent)`, `tanh`,
 /// `row(index)` of a matrix parameter, `split_heads(heads, head_dim)` ([B,T,H·D] → [B,H,T,D]),
 /// `merge_heads` (its inverse), `slice(start, end)` and `cat` on the last axis, `arange(T)`, `outer`,
 /// `cos`, `sin`, `attention(q, k, v; causal, scale)` (softmax(q·kᵀ·scale) v, grouped-query heads
@@ -71,8 +72,8 @@ extension GPTModel {
             let y = g.node("attention", [q, k, v], [("causal", .flag(true)), ("scale", .real(1 / Double(d).squareRoot()))])
             let attention = linear(g.node("merge_heads", [y]), p + "attn.proj.weight")
             x = g.add(x, g.mul(g.parameter(p + "attn_scale"), attention))
-            // MLP: proj(relu(fc(rms_norm(x)))²)
-            let hidden = g.pow(g.node("relu", [linear(rmsNorm(x, eps: eps), p + "mlp.fc.weight")]), 2)
+            // MLP: proj(act(fc(rms_norm(x)))), act relu² unless the configuration says otherwise.
+            let hidden = config.features.mlpActivation.describe(linear(rmsNorm(x, eps: eps), p + "mlp.fc.weight"), in: g)
             x = g.add(x, g.mul(g.parameter(p + "mlp_scale"), linear(hidden, p + "mlp.proj.weight")))
             if index < encoder, skips.count < skipCount { skips.append(x) }
         }
@@ -88,8 +89,21 @@ extension GPTModel {
         let head = config.tieEmbeddings ? "tied" : "untied"
         var summary = "baseline GPT (GPTModel): \(config.numLayers) blocks of RMSNorm (eps \(epsText))"
         summary += " → attention (\(heads) heads, \(kvHeads) KV heads, per-head q/k RMSNorm, RoPE base \(base)"
-        summary += " on \(d) dims, q_gain, causal softmax scaled 1/√\(d)) and relu² MLP, resid_mix with x0, U-Net skips ×\(skipCount),"
+        summary += " on \(d) dims, q_gain, causal softmax scaled 1/√\(d)) and \(config.features.mlpActivation.formula) MLP, resid_mix with x0, U-Net skips ×\(skipCount),"
         summary += " final RMSNorm, \(head) head, \(softcap), mean cross-entropy"
         return ForwardDescription(graph: g, loss: loss, summary: summary)
+    }
+}
+
+extension ArchitectureFeatures.MLPActivation {
+    /// The activation of the MLP's up projection `up` as graph nodes: `pow(relu(up), 2)`,
+    /// `pow(leaky_relu(up; slope), 2)` (slope 0 is relu), `pow(relu(up), p)`.
+    public func describe(_ up: Int, in g: ForwardGraph) -> Int {
+        switch self {
+        case .reluSquared: g.pow(g.node("relu", [up]), 2)
+        case .leakyReluSquared(let slope):
+            g.pow(slope == 0 ? g.node("relu", [up]) : g.node("leaky_relu", [up], [("negative_slope", .real(slope))]), 2)
+        case .reluPower(let exponent): g.pow(g.node("relu", [up]), exponent)
+        }
     }
 }

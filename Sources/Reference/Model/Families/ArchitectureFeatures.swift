@@ -11,6 +11,27 @@ public struct ArchitectureFeatures: Sendable, Equatable, Codable {
         case reluSquared
         /// `leaky_relu(x, slope)²` (records from 2026-03-23 on: slope 0.5).
         case leakyReluSquared(slope: Double)
+        /// `relu(x)^exponent` for an exponent other than 2 (`relu(x) ** 3`, or a power from a setting).
+        case reluPower(exponent: Double)
+
+        /// The activation in words, for reports: `relu²`, `leaky_relu(0.5)²`, `relu^3`.
+        public var formula: String {
+            switch self {
+            case .reluSquared: "relu²"
+            case .leakyReluSquared(let slope): "leaky_relu(\(ForwardAttribute.format(slope)))²"
+            case .reluPower(let exponent): "relu^\(ForwardAttribute.format(exponent))"
+            }
+        }
+
+        /// Why the reference cannot compute it, or `nil`: a slope must be finite, an exponent finite
+        /// and positive (relu's zeros to a power ≤ 0 are not finite).
+        public var invalidity: String? {
+            switch self {
+            case .reluSquared: nil
+            case .leakyReluSquared(let slope): slope.isFinite ? nil : "leaky_relu slope must be finite"
+            case .reluPower(let exponent): exponent.isFinite && exponent > 0 ? nil : "relu power \(exponent) must be finite and positive"
+            }
+        }
     }
 
     /// Where an attention output gate reads its input from.
@@ -141,4 +162,12 @@ public struct ArchitectureFeatures: Sendable, Equatable, Codable {
 
     /// The baseline GPT.
     public static let baseline = ArchitectureFeatures()
+
+    /// Whether the baseline ``GPTModel`` computes this architecture: nothing but (at most) the MLP
+    /// activation differs from the baseline's.
+    public var runsOnBaselineModel: Bool {
+        var structure = self
+        structure.mlpActivation = .reluSquared
+        return structure == .baseline
+    }
 }

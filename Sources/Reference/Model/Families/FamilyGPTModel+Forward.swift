@@ -303,10 +303,7 @@ extension FamilyGPTModel {
         input.withUnsafeBufferPointer { xb in
             hidden.withUnsafeMutableBufferPointer { hb in
                 linear(out: hb.baseAddress!, input: xb.baseAddress!, weight: layer.fc, rows: rows, inFeatures: c, outFeatures: f)
-                switch config.features.mlpActivation {
-                case .reluSquared: reluSquared(hb.baseAddress!, count: rows * f)
-                case .leakyReluSquared(let slope): leakyReluSquared(hb.baseAddress!, count: rows * f, slope: Float(slope))
-                }
+                activateMLP(hb.baseAddress!, count: rows * f, config.features.mlpActivation)
                 out.withUnsafeMutableBufferPointer {
                     linear(out: $0.baseAddress!, input: hb.baseAddress!, weight: layer.mlpProjection, rows: rows, inFeatures: f, outFeatures: c)
                 }
