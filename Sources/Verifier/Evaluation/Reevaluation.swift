@@ -195,7 +195,7 @@ public enum Reevaluation {
         if match.mlpActivation != resolved.config.features.mlpActivation {
             resolved.config.features.mlpActivation = match.mlpActivation
             resolved.sources["mlp_activation"] = .derived(
-                rule: "\(match.mlpActivation.formula), what the forward computes at \(match.activationRead ?? match.file)", from: [])
+                rule: "\(match.mlpActivation.formula): what the forward computes at \(match.activationRead ?? match.file)", from: [])
         }
         resolved.architecture = "matched to the forward of \(match.file): \(match.architecture)"
     }
