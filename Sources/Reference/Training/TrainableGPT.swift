@@ -28,8 +28,10 @@ public final class TrainableGPT: @unchecked Sendable {
     public init(config: GPTConfig, weights: Weights, maxPositions: Int) throws(ModelWeightsError) {
         try GPTModel.validate(config)
         guard config.features == .baseline else {
-            throw .invalidConfig("TrainableGPT trains the baseline's relu² MLP only; this configuration computes "
-                + (config.features.runsOnBaselineModel ? config.features.mlpActivation.formula + " in its MLP" : "record-family features"))
+            let f = config.features
+            let what = !f.runsOnBaselineModel ? "record-family features"
+                : f.stackLoops != nil ? "whole-stack passes (NUM_LOOPS)" : f.mlpActivation.formula + " in its MLP"
+            throw .invalidConfig("TrainableGPT trains the baseline GPT only (relu² MLP, one pass); this configuration has " + what)
         }
         guard maxPositions > 0 else { throw .invalidConfig("sequence length must be positive, got \(maxPositions)") }
         let layout = ParameterLayout(config: config)

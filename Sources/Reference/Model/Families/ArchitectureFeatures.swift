@@ -85,6 +85,24 @@ public struct ArchitectureFeatures: Sendable, Equatable, Codable {
         }
     }
 
+    /// Whole-stack depth recurrence (2026-03-19_SlidingWindowEval's `NUM_LOOPS` without
+    /// LOOP_START/LOOP_END): the L blocks run `count` times in a row, an effective depth of L·count
+    /// with the U-Net skips over it; with `loraRank` > 0 each pass has its own low-rank update of the
+    /// attention's q, k, v and output projections, `(x @ A) @ B` added to `c_q(x)` etc.
+    /// (`lora_adapters.{pass}.{block}.{q,k,v,proj}_{A,B}`, `LORA_RANK`; only when `count` > 1).
+    public struct StackLoops: Sendable, Equatable, Codable {
+        public var count: Int
+        public var loraRank: Int
+
+        public init(count: Int, loraRank: Int) {
+            self.count = count
+            self.loraRank = loraRank
+        }
+
+        /// Whether the passes carry LoRA adapters (the record creates them only for more than one pass).
+        public var hasAdapters: Bool { loraRank > 0 && count > 1 }
+    }
+
     /// Which lane feeds the final norm when the decoder runs parallel residual lanes.
     public enum FinalLane: String, Sendable, Equatable, Codable {
         case mean, attention = "attn", mlp
@@ -151,6 +169,8 @@ public struct ArchitectureFeatures: Sendable, Equatable, Codable {
     /// U-Net skips mixed by `lerp(w·skip, x, σ(skip_gates))` instead of `x + w·skip` (`SKIP_GATES_ENABLED`).
     public var skipGates: Bool = false
     public var loop: Loop?
+    /// Whole-stack passes (``StackLoops``); the baseline ``GPTModel`` runs them, no family model does.
+    public var stackLoops: StackLoops?
     public var parallelResiduals: ParallelResiduals?
     public var smearGate: SmearGate?
     public var attentionGate: AttentionGate = .none
@@ -164,10 +184,11 @@ public struct ArchitectureFeatures: Sendable, Equatable, Codable {
     public static let baseline = ArchitectureFeatures()
 
     /// Whether the baseline ``GPTModel`` computes this architecture: nothing but (at most) the MLP
-    /// activation differs from the baseline's.
+    /// activation and whole-stack passes differ from the baseline's.
     public var runsOnBaselineModel: Bool {
         var structure = self
         structure.mlpActivation = .reluSquared
+        structure.stackLoops = nil
         return structure == .baseline
     }
 }
