@@ -98,7 +98,7 @@ public enum ArchitectureConformance {
                 throw .architectureNotMatched(file: file, line: 0, detail: error.description, reference: referenceName)
             }
         }
-        _ = try describe(config)
+        _ = try describe(config)  // a configuration the family model cannot describe is refused before the code is parsed
         let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
         let tree = try parse(source, file: file, lines: lines, referenceName: referenceName)
         return try check(tree: tree, lines: lines, file: file, config: config, describe: describe, referenceName: referenceName,
