@@ -139,7 +139,7 @@ extension Eval {
             return (before, result, Date().timeIntervalSince(start))
         }
         let (before, result, seconds): (ChunkedTTTResult, ChunkedTTTResult, Double)
-        if config.features != .baseline {
+        if !config.features.runsOnBaselineModel {
             try TTTReevaluation.refuseUnsupportedFamilyTraining(ttt, artifact: URL(fileURLWithPath: artifact),
                                                                 features: config.features)
             (before, result, seconds) = try run { () throws -> DifferentiableFamilyGPT in
@@ -184,7 +184,7 @@ extension Eval {
         var resolved = try ModelConfigResolver.resolve(weights: weights, code: codeURL, logs: logURLs, overrides: settings)
         try Reevaluation.confirmArchitecture(&resolved, code: codeURL, logs: logURLs, overrides: settings, weights: weights)
         if !json, let architecture = resolved.architecture { print("architecture: \(architecture)") }
-        if resolved.config.features != .baseline {
+        if !resolved.config.features.runsOnBaselineModel {
             return try runFamilyLoRATTT(settings: settings, tttOverrides: tttOverrides)
         }
         let lora = try LoRATTTSettingsResolver.resolve(code: codeURL, logs: logURLs, overrides: tttOverrides)

@@ -29,16 +29,19 @@ extension GPTModel {
         var pushed = 0
         rotary.cos.withUnsafeBufferPointer { cosTable in
             rotary.sin.withUnsafeBufferPointer { sinTable in
-                for (index, layer) in layers.enumerated() {
+                let depth = effectiveDepth
+                for index in 0..<depth {
+                    // Whole-stack passes reuse the blocks in order: effective layer index = pass · L + block.
+                    let layer = layers[index % layers.count]
                     if index >= encoder, pushed > 0 {
                         // Decoder block i reuses the skips in reverse order: x += skip_weights[i] · skip.
                         pushed -= 1
                         addScaled(w.x, w.skips + pushed * w.maxTokens * c,
                                   scale: skipWeights + (index - encoder) * c, rows: tokens, width: c)
                     }
-                    let firstRow = index == layers.count - 1 ? scoredFrom : 0
-                    block(layer, tokens: tokens, firstRow: firstRow, workspace: w,
-                          cos: cosTable.baseAddress!, sin: sinTable.baseAddress!)
+                    let firstRow = index == depth - 1 ? scoredFrom : 0
+                    block(layer, adapter: adapters.isEmpty ? nil : adapters[index], tokens: tokens, firstRow: firstRow,
+                          workspace: w, cos: cosTable.baseAddress!, sin: sinTable.baseAddress!)
                     if index < encoder, pushed < skipCount {
                         (w.skips + pushed * w.maxTokens * c).update(from: w.x, count: tokens * c)
                         pushed += 1
@@ -69,7 +72,7 @@ extension GPTModel {
     /// One `Block.forward`: residual mix with x0, attention, MLP; rows before `firstRow` of the
     /// output are left stale (only their keys and values are needed).
     private func block(
-        _ layer: Layer, tokens: Int, firstRow: Int, workspace w: ForwardWorkspace,
+        _ layer: Layer, adapter: Adapter?, tokens: Int, firstRow: Int, workspace w: ForwardWorkspace,
         cos: UnsafePointer<Float>, sin: UnsafePointer<Float>
     ) {
         let c = config.modelDim, heads = config.numHeads, kvHeads = config.numKVHeads
@@ -85,6 +88,15 @@ extension GPTModel {
         // Attention: fused q/k/v, per-head rms_norm of q and k, rotary, q_gain.
         rmsNorm(out: w.normed, input: w.x, rows: tokens, width: c, eps: rmsEps)
         linear(out: w.qkv, input: w.normed, weight: layer.qkv, rows: tokens, inFeatures: c, outFeatures: qkvWidth)
+        if let adapter {
+            // q, k, v += (x @ A) @ B, this pass's low-rank updates.
+            let kvWidth = kvHeads * d
+            for (a, b, offset, width) in [(adapter.qA, adapter.qB, 0, c), (adapter.kA, adapter.kB, c, kvWidth),
+                                          (adapter.vA, adapter.vB, c + kvWidth, kvWidth)] {
+                addLowRank(out: w.qkv + offset, ldOut: qkvWidth, input: w.normed, rows: tokens, inFeatures: c,
+                           a: a, b: b, outFeatures: width)
+            }
+        }
         let queryRows = tokens - firstRow
         let q = w.qkv + firstRow * qkvWidth
         let k = w.qkv + c, v = w.qkv + c + kvHeads * d
@@ -111,13 +123,33 @@ extension GPTModel {
         let x = w.x + firstRow * c
         linear(out: w.projected, input: w.attention + firstRow * c, weight: layer.attentionProjection,
                rows: queryRows, inFeatures: c, outFeatures: c)
+        if let adapter {
+            addLowRank(out: w.projected, ldOut: c, input: w.attention + firstRow * c, rows: queryRows, inFeatures: c,
+                       a: adapter.projA, b: adapter.projB, outFeatures: c)
+        }
         addScaled(x, w.projected, scale: layer.attentionScale, rows: queryRows, width: c)
 
-        // MLP: proj(relu(fc(rms_norm(x)))²)
+        // MLP: proj(act(fc(rms_norm(x)))), act relu² (baseline) or the configured activation
         rmsNorm(out: w.normed, input: x, rows: queryRows, width: c, eps: rmsEps)
         linear(out: w.hidden, input: w.normed, weight: layer.fc, rows: queryRows, inFeatures: c, outFeatures: f)
-        reluSquared(w.hidden, count: queryRows * f)
+        activateMLP(w.hidden, count: queryRows * f, config.features.mlpActivation)
         linear(out: w.projected, input: w.hidden, weight: layer.mlpProjection, rows: queryRows, inFeatures: f, outFeatures: c)
         addScaled(x, w.projected, scale: layer.mlpScale, rows: queryRows, width: c)
+    }
+
+    /// `out += (input @ A) @ B` for `rows` rows: A `[in, r]`, B `[r, out]` (row-major, as the
+    /// record's `AttentionLoRA` holds them).
+    private func addLowRank(
+        out: UnsafeMutablePointer<Float>, ldOut: Int, input: UnsafePointer<Float>, rows: Int, inFeatures: Int,
+        a: UnsafePointer<Float>, b: UnsafePointer<Float>, outFeatures: Int
+    ) {
+        guard let rank = config.features.stackLoops?.loraRank, rank > 0, rows > 0 else { return }
+        var hidden = [Float](repeating: 0, count: rows * rank)
+        hidden.withUnsafeMutableBufferPointer { h in
+            BLAS.sgemm(m: rows, n: rank, k: inFeatures, a: input, lda: inFeatures, b: a, ldb: rank,
+                       c: h.baseAddress!, ldc: rank)
+            BLAS.sgemm(m: rows, n: outFeatures, k: rank, a: h.baseAddress!, lda: rank, b: b, ldb: outFeatures,
+                       beta: 1, c: out, ldc: ldOut)
+        }
     }
 }

@@ -15,6 +15,8 @@ public final class GPTModel: @unchecked Sendable {
     /// `[S, C]` with `S = min(L/2, L − L/2)`.
     let skipWeights: UnsafePointer<Float>
     let layers: [Layer]
+    /// Per effective layer (pass · L + block) with whole-stack LoRA passes; empty otherwise.
+    let adapters: [Adapter]
     let rotary: RotaryTable
     let rmsEps: Float
     let softcap: Float?
@@ -33,10 +35,18 @@ public final class GPTModel: @unchecked Sendable {
         let residualMix: UnsafePointer<Float>          // [2, C]
     }
 
-    /// Encoder layers (`L / 2`); they push their outputs for the decoder's skip connections.
-    public var encoderLayers: Int { config.numLayers / 2 }
+    /// Blocks run in a forward: `L`, or `L · passes` with whole-stack loops.
+    public var effectiveDepth: Int { Self.effectiveDepth(config) }
+    static func effectiveDepth(_ config: GPTConfig) -> Int { config.numLayers * (config.features.stackLoops?.count ?? 1) }
+    /// Encoder layers (half the effective depth); they push their outputs for the decoder's skip connections.
+    public var encoderLayers: Int { effectiveDepth / 2 }
     /// Skip weights (`min(encoder, decoder)` rows).
-    public var skipCount: Int { min(encoderLayers, config.numLayers - encoderLayers) }
+    public var skipCount: Int { min(encoderLayers, effectiveDepth - encoderLayers) }
+
+    /// One pass's low-rank updates of a block's attention: `A` `[in, r]`, `B` `[r, out]`.
+    struct Adapter {
+        let qA, qB, kA, kB, vA, vB, projA, projB: UnsafePointer<Float>
+    }
     /// Width of the fused q/k/v rows: `C + 2·G·D`.
     var qkvWidth: Int { config.modelDim + 2 * config.numKVHeads * config.headDim }
 
@@ -44,14 +54,15 @@ public final class GPTModel: @unchecked Sendable {
     /// non-finite tensors. `maxPositions` sizes the rotary tables (the longest window evaluated).
     public init(config: GPTConfig, weights: Weights, maxPositions: Int) throws(ModelWeightsError) {
         try Self.validate(config)
-        guard config.features == .baseline else {
+        guard config.features.runsOnBaselineModel else {
             throw .invalidConfig("the baseline GPTModel has no record-family features; load these weights with FamilyGPTModel")
         }
         guard maxPositions > 0 else { throw .invalidConfig("sequence length must be positive, got \(maxPositions)") }
         let c = config.modelDim, v = config.vocabSize, kvWidth = config.numKVHeads * config.headDim
         let f = config.mlpHidden, layerCount = config.numLayers
-        let encoder = layerCount / 2
-        let skips = min(encoder, layerCount - encoder)
+        let depth = Self.effectiveDepth(config)
+        let encoder = depth / 2
+        let skips = min(encoder, depth - encoder)
 
         var expected: [(name: String, shape: [Int])] = [("tok_emb.weight", [v, c])]
         if skips > 0 || weights["skip_weights"] != nil { expected.append(("skip_weights", [skips, c])) }
@@ -66,6 +77,17 @@ public final class GPTModel: @unchecked Sendable {
             ]
         }
         if !config.tieEmbeddings { expected.append(("lm_head.weight", [v, c])) }
+        let passes = config.features.stackLoops
+        if let passes, passes.hasAdapters {
+            let r = passes.loraRank
+            for pass in 0..<passes.count {
+                for block in 0..<layerCount {
+                    let p = "lora_adapters.\(pass).\(block)."
+                    expected += [(p + "q_A", [c, r]), (p + "q_B", [r, c]), (p + "k_A", [c, r]), (p + "k_B", [r, kvWidth]),
+                                 (p + "v_A", [c, r]), (p + "v_B", [r, kvWidth]), (p + "proj_A", [c, r]), (p + "proj_B", [r, c])]
+                }
+            }
+        }
 
         let expectedNames = Set(expected.map(\.name))
         if let extra = weights.keys.sorted().first(where: { !expectedNames.contains($0) }) {
@@ -107,6 +129,15 @@ public final class GPTModel: @unchecked Sendable {
                 mlpProjection: view(p + "mlp.proj.weight"), attentionScale: view(p + "attn_scale"),
                 mlpScale: view(p + "mlp_scale"), residualMix: view(p + "resid_mix"))
         }
+        if let passes, passes.hasAdapters {
+            self.adapters = (0..<depth).map { index in
+                let p = "lora_adapters.\(index / layerCount).\(index % layerCount)."
+                return Adapter(qA: view(p + "q_A"), qB: view(p + "q_B"), kA: view(p + "k_A"), kB: view(p + "k_B"),
+                               vA: view(p + "v_A"), vB: view(p + "v_B"), projA: view(p + "proj_A"), projB: view(p + "proj_B"))
+            }
+        } else {
+            self.adapters = []
+        }
         self.rotary = RotaryTable(headDim: config.headDim, positions: maxPositions, base: config.ropeBase)
         self.rmsEps = config.rmsNormEps.map(Float.init) ?? Float.ulpOfOne
         if let cap = config.logitSoftcap, cap > 0 { self.softcap = Float(cap) } else { self.softcap = nil }
@@ -133,5 +164,10 @@ public final class GPTModel: @unchecked Sendable {
         try require(config.headDim % 2 == 0, "head_dim \(config.headDim) must be even for rotary embeddings")
         try require(config.ropeBase.isFinite && config.ropeBase > 0, "rope_base must be positive")
         if let cap = config.logitSoftcap { try require(cap.isFinite && cap >= 0, "logit_softcap must be ≥ 0") }
+        if let invalidity = config.features.mlpActivation.invalidity { throw .invalidConfig(invalidity) }
+        if let passes = config.features.stackLoops {
+            try require(passes.count >= 1 && passes.count <= 64 && passes.loraRank >= 0 && passes.loraRank <= config.modelDim,
+                        "whole-stack passes \(passes.count) (1...64) and LoRA rank \(passes.loraRank) (0...\(config.modelDim))")
+        }
     }
 }

@@ -1,9 +1,37 @@
+import Foundation
+
 /// `relu(x)²` in place over `count` values, the baseline MLP's activation.
 @inlinable
 func reluSquared(_ x: UnsafeMutablePointer<Float>, count: Int) {
     for i in 0..<count {
         let v = max(x[i], 0)
         x[i] = v * v
+    }
+}
+
+/// `relu(x)^p` in place over `count` values: products for p = 1 and 3 (as PyTorch's `pow` does),
+/// `powf` otherwise.
+@inlinable
+func reluPower(_ x: UnsafeMutablePointer<Float>, count: Int, exponent: Float) {
+    switch exponent {
+    case 1: for i in 0..<count { x[i] = max(x[i], 0) }
+    case 2: reluSquared(x, count: count)
+    case 3:
+        for i in 0..<count {
+            let v = max(x[i], 0)
+            x[i] = v * v * v
+        }
+    default: for i in 0..<count { x[i] = powf(max(x[i], 0), exponent) }
+    }
+}
+
+/// The MLP's activation in place over `count` values.
+@inlinable
+func activateMLP(_ x: UnsafeMutablePointer<Float>, count: Int, _ activation: ArchitectureFeatures.MLPActivation) {
+    switch activation {
+    case .reluSquared: reluSquared(x, count: count)
+    case .leakyReluSquared(let slope): leakyReluSquared(x, count: count, slope: Float(slope))
+    case .reluPower(let exponent): reluPower(x, count: count, exponent: Float(exponent))
     }
 }
 

@@ -27,6 +27,12 @@ public final class TrainableGPT: @unchecked Sendable {
     /// non-finite tensors; `maxPositions` sizes the rotary tables.
     public init(config: GPTConfig, weights: Weights, maxPositions: Int) throws(ModelWeightsError) {
         try GPTModel.validate(config)
+        guard config.features == .baseline else {
+            let f = config.features
+            let what = !f.runsOnBaselineModel ? "record-family features"
+                : f.stackLoops != nil ? "whole-stack passes (NUM_LOOPS)" : f.mlpActivation.formula + " in its MLP"
+            throw .invalidConfig("TrainableGPT trains the baseline GPT only (relu² MLP, one pass); this configuration has " + what)
+        }
         guard maxPositions > 0 else { throw .invalidConfig("sequence length must be positive, got \(maxPositions)") }
         let layout = ParameterLayout(config: config)
         let names = Set(layout.entries.map(\.name))

@@ -7,6 +7,11 @@ public struct ArchitectureMatch: Sendable, Equatable {
     public var architecture: String
     /// The file whose model code was read.
     public var file: String
+    /// The MLP activation of the matched forward: the configuration's, or the code's when the check
+    /// read it from the code (`readsActivation`).
+    public var mlpActivation: ArchitectureFeatures.MLPActivation
+    /// Where the activation was read from the code (`train_gpt.py:720`), when it was.
+    public var activationRead: String? = nil
 }
 
 /// Conformance before evaluation: pgverify loads a submission's weights into its own model, so before
@@ -19,17 +24,22 @@ public struct ArchitectureMatch: Sendable, Equatable {
 public enum ArchitectureConformance {
     /// Checks the code at `code` against the baseline ``GPTModel`` for `config`.
     /// `settings` are the code's other hyperparameters (``ModelConfigResolver/statedSettings(code:logs:overrides:)``).
+    /// With `readsActivation`, the reference's MLP activation is the one the code's forward computes
+    /// (``MLPActivationReading``) rather than `config`'s; the match says which.
     public static func checkBaseline(code: URL, config: GPTConfig, parameterShapes: [String: [Int]],
-                                     settings: [String: HyperparameterValue] = [:]) throws(ModelConfigError) -> ArchitectureMatch
+                                     settings: [String: HyperparameterValue] = [:], readsActivation: Bool = false)
+        throws(ModelConfigError) -> ArchitectureMatch
     {
         let text = try SubmissionCodeText.read(code)
         let name = SubmissionCodeText.sourceName(code)
-        return try checkBaseline(source: text, file: name, config: config, parameterShapes: parameterShapes, settings: settings)
+        return try checkBaseline(source: text, file: name, config: config, parameterShapes: parameterShapes, settings: settings,
+                                 readsActivation: readsActivation)
     }
 
     /// Checks `source` (named `file` in messages) against the baseline ``GPTModel`` for `config`.
     public static func checkBaseline(source: String, file: String, config: GPTConfig, parameterShapes: [String: [Int]],
-                                     settings: [String: HyperparameterValue] = [:]) throws(ModelConfigError) -> ArchitectureMatch {
+                                     settings: [String: HyperparameterValue] = [:], readsActivation: Bool = false)
+        throws(ModelConfigError) -> ArchitectureMatch {
         let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
         func refuse(_ failure: ConformanceFailure) -> ModelConfigError {
             var detail = failure.function.isEmpty ? "" : failure.function + ": "
@@ -53,40 +63,46 @@ public enum ArchitectureConformance {
             throw refuse(ConformanceFailure(line: 0, function: "", message: "the model code cannot be read: \(error)"))
         }
         return try checkBaseline(tree: tree, lines: lines, file: file, config: config, parameterShapes: parameterShapes,
-                                 settings: settings)
+                                 settings: settings, readsActivation: readsActivation)
     }
 
     /// The check on an already parsed `tree` of the code whose `lines` messages quote.
     static func checkBaseline(tree: PyNode, lines: [Substring], file: String, config: GPTConfig,
-                              parameterShapes: [String: [Int]], settings: [String: HyperparameterValue] = [:])
+                              parameterShapes: [String: [Int]], settings: [String: HyperparameterValue] = [:],
+                              readsActivation: Bool = false)
         throws(ModelConfigError) -> ArchitectureMatch {
-        try check(tree: tree, lines: lines, file: file, config: config, reference: GPTModel.forwardDescription(config),
-                  referenceName: "baseline GPT (GPTModel)", parameterShapes: parameterShapes, settings: settings)
+        try check(tree: tree, lines: lines, file: file, config: config, describe: { GPTModel.forwardDescription($0) },
+                  referenceName: "baseline GPT (GPTModel)", parameterShapes: parameterShapes, settings: settings,
+                  readsActivation: readsActivation)
     }
 
     /// Checks the code at `code` against ``FamilyGPTModel`` for `config` (its features): the model's
     /// `forward_logits` (what the records' evaluation calls) against the description's logits; a model
     /// class without `forward_logits` is refused.
     public static func checkFamily(code: URL, config: GPTConfig, parameterShapes: [String: [Int]],
-                                   settings: [String: HyperparameterValue] = [:]) throws(ModelConfigError) -> ArchitectureMatch {
+                                   settings: [String: HyperparameterValue] = [:], readsActivation: Bool = false)
+        throws(ModelConfigError) -> ArchitectureMatch {
         let text = try SubmissionCodeText.read(code)
         return try checkFamily(source: text, file: SubmissionCodeText.sourceName(code), config: config,
-                               parameterShapes: parameterShapes, settings: settings)
+                               parameterShapes: parameterShapes, settings: settings, readsActivation: readsActivation)
     }
 
     public static func checkFamily(source: String, file: String, config: GPTConfig, parameterShapes: [String: [Int]],
-                                   settings: [String: HyperparameterValue] = [:]) throws(ModelConfigError) -> ArchitectureMatch {
+                                   settings: [String: HyperparameterValue] = [:], readsActivation: Bool = false)
+        throws(ModelConfigError) -> ArchitectureMatch {
         let referenceName = "record-family GPT (FamilyGPTModel)"
-        let reference: GPTModel.ForwardDescription
-        do {
-            reference = try FamilyGPTModel.forwardDescription(config)
-        } catch {
-            throw .architectureNotMatched(file: file, line: 0, detail: error.description, reference: referenceName)
+        func describe(_ config: GPTConfig) throws(ModelConfigError) -> GPTModel.ForwardDescription {
+            do {
+                return try FamilyGPTModel.forwardDescription(config)
+            } catch {
+                throw .architectureNotMatched(file: file, line: 0, detail: error.description, reference: referenceName)
+            }
         }
+        _ = try describe(config)  // a configuration the family model cannot describe is refused before the code is parsed
         let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
         let tree = try parse(source, file: file, lines: lines, referenceName: referenceName)
-        return try check(tree: tree, lines: lines, file: file, config: config, reference: reference, referenceName: referenceName,
-                         parameterShapes: parameterShapes, settings: settings)
+        return try check(tree: tree, lines: lines, file: file, config: config, describe: describe, referenceName: referenceName,
+                         parameterShapes: parameterShapes, settings: settings, readsActivation: readsActivation)
     }
 
     static func parse(_ source: String, file: String, lines: [Substring], referenceName: String) throws(ModelConfigError) -> PyNode {
@@ -103,8 +119,10 @@ public enum ArchitectureConformance {
         }
     }
 
-    static func check(tree: PyNode, lines: [Substring], file: String, config: GPTConfig, reference: GPTModel.ForwardDescription,
-                      referenceName: String, parameterShapes: [String: [Int]], settings: [String: HyperparameterValue])
+    static func check(tree: PyNode, lines: [Substring], file: String, config: GPTConfig,
+                      describe: (GPTConfig) throws(ModelConfigError) -> GPTModel.ForwardDescription,
+                      referenceName: String, parameterShapes: [String: [Int]], settings: [String: HyperparameterValue],
+                      readsActivation: Bool = false)
         throws(ModelConfigError) -> ArchitectureMatch {
         func refuse(_ failure: ConformanceFailure) -> ModelConfigError {
             var detail = failure.function.isEmpty ? "" : failure.function + ": "
@@ -125,21 +143,33 @@ public enum ArchitectureConformance {
             }
         }
         let interpreter = ForwardInterpreter(module: tree, hyperparameters: hyperparameters, parameterShapes: parameterShapes)
-        let root: Int, referenceRoot: Int
+        var reference = try describe(config)
+        let root: Int
         do {
-            if let logits = reference.logits {
-                (root, referenceRoot) = (try extractOutput(interpreter, tree: tree, config: config), logits)
-            } else {
-                (root, referenceRoot) = (try extractLoss(interpreter, tree: tree), reference.loss)
-            }
+            root = reference.logits != nil
+                ? try extractOutput(interpreter, tree: tree, config: config) : try extractLoss(interpreter, tree: tree)
         } catch let failure as ConformanceFailure {
             throw refuse(failure)
         } catch {
             throw refuse(ConformanceFailure(line: 0, function: "", message: "\(error)"))
         }
+        // The activation is a parameter of the reference: the code's, when asked, described and compared like the rest.
+        var activation = config.features.mlpActivation
+        var activationRead: String?
+        if readsActivation, let read = MLPActivationReading.read(interpreter.graph, root: root) {
+            activationRead = "\(file):\(read.line)"
+            if read.activation != activation {
+                var described = config
+                described.features.mlpActivation = read.activation
+                reference = try describe(described)
+                activation = read.activation
+            }
+        }
+        let referenceRoot = reference.logits ?? reference.loss
         var comparison = ForwardGraphComparison(code: interpreter.graph, reference: reference.graph)
         if comparison.equal(root, referenceRoot) {
-            return ArchitectureMatch(architecture: reference.summary, file: file)
+            return ArchitectureMatch(architecture: reference.summary, file: file, mlpActivation: activation,
+                                     activationRead: activationRead)
         }
         throw refuse(difference(interpreter.graph, root: root, reference: reference.graph, referenceRoot: referenceRoot,
                                 comparison: &comparison))

@@ -35,15 +35,16 @@ final class ModuleInstance {
     /// Gives this module and every module it holds their state-dict prefix.
     func setPath(_ path: String) {
         self.path = path
-        for (name, value) in attributes {
-            switch value {
-            case .module(let child): child.setPath(Self.join(path, name))
-            case .list(let list):
-                for (index, item) in list.items.enumerated() {
-                    if case .module(let child) = item { child.setPath(Self.join(path, name) + ".\(index)") }
-                }
-            default: break
-            }
+        for (name, value) in attributes { Self.setPath(value, Self.join(path, name)) }
+    }
+
+    /// Modules at `path`, in lists at `path.index`, nested lists (a ModuleList of ModuleLists) at `path.i.j`.
+    private static func setPath(_ value: SymbolicValue, _ path: String) {
+        switch value {
+        case .module(let child): child.setPath(path)
+        case .list(let list):
+            for (index, item) in list.items.enumerated() { setPath(item, path + ".\(index)") }
+        default: break
         }
     }
 

@@ -169,11 +169,12 @@ public enum Reevaluation {
     /// (``ArchitectureConformance``): the baseline ``GPTModel`` or, with record-family features, the
     /// ``FamilyGPTModel``; else this throws and nothing is evaluated. Records
     /// ``ResolvedModelConfig/architecture``: what was matched (or, for the baseline without code, that
-    /// it is assumed).
+    /// it is assumed). The MLP activation is the one the code's forward computes (relu², leaky-ReLU(α)²,
+    /// relu^p), which the configuration then takes.
     public static func confirmArchitecture(_ resolved: inout ResolvedModelConfig, code: URL?, logs: [URL],
                                            overrides: [String: String], weights: Weights) throws(ModelConfigError)
     {
-        let family = resolved.config.features != .baseline
+        let family = !resolved.config.features.runsOnBaselineModel
         guard let code else {
             if family {
                 throw .architectureNotMatched(
@@ -187,8 +188,15 @@ public enum Reevaluation {
         let settings = try ModelConfigResolver.statedSettings(code: code, logs: logs, overrides: overrides)
         let shapes = weights.mapValues(\.shape)
         let match = family
-            ? try ArchitectureConformance.checkFamily(code: code, config: resolved.config, parameterShapes: shapes, settings: settings)
-            : try ArchitectureConformance.checkBaseline(code: code, config: resolved.config, parameterShapes: shapes, settings: settings)
+            ? try ArchitectureConformance.checkFamily(code: code, config: resolved.config, parameterShapes: shapes, settings: settings,
+                                                      readsActivation: true)
+            : try ArchitectureConformance.checkBaseline(code: code, config: resolved.config, parameterShapes: shapes, settings: settings,
+                                                        readsActivation: true)
+        if match.mlpActivation != resolved.config.features.mlpActivation {
+            resolved.config.features.mlpActivation = match.mlpActivation
+            resolved.sources["mlp_activation"] = .derived(
+                rule: "\(match.mlpActivation.formula): what the forward computes at \(match.activationRead ?? match.file)", from: [])
+        }
         resolved.architecture = "matched to the forward of \(match.file): \(match.architecture)"
     }
 
@@ -205,7 +213,7 @@ public enum Reevaluation {
         try BLAS.requireLibrary()
         let (weights, resolved) = try prepare(request)
         onResolved(resolved)
-        guard resolved.config.features == .baseline else {
+        guard resolved.config.features.runsOnBaselineModel else {
             return try runFamily(request, weights: weights, resolved: resolved, segments: segments,
                                  onSampleDrawn: onSampleDrawn, progress: progress)
         }
@@ -273,6 +281,7 @@ public enum Reevaluation {
         if f.layerNormScale { names.append("layer-norm scaling") }
         if f.skipGates { names.append("gated skips") }
         if f.loop != nil { names.append("looped layers") }
+        if f.stackLoops != nil { names.append("whole-stack passes") }
         if f.parallelResiduals != nil { names.append("parallel residuals") }
         if f.attentionGate != .none { names.append("attention gate") }
         if f.mlpOutputGateWindow != nil { names.append("MLP output gate") }

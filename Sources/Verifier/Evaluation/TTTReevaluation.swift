@@ -83,7 +83,7 @@ public enum TTTReevaluation {
         var resolved = try ModelConfigResolver.resolve(weights: weights, code: request.code, logs: request.logs,
                                                        overrides: settings)
         try Reevaluation.confirmArchitecture(&resolved, code: request.code, logs: request.logs, overrides: settings, weights: weights)
-        let family = resolved.config.features != .baseline
+        let family = !resolved.config.features.runsOnBaselineModel
         switch procedure {
         case .phased:
             return try runPhased(request, weights: weights, resolved: resolved, settings: settings, tttOverrides: tttOverrides)
@@ -118,7 +118,7 @@ public enum TTTReevaluation {
         let ttt = try TTTSettingsResolver.resolve(code: request.code, logs: request.logs,
                                                   overrides: settings.merging(tttOverrides) { _, ttt in ttt })
         let s = ttt.settings
-        let family = config.features != .baseline
+        let family = !config.features.runsOnBaselineModel
         if family {
             try refuseUnsupportedFamilyTraining(ttt, artifact: request.artifact, features: config.features)
         }

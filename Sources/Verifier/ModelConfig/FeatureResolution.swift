@@ -16,6 +16,7 @@ extension Resolution {
         ("gated_attn_enabled", "GATED_ATTN_ENABLED"),
         ("attn_out_gate_src", "ATTN_OUT_GATE_SRC"), ("gate_attn_src", "GATE_ATTN_SRC"),
         ("rope_yarn", "ROPE_YARN"), ("trigram_enabled", "TRIGRAM"), ("ve_layers", "VE_LAYERS"),
+        ("lora_rank", "LORA_RANK"),
     ]
 
     mutating func features(weights: Weights, code: String?, codeFile: String?, numHeads: Int, modelDim: Int,
@@ -117,7 +118,7 @@ extension Resolution {
             sources["parallel_residuals"] = .derived(rule: "lanes from layer \(layer), final lane \(laneText)",
                                                      from: [shape("parallel_post_lambdas"), start.source] + (lane.map { [$0.source] } ?? []))
         }
-        if isFamily || features != ArchitectureFeatures() {
+        if isFamily || !features.runsOnBaselineModel {
             let activation = try mlpActivation(code: code, codeFile: codeFile)
             features.mlpActivation = activation.activation
             sources["mlp_activation"] = activation.source
@@ -137,12 +138,11 @@ extension Resolution {
         guard let loops = try stated.statement("num_loops", as: .integer), let count = loops.value.pythonInt(), count > 0
         else { return }
         // Code that declares NUM_LOOPS but no LOOP_START/LOOP_END (2026-03-19_SlidingWindowEval) counts passes
-        // over every block: one pass is the plain model; more repeat the whole stack, which no reference model runs.
+        // over every block: one pass is the plain model; more repeat the whole stack (``ArchitectureFeatures/StackLoops``).
         let declarations = stated.defaults.declarations
         if declarations["num_loops"] != nil, declarations["loop_start"] == nil, declarations["loop_end"] == nil {
-            if count == 1 { return }
-            throw .unsupportedFeature(what: "NUM_LOOPS=\(count) without LOOP_START/LOOP_END",
-                                      feature: "every block repeated \(count) times (whole-stack depth recurrence)", source: loops.source)
+            try resolveStackLoops(&features, count: count, loops: loops, weights: weights, numLayers: numLayers)
+            return
         }
         guard let startStatement = try stated.statement("loop_start", as: .integer), let start = startStatement.value.pythonInt(),
               let endStatement = try stated.statement("loop_end", as: .integer), let end = endStatement.value.pythonInt()
@@ -164,6 +164,33 @@ extension Resolution {
         features.loop = loop
         sources["loop"] = .derived(rule: "blocks \(start)...\(end) ×\(count + 1), active at eval",
                                    from: [loops.source, startStatement.source, endStatement.source])
+    }
+
+    /// NUM_LOOPS passes over the whole stack, with LORA_RANK adapters per pass; the skip weights' rows
+    /// (min of the encoder and decoder halves of the effective depth) and the adapters' shapes must agree.
+    private mutating func resolveStackLoops(_ features: inout ArchitectureFeatures, count: Int, loops: Statement,
+                                            weights: Weights, numLayers: Int) throws(ModelConfigError) {
+        let rankStatement = try stated.statement("lora_rank", as: .integer)
+        let rank = rankStatement?.value.pythonInt() ?? 0
+        let passes = ArchitectureFeatures.StackLoops(count: count, loraRank: max(rank, 0))
+        let depth = numLayers * count
+        let skipRows = min(depth / 2, depth - depth / 2)
+        if let skips = weights["skip_weights"], skips.shape.first != skipRows {
+            throw .contradictsShapes(key: "num_loops", stated: "\(count) (whole-stack passes)", statedBy: loops.source,
+                                     shapeValue: "\(skips.shape.first ?? 0) skip weights, \(count) passes over \(numLayers) blocks imply \(skipRows)",
+                                     shapeSource: .tensorShape(tensor: "skip_weights", shape: skips.shape))
+        }
+        let adapter = weights["lora_adapters.0.0.q_A"]
+        if passes.hasAdapters != (adapter != nil) || (adapter != nil && adapter!.shape.last != rank) {
+            throw .contradictsShapes(key: "lora_rank", stated: "\(rank)", statedBy: rankStatement?.source ?? loops.source,
+                                     shapeValue: adapter.map { "lora_adapters.0.0.q_A \($0.shape)" } ?? "no lora_adapters tensors",
+                                     shapeSource: adapter.map { .tensorShape(tensor: "lora_adapters.0.0.q_A", shape: $0.shape) }
+                                         ?? .tensorAbsent(tensor: "lora_adapters.0.0.q_A"))
+        }
+        if count == 1 { return }  // one pass is the plain model
+        features.stackLoops = passes
+        sources["stack_loops"] = .derived(rule: "all \(numLayers) blocks ×\(count)" + (passes.hasAdapters ? ", LoRA rank \(rank) per pass" : ""),
+                                          from: [loops.source] + (rankStatement.map { [$0.source] } ?? []))
     }
 
     /// `F.leaky_relu(…, negative_slope=s)` in the code's MLP → leaky-ReLU² with slope s; `torch.relu`

@@ -32,15 +32,22 @@ public struct ModelConfigResolver {
     public static func resolve(
         weights: Weights, code: URL?, logs: [URL], overrides: [String: String]
     ) throws(ModelConfigError) -> ResolvedModelConfig {
-        // A tensor of a feature we do not implement is named before anything else is read.
-        if let name = weights.keys.sorted().first(where: { UnsupportedFeature.forTensor($0) != nil }),
-           let feature = UnsupportedFeature.forTensor(name) {
-            throw .unsupportedTensor(name: name, feature: feature.description)
+        // A tensor of a feature we do not implement is named before anything else is read. Per-pass
+        // `lora_adapters.*` are read where the code declares whole-stack passes with a LORA_RANK
+        // (``ArchitectureFeatures/StackLoops``, checked against NUM_LOOPS and LORA_RANK there).
+        let unsupported = weights.keys.sorted().filter { UnsupportedFeature.forTensor($0) != nil }
+        func refuse(_ name: String) -> ModelConfigError {
+            .unsupportedTensor(name: name, feature: UnsupportedFeature.forTensor(name)?.description ?? name)
         }
-        let facts = try ShapeFacts(weights)
+        if let name = unsupported.first(where: { !$0.hasPrefix("lora_adapters.") }) { throw refuse(name) }
         let codeText = try code.map { url throws(ModelConfigError) in try SubmissionCodeText.read(url) }
         let defaults = codeText.map { HyperparameterDefaults.parse(source: $0, file: SubmissionCodeText.sourceName(code!)) }
             ?? HyperparameterDefaults()
+        let declarations = defaults.declarations
+        let passAdapters = declarations["num_loops"] != nil && declarations["lora_rank"] != nil
+            && declarations["loop_start"] == nil && declarations["loop_end"] == nil
+        if let name = unsupported.first, !passAdapters { throw refuse(name) }
+        let facts = try ShapeFacts(weights)
         let keyNames = Set(statedKeys.map(\.name))
         var logged: [LoggedHyperparameter] = []
         for url in logs {

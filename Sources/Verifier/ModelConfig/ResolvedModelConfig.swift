@@ -23,7 +23,7 @@ public indirect enum ValueSource: Sendable, Equatable, CustomStringConvertible {
         case let .tensorAbsent(tensor):
             return "no \(tensor) tensor"
         case let .derived(rule, from):
-            return "\(rule), from " + from.map(\.description).joined(separator: " and ")
+            return from.isEmpty ? rule : "\(rule), from " + from.map(\.description).joined(separator: " and ")
         case let .codeDefault(_, variable, expression, file, line):
             return "code default of \(variable) at \(file):\(line) (\(expression))"
         case let .log(file, line, text):

@@ -27,15 +27,22 @@ struct CodeEdit: CustomTestStringConvertible, Sendable {
 }
 
 /// Single semantic edits of the baseline's model code: each changes what the model computes, and
-/// each must be refused, naming the line and the construct.
+/// each must be refused, naming the line and the construct, with the MLP activation read from the
+/// code as the pipeline reads it. The activations the reference takes as a parameter (leaky-ReLU(α)²,
+/// relu^p) are evaluated instead: ``VariantGoldenTests`` asserts their PyTorch goldens.
 @Suite struct BaselineMutationTests {
     static let mutations: [CodeEdit] = [
-        CodeEdit(name: "leaky ReLU(0.5) squared", edits: [("x = torch.relu(self.fc(x))", "x = F.leaky_relu(self.fc(x), negative_slope=0.5)")],
-                 expected: "leaky_relu(negative_slope=0.5) of (linear), where the reference computes relu of (linear)", line: 616),
         CodeEdit(name: "GELU", edits: [("x = torch.relu(self.fc(x))", "x = F.gelu(self.fc(x))")],
                  expected: "gelu of (linear), where the reference computes relu", line: 616),
-        CodeEdit(name: "relu cubed", edits: [("return self.proj(x.square())", "return self.proj(x ** 3)")],
-                 expected: "power 3.0", line: 617),
+        CodeEdit(name: "leaky ReLU cubed", edits: [("x = torch.relu(self.fc(x))", "x = F.leaky_relu(self.fc(x), negative_slope=0.5)"),
+                                                   ("return self.proj(x.square())", "return self.proj(x ** 3)")],
+                 expected: "computes leaky_relu(negative_slope=0.5) of (linear), where the reference computes relu", line: 616),
+        CodeEdit(name: "relu to a negative power", edits: [("return self.proj(x.square())", "return self.proj(x ** -1)")],
+                 expected: "power -1.0", line: 617),
+        CodeEdit(name: "activation halved before the square", edits: [("x = torch.relu(self.fc(x))", "x = torch.relu(self.fc(x)) * 0.5")],
+                 expected: "multiplication by 0.25", line: 617),
+        CodeEdit(name: "relu squared plus the pre-activation", edits: [("return self.proj(x.square())", "return self.proj(x.square() + x)")],
+                 expected: "power 2.0 of (relu)", line: 617),
         CodeEdit(name: "rotary base written into the module", edits: [("self.rotary = Rotary(self.head_dim, base=rope_base)", "self.rotary = Rotary(self.head_dim, base=50000.0)")],
                  expected: "constant vector", line: 528),
         CodeEdit(name: "LayerNorm for RMSNorm", edits: [("return F.rms_norm(x, (x.size(-1),), eps=self.eps)", "return F.layer_norm(x, (x.size(-1),))")],
@@ -90,7 +97,7 @@ struct CodeEdit: CustomTestStringConvertible, Sendable {
     @Test(arguments: mutations) func editIsRefusedByName(_ mutation: CodeEdit) throws {
         let source = try mutation.apply(to: try ConformanceSupport.baselineSource)
         do {
-            let match = try ConformanceSupport.check(source)
+            let match = try ConformanceSupport.check(source, readsActivation: true)
             Issue.record("\(mutation.name) was matched as \(match.architecture)")
         } catch let error as ModelConfigError {
             guard case .architectureNotMatched(let file, let line, let detail, _) = error else {

@@ -4,7 +4,8 @@ import Testing
 @testable import Verifier
 
 /// Conformance of real submissions' code to the baseline GPTModel, configured from each file's own
-/// `Hyperparameters` defaults (shapes from that configuration). A survey, run by hand:
+/// `Hyperparameters` defaults (shapes from that configuration), the MLP activation read from the code as
+/// the pipeline reads it (a matched non-relu² activation is the row's detail). A survey, run by hand:
 /// `PGVERIFY_CONFORMANCE_SURVEY=out.tsv swift test --filter ConformanceCorpusSurvey` reads every
 /// train_gpt.py of ../shared/corpus/parameter-golf/records and /work/prcorpus.
 @Suite struct ConformanceCorpusSurvey {
@@ -60,9 +61,10 @@ import Testing
                 if let tree = trees[offset], let config = Self.config(from: texts[index], file: files[index].path) {
                     do {
                         let lines = texts[index].split(separator: "\n", omittingEmptySubsequences: false)
-                        _ = try ArchitectureConformance.checkBaseline(tree: tree, lines: lines, file: "train_gpt.py", config: config,
-                                                                      parameterShapes: ConformanceSupport.shapes(config))
-                        status = "matched"; detail = ""
+                        let match = try ArchitectureConformance.checkBaseline(
+                            tree: tree, lines: lines, file: "train_gpt.py", config: config,
+                            parameterShapes: ConformanceSupport.shapes(config), readsActivation: true)
+                        status = "matched"; detail = match.mlpActivation == .reluSquared ? "" : match.mlpActivation.formula
                     } catch {
                         status = "refused"; detail = "\(error)".replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\n", with: " ")
                     }

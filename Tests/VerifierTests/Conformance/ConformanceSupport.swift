@@ -42,9 +42,10 @@ enum ConformanceSupport {
         get throws { try String(contentsOf: Paths.shared("corpus/parameter-golf/train_gpt.py"), encoding: .utf8) }
     }
 
-    /// The conformance check on `source` with the baseline configuration.
-    static func check(_ source: String, config: GPTConfig = baselineConfig) throws -> ArchitectureMatch {
+    /// The conformance check on `source` with the baseline configuration; with `readsActivation`, the
+    /// MLP activation is the code's (as ``Reevaluation/confirmArchitecture`` checks).
+    static func check(_ source: String, config: GPTConfig = baselineConfig, readsActivation: Bool = false) throws -> ArchitectureMatch {
         try ArchitectureConformance.checkBaseline(source: source, file: "train_gpt.py", config: config,
-                                                  parameterShapes: shapes(config))
+                                                  parameterShapes: shapes(config), readsActivation: readsActivation)
     }
 }

@@ -5,13 +5,21 @@ import Testing
 
 /// Single semantic edits of a record-family model's code (the 2026-04-14 record, configured as the
 /// plain-sp1024 golden: loop, parallel lanes, XSA, partial RoPE, LN scale, gated skips, banks): each
-/// changes what the model computes and must be refused, naming the line and the construct.
+/// changes what the model computes and must be refused, naming the line and the construct, with the
+/// MLP activation read from the code as the pipeline reads it. Edits to another activation the
+/// reference takes as a parameter (leaky-ReLU(0.25)², relu³) are evaluated instead and must match the
+/// golden of the edited code (fixtures/families/plain-sp1024/activation-variants.json).
 @Suite struct FamilyMutationTests {
     static let record = "plain-sp1024"
 
     static let mutations: [CodeEdit] = [
-        CodeEdit(name: "leaky ReLU slope 0.25", edits: [("negative_slope=0.5).square()", "negative_slope=0.25).square()")],
-                 expected: "leaky_relu(negative_slope=0.25) of (linear), where the reference computes leaky_relu(negative_slope=0.5)", line: 691),
+        CodeEdit(name: "GELU squared", edits: [("hidden = F.leaky_relu(F.linear(x, up_w.to(x.dtype)), negative_slope=0.5).square()",
+                                                "hidden = F.gelu(F.linear(x, up_w.to(x.dtype))).square()")],
+                 expected: "gelu of (linear)", line: 691),
+        CodeEdit(name: "activation halved before the square",
+                 edits: [("hidden = F.leaky_relu(F.linear(x, up_w.to(x.dtype)), negative_slope=0.5).square()",
+                          "hidden = (F.leaky_relu(F.linear(x, up_w.to(x.dtype)), negative_slope=0.5) * 0.5).square()")],
+                 expected: "", line: 691),
         CodeEdit(name: "relu³ for the square", edits: [("negative_slope=0.5).square()", "negative_slope=0.5) ** 3")],
                  expected: "power 3.0", line: 691),
         CodeEdit(name: "partial rotary sign flipped",
@@ -66,7 +74,8 @@ import Testing
         let source = try mutation.apply(to: try String(contentsOf: r.code, encoding: .utf8))
         do {
             let match = try ArchitectureConformance.checkFamily(source: source, file: "train_gpt.py", config: r.config,
-                                                                parameterShapes: r.shapes, settings: r.settings)
+                                                                parameterShapes: r.shapes, settings: r.settings,
+                                                                readsActivation: true)
             Issue.record("\(mutation.name) was matched as \(match.architecture)")
         } catch {
             guard case .architectureNotMatched(let file, let line, let detail, _) = error else {
@@ -105,5 +114,45 @@ import Testing
         let match = try ArchitectureConformance.checkFamily(source: source, file: "train_gpt.py", config: r.config,
                                                             parameterShapes: r.shapes, settings: r.settings)
         #expect(match.architecture.hasPrefix("record-family GPT (FamilyGPTModel)"))
+    }
+
+    struct ActivationVariant: Decodable, CustomTestStringConvertible, Sendable {
+        var name: String
+        var activation: String
+        var edits: [[String]]
+        var val_loss: Double
+        var val_bpb: Double
+        var testDescription: String { name }
+    }
+    struct ActivationVariants: Decodable {
+        struct Score: Decodable { var val_bpb: Double }
+        var unedited: Score
+        var variants: [ActivationVariant]
+    }
+
+    static func activationVariants() throws -> ActivationVariants {
+        try JSONDecoder().decode(ActivationVariants.self,
+                                 from: Data(contentsOf: Paths.fixture("families/\(record)/activation-variants.json")))
+    }
+
+    /// The record's code edited to another MLP activation, through `verify eval`'s pipeline on the
+    /// family's weights: the edited code's own eval_val, never the unedited number.
+    @Test(arguments: (try? activationVariants().variants) ?? [])
+    func activationEditIsEvaluatedExactly(_ variant: ActivationVariant) throws {
+        let variants = try Self.activationVariants()
+        #expect(abs(variant.val_bpb - variants.unedited.val_bpb) > 4e-4, "the edit must move the score past the tolerance")
+        let golden = try FamilyReevaluationTests.golden(Self.record)
+        let edit = CodeEdit(name: variant.name, edits: variant.edits.map { ($0[0], $0[1]) }, expected: "", line: 0)
+        let source = try edit.apply(to: try String(contentsOf: FamilyReevaluationTests.code(golden), encoding: .utf8))
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pgverify-family-variant-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let code = folder.appendingPathComponent("train_gpt.py")
+        try source.write(to: code, atomically: true, encoding: .utf8)
+        let result = try Reevaluation.run(FamilyReevaluationTests.request(Self.record, golden: golden, code: .some(code)))
+        #expect(result.resolved.config.features.mlpActivation.formula == variant.activation)
+        #expect(result.resolved.architecture?.contains(variant.activation + " MLP") == true)
+        #expect(abs(result.score.meanLoss - variant.val_loss) <= 1e-4, "\(result.score.meanLoss)")
+        #expect(abs(result.score.bitsPerByte - variant.val_bpb) <= 1e-4, "\(result.score.bitsPerByte)")
     }
 }

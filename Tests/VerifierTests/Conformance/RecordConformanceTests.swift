@@ -21,7 +21,8 @@ import Testing
     }
 
     /// The 03-19 record's QAT switch and loop count are settings of its own: with more than one pass over
-    /// the stack the forward is not the reference's.
+    /// the stack the forward is not the one of a configuration without those passes (``StackLoopTests``
+    /// evaluates it with them).
     @Test func wholeStackLoopIsRefused() throws {
         let url = Paths.shared("corpus/parameter-golf/records/track_10min_16mb/2026-03-19_SlidingWindowEval/train_gpt.py")
         let text = try SubmissionCodeText.read(url)

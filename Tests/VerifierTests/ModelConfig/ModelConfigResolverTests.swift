@@ -300,7 +300,8 @@ struct ModelConfigResolverTests {
 }
 
 /// NUM_LOOPS in code without LOOP_START/LOOP_END (2026-03-19_SlidingWindowEval) counts passes over the
-/// whole stack: 1 is the plain model, more is refused by name.
+/// whole stack: 1 is the plain model; more are ``ArchitectureFeatures/StackLoops`` (``StackLoopTests``),
+/// refused by name where the weights contradict them.
 @Suite struct WholeStackLoopResolutionTests {
     static let code = Paths.shared("corpus/parameter-golf/records/track_10min_16mb/2026-03-19_SlidingWindowEval/train_gpt.py")
 
@@ -311,13 +312,14 @@ struct ModelConfigResolverTests {
         #expect(resolved.config.numLayers == 2)
     }
 
-    @Test func morePassesAreRefusedByName() throws {
+    /// Plain 2-block weights (one skip weight) with NUM_LOOPS=2: the effective depth 4 implies two.
+    @Test func passesTheSkipWeightsContradictAreRefusedByName() throws {
         let weights = try BaselineWeights.make(vocab: 1024, layers: 2, dim: 64, heads: 4, kvHeads: 2, mlpHidden: 128, tied: true)
         #expect {
             try ModelConfigResolver.resolve(weights: weights, code: Self.code, logs: [], overrides: ["NUM_LOOPS": "2"])
         } throws: { error in
-            guard case .unsupportedFeature(let what, _, _)? = error as? ModelConfigError else { return false }
-            return what == "NUM_LOOPS=2 without LOOP_START/LOOP_END"
+            guard case .contradictsShapes(let key, _, _, let shapeValue, _)? = error as? ModelConfigError else { return false }
+            return key == "num_loops" && shapeValue.contains("2 passes over 2 blocks imply 2")
         }
     }
 }

@@ -81,13 +81,7 @@ extension FamilyGPTModel {
         func mlp(_ block: Int, _ x: Int) -> Int {
             let p = "blocks.\(block).mlp."
             let up = linear(x, parameter(p + "fc.weight"))
-            let activated: Int
-            switch f.mlpActivation {
-            case .reluSquared: activated = g.node("relu", [up])
-            case .leakyReluSquared(let slope):
-                activated = slope == 0 ? g.node("relu", [up]) : g.node("leaky_relu", [up], [("negative_slope", .real(slope))])
-            }
-            var out = linear(g.pow(activated, 2), parameter(p + "proj.weight"))
+            var out = linear(f.mlpActivation.describe(up, in: g), parameter(p + "proj.weight"))
             if let window = f.mlpOutputGateWindow {
                 out = g.mul(out, g.scale(sigmoid(linear(g.slice(x, start: 0, end: window), parameter(p + "mlp_gate_proj.weight"))), by: 2))
             }
@@ -188,11 +182,7 @@ extension FamilyGPTModel {
         case .sparse(let window, let scale): attention += ", sparse gate σ(\(ForwardAttribute.format(scale))·W·x[:\(window)])"
         }
         parts.append(attention + ")")
-        var mlp: String
-        switch f.mlpActivation {
-        case .reluSquared: mlp = "relu² MLP"
-        case .leakyReluSquared(let slope): mlp = "leaky_relu(\(ForwardAttribute.format(slope)))² MLP"
-        }
+        var mlp = f.mlpActivation.formula + " MLP"
         if let window = f.mlpOutputGateWindow { mlp += " with output gate 2·σ(W·x[:\(window)])" }
         parts.append(mlp)
         var softcap = "no softcap"

@@ -5,7 +5,8 @@ import Foundation
 ///
 /// Sizes that depend on the input are symbolic: `B` (batch) and `T` (sequence length). Parameters are
 /// named as in the state dict the model loads. Operations in the vocabulary of ``ForwardGraph``:
-/// `embedding(table, ids)`, `rms_norm(x; eps)`, `linear(x, weight)` (x·Wᵀ), `relu`, `tanh`,
+/// `embedding(table, ids)`, `rms_norm(x; eps)`, `linear(x, weight)` (x·Wᵀ), `relu`, `leaky_relu(negative_slope)`,
+/// `pow(exponent)`, `tanh`,
 /// `row(index)` of a matrix parameter, `split_heads(heads, head_dim)` ([B,T,H·D] → [B,H,T,D]),
 /// `merge_heads` (its inverse), `slice(start, end)` and `cat` on the last axis, `arange(T)`, `outer`,
 /// `cos`, `sin`, `attention(q, k, v; causal, scale)` (softmax(q·kᵀ·scale) v, grouped-query heads
@@ -47,11 +48,22 @@ extension GPTModel {
         let ids = g.input("input_ids"), targets = g.input("target_ids")
         var x = rmsNorm(g.node("embedding", [g.parameter("tok_emb.weight"), ids]), eps: eps)
         let x0 = x
-        let encoder = config.numLayers / 2
-        let skipCount = min(encoder, config.numLayers - encoder)
+        // Whole-stack passes run the blocks again in order (effective layer = pass · L + block), each
+        // pass with its own LoRA (x @ A) @ B added to the attention's q, k, v and output projections.
+        let passes = config.features.stackLoops
+        let depth = config.numLayers * (passes?.count ?? 1)
+        let encoder = depth / 2
+        let skipCount = min(encoder, depth - encoder)
         var skips: [Int] = []
-        for index in 0..<config.numLayers {
-            let p = "blocks.\(index)."
+        for index in 0..<depth {
+            let p = "blocks.\(index % config.numLayers)."
+            let lora = passes?.hasAdapters == true ? "lora_adapters.\(index / config.numLayers).\(index % config.numLayers)." : nil
+            func projected(_ input: Int, _ weight: String, _ adapter: String) -> Int {
+                let base = linear(input, weight)
+                guard let lora else { return base }
+                return g.add(base, g.node("matmul", [g.node("matmul", [input, g.parameter(lora + adapter + "_A")]),
+                                                     g.parameter(lora + adapter + "_B")]))
+            }
             if index >= encoder, !skips.isEmpty {
                 let weight = g.node("row", [g.parameter("skip_weights")], [("index", .int(index - encoder))])
                 x = g.add(x, g.mul(weight, skips.removeLast()))
@@ -62,17 +74,17 @@ extension GPTModel {
                       g.mul(g.node("row", [mix], [("index", .int(1))]), x0))
             // Attention: q/k rms_norm per head (eps from float32), rotary, q_gain, causal attention.
             let normed = rmsNorm(x, eps: eps)
-            var q = g.node("split_heads", [linear(normed, p + "attn.c_q.weight")], [("heads", .int(heads)), ("head_dim", .int(d))])
-            var k = g.node("split_heads", [linear(normed, p + "attn.c_k.weight")], [("heads", .int(kvHeads)), ("head_dim", .int(d))])
-            let v = g.node("split_heads", [linear(normed, p + "attn.c_v.weight")], [("heads", .int(kvHeads)), ("head_dim", .int(d))])
+            var q = g.node("split_heads", [projected(normed, p + "attn.c_q.weight", "q")], [("heads", .int(heads)), ("head_dim", .int(d))])
+            var k = g.node("split_heads", [projected(normed, p + "attn.c_k.weight", "k")], [("heads", .int(kvHeads)), ("head_dim", .int(d))])
+            let v = g.node("split_heads", [projected(normed, p + "attn.c_v.weight", "v")], [("heads", .int(kvHeads)), ("head_dim", .int(d))])
             q = rotary(rmsNorm(q, eps: float32Epsilon))
             k = rotary(rmsNorm(k, eps: float32Epsilon))
             q = g.mul(q, g.parameter(p + "attn.q_gain"))
             let y = g.node("attention", [q, k, v], [("causal", .flag(true)), ("scale", .real(1 / Double(d).squareRoot()))])
-            let attention = linear(g.node("merge_heads", [y]), p + "attn.proj.weight")
+            let attention = projected(g.node("merge_heads", [y]), p + "attn.proj.weight", "proj")
             x = g.add(x, g.mul(g.parameter(p + "attn_scale"), attention))
-            // MLP: proj(relu(fc(rms_norm(x)))²)
-            let hidden = g.pow(g.node("relu", [linear(rmsNorm(x, eps: eps), p + "mlp.fc.weight")]), 2)
+            // MLP: proj(act(fc(rms_norm(x)))), act relu² unless the configuration says otherwise.
+            let hidden = config.features.mlpActivation.describe(linear(rmsNorm(x, eps: eps), p + "mlp.fc.weight"), in: g)
             x = g.add(x, g.mul(g.parameter(p + "mlp_scale"), linear(hidden, p + "mlp.proj.weight")))
             if index < encoder, skips.count < skipCount { skips.append(x) }
         }
@@ -86,10 +98,27 @@ extension GPTModel {
         let epsText = config.rmsNormEps.map { String($0) } ?? "float32"
         let base = ForwardAttribute.format(config.ropeBase)
         let head = config.tieEmbeddings ? "tied" : "untied"
-        var summary = "baseline GPT (GPTModel): \(config.numLayers) blocks of RMSNorm (eps \(epsText))"
+        var summary = "baseline GPT (GPTModel): \(config.numLayers) blocks"
+        if let passes, passes.count > 1 {
+            summary += " run \(passes.count) times in a row" + (passes.hasAdapters ? " with per-pass LoRA (rank \(passes.loraRank)) on q, k, v, proj" : "")
+        }
+        summary += " of RMSNorm (eps \(epsText))"
         summary += " → attention (\(heads) heads, \(kvHeads) KV heads, per-head q/k RMSNorm, RoPE base \(base)"
-        summary += " on \(d) dims, q_gain, causal softmax scaled 1/√\(d)) and relu² MLP, resid_mix with x0, U-Net skips ×\(skipCount),"
+        summary += " on \(d) dims, q_gain, causal softmax scaled 1/√\(d)) and \(config.features.mlpActivation.formula) MLP, resid_mix with x0, U-Net skips ×\(skipCount),"
         summary += " final RMSNorm, \(head) head, \(softcap), mean cross-entropy"
         return ForwardDescription(graph: g, loss: loss, summary: summary)
+    }
+}
+
+extension ArchitectureFeatures.MLPActivation {
+    /// The activation of the MLP's up projection `up` as graph nodes: `pow(relu(up), 2)`,
+    /// `pow(leaky_relu(up; slope), 2)` (slope 0 is relu), `pow(relu(up), p)`.
+    public func describe(_ up: Int, in g: ForwardGraph) -> Int {
+        switch self {
+        case .reluSquared: g.pow(g.node("relu", [up]), 2)
+        case .leakyReluSquared(let slope):
+            g.pow(slope == 0 ? g.node("relu", [up]) : g.node("leaky_relu", [up], [("negative_slope", .real(slope))]), 2)
+        case .reluPower(let exponent): g.pow(g.node("relu", [up]), exponent)
+        }
     }
 }

@@ -11,6 +11,27 @@ public struct ArchitectureFeatures: Sendable, Equatable, Codable {
         case reluSquared
         /// `leaky_relu(x, slope)²` (records from 2026-03-23 on: slope 0.5).
         case leakyReluSquared(slope: Double)
+        /// `relu(x)^exponent` for an exponent other than 2 (`relu(x) ** 3`, or a power from a setting).
+        case reluPower(exponent: Double)
+
+        /// The activation in words, for reports: `relu²`, `leaky_relu(0.5)²`, `relu^3`.
+        public var formula: String {
+            switch self {
+            case .reluSquared: "relu²"
+            case .leakyReluSquared(let slope): "leaky_relu(\(ForwardAttribute.format(slope)))²"
+            case .reluPower(let exponent): "relu^\(ForwardAttribute.format(exponent))"
+            }
+        }
+
+        /// Why the reference cannot compute it, or `nil`: a slope must be finite, an exponent finite
+        /// and positive (relu's zeros to a power ≤ 0 are not finite).
+        public var invalidity: String? {
+            switch self {
+            case .reluSquared: nil
+            case .leakyReluSquared(let slope): slope.isFinite ? nil : "leaky_relu slope must be finite"
+            case .reluPower(let exponent): exponent.isFinite && exponent > 0 ? nil : "relu power \(exponent) must be finite and positive"
+            }
+        }
     }
 
     /// Where an attention output gate reads its input from.
@@ -62,6 +83,24 @@ public struct ArchitectureFeatures: Sendable, Equatable, Codable {
             self.count = count
             self.active = active
         }
+    }
+
+    /// Whole-stack depth recurrence (2026-03-19_SlidingWindowEval's `NUM_LOOPS` without
+    /// LOOP_START/LOOP_END): the L blocks run `count` times in a row, an effective depth of L·count
+    /// with the U-Net skips over it; with `loraRank` > 0 each pass has its own low-rank update of the
+    /// attention's q, k, v and output projections, `(x @ A) @ B` added to `c_q(x)` etc.
+    /// (`lora_adapters.{pass}.{block}.{q,k,v,proj}_{A,B}`, `LORA_RANK`; only when `count` > 1).
+    public struct StackLoops: Sendable, Equatable, Codable {
+        public var count: Int
+        public var loraRank: Int
+
+        public init(count: Int, loraRank: Int) {
+            self.count = count
+            self.loraRank = loraRank
+        }
+
+        /// Whether the passes carry LoRA adapters (the record creates them only for more than one pass).
+        public var hasAdapters: Bool { loraRank > 0 && count > 1 }
     }
 
     /// Which lane feeds the final norm when the decoder runs parallel residual lanes.
@@ -130,6 +169,8 @@ public struct ArchitectureFeatures: Sendable, Equatable, Codable {
     /// U-Net skips mixed by `lerp(w·skip, x, σ(skip_gates))` instead of `x + w·skip` (`SKIP_GATES_ENABLED`).
     public var skipGates: Bool = false
     public var loop: Loop?
+    /// Whole-stack passes (``StackLoops``); the baseline ``GPTModel`` runs them, no family model does.
+    public var stackLoops: StackLoops?
     public var parallelResiduals: ParallelResiduals?
     public var smearGate: SmearGate?
     public var attentionGate: AttentionGate = .none
@@ -141,4 +182,13 @@ public struct ArchitectureFeatures: Sendable, Equatable, Codable {
 
     /// The baseline GPT.
     public static let baseline = ArchitectureFeatures()
+
+    /// Whether the baseline ``GPTModel`` computes this architecture: nothing but (at most) the MLP
+    /// activation and whole-stack passes differ from the baseline's.
+    public var runsOnBaselineModel: Bool {
+        var structure = self
+        structure.mlpActivation = .reluSquared
+        structure.stackLoops = nil
+        return structure == .baseline
+    }
 }

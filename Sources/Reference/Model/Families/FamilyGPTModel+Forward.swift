@@ -301,10 +301,7 @@ extension FamilyGPTModel {
         let c = config.modelDim, f = config.mlpHidden
         let hb = UnsafeMutableBufferPointer(start: w.hidden, count: rows * f)
         linear(out: hb.baseAddress!, input: input, weight: layer.fc, rows: rows, inFeatures: c, outFeatures: f)
-        switch config.features.mlpActivation {
-        case .reluSquared: reluSquared(hb.baseAddress!, count: rows * f)
-        case .leakyReluSquared(let slope): leakyReluSquared(hb.baseAddress!, count: rows * f, slope: Float(slope))
-        }
+        activateMLP(hb.baseAddress!, count: rows * f, config.features.mlpActivation)
         linear(out: out, input: hb.baseAddress!, weight: layer.mlpProjection, rows: rows, inFeatures: f, outFeatures: c)
         if let gate = layer.mlpGate, let window = config.features.mlpOutputGateWindow {
             for t in 0..<rows {

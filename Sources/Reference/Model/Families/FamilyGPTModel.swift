@@ -219,6 +219,7 @@ public final class FamilyGPTModel: @unchecked Sendable {
             if !condition { throw .invalidConfig(message()) }
         }
         let features = config.features, c = config.modelDim
+        try require(features.stackLoops == nil, "whole-stack passes (NUM_LOOPS without LOOP_START/LOOP_END) run on the baseline GPTModel only")
         if let rd = features.ropeDims {
             try require(rd > 0 && rd % 2 == 0 && rd <= config.headDim,
                         "rope_dims \(rd) must be even and in 2...\(config.headDim) (head_dim)")

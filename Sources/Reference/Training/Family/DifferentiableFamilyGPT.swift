@@ -438,6 +438,7 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
         switch config.features.mlpActivation {
         case .reluSquared: activated = tape.reluSquared(up)
         case .leakyReluSquared(let slope): activated = tape.leakyReluSquared(up, slope: Float(slope))
+        case .reluPower(let exponent): activated = tape.reluPower(up, exponent: Float(exponent))
         }
         var out = tape.linear(activated, weight: p("mlp.proj.weight"), inFeatures: f, outFeatures: c)
         if let window = config.features.mlpOutputGateWindow {

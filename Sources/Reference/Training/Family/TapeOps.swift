@@ -182,6 +182,19 @@ extension GradientTape {
         return out
     }
 
+    /// `relu(x)^p`, p > 0; its derivative `p·relu(x)^(p−1)` is 0 wherever x ≤ 0.
+    func reluPower(_ x: TapeBuffer, exponent p: Float) -> TapeBuffer {
+        let out = TapeBuffer(count: x.count)
+        out.value.update(from: x.value, count: x.count)
+        Reference.reluPower(out.value, count: x.count, exponent: p)
+        record {
+            guard out.hasGradient else { return }
+            let d = out.gradient, dx = x.gradient
+            for j in 0..<x.count where x.value[j] > 0 { dx[j] += p * powf(x.value[j], p - 1) * d[j] }
+        }
+        return out
+    }
+
     /// `relu(x)²` (the baseline activation).
     func reluSquared(_ x: TapeBuffer) -> TapeBuffer {
         let out = TapeBuffer(count: x.count)
