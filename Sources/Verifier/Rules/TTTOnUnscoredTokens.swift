@@ -32,6 +32,11 @@ public enum TTTOnUnscoredTokens: LintRule {
             let name = source.analysis.index.functions[update.function].qualifiedName
             let what = update.event.via.map { "calls \(source.analysis.index.functions[$0].qualifiedName), which updates weights," }
                 ?? "updates weights (\(update.event.detail))"
+            if update.neverUsed {
+                return finding(source, line: update.event.line,
+                    "\(name) \(what) on validation data that no enclosing loop has scored (no_grad/inference_mode) first; " +
+                    "\(name) is never called or named elsewhere in this file, so it does not run", severity: .note)
+            }
             return finding(source, line: update.event.line,
                 "\(name) \(what) on validation data that no enclosing loop has scored (no_grad/inference_mode) first" + source.featureGate(update.disabledBy).note,
                 severity: source.featureGate(update.disabledBy).severity(descriptor.severity))
