@@ -7,6 +7,9 @@
 /// it (`final_pass = p + 1 == passes`), where the same pass loop also updates weights on
 /// validation data. A pass loop repeats the same work: its variable is named as epochs, or it
 /// iterates over a plain count (`range(passes)`), not over validation data or positions in it.
+/// `range(n)` with `n` an environment setting whose default is 1 (`TTT_EPOCHS`) is one pass unless
+/// a log, README command or submission.json states more (then an error citing it; nothing
+/// stated: a warning).
 ///
 /// ## Why
 /// Each validation token must contribute exactly one BPB term from a single left-to-right pass

@@ -3,7 +3,11 @@
 /// ## What it flags
 /// A weight update from validation data (after serialization) with no scoring of validation
 /// data under `torch.no_grad()`/`torch.inference_mode()` earlier in any enclosing loop: e.g.
-/// several epochs over all validation tokens, then one scoring pass.
+/// several epochs over all validation tokens, then one scoring pass. Scoring also counts as an
+/// accumulation into the score the function returns from the same forward pass as the update
+/// (outside any pass loop), a gradient-free accumulation of validation content, or an earlier
+/// loop that scored everything when nothing is scored after the update (a second pass). An
+/// update in a function nothing in its script calls or names is a note (it does not run).
 ///
 /// ## Why
 /// "You are only allowed to test-time train on validation set tokens you've already evaluated

@@ -9,7 +9,7 @@
 /// body keeps or restores weights (`state_dict`, `load_state_dict`, `deepcopy`: checkpoint
 /// selection) or breaks out of a loop that updates weights (early stopping). Its *extent* (sizes,
 /// counts, positions: `len(val_tokens)`, `.numel()`, `.shape`, `range(...)`, an `enumerate`
-/// counter) may bound loops: `if step >= total_val_steps: break` is not a decision made from
+/// counter, `max(val_tokens) + 1` as a vocabulary size) may bound loops or size tables: `if step >= total_val_steps: break` is not a decision made from
 /// validation data, and neither is a `break` that leaves a loop without weight updates.
 ///
 /// ## Why
