@@ -42,17 +42,20 @@ public enum ValidationInTraining: LintRule {
             let name = analysis.index.functions[function].qualifiedName
             for event in analysis.events[function] where event.via == nil {
                 let labels = analysis.effective(event.labels, in: function)
-                guard labels.contains(.validation) else { continue }
+                guard labels.mayHoldValidation else { continue }
+                // Validation data only through a value a default-off setting chooses
+                // (`args.val_files if args.calib_on_val else args.train_files`): behind that setting.
+                let valueGate = labels.contains(.validation) ? nil : analysis.flags.valueGates.first
                 switch event.kind {
                 case .calibrate:
-                    let gate = source.featureGate(analysis.disablingVariable(for: event, in: function))
+                    let gate = source.featureGate(analysis.disablingVariable(for: event, in: function) ?? valueGate)
                     findings.append(finding(source, line: event.line,
                         "\(name): \(event.detail) is given validation data (calibration/statistics must not see it)" + gate.note,
                         severity: gate.severity(descriptor.severity)))
                 case .decision:
                     guard let statement = statement(at: event.line, type: "If", in: analysis.index.functions[function].node)
                     else { continue }
-                    let gate = source.featureGate(analysis.disablingVariable(for: event, in: function))
+                    let gate = source.featureGate(analysis.disablingVariable(for: event, in: function) ?? valueGate)
                     if selectsCheckpoint(statement) {
                         findings.append(finding(source, line: event.line,
                             "\(name): a checkpoint is kept or restored depending on a value computed from validation data" + gate.note,

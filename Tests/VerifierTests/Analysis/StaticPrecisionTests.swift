@@ -54,6 +54,26 @@ import Testing
         #expect(ungated.map(\.severity) == [.error])
     }
 
+    @Test func calibrationOnAConditionallyChosenSourceFollowsTheEvidence() throws {
+        let code = """
+            import os
+            import torch
+            CALIB_ON_VAL = bool(int(os.environ.get("CALIB_ON_VAL", "0")))
+
+            def collect_hessians(model, files):
+                with torch.no_grad():
+                    return model(torch.load(files))
+
+            def main(model):
+                files = "fineweb_val_*.bin" if CALIB_ON_VAL else "fineweb_train_*.bin"
+                return collect_hessians(model, files)
+            """
+        let unstated = try lint(code, rule: "PG-VAL-IN-TRAINING")
+        #expect(unstated.map(\.severity) == [.warning], "\(unstated.map(\.message))")
+        let on = try lint(code, files: ["README.md": "```\nCALIB_ON_VAL=1 torchrun train_gpt.py\n```\n"], rule: "PG-VAL-IN-TRAINING")
+        #expect(on.map(\.severity) == [.error])
+    }
+
     /// `ttt_adapt` behind a setting read through `_e = os.environ.get`.
     private let aliasedGate = """
         import os
