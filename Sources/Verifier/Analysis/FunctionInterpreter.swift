@@ -655,7 +655,8 @@ struct FunctionInterpreter {
     /// Whether a subscript picks the tokens that follow a position: an index one or more past a
     /// position (`tokens[i + 1]`) or a slice starting past the start and running to the end
     /// (`chunk[1:]`, `x[:, 1:]`, `tokens[s + 1:e + 1]`). Those are the tokens being predicted
-    /// from the ones before; a slice that also drops the end (`x[:, 1:-1]`) is context.
+    /// from the ones before; a slice that also drops the end (`x[:, 1:-1]`) is context, and one
+    /// between two literal bounds (`hdr[8:16]`) is a fixed field.
     static func selectsFollowingPositions(_ slice: PyNode?) -> Bool {
         guard let slice else { return false }
         switch slice.type {
@@ -665,6 +666,9 @@ struct FunctionInterpreter {
             guard let lower = slice.child("lower"), slice.child("step") == nil,
                   lower.constant.map({ ($0.intValue ?? 0) > 0 }) ?? isForwardOffset(lower) else { return false }
             if let upper = slice.child("upper"), upper.type == "UnaryOp", upper.child("op")?.type == "USub" { return false }
+            // Two literal bounds pick a fixed field (`hdr[8:16]`, a header's count), not the
+            // tokens after each position.
+            if lower.constant?.intValue != nil, slice.child("upper")?.constant?.intValue != nil { return false }
             return true
         default:
             return isForwardOffset(slice)
