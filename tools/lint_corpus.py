@@ -6,6 +6,7 @@ summarises the findings per rule (run by hand, not in CI).
     tools/lint_corpus.py --summary /tmp/lint-run            # counts only, from a finished run
     tools/lint_corpus.py --sample PG-VAL-IN-TRAINING --seed 13 --count 40 --summary /tmp/lint-run
     tools/lint_corpus.py --compare /tmp/lint-before /tmp/lint-after    # folders flagged per rule
+    tools/lint_corpus.py --verify ... --out /tmp/lint-run --ids ids.txt  # only the listed folders
 
 Set PGVERIFY_PYTHON to a Python 3.12+ interpreter's real path: version-manager shims cost
 seconds per run on a busy machine.
@@ -143,6 +144,7 @@ def main():
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--count", type=int, default=40)
     parser.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"))
+    parser.add_argument("--ids", help="a file of corpus ids, one a line: lint only those folders")
     args = parser.parse_args()
     if args.compare:
         compare(load(args.compare[0]), load(args.compare[1]))
@@ -159,6 +161,10 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     work = [(os.path.join(args.corpus, key, entry["path"]), os.path.join(args.out, key + ".json"))
             for key, entry in sorted(index.items())]
+    if args.ids:
+        with open(args.ids) as handle:
+            wanted = {line.strip() for line in handle if line.strip()}
+        work = [entry for entry in work if os.path.basename(entry[1])[:-len(".json")] in wanted]
     batches = [work[start:start + args.batch] for start in range(0, len(work), args.batch)]
     with ThreadPoolExecutor(args.jobs) as pool:
         for batch in batches:

@@ -26,6 +26,10 @@ public struct DataLabels: OptionSet, Sendable, Hashable {
     /// of it is context, so its shifted slice (`x[..., 1:]`, paired with `x[..., :-1]` by
     /// BigramHash) is not the target.
     public static let inputWindow = DataLabels(rawValue: 1 << 4)
+    /// Validation data that reaches a value only through a conditional expression under a
+    /// feature off by default (`args.val_files if args.train_on_val else args.train_files`):
+    /// whether it is used depends on the setting, which the rules resolve from the evidence.
+    public static let gatedValidation = DataLabels(rawValue: 1 << 5)
 
     static let intrinsicMask: UInt64 = 0xff
     static let firstParameterBit = 8
@@ -42,6 +46,9 @@ public struct DataLabels: OptionSet, Sendable, Hashable {
     public static func parameter(_ index: Int) -> DataLabels {
         DataLabels(rawValue: 1 << UInt64(firstParameterBit + min(index, parameterBits - 1)))
     }
+
+    /// Validation content, used unconditionally or behind a default-off setting.
+    public var mayHoldValidation: Bool { !intersection([.validation, .gatedValidation]).isEmpty }
 
     /// The data-kind bits, without parameter bits.
     public var intrinsic: DataLabels { DataLabels(rawValue: rawValue & Self.intrinsicMask) }
@@ -80,7 +87,9 @@ public struct DataLabels: OptionSet, Sendable, Hashable {
     public var extent: DataLabels {
         var result: UInt64 = rawValue & Self.extentParameterMask
         result |= (rawValue & Self.contentParameterMask) << UInt64(Self.parameterBits)
-        if contains(.validation) || contains(.validationExtent) { result |= Self.validationExtent.rawValue }
+        if contains(.validation) || contains(.validationExtent) || contains(.gatedValidation) {
+            result |= Self.validationExtent.rawValue
+        }
         return DataLabels(rawValue: result)
     }
 
@@ -102,7 +111,7 @@ public struct DataLabels: OptionSet, Sendable, Hashable {
     /// window), plus the following-tokens bits of the parameters it comes from.
     public var followingTokens: DataLabels {
         var result = self
-        if !intrinsic.intersection([.validation, .training, .target]).isEmpty, !contains(.inputWindow) {
+        if !intrinsic.intersection([.validation, .gatedValidation, .training, .target]).isEmpty, !contains(.inputWindow) {
             result.insert(.target)
         }
         for index in parameters { result.formUnion(.followingTokens(ofParameter: index)) }

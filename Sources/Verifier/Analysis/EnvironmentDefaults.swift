@@ -10,8 +10,7 @@ public struct EnvironmentDefault: Sendable, Equatable {
     public static func find(in nodes: [PyNode], aliases: ImportAliases) -> [EnvironmentDefault] {
         var found: [EnvironmentDefault] = []
         for node in nodes where node.type == "Call" {
-            guard let function = node.child("func"), ["get", "getenv"].contains(function.terminalName ?? ""),
-                  let callee = aliases.resolve(function),
+            guard let function = node.child("func"), let callee = aliases.resolve(function),
                   callee == "os.environ.get" || callee == "os.getenv" else { continue }
             let arguments = node.children("args")
             guard arguments.count >= 2, let name = arguments[0].stringLiteral,

@@ -138,6 +138,56 @@ extension SubmissionDocuments {
     }
 }
 
+extension SubmissionDocuments {
+    /// A whole number the submission states for a setting: `NAME=3` on a README run command or
+    /// in a log, `identifier: 3` / `identifier=3` in a log, or a top-level submission.json key.
+    public func statedCount(of variable: String, identifier: String) -> (value: Int, evidence: String)? {
+        let keys = [variable, identifier.lowercased()]
+        func count(in line: Substring) -> Int? {
+            let lower = line.lowercased()
+            for key in keys {
+                var searchStart = lower.startIndex
+                while let range = lower.range(of: key.lowercased(), range: searchStart..<lower.endIndex) {
+                    searchStart = range.upperBound
+                    if range.lowerBound > lower.startIndex {
+                        let before = lower[lower.index(before: range.lowerBound)]
+                        if before.isLetter || before.isNumber || before == "_" || before == "." { continue }
+                    }
+                    var rest = lower[range.upperBound...].drop { $0 == " " || $0 == "\"" || $0 == "'" }
+                    guard let separator = rest.first, separator == ":" || separator == "=" else { continue }
+                    rest = rest.dropFirst().drop { $0 == " " || $0 == "\"" || $0 == "'" }
+                    let digits = rest.prefix { $0.isNumber }
+                    if let value = Int(digits), !digits.isEmpty { return value }
+                }
+            }
+            return nil
+        }
+        for log in logs {
+            for (number, line) in log.text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            where line.count < 400 && !line.contains("environ") && !line.contains("getenv") {
+                if let value = count(in: line) {
+                    return (value, "\(log.name):\(number + 1): `\(line.trimmingCharacters(in: .whitespaces))`")
+                }
+            }
+        }
+        if let readme {
+            for (number, line) in readme.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            where line.contains(variable + "=") {
+                if let value = count(in: line) {
+                    return (value, "README.md:\(number + 1): `\(line.trimmingCharacters(in: .whitespaces))`")
+                }
+            }
+        }
+        if let submissionJSON,
+           let object = try? JSONSerialization.jsonObject(with: Data(submissionJSON.utf8)) as? [String: Any] {
+            for key in object.keys.sorted() where keys.contains(key.lowercased()) {
+                if let value = (object[key] as? NSNumber)?.intValue { return (value, "submission.json: `\(key)`") }
+            }
+        }
+        return nil
+    }
+}
+
 extension AnalyzedSource {
     /// The gate of a finding guarded by the default-off feature `variable`, with its setting in
     /// this submission; nil without a variable.

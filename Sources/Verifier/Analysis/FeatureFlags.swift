@@ -6,6 +6,9 @@
 public struct FeatureFlags: Sendable {
     /// Identifiers (variables or attributes) whose default is off, with the variable behind them.
     public private(set) var disabled: [String: String] = [:]
+    /// The variables of default-off features that choose a value in a conditional expression
+    /// (`args.val_files if args.train_on_val else args.train_files`), in source order.
+    public private(set) var valueGates: [String] = []
     private let aliases: ImportAliases
 
     public init(module: PyNode, aliases: ImportAliases) {
@@ -36,6 +39,12 @@ public struct FeatureFlags: Sendable {
                 for target in assignment.targets where disabled[target] == nil { disabled[target] = variable }
             }
         }
+        var gates: [String] = []
+        module.walk { node in
+            guard node.type == "IfExp", let test = node.child("test") else { return }
+            if let variable = disablingVariable([test]), !gates.contains(variable) { gates.append(variable) }
+        }
+        valueGates = gates
     }
 
     /// The environment variable `expression` reads with an off default
@@ -75,7 +84,7 @@ extension ModuleAnalysis {
     /// The environment variable of a default-off feature guarding `event` in `function`, or
     /// guarding every use of `function` (calls, or mentions when it is passed as a value).
     public func disablingVariable(for event: FlowEvent, in function: Int) -> String? {
-        if let variable = flags.disablingVariable(event.conditions) { return variable }
+        if let variable = flags.disablingVariable(event.conditions) ?? event.inheritedGate { return variable }
         var variables: [String?] = []
         for caller in index.functions.indices {
             for call in events[caller] where call.via == function {

@@ -45,6 +45,11 @@ public struct FlowEvent: Sendable {
     public var via: Int?
     /// Short text about the event (the call's name).
     public var detail: String
+    /// For a `score` recorded by an accumulation (`loss_sum += nll.sum()`): the name accumulated into.
+    public var accumulator: String? = nil
+    /// For an event a call contributes: the default-off feature every such event of the
+    /// function called sits behind (`if args.lora_ttt:` inside it).
+    public var inheritedGate: String? = nil
 }
 
 /// What a function does, in terms of its parameters, for use at its call sites.
@@ -54,4 +59,12 @@ public struct FunctionSummary: Sendable, Equatable {
     /// Per event kind: the union of the labels of those events (direct or through calls), and
     /// whether any such event happens at all.
     public var events: [FlowEvent.Kind: DataLabels] = [:]
+    /// Labels of each element when every `return` with a value returns a tuple of this many
+    /// elements (`return train, val`), so `a, b = f()` binds each name to its own element.
+    public var returnElements: [DataLabels]? = nil
+    /// Per event kind: the default-off feature every event of that kind sits behind.
+    public var gates: [FlowEvent.Kind: String] = [:]
+    /// Per event kind: a parameter with an off default (`ttt_enabled=False`) that every event of
+    /// that kind is tested on; a call that does not pass it does not run them.
+    public var parameterGates: [FlowEvent.Kind: Int] = [:]
 }

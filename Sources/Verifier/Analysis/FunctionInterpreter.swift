@@ -14,10 +14,17 @@ struct FunctionInterpreter {
     let enclosing: [String: DataLabels]
     /// Labels stored on `self.<attribute>` by any method of a class, keyed `Class.attribute`.
     let fields: [String: DataLabels]
+    /// Default-off features: a conditional expression under one only may choose its first value.
+    let flags: FeatureFlags?
 
     private(set) var environment: [String: DataLabels] = [:]
     private(set) var events: [FlowEvent] = []
     private(set) var returns: DataLabels = []
+    /// Per element, when every `return` with a value returns a tuple of the same length.
+    private(set) var returnElements: [DataLabels]?
+    private var returnsOtherValue = false
+    /// The element labels of the last call evaluated, when its callee returns a tuple.
+    private var lastCallElements: [DataLabels]?
     /// Arguments passed at each call to a function of this module: (callee, labels per parameter).
     private(set) var callSites: [(callee: Int, arguments: [DataLabels])] = []
     /// What this method stores on `self.<attribute>` (data kinds only), keyed `Class.attribute`.
@@ -36,13 +43,14 @@ struct FunctionInterpreter {
     private let className: String?
 
     init(index: ModuleIndex, functionIndex: Int, summaries: [FunctionSummary], globals: [String: DataLabels],
-         enclosing: [String: DataLabels] = [:], fields: [String: DataLabels] = [:]) {
+         enclosing: [String: DataLabels] = [:], fields: [String: DataLabels] = [:], flags: FeatureFlags? = nil) {
         self.index = index
         self.functionIndex = functionIndex
         self.summaries = summaries
         self.globals = globals
         self.enclosing = enclosing
         self.fields = fields
+        self.flags = flags
         let function = index.functions[functionIndex]
         self.gradientFree = function.gradientFree
         self.className = function.className
@@ -58,6 +66,7 @@ struct FunctionInterpreter {
             for value in arguments.children("defaults") + arguments.children("kw_defaults") { _ = evaluate(value) }
         }
         execute(node.children("body"))
+        if returnsOtherValue { returnElements = nil }
         var merged: [EventKey: Int] = [:]
         var unique: [FlowEvent] = []
         for event in events {
@@ -97,7 +106,17 @@ struct FunctionInterpreter {
                 for (pair, element) in zip(pairs, labels) { bind(pair.target, element) }
                 return
             }
+            lastCallElements = nil
             let labels = evaluate(statement.child("value"))
+            // `train, val = load_data()` with `return train_seq, val_seq`: element-wise.
+            let targets = statement.children("targets")
+            if statement.child("value")?.type == "Call", let elements = lastCallElements, targets.count == 1,
+               let target = targets.first, ["Tuple", "List"].contains(target.type),
+               target.children("elts").count == elements.count,
+               !target.children("elts").contains(where: { $0.type == "Starred" }) {
+                for (element, labels) in zip(target.children("elts"), elements) { bind(element, labels) }
+                return
+            }
             if let value = statement.child("value"), value.type == "Dict" {
                 for target in statement.children("targets") { bindKeys(target, value) }
             }
@@ -119,12 +138,29 @@ struct FunctionInterpreter {
             // An accumulation named as a loss, or of anything computed from validation targets.
             if (["loss", "nll", "bits", "score"].contains(where: { name.contains($0) }) && !labels.isEmpty)
                 || labels.intrinsic.isSuperset(of: [.validation, .target]) {
-                record(.score, labels, line: statement.line, detail: name)
+                record(.score, labels, line: statement.line, detail: name,
+                       accumulator: target.dottedName ?? target.child("value")?.dottedName)
             }
         case "Expr":
             _ = evaluate(statement.child("value"))
         case "Return":
-            returns.formUnion(evaluate(statement.child("value")))
+            guard let value = statement.child("value") else { return }
+            if value.type == "Tuple", !value.children("elts").contains(where: { $0.type == "Starred" }) {
+                let elements = value.children("elts").map { evaluate($0) }
+                returns.formUnion(elements.reduce(into: DataLabels()) { $0.formUnion($1) })
+                if let known = returnElements {
+                    if known.count == elements.count {
+                        returnElements = zip(known, elements).map { $0.union($1) }
+                    } else {
+                        returnsOtherValue = true
+                    }
+                } else {
+                    returnElements = elements
+                }
+            } else {
+                returnsOtherValue = true
+                returns.formUnion(evaluate(value))
+            }
         case "For", "AsyncFor":
             let iterable = evaluate(statement.child("iter"))
             let target = statement.child("target")
@@ -295,7 +331,12 @@ struct FunctionInterpreter {
             if node.child("op")?.type == "BitXor" {
                 record(.hashMix, left.union(right), line: node.line, detail: "^", operands: [left, right])
             }
+            // `max(val_tokens) + 1`: one past the largest id is the size of the id range (a
+            // vocabulary size), an extent.
+            if Self.isLargestPlusOne(node) { return left.union(right).extent }
             return left.union(right)
+        case "IfExp":
+            return conditionalValue(node)
         case "NamedExpr":
             let labels = evaluate(node.child("value"))
             if let target = node.child("target") { bind(target, labels) }
@@ -330,6 +371,116 @@ struct FunctionInterpreter {
         }
     }
 
+    /// `a if test else b`. Events in either branch happen under the test (for the first branch);
+    /// under a default-off feature (`args.val_files if args.train_on_val else args.train_files`)
+    /// validation data the first value adds is only gated validation: used when the feature is on.
+    private mutating func conditionalValue(_ node: PyNode) -> DataLabels {
+        let test = node.child("test")
+        let testLabels = evaluate(test)
+        if let test { conditions.append(test) }
+        var chosen = evaluate(node.child("body"))
+        if test != nil { conditions.removeLast() }
+        let otherwise = evaluate(node.child("orelse"))
+        if let test, flags?.disablingVariable([test]) != nil, chosen.contains(.validation), !otherwise.contains(.validation) {
+            chosen.remove(.validation)
+            chosen.insert(.gatedValidation)
+        }
+        return chosen.union(otherwise).union(testLabels)
+    }
+
+    /// Whether a call passes the parameter at `parameter` of `target` (by keyword or position)
+    /// a value other than an off literal (`False`, `None`, `0`).
+    private static func passes(_ call: PyNode, parameter: Int, of target: ModuleIndex.Function, offset: Int) -> Bool {
+        let name = target.parameters[parameter]
+        if let keyword = call.children("keywords").first(where: { $0.string("arg") == name }) {
+            return !(keyword.child("value").map(isOffLiteral) ?? false)
+        }
+        let positional = call.children("args")
+        let position = parameter - offset
+        guard position >= 0, position < positional.count else { return false }
+        return !isOffLiteral(positional[position])
+    }
+
+    /// The parameter with an off default (`ttt_enabled=False`, `=None`, `=0`) that one of
+    /// `conditions` tests positively, directly or through a name assigned from it
+    /// (`ttt_active = bool(ttt_enabled) and lr > 0`).
+    func gatingParameter(_ conditions: [PyNode]) -> Int? {
+        guard !conditions.isEmpty else { return nil }
+        let function = index.functions[functionIndex]
+        guard functionIndex != 0, let arguments = function.node.child("args") else { return nil }
+        let positional = arguments.children("posonlyargs") + arguments.children("args")
+        let defaults = arguments.children("defaults")
+        var off: [String: Int] = [:]
+        for (position, value) in defaults.enumerated() {
+            let parameterPosition = positional.count - defaults.count + position
+            guard parameterPosition >= 0, Self.isOffLiteral(value),
+                  let name = positional[parameterPosition].string("arg"),
+                  let index = function.parameters.firstIndex(of: name) else { continue }
+            off[name] = index
+        }
+        for (argument, value) in zip(arguments.children("kwonlyargs"), arguments.children("kw_defaults")) {
+            guard Self.isOffLiteral(value), let name = argument.string("arg"),
+                  let index = function.parameters.firstIndex(of: name) else { continue }
+            off[name] = index
+        }
+        guard !off.isEmpty else { return nil }
+        // Names that are true only when the parameter is: `x = p`, `x = bool(p) and ...`.
+        var implied = off
+        function.node.walk { node in
+            guard node.type == "Assign", let value = node.child("value"),
+                  let parameter = Self.positiveTest(value, of: implied) else { return }
+            for target in node.children("targets") { if let id = target.string("id") { implied[id] = parameter } }
+        }
+        for condition in conditions {
+            if let parameter = Self.positiveTest(condition, of: implied) { return parameter }
+        }
+        return nil
+    }
+
+    private static func isOffLiteral(_ node: PyNode) -> Bool {
+        switch node.constant {
+        case .bool(false)?, .none?: return true
+        case .int(let text)?: return text == "0"
+        default: return false
+        }
+    }
+
+    /// `p`, `bool(p)`, `p and q`: a test true only when the name `p` is.
+    private static func positiveTest(_ test: PyNode, of names: [String: Int]) -> Int? {
+        switch test.type {
+        case "Name": return test.string("id").flatMap { names[$0] }
+        case "Call":
+            guard test.child("func")?.dottedName == "bool", let argument = test.children("args").first else { return nil }
+            return positiveTest(argument, of: names)
+        case "BoolOp":
+            guard test.child("op")?.type == "And" else { return nil }
+            return test.children("values").lazy.compactMap { positiveTest($0, of: names) }.first
+        default: return nil
+        }
+    }
+
+    /// `max(x) + 1`, `x.max() + 1`, `int(x.max().item()) + 1`.
+    private static func isLargestPlusOne(_ node: PyNode) -> Bool {
+        guard node.child("op")?.type == "Add", node.child("right")?.constant?.intValue == 1,
+              var operand = node.child("left") else { return false }
+        while operand.type == "Call", let function = operand.child("func") {
+            let name = function.terminalName ?? ""
+            if name == "max" { return true }
+            if ["int", "item", "long"].contains(name) {
+                if function.type == "Attribute", let receiver = function.child("value") {
+                    operand = receiver
+                } else if let argument = operand.children("args").first {
+                    operand = argument
+                } else {
+                    return false
+                }
+            } else {
+                return false
+            }
+        }
+        return false
+    }
+
     /// Attributes that describe a value's size or placement, not its content (`val_tokens.shape`).
     private static let extentAttributes: Set<String> = ["shape", "ndim", "dtype", "device", "nbytes", "itemsize"]
     /// Methods whose result is a size (`val_tokens.numel()`, `x.size(0)`).
@@ -356,6 +507,7 @@ struct FunctionInterpreter {
     }
 
     private mutating func call(_ node: PyNode) -> DataLabels {
+        lastCallElements = nil
         guard let function = node.child("func") else { return [] }
         var positional: [DataLabels] = []
         var starred: DataLabels = []
@@ -373,6 +525,8 @@ struct FunctionInterpreter {
         } else if function.type != "Name" {
             receiver = evaluate(function)
         }
+        // Set again below only when this call's callee returns a tuple.
+        lastCallElements = nil
         var everything = receiver.union(starred)
         for labels in positional { everything.formUnion(labels) }
         for keyword in keywords { everything.formUnion(keyword.labels) }
@@ -447,11 +601,20 @@ struct FunctionInterpreter {
         }
         callSites.append((callee, arguments))
         let summary = summaries[callee]
+        let passesEverything = node.children("args").contains { $0.type == "Starred" }
+            || node.children("keywords").contains { $0.string("arg") == nil }
         for kind in FlowEvent.Kind.allCases {
             guard let labels = summary.events[kind] else { continue }
-            record(kind, labels.substituting(arguments), line: line, detail: target.qualifiedName, via: callee)
+            // `eval_val_single(...)` without `ttt_enabled` (default False): its TTT does not run here.
+            if let parameter = summary.parameterGates[kind], !passesEverything,
+               !Self.passes(node, parameter: parameter, of: target, offset: offset) { continue }
+            record(kind, labels.substituting(arguments), line: line, detail: target.qualifiedName, via: callee,
+                   inheritedGate: summary.gates[kind])
         }
-        return summary.returns.substituting(arguments)
+        let elements = summary.returnElements?.map { $0.substituting(arguments) }
+        let result = summary.returns.substituting(arguments)
+        lastCallElements = elements
+        return result
     }
 
     /// A bound lambda's body evaluated with its parameters bound to the call's arguments, so its
@@ -506,7 +669,8 @@ struct FunctionInterpreter {
     /// Whether a subscript picks the tokens that follow a position: an index one or more past a
     /// position (`tokens[i + 1]`) or a slice starting past the start and running to the end
     /// (`chunk[1:]`, `x[:, 1:]`, `tokens[s + 1:e + 1]`). Those are the tokens being predicted
-    /// from the ones before; a slice that also drops the end (`x[:, 1:-1]`) is context.
+    /// from the ones before; a slice that also drops the end (`x[:, 1:-1]`) is context, and one
+    /// between two literal bounds (`hdr[8:16]`) is a fixed field.
     static func selectsFollowingPositions(_ slice: PyNode?) -> Bool {
         guard let slice else { return false }
         switch slice.type {
@@ -516,6 +680,9 @@ struct FunctionInterpreter {
             guard let lower = slice.child("lower"), slice.child("step") == nil,
                   lower.constant.map({ ($0.intValue ?? 0) > 0 }) ?? isForwardOffset(lower) else { return false }
             if let upper = slice.child("upper"), upper.type == "UnaryOp", upper.child("op")?.type == "USub" { return false }
+            // Two literal bounds pick a fixed field (`hdr[8:16]`, a header's count), not the
+            // tokens after each position.
+            if lower.constant?.intValue != nil, slice.child("upper")?.constant?.intValue != nil { return false }
             return true
         default:
             return isForwardOffset(slice)
@@ -553,10 +720,11 @@ struct FunctionInterpreter {
 
     private mutating func record(
         _ kind: FlowEvent.Kind, _ labels: DataLabels, line: Int, detail: String,
-        operands: [DataLabels] = [], via: Int? = nil
+        operands: [DataLabels] = [], via: Int? = nil, accumulator: String? = nil, inheritedGate: String? = nil
     ) {
         events.append(FlowEvent(
             kind: kind, labels: labels, line: callLine ?? line, operands: operands, loops: loops,
-            conditions: conditions, gradientFree: gradientFree, via: via, detail: detail))
+            conditions: conditions, gradientFree: gradientFree, via: via, detail: detail, accumulator: accumulator,
+            inheritedGate: inheritedGate))
     }
 }

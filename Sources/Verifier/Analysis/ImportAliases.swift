@@ -27,7 +27,18 @@ public struct ImportAliases: Sendable {
                 break
             }
         }
+        // A name bound to an environment reader (`_e = os.environ.get`) reads the environment
+        // when called, like the reader itself.
+        module.walk { node in
+            guard node.type == "Assign", let value = node.child("value"), ["Attribute", "Name"].contains(value.type),
+                  let reader = resolve(value), Self.environmentReaders.contains(reader) else { return }
+            for target in node.children("targets") where target.type == "Name" {
+                if let name = target.string("id"), bindings[name] == nil { bindings[name] = reader }
+            }
+        }
     }
+
+    static let environmentReaders: Set<String> = ["os.environ.get", "os.getenv"]
 
     /// The dotted name of `node` with its first component replaced by what the import bound.
     public func resolve(_ node: PyNode?) -> String? {

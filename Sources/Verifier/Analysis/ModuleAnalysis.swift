@@ -15,6 +15,7 @@ public struct ModuleAnalysis: Sendable {
     /// never gain false ones).
     public init(module: PyNode, maximumRounds: Int = 8) {
         let index = ModuleIndex(module: module)
+        let flags = FeatureFlags(module: module, aliases: index.aliases)
         var summaries = Array(repeating: FunctionSummary(), count: index.functions.count)
         var globals: [String: DataLabels] = [:]
         var events: [[FlowEvent]] = Array(repeating: [], count: index.functions.count)
@@ -42,7 +43,7 @@ public struct ModuleAnalysis: Sendable {
             let enclosing = index.functions[position].enclosingFunction.map { scopes[$0] } ?? [:]
             var interpreter = FunctionInterpreter(
                 index: index, functionIndex: position, summaries: summaries, globals: globals,
-                enclosing: enclosing, fields: fields)
+                enclosing: enclosing, fields: fields, flags: flags)
             interpreter.run()
             if !nested[position].isEmpty {
                 var scope = enclosing
@@ -65,9 +66,19 @@ public struct ModuleAnalysis: Sendable {
                     dirty.formUnion(index.functions.indices.dropFirst())
                 }
             }
-            var summary = FunctionSummary(returns: interpreter.returns)
+            var summary = FunctionSummary(returns: interpreter.returns, returnElements: interpreter.returnElements)
             for event in interpreter.events {
                 summary.events[event.kind, default: []].formUnion(event.labels)
+            }
+            for (kind, events) in Dictionary(grouping: interpreter.events, by: \.kind) {
+                let gates = events.map { flags.disablingVariable($0.conditions) ?? $0.inheritedGate }
+                if let first = gates.first, let variable = first, gates.allSatisfy({ $0 == variable }) {
+                    summary.gates[kind] = variable
+                }
+                let parameters = events.map { interpreter.gatingParameter($0.conditions) }
+                if let first = parameters.first, let parameter = first, parameters.allSatisfy({ $0 == parameter }) {
+                    summary.parameterGates[kind] = parameter
+                }
             }
             events[position] = interpreter.events
             callSites[position] = interpreter.callSites
@@ -97,7 +108,7 @@ public struct ModuleAnalysis: Sendable {
         self.summaries = summaries
         self.events = events
         self.incoming = incoming
-        self.flags = FeatureFlags(module: module, aliases: index.aliases)
+        self.flags = flags
     }
 
     /// `labels` with parameter bits replaced by what the module's calls pass to `function`.

@@ -20,6 +20,9 @@ public struct ValidationUpdate: Sendable {
     /// The environment variable that must be set for this update to run, when it sits behind a
     /// feature that is off by default (here or at every call of its function).
     public var disabledBy: String?
+    /// The function holding the update is never used in its module (not called, passed or
+    /// named anywhere outside its own body): dead code, which runs nothing.
+    public var neverUsed = false
 
     /// Every validation update of `analysis`, each judged where its validation data enters:
     /// in the function that names the data, or at the call that passes it in.
@@ -30,11 +33,11 @@ public struct ValidationUpdate: Sendable {
             let events = analysis.events[function]
             let serializations = events.filter { $0.kind == .serialize }.map(\.line)
             let body = analysis.index.functions[function].node
-            for event in events where event.kind == .update && event.labels.intrinsic.contains(.validation) {
+            for event in events where event.kind == .update && event.labels.intrinsic.mayHoldValidation {
                 guard let first = serializations.filter({ $0 > event.line }).min(),
                       !leavesFunction(body, at: event.line) else { continue }
                 let updater = event.via ?? function
-                if updatesOnlyLocalModules(analysis.index.functions[updater].node) { continue }
+                if updatesOnlyScratch(from: updater, in: analysis) { continue }
                 // The function quantized or compressed the artifact before this update: it adapts
                 // an exported model (evaluation), not the weights being exported.
                 if events.contains(where: { $0.kind == .serialize && $0.line < event.line && !Self.savesRawWeights($0) }) { continue }
@@ -45,12 +48,12 @@ public struct ValidationUpdate: Sendable {
         }
         for function in analysis.index.functions.indices where !beforeSerialization.contains(function) {
             let events = analysis.events[function]
-            for event in events where event.kind == .update && event.labels.intrinsic.contains(.validation) {
+            for event in events where event.kind == .update && event.labels.intrinsic.mayHoldValidation {
                 if result.contains(where: { $0.function == function && $0.event.line == event.line }) { continue }
                 // Through a call, judge here only when the validation data is an argument;
                 // otherwise the callee names it and is judged itself.
                 if let callee = event.via,
-                   analysis.summaries[callee].events[.update]?.intrinsic.contains(.validation) == true { continue }
+                   analysis.summaries[callee].events[.update]?.intrinsic.mayHoldValidation == true { continue }
                 let node = analysis.index.functions[function].node
                 if discardsAdapter(node, after: event.line) || updatesOnlyLocalModules(node) { continue }
                 var judged = timing(of: event, among: events, in: analysis, function: function)
@@ -81,7 +84,54 @@ public struct ValidationUpdate: Sendable {
         for position in result.indices where result[position].disabledBy == nil {
             result[position].disabledBy = analysis.disablingVariable(for: result[position].event, in: result[position].function)
         }
+        let module = analysis.index.functions[0].node
+        for position in result.indices where hasEntryPoint(module) {
+            let function = analysis.index.functions[result[position].function]
+            if result[position].function != 0, function.enclosingFunction == nil, function.className == nil {
+                result[position].neverUsed = !isUsed(function.name, outside: function.node, in: module)
+            }
+        }
+        // Validation data reaching the update only through a value a default-off feature chooses
+        // (`args.val_files if args.train_on_val else args.train_files`): behind that feature.
+        for position in result.indices where result[position].disabledBy == nil
+            && !result[position].event.labels.contains(.validation) {
+            result[position].disabledBy = analysis.flags.valueGates.first
+        }
         return result
+    }
+
+    /// A script: the module runs something when executed (`if __name__ == "__main__":`, or a
+    /// call at top level such as `main()`), so its functions nothing reaches do not run. A module
+    /// without one may be imported by other files of the submission.
+    static func hasEntryPoint(_ module: PyNode) -> Bool {
+        module.children("body").contains { statement in
+            switch statement.type {
+            case "If":
+                var mentionsName = false
+                statement.child("test")?.walk { node in if node.type == "Name", node.string("id") == "__name__" { mentionsName = true } }
+                return mentionsName
+            case "Expr":
+                return statement.child("value")?.type == "Call"
+            default:
+                return false
+            }
+        }
+    }
+
+    /// Whether `name` is mentioned in `module` outside `definition`: called, passed as a value,
+    /// read as an attribute or named in a string (`getattr(module, "ttt_adapt")`).
+    static func isUsed(_ name: String, outside definition: PyNode, in module: PyNode) -> Bool {
+        var used = false
+        module.walk { node in
+            guard !used, node.line < definition.line || node.line > definition.endLine else { return }
+            switch node.type {
+            case "Name": used = node.string("id") == name
+            case "Attribute": used = node.string("attr") == name
+            case "Constant": used = node.stringLiteral == name
+            default: break
+            }
+        }
+        return used
     }
 
     private static func callSites(of function: Int, in analysis: ModuleAnalysis) -> [(caller: Int, event: FlowEvent)] {
@@ -127,6 +177,65 @@ public struct ValidationUpdate: Sendable {
             }
         }
         return !optimized.isDisjoint(with: deleted)
+    }
+
+    /// Whether every function reachable from `updater` that updates weights on validation data
+    /// itself trains only a scratch module or adapters it removes again (through any chain of
+    /// calls: `main → train_main → score_first_ttt_eval`).
+    static func updatesOnlyScratch(from updater: Int, in analysis: ModuleAnalysis) -> Bool {
+        let updaters = reachable(from: updater, in: analysis).filter { function in
+            analysis.events[function].contains {
+                $0.kind == .update && $0.via == nil && analysis.effective($0.labels, in: function).mayHoldValidation
+            }
+        }
+        return !updaters.isEmpty && updaters.allSatisfy { function in
+            let node = analysis.index.functions[function].node
+            return updatesOnlyLocalModules(node) || trainsOnlyRemovedAdapters(node)
+        }
+    }
+
+    /// Adapters attached for the update and removed after it: every optimizer of the function is
+    /// built over parameters from a helper named for adapters (`lora_params =
+    /// list(lora_parameters(model))`), and after the last update the function removes them
+    /// (`detach_lora_adapters(model)`), so the weights it leaves are the ones it was given.
+    static func trainsOnlyRemovedAdapters(_ function: PyNode) -> Bool {
+        func namesAdapters(_ name: String) -> Bool {
+            let lower = name.lowercased()
+            return lower.contains("lora") || lower.contains("adapter")
+        }
+        var adapterNames: Set<String> = []
+        function.walk { node in
+            guard node.type == "Assign", let value = node.child("value") else { return }
+            var fromAdapters = false
+            value.walk { inner in
+                if inner.type == "Call", let name = inner.terminalName, namesAdapters(name) { fromAdapters = true }
+            }
+            guard fromAdapters else { return }
+            for target in node.children("targets") { if let id = target.string("id") { adapterNames.insert(id) } }
+        }
+        var optimizerArguments: [PyNode?] = []
+        var lastUpdate = 0
+        function.walk { node in
+            guard node.type == "Call", let name = node.terminalName else { return }
+            if optimizers.contains(name) { optimizerArguments.append(node.children("args").first) }
+            if name == "backward" || name == "step" { lastUpdate = max(lastUpdate, node.line) }
+        }
+        guard !optimizerArguments.isEmpty, optimizerArguments.allSatisfy({ argument in
+            guard let argument else { return false }
+            if argument.type == "Name", let id = argument.string("id") { return adapterNames.contains(id) }
+            var fromAdapters = false
+            argument.walk { inner in
+                if inner.type == "Call", let name = inner.terminalName, namesAdapters(name) { fromAdapters = true }
+            }
+            return fromAdapters
+        }) else { return false }
+        var removed = false
+        function.walk { node in
+            guard node.type == "Call", node.line > lastUpdate, let name = node.terminalName?.lowercased(),
+                  namesAdapters(name), ["detach", "remove", "strip", "unpatch", "unload"].contains(where: name.contains) else { return }
+            removed = true
+        }
+        return removed
     }
 
     /// A plain `torch.save` (a raw or checkpoint state dict), as opposed to quantizing or
@@ -219,20 +328,94 @@ public struct ValidationUpdate: Sendable {
             let outer = timing(of: synthetic, among: analysis.events[parent], in: analysis, function: parent)
             if outer != .unscored { return outer }
         }
+        let body = analysis.index.functions[function].node
+        let returned = returnedNames(body)
         for loop in update.loops.reversed() {
             // A score of data passed in counts as what the callers pass (`adapt(model, val_tokens)`
             // scoring its `stream` argument before training on it).
             let scored = events.contains { score in
-                score.kind == .score && analysis.effective(score.labels, in: function).isSuperset(of: [.validation, .target])
-                    && (score.gradientFree || score.via != nil)
-                    && score.line >= loop.line && score.line < update.line
+                guard score.kind == .score, score.line >= loop.line, score.line < update.line else { return false }
+                if records(score, in: function, analysis) { return true }
+                // The running score the function returns, added to from the same forward pass
+                // before the update (score, then train on what was scored), once per token: not
+                // inside a loop that repeats the passes.
+                guard let accumulator = score.accumulator, returned.contains(accumulator),
+                      analysis.effective(score.labels, in: function).mayHoldValidation else { return false }
+                return !update.loops.contains { outer in
+                    outer.line <= loop.line && outer.endLine >= loop.endLine && isPassLoop(outer, in: function, analysis)
+                }
             }
             if scored {
-                let body = analysis.index.functions[function].node
                 return .scoreFirst(loop: loop, guarded: hasLastIterationTest(in: body, loop: loop, before: update.line))
             }
         }
+        // A later pass over data already scored: a loop earlier in the function scored the
+        // validation data into the score the function returns, and nothing is scored after the
+        // update (`ttt_second_pass` re-training on chunks the first pass scored).
+        let start = update.loops.first?.line ?? update.line
+        let isReturnedScore = { (score: FlowEvent) -> Bool in
+            score.kind == .score && (score.accumulator.map(returned.contains) ?? false)
+                && (records(score, in: function, analysis)
+                    || analysis.effective(score.labels, in: function).mayHoldValidation && score.gradientFree)
+        }
+        if let earlier = events.first(where: { score in
+            isReturnedScore(score) && score.line < start && !score.loops.isEmpty && score.loops[0].endLine < start
+        }), !events.contains(where: { $0.kind == .score && $0.line > update.line
+            && analysis.effective($0.labels, in: function).mayHoldValidation }) {
+            return .scoreFirst(loop: earlier.loops[0], guarded: true)
+        }
         return .unscored
+    }
+
+    /// A score of validation targets with autograd off (or a detached accumulation), or one a
+    /// called function makes.
+    private static func records(_ score: FlowEvent, in function: Int, _ analysis: ModuleAnalysis) -> Bool {
+        let labels = analysis.effective(score.labels, in: function)
+        if labels.isSuperset(of: [.validation, .target]) && (score.gradientFree || score.via != nil) { return true }
+        // Scored with autograd off into a running sum, whatever names the targets
+        // (`loss_sum += nll.sum()` under `inference_mode`, targets sliced from the input).
+        return score.accumulator != nil && score.gradientFree && labels.mayHoldValidation
+    }
+
+    /// A loop repeating the same work (named as epochs, or over a plain count), not walking
+    /// through validation data or its positions.
+    static func isPassLoop(_ loop: FlowEvent.Loop, in function: Int, _ analysis: ModuleAnalysis) -> Bool {
+        if loop.targets.contains(where: isEpochName) { return true }
+        guard !loop.targets.isEmpty else { return false }
+        return analysis.effective(loop.iterable, in: function).intersection([.validation, .validationExtent]).isEmpty
+    }
+
+    static func isEpochName(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        return lower.contains("epoch") || lower == "ep" || lower == "_ep" || lower == "e_idx"
+    }
+
+    /// The names a function's `return` statements mention, and the names those were computed
+    /// from (`val_loss = loss_sum / count; return val_loss`).
+    static func returnedNames(_ function: PyNode) -> Set<String> {
+        var names: Set<String> = []
+        func mentioned(_ node: PyNode) -> Set<String> {
+            var found: Set<String> = []
+            node.walk { inner in
+                if inner.type == "Name", let id = inner.string("id") { found.insert(id) }
+                if inner.type == "Attribute", let dotted = inner.dottedName { found.insert(dotted) }
+            }
+            return found
+        }
+        function.walk { node in
+            if node.type == "Return", let value = node.child("value") { names.formUnion(mentioned(value)) }
+        }
+        for _ in 0..<4 {
+            var added = false
+            function.walk { node in
+                guard node.type == "Assign" || node.type == "AugAssign", let value = node.child("value") else { return }
+                let targets = node.type == "Assign" ? node.children("targets") : [node.child("target")].compactMap { $0 }
+                guard targets.contains(where: { !mentioned($0).isDisjoint(with: names) }) else { return }
+                for name in mentioned(value) where names.insert(name).inserted { added = true }
+            }
+            if !added { break }
+        }
+        return names
     }
 
     /// Whether the loop at `loop.line` tests for its last iteration before `line`: a name with

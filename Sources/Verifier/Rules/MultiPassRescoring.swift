@@ -7,6 +7,9 @@
 /// it (`final_pass = p + 1 == passes`), where the same pass loop also updates weights on
 /// validation data. A pass loop repeats the same work: its variable is named as epochs, or it
 /// iterates over a plain count (`range(passes)`), not over validation data or positions in it.
+/// `range(n)` with `n` an environment setting whose default is 1 (`TTT_EPOCHS`) is one pass unless
+/// a log, README command or submission.json states more (then an error citing it; nothing
+/// stated: a warning).
 ///
 /// ## Why
 /// Each validation token must contribute exactly one BPB term from a single left-to-right pass
@@ -47,21 +50,88 @@ public enum MultiPassRescoring: LintRule {
                           !reported.contains(loop.line) else { continue }
                     reported.insert(loop.line)
                     let name = analysis.index.functions[function].qualifiedName
+                    let count = passCount(of: loop, in: body, source)
+                    if case .stated(let passes, _) = count, passes <= 1 { continue }
                     findings.append(finding(source, line: score.line,
                         "\(name): validation tokens are scored in a chosen pass of the epoch loop at line \(loop.line), " +
-                        "which also trains on them"))
+                        "which also trains on them" + count.note,
+                        severity: count.severity))
                 }
             }
         }
         return findings
     }
 
+    /// How many passes a loop `for epoch in range(n)` makes when `n` is a setting read from the
+    /// environment with a default of one pass (`TTT_EPOCHS`, default 1): a single pass scores each
+    /// token before training on it, so only a stated count above one makes the loop multi-pass.
+    enum PassCount {
+        case unknown
+        /// The default of one pass, and nothing beside the code states the setting.
+        case defaultSingle(variable: String)
+        case stated(Int, evidence: String)
+
+        var severity: Severity {
+            if case .defaultSingle = self { return .warning }
+            return descriptor.severity
+        }
+
+        var note: String {
+            switch self {
+            case .unknown: return ""
+            case .defaultSingle(let variable):
+                return " (only when \(variable) is above 1; its default is 1, a single pass, and no log, README command or submission.json beside the code states it)"
+            case .stated(let passes, let evidence):
+                return " (\(passes) passes in this submission: \(evidence))"
+            }
+        }
+    }
+
+    static func passCount(of loop: FlowEvent.Loop, in function: PyNode, _ source: AnalyzedSource) -> PassCount {
+        var count: PyNode?
+        function.walk { node in
+            guard count == nil, ["For", "AsyncFor"].contains(node.type), node.line == loop.line,
+                  let iterable = node.child("iter"), iterable.type == "Call",
+                  iterable.child("func")?.dottedName == "range", iterable.children("args").count == 1 else { return }
+            count = iterable.children("args")[0]
+        }
+        // `range(args.ttt_epochs)`, `range(max(args.ttt_epochs, 1))`.
+        if let inner = count, inner.type == "Call", inner.child("func")?.dottedName == "max", let first = inner.children("args").first {
+            count = first
+        }
+        guard let identifier = count?.terminalName, count?.type != "Call",
+              let variable = singlePassDefault(of: identifier, in: source) else { return .unknown }
+        if let stated = source.documents.statedCount(of: variable, identifier: identifier) {
+            return .stated(stated.value, evidence: stated.evidence)
+        }
+        return .defaultSingle(variable: variable)
+    }
+
+    /// The environment variable behind `identifier` when the module assigns it
+    /// `int(os.environ.get("TTT_EPOCHS", 1))` (a default of one).
+    private static func singlePassDefault(of identifier: String, in source: AnalyzedSource) -> String? {
+        var variable: String?
+        source.tree.walk { node in
+            guard variable == nil, node.type == "Assign" || node.type == "AnnAssign", let value = node.child("value") else { return }
+            let targets = node.type == "Assign" ? node.children("targets") : [node.child("target")].compactMap { $0 }
+            guard targets.contains(where: { $0.terminalName == identifier }) else { return }
+            value.walk { inner in
+                guard variable == nil, inner.type == "Call",
+                      let callee = source.analysis.index.aliases.resolve(inner.child("func")),
+                      callee == "os.environ.get" || callee == "os.getenv" else { return }
+                let arguments = inner.children("args")
+                guard arguments.count >= 2, let name = arguments[0].stringLiteral,
+                      let text = EnvironmentDefault.literalText(arguments[1]), Double(text) == 1 else { return }
+                variable = name
+            }
+        }
+        return variable
+    }
+
     /// A loop that repeats the same work: named as epochs, or iterating over a plain count (not
     /// over validation data or positions in it).
     private static func isPassLoop(_ loop: FlowEvent.Loop, in function: Int, _ analysis: ModuleAnalysis) -> Bool {
-        if loop.targets.contains(where: isEpochName) { return true }
-        guard !loop.targets.isEmpty else { return false }
-        return analysis.effective(loop.iterable, in: function).intersection([.validation, .validationExtent]).isEmpty
+        ValidationUpdate.isPassLoop(loop, in: function, analysis)
     }
 
     /// The loop's variables and the names assigned inside the loop from them
@@ -80,11 +150,6 @@ public enum MultiPassRescoring: LintRule {
             if !added { break }
         }
         return Array(names)
-    }
-
-    private static func isEpochName(_ name: String) -> Bool {
-        let lower = name.lowercased()
-        return lower.contains("epoch") || lower == "ep" || lower == "_ep" || lower == "e_idx"
     }
 
     private static func mentions(_ test: PyNode, _ names: [String]) -> Bool {

@@ -6,7 +6,9 @@
 /// `torch.save`/compression/`quantize*` call of the same function and after no quantization or
 /// compression there (an update after the artifact is produced adapts the exported model: the
 /// TTT rules judge it). Updates of a scratch module the updating function builds itself
-/// (`probe = nn.Linear(...)`) and never returns are not updates of the submitted model.
+/// (`probe = nn.Linear(...)`) and never returns are not updates of the submitted model, nor are
+/// adapters the updating functions attach and remove again (`lora_parameters(model)` trained,
+/// then `detach_lora_adapters(model)`).
 ///
 /// ## Why
 /// The artifact then carries information from the validation tokens it is scored on ("You

@@ -3,7 +3,11 @@
 /// ## What it flags
 /// A weight update from validation data (after serialization) with no scoring of validation
 /// data under `torch.no_grad()`/`torch.inference_mode()` earlier in any enclosing loop: e.g.
-/// several epochs over all validation tokens, then one scoring pass.
+/// several epochs over all validation tokens, then one scoring pass. Scoring also counts as an
+/// accumulation into the score the function returns from the same forward pass as the update
+/// (outside any pass loop), a gradient-free accumulation of validation content, or an earlier
+/// loop that scored everything when nothing is scored after the update (a second pass). An
+/// update in a function nothing in its script calls or names is a note (it does not run).
 ///
 /// ## Why
 /// "You are only allowed to test-time train on validation set tokens you've already evaluated
@@ -32,6 +36,11 @@ public enum TTTOnUnscoredTokens: LintRule {
             let name = source.analysis.index.functions[update.function].qualifiedName
             let what = update.event.via.map { "calls \(source.analysis.index.functions[$0].qualifiedName), which updates weights," }
                 ?? "updates weights (\(update.event.detail))"
+            if update.neverUsed {
+                return finding(source, line: update.event.line,
+                    "\(name) \(what) on validation data that no enclosing loop has scored (no_grad/inference_mode) first; " +
+                    "\(name) is never called or named elsewhere in this file, so it does not run", severity: .note)
+            }
             return finding(source, line: update.event.line,
                 "\(name) \(what) on validation data that no enclosing loop has scored (no_grad/inference_mode) first" + source.featureGate(update.disabledBy).note,
                 severity: source.featureGate(update.disabledBy).severity(descriptor.severity))

@@ -9,7 +9,7 @@
 /// body keeps or restores weights (`state_dict`, `load_state_dict`, `deepcopy`: checkpoint
 /// selection) or breaks out of a loop that updates weights (early stopping). Its *extent* (sizes,
 /// counts, positions: `len(val_tokens)`, `.numel()`, `.shape`, `range(...)`, an `enumerate`
-/// counter) may bound loops: `if step >= total_val_steps: break` is not a decision made from
+/// counter, `max(val_tokens) + 1` as a vocabulary size) may bound loops or size tables: `if step >= total_val_steps: break` is not a decision made from
 /// validation data, and neither is a `break` that leaves a loop without weight updates.
 ///
 /// ## Why
@@ -42,17 +42,20 @@ public enum ValidationInTraining: LintRule {
             let name = analysis.index.functions[function].qualifiedName
             for event in analysis.events[function] where event.via == nil {
                 let labels = analysis.effective(event.labels, in: function)
-                guard labels.contains(.validation) else { continue }
+                guard labels.mayHoldValidation else { continue }
+                // Validation data only through a value a default-off setting chooses
+                // (`args.val_files if args.calib_on_val else args.train_files`): behind that setting.
+                let valueGate = labels.contains(.validation) ? nil : analysis.flags.valueGates.first
                 switch event.kind {
                 case .calibrate:
-                    let gate = source.featureGate(analysis.disablingVariable(for: event, in: function))
+                    let gate = source.featureGate(analysis.disablingVariable(for: event, in: function) ?? valueGate)
                     findings.append(finding(source, line: event.line,
                         "\(name): \(event.detail) is given validation data (calibration/statistics must not see it)" + gate.note,
                         severity: gate.severity(descriptor.severity)))
                 case .decision:
                     guard let statement = statement(at: event.line, type: "If", in: analysis.index.functions[function].node)
                     else { continue }
-                    let gate = source.featureGate(analysis.disablingVariable(for: event, in: function))
+                    let gate = source.featureGate(analysis.disablingVariable(for: event, in: function) ?? valueGate)
                     if selectsCheckpoint(statement) {
                         findings.append(finding(source, line: event.line,
                             "\(name): a checkpoint is kept or restored depending on a value computed from validation data" + gate.note,

@@ -1,0 +1,184 @@
+import Foundation
+import Testing
+@testable import Verifier
+
+/// The error rules' false-positive causes found on the pull-request corpus (docs/pr-corpus-audit.md,
+/// "Static-rule precision"), each fixed as a statement about code: a setting that is off by
+/// default and chooses a value or guards a callee, an environment read through a local alias,
+/// a pass count whose default is one, a function nothing calls.
+@Suite struct StaticPrecisionTests {
+    /// Lints `code` as `train_gpt.py` in a folder with `files` beside it; findings of `rule`.
+    private func lint(_ code: String, files: [String: String] = [:], rule: String) throws -> [Finding] {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pgverify-precision-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try code.write(to: directory.appendingPathComponent("train_gpt.py"), atomically: true, encoding: .utf8)
+        for (name, text) in files {
+            try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+        return try Linter(parser: try PythonParser()).lint(paths: [directory.path]).filter { $0.rule == rule }
+    }
+
+    /// Training data chosen by a conditional expression under `TRAIN_ON_VAL` (default "0").
+    private let conditionalSource = """
+        import os
+        import torch
+
+        class Hyperparameters:
+            train_on_val = bool(int(os.environ.get("TRAIN_ON_VAL", "0")))
+            val_files = "data/fineweb_val_*.bin"
+            train_files = "data/fineweb_train_*.bin"
+
+        def main(model, Loader):
+            args = Hyperparameters()
+            loader = Loader(args.val_files if args.train_on_val else args.train_files)
+            opt = torch.optim.AdamW(model.parameters())
+            for step in range(100):
+                x, y = loader.next_batch()
+                model(x, y).backward()
+                opt.step()
+            torch.save(model.state_dict(), "final_model.pt")
+            torch.save(torch.quantize_per_tensor(model.weight, 0.1, 0, torch.qint8), "final_model.int8.pt")
+        """
+
+    @Test func conditionalExpressionUnderADefaultOffSettingFollowsTheEvidence() throws {
+        let unstated = try lint(conditionalSource, rule: "PG-PREQUANT-TTT")
+        #expect(unstated.map(\.severity) == [.warning], "\(unstated.map(\.message))")
+        #expect(unstated.first?.message.contains("TRAIN_ON_VAL") == true)
+        let on = try lint(conditionalSource, files: ["README.md": "```\nTRAIN_ON_VAL=1 torchrun train_gpt.py\n```\n"],
+                          rule: "PG-PREQUANT-TTT")
+        #expect(on.map(\.severity) == [.error], "\(on.map(\.message))")
+        // Without the gate the same code trains on validation unconditionally.
+        let ungated = try lint(conditionalSource.replacingOccurrences(of: "args.val_files if args.train_on_val else args.train_files",
+                                                                      with: "args.val_files"), rule: "PG-PREQUANT-TTT")
+        #expect(ungated.map(\.severity) == [.error])
+    }
+
+    @Test func calibrationOnAConditionallyChosenSourceFollowsTheEvidence() throws {
+        let code = """
+            import os
+            import torch
+            CALIB_ON_VAL = bool(int(os.environ.get("CALIB_ON_VAL", "0")))
+
+            def collect_hessians(model, files):
+                with torch.no_grad():
+                    return model(torch.load(files))
+
+            def main(model):
+                files = "fineweb_val_*.bin" if CALIB_ON_VAL else "fineweb_train_*.bin"
+                return collect_hessians(model, files)
+            """
+        let unstated = try lint(code, rule: "PG-VAL-IN-TRAINING")
+        #expect(unstated.map(\.severity) == [.warning], "\(unstated.map(\.message))")
+        let on = try lint(code, files: ["README.md": "```\nCALIB_ON_VAL=1 torchrun train_gpt.py\n```\n"], rule: "PG-VAL-IN-TRAINING")
+        #expect(on.map(\.severity) == [.error])
+    }
+
+    /// `ttt_adapt` behind a setting read through `_e = os.environ.get`.
+    private let aliasedGate = """
+        import os
+        import torch
+        _e = os.environ.get
+        TTT_ENABLED = bool(int(_e("TTT_ENABLED", "0")))
+
+        def ttt_adapt(model, val_tokens):
+            opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+            for epoch in range(3):
+                model(val_tokens[:-1], val_tokens[1:]).backward()
+                opt.step()
+
+        def main(model, val_tokens):
+            if TTT_ENABLED:
+                ttt_adapt(model, val_tokens)
+            with torch.no_grad():
+                return model(val_tokens[:-1], val_tokens[1:]).item()
+        """
+
+    @Test func environmentReadThroughALocalAliasIsAGate() throws {
+        let unstated = try lint(aliasedGate, rule: "PG-TTT-UNSCORED")
+        #expect(unstated.map(\.severity) == [.warning], "\(unstated.map(\.message))")
+        #expect(unstated.first?.message.contains("TTT_ENABLED") == true)
+        let on = try lint(aliasedGate, files: ["train_seed1.log": "ttt_enabled: True\n"], rule: "PG-TTT-UNSCORED")
+        #expect(on.map(\.severity) == [.error])
+    }
+
+    @Test func aFunctionNothingCallsIsANote() throws {
+        let dead = aliasedGate.replacingOccurrences(of: "    if TTT_ENABLED:\n        ttt_adapt(model, val_tokens)\n", with: "")
+            + "\nif __name__ == \"__main__\":\n    main(None, None)\n"
+        // Without an entry point the file may be a library another file imports: not dead.
+        #expect(try lint(aliasedGate.replacingOccurrences(of: "    if TTT_ENABLED:\n        ttt_adapt(model, val_tokens)\n", with: ""),
+                         rule: "PG-TTT-UNSCORED").map(\.severity) == [.error])
+        let findings = try lint(dead, rule: "PG-TTT-UNSCORED")
+        #expect(findings.map(\.severity) == [.note], "\(findings.map(\.message))")
+        #expect(findings.first?.message.contains("never called") == true)
+        // Passed as a value (a callback), it may run.
+        let passed = dead.replacingOccurrences(of: "def main(model, val_tokens):\n",
+                                               with: "def main(model, val_tokens):\n    hooks = [ttt_adapt]\n")
+        #expect(try lint(passed, rule: "PG-TTT-UNSCORED").map(\.severity) == [.error])
+    }
+
+    /// A gate inside the function called (`x = adapt(...) if args.lora_ttt else []`) reaches
+    /// the caller's finding.
+    @Test func aGateInsideTheCalleeReachesTheCall() throws {
+        let code = """
+            import os
+            import torch
+            class Hyperparameters:
+                lora_ttt = bool(int(os.environ.get("LORA_TTT", "0")))
+
+            def adapt(model, val_tokens):
+                opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+                model(val_tokens[:-1], val_tokens[1:]).backward()
+                opt.step()
+                return []
+
+            def eval_val(args, model, val_tokens):
+                originals = adapt(model, val_tokens) if args.lora_ttt else []
+                with torch.no_grad():
+                    return model(val_tokens[:-1], val_tokens[1:]).item()
+
+            def main(model, val_tokens):
+                args = Hyperparameters()
+                eval_val(args, model, val_tokens)
+                torch.save(torch.quantize_per_tensor(model.weight, 0.1, 0, torch.qint8), "final_model.int8.pt")
+            """
+        let findings = try lint(code, rule: "PG-PREQUANT-TTT")
+        #expect(findings.map(\.severity) == [.warning], "\(findings.map(\.message))")
+        #expect(findings.first?.message.contains("LORA_TTT") == true)
+    }
+
+    /// Scored only in the last of `TTT_EPOCHS` passes (default 1).
+    private let epochLoop = """
+        import os
+        import torch
+        class Hyperparameters:
+            ttt_epochs = int(os.environ.get("TTT_EPOCHS", 1))
+
+        def ttt_eval(args, model, val_tokens, chunks):
+            opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+            loss_sum = 0.0
+            for epoch in range(args.ttt_epochs):
+                for start, end in chunks:
+                    x, y = val_tokens[start:end], val_tokens[start + 1:end + 1]
+                    if epoch == args.ttt_epochs - 1:
+                        with torch.no_grad():
+                            loss_sum += model(x, y).item()
+                    model(x, y).backward()
+                    opt.step()
+            return loss_sum
+        """
+
+    @Test func aPassCountWhoseDefaultIsOneFollowsTheEvidence() throws {
+        let unstated = try lint(epochLoop, rule: "PG-MULTIPASS-RESCORE")
+        #expect(unstated.map(\.severity) == [.warning], "\(unstated.map(\.message))")
+        let three = try lint(epochLoop, files: ["train.log": "ttt_epochs: 3 ttt_lr: 0.001\n"], rule: "PG-MULTIPASS-RESCORE")
+        #expect(three.map(\.severity) == [.error], "\(three.map(\.message))")
+        #expect(three.first?.message.contains("3 passes") == true)
+        let one = try lint(epochLoop, files: ["README.md": "```\nTTT_EPOCHS=1 torchrun train_gpt.py\n```\n"], rule: "PG-MULTIPASS-RESCORE")
+        #expect(one.isEmpty)
+        // A default above one is multi-pass without any evidence.
+        let defaultThree = try lint(epochLoop.replacingOccurrences(of: "\"TTT_EPOCHS\", 1", with: "\"TTT_EPOCHS\", 3"),
+                                    rule: "PG-MULTIPASS-RESCORE")
+        #expect(defaultThree.map(\.severity) == [.error])
+    }
+}
