@@ -57,6 +57,7 @@ public struct ChunkedTTTEvaluator {
     public func evaluate<Model: ChunkedTTTModel>(
         model: Model, threads: Int = 1, progress: ((_ chunksDone: Int, _ chunks: Int) -> Void)? = nil
     ) throws(TTTError) -> ChunkedTTTResult {
+        BLAS.threads = 1  // as Evaluator: a score must not depend on OpenBLAS's thread count
         let s = settings
         guard s.seqLen <= model.maxPositions else {
             throw .evaluation(.sequenceLongerThanModel(seqLen: s.seqLen, modelPositions: model.maxPositions))

@@ -100,6 +100,7 @@ public struct LoRATTTEvaluator {
     public func evaluate(
         model: TrainableGPT, progress: ((_ documentsDone: Int, _ documents: Int) -> Void)? = nil
     ) throws(TTTError) -> LoRATTTResult {
+        BLAS.threads = 1  // as Evaluator: a score must not depend on OpenBLAS's thread count
         let s = settings
         guard s.evalSeqLen <= model.maxPositions else {
             throw .evaluation(.sequenceLongerThanModel(seqLen: s.evalSeqLen, modelPositions: model.maxPositions))

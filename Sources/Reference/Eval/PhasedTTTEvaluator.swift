@@ -143,6 +143,9 @@ public struct PhasedTTTEvaluator {
         onScore: ((_ position: Int, _ loss: Float) -> Void)?,
         progress: ((_ batchesDone: Int, _ batches: Int) -> Void)?
     ) throws(PhasedTTTError) -> PhasedTTTResult {
+        // As ``Evaluator``: OpenBLAS's threaded sgemm rounds differently, and a score (or a part of a
+        // sharded one) must not depend on how many threads the process happens to have set.
+        BLAS.threads = 1
         let s = settings
         if s.warmStartA && !(M.Adapters.self is any WarmStartLoRAAdapters.Type) {
             throw .unsupported(feature: "TTT_WARM_START_A", reason: "the model's LoRA adapters (\(M.Adapters.self)) cannot keep A on reset")

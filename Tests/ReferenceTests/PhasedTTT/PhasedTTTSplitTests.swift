@@ -33,6 +33,9 @@ import Testing
         let evaluator = try PhasedTTTFixtures.evaluator(settings, family: family, tokens: try tokens(family))
         #expect(evaluator.prefixBatchCount > 0 && evaluator.batchCount - evaluator.prefixBatchCount >= parts)
         let whole = try evaluator.evaluate(model: try PhasedTTTFixtures.model(family: family, loraAlpha: loraAlpha))
+        // The evaluator itself runs OpenBLAS single-threaded, whatever the process had set: otherwise the
+        // whole run and the parts could round their sgemms differently (a flake seen in the full suite).
+        #expect(BLAS.threads == 1)
         let prefixModel = try PhasedTTTFixtures.model(family: family, loraAlpha: loraAlpha)
         let prefix = try evaluator.evaluatePrefix(model: prefixModel)
         let state = Array(prefixModel.baseParameters)
