@@ -8,10 +8,22 @@ import Testing
 @Suite struct HostileHelperInputTests {
     static let spinning = "hostile/lrzip_spins.ptz"
 
-    /// This process's lrzip folders (the temporary folders of other tests' runs are theirs).
+    /// This process's lrzip folders (the temporary folders of other processes' runs are theirs).
     static func ownLRZipFolders() -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path)) ?? []
         return names.filter { $0.hasPrefix("pgverify-lrzip-\(getpid())-") }
+    }
+
+    /// Whether this process holds no lrzip folder within `seconds`: tests running beside this one in the
+    /// same process decode lrzip streams too, and their folders exist while they run; a folder this
+    /// test leaked would stay.
+    static func ownLRZipFoldersAreGone(within seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !ownLRZipFolders().isEmpty {
+            if Date() > deadline { return false }
+            usleep(100_000)
+        }
+        return true
     }
 
     @Test func spinningLRZipStreamEndsAtTheWallClockLimit() throws {
@@ -31,7 +43,7 @@ import Testing
             #expect(error.description.contains("the wall-clock limit of 2 s (PGVERIFY_HELPER_TIMEOUT)"))
         }
         #expect(Date().timeIntervalSince(start) < 5)
-        #expect(Self.ownLRZipFolders().isEmpty)
+        #expect(Self.ownLRZipFoldersAreGone(within: 120), "\(Self.ownLRZipFolders())")
     }
 
     @Test func spinningLRZipStreamIsBadInputForInspect() throws {
