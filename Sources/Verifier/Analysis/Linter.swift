@@ -90,7 +90,8 @@ public struct Linter: Sendable {
         DispatchQueue.concurrentPerform(iterations: sources.count) { position in
             slots.set(position, check(sources[position]))
         }
-        return (slots.values.flatMap { $0 ?? [] } + nativeFileFindings(sources)).sorted(by: Finding.reportOrder)
+        return (slots.values.flatMap { $0 ?? [] } + nativeFileFindings(sources) + nativeGatedExpertFindings(sources))
+            .sorted(by: Finding.reportOrder)
     }
 
     /// PG-UNREAD-CODE once per native source or library in the folders of `sources`.
@@ -112,6 +113,21 @@ public struct Linter: Sendable {
             }
         }
         return findings
+    }
+
+    /// PG-TARGET-GATED-EXPERT in the C/C++/CUDA sources of the folders of `sources`.
+    func nativeGatedExpertFindings(_ sources: [AnalyzedSource]) -> [Finding] {
+        guard rules.contains(where: { $0 == TargetGatedExpert.self }) else { return [] }
+        var folders: Set<String> = []
+        var findings: [Finding] = []
+        for source in sources where source.wrapper == nil {
+            let folder = (source.file as NSString).deletingLastPathComponent
+            guard folders.insert(folder).inserted else { continue }
+            findings += TargetGatedExpert.nativeFindings(folder: folder, names: source.documents.nativeFiles)
+        }
+        // A source in a subfolder lists the same native files again.
+        var seen: Set<String> = []
+        return findings.filter { seen.insert("\($0.file):\($0.line)").inserted }
     }
 
     /// The findings of the rules on one analysed module.

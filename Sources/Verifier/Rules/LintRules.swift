@@ -2,6 +2,7 @@
 public enum LintRules {
     public static let all: [any LintRule.Type] = [
         TargetInHashKey.self,
+        TargetGatedExpert.self,
         PreQuantizationTTT.self,
         TTTOnUnscoredTokens.self,
         TTTLastChunkGuard.self,
