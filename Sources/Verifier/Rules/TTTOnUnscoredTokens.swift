@@ -1,3 +1,5 @@
+import Foundation
+
 /// PG-TTT-UNSCORED — test-time training on validation tokens that have not been scored yet.
 ///
 /// ## What it flags
@@ -7,7 +9,8 @@
 /// accumulation into the score the function returns from the same forward pass as the update
 /// (outside any pass loop), a gradient-free accumulation of validation content, or an earlier
 /// loop that scored everything when nothing is scored after the update (a second pass). An
-/// update in a function nothing in its script calls or names is a note (it does not run).
+/// update in a function nothing in its script, nor any other file of its folder, calls or names
+/// is a note (it does not run).
 ///
 /// ## Why
 /// "You are only allowed to test-time train on validation set tokens you've already evaluated
@@ -36,10 +39,15 @@ public enum TTTOnUnscoredTokens: LintRule {
             let name = source.analysis.index.functions[update.function].qualifiedName
             let what = update.event.via.map { "calls \(source.analysis.index.functions[$0].qualifiedName), which updates weights," }
                 ?? "updates weights (\(update.event.detail))"
-            if update.neverUsed {
+            // Another file of the folder may import and call it (`from train_gpt import ttt_adapt`).
+            let definition = source.analysis.index.functions[update.function].node.line
+            if update.neverUsed, !FolderNameSearch.isNamed(
+                source.analysis.index.functions[update.function].name,
+                inFolder: (source.file as NSString).deletingLastPathComponent,
+                except: (source.file, definition), otherFilesOnly: true) {
                 return finding(source, line: update.event.line,
                     "\(name) \(what) on validation data that no enclosing loop has scored (no_grad/inference_mode) first; " +
-                    "\(name) is never called or named elsewhere in this file, so it does not run", severity: .note)
+                    "\(name) is never called or named elsewhere in this file or its folder, so it does not run", severity: .note)
             }
             return finding(source, line: update.event.line,
                 "\(name) \(what) on validation data that no enclosing loop has scored (no_grad/inference_mode) first" + source.featureGate(update.disabledBy).note,

@@ -53,7 +53,7 @@ public enum TargetGatedExpert: LintRule {
             if node.type == "For", let (_, statements) = PythonLoopStatements.describe(node) {
                 for gated in TargetGatedLoops.gatedWrites(statements) {
                     let name = function?.string("name") ?? "module-level code"
-                    let called = function.map { isNamed(name, inFolder: folder, except: (source.file, $0.line)) } ?? true
+                    let called = function.map { FolderNameSearch.isNamed(name, inFolder: folder, except: (source.file, $0.line)) } ?? true
                     findings.append(finding(source, line: gated.writeLine,
                         message(gated, function: name, called: called), severity: called ? nil : .note))
                 }
@@ -78,7 +78,7 @@ public enum TargetGatedExpert: LintRule {
             var seen: Set<Int> = []
             for loop in scanner.loops() {
                 for gated in TargetGatedLoops.gatedWrites(loop.statements) where seen.insert(gated.writeLine).inserted {
-                    let called = isNamed(loop.function, inFolder: folder, except: (path, loop.definitionLine))
+                    let called = FolderNameSearch.isNamed(loop.function, inFolder: folder, except: (path, loop.definitionLine))
                     findings.append(Finding(
                         rule: descriptor.id, severity: called ? descriptor.severity : .note, file: path, line: gated.writeLine,
                         message: message(gated, function: loop.function, called: called)))
@@ -97,46 +97,5 @@ public enum TargetGatedExpert: LintRule {
         if !called { return text + "; nothing else in the folder's code names \(function), so it does not run" }
         return text + " (whether this expert's hints reach the score in the submitted run, through its thresholds "
             + "and boosts, was not resolved)"
-    }
-
-    /// Whether `name` appears as a word in a Python or native source of `folder` (two levels
-    /// deep at most) other than on the line `except` defines it.
-    static func isNamed(_ name: String, inFolder folder: String, except: (file: String, line: Int)) -> Bool {
-        let manager = FileManager.default
-        let root = folder.isEmpty ? "." : folder
-        guard let enumerator = manager.enumerator(atPath: root) else { return true }
-        var listed = 0
-        while let relative = enumerator.nextObject() as? String, listed < 5_000 {
-            listed += 1
-            if relative.split(separator: "/").count > 2 { enumerator.skipDescendants(); continue }
-            let suffix = (relative as NSString).pathExtension.lowercased()
-            guard suffix == "py" || scannedExtensions.contains(suffix) else { continue }
-            let path = ((root + "/" + relative) as NSString).standardizingPath
-            guard let handle = FileHandle(forReadingAtPath: path) else { continue }
-            let data = (try? handle.read(upToCount: maximumNativeBytes)) ?? Data()
-            try? handle.close()
-            let text = String(decoding: data, as: UTF8.self)
-            let ownFile = path == (except.file as NSString).standardizingPath
-            for (offset, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
-            where !(ownFile && offset + 1 == except.line) && containsWord(name, in: line) {
-                return true
-            }
-        }
-        return false
-    }
-
-    private static func containsWord(_ word: String, in line: Substring) -> Bool {
-        var start = line.startIndex
-        while let range = line.range(of: word, range: start..<line.endIndex) {
-            let before = range.lowerBound == line.startIndex ? nil : line[line.index(before: range.lowerBound)]
-            let after = range.upperBound == line.endIndex ? nil : line[range.upperBound]
-            func isWordCharacter(_ character: Character?) -> Bool {
-                guard let character else { return false }
-                return character.isLetter || character.isNumber || character == "_"
-            }
-            if !isWordCharacter(before) && !isWordCharacter(after) { return true }
-            start = range.upperBound
-        }
-        return false
     }
 }

@@ -115,6 +115,13 @@ import Testing
         let passed = dead.replacingOccurrences(of: "def main(model, val_tokens):\n",
                                                with: "def main(model, val_tokens):\n    hooks = [ttt_adapt]\n")
         #expect(try lint(passed, rule: "PG-TTT-UNSCORED").map(\.severity) == [.error])
+        // Imported and called by another file of the folder, it runs.
+        let imported = try lint(dead, files: ["eval_ttt.py": "from train_gpt import ttt_adapt\n\nttt_adapt(None, None)\n"],
+                                rule: "PG-TTT-UNSCORED")
+        #expect(imported.map(\.severity) == [.error], "\(imported.map(\.message))")
+        // A file that does not name it leaves it dead.
+        let unrelated = try lint(dead, files: ["notes.py": "print('ttt adapt is off')\n"], rule: "PG-TTT-UNSCORED")
+        #expect(unrelated.map(\.severity) == [.note])
     }
 
     /// A gate inside the function called (`x = adapt(...) if args.lora_ttt else []`) reaches
