@@ -59,12 +59,17 @@ public struct SubmissionDocuments: Sendable, Equatable {
     /// Native sources and libraries in the folder (`.c`, `.cu`, `.cpp`, `.so`...), relative to
     /// it, sorted: code the Python analysis does not read.
     public var nativeFiles: [String]
+    /// Shell scripts in the folder (`.sh`, `.bash`), relative to it, sorted: the Python they run
+    /// inline is analysed as modules of their own.
+    public var shellScripts: [String]
 
-    public init(readme: String? = nil, submissionJSON: String? = nil, logs: [NamedText] = [], nativeFiles: [String] = []) {
+    public init(readme: String? = nil, submissionJSON: String? = nil, logs: [NamedText] = [], nativeFiles: [String] = [],
+                shellScripts: [String] = []) {
         self.readme = readme
         self.submissionJSON = submissionJSON
         self.logs = logs
         self.nativeFiles = nativeFiles
+        self.shellScripts = shellScripts
     }
 
     static let nativeExtensions: Set<String> = ["c", "cc", "cpp", "cxx", "cu", "cuh", "h", "hpp", "so", "rs", "metal", "zig"]
@@ -86,6 +91,7 @@ public struct SubmissionDocuments: Sendable, Equatable {
         }
         var logNames: [String] = []
         var nativeFiles: [String] = []
+        var shellScripts: [String] = []
         if let enumerator = FileManager.default.enumerator(atPath: folder.path) {
             // A submission folder is small; a lone file in a big folder must not cost a tree walk.
             var seen = 0
@@ -94,6 +100,7 @@ public struct SubmissionDocuments: Sendable, Equatable {
                 if enumerator.level >= maximumDepth { enumerator.skipDescendants() }
                 let name = (relative as NSString).lastPathComponent.lowercased()
                 if nativeExtensions.contains((name as NSString).pathExtension) { nativeFiles.append(relative) }
+                if name.hasSuffix(".sh") || name.hasSuffix(".bash") { shellScripts.append(relative) }
                 guard name.hasSuffix(".log") || (name.hasSuffix(".txt") && !name.hasPrefix("requirements")) else { continue }
                 logNames.append(relative)
             }
@@ -104,6 +111,6 @@ public struct SubmissionDocuments: Sendable, Equatable {
         return SubmissionDocuments(
             readme: read(folder.appendingPathComponent("README.md"), limit: 1 << 20),
             submissionJSON: read(folder.appendingPathComponent("submission.json"), limit: 1 << 20),
-            logs: logs, nativeFiles: nativeFiles.sorted())
+            logs: logs, nativeFiles: nativeFiles.sorted(), shellScripts: shellScripts.sorted())
     }
 }

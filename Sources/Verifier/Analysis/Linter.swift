@@ -141,10 +141,18 @@ public struct Linter: Sendable {
             throw LintError.unreadable(file: file, reason: "permission denied or not a file")
         }
         let trees = try parser.parse(files.map { .file(path: $0) })
+        var documents: [String: SubmissionDocuments] = [:]
+        for file in files {
+            let folder = URL(fileURLWithPath: file).deletingLastPathComponent()
+            if documents[folder.path] == nil { documents[folder.path] = SubmissionDocuments.load(folder: folder) }
+        }
         var pending: [(file: String, tree: PyNode, wrapper: SelfExtractingWrapper?)] =
             zip(files, trees).map { ($0, $1, nil) }
         var modules: [(file: String, tree: PyNode, wrapper: SelfExtractingWrapper?, wrappers: [SelfExtractingWrapper],
                        opaque: [SelfExtractingWrapper.Opaque])] = []
+        let shell = try shellModules(folders: documents)
+        pending += shell.parsed
+        modules += shell.unparsed
         // Wrappers inside decoded code are followed several levels deep; code nested deeper
         // still is reported as unread at the wrapper that holds it.
         for _ in 0..<Self.wrapperDepth where !pending.isEmpty {
@@ -165,11 +173,6 @@ public struct Linter: Sendable {
                 line: $0.line, construct: "self-extracting code nested more than \(Self.wrapperDepth) levels deep") }
             modules.append((module.file, module.tree, module.wrapper, [], opaque + tooDeep))
         }
-        var documents: [String: SubmissionDocuments] = [:]
-        for file in files {
-            let folder = URL(fileURLWithPath: file).deletingLastPathComponent()
-            if documents[folder.path] == nil { documents[folder.path] = SubmissionDocuments.load(folder: folder) }
-        }
         let inputs = modules
         let folderDocuments = documents
         let results = ResultSlots<AnalyzedSource>(count: inputs.count)
@@ -181,6 +184,62 @@ public struct Linter: Sendable {
                 opaqueCode: module.opaque, documents: folderDocuments[folder] ?? SubmissionDocuments()))
         }
         return results.values.compactMap { $0 }
+    }
+}
+
+extension Linter {
+    /// The Python that the shell scripts of `folders` run inline, parsed: each chunk a module
+    /// reported at its script (lines inside the chunk, `decodedFromLine` its command's line). A
+    /// chunk that does not parse (often one the shell expands, `$VAR` inside) is unread code.
+    func shellModules(folders: [String: SubmissionDocuments]) throws
+        -> (parsed: [(file: String, tree: PyNode, wrapper: SelfExtractingWrapper?)],
+            unparsed: [(file: String, tree: PyNode, wrapper: SelfExtractingWrapper?, wrappers: [SelfExtractingWrapper],
+                        opaque: [SelfExtractingWrapper.Opaque])]) {
+        var chunks: [(file: String, chunk: ShellEmbeddedPython)] = []
+        var scripts: Set<String> = []
+        for (folder, documents) in folders.sorted(by: { $0.key < $1.key }) {
+            for name in documents.shellScripts {
+                // A folder and its subfolder both list the subfolder's scripts.
+                let path = ((folder as NSString).appendingPathComponent(name) as NSString).standardizingPath
+                guard scripts.insert(path).inserted else { continue }
+                guard let handle = FileHandle(forReadingAtPath: path) else { continue }
+                let data = (try? handle.read(upToCount: ShellEmbeddedPython.maximumScriptBytes)) ?? Data()
+                try? handle.close()
+                chunks += ShellEmbeddedPython.chunks(in: String(decoding: data, as: UTF8.self)).map { (path, $0) }
+            }
+        }
+        var remaining = chunks
+        var unparsable: [(file: String, chunk: ShellEmbeddedPython, reason: String)] = []
+        while !remaining.isEmpty {
+            let names = remaining.map { "\($0.file) (python \($0.chunk.form) at line \($0.chunk.line))" }
+            do {
+                let trees = try parser.parse(zip(names, remaining).map { .source(name: $0, text: $1.chunk.source) })
+                let parsed = zip(remaining, trees).map { item, tree in
+                    (file: item.file, tree: tree, wrapper: Optional(SelfExtractingWrapper(
+                        line: item.chunk.line, scheme: "shell " + item.chunk.form, innerSource: item.chunk.source)))
+                }
+                return (parsed, try unparsedModules(unparsable))
+            } catch LintError.syntax(let file, let line, let message, _) {
+                // Set the chunk that failed aside and parse the others again.
+                guard let position = names.firstIndex(of: file) else { throw LintError.syntax(file: file, line: line, message: message) }
+                unparsable.append((remaining[position].file, remaining[position].chunk, "line \(line): \(message)"))
+                remaining.remove(at: position)
+            }
+        }
+        return ([], try unparsedModules(unparsable))
+    }
+
+    private func unparsedModules(_ chunks: [(file: String, chunk: ShellEmbeddedPython, reason: String)]) throws
+        -> [(file: String, tree: PyNode, wrapper: SelfExtractingWrapper?, wrappers: [SelfExtractingWrapper],
+             opaque: [SelfExtractingWrapper.Opaque])] {
+        guard !chunks.isEmpty else { return [] }
+        let empty = try parser.parse(chunks.map { .source(name: $0.file, text: "") })
+        return zip(chunks, empty).map { item, tree in
+            let expanded = item.chunk.expandedByShell ? ", and the shell expands it before Python reads it" : ""
+            return (item.file, tree, nil, [], [SelfExtractingWrapper.Opaque(
+                line: item.chunk.line,
+                construct: "python \(item.chunk.form) (its text does not parse as Python, \(item.reason)\(expanded))")])
+        }
     }
 }
 

@@ -13,6 +13,8 @@ import Foundation
 /// imports, are optional and not flagged);
 /// and native sources or libraries in the folder (`.c`, `.cu`, `.cpp`, `.so`...), reported by
 /// ``Linter`` once per folder, as is a `.py` symbolic link that leads out of the folder (never read through). An `exec` naming a `.py` file that is in the folder is read there.
+/// Python run inline by the folder's shell scripts (``ShellEmbeddedPython``) is read as modules of
+/// its own; a chunk that does not parse is flagged at its script's line.
 ///
 /// ## Why
 /// A clean static check on code nobody read is not a clean check: the audit's STATIC-FINDINGS is
