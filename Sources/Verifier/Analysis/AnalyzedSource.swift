@@ -72,7 +72,8 @@ public struct SubmissionDocuments: Sendable, Equatable {
         self.shellScripts = shellScripts
     }
 
-    static let nativeExtensions: Set<String> = ["c", "cc", "cpp", "cxx", "cu", "cuh", "h", "hpp", "so", "rs", "metal", "zig"]
+    /// Code files the analysis does not read; Jupyter notebooks count (their cells are code).
+    static let nativeExtensions: Set<String> = ["c", "cc", "cpp", "cxx", "cu", "cuh", "h", "hpp", "so", "rs", "metal", "zig", "ipynb"]
 
     /// At most this many logs are read, each up to `maximumLogBytes`.
     static let maximumLogs = 64

@@ -109,7 +109,9 @@ public struct Linter: Sendable {
                 findings.append(Finding(
                     rule: UnreadCode.descriptor.id, severity: UnreadCode.descriptor.severity,
                     file: path, line: 1,
-                    message: "native code (\((name as NSString).pathExtension)) in the submission's folder; only Python is analysed"))
+                    message: (name as NSString).pathExtension.lowercased() == "ipynb"
+                        ? "a Jupyter notebook in the submission's folder; its cells were not analysed"
+                        : "native code (\((name as NSString).pathExtension)) in the submission's folder; only Python is analysed"))
             }
         }
         return findings
