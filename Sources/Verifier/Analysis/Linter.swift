@@ -213,7 +213,7 @@ extension Linter {
         var remaining = chunks
         var unparsable: [(file: String, chunk: ShellEmbeddedPython, reason: String)] = []
         while !remaining.isEmpty {
-            let names = remaining.map { "\($0.file) (python \($0.chunk.form) at line \($0.chunk.line))" }
+            let names = remaining.map { "\($0.file) (\($0.chunk.form) at line \($0.chunk.line))" }
             do {
                 let trees = try parser.parse(zip(names, remaining).map { .source(name: $0, text: $1.chunk.source) })
                 let parsed = zip(remaining, trees).map { item, tree in
@@ -240,7 +240,7 @@ extension Linter {
             let expanded = item.chunk.expandedByShell ? ", and the shell expands it before Python reads it" : ""
             return (item.file, tree, nil, [], [SelfExtractingWrapper.Opaque(
                 line: item.chunk.line,
-                construct: "python \(item.chunk.form) (its text does not parse as Python, \(item.reason)\(expanded))")])
+                construct: "\(item.chunk.form) (its text does not parse as Python, \(item.reason)\(expanded))")])
         }
     }
 }

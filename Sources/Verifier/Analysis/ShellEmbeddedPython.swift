@@ -7,7 +7,7 @@ struct ShellEmbeddedPython: Sendable, Equatable {
     /// The 1-based line of the script where the chunk's command starts.
     var line: Int
     var source: String
-    /// `here-document` or `python -c`.
+    /// `python here-document` or `python -c`.
     var form: String
     /// An unquoted here-document tag: the shell expands `$VAR` and backquotes inside, so the
     /// text is not exactly the code that runs.
@@ -35,7 +35,7 @@ struct ShellEmbeddedPython: Sendable, Equatable {
                     end += 1
                 }
                 result.append(ShellEmbeddedPython(line: index + 1, source: body.joined(separator: "\n") + "\n",
-                                                  form: "here-document", expandedByShell: !heredoc.quoted))
+                                                  form: "python here-document", expandedByShell: !heredoc.quoted))
                 index = end + 1
                 continue
             }
@@ -94,10 +94,12 @@ struct ShellEmbeddedPython: Sendable, Equatable {
         var line = index
         var text = cursor
         while line < lines.count && line < index + 2_000 {
+            // Inside double quotes the shell removes a backslash before `$`, `` ` ``, `"`, `\`.
             var escaped = false
             for character in text {
-                if quote == "\"" && character == "\\" && !escaped { escaped = true; code.append(character); continue }
+                if quote == "\"" && character == "\\" && !escaped { escaped = true; continue }
                 if character == quote && !escaped { return (code, quote, line) }
+                if escaped && !["$", "`", "\"", "\\"].contains(character) { code.append("\\") }
                 escaped = false
                 code.append(character)
             }

@@ -16,18 +16,18 @@ import Testing
             /usr/bin/python3.12 <<-EOF
             \tx = $SEED
             \tEOF
-            python -c "import torch; print(torch.__version__)"
+            python -c "import torch; print(torch.__version__, \\"\\$HOME\\", '\\n')"
             python3 -c 'import sys
             print(sys.argv)'
             torchrun --nproc_per_node=8 train_gpt.py
             """
         let chunks = ShellEmbeddedPython.chunks(in: script)
         #expect(chunks.map(\.line) == [4, 8, 11, 12])
-        #expect(chunks.map(\.form) == ["here-document", "here-document", "python -c", "python -c"])
+        #expect(chunks.map(\.form) == ["python here-document", "python here-document", "python -c", "python -c"])
         #expect(chunks[0].source == "import os\nprint(os.environ[\"SEED\"])\n")
         #expect(!chunks[0].expandedByShell)
         #expect(chunks[1].source == "\tx = $SEED\n" && chunks[1].expandedByShell)
-        #expect(chunks[2].source == "import torch; print(torch.__version__)\n" && chunks[2].expandedByShell)
+        #expect(chunks[2].source == "import torch; print(torch.__version__, \"$HOME\", '\\n')\n" && chunks[2].expandedByShell)
         #expect(chunks[3].source == "import sys\nprint(sys.argv)\n" && !chunks[3].expandedByShell)
     }
 
