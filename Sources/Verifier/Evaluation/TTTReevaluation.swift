@@ -317,10 +317,15 @@ public enum TTTReevaluation {
         }
     }
 
-    /// Settings as `name: value` text, through their JSON encoding.
+    /// Settings as `name: value` text, through their JSON encoding; a nested value (such as the LoRA
+    /// targets) as its JSON text with sorted keys, so the text never depends on a dictionary's order.
     static func describe<S: Encodable>(_ settings: S) -> [String: String] {
         guard let data = try? JSONEncoder().encode(settings),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
-        return object.mapValues { "\($0)" }
+        return object.mapValues { value in
+            guard JSONSerialization.isValidJSONObject(value),
+                  let text = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]) else { return "\(value)" }
+            return String(decoding: text, as: UTF8.self)
+        }
     }
 }
