@@ -40,7 +40,10 @@ extension Eval {
             resolvedSources = resolved.sources
             if !json, let architecture = resolved.architecture { print("architecture: \(architecture)") }
         }
+        let unit = switch procedure { case .chunkedSGD: "chunks"; case .perDocumentLoRA: "documents"; case .phased: "batches" }
+        let progress = TTTProgress(unit: unit)
         options.onSettings = { provenance in
+            if provenance.phasedLoop { progress.unit = "batches" }  // the batched eval_val_ttt_lora of a record family
             guard !json else { return }
             switch (provenance.procedure, provenance.phasedLoop) {
             case (.chunkedSGD, _): printSources(model: resolvedSources, ttt: provenance.sources, title: "TTT settings")
@@ -49,8 +52,6 @@ extension Eval {
             case (.phased, _): printSources(model: resolvedSources, ttt: provenance.sources, title: "phased TTT settings")
             }
         }
-        let unit = switch procedure { case .chunkedSGD: "chunks"; case .perDocumentLoRA: "documents"; case .phased: "batches" }
-        let progress = TTTProgress(unit: unit)
         options.progress = { done, total in progress.update(done, of: total) }
         let result = try TTTReevaluation.run(request, procedure: procedure, options: options)
         progress.finish()
@@ -125,7 +126,7 @@ extension Eval {
 
 /// Progress of a TTT run on stderr (chunks or documents), once it has run a few seconds.
 final class TTTProgress {
-    private let unit: String
+    var unit: String
     private let start = Date()
     private var lastPrint: Date?
 
