@@ -45,6 +45,13 @@ struct PhasedTTTReport: Encodable {
     var phases: [Phase]
     /// What the single-rank reproduction cannot match exactly.
     var limits: [String]
+    /// Batches of the whole evaluation (`batches` may be one part's): the `Y` of `ttp: bX/Y`.
+    var totalBatches: Int
+
+    private enum CodingKeys: String, CodingKey {
+        case settings, sources, bytes_from, val_loss_before, val_bpb_before, bpb_gain, documents, adapter_steps, global_steps
+        case boundaries, batches, phases, limits
+    }
 
     static let limits = [
         "single rank: the records' 8 GPUs claim batches from a shared counter in a timing-dependent order "
@@ -52,8 +59,10 @@ struct PhasedTTTReport: Encodable {
         "LoRA A draws: pgverify's LoRAInit (document = ordinal in the stream) instead of torch's RNG",
     ]
 
-    /// The report of `detail` (one run's, or merged parts') whose adapted score is `total`.
-    init(_ detail: PhasedTTTPartDetail, settings: PhasedTTTSettings, total: EvalPartial) {
+    /// The report of `detail` (one run's, or merged parts') whose adapted score is `total`, of an
+    /// evaluation of `totalBatches` batches.
+    init(_ detail: PhasedTTTPartDetail, settings: PhasedTTTSettings, total: EvalPartial, totalBatches: Int) {
+        self.totalBatches = totalBatches
         self.settings = settings
         sources = detail.sources
         bytes_from = detail.bytesFrom
@@ -79,7 +88,7 @@ struct PhasedTTTReport: Encodable {
     /// The records' `ttp:` and `ttpp:` lines and the gain, as text.
     func printText() {
         for batch in batches {
-            print(String(format: "ttp: b%d/%d bl:%.4f bb:%.4f dl:%d-%d gd:%d", batch.batch + 1, batches.count,
+            print(String(format: "ttp: b%d/%d bl:%.4f bb:%.4f dl:%d-%d gd:%d", batch.batch + 1, totalBatches,
                          batch.bl, batch.bb, batch.min_doc_length, batch.max_doc_length, batch.gd ? 1 : 0))
         }
         for phase in phases {
@@ -110,113 +119,19 @@ extension Eval {
         if prefixState != nil, shard == nil { throw ValidationError("--prefix-state needs --shard K/N (use 0/1 for the whole suffix)") }
     }
 
-    /// `--mode ttt-phased`: the records' phased TTT (LoRA per batch of documents plus global SGD phases
-    /// over the scored prefix) with DifferentiableFamilyGPT, and the same batches without any
-    /// adaptation on a fresh copy of the weights; whole, or the prefix, or a part of the suffix.
-    func runPhasedTTT(weights: Weights, settings: [String: String], tttOverrides: [String: String]) throws {
-        let codeURL = code.map { URL(fileURLWithPath: $0) }, logURLs = logs.map { URL(fileURLWithPath: $0) }
-        var resolved = try ModelConfigResolver.resolve(weights: weights, code: codeURL, logs: logURLs, overrides: settings)
-        try Reevaluation.confirmArchitecture(&resolved, code: codeURL, logs: logURLs, overrides: settings, weights: weights)
-        if !json, let architecture = resolved.architecture { print("architecture: \(architecture)") }
-        let phased = try PhasedTTTSettingsResolver.resolve(code: codeURL, logs: logURLs,
-                                                          overrides: settings.merging(tttOverrides) { _, ttt in ttt })
-        let config = resolved.config, s = phased.settings
-        BLAS.threads = 1  // OpenBLAS single-threaded: its threaded sgemm rounds differently, and a score must not depend on --threads
-
-        var request = ReevaluationRequest(
-            artifact: URL(fileURLWithPath: artifact), code: codeURL, logs: logURLs, tokenizer: URL(fileURLWithPath: tokenizer),
-            validationPattern: val, maxTokens: maxTokens, threads: threads)
-        request.byteSidecarPattern = valBytes
-        let inputs = try PhasedTTTInputs.prepare(request, phased: phased, vocabulary: config.vocabSize)
-        let bytesFrom: String
-        switch inputs.byteSource {
-        case .sidecarEnabled: bytesFrom = "sidecar (CASEOPS_ENABLED)"
-        case .sidecarPresent: bytesFrom = "sidecar (present beside the val shards; the code's load_validation_token_bytes reads it)"
-        case .tokenizer: bytesFrom = "tokenizer"
+    /// Writes a phased run's part (`--partial-out`) and says which batches it scored.
+    func writePartial(_ result: TTTReevaluationResult, scope: PhasedTTTPartScope) throws {
+        guard let partialOut, let part = result.partial else { return }
+        try part.write(to: URL(fileURLWithPath: partialOut))
+        guard !json else { return }
+        let what = switch scope.part {
+        case .whole: "whole evaluation"
+        case .prefix: "prefix"
+        case .suffix(_, let shard): "suffix part \(shard.index)/\(shard.count)"
         }
-        let evaluator = try PhasedTTTEvaluator(settings: s, byteCounts: inputs.byteCounts, tokens: inputs.tokens,
-                                               vocabulary: config.vocabSize)
-        let shard = try self.shard.map { text throws in try EvalShard(parsing: text) }
-        if s.warmStartA, let shard, shard.count > 1 {
-            throw ValidationError("--shard \(shard.index)/\(shard.count): TTT_WARM_START_A is on, so every full suffix batch trains the "
-                                  + "LoRA A the next one starts from (one sequential chain); only --shard 0/1 is exact")
-        }
-        if !json {
-            printSources(model: resolved.sources, ttt: phased.sources, title: "phased TTT settings")
-        }
-        let total = evaluator.batchCount, prefixBatches = evaluator.prefixBatchCount
-        var identity: PartialEvaluation.Identity?
-        if partialOut != nil {
-            var named: [String: String] = [:]
-            for item in overrides {
-                if let equals = item.firstIndex(of: "=") { named[String(item[..<equals])] = String(item[item.index(after: equals)...]) }
-            }
-            identity = PartialEvaluation.Identity(
-                inputs: try inputs.digests(of: request), mode: "ttt-phased", stride: nil, seqLen: s.evalSeqLen, maxTokens: maxTokens,
-                overrides: named, evaluation: nil, itemKind: "batches", totalItems: total, phasedSettings: s)
-        }
-
-        let model = try DifferentiableFamilyGPT(config: config, weights: weights, loraAlpha: s.loraAlpha)
-        var positions = 0..<total
-        var stateDigest: String?
-        if let prefixState, let shard, let identity {
-            let (state, digest) = try PhasedTTTPrefixState.read(URL(fileURLWithPath: prefixState), parameterCount: model.baseParameters.count)
-            try state.check(against: identity, prefixBatches: prefixBatches, file: prefixState)
-            _ = model.baseParameters.update(from: state.parameters)
-            model.baseParametersDidChange()
-            stateDigest = digest
-            let part = shard.range(of: total - prefixBatches)
-            positions = (prefixBatches + part.lowerBound)..<(prefixBatches + part.upperBound)
-        } else if prefixStateOut != nil {
-            positions = 0..<prefixBatches
-        }
-
-        let before = try evaluator.evaluate(
-            model: try DifferentiableFamilyGPT(config: config, weights: weights, loraAlpha: s.loraAlpha), batches: positions, adapt: false)
-        let progress = TTTProgress(unit: "batches")
-        let start = Date()
-        let result: PhasedTTTResult
-        if prefixState != nil {
-            result = try evaluator.evaluate(model: model, batches: positions, progress: { done, all in progress.update(done, of: all) })
-        } else if prefixStateOut != nil {
-            result = try evaluator.evaluatePrefix(model: model, progress: { done, all in progress.update(done, of: all) })
-        } else {
-            result = try evaluator.evaluate(model: model, progress: { done, all in progress.update(done, of: all) })
-        }
-        let seconds = Date().timeIntervalSince(start)
-        progress.finish()
-        if let prefixStateOut, let identity {
-            let state = PhasedTTTPrefixState(identity: identity, prefixBatches: prefixBatches, totalBatches: total,
-                                             parameters: Array(model.baseParameters))
-            stateDigest = try state.write(to: URL(fileURLWithPath: prefixStateOut))
-        }
-
-        let score = result.total
-        if !(partialOut != nil && score.tokens == 0) {
-            try NonFiniteScore.check(score, tokenizer: tokenizer, validation: val, byteSidecar: valBytes)
-        }
-        let detail = PhasedTTTPartDetail(result: result, before: before, evaluator: evaluator, sources: phased.sources, bytesFrom: bytesFrom)
-        let sources = Dictionary(uniqueKeysWithValues: resolved.sources.map { ($0.key, $0.value.description) })
-        if let partialOut, var identity {
-            identity.prefixState = stateDigest
-            var part = PartialEvaluation(identity: identity, config: sources, shard: shard,
-                                         scored: ScoredItems(kind: "batches", total: total, range: positions),
-                                         score: score, seconds: seconds)
-            part.architecture = resolved.architecture
-            part.phased = detail
-            try part.write(to: URL(fileURLWithPath: partialOut))
-            if !json {
-                let what = prefixStateOut != nil ? "prefix" : shard.map { "suffix part \($0.index)/\($0.count)" } ?? "whole evaluation"
-                print("\(what): batches \(positions.lowerBound)..<\(positions.upperBound) of \(total) (prefix: 0..<\(prefixBatches)), "
-                      + "written to \(partialOut)" + (prefixStateOut.map { "; weights after the global phases written to \($0)" } ?? "")
-                      + "; add the parts with `verify merge`")
-            }
-        }
-        var report = EvalReport(
-            val_loss: score.meanLoss, val_bpb: score.bitsPerByte, tokens: score.tokens, bytes: score.bytes,
-            mode: "ttt-phased", stride: nil, seq_len: s.evalSeqLen, threads: threads, seconds: seconds,
-            tokens_per_second: Double(score.tokens) / seconds, config: sources)
-        report.ttt_phased = PhasedTTTReport(detail, settings: s, total: score)
-        try printTTTReport(report)
+        print("\(what): batches \(scope.batches.lowerBound)..<\(scope.batches.upperBound) of \(scope.totalBatches) "
+              + "(prefix: 0..<\(scope.prefixBatches)), written to \(partialOut)"
+              + (prefixStateOut.map { "; weights after the global phases written to \($0)" } ?? "")
+              + "; add the parts with `verify merge`")
     }
 }

@@ -33,7 +33,7 @@ struct Merge: ParsableCommand {
         if let detail = merged.phased, let settings = identity.phasedSettings {
             // The keys of an unsharded `--mode ttt-phased` run, which reports no architecture.
             report.architecture = nil
-            report.ttt_phased = PhasedTTTReport(detail, settings: settings, total: score)
+            report.ttt_phased = PhasedTTTReport(detail, settings: settings, total: score, totalBatches: identity.totalItems)
         }
         if json {
             print(try report.jsonText())

@@ -22,23 +22,30 @@ public struct PhasedTTTInputs: Sendable {
     /// an empty document) and its byte counts (`byteSidecarPattern`, or the sidecar beside the shards).
     public static func prepare(_ request: ReevaluationRequest, phased: ResolvedPhasedTTTSettings,
                                vocabulary: Int) throws -> PhasedTTTInputs {
-        var tokens = try EvalTokens.prepare(try ValidationShard.readAll(pattern: request.validationPattern),
-                                            seqLen: phased.settings.globalSeqLen, maxTokens: request.maxTokens)
-        if request.maxTokens != nil, tokens.last == PhasedTTTEvaluator.bos { tokens.removeLast() }
-        let sidecar: [UInt16]?, source: ByteSource
-        if phased.caseOps {
-            sidecar = try Reevaluation.byteSidecar(request, tokens: tokens.count)
-            source = .sidecarEnabled
-        } else if phased.readsSidecarWhenPresent, let present = try? Reevaluation.byteSidecar(request, tokens: tokens.count) {
-            sidecar = present
-            source = .sidecarPresent
-        } else {
-            sidecar = nil
-            source = .tokenizer
-        }
+        let (tokens, sidecar, source) = try stream(request, phased: phased)
         let byteCounts: PhasedTTTByteCounts = try sidecar.map { .sidecar($0) }
             ?? .tables(try SentencePieceModel(contentsOf: request.tokenizer).byteAccounting(modelVocabularySize: vocabulary))
         return PhasedTTTInputs(tokens: tokens, byteCounts: byteCounts, byteSource: source)
+    }
+
+    /// The stream and, where the records count bytes from it, the sidecar's counts.
+    static func stream(_ request: ReevaluationRequest, phased: ResolvedPhasedTTTSettings)
+        throws -> (tokens: [UInt16], sidecar: [UInt16]?, source: ByteSource) {
+        var tokens = try EvalTokens.prepare(try ValidationShard.readAll(pattern: request.validationPattern),
+                                            seqLen: phased.settings.globalSeqLen, maxTokens: request.maxTokens)
+        if request.maxTokens != nil, tokens.last == PhasedTTTEvaluator.bos { tokens.removeLast() }
+        if phased.caseOps { return (tokens, try Reevaluation.byteSidecar(request, tokens: tokens.count), .sidecarEnabled) }
+        if phased.readsSidecarWhenPresent, let present = try? Reevaluation.byteSidecar(request, tokens: tokens.count) {
+            return (tokens, present, .sidecarPresent)
+        }
+        return (tokens, nil, .tokenizer)
+    }
+
+    /// The digests a phased run of `request` records (``digests(of:)``), without building the model's
+    /// byte tables: what the audit compares a sharded run's parts with.
+    public static func digests(of request: ReevaluationRequest, phased: ResolvedPhasedTTTSettings) throws -> EvaluationInputDigests {
+        let (tokens, sidecar, _) = try stream(request, phased: phased)
+        return try EvaluationInputDigests.of(request, tokens: tokens, byteCounts: sidecar)
     }
 }
 

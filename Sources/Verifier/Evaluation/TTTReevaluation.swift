@@ -56,37 +56,109 @@ public struct TTTReevaluationResult: Sendable {
     public var seqLen: Int
     /// Wall-clock seconds of the adapted run.
     public var seconds: Double
+    /// The procedure's own settings and detail, as `verify eval` reports them.
+    public var detail: TTTDetail
+    /// `eval_val_ttt_phased` run as a part or with ``ReevaluationRequest/digestsInputs``: the part to
+    /// write for `verify merge` (and the audit's `--partial`).
+    public var partial: PartialEvaluation? = nil
 }
 
-/// Re-runs a submission's score-first TTT with pgverify's own model, optimizers and evaluators:
-/// the audit's path for claimed TTT scores (`verify eval --mode ttt|ttt-lora` runs the same
-/// evaluators).
+/// What each procedure reports beyond the score: its typed settings and per-item detail.
+public enum TTTDetail: Sendable {
+    /// `eval_val_sliding_ttt`: each chunk's mean loss, scored before training on it.
+    case chunked(settings: ChunkedTTTSettings, chunkLosses: [Double])
+    /// 2026-03-17's per-document LoRA on the baseline model.
+    case lora(settings: LoRATTTSettings, documents: Int)
+    /// The phased loop (also the batched `eval_val_ttt_lora`): its settings and the batches and phases
+    /// this run scored (``PhasedTTTPartDetail/sources`` without the byte counts' provenance).
+    case phased(settings: PhasedTTTSettings, detail: PhasedTTTPartDetail, part: PhasedTTTPartScope)
+}
+
+/// Which batches of a phased TTT evaluation one run scored.
+public struct PhasedTTTPartScope: Sendable, Equatable {
+    /// What was asked for.
+    public var part: PhasedTTTPart
+    /// Batches scored, in claim order, of ``totalBatches``; the prefix is `0 ..< prefixBatches`.
+    public var batches: Range<Int>
+    public var totalBatches: Int
+    public var prefixBatches: Int
+}
+
+/// A phased TTT evaluation whole or in parts (docs/sharded-evaluation.md): the prefix (every batch up
+/// to the last global phase, and the phases) once, then the suffix batches in parts from its state.
+public enum PhasedTTTPart: Sendable, Equatable {
+    case whole
+    /// Score the prefix and write the weights after its last phase to `stateOut`.
+    case prefix(stateOut: URL)
+    /// Score part `shard` of the suffix batches from the weights in `state`.
+    case suffix(state: URL, shard: EvalShard)
+}
+
+/// Where the TTT settings of a re-run came from, reported before anything is scored.
+public struct TTTSettingsProvenance: Sendable {
+    public var procedure: TTTProcedure
+    /// Whether the procedure runs as the phased loop (the phased procedure, or the batched
+    /// `eval_val_ttt_lora` on a record family).
+    public var phasedLoop: Bool
+    /// Each TTT setting's source, by hyperparameter name.
+    public var sources: [String: String]
+}
+
+/// How a TTT re-run is observed, and which part of a phased one runs.
+public struct TTTRunOptions {
+    /// `eval_val_ttt_phased` only.
+    public var phasedPart: PhasedTTTPart = .whole
+    /// Called once the model configuration is resolved and its architecture matched.
+    public var onResolved: (ResolvedModelConfig) -> Void = { _ in }
+    /// Called with the TTT settings' provenance, once everything is read and before anything is scored.
+    public var onSettings: (TTTSettingsProvenance) -> Void = { _ in }
+    /// The adapted run's progress: chunks, documents or batches done, of all.
+    public var progress: ((_ done: Int, _ total: Int) -> Void)? = nil
+
+    public init(phasedPart: PhasedTTTPart = .whole) { self.phasedPart = phasedPart }
+}
+
+/// A TTT mode's run cannot be split as asked.
+public struct UnshardableEvaluation: InputError, Equatable {
+    public var reason: String
+    public var description: String { reason }
+}
+
+/// Re-runs a submission's score-first TTT with pgverify's own model, optimizers and evaluators: one
+/// path, weights and code → settings with their provenance → evaluator → result, for the audit's
+/// claimed TTT scores and `verify eval --mode ttt|ttt-lora|ttt-phased` alike.
 public enum TTTReevaluation {
-    public static func run(_ request: ReevaluationRequest, procedure: TTTProcedure) throws -> TTTReevaluationResult {
-        let result = try runUnchecked(request, procedure: procedure)
-        try NonFiniteScore.check(result.before, label: "val_bpb before TTT", request: request)
-        try NonFiniteScore.check(result.score, request: request)
+    public static func run(
+        _ request: ReevaluationRequest, procedure: TTTProcedure, options: TTTRunOptions = TTTRunOptions()
+    ) throws -> TTTReevaluationResult {
+        let result = try runUnchecked(request, procedure: procedure, options: options)
+        // A part may hold no batch (more parts than suffix batches); its empty sums are a valid part.
+        if !(result.partial != nil && result.score.tokens == 0) {
+            try NonFiniteScore.check(result.score, request: request)
+            try NonFiniteScore.check(result.before, label: "val_bpb before TTT", request: request)
+        }
         return result
     }
 
-    private static func runUnchecked(_ request: ReevaluationRequest, procedure: TTTProcedure) throws -> TTTReevaluationResult {
+    private static func runUnchecked(
+        _ request: ReevaluationRequest, procedure: TTTProcedure, options: TTTRunOptions
+    ) throws -> TTTReevaluationResult {
         try BLAS.requireLibrary()
-        var (weights, settings) = try Reevaluation.loadWeights(request.artifact, code: request.code)
-        var tttOverrides: [String: String] = [:]
-        for (key, value) in request.overrides {
-            if TTTSettingsResolver.handles(key) || LoRATTTSettingsResolver.handles(key) || PhasedTTTSettingsResolver.handles(key) {
-                tttOverrides[key] = value
-            } else {
-                settings[key] = value
-            }
+        guard procedure == .phased || options.phasedPart == .whole else {
+            throw UnshardableEvaluation(reason: "\(procedure.functionName) is not run in parts: only eval_val_ttt_phased "
+                                        + "splits into a prefix and suffix parts")
         }
+        let (weights, settings, tttOverrides) = try loadSettings(
+            artifact: request.artifact, code: request.code, overrides: request.overrides, seqLen: request.seqLen, procedure: procedure)
         var resolved = try ModelConfigResolver.resolve(weights: weights, code: request.code, logs: request.logs,
                                                        overrides: settings)
         try Reevaluation.confirmArchitecture(&resolved, code: request.code, logs: request.logs, overrides: settings, weights: weights)
+        options.onResolved(resolved)
         let family = !resolved.config.features.runsOnBaselineModel
         switch procedure {
         case .phased:
-            return try runPhased(request, weights: weights, resolved: resolved, settings: settings, tttOverrides: tttOverrides)
+            return try runPhased(request, weights: weights, resolved: resolved, settings: settings, tttOverrides: tttOverrides,
+                                 options: options)
         case .perDocumentLoRA where family:
             // 2026-04-10/04-16 define the batched eval_val_ttt_lora: the phased loop without phases.
             guard let code = request.code, PhasedTTTSettings.definesBatchedLoRATTT(try SubmissionCodeText.read(code)) else {
@@ -96,12 +168,42 @@ public enum TTTReevaluation {
                     + "this code defines another")
             }
             return try runPhased(request, weights: weights, resolved: resolved, settings: settings,
-                                 tttOverrides: tttOverrides, procedure: .perDocumentLoRA)
+                                 tttOverrides: tttOverrides, procedure: .perDocumentLoRA, options: options)
         case .chunkedSGD:
-            return try runChunked(request, weights: weights, resolved: resolved, settings: settings, tttOverrides: tttOverrides)
+            return try runChunked(request, weights: weights, resolved: resolved, settings: settings, tttOverrides: tttOverrides,
+                                  options: options)
         case .perDocumentLoRA:
-            return try runLoRA(request, weights: weights, resolved: resolved, tttOverrides: tttOverrides)
+            return try runLoRA(request, weights: weights, resolved: resolved, tttOverrides: tttOverrides, options: options)
         }
+    }
+
+    /// The weights, the model's settings (the format's, then the caller's) and the TTT overrides: the
+    /// TTT resolvers take their own keys (and read the sequence lengths from the model's settings
+    /// too); the rest configure the model, whose resolver refuses a key it does not know. Chunked TTT
+    /// reads no phased key.
+    static func loadSettings(artifact: URL, code: URL?, overrides: [String: String], seqLen: Int?, procedure: TTTProcedure)
+        throws -> (weights: Weights, settings: [String: String], tttOverrides: [String: String]) {
+        var (weights, settings) = try Reevaluation.loadWeights(artifact, code: code)
+        var tttOverrides: [String: String] = [:]
+        for (key, value) in overrides {
+            if TTTSettingsResolver.handles(key) || LoRATTTSettingsResolver.handles(key)
+                || (procedure != .chunkedSGD && PhasedTTTSettingsResolver.handles(key)) {
+                tttOverrides[key] = value
+            } else {
+                settings[key] = value
+            }
+        }
+        if let seqLen { settings[ModelConfigResolver.seqLenOverrideKey] = String(seqLen) }
+        return (weights, settings, tttOverrides)
+    }
+
+    /// The phased TTT settings a run on `artifact` with `code`, `logs` and `overrides` resolves (what a
+    /// sharded run's parts record).
+    public static func phasedSettings(artifact: URL, code: URL?, logs: [URL], overrides: [String: String] = [:])
+        throws -> ResolvedPhasedTTTSettings {
+        let (_, settings, tttOverrides) = try loadSettings(artifact: artifact, code: code, overrides: overrides, seqLen: nil,
+                                                           procedure: .phased)
+        return try PhasedTTTSettingsResolver.resolve(code: code, logs: logs, overrides: settings.merging(tttOverrides) { _, ttt in ttt })
     }
 
     /// `eval_val_sliding_ttt` (2026-03-23 and descendants) on the baseline ``TrainableGPT``, or on
@@ -109,7 +211,7 @@ public enum TTTReevaluation {
     /// 2026-03-23's late QAT trains its `CastedLinear` projections fake-quantised).
     static func runChunked(
         _ request: ReevaluationRequest, weights: Weights, resolved: ResolvedModelConfig,
-        settings: [String: String], tttOverrides: [String: String]
+        settings: [String: String], tttOverrides: [String: String], options: TTTRunOptions
     ) throws -> TTTReevaluationResult {
         let config = resolved.config
         let accounting = try SentencePieceModel(contentsOf: request.tokenizer)
@@ -130,6 +232,7 @@ public enum TTTReevaluation {
                                                 vocabulary: config.vocabSize)
         let adapted = try ChunkedTTTEvaluator(settings: s, accounting: accounting, tokens: tokens,
                                               vocabulary: config.vocabSize)
+        options.onSettings(TTTSettingsProvenance(procedure: .chunkedSGD, phasedLoop: false, sources: ttt.sources))
         let before: ChunkedTTTResult, result: ChunkedTTTResult
         let start: Date
         if family {
@@ -138,20 +241,21 @@ public enum TTTReevaluation {
             let model = try DifferentiableFamilyGPT(forBaseGradients: config, weights: weights)
             model.lateQATInTraining = ttt.lateQAT == .int6StraightThrough
             start = Date()
-            result = try adapted.evaluate(model: model, threads: request.threads)
+            result = try adapted.evaluate(model: model, threads: request.threads, progress: options.progress)
         } else {
             before = try scoreOnly.evaluate(model: try TrainableGPT(config: config, weights: weights, maxPositions: s.seqLen),
                                             threads: request.threads)
             let model = try TrainableGPT(config: config, weights: weights, maxPositions: s.seqLen)
             start = Date()
-            result = try adapted.evaluate(model: model, threads: request.threads)
+            result = try adapted.evaluate(model: model, threads: request.threads, progress: options.progress)
         }
+        let seconds = Date().timeIntervalSince(start)
         var described = describe(s)
         described[TTTSettingsResolver.lateQATKey] = ttt.lateQAT.rawValue
         return TTTReevaluationResult(
             procedure: .chunkedSGD, resolved: resolved, score: result.total, before: before.total,
             stream: cumulative(result.chunks), steps: result.steps, settings: described, sources: ttt.sources,
-            seqLen: s.seqLen, seconds: Date().timeIntervalSince(start))
+            seqLen: s.seqLen, seconds: seconds, detail: .chunked(settings: s, chunkLosses: result.chunks.map(\.meanLoss)))
     }
 
     /// Training modes of a family's chunked TTT that pgverify does not reproduce, refused by name
@@ -175,7 +279,8 @@ public enum TTTReevaluation {
 
     /// 2026-03-17's per-document `eval_val_ttt_lora` on the baseline ``TrainableGPT``.
     static func runLoRA(
-        _ request: ReevaluationRequest, weights: Weights, resolved: ResolvedModelConfig, tttOverrides: [String: String]
+        _ request: ReevaluationRequest, weights: Weights, resolved: ResolvedModelConfig, tttOverrides: [String: String],
+        options: TTTRunOptions
     ) throws -> TTTReevaluationResult {
         let accounting = try SentencePieceModel(contentsOf: request.tokenizer)
             .byteAccounting(modelVocabularySize: resolved.config.vocabSize)
@@ -186,53 +291,21 @@ public enum TTTReevaluation {
         if let maxTokens = request.maxTokens, tokens.count > maxTokens + 1 { tokens = Array(tokens[...maxTokens]) }
         var frozen = s
         frozen.learningRate = 0
+        let scoreOnly = try LoRATTTEvaluator(settings: frozen, accounting: accounting, tokens: tokens,
+                                             vocabulary: resolved.config.vocabSize)
+        let adapted = try LoRATTTEvaluator(settings: s, accounting: accounting, tokens: tokens,
+                                           vocabulary: resolved.config.vocabSize)
+        options.onSettings(TTTSettingsProvenance(procedure: .perDocumentLoRA, phasedLoop: false, sources: lora.sources))
+        // Only adapters train: the model is the same for both runs.
         let model = try TrainableGPT(config: resolved.config, weights: weights, maxPositions: s.evalSeqLen)
-        let before = try LoRATTTEvaluator(settings: frozen, accounting: accounting, tokens: tokens,
-                                          vocabulary: resolved.config.vocabSize).evaluate(model: model)
+        let before = try scoreOnly.evaluate(model: model)
         let start = Date()
-        let result = try LoRATTTEvaluator(settings: s, accounting: accounting, tokens: tokens,
-                                          vocabulary: resolved.config.vocabSize).evaluate(model: model)
+        let result = try adapted.evaluate(model: model, progress: options.progress)
         return TTTReevaluationResult(
             procedure: .perDocumentLoRA, resolved: resolved, score: result.total, before: before.total,
             stream: cumulative(result.documents), steps: result.steps, settings: describe(s), sources: lora.sources,
-            seqLen: s.evalSeqLen, seconds: Date().timeIntervalSince(start))
-    }
-
-    /// `eval_val_ttt_phased` on ``DifferentiableFamilyGPT``, as one rank runs it (see
-    /// ``PhasedTTTEvaluator`` for what differs from an 8-GPU run); with `procedure`
-    /// ``TTTProcedure/perDocumentLoRA``, the batched `eval_val_ttt_lora` of 2026-04-16 (the same loop
-    /// without global phases, ``PhasedTTTSettings/withoutGlobalPhases``).
-    static func runPhased(
-        _ request: ReevaluationRequest, weights: Weights, resolved: ResolvedModelConfig,
-        settings: [String: String], tttOverrides: [String: String], procedure: TTTProcedure = .phased
-    ) throws -> TTTReevaluationResult {
-        var phased = try PhasedTTTSettingsResolver.resolve(code: request.code, logs: request.logs,
-                                                          overrides: settings.merging(tttOverrides) { _, ttt in ttt })
-        if procedure == .perDocumentLoRA {
-            phased.settings = phased.settings.withoutGlobalPhases
-            for name in ["phased_ttt_prefix_docs", "phased_ttt_num_phases", "ttt_doc_limit"] {
-                phased.sources[name] = "eval_val_ttt_lora: no global phases (the phased loop with no prefix documents)"
-            }
-        }
-        let s = phased.settings, config = resolved.config
-        let inputs = try PhasedTTTInputs.prepare(request, phased: phased, vocabulary: config.vocabSize)
-        let evaluator = try PhasedTTTEvaluator(settings: s, byteCounts: inputs.byteCounts, tokens: inputs.tokens,
-                                               vocabulary: config.vocabSize)
-        let before = try evaluator.evaluate(
-            model: try DifferentiableFamilyGPT(config: config, weights: weights, loraAlpha: s.loraAlpha), adapt: false)
-        let model = try DifferentiableFamilyGPT(config: config, weights: weights, loraAlpha: s.loraAlpha)
-        let start = Date()
-        let result = try evaluator.evaluate(model: model)
-        var sources = phased.sources
-        switch inputs.byteSource {
-        case .sidecarEnabled: sources["byte_counts"] = "the CaseOps byte sidecar (CASEOPS_ENABLED)"
-        case .sidecarPresent: sources["byte_counts"] = "the CaseOps byte sidecar (present; the code reads it whenever it is)"
-        case .tokenizer: sources["byte_counts"] = "the tokenizer's tables"
-        }
-        return TTTReevaluationResult(
-            procedure: procedure, resolved: resolved, score: result.total, before: before.total,
-            stream: cumulative(result.batches.map(\.partial)), steps: result.adapterSteps + result.globalSteps,
-            settings: describe(s), sources: sources, seqLen: s.evalSeqLen, seconds: Date().timeIntervalSince(start))
+            seqLen: s.evalSeqLen, seconds: Date().timeIntervalSince(start),
+            detail: .lora(settings: s, documents: result.documents.count))
     }
 
     /// Running totals after each part.
@@ -244,10 +317,15 @@ public enum TTTReevaluation {
         }
     }
 
-    /// Settings as `name: value` text, through their JSON encoding.
+    /// Settings as `name: value` text, through their JSON encoding; a nested value (such as the LoRA
+    /// targets) as its JSON text with sorted keys, so the text never depends on a dictionary's order.
     static func describe<S: Encodable>(_ settings: S) -> [String: String] {
         guard let data = try? JSONEncoder().encode(settings),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
-        return object.mapValues { "\($0)" }
+        return object.mapValues { value in
+            guard JSONSerialization.isValidJSONObject(value),
+                  let text = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]) else { return "\(value)" }
+            return String(decoding: text, as: UTF8.self)
+        }
     }
 }

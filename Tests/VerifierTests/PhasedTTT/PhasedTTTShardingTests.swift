@@ -42,15 +42,27 @@ struct PhasedTTTShardingTests {
         let prefixRun = try VerifyExecutable.run(common + ["--prefix-state-out", state, "--partial-out", prefix])
         #expect(prefixRun.status == 0, "\(prefixRun.stderr)")
         #expect(prefixRun.stdout.contains("prefix: batches 0..<"), "\(prefixRun.stdout)")
+        try expectWholeBatchCount(prefixRun.stdout)
         var suffix: [String] = []
         for index in (0..<count).reversed() {
             let file = folder.appendingPathComponent("part\(index).json").path
             let run = try VerifyExecutable.run(common + ["--prefix-state", state, "--shard", "\(index)/\(count)", "--partial-out", file])
             #expect(run.status == 0, "\(run.stderr)")
             #expect(run.stdout.contains("suffix part \(index)/\(count): batches "), "\(run.stdout)")
+            try expectWholeBatchCount(run.stdout)
             suffix.append(file)
         }
         return (state, prefix, suffix)
+    }
+
+    /// A part's `ttp: bX/Y` lines count Y over the whole evaluation (`batches a..<b of Y`), as the
+    /// records' log lines do, not over the part's own batches.
+    static func expectWholeBatchCount(_ text: String) throws {
+        let part = try #require(text.split(separator: "\n").first { $0.contains(": batches ") && $0.contains("written to") })
+        let total = try #require(part.components(separatedBy: " of ").dropFirst().first?.prefix { $0.isNumber })
+        #expect(!total.isEmpty, "\(part)")
+        let lines = text.split(separator: "\n").filter { $0.hasPrefix("ttp: b") }
+        #expect(lines.allSatisfy { $0.split(separator: " ")[1].hasSuffix("/" + total) }, "\(lines) of \(total)")
     }
 
     /// The whole run and the merged parts print the same JSON but for the run's own timing and threads,

@@ -116,7 +116,8 @@ public struct ReproducedScoreCheckProvider: CheckProvider {
         let request = ReevaluationRequest(
             artifact: submission.folder.appendingPathComponent(artifact.name), code: code,
             logs: submission.logs.map { submission.folder.appendingPathComponent($0.name) },
-            tokenizer: settings.tokenizer, validationPattern: settings.validationPattern, threads: settings.threads)
+            tokenizer: settings.tokenizer, validationPattern: settings.validationPattern, threads: settings.threads,
+            byteSidecarPattern: settings.byteSidecarPattern)
         let result: TTTReevaluationResult
         do {
             result = try TTTReevaluation.run(request, procedure: procedure)
