@@ -26,6 +26,8 @@ enum MetadataClaims {
         "mean_val_loss_nats": KeyMeaning(kind: .valLoss, aggregate: .mean),
         "bytes_total": KeyMeaning(kind: .totalBytes),
         "total_bytes": KeyMeaning(kind: .totalBytes),
+        "total_submission_bytes": KeyMeaning(kind: .totalBytes),
+        "model_bytes": KeyMeaning(kind: .modelBytes),
         "artifact_bytes": KeyMeaning(kind: .totalBytes, qualifier: "artifact_bytes"),
         "artifact_size_bytes": KeyMeaning(kind: .totalBytes, qualifier: "artifact_size_bytes"),
         "artifact_bytes_max": KeyMeaning(kind: .totalBytes, aggregate: .max),

@@ -50,6 +50,13 @@ import Testing
         #expect(found.first { $0.source == .jsonKey(file: "submission.json", path: "val_bpb") }?.aggregate == .mean)
     }
 
+    /// `619fa294b2da`: `total_submission_bytes` and `model_bytes` are the submission's total and compressed model sizes.
+    @Test func submissionAndModelByteSpellings() throws {
+        let found = try claims(#"{"model_bytes": 15094152, "code_bytes": 104955, "total_submission_bytes": 15199107}"#)
+        #expect(found.map(\.kind) == [.modelBytes, .codeBytes, .totalBytes])
+        #expect(found.map { $0.value.integer } == [15094152, 104955, 15199107])
+    }
+
     @Test func keySpellingsAcrossRecords() throws {
         let found = try claims("""
             {"bytes_total": 15863489, "bytes_code": 47642, "code_bytes": 50651, "bytes_model_int6_zstd": 15827986,
