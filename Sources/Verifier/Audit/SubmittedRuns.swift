@@ -184,6 +184,7 @@ public struct RunSelection: Sendable, Equatable {
             guard case .object(let members) = value else { return }
             for member in members {
                 if let key, MetadataClaims.perSeedContainers.contains(key), let seed = Int(member.key) { seeds.insert(seed) }
+                if case .object = member.value, let seed = MetadataClaims.seedMember(member.key) { seeds.insert(seed) }
                 walk(member.value, key: member.key)
             }
         }

@@ -7,6 +7,8 @@ enum ClaimExtractor {
             let relative = name == track ? track : track + "/" + name
             claims.append(Claim(kind: .track, value: .text(String(track.dropFirst("track_".count))),
                                 source: .folder(relative)))
+        } else if let declared = nonRecordParent(of: submission) {
+            claims.append(declared)
         }
         if let metadata = submission.metadata { claims += MetadataClaims.claims(from: metadata) }
         for log in submission.logs { claims += LogClaims.claims(from: log) }
@@ -20,6 +22,16 @@ enum ClaimExtractor {
             if left != right { return left < right }
             return lhs.offset < rhs.offset
         }.map(\.element)
+    }
+
+    /// A folder outside the `track_*` folders whose parent is named for the non-record track (`records/non_record/…`,
+    /// `records/non-record/…`): the path places it there as a `track_non_record_*` parent would.
+    static func nonRecordParent(of submission: Submission) -> Claim? {
+        let url = submission.folder.standardizedFileURL
+        let parent = url.deletingLastPathComponent().lastPathComponent
+        let normalized = parent.lowercased().replacingOccurrences(of: "-", with: "_")
+        guard normalized.hasPrefix("non_record") || normalized.hasPrefix("nonrecord") else { return nil }
+        return Claim(kind: .track, value: .text("non_record (folder)"), source: .folder("\(parent)/\(url.lastPathComponent)"))
     }
 
     private static func orderKey(_ source: ClaimSource) -> (Int, String, Int) {

@@ -26,6 +26,8 @@ enum MetadataClaims {
         "mean_val_loss_nats": KeyMeaning(kind: .valLoss, aggregate: .mean),
         "bytes_total": KeyMeaning(kind: .totalBytes),
         "total_bytes": KeyMeaning(kind: .totalBytes),
+        "total_submission_bytes": KeyMeaning(kind: .totalBytes),
+        "model_bytes": KeyMeaning(kind: .modelBytes),
         "artifact_bytes": KeyMeaning(kind: .totalBytes, qualifier: "artifact_bytes"),
         "artifact_size_bytes": KeyMeaning(kind: .totalBytes, qualifier: "artifact_size_bytes"),
         "artifact_bytes_max": KeyMeaning(kind: .totalBytes, aggregate: .max),
@@ -57,6 +59,25 @@ enum MetadataClaims {
     /// Containers whose members are keyed by seed.
     static let perSeedContainers: Set<String> = ["seed_results", "seeds"]
 
+    /// The seed a member named `seed_<N>` holds the results of (`"seed_1337": {"val_bpb": …}`). (`seed1`, `seed2`
+    /// are not read: in the corpus they number runs.)
+    static func seedMember(_ key: String) -> Int? {
+        guard key.hasPrefix("seed_") else { return nil }
+        let digits = key.dropFirst("seed_".count)
+        guard !digits.isEmpty, digits.count <= 10, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return Int(digits)
+    }
+
+    /// Names of containers that hold `seed_<N>` members without qualifying them (`results.seed_1337`).
+    static let seedMemberContainers: Set<String> = perSeedContainers.union(["results"])
+
+    /// Whether path component `index` names a seed level: a per-seed container, or a `seed_<N>` member (with
+    /// its container when that is one of ``seedMemberContainers``).
+    static func isSeedLevel(_ path: [String], _ index: Int) -> Bool {
+        if perSeedContainers.contains(path[index]) || seedMember(path[index]) != nil { return true }
+        return index + 1 < path.count && seedMemberContainers.contains(path[index]) && seedMember(path[index + 1]) != nil
+    }
+
     static func claims(from metadata: SubmissionMetadata) -> [Claim] {
         var claims: [Claim] = []
         walk(metadata.json, path: [], seed: nil, file: metadata.name, into: &claims)
@@ -84,6 +105,7 @@ enum MetadataClaims {
             for member in members {
                 var childSeed = seed
                 if perSeedContainers.contains(container), let memberSeed = Int(member.key) { childSeed = memberSeed }
+                if case .object = member.value, let memberSeed = seedMember(member.key) { childSeed = memberSeed }
                 walk(member.value, path: path + [member.key], seed: childSeed, file: file, into: &claims)
             }
         case .array(let elements):
@@ -111,7 +133,7 @@ enum MetadataClaims {
         guard let meaning = meanings[key] ?? prefixed else { return nil }
         let source = ClaimSource.jsonKey(file: file, path: path.joined(separator: "."))
         // The qualifier names what sits between the root and the per-seed level (e.g. compliance_rerun).
-        let beforeSeeds = path.prefix { !perSeedContainers.contains($0) }
+        let beforeSeeds = path.prefix(path.indices.first { isSeedLevel(path, $0) } ?? path.count)
         let contextParts = beforeSeeds.count == path.count ? Array(path.dropLast()) : Array(beforeSeeds)
         let context = contextParts.isEmpty ? nil : contextParts.joined(separator: ".")
         let qualifier = [context, meaning.qualifier].compactMap { $0 }.joined(separator: " ")

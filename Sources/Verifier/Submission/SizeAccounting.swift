@@ -46,9 +46,13 @@ private struct SizeCheckBuilder {
     var findings: [SizeFinding] = []
     var mismatches: [SizeMismatch] = []
 
+    /// ``findStatedExports()``, found once.
+    var statedExports: [Int: [(json: Claim, log: Claim)]] = [:]
+
     init(submission: Submission, notSubmitted: [String: String]) {
         self.submission = submission
         self.notSubmitted = notSubmitted
+        statedExports = findStatedExports()
     }
 
     /// Why a model or total figure over the cap is not the submitted artifact's, if it is not: its log is
@@ -57,8 +61,14 @@ private struct SizeCheckBuilder {
     /// line in between (`step:… train_time:`, `stopping_early`) starts another run: a log of several runs
     /// has one artifact per run.
     func notTheArtifact(_ claim: Claim) -> String? {
+        if isJSON(claim) { return otherConfiguration(claim) }
         guard case .line(let file, let line) = claim.source else { return nil }
         if let reason = notSubmitted[file] { return "\(file) is not a submitted run: \(reason)" }
+        if let seed = claim.seed, let stated = statedExports[seed], !stated.contains(where: { $0.log.source.file == file }),
+           let first = stated.first {
+            return "\(first.json.source) (\(first.json.value) bytes) is the export printed at \(first.log.source), "
+                + "the submitted run of seed \(seed); \(file) is another run of that seed"
+        }
         let lines = submission.logs.first { $0.name == file }?.lines ?? []
         func trainsBetween(_ start: Int, _ end: Int) -> Bool {
             guard start < end, end <= lines.count else { return true }
@@ -76,6 +86,38 @@ private struct SizeCheckBuilder {
                 + "the artifact is the last export"
         }
         return nil
+    }
+
+    /// Why a submission.json figure is another configuration's: it sits under a named member (`pareto_curve.int5`,
+    /// `superseded_seeds_v1_0`) while submission.json states the submission's own figure at its top level or per seed.
+    func otherConfiguration(_ claim: Claim) -> String? {
+        let context = contextOf(claim)
+        guard !context.isEmpty, let own = sizeClaims.first(where: { other in
+            isJSON(other) && contextOf(other).isEmpty && other.aggregate == nil && [.totalBytes, .modelBytes].contains(other.kind)
+        }), let bytes = own.value.integer else { return nil }
+        return "it is under `\(context)`, a configuration submission.json names beside the submission's own figure "
+            + "(\(own.source): \(bytes) bytes)"
+    }
+
+    /// The submitted run of a seed, as submission.json states its size: a plain or per-seed total or model figure
+    /// (not a mean, a maximum, nor one of a named configuration) that a log of that seed prints exactly. A log of
+    /// the seed that does not print it is another run (a variant or control kept beside it): its figures are not
+    /// the artifact's. Logs without a seed are not matched (their runs may be any seed's).
+    func findStatedExports() -> [Int: [(json: Claim, log: Claim)]] {
+        guard let metadata = submission.metadata else { return [:] }
+        let stated = sizeClaims.filter { claim in
+            guard case .jsonKey(metadata.name, _) = claim.source, claim.aggregate == nil,
+                  [.totalBytes, .modelBytes].contains(claim.kind) else { return false }
+            return contextOf(claim).isEmpty
+        }
+        var exports: [Int: [(json: Claim, log: Claim)]] = [:]
+        for json in stated {
+            for log in sizeClaims where log.kind == json.kind && log.value.integer == json.value.integer {
+                guard case .line = log.source, let seed = log.seed, json.seed == nil || json.seed == seed else { continue }
+                exports[seed, default: []].append((json, log))
+            }
+        }
+        return exports
     }
 
     var sizeClaims: [Claim] {
@@ -298,8 +340,8 @@ private struct SizeCheckBuilder {
     /// JSON claims group by their path prefix (top level vs `compliance_rerun`); log claims by file.
     func contextOf(_ claim: Claim) -> String {
         guard case .jsonKey(_, let path) = claim.source else { return "" }
-        let parts = path.split(separator: ".").dropLast()
-        return parts.prefix { !MetadataClaims.perSeedContainers.contains(String($0)) }.joined(separator: ".")
+        let parts = path.split(separator: ".").dropLast().map(String.init)
+        return parts.prefix(parts.indices.first { MetadataClaims.isSeedLevel(parts, $0) } ?? parts.count).joined(separator: ".")
     }
 
     func isJSON(_ claim: Claim) -> Bool {

@@ -62,8 +62,73 @@ import Testing
         let check = try Self.timeTrain(try Self.folder(log: "world_size:8 grad_accum_steps:1\n" + smi + Self.steps))
         #expect(check.status == .fail)
         #expect(check.findings.map(\.severity) == [.error])
-        // Nothing stated: the limit's own hardware is assumed.
-        #expect(try Self.timeTrain(try Self.folder(log: Self.steps)).status == .fail)
+        // Eight GPUs stated, no model: the limit's own model is assumed.
+        #expect(try Self.timeTrain(try Self.folder(log: "world_size:8\n" + Self.steps)).status == .fail)
+    }
+
+    /// Severity follows evidence: with no GPU count stated anywhere (`2e42217c3ad8`: 12,476 s, 624 ms a step), the
+    /// time may be one GPU's; it is a warning and the check incomplete, not a failure.
+    @Test func anOverLimitTimeWithoutAStatedGPUCountIsNotAFailure() throws {
+        let check = try Self.timeTrain(try Self.folder(log: Self.steps))
+        #expect(check.status == .incomplete)
+        #expect(check.findings.map(\.severity) == [.warning])
+        #expect(check.findings.first?.message.contains("no GPU count is stated for the run in its log, its name, submission.json or the README") == true)
+        // A model without a count (`NVIDIA H100` in the log): still no count.
+        let smi = "|   0  NVIDIA H100 80GB HBM3          On  |\n"
+        #expect(try Self.timeTrain(try Self.folder(log: smi + Self.steps)).findings.first?.message
+            .contains("(H100 80GB HBM3, train.log:1)") == true)
+        // submission.json's figure takes the count its submitted logs agree on.
+        let json = try Self.timeTrain(try Self.folder(log: "world_size:8\n" + Self.steps.replacingOccurrences(of: "1200050", with: "590000"),
+                                                     metadata: ", \"wallclock_seconds\": 702.7"))
+        #expect(json.status == .fail)
+        #expect(json.findings.filter { $0.severity == .error }.map(\.message) == ["submission.json: training took 702.7 s, over the 600 s limit"])
+    }
+
+    /// `a9a9cd65d7c9`: the logs print no `world_size`; the README's launch command runs 8 processes.
+    @Test func theReadmesLaunchCommandStatesTheCount() throws {
+        #expect(RunHardware.processesPerNode(in: "torchrun --standalone --nproc_per_node=8 train_gpt.py") == 8)
+        #expect(RunHardware.processesPerNode(in: "torchrun --nproc_per_node 1 train_gpt.py") == 1)
+        #expect(RunHardware.processesPerNode(in: "torchrun --nproc_per_node=$NGPUS train_gpt.py") == nil)
+        #expect(RunHardware.stated(inReadme: Self.readme("```\ntorchrun --standalone --nproc_per_node=8 train_gpt.py\n```"))
+            == RunHardware(gpus: 8, model: nil, source: "README.md:2"))
+        // A smoke-test launch on one GPU beside the 8×H100 run: the count is not agreed on.
+        #expect(RunHardware.stated(inReadme: Self.readme("8xH100 run\nsmoke: torchrun --nproc_per_node=1 train_gpt.py"))
+            == RunHardware(gpus: nil, model: "H100", source: "README.md:1"))
+        let folder = try Self.folder(log: Self.steps)
+        try Data("torchrun --standalone --nproc_per_node=8 train_gpt.py\n".utf8).write(to: folder.appendingPathComponent("README.md"))
+        #expect(try Self.timeTrain(folder).status == .fail)
+    }
+
+    /// `c54697a039cf`, `06e98b4a27a7`: a log printing the MLX version it ran is an Apple-silicon run, whatever the README's `8xH100`.
+    @Test func anMLXRunIsNotOnEightH100s() throws {
+        #expect(RunHardware.appleSilicon(in: "mlx_version:0.29.3") == "Apple silicon (MLX 0.29.3)")
+        #expect(RunHardware.appleSilicon(in: "MLX 0.31.1") == "Apple silicon (MLX 0.31.1)")
+        #expect(RunHardware.appleSilicon(in: "MLX arrays are lazy") == nil)
+        #expect(RunHardware.appleSilicon(in: "mlx_version:unknown") == nil)
+        let folder = try Self.folder(log: "run_id:mlx_smoke\nmlx_version:0.29.3\n" + Self.steps)
+        try Data("Records run on 8xH100\n".utf8).write(to: folder.appendingPathComponent("README.md"))
+        let check = try Self.timeTrain(folder)
+        #expect(check.status == .incomplete)
+        #expect(check.findings.first?.message.contains("s on Apple silicon (MLX 0.29.3) (train.log:2), not on 8×H100") == true)
+    }
+}
+
+extension RunHardwareTests {
+    /// `fb1dc53dc27a`'s `B1_A100_SXM_6485steps_seed1337.log`: the model is a word of the name, without a count.
+    @Test func aModelNamedInTheLogsNameWithoutACount() throws {
+        #expect(RunHardware.namedModel(inPath: "B1_A100_SXM_6485steps_seed1337.log") == "A100")
+        #expect(RunHardware.namedModel(inPath: "logs/run_rtx4090_seed1.txt") == "RTX")
+        #expect(RunHardware.namedModel(inPath: "train_seed42_h100_80m_base.log") == "H100")
+        // Short families are not read alone (layer counts, trial numbers), nor families inside a word.
+        #expect(RunHardware.namedModel(inPath: "train_L4_T4_A40.log") == nil)
+        #expect(RunHardware.namedModel(inPath: "trainA100x.log") == nil)
+        #expect(RunHardware.stated(inName: "B1_A100_SXM_seed1337.log") == RunHardware(gpus: nil, model: "A100", source: "B1_A100_SXM_seed1337.log (its name)"))
+        let folder = try Self.folder(log: "world_size:8\n" + Self.steps)
+        try FileManager.default.moveItem(at: folder.appendingPathComponent("train.log"),
+                                         to: folder.appendingPathComponent("B1_A100_SXM_seed1337.log"))
+        let check = try Self.timeTrain(folder)
+        #expect(check.status == .incomplete)
+        #expect(check.findings.first?.message.contains("on 8 GPUs × A100 (B1_A100_SXM_seed1337.log:1, B1_A100_SXM_seed1337.log (its name))") == true)
     }
 
     @Test func aSlowerModelOrSubmissionJSONsHardwareCounts() throws {
@@ -86,7 +151,7 @@ extension RunHardwareTests {
         let check = try Self.timeTrain(try Self.folder(log: early))
         #expect(check.status == .pass)
         #expect(check.findings.map(\.severity) == [.note])
-        let planned = "step:20000/20000 val_loss:2.2679 val_bpb:1.3552 train_time:600075ms step_avg:30.00ms\n"
+        let planned = "world_size:8\nstep:20000/20000 val_loss:2.2679 val_bpb:1.3552 train_time:600075ms step_avg:30.00ms\n"
         #expect(try Self.timeTrain(try Self.folder(log: planned)).status == .fail)
     }
 }
@@ -169,11 +234,11 @@ extension RunHardwareTests {
         #expect(check.findings.map(\.severity) == [.warning])
         #expect(check.findings.first?.message.contains("no log states a training time") == true)
         // A log that states its time and did not stop on the cap: the figure is judged.
-        let withLog = try Self.folder(log: "step:20000/20000 val_loss:2.2679 val_bpb:1.3552 train_time:590000ms step_avg:29.50ms\n",
+        let withLog = try Self.folder(log: "world_size:8\nstep:20000/20000 val_loss:2.2679 val_bpb:1.3552 train_time:590000ms step_avg:29.50ms\n",
                                       metadata: ", \"wallclock_seconds\": 600.030")
         #expect(try Self.timeTrain(withLog).status == .fail)
         // Past the 1 s overshoot: a failure with or without logs.
-        let long = try Self.folder(log: "", metadata: ", \"wallclock_seconds\": 601.5")
+        let long = try Self.folder(log: "", metadata: ", \"wallclock_seconds\": 601.5, \"hardware\": \"8xH100\"")
         try FileManager.default.removeItem(at: long.appendingPathComponent("train.log"))
         #expect(try Self.timeTrain(long).status == .fail)
     }

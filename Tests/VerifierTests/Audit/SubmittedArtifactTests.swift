@@ -181,3 +181,55 @@ import Testing
         #expect(Self.overCap(ablations).map(\.severity) == [.error, .error])
     }
 }
+
+/// Which run a folder submits, from the sizes submission.json states: the log of a seed that prints that figure
+/// is the submitted run of the seed; figures under a named configuration of submission.json are that configuration's.
+extension SubmittedArtifactTests {
+    @Test func theLogPrintingSubmissionJSONsSizeIsTheSubmittedRunOfItsSeed() throws {
+        // `a08d55a7396d`: three seed-1337 policy runs; submission.json's bytes_total is train.log's export.
+        let files = [
+            "train.log": Self.run(seed: 1337, bpb: "1.52481100", exports: [("int6+zlib", 13_092_044, 13_144_462)]),
+            "train_policy_allcats.log": Self.run(seed: 1337, bpb: "1.48822256", exports: [("int6+zlib", 16_158_133, 16_210_551)]),
+            "submission.json": #"{"val_bpb": 1.52481100, "bytes_total": 13144462}"#,
+        ]
+        let context = try Self.audit(files)
+        #expect(Self.overCap(context).map(\.severity) == [.note, .note])
+        #expect(Self.overCap(context).allSatisfy {
+            $0.message.contains("is the export printed at train.log:7, the submitted run of seed 1337; train_policy_allcats.log is another run")
+        })
+        #expect(context.size.status != .fail)
+    }
+
+    @Test func anotherSeedsLogOverTheCapStillFails() throws {
+        // submission.json's figure is seed 42's export; seed 7's over-cap log is another seed, judged.
+        let files = [
+            "train_seed42.log": Self.run(seed: 42, bpb: "1.10000000", exports: [("int6+lzma", 15_000_000, 15_050_000)]),
+            "train_seed7.log": Self.run(seed: 7, bpb: "1.10500000", exports: [("int6+lzma", 16_200_000, 16_250_000)]),
+            "submission.json": #"{"val_bpb": 1.1025, "bytes_total": 15050000}"#,
+        ]
+        #expect(Self.overCap(try Self.audit(files)).map(\.severity) == [.error, .error])
+        // Logs without a seed are not matched: either may be any seed's run.
+        let unseeded = [
+            "a.log": Self.run(seed: 42, bpb: "1.10000000", exports: [("int6+lzma", 15_000_000, 15_050_000)])
+                .replacingOccurrences(of: "seed:42\n", with: ""),
+            "b.log": Self.run(seed: 7, bpb: "1.10500000", exports: [("int6+lzma", 16_200_000, 16_250_000)])
+                .replacingOccurrences(of: "seed:7\n", with: ""),
+            "submission.json": #"{"val_bpb": 1.1025, "bytes_total": 15050000}"#,
+        ]
+        #expect(Self.overCap(try Self.audit(unseeded)).map(\.severity) == [.error, .error])
+    }
+
+    @Test func aNamedConfigurationsFigureIsNotTheSubmissions() throws {
+        // `ed3e5357cec2`: a Pareto curve of other bit widths beside the submitted seed-42 figure.
+        let json = #"{"seed_results": {"42": {"val_bpb": 1.0872, "artifact_bytes": 15879906}}, "#
+            + #""pareto_curve": {"int5": {"val_bpb": 1.07308, "artifact_bytes": 23856991}}}"#
+        let context = try Self.audit(["submission.json": json])
+        let findings = Self.overCap(context)
+        #expect(findings.map(\.severity) == [.note])
+        #expect(findings.first?.message.contains("it is under `pareto_curve.int5`, a configuration submission.json names beside "
+            + "the submission's own figure (submission.json: seed_results.42.artifact_bytes: 15879906 bytes)") == true)
+        // Without a figure of its own, a qualified figure over the cap is the only one there is: judged.
+        let alone = try Self.audit(["submission.json": #"{"compliance_rerun": {"bytes_total": 16100000}}"#])
+        #expect(Self.overCap(alone).map(\.severity) == [.error])
+    }
+}

@@ -37,4 +37,20 @@ import Testing
         let time = try TimeLimitCheckProvider().checks(for: context).first { $0.id == "TIME-TRAIN" }
         #expect(time?.status == .skipped)
     }
+
+    /// `f946a4c646dc`: `records/non_record/<folder>`, a non-record folder outside the `track_*` folders.
+    @Test func aParentNamedNonRecordIsTheNonRecordTrack() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("pgverify-track-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        for (parent, nonRecord) in [("non_record", true), ("non-record", true), ("phase3", false), ("records", false)] {
+            let folder = root.appendingPathComponent("records/\(parent)/2026-03-19_run")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Data("world_size:8\nstep:9000/9000 val_loss:2.0 val_bpb:1.2 train_time:1333600ms\n".utf8)
+                .write(to: folder.appendingPathComponent("train.log"))
+            let context = AuditContext(submission: try Submission.read(at: folder), options: AuditOptions())
+            #expect(context.isNonRecord == nonRecord)
+            let time = try TimeLimitCheckProvider().checks(for: context).first { $0.id == "TIME-TRAIN" }
+            #expect(time?.status == (nonRecord ? .skipped : .fail))
+        }
+    }
 }

@@ -28,6 +28,35 @@ import Testing
         #expect(rerun?.seed == 42)
     }
 
+    /// `d0752a0fc021`: results under `seed_<N>` members are seed N's; `seed1`, `seed2` number runs and are not read as seeds.
+    @Test func seedNamedMembersCarryTheirSeed() throws {
+        let found = try claims("""
+            {"seed_444": {"val_bpb": 1.1354, "bytes_total": 15902698}, "seed_4": {"val_bpb": 1.1354},
+             "results": {"seed_42": {"val_bpb": 1.13}}, "warm_cache": {"seed_7": {"val_bpb": 1.12}},
+             "runs": {"seed1": {"val_bpb": 1.2}}, "val_bpb": 1.1364}
+            """)
+        let seed444 = found.first { $0.source == .jsonKey(file: "submission.json", path: "seed_444.val_bpb") }
+        #expect(seed444?.seed == 444)
+        #expect(seed444?.qualifier == nil)
+        #expect(found.first { $0.kind == .totalBytes }?.seed == 444)
+        let underResults = found.first { $0.source == .jsonKey(file: "submission.json", path: "results.seed_42.val_bpb") }
+        #expect(underResults?.seed == 42)
+        #expect(underResults?.qualifier == nil)
+        let warmCache = found.first { $0.source == .jsonKey(file: "submission.json", path: "warm_cache.seed_7.val_bpb") }
+        #expect(warmCache?.seed == 7)
+        #expect(warmCache?.qualifier == "warm_cache")
+        let numbered = found.first { $0.source == .jsonKey(file: "submission.json", path: "runs.seed1.val_bpb") }
+        #expect(numbered?.seed == nil)
+        #expect(found.first { $0.source == .jsonKey(file: "submission.json", path: "val_bpb") }?.aggregate == .mean)
+    }
+
+    /// `619fa294b2da`: `total_submission_bytes` and `model_bytes` are the submission's total and compressed model sizes.
+    @Test func submissionAndModelByteSpellings() throws {
+        let found = try claims(#"{"model_bytes": 15094152, "code_bytes": 104955, "total_submission_bytes": 15199107}"#)
+        #expect(found.map(\.kind) == [.modelBytes, .codeBytes, .totalBytes])
+        #expect(found.map { $0.value.integer } == [15094152, 104955, 15199107])
+    }
+
     @Test func keySpellingsAcrossRecords() throws {
         let found = try claims("""
             {"bytes_total": 15863489, "bytes_code": 47642, "code_bytes": 50651, "bytes_model_int6_zstd": 15827986,

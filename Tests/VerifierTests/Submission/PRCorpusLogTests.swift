@@ -117,7 +117,8 @@ import Testing
 
         // One named seed is a run's setting, not the list of submitted runs: every log not marked by its path is judged.
         try folder.write("train_seed7_long.log", log(2_400_000, score: "1.3000"))
-        try folder.write("submission.json", "{\"seed\": 42, \"val_bpb\": 1.2001}")
+        // (The hardware is stated: a time is judged against the 8×H100 limit only on a stated GPU count.)
+        try folder.write("submission.json", "{\"seed\": 42, \"val_bpb\": 1.2001, \"hardware\": \"8xH100 SXM\"}")
         let single = try audit(folder.url)
         #expect(single.runs.map(\.log) == ["train_seed1337.log", "train_seed42.log", "train_seed7_long.log"])
         #expect(single.checks.first { $0.id == "TIME-TRAIN" }?.status == .fail)

@@ -34,8 +34,15 @@ struct RunHardware: Equatable, Sendable {
         let statements = [log.flatMap { stated(in: $0) }, log.flatMap { stated(inName: $0.name) },
                           submission.metadata.flatMap { stated(in: $0) },
                           submission.readme.flatMap { stated(inReadme: $0) }].compactMap { $0 }
-        let gpus = statements.first { $0.gpus != nil }
         let model = statements.first { $0.model != nil }
+        // A count stated with another model (the README's `8xH100` beside a log run through MLX) is not this run's,
+        // nor is a count stated without a model (`--nproc_per_node=8`) for a run that is not on NVIDIA GPUs.
+        let family = knownModel(in: model?.model ?? "H100")
+        let gpus = statements.first { statement in
+            guard statement.gpus != nil else { return false }
+            if let stated = statement.model { return knownModel(in: stated) == family }
+            return family != nil
+        }
         guard gpus != nil || model != nil else { return nil }
         var sources: [String] = []
         for statement in [gpus, model].compactMap({ $0 }) where !sources.contains(statement.source) { sources.append(statement.source) }
@@ -46,19 +53,52 @@ struct RunHardware: Equatable, Sendable {
     /// unambiguous: every such mention names one model (else nil), and the count too when all agree on it.
     /// READMEs also name the challenge's 8×H100 or the hardware of earlier records, so a README that names
     /// two models states nothing.
+    /// The launch commands' `--nproc_per_node=N` count the GPUs too (`torchrun --standalone --nproc_per_node=8`).
     static func stated(inReadme readme: SubmissionTextFile) -> RunHardware? {
         var mentions: [(gpus: Int, model: String, line: Int)] = []
+        var launches: [(gpus: Int, line: Int)] = []
         for (index, line) in readme.lines.enumerated() {
             mentions += countedModels(in: line).map { ($0.gpus, $0.model, index + 1) }
+            if let count = processesPerNode(in: line) { launches.append((count, index + 1)) }
         }
-        guard let first = mentions.first, mentions.allSatisfy({ $0.model == first.model }) else { return nil }
-        let gpus = mentions.allSatisfy { $0.gpus == first.gpus } ? first.gpus : nil
-        return RunHardware(gpus: gpus, model: first.model, source: "\(readme.name):\(first.line)")
+        let counts = mentions.map(\.gpus) + launches.map(\.gpus)
+        let agreedCount = counts.allSatisfy { $0 == counts.first } ? counts.first : nil
+        guard let first = mentions.first else {
+            return launches.first.flatMap { launch in
+                agreedCount.map { RunHardware(gpus: $0, model: nil, source: "\(readme.name):\(launch.line)") }
+            }
+        }
+        guard mentions.allSatisfy({ $0.model == first.model }) else { return nil }
+        return RunHardware(gpus: agreedCount, model: first.model, source: "\(readme.name):\(first.line)")
     }
 
-    /// What a log's path states by `<count>x<GPU>` (`…_3000_8xA40.log`, `train_seed42_1xH100.log`): its first such mention.
+    /// `N` of `--nproc_per_node=N` or `--nproc_per_node N` (not of `--nproc_per_node=$NGPUS`).
+    static func processesPerNode(in line: String) -> Int? {
+        guard let range = line.range(of: "nproc_per_node") else { return nil }
+        let rest = line[range.upperBound...].drop { $0 == "=" || $0 == " " }
+        let digits = rest.prefix { $0.isASCII && $0.isNumber }
+        return digits.isEmpty ? nil : Int(digits)
+    }
+
+    /// What a log's path states by `<count>x<GPU>` (`…_3000_8xA40.log`, `train_seed42_1xH100.log`): its first such
+    /// mention; else a model named as a word of the path without a count (`B1_A100_SXM_seed1337.log`: A100).
     static func stated(inName path: String) -> RunHardware? {
-        countedModels(in: path).first.map { RunHardware(gpus: $0.gpus, model: $0.model, source: "\(path) (its name)") }
+        if let counted = countedModels(in: path).first {
+            return RunHardware(gpus: counted.gpus, model: counted.model, source: "\(path) (its name)")
+        }
+        return namedModel(inPath: path).map { RunHardware(gpus: nil, model: $0, source: "\(path) (its name)") }
+    }
+
+    /// A GPU family that is a whole word of `path` (words split at anything not a letter or digit): `A100` in
+    /// `B1_A100_SXM_6485steps.log`, `RTX` in `run_rtx4090.log`. Families of fewer than four characters (`L4`, `T4`,
+    /// `A10`, `A40`) are not read alone: as words of a file name they are as often layer counts or trial numbers.
+    static func namedModel(inPath path: String) -> String? {
+        let words = path.uppercased().split { !($0.isASCII && ($0.isLetter || $0.isNumber)) }.map(String.init)
+        for word in words {
+            if word.count >= 4, let family = families.first(where: { $0 == word }) { return family }
+            if word.hasPrefix("RTX"), word.count > 3, word.dropFirst(3).allSatisfy(\.isNumber) { return "RTX" }
+        }
+        return nil
     }
 
     /// Every `<count>x<GPU family>` in `line`: a 1–3 digit count not inside a word or a number (`_` may
@@ -100,13 +140,29 @@ struct RunHardware: Equatable, Sendable {
                 gpus = count
                 gpuLine = index + 1
             }
-            if model == nil, let name = nvidiaModel(in: line) {
+            if model == nil, let name = nvidiaModel(in: line) ?? appleSilicon(in: line) {
                 model = name
                 modelLine = index + 1
             }
         }
         guard gpus != nil || model != nil else { return nil }
         return RunHardware(gpus: gpus, model: model, source: "\(log.name):\(gpus != nil ? gpuLine : modelLine)")
+    }
+
+    /// The model of a run through MLX, Apple's array framework for its own chips, when the log prints the MLX
+    /// version it ran (`mlx_version:0.29.3`, `MLX 0.31.1`): not an NVIDIA GPU.
+    static func appleSilicon(in line: String) -> String? {
+        let version: Substring
+        if line.hasPrefix("mlx_version:") || line.hasPrefix("mlx_version=") {
+            version = line.dropFirst("mlx_version:".count).drop { $0 == " " }
+        } else if line.hasPrefix("MLX ") {
+            version = line.dropFirst(4)
+        } else {
+            return nil
+        }
+        let number = version.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
+        guard number.contains("."), number.first?.isNumber == true else { return nil }
+        return "Apple silicon (MLX \(number))"
     }
 
     /// What submission.json's `hardware` or `gpu` string states (`8xH100 80GB SXM`, `1×H100`, `4xA100-40GB`).

@@ -120,14 +120,27 @@ public struct TimeLimitCheckProvider: CheckProvider {
         })
         let logHardware = Dictionary(uniqueKeysWithValues: context.submission.logs.filter { overLimitLogs.contains($0.name) }
             .map { ($0.name, RunHardware.resolved(log: $0, in: context.submission)) })
-        let folderHardware = RunHardware.resolved(log: nil, in: context.submission)
+        var folderHardware = RunHardware.resolved(log: nil, in: context.submission)
+        // submission.json's figures without a stated GPU count: the count every submitted log that states one agrees on.
+        if folderHardware?.gpus == nil, overLimit.contains(where: { if case .jsonKey = $0.claim.source { true } else { false } }) {
+            let logs = context.submission.logs.filter { log in context.runs.contains { $0.log == log.name } }
+            let counts = logs.compactMap { log in RunHardware.resolved(log: log, in: context.submission).flatMap { hardware in
+                hardware.gpus.map { (gpus: $0, source: hardware.source) } } }
+            if let first = counts.first, counts.allSatisfy({ $0.gpus == first.gpus }) {
+                folderHardware = RunHardware(gpus: first.gpus, model: folderHardware?.model,
+                                             source: [folderHardware?.source, first.source].compactMap { $0 }.joined(separator: ", "))
+            }
+        }
         // The log's statement completed by submission.json's and the README's (RunHardware.resolved).
         func hardware(_ claim: Claim) -> RunHardware? {
             guard case .line(let file, _) = claim.source, let resolved = logHardware[file] else { return folderHardware }
             return resolved
         }
         let otherHardware = overLimit.filter { hardware($0.claim)?.isBelowReference == true }
-        let over = overLimit.filter { hardware($0.claim)?.isBelowReference != true }
+        // Severity follows evidence: a time is judged against the 8×H100 limit only when the run states at least
+        // that many GPUs (its log, its name, submission.json or the README); an unstated count may be one GPU's time.
+        let countUnstated = overLimit.filter { hardware($0.claim)?.isBelowReference != true && hardware($0.claim)?.gpus == nil }
+        let over = overLimit.filter { hardware($0.claim)?.isBelowReference != true && hardware($0.claim)?.gpus != nil }
         let findings = notes + over.map {
             AuditFinding(rule: id, severity: .error, at: AuditLocation($0.claim.source),
                          message: "\($0.label): \(what) took \(format($0.claim.value.double ?? 0)) s, over the \(Int(limit)) s limit")
@@ -135,6 +148,12 @@ public struct TimeLimitCheckProvider: CheckProvider {
             hardware(item.claim).map { run in AuditFinding(rule: id, severity: .warning, at: AuditLocation(item.claim.source), message:
                 "\(item.label): \(what) took \(format(item.claim.value.double ?? 0)) s on \(run.description) (\(run.source)), "
                 + "not on 8×H100: the \(Int(limit)) s limit cannot be judged from it") }
+        } + countUnstated.map { item in
+            let model = hardware(item.claim).map { " (\($0.description), \($0.source))" } ?? ""
+            return AuditFinding(rule: id, severity: .warning, at: AuditLocation(item.claim.source), message:
+                "\(item.label): \(what) took \(format(item.claim.value.double ?? 0)) s, over \(Int(limit)) s, but no GPU count is "
+                + "stated for the run\(model) in its log, its name, submission.json or the README: the limit is for 8×H100, "
+                + "so it cannot be judged from it")
         } + extraFindings
         if context.isNonRecord {
             return AuditCheck(id: id, title: title, status: .skipped, severity: .error,
@@ -158,11 +177,12 @@ public struct TimeLimitCheckProvider: CheckProvider {
                               summary: "no log states the \(what) time", evidence: evidence, findings: findings,
                               measurements: measurements)
         }
-        // Every stated time is over the limit on other hardware: nothing shows the time on 8×H100.
-        if !otherHardware.isEmpty, otherHardware.count == stated.count {
+        // Every stated time is over the limit on other or unstated hardware: nothing shows the time on 8×H100.
+        let unjudged = otherHardware.count + countUnstated.count
+        if unjudged > 0, unjudged == stated.count {
             return AuditCheck(id: id, title: title, status: .incomplete, severity: .error,
-                              summary: "every stated \(what) time is from a run not on 8×H100; "
-                                  + "\(otherHardware.count) of them exceed \(Int(limit)) s", evidence: evidence,
+                              summary: "every stated \(what) time is from a run not shown to be on 8×H100; "
+                                  + "\(unjudged) of them exceed \(Int(limit)) s", evidence: evidence,
                               findings: findings, measurements: measurements)
         }
         let longest = stated.map { $0.claim.value.double ?? 0 }.max() ?? 0
