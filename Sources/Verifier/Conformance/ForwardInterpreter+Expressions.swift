@@ -322,6 +322,8 @@ extension ForwardInterpreter {
             return try pick(list.items, index, at: node, frame)
         case .tensor:
             return try TensorOps.index(receiver, index, self, at: node, frame)
+        case .opaque where Self.isRunDependent(receiver):
+            return receiver
         case .opaque:
             // Type annotations (`list[Tensor]`, `tuple[int, int]`).
             return .opaque("type")

@@ -24,8 +24,9 @@ final class ForwardInterpreter {
     /// Module globals that start as `None` and that functions declaring them `global` set, all to one
     /// constant (`BOS_ID = None`; `global BOS_ID; BOS_ID = 1` in a loader): read at that constant.
     private(set) var runtimeGlobals: [String: SymbolicValue] = [:]
-    /// Module globals that functions declaring them `global` set (other than to the one constant of
-    /// `runtimeGlobals`), by the first line that does: their value at evaluation depends on the run.
+    /// Module globals that functions declaring them `global` set, by the first line that does: unless
+    /// they start as `None` and are set to one constant (`runtimeGlobals`), their value at evaluation
+    /// depends on the run (`_QAT_ENABLED = False`; `global _QAT_ENABLED; _QAT_ENABLED = True` in a hook).
     private(set) var globalsSetByTheRun: [String: Int] = [:]
     /// Attribute names the code sets outside every `__init__` on a receiver other than `self`
     /// (`CastedLinear._qat_enabled = True` in the training loop, `module._qat = True` over
@@ -82,7 +83,7 @@ final class ForwardInterpreter {
         }
         collect(module.children("body"))
         runtimeGlobals = Self.globalsSetOnce(module)
-        globalsSetByTheRun = Self.globalsSetInFunctions(module).filter { runtimeGlobals[$0.key] == nil }
+        globalsSetByTheRun = Self.globalsSetInFunctions(module)
         attributesSetByTheRun = Self.attributesSetOutsideConstruction(module)
     }
 
@@ -150,9 +151,11 @@ final class ForwardInterpreter {
                 if !inInitialiser { noteRefilledState(node) }
             }
             if !inInitialiser {
-                for target in assignmentTargets(node) where target.type == "Attribute" {
-                    guard let name = target.string("attr"), let receiver = target.child("value") else { continue }
-                    if receiver.type == "Name", receiver.string("id") == "self" { continue }
+                for target in assignmentTargets(node) {
+                    // `CastedLinear._qat_state[0] = True` sets the list the class holds.
+                    let attribute = target.type == "Subscript" ? target.child("value") : target
+                    guard let attribute, attribute.type == "Attribute", !isSelfAttribute(attribute),
+                          let name = attribute.string("attr") else { continue }
                     note(name, node.line)
                 }
                 if node.type == "Call", let callee = node.child("func"), callee.type == "Name", callee.string("id") == "setattr" {
@@ -166,16 +169,20 @@ final class ForwardInterpreter {
     }
 
     /// Marks a value read under a name the run sets (``attributesSetByTheRun``): a plain setting
-    /// (a flag, a number, a string, None) becomes undecidable; modules and tensors are read as built.
+    /// (a flag, a number, a string, None, a list of numbers) becomes undecidable; modules and tensors
+    /// are read as built.
     func runDependent(attribute name: String, owner: String, _ value: SymbolicValue) -> SymbolicValue {
         guard let line = attributesSetByTheRun[name], !pinnedAttributes.contains(name) else { return value }
+        let isSetting: Bool
         switch value {
-        case .bool, .int, .real, .string, .none:
-            return .opaque(Self.runDependentPrefix + "\(owner).\(name), which the code sets outside the model's construction "
-                + "at line \(line), so its value at evaluation depends on the run")
-        default:
-            return value
+        case .bool, .int, .real, .string, .none: isSetting = true
+        case .list(let list): isSetting = list.items.allSatisfy { Self.number($0) != nil || $0.isNone }
+        case .tuple(let items): isSetting = items.allSatisfy { Self.number($0) != nil || $0.isNone }
+        default: isSetting = false
         }
+        guard isSetting else { return value }
+        return .opaque(Self.runDependentPrefix + "\(owner).\(name), which the code sets outside the model's construction "
+            + "at line \(line), so its value at evaluation depends on the run")
     }
 
     /// How values that depend on the run begin (``SymbolicValue/opaque(_:)``).

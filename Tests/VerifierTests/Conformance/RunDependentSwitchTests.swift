@@ -54,8 +54,10 @@ import Testing
 
     @Test func switchReadOnlyWhileTrainingIsMatched() throws {
         for condition in ["CastedLinear._qat_enabled and self.training", "self._qat_enabled and self.training and w.ndim == 2",
-                          "self.training and CastedLinear._qat_enabled"] {
-            let source = try Self.baselineWithFakeQuant(condition: condition, switchedOn: Self.lateQAT)
+                          "self.training and CastedLinear._qat_enabled", "CastedLinear._qat_state[0] and self.training"] {
+            let source = try Self.baselineWithFakeQuant(condition: condition,
+                                                        classLevel: "    _qat_enabled: bool = False\n    _qat_state: list = [False]\n",
+                                                        switchedOn: Self.lateQAT + "    CastedLinear._qat_state[0] = True\n")
             let match = try ConformanceSupport.check(source)
             #expect(match.architecture.hasPrefix("baseline GPT (GPTModel)"), "\(condition)")
         }
@@ -77,15 +79,22 @@ import Testing
         ("switch an __init__ sets, flipped by the run", "self.qat", "",
          "    def __init__(self, in_features, out_features, bias=False):\n        super().__init__(in_features, out_features, bias=bias)\n        self.qat = False\n",
          "    for module in base_model.modules():\n        setattr(module, \"qat\", True)\n", "self.qat"),
+        ("class list switched by item", "CastedLinear._qat_state[0]", "    _qat_state: list = [False]\n", "",
+         "    CastedLinear._qat_state[0] = True\n", "CastedLinear._qat_state"),
         ("module global set by main", "QAT_ON is not None and QAT_ON", "", "",
          "    global QAT_ON\n    QAT_ON = bool(int(os.environ.get(\"QAT\", \"0\")))\n", "global QAT_ON"),
+        ("module global switched on by main", "QAT_ON", "", "", "    global QAT_ON\n    QAT_ON = True\n", "global QAT_ON"),
     ]
 
     @Test(arguments: 0..<refused.count) func switchReadAtEvaluationIsRefused(_ index: Int) throws {
         let case_ = Self.refused[index]
         var source = try Self.baselineWithFakeQuant(condition: case_.condition, classLevel: case_.classLevel,
                                                     initialiser: case_.initialiser, switchedOn: case_.switchedOn)
-        if case_.condition.hasPrefix("QAT_ON") { source = source.replacingOccurrences(of: "\nclass CastedLinear(", with: "\nQAT_ON = None\n\nclass CastedLinear(") }
+        if case_.condition.hasPrefix("QAT_ON") {
+            // Starting as None or as False: either way the run decides what it is.
+            let initial = case_.condition == "QAT_ON" ? "False" : "None"
+            source = source.replacingOccurrences(of: "\nclass CastedLinear(", with: "\nQAT_ON = \(initial)\n\nclass CastedLinear(")
+        }
         // `{switch line}` in a name stands for the line the switch is set at in `source`.
         let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
         let switchLine = (lines.firstIndex { $0 + "\n" == Self.lateQAT } ?? -1) + 1
@@ -106,6 +115,21 @@ import Testing
                               expected: "", line: 0).apply(to: source)
         let (_, detail) = try #require(try Self.refusal { try ConformanceSupport.check(source) })
         #expect(detail.contains("uses a run-dependent choice (`… if … else …`) on the CastedLinear._qat"), "\(detail)")
+    }
+
+    /// 2026-04-14's MLP takes its fused kernel on `self.training and self.use_fused`; GPTQ calibration
+    /// sets `block.mlp.use_fused = False`. As written it is matched (``FamilyConformanceTests``); read
+    /// without the training condition, which path evaluation took depends on the run.
+    @Test func familySwitchTheCalibrationFlipsIsRefusedWithoutTheTrainingCondition() throws {
+        let r = try FamilyConformanceTests.resolved(FamilyMutationTests.record)
+        let source = try CodeEdit(name: "fused path at evaluation", edits: [("if self.training and self.use_fused:", "if self.use_fused:")],
+                                  expected: "", line: 0).apply(to: try String(contentsOf: r.code, encoding: .utf8))
+        let (line, detail) = try #require(try Self.refusal {
+            try ArchitectureConformance.checkFamily(source: source, file: "train_gpt.py", config: r.config,
+                                                    parameterShapes: r.shapes, settings: r.settings, readsActivation: true)
+        })
+        #expect(line == 689)
+        #expect(detail.contains("branches on the self.use_fused, which the code sets outside the model's construction at line 1517"), "\(detail)")
     }
 
     /// 2026-03-19_SlidingWindowEval switches `module._qat = True` on every CastedLinear (QAT defaults to
