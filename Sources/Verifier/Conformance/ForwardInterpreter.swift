@@ -461,7 +461,12 @@ final class ForwardInterpreter {
             }
         default: return
         }
-        for target in targets { try assign(.opaque(reason), to: target, &frame, lenientTarget: true) }
+        let unreadable = error
+        for target in targets {
+            // A target that cannot be named (`block.attn.rope_dims` in a loop whose `block` was never bound)
+            // is refused for what made the statement unreadable, not for the name.
+            do { try assign(.opaque(reason), to: target, &frame, lenientTarget: true) } catch { throw unreadable }
+        }
     }
 
     private func execute(_ statement: PyNode, _ frame: inout Frame) throws(ConformanceFailure) -> Flow {
