@@ -228,6 +228,7 @@ public enum ArchitectureConformance {
         let (instance, className, construction, enclosing) = try buildModel(interpreter, tree: tree)
         if let loop = config.features.loop, instance.attributes["looping_active"] != nil {
             instance.attributes["looping_active"] = .bool(loop.active)
+            interpreter.pinnedAttributes.insert("looping_active")
         }
         guard let (forward, owner) = interpreter.method("forward_logits", of: className) else {
             throw ConformanceFailure(line: construction.line, function: enclosing,

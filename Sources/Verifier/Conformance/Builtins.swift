@@ -88,8 +88,9 @@ enum Builtins {
             let present = module.attributes[attribute] != nil || module.parameters.contains(attribute)
             if name == "hasattr" { return .bool(present) }
             if present { return try interpreter.attribute(attribute, of: module, at: site, frame) }
+            if let value = try interpreter.classVariableValue(attribute, of: module.className) { return value }
             guard positional.count >= 3 else { throw fail("getattr of \(attribute), which the module does not set") }
-            return positional[2]
+            return interpreter.runDependent(attribute: attribute, owner: module.className, positional[2])
         case "super":
             guard let className = frame.className else { throw fail("super() outside a method") }
             return .opaque("super:" + className)

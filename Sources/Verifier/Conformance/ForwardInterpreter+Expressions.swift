@@ -34,17 +34,30 @@ extension ForwardInterpreter {
         case "BoolOp":
             let isAnd = node.child("op")?.type == "And"
             var last: SymbolicValue = .none
+            // `CastedLinear._qat_enabled and self.training`: an operand that depends on the run does not
+            // decide an `and` that a later operand makes false whatever it is (evaluation runs with training off).
+            var undecided: SymbolicValue?
             for value in node.children("values") {
                 last = try evaluate(value, &frame)
+                if isAnd, Self.isRunDependent(last) {
+                    undecided = undecided ?? last
+                    continue
+                }
                 let holds = try truth(last, at: value, frame)
                 if isAnd != holds { return last }
             }
-            return last
+            return undecided ?? last
         case "Compare":
             return try compare(node, &frame)
         case "IfExp":
             guard let test = node.child("test"), let body = node.child("body"), let other = node.child("orelse") else { break }
-            return try evaluate(try truth(try evaluate(test, &frame), at: test, frame) ? body : other, &frame)
+            let condition = try evaluate(test, &frame)
+            if Self.isRunDependent(condition) {
+                // Undecided, but only an error where the value is used (a side value such as a calibration
+                // hook's saved input is not).
+                return .opaque(Self.runDependentPrefix + "choice (`… if … else …`) on the " + Self.runDependentName(condition))
+            }
+            return try evaluate(try truth(condition, at: test, frame) ? body : other, &frame)
         case "Tuple":
             var items: [SymbolicValue] = []
             for element in node.children("elts") { items.append(try evaluate(element, &frame)) }
@@ -109,6 +122,9 @@ extension ForwardInterpreter {
                 let same: Bool
                 switch (left, right) {
                 case (.none, .none): same = true
+                case (let value, _) where Self.isRunDependent(value), (_, let value) where Self.isRunDependent(value):
+                    throw fail(node, frame, "compares the " + Self.runDependentName(value)
+                        + ": pgverify cannot tell what it was at evaluation")
                 case (.none, _), (_, .none): same = false
                 case let (.bool(a), .bool(b)): same = a == b
                 case (.tensor(let a, _), .tensor(let b, _)): same = a == b
@@ -163,6 +179,8 @@ extension ForwardInterpreter {
     func equal(_ a: SymbolicValue, _ b: SymbolicValue, at node: PyNode, _ frame: Frame) throws(ConformanceFailure) -> Bool {
         switch (a, b) {
         case (.none, .none): return true
+        case (let value, _) where Self.isRunDependent(value), (_, let value) where Self.isRunDependent(value):
+            throw fail(node, frame, "compares the " + Self.runDependentName(value) + ": pgverify cannot tell what it was at evaluation")
         case (.none, _), (_, .none): return false
         case let (.string(x), .string(y)): return x == y
         case let (.dim(x), .dim(y)) where x == y: return true
@@ -279,6 +297,9 @@ extension ForwardInterpreter {
             case "ndim": return shape.map { .int($0.count) } ?? .opaque("rank of #\(id)")
             default: return .method(receiver, name)
             }
+        case .classRef(let className):
+            if let value = try classVariableValue(name, of: className) { return value }
+            throw fail(node, frame, "reads \(name) of the class \(className), which its body does not set")
         case .opaque(let text) where text.hasPrefix("super:"):
             return .builtin("super." + name + ":" + text.dropFirst("super:".count))
         case .opaque(let text):
@@ -301,6 +322,8 @@ extension ForwardInterpreter {
             return try pick(list.items, index, at: node, frame)
         case .tensor:
             return try TensorOps.index(receiver, index, self, at: node, frame)
+        case .opaque where Self.isRunDependent(receiver):
+            return receiver
         case .opaque:
             // Type annotations (`list[Tensor]`, `tuple[int, int]`).
             return .opaque("type")

@@ -24,6 +24,17 @@ final class ForwardInterpreter {
     /// Module globals that start as `None` and that functions declaring them `global` set, all to one
     /// constant (`BOS_ID = None`; `global BOS_ID; BOS_ID = 1` in a loader): read at that constant.
     private(set) var runtimeGlobals: [String: SymbolicValue] = [:]
+    /// Module globals that functions declaring them `global` set, by the first line that does: unless
+    /// they start as `None` and are set to one constant (`runtimeGlobals`), their value at evaluation
+    /// depends on the run (`_QAT_ENABLED = False`; `global _QAT_ENABLED; _QAT_ENABLED = True` in a hook).
+    private(set) var globalsSetByTheRun: [String: Int] = [:]
+    /// Attribute names the code sets outside every `__init__` on a receiver other than `self`
+    /// (`CastedLinear._qat_enabled = True` in the training loop, `module._qat = True` over
+    /// `model.modules()`, `setattr(m, "_qat", True)`), by the first line that does: what a module reads
+    /// under such a name at evaluation depends on how the run went (`runDependent`).
+    private(set) var attributesSetByTheRun: [String: Int] = [:]
+    /// Attributes the check sets to their evaluation state itself (`looping_active`): read as set.
+    var pinnedAttributes: Set<String> = []
     private(set) var classes: [String: ClassInfo] = [:]
     private(set) var functions: [String: PyNode] = [:]
     private var moduleAssignments: [String: PyNode] = [:]
@@ -72,6 +83,120 @@ final class ForwardInterpreter {
         }
         collect(module.children("body"))
         runtimeGlobals = Self.globalsSetOnce(module)
+        globalsSetByTheRun = Self.globalsSetInFunctions(module)
+        attributesSetByTheRun = Self.attributesSetOutsideConstruction(module)
+    }
+
+    /// The first line where a function declaring a name `global` assigns it, for every such name.
+    private static func globalsSetInFunctions(_ module: PyNode) -> [String: Int] {
+        var lines: [String: Int] = [:]
+        module.walk { function in
+            guard function.type == "FunctionDef" || function.type == "AsyncFunctionDef" else { return }
+            var declared: Set<String> = []
+            function.walk { node in
+                if node.type == "Global", case .strings(let names) = node[field: "names"] { declared.formUnion(names) }
+            }
+            guard !declared.isEmpty else { return }
+            function.walk { node in
+                for target in assignmentTargets(node) where target.type == "Name" {
+                    guard let name = target.string("id"), declared.contains(name) else { continue }
+                    lines[name] = min(lines[name] ?? .max, node.line)
+                }
+            }
+        }
+        return lines
+    }
+
+    private static func assignmentTargets(_ node: PyNode) -> [PyNode] {
+        var targets: [PyNode]
+        switch node.type {
+        case "Assign": targets = node.children("targets")
+        case "AugAssign", "AnnAssign": targets = node.child("target").map { [$0] } ?? []
+        default: return []
+        }
+        var flat: [PyNode] = []
+        while let target = targets.popLast() {
+            if target.type == "Tuple" || target.type == "List" { targets += target.children("elts") } else { flat.append(target) }
+        }
+        return flat
+    }
+
+    /// See `attributesSetByTheRun`. Everything an `__init__` does is construction, which the check
+    /// follows; `self.name = …` in a method is too, where the forward runs it. A name some method both
+    /// reads and sets on `self` (a rotary cache: `if self._cos_cached is None …: self._cos_cached = …`)
+    /// is state the module refills itself, so resetting it from outside (`rotary._cos_cached = None`
+    /// before a TTT pass) does not make it depend on the run.
+    private static func attributesSetOutsideConstruction(_ module: PyNode) -> [String: Int] {
+        var lines: [String: Int] = [:]
+        var refilled: Set<String> = []
+        func note(_ name: String, _ line: Int) { lines[name] = min(lines[name] ?? .max, line) }
+        func isSelfAttribute(_ node: PyNode) -> Bool {
+            guard node.type == "Attribute", let receiver = node.child("value") else { return false }
+            return receiver.type == "Name" && receiver.string("id") == "self"
+        }
+        func noteRefilledState(_ method: PyNode) {
+            var written: Set<String> = [], writes: [String: Int] = [:], mentions: [String: Int] = [:]
+            method.walk { node in
+                for target in assignmentTargets(node) where isSelfAttribute(target) {
+                    if let name = target.string("attr") { written.insert(name); writes[name, default: 0] += 1 }
+                }
+                if isSelfAttribute(node), let name = node.string("attr") { mentions[name, default: 0] += 1 }
+            }
+            for name in written where mentions[name, default: 0] > writes[name, default: 0] { refilled.insert(name) }
+        }
+        func visit(_ node: PyNode, inInitialiser: Bool) {
+            var inInitialiser = inInitialiser
+            if node.type == "FunctionDef" || node.type == "AsyncFunctionDef" {
+                inInitialiser = node.string("name") == "__init__"
+                if !inInitialiser { noteRefilledState(node) }
+            }
+            if !inInitialiser {
+                for target in assignmentTargets(node) {
+                    // `CastedLinear._qat_state[0] = True` sets the list the class holds.
+                    let attribute = target.type == "Subscript" ? target.child("value") : target
+                    guard let attribute, attribute.type == "Attribute", !isSelfAttribute(attribute),
+                          let name = attribute.string("attr") else { continue }
+                    note(name, node.line)
+                }
+                if node.type == "Call", let callee = node.child("func"), callee.type == "Name", callee.string("id") == "setattr" {
+                    if let name = node.children("args").dropFirst().first?.stringLiteral { note(name, node.line) }
+                }
+            }
+            for child in node.childNodes { visit(child, inInitialiser: inInitialiser) }
+        }
+        visit(module, inInitialiser: false)
+        return lines.filter { !refilled.contains($0.key) }
+    }
+
+    /// Marks a value read under a name the run sets (``attributesSetByTheRun``): a plain setting
+    /// (a flag, a number, a string, None, a list of numbers) becomes undecidable; modules and tensors
+    /// are read as built.
+    func runDependent(attribute name: String, owner: String, _ value: SymbolicValue) -> SymbolicValue {
+        guard let line = attributesSetByTheRun[name], !pinnedAttributes.contains(name) else { return value }
+        let isSetting: Bool
+        switch value {
+        case .bool, .int, .real, .string, .none: isSetting = true
+        case .list(let list): isSetting = list.items.allSatisfy { Self.number($0) != nil || $0.isNone }
+        case .tuple(let items): isSetting = items.allSatisfy { Self.number($0) != nil || $0.isNone }
+        default: isSetting = false
+        }
+        guard isSetting else { return value }
+        return .opaque(Self.runDependentPrefix + "\(owner).\(name), which the code sets outside the model's construction "
+            + "at line \(line), so its value at evaluation depends on the run")
+    }
+
+    /// How values that depend on the run begin (``SymbolicValue/opaque(_:)``).
+    static let runDependentPrefix = "run-dependent "
+
+    static func isRunDependent(_ value: SymbolicValue) -> Bool {
+        if case .opaque(let text) = value { return text.hasPrefix(runDependentPrefix) }
+        return false
+    }
+
+    /// What a run-dependent value is (`CastedLinear._qat_enabled, which the code sets … at line 1388 …`).
+    static func runDependentName(_ value: SymbolicValue) -> Substring {
+        guard case .opaque(let text) = value else { return "" }
+        return text.dropFirst(runDependentPrefix.count)
     }
 
     private static func globalsSetOnce(_ module: PyNode) -> [String: SymbolicValue] {
@@ -256,6 +381,13 @@ final class ForwardInterpreter {
         return nil
     }
 
+    /// A class-level assignment's value as an instance or the class reads it (``runDependent``).
+    func classVariableValue(_ name: String, of className: String) throws(ConformanceFailure) -> SymbolicValue? {
+        guard let (value, owner) = classVariable(name, of: className) else { return nil }
+        var classFrame = Frame(function: owner, className: owner, receiver: nil)
+        return runDependent(attribute: name, owner: owner, try evaluate(value, &classFrame))
+    }
+
     /// The torch module class (`torch.nn.Linear`) a class of the code derives from, if any.
     func torchBase(of className: String) -> String? {
         var visited: Set<String> = []
@@ -329,7 +461,12 @@ final class ForwardInterpreter {
             }
         default: return
         }
-        for target in targets { try assign(.opaque(reason), to: target, &frame, lenientTarget: true) }
+        let unreadable = error
+        for target in targets {
+            // A target that cannot be named (`block.attn.rope_dims` in a loop whose `block` was never bound)
+            // is refused for what made the statement unreadable, not for the name.
+            do { try assign(.opaque(reason), to: target, &frame, lenientTarget: true) } catch { throw unreadable }
+        }
     }
 
     private func execute(_ statement: PyNode, _ frame: inout Frame) throws(ConformanceFailure) -> Flow {
@@ -458,13 +595,10 @@ final class ForwardInterpreter {
             }
             return .tensor(graph.parameter(path), parameterShapes[path].map { $0.map { .n($0) } })
         }
-        if let value = module.attributes[name] { return value }
+        if let value = module.attributes[name] { return runDependent(attribute: name, owner: "self", value) }
         if method(name, of: module.className) != nil { return .method(.module(module), name) }
         if name == "training" { return .bool(false) }
-        if let (value, owner) = classVariable(name, of: module.className) {
-            var classFrame = Frame(function: owner, className: owner, receiver: nil)
-            return try evaluate(value, &classFrame)
-        }
+        if let value = try classVariableValue(name, of: module.className) { return value }
         if ["register_buffer", "register_parameter", "__init__"].contains(name) { return .method(.module(module), name) }
         if let value = TorchModules.attribute(name, of: module) { return value }
         throw fail(node, frame, "reads \(name) of \(module.className), which its __init__ does not set")
@@ -483,6 +617,9 @@ final class ForwardInterpreter {
         case .list(let list): return !list.items.isEmpty
         case .module, .function, .classRef, .library, .builtin, .method: return true
         case .dim: return true
+        case .opaque(let text) where text.hasPrefix(Self.runDependentPrefix):
+            throw fail(node, frame, "branches on the " + Self.runDependentName(.opaque(text))
+                + " (a fake-quantization or other switch the training loop flips): pgverify cannot tell which branch the evaluation took")
         default:
             throw fail(node, frame, "branches on a \(value.kind), which pgverify cannot decide for the configuration it runs")
         }
@@ -508,6 +645,10 @@ final class ForwardInterpreter {
             defer { lenient = wasLenient }
             let initial = try evaluate(value, &moduleFrame)
             if initial.isNone, let set = runtimeGlobals[name] { return set }
+            if let line = globalsSetByTheRun[name] {
+                return .opaque(Self.runDependentPrefix + "global \(name), which a function declaring it `global` sets at line \(line), "
+                    + "so its value at evaluation depends on the run")
+            }
             return initial
         }
         throw fail(node, frame, "uses '\(name)', which is not defined where pgverify can read it")

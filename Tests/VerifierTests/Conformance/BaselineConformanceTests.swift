@@ -32,4 +32,21 @@ import Testing
             return file.hasSuffix("(decoded from its self-extracting wrapper)") && line == 616 && detail.contains("leaky_relu(negative_slope=0.5)")
         }
     }
+
+    /// A block of `__init__` that cannot be read, setting attributes through a loop variable it never
+    /// bound, is refused for what could not be read (the `if` on a setting the reference does not
+    /// state), not for the loop variable.
+    @Test func unreadableInitialiserBlockIsRefusedForItsCondition() throws {
+        let source = try CodeEdit(name: "loop under an unknown setting", edits: [(
+            "        self._init_weights()\n\n    def _init_weights(self) -> None:",
+            "        if rope_dims > 0:\n            for block in self.blocks:\n                block.attn.rope_dims = rope_dims\n"
+                + "        self._init_weights()\n\n    def _init_weights(self) -> None:")], expected: "", line: 0)
+            .apply(to: try ConformanceSupport.baselineSource)
+        #expect {
+            try ConformanceSupport.check(source)
+        } throws: { error in
+            guard case .architectureNotMatched(_, let line, let detail, _)? = error as? ModelConfigError else { return false }
+            return line == 691 && detail.contains("`if rope_dims > 0:`: uses 'rope_dims'") && !detail.contains("'block'")
+        }
+    }
 }
