@@ -45,6 +45,8 @@ struct PhasedTTTReport: Encodable {
     var phases: [Phase]
     /// What the single-rank reproduction cannot match exactly.
     var limits: [String]
+    /// CPU seconds of the adapted run, all threads (`seconds` is its wall time); absent for merged parts.
+    var cpu_seconds: Double?
 
     static let limits = [
         "single rank: the records' 8 GPUs claim batches from a shared counter in a timing-dependent order "
@@ -157,6 +159,7 @@ extension Eval {
         }
 
         let model = try DifferentiableFamilyGPT(config: config, weights: weights, loraAlpha: s.loraAlpha)
+        model.threads = threads
         var positions = 0..<total
         var stateDigest: String?
         if let prefixState, let shard, let identity {
@@ -171,10 +174,11 @@ extension Eval {
             positions = 0..<prefixBatches
         }
 
-        let before = try evaluator.evaluate(
-            model: try DifferentiableFamilyGPT(config: config, weights: weights, loraAlpha: s.loraAlpha), batches: positions, adapt: false)
+        let unadapted = try DifferentiableFamilyGPT(config: config, weights: weights, loraAlpha: s.loraAlpha)
+        unadapted.threads = threads
+        let before = try evaluator.evaluate(model: unadapted, batches: positions, adapt: false)
         let progress = TTTProgress(unit: "batches")
-        let start = Date()
+        let start = Date(), cpuStart = processCPUSeconds()
         let result: PhasedTTTResult
         if prefixState != nil {
             result = try evaluator.evaluate(model: model, batches: positions, progress: { done, all in progress.update(done, of: all) })
@@ -183,7 +187,7 @@ extension Eval {
         } else {
             result = try evaluator.evaluate(model: model, progress: { done, all in progress.update(done, of: all) })
         }
-        let seconds = Date().timeIntervalSince(start)
+        let seconds = Date().timeIntervalSince(start), cpuSeconds = processCPUSeconds() - cpuStart
         progress.finish()
         if let prefixStateOut, let identity {
             let state = PhasedTTTPrefixState(identity: identity, prefixBatches: prefixBatches, totalBatches: total,
@@ -217,6 +221,14 @@ extension Eval {
             mode: "ttt-phased", stride: nil, seq_len: s.evalSeqLen, threads: threads, seconds: seconds,
             tokens_per_second: Double(score.tokens) / seconds, config: sources)
         report.ttt_phased = PhasedTTTReport(detail, settings: s, total: score)
+        report.ttt_phased?.cpu_seconds = cpuSeconds
         try printTTTReport(report)
     }
+}
+
+/// CPU time of this process so far (every thread), in seconds.
+func processCPUSeconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
 }

@@ -218,9 +218,11 @@ public enum TTTReevaluation {
         let inputs = try PhasedTTTInputs.prepare(request, phased: phased, vocabulary: config.vocabSize)
         let evaluator = try PhasedTTTEvaluator(settings: s, byteCounts: inputs.byteCounts, tokens: inputs.tokens,
                                                vocabulary: config.vocabSize)
-        let before = try evaluator.evaluate(
-            model: try DifferentiableFamilyGPT(config: config, weights: weights, loraAlpha: s.loraAlpha), adapt: false)
+        let unadapted = try DifferentiableFamilyGPT(config: config, weights: weights, loraAlpha: s.loraAlpha)
+        unadapted.threads = request.threads
+        let before = try evaluator.evaluate(model: unadapted, adapt: false)
         let model = try DifferentiableFamilyGPT(config: config, weights: weights, loraAlpha: s.loraAlpha)
+        model.threads = request.threads
         let start = Date()
         let result = try evaluator.evaluate(model: model)
         var sources = phased.sources
