@@ -45,7 +45,8 @@ struct PhasedTTTReport: Encodable {
     var phases: [Phase]
     /// What the single-rank reproduction cannot match exactly.
     var limits: [String]
-    /// CPU seconds of the adapted run, all threads (`seconds` is its wall time); absent for merged parts.
+    /// CPU seconds of the adapted run, all threads (`seconds` is its wall time); absent with `--partial-out`
+    /// and for merged parts.
     var cpu_seconds: Double?
 
     static let limits = [
@@ -221,7 +222,8 @@ extension Eval {
             mode: "ttt-phased", stride: nil, seq_len: s.evalSeqLen, threads: threads, seconds: seconds,
             tokens_per_second: Double(score.tokens) / seconds, config: sources)
         report.ttt_phased = PhasedTTTReport(detail, settings: s, total: score)
-        report.ttt_phased?.cpu_seconds = cpuSeconds
+        // Timing of this process only: a whole run written as a part must print what its merge prints.
+        if partialOut == nil { report.ttt_phased?.cpu_seconds = cpuSeconds }
         try printTTTReport(report)
     }
 }
