@@ -5,7 +5,7 @@ weights. LoRA `A` is drawn from pgverify's LoRAInit stream (as the goldens patch
 compute the same numbers; no tracer is installed while timing.
 
     python Benchmarks/pytorch_phased_ttt.py --weights-dir DIR [--dim 128] [--layers 6] [--threads 2]
-Prints one JSON object: seconds, targets, val_loss, val_bpb, env.
+Prints one JSON object: seconds, cpu_seconds (all threads), targets, val_loss, val_bpb, env.
 """
 import argparse
 import importlib
@@ -31,6 +31,8 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=128)
     parser.add_argument("--layers", type=int, default=6)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--max-targets", type=int, default=None,
+                        help="only the first N targets of the tokens (written to the weights dir as val_tokens.bin)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="extra record env")
     opts = parser.parse_args()
     torch.set_num_threads(opts.threads)
@@ -44,6 +46,9 @@ def main() -> None:
     env.update(item.split("=", 1) for item in opts.set)
     env["RUN_ID"] = f"pgverify_bench_{os.getpid()}"
     stream = fg.read_shard(ROOT / "fixtures" / "families" / "plain-sp1024" / "val_tokens.bin")
+    if opts.max_targets is not None:
+        stream = stream[:opts.max_targets + 1]
+    fg.write_shard(Path(opts.weights_dir) / "val_tokens.bin", stream)
     with tempfile.TemporaryDirectory() as tmp:
         pg.record_data_dir(tmp, env, stream, shared, family["tokenizer"])
         mod = fg.exec_record(script, env)
@@ -87,12 +92,12 @@ def main() -> None:
             overwrite_a(self)
         mod._claim_next_batch = claim
         mod.BatchedTTTLoRA.__init__, mod.BatchedTTTLoRA.reset = patched_init, patched_reset
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         val_loss, val_bpb = mod.eval_val_ttt_phased(h, model, torch.device("cpu"), val_data, model.forward_ttt)
-        seconds = time.perf_counter() - started
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
         for suffix in ("ttt_counter_", "ttt_prefix_counter_", "ttt_pause_flag_"):
             Path(f"/tmp/{suffix}{h.run_id}").unlink(missing_ok=True)
-    print(json.dumps(dict(seconds=seconds, targets=int(val_data.val_tokens.numel()) - 1, val_loss=val_loss,
+    print(json.dumps(dict(seconds=seconds, cpu_seconds=cpu_seconds, targets=int(val_data.val_tokens.numel()) - 1, val_loss=val_loss,
                           val_bpb=val_bpb, env={k: v for k, v in env.items() if k not in ("DATA_PATH", "DATA_DIR", "TOKENIZER_PATH")})))
 
 

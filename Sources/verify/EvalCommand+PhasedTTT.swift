@@ -47,10 +47,13 @@ struct PhasedTTTReport: Encodable {
     var limits: [String]
     /// Batches of the whole evaluation (`batches` may be one part's): the `Y` of `ttp: bX/Y`.
     var totalBatches: Int
+    /// CPU seconds of the adapted run, all threads (`seconds` is its wall time); absent with `--partial-out`
+    /// and for merged parts.
+    var cpu_seconds: Double?
 
     private enum CodingKeys: String, CodingKey {
         case settings, sources, bytes_from, val_loss_before, val_bpb_before, bpb_gain, documents, adapter_steps, global_steps
-        case boundaries, batches, phases, limits
+        case boundaries, batches, phases, limits, cpu_seconds
     }
 
     static let limits = [

@@ -87,6 +87,8 @@ extension Eval {
         case .phased(let settings, let detail, let scope) where result.procedure == .phased:
             try writePartial(result, scope: scope)
             report.ttt_phased = PhasedTTTReport(detail, settings: settings, total: total, totalBatches: scope.totalBatches)
+            // Timing of this process only: a whole run written as a part must print what its merge prints.
+            if partialOut == nil { report.ttt_phased?.cpu_seconds = result.cpuSeconds }
         case .phased:
             // The batched eval_val_ttt_lora of a record family.
             if !json {

@@ -124,6 +124,108 @@ import Testing
         #expect(accumulated == after)
     }
 
+    /// Rows on several threads (and the base-gradient stream's tiles and segments) give the same
+    /// bits as one thread: the numbers must not depend on `--threads`.
+    @Test func threadsChangeNoLossOrGradientBit() throws {
+        BLAS.threads = 1  // as the TTT evaluators set it: OpenBLAS's own threads round differently
+        let (model, batch) = try Self.plainModel()
+        func adapterRun(threads: Int) -> (losses: [Float], gradients: [Float]) {
+            model.threads = threads
+            let adapters = model.makeAdapters(rows: 3, rank: 2, targets: LoRATargets())
+            for row in 0..<3 { Self.randomize(adapters, row: row, seed: UInt64(row + 5)) }
+            let losses = model.accumulateAdapterGradients(batch, adapters: adapters,
+                                                          lossWeights: [Float](repeating: 0.03, count: batch.inputs.count))
+            return (losses, Array(adapters.gradients))
+        }
+        let one = adapterRun(threads: 1), three = adapterRun(threads: 3)
+        #expect(one.losses == three.losses)
+        #expect(one.gradients == three.gradients)
+        #expect(one.gradients.contains { $0 != 0 })
+
+        func baseRun(threads: Int) -> (mean: Double, gradients: [Float]) {
+            model.threads = threads
+            model.zeroBaseGradients()
+            let mean = model.accumulateBaseGradients(inputs: batch.inputs, targets: batch.targets, segmentStarts: [0, 40, 100])
+            return (mean, Array(model.baseGradients))
+        }
+        let baseOne = baseRun(threads: 1), baseTwo = baseRun(threads: 2)
+        #expect(baseOne.mean == baseTwo.mean)
+        #expect(baseOne.gradients == baseTwo.gradients)
+        model.threads = 1
+    }
+
+    /// A row the caller does not score (a finished document's padding) is skipped: loss 0, no gradient;
+    /// the other rows are as in the full batch.
+    @Test func unscoredRowsAreSkipped() throws {
+        let (model, full) = try Self.plainModel()
+        let adapters = model.makeAdapters(rows: 3, rank: 2, targets: LoRATargets())
+        for row in 0..<3 { Self.randomize(adapters, row: row, seed: UInt64(row + 20)) }
+        let weights = [Float](repeating: 0.02, count: full.inputs.count)
+        let all = model.accumulateAdapterGradients(full, adapters: adapters, lossWeights: weights)
+        let allGradients = (0..<3).map { Self.rowGradients(adapters, row: $0) }
+        adapters.zeroGradients()
+        var partial = full
+        partial.scoredRows = [true, false, true]
+        var partialWeights = weights
+        for t in 0..<full.columns { partialWeights[full.columns + t] = 0 }
+        let some = model.accumulateAdapterGradients(partial, adapters: adapters, lossWeights: partialWeights)
+        let n = full.columns
+        #expect(Array(some[n..<(2 * n)]).allSatisfy { $0 == 0 })
+        #expect(Array(some[..<n]) == Array(all[..<n]) && Array(some[(2 * n)...]) == Array(all[(2 * n)...]))
+        #expect(Self.rowGradients(adapters, row: 1).allSatisfy { $0 == 0 })
+        #expect(Self.rowGradients(adapters, row: 0) == allGradients[0] && Self.rowGradients(adapters, row: 2) == allGradients[2])
+    }
+
+    /// The tape's tiled matrix product (features beyond one tile) against a plain triple loop, and
+    /// bit for bit the same on one thread and on three.
+    @Test func tiledLinearMatchesAPlainProductOnAnyThreads() {
+        BLAS.threads = 1  // as the TTT evaluators set it: OpenBLAS's own threads round differently
+        let rows = 5, inFeatures = linearTileFeatures + 44, outFeatures = 2 * linearTileFeatures + 7
+        var random = BackwardOpsTests.Generator(state: 77)
+        let x = (0..<(rows * inFeatures)).map { _ in random.next() }
+        let w = (0..<(outFeatures * inFeatures)).map { _ in random.next() }
+        let dy = (0..<(rows * outFeatures)).map { _ in random.next() }
+        func run(threads: Int) -> (y: [Float], dx: [Float], dw: [Float]) {
+            var dw = [Float](repeating: 0, count: w.count)
+            let tape = GradientTape(threads: threads, pool: TapeBufferPool())
+            let input = TapeBuffer(copying: x)
+            let y: [Float] = w.withUnsafeBufferPointer { wb in
+                dw.withUnsafeMutableBufferPointer { db in
+                    let out = tape.linear(input, weight: TapeParameter(wb.baseAddress!, gradient: db.baseAddress!),
+                                          inFeatures: inFeatures, outFeatures: outFeatures)
+                    for j in 0..<dy.count { out.gradient[j] = dy[j] }
+                    let values = out.values
+                    tape.backward()
+                    return values
+                }
+            }
+            return (y, input.values.indices.map { input.gradient[$0] }, dw)
+        }
+        let one = run(threads: 1), three = run(threads: 3)
+        #expect(one.y == three.y && one.dx == three.dx && one.dw == three.dw)
+        var worst: Float = 0
+        for r in 0..<rows {
+            for o in 0..<outFeatures {
+                var sum: Double = 0
+                for i in 0..<inFeatures { sum += Double(x[r * inFeatures + i]) * Double(w[o * inFeatures + i]) }
+                worst = max(worst, abs(one.y[r * outFeatures + o] - Float(sum)))
+            }
+            for i in 0..<inFeatures {
+                var sum: Double = 0
+                for o in 0..<outFeatures { sum += Double(dy[r * outFeatures + o]) * Double(w[o * inFeatures + i]) }
+                worst = max(worst, abs(one.dx[r * inFeatures + i] - Float(sum)))
+            }
+        }
+        for o in [0, linearTileFeatures, outFeatures - 1] {
+            for i in [0, inFeatures - 1] {
+                var sum: Double = 0
+                for r in 0..<rows { sum += Double(dy[r * outFeatures + o]) * Double(x[r * inFeatures + i]) }
+                worst = max(worst, abs(one.dw[o * inFeatures + i] - Float(sum)))
+            }
+        }
+        #expect(worst < 1e-3, "largest difference \(worst)")
+    }
+
     @Test func adaptersFollowTheRecordsResetOrderAndLayout() throws {
         let (model, _) = try Self.plainModel()
         let adapters = model.makeAdapters(rows: 2, rank: 2, targets: LoRATargets(key: false, mlp: true, output: false))

@@ -248,7 +248,8 @@ public struct PhasedTTTEvaluator {
                 }
                 windows.append(window)
             }
-            let rowsBatch = TokenRows(inputs: inputs, targets: targets, rows: rows, columns: columns)
+            let rowsBatch = TokenRows(inputs: inputs, targets: targets, rows: rows, columns: columns,
+                                      scoredRows: windows.map { $0 != nil })
             let needsTrain = adapt && s.gradSteps > 0 && chunkCounts.contains { chunk < $0 - 1 }
             var weights: [Float] = []
             if needsTrain {

@@ -24,13 +24,18 @@ public struct TokenRows: Sendable, Equatable {
     public var targets: [Int32]
     public var rows: Int
     public var columns: Int
+    /// The rows whose losses the caller reads (`nil`: all). A model may skip the others (a finished
+    /// document's padding row) and report 0 for their losses; they carry no loss weight.
+    public var scoredRows: [Bool]?
 
-    public init(inputs: [Int32], targets: [Int32], rows: Int, columns: Int) {
+    public init(inputs: [Int32], targets: [Int32], rows: Int, columns: Int, scoredRows: [Bool]? = nil) {
         precondition(inputs.count == rows * columns && targets.count == rows * columns)
+        precondition(scoredRows.map { $0.count == rows } ?? true)
         self.inputs = inputs
         self.targets = targets
         self.rows = rows
         self.columns = columns
+        self.scoredRows = scoredRows
     }
 }
 

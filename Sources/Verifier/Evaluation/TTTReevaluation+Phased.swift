@@ -42,6 +42,7 @@ extension TTTReevaluation {
                 totalItems: total, phasedSettings: s)
         }
         let model = try DifferentiableFamilyGPT(config: config, weights: weights, loraAlpha: s.loraAlpha)
+        model.threads = request.threads
         var positions = 0..<total
         var stateDigest: String?
         switch options.phasedPart {
@@ -57,16 +58,17 @@ extension TTTReevaluation {
             positions = (prefixBatches + part.lowerBound)..<(prefixBatches + part.upperBound)
         }
 
-        let before = try evaluator.evaluate(
-            model: try DifferentiableFamilyGPT(config: config, weights: weights, loraAlpha: s.loraAlpha), batches: positions, adapt: false)
-        let start = Date()
+        let unadapted = try DifferentiableFamilyGPT(config: config, weights: weights, loraAlpha: s.loraAlpha)
+        unadapted.threads = request.threads
+        let before = try evaluator.evaluate(model: unadapted, batches: positions, adapt: false)
+        let start = Date(), cpuStart = processCPUSeconds()
         let result: PhasedTTTResult
         switch options.phasedPart {
         case .whole: result = try evaluator.evaluate(model: model, progress: options.progress)
         case .prefix: result = try evaluator.evaluatePrefix(model: model, progress: options.progress)
         case .suffix: result = try evaluator.evaluate(model: model, batches: positions, progress: options.progress)
         }
-        let seconds = Date().timeIntervalSince(start)
+        let seconds = Date().timeIntervalSince(start), cpuSeconds = processCPUSeconds() - cpuStart
         if case .prefix(let stateOut) = options.phasedPart, let identity {
             stateDigest = try PhasedTTTPrefixState(identity: identity, prefixBatches: prefixBatches, totalBatches: total,
                                                    parameters: Array(model.baseParameters)).write(to: stateOut)
@@ -94,7 +96,7 @@ extension TTTReevaluation {
             detail: .phased(settings: s, detail: detail,
                             part: PhasedTTTPartScope(part: options.phasedPart, batches: positions, totalBatches: total,
                                                      prefixBatches: prefixBatches)),
-            partial: partial)
+            partial: partial, cpuSeconds: cpuSeconds)
     }
 }
 
@@ -116,4 +118,11 @@ extension PhasedTTTInputs.ByteSource {
         case .tokenizer: "the tokenizer's tables"
         }
     }
+}
+
+/// CPU time of this process so far (every thread), in seconds.
+func processCPUSeconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
 }

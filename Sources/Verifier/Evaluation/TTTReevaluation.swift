@@ -61,6 +61,8 @@ public struct TTTReevaluationResult: Sendable {
     /// `eval_val_ttt_phased` run as a part or with ``ReevaluationRequest/digestsInputs``: the part to
     /// write for `verify merge` (and the audit's `--partial`).
     public var partial: PartialEvaluation? = nil
+    /// CPU seconds of this process (all threads) during the adapted run, where measured (phased TTT).
+    public var cpuSeconds: Double? = nil
 }
 
 /// What each procedure reports beyond the score: its typed settings and per-item detail.

@@ -47,6 +47,12 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
     let rmsEps: Float
     let softcap: Float?
     private var rotaryCache: RotaryTable?
+    /// Threads a forward/backward may use: a TTT batch's rows run side by side (each on its own tape),
+    /// a single stream's matrix products and attention segments split in fixed tiles. The numbers
+    /// are the same for any count.
+    public var threads = 1
+    /// Tape memory kept between steps, one pool per worker.
+    private var pools: [TapeBufferPool] = []
 
     /// Loads `weights` (the names and shapes ``FamilyGPTModel`` loads) for the records' phased LoRA TTT
     /// (`forward_ttt`, 2026-04 on), refusing missing, extra, misshapen or non-finite tensors and the
@@ -174,20 +180,46 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
     }
 
     public func perTokenLosses(_ batch: TokenRows, adapters: FamilyLoRAAdapters) -> [Float] {
-        let tape = GradientTape()
-        return forward(tape: tape, inputs: batch.inputs, targets: batch.targets,
-                       weights: [Float](repeating: 0, count: batch.inputs.count), segments: rowSegments(batch),
-                       smearRowLength: batch.columns, lora: (adapters, batch.rows, batch.columns), baseGradients: false)
+        rowByRow(batch, adapters: adapters, lossWeights: nil)
     }
 
     public func accumulateAdapterGradients(_ batch: TokenRows, adapters: FamilyLoRAAdapters, lossWeights: [Float]) -> [Float] {
         precondition(lossWeights.count == batch.inputs.count)
-        let tape = GradientTape()
-        let losses = forward(tape: tape, inputs: batch.inputs, targets: batch.targets, weights: lossWeights,
-                             segments: rowSegments(batch), smearRowLength: batch.columns,
-                             lora: (adapters, batch.rows, batch.columns), baseGradients: false)
-        tape.backward()
+        return rowByRow(batch, adapters: adapters, lossWeights: lossWeights)
+    }
+
+    /// The batch's rows one at a time, each on its own tape with its own row of the adapters: rows share
+    /// only the read-only base weights (each row is its own sequence, and a LoRA row adapts only its own
+    /// document), so they run on ``threads`` threads, a row without loss weight needs no backward, and
+    /// one the caller does not score (``TokenRows/scoredRows``) is skipped.
+    private func rowByRow(_ batch: TokenRows, adapters: FamilyLoRAAdapters, lossWeights: [Float]?) -> [Float] {
+        let columns = batch.columns, rows = batch.rows
+        let table = rotary(positions: columns)
+        let workers = parallelWorkers(rows, threads: threads)
+        let workerPools = self.pools(workers)
+        let single = AttentionSegments(segments: [.init(start: 0, count: columns, firstPosition: 0)])
+        var losses = [Float](repeating: 0, count: batch.inputs.count)
+        losses.withUnsafeMutableBufferPointer { lossBuffer in
+            let out = lossBuffer.baseAddress!
+            parallelFor(rows, threads: workers) { row, worker in
+                guard batch.scoredRows?[row] ?? true else { return }
+                let range = (row * columns)..<((row + 1) * columns)
+                let weights = lossWeights.map { Array($0[range]) } ?? [Float](repeating: 0, count: columns)
+                let tape = GradientTape(pool: workerPools[worker])
+                let rowLosses = forward(tape: tape, inputs: Array(batch.inputs[range]), targets: Array(batch.targets[range]),
+                                        weights: weights, segments: single, smearRowLength: columns,
+                                        lora: (adapters, row, 1, columns), baseGradients: false, rotary: table)
+                if lossWeights != nil, weights.contains(where: { $0 != 0 }) { tape.backward() }
+                rowLosses.withUnsafeBufferPointer { (out + range.lowerBound).update(from: $0.baseAddress!, count: columns) }
+            }
+        }
         return losses
+    }
+
+    /// `count` tape pools (kept for the next steps).
+    private func pools(_ count: Int) -> [TapeBufferPool] {
+        while pools.count < count { pools.append(TapeBufferPool()) }
+        return Array(pools.prefix(count))
     }
 
     public func zeroBaseGradients() { baseGradients.initialize(repeating: 0) }
@@ -200,10 +232,10 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
             precondition(start < end && end <= n, "segment starts must increase inside the stream")
             return .init(start: start, count: end - start, firstPosition: start)
         })
-        let tape = GradientTape()
+        let tape = GradientTape(threads: threads, pool: pools(1)[0])
         let losses = forward(tape: tape, inputs: inputs, targets: targets,
                              weights: [Float](repeating: 1 / Float(n), count: n), segments: segments, smearRowLength: n,
-                             lora: nil, baseGradients: true)
+                             lora: nil, baseGradients: true, rotary: rotary(positions: segments.positions))
         tape.backward()
         return losses.reduce(0.0) { $0 + Double($1) } / Double(n)
     }
@@ -217,10 +249,10 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
         precondition(rows > 0 && n > 0 && n % rows == 0 && targets.count == n, "inputs must be rows × columns")
         let columns = n / rows
         let segments = AttentionSegments(segments: (0..<rows).map { .init(start: $0 * columns, count: columns, firstPosition: 0) })
-        let tape = GradientTape()
+        let tape = GradientTape(threads: threads, pool: pools(1)[0])
         let losses = forward(tape: tape, inputs: inputs, targets: targets,
                              weights: [Float](repeating: 1 / Float(n), count: n), segments: segments, smearRowLength: columns,
-                             lora: nil, baseGradients: true)
+                             lora: nil, baseGradients: true, rotary: rotary(positions: segments.positions))
         tape.backward()
         return losses.reduce(0.0) { $0 + Double($1) } / Double(n)
     }
@@ -259,9 +291,11 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
     }
 
     /// Per-token losses of the stream `inputs`; records on `tape` the backward of `Σ weights·loss`.
+    /// `lora`: the adapters' rows `firstRow…` for the stream's `rows` rows of `columns`; `rotary` covers
+    /// the segments' positions.
     func forward(tape: GradientTape, inputs: [Int32], targets: [Int32], weights: [Float], segments: AttentionSegments,
-                 smearRowLength: Int, lora: (adapters: FamilyLoRAAdapters, rows: Int, columns: Int)?,
-                 baseGradients: Bool) -> [Float] {
+                 smearRowLength: Int, lora: (adapters: FamilyLoRAAdapters, firstRow: Int, rows: Int, columns: Int)?,
+                 baseGradients: Bool, rotary table: RotaryTable) -> [Float] {
         let c = config.modelDim, features = config.features
         func p(_ name: String) -> TapeParameter { parameter(name, gradients: baseGradients) }
         let embedding = p("tok_emb.weight")
@@ -295,7 +329,7 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
             if ve.dim != kvWidth { rows = tape.linear(rows, weight: p("ve_shared.proj.weight"), inFeatures: ve.dim, outFeatures: kvWidth) }
             valueEmbedding = tape.scaleChannels(rows, by: p("ve_shared.scale"), width: 1)
         }
-        let context = BlockContext(tape: tape, x0: x0, segments: segments, rotary: rotary(positions: segments.positions),
+        let context = BlockContext(tape: tape, x0: x0, segments: segments, rotary: table,
                                    lora: lora, baseGradients: baseGradients, valueEmbedding: valueEmbedding)
         var skips: [TapeBuffer] = []
         var slot = 0
@@ -333,7 +367,7 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
         x = tape.rmsNorm(x, width: c, eps: rmsEps)
         let head = config.tieEmbeddings ? embedding : p("lm_head.weight")
         return tape.headLoss(x, head: head, width: c, vocab: config.vocabSize, cap: softcap,
-                             lora: lora.map { ($0.adapters.tape($0.adapters.head), $0.columns) }, targets: targets, weights: weights)
+                             lora: lora.map { ($0.adapters.tape($0.adapters.head, firstRow: $0.firstRow), $0.columns) }, targets: targets, weights: weights)
     }
 
     struct BlockContext {
@@ -341,7 +375,7 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
         let x0: TapeBuffer
         let segments: AttentionSegments
         let rotary: RotaryTable
-        let lora: (adapters: FamilyLoRAAdapters, rows: Int, columns: Int)?
+        let lora: (adapters: FamilyLoRAAdapters, firstRow: Int, rows: Int, columns: Int)?
         let baseGradients: Bool
         /// `ve_shared(x)` `[N, G·D]` of the March records, before each layer's `ve_layer_scales[k]`.
         let valueEmbedding: TapeBuffer?
@@ -393,7 +427,8 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
         func p(_ name: String) -> TapeParameter { parameter(prefix + name, gradients: context.baseGradients) }
         func addLoRA(_ out: TapeBuffer, _ adapter: FamilyLoRAAdapters.Adapter?) {
             guard let lora = context.lora, let adapter else { return }
-            tape.addLoRA(into: out, input: n, adapter: lora.adapters.tape(adapter), batchRows: lora.rows, columns: lora.columns)
+            tape.addLoRA(into: out, input: n, adapter: lora.adapters.tape(adapter, firstRow: lora.firstRow), batchRows: lora.rows,
+                         columns: lora.columns)
         }
         let adapters = context.lora?.adapters
         let q = tape.linear(n, weight: p("attn.c_q.weight"), inFeatures: c, outFeatures: c)
@@ -446,8 +481,8 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
                                 heads: 1, headWidth: c, scale: 1, doubled: true)
         }
         if let lora = context.lora, let adapter = lora.adapters.mlp?[slot] {
-            tape.addLoRA(into: out, input: mlpInput, adapter: lora.adapters.tape(adapter), batchRows: lora.rows,
-                         columns: lora.columns)
+            tape.addLoRA(into: out, input: mlpInput, adapter: lora.adapters.tape(adapter, firstRow: lora.firstRow),
+                         batchRows: lora.rows, columns: lora.columns)
         }
         return out
     }

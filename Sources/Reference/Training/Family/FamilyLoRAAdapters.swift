@@ -90,10 +90,11 @@ public final class FamilyLoRAAdapters: BatchedLoRAAdapters {
 
     public func zeroGradients() { gradients.initialize(repeating: 0) }
 
-    func tape(_ adapter: Adapter) -> TapeLoRA {
+    /// `adapter` from row `firstRow` on (a forward over some of the batch's rows).
+    func tape(_ adapter: Adapter, firstRow: Int = 0) -> TapeLoRA {
         let p = parameters.baseAddress!, g = gradients.baseAddress!
-        return TapeLoRA(a: TapeParameter(p + adapter.a, gradient: g + adapter.a),
-                        b: TapeParameter(p + adapter.b, gradient: g + adapter.b),
+        let a = adapter.a + firstRow * rank * adapter.inFeatures, b = adapter.b + firstRow * adapter.outFeatures * rank
+        return TapeLoRA(a: TapeParameter(p + a, gradient: g + a), b: TapeParameter(p + b, gradient: g + b),
                         rank: rank, inFeatures: adapter.inFeatures, outFeatures: adapter.outFeatures, scale: scale)
     }
 }

@@ -31,7 +31,7 @@ extension GradientTape {
         var qReciprocal = [Float](repeating: 0, count: n * heads)
         var kReciprocal = [Float](repeating: 0, count: n * kvHeads)
         var lse = [Float](repeating: 0, count: n * heads)
-        let out = TapeBuffer(count: n * c)
+        let out = buffer(count: n * c)
         let blockRows = trainingAttentionBlockRows, longest = segments.longest
         rotary.cos.withUnsafeBufferPointer { cosTable in
             rotary.sin.withUnsafeBufferPointer { sinTable in
@@ -72,35 +72,45 @@ extension GradientTape {
                 }
             }
         }
-        var scores = [Float](repeating: 0, count: blockRows * max(longest, 1))
+        // Segments are independent (each writes its own rows): spread over the tape's threads, a
+        // score buffer per worker.
+        let live = segments.segments.filter { $0.count > 0 }
+        let scoreCount = blockRows * max(longest, 1)
+        var scores = [Float](repeating: 0, count: parallelWorkers(live.count, threads: threads) * scoreCount)
         qkv.withUnsafeBufferPointer { qb in
             lse.withUnsafeMutableBufferPointer { lb in
                 scores.withUnsafeMutableBufferPointer { sb in
-                    for segment in segments.segments where segment.count > 0 {
-                        attentionForward(out: out.value + segment.start * c, lse: lb.baseAddress! + segment.start * heads,
-                                         qkv: qb.baseAddress! + segment.start * ld, ldqkv: ld, sequences: 1, length: segment.count,
-                                         heads: heads, kvHeads: kvHeads, headDim: d, scores: sb.baseAddress!)
+                    let qp = qb.baseAddress!, lp = lb.baseAddress!, sp = sb.baseAddress!
+                    parallelFor(live.count, threads: threads) { index, worker in
+                        let segment = live[index]
+                        attentionForward(out: out.value + segment.start * c, lse: lp + segment.start * heads,
+                                         qkv: qp + segment.start * ld, ldqkv: ld, sequences: 1, length: segment.count,
+                                         heads: heads, kvHeads: kvHeads, headDim: d, scores: sp + worker * scoreCount)
                     }
                 }
             }
         }
-        record {
+        record { [threads] in
             guard out.hasGradient else { return }
             var dqkv = [Float](repeating: 0, count: n * ld)
-            var probabilities = [Float](repeating: 0, count: blockRows * max(longest, 1))
+            let workers = parallelWorkers(live.count, threads: threads)
+            var probabilities = [Float](repeating: 0, count: workers * scoreCount)
             var dScores = probabilities
+            let dOut = out.gradient
             dqkv.withUnsafeMutableBufferPointer { db in
                 let dp = db.baseAddress!
                 qkv.withUnsafeBufferPointer { qb in
                     lse.withUnsafeBufferPointer { lb in
                         probabilities.withUnsafeMutableBufferPointer { pb in
                             dScores.withUnsafeMutableBufferPointer { sb in
-                                for segment in segments.segments where segment.count > 0 {
-                                    attentionBackward(dqkv: dp + segment.start * ld, dOut: out.gradient + segment.start * c,
-                                                      out: out.value + segment.start * c, lse: lb.baseAddress! + segment.start * heads,
-                                                      qkv: qb.baseAddress! + segment.start * ld, ldqkv: ld, sequences: 1,
+                                let qp = qb.baseAddress!, lp = lb.baseAddress!, pp = pb.baseAddress!, sp = sb.baseAddress!
+                                parallelFor(live.count, threads: threads) { index, worker in
+                                    let segment = live[index]
+                                    attentionBackward(dqkv: dp + segment.start * ld, dOut: dOut + segment.start * c,
+                                                      out: out.value + segment.start * c, lse: lp + segment.start * heads,
+                                                      qkv: qp + segment.start * ld, ldqkv: ld, sequences: 1,
                                                       length: segment.count, heads: heads, kvHeads: kvHeads, headDim: d,
-                                                      probabilities: pb.baseAddress!, dScores: sb.baseAddress!)
+                                                      probabilities: pp + worker * scoreCount, dScores: sp + worker * scoreCount)
                                 }
                             }
                         }
@@ -165,7 +175,7 @@ extension GradientTape {
     /// `v̂ = v / max(‖v‖, 1e−12)`.
     func exclusiveSelfAttention(_ y: TapeBuffer, values v: TapeBuffer, heads: Int, kvHeads: Int, headDim d: Int) -> TapeBuffer {
         let c = heads * d, kvWidth = kvHeads * d, n = y.count / c, group = heads / kvHeads
-        let out = TapeBuffer(count: y.count)
+        let out = buffer(count: y.count)
         var unit = [Float](repeating: 0, count: n * kvWidth)
         var norms = [Float](repeating: 0, count: n * kvHeads)
         for t in 0..<n {

@@ -8,7 +8,7 @@ extension GradientTape {
     func channelSmear(_ x: TapeBuffer, gate: TapeParameter, width: Int, rowStart: [Bool]) -> TapeBuffer {
         let n = x.count / width
         precondition(rowStart.count == n)
-        let out = TapeBuffer(count: x.count)
+        let out = buffer(count: x.count)
         let g = (0..<width).map { sigmoid(gate.value[$0]) }
         for t in 0..<n {
             for i in 0..<width {

@@ -26,7 +26,7 @@ struct TapeLoRA {
 extension GradientTape {
     /// `table[tokens[t]]` rows (`nn.Embedding`).
     func embedding(_ tokens: [Int32], table: TapeParameter, width: Int) -> TapeBuffer {
-        let out = TapeBuffer(count: tokens.count * width)
+        let out = buffer(count: tokens.count * width)
         for (t, token) in tokens.enumerated() { (out.value + t * width).update(from: table.value + Int(token) * width, count: width) }
         record {
             guard out.hasGradient, let grad = table.gradient else { return }
@@ -45,7 +45,7 @@ extension GradientTape {
     func smear(_ x: TapeBuffer, tokens: [Int32], width: Int, rowLength: Int, window: Int,
                gate: TapeParameter, lambda: TapeParameter, resetToken: Int?) -> TapeBuffer {
         let n = tokens.count
-        let out = TapeBuffer(count: x.count)
+        let out = buffer(count: x.count)
         out.value.update(from: x.value, count: x.count)
         var sig = [Float](repeating: 0, count: n)
         var active = [Bool](repeating: false, count: n)
@@ -87,7 +87,7 @@ extension GradientTape {
     /// `F.rms_norm` over rows of `width`, times `scale` (the records' `norm(x) * ln_scale_factor`).
     func rmsNorm(_ x: TapeBuffer, width: Int, scale: Float = 1, eps: Float) -> TapeBuffer {
         let rows = x.count / width
-        let out = TapeBuffer(count: x.count)
+        let out = buffer(count: x.count)
         var reciprocal = [Float](repeating: 0, count: rows)
         reciprocal.withUnsafeMutableBufferPointer {
             rmsNormForward(out: out.value, input: x.value, reciprocalRMS: $0.baseAddress!, rows: rows, width: width,
@@ -108,17 +108,35 @@ extension GradientTape {
         return out
     }
 
-    /// `x · Wᵀ` with `W` `[out, in]` (`F.linear`, no bias).
+    /// `x · Wᵀ` with `W` `[out, in]` (`F.linear`, no bias). Forward and backward run as single-threaded
+    /// sgemms on fixed tiles of ``linearTileFeatures`` features (output features for the product and
+    /// `dW`, input features for `dx`), spread over the tape's threads: each tile writes its own part
+    /// of the result, so the numbers do not depend on the thread count.
     func linear(_ x: TapeBuffer, weight: TapeParameter, inFeatures: Int, outFeatures: Int) -> TapeBuffer {
         let rows = x.count / inFeatures
-        let out = TapeBuffer(count: rows * outFeatures)
-        Reference.linear(out: out.value, input: x.value, weight: weight.value, rows: rows, inFeatures: inFeatures,
-                         outFeatures: outFeatures)
-        record {
-            guard out.hasGradient else { return }
-            linearBackward(dOut: out.gradient, input: x.value, weight: weight.value, dWeight: weight.gradient,
-                           dInput: x.gradient, accumulateInput: true, rows: rows, inFeatures: inFeatures,
-                           outFeatures: outFeatures)
+        let out = buffer(count: rows * outFeatures)
+        let outTiles = tiles(outFeatures)
+        parallelFor(outTiles.count, threads: threads) { index, _ in
+            let tile = outTiles[index]
+            BLAS.sgemm(m: rows, n: tile.count, k: inFeatures, a: x.value, lda: inFeatures, b: weight.value + tile.lowerBound * inFeatures,
+                       ldb: inFeatures, transposeB: true, c: out.value + tile.lowerBound, ldc: outFeatures)
+        }
+        record { [threads] in
+            guard out.hasGradient, rows > 0 else { return }
+            let dOut = out.gradient, dx = x.gradient
+            let inTiles = tiles(inFeatures)
+            let dWeight = weight.gradient
+            parallelFor(inTiles.count + (dWeight == nil ? 0 : outTiles.count), threads: threads) { index, _ in
+                if index < inTiles.count {
+                    let tile = inTiles[index]
+                    BLAS.sgemm(m: rows, n: tile.count, k: outFeatures, a: dOut, lda: outFeatures, b: weight.value + tile.lowerBound,
+                               ldb: inFeatures, beta: 1, c: dx + tile.lowerBound, ldc: inFeatures)
+                } else if let dWeight {
+                    let tile = outTiles[index - inTiles.count]
+                    BLAS.sgemm(m: tile.count, n: inFeatures, k: rows, a: dOut + tile.lowerBound, lda: outFeatures, transposeA: true,
+                               b: x.value, ldb: inFeatures, beta: 1, c: dWeight + tile.lowerBound * inFeatures, ldc: inFeatures)
+                }
+            }
         }
         return out
     }
@@ -166,7 +184,7 @@ extension GradientTape {
 
     /// `leaky_relu(x, slope)²`.
     func leakyReluSquared(_ x: TapeBuffer, slope: Float) -> TapeBuffer {
-        let out = TapeBuffer(count: x.count)
+        let out = buffer(count: x.count)
         for j in 0..<x.count {
             let v = x.value[j] >= 0 ? x.value[j] : slope * x.value[j]
             out.value[j] = v * v
@@ -184,7 +202,7 @@ extension GradientTape {
 
     /// `relu(x)^p`, p > 0; its derivative `p·relu(x)^(p−1)` is 0 wherever x ≤ 0.
     func reluPower(_ x: TapeBuffer, exponent p: Float) -> TapeBuffer {
-        let out = TapeBuffer(count: x.count)
+        let out = buffer(count: x.count)
         out.value.update(from: x.value, count: x.count)
         Reference.reluPower(out.value, count: x.count, exponent: p)
         record {
@@ -197,7 +215,7 @@ extension GradientTape {
 
     /// `relu(x)²` (the baseline activation).
     func reluSquared(_ x: TapeBuffer) -> TapeBuffer {
-        let out = TapeBuffer(count: x.count)
+        let out = buffer(count: x.count)
         reluSquaredForward(out: out.value, pre: x.value, count: x.count)
         record {
             guard out.hasGradient else { return }
@@ -210,7 +228,7 @@ extension GradientTape {
     /// `x + s ⊙ y` with `s` a `[width]` parameter broadcast over rows (the blocks' scaled residuals).
     func addScaled(_ x: TapeBuffer, _ y: TapeBuffer, scale s: TapeParameter, width: Int) -> TapeBuffer {
         precondition(x.count == y.count)
-        let out = TapeBuffer(count: x.count)
+        let out = buffer(count: x.count)
         for j in 0..<x.count { out.value[j] = x.value[j] + s.value[j % width] * y.value[j] }
         record {
             guard out.hasGradient else { return }
@@ -226,7 +244,7 @@ extension GradientTape {
 
     /// `s ⊙ x` with `s` a `[width]` parameter broadcast over rows.
     func scaleChannels(_ x: TapeBuffer, by s: TapeParameter, width: Int) -> TapeBuffer {
-        let out = TapeBuffer(count: x.count)
+        let out = buffer(count: x.count)
         for j in 0..<x.count { out.value[j] = s.value[j % width] * x.value[j] }
         record {
             guard out.hasGradient else { return }
@@ -241,7 +259,7 @@ extension GradientTape {
 
     /// `mix[0] ⊙ x + mix[1] ⊙ x0` (the blocks' `resid_mix`, `[2, width]`).
     func residualMix(_ x: TapeBuffer, _ x0: TapeBuffer, mix: TapeParameter, width: Int) -> TapeBuffer {
-        let out = TapeBuffer(count: x.count)
+        let out = buffer(count: x.count)
         for j in 0..<x.count { out.value[j] = mix.value[j % width] * x.value[j] + mix.value[width + j % width] * x0.value[j] }
         record {
             guard out.hasGradient else { return }
@@ -261,7 +279,7 @@ extension GradientTape {
 
     /// U-Net skip: `x + w ⊙ skip`, or with a skip gate `lerp(w ⊙ skip, x, σ(g))`.
     func skip(_ x: TapeBuffer, _ skip: TapeBuffer, weight w: TapeParameter, gate: TapeParameter?, width: Int) -> TapeBuffer {
-        let out = TapeBuffer(count: x.count)
+        let out = buffer(count: x.count)
         for j in 0..<x.count {
             let c = j % width, scaled = w.value[c] * skip.value[j]
             if let gate {
@@ -295,7 +313,7 @@ extension GradientTape {
     func combination(_ inputs: [TapeBuffer], coefficients: [TapeScalar]) -> TapeBuffer {
         precondition(inputs.count == coefficients.count && !inputs.isEmpty)
         let count = inputs[0].count
-        let out = TapeBuffer(count: count)
+        let out = buffer(count: count)
         for (input, c) in zip(inputs, coefficients) {
             for j in 0..<count { out.value[j] += c.value * input.value[j] }
         }
@@ -320,7 +338,7 @@ extension GradientTape {
     func headGate(_ y: TapeBuffer, source: TapeBuffer, sourceWidth: Int, window: Int, weight: TapeParameter,
                   heads: Int, headWidth: Int, scale: Float, doubled: Bool) -> TapeBuffer {
         let width = heads * headWidth, rows = y.count / width
-        let out = TapeBuffer(count: y.count)
+        let out = buffer(count: y.count)
         var sig = [Float](repeating: 0, count: rows * heads)
         for t in 0..<rows {
             let src = source.value + t * sourceWidth
