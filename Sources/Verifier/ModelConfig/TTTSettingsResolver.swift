@@ -109,17 +109,22 @@ public enum TTTSettingsResolver {
                 continue
             }
             if let declaration = defaults.declarations[key.name] {
-                let source = ValueSource.codeDefault(name: key.name, environmentVariable: declaration.environmentVariable,
+                let source = ValueSource.codeDefault(name: key.name, environmentVariable: declaration.environmentVariable ?? key.name,
                                                      expression: declaration.expression, file: declaration.file,
                                                      line: declaration.line)
-                guard let value = declaration.value() else {
-                    throw .invalidValue(key: key.name, value: declaration.defaultLiteral.description, source: source,
-                                        reason: "Python would raise converting the default")
+                let others = defaults.statedEnvironment(of: declaration, overrides: overrides, logged: logged)
+                guard let value = declaration.value(others: others) else {
+                    throw .invalidValue(key: key.name, value: declaration.expression, source: source,
+                                        reason: "Python would raise evaluating the default")
                 }
                 try SettingBounds.check(key.name, value, text: value.description, source: source)
                 values[key.name] = value
                 sources[key.name] = source.description
                 continue
+            }
+            // The code assigns it in a form pgverify cannot evaluate: its value is not the reference record's.
+            if let detail = defaults.unreadableDetail(key.name) {
+                throw .missingValue(key: key.name, environmentVariable: key.environmentVariable, detail: detail)
             }
             values[key.name] = key.kind.parse(key.fallback)
             sources[key.name] = "not stated by the submission: default of \(fallbackRecord)"
