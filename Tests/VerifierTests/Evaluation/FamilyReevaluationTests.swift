@@ -226,8 +226,11 @@ struct FamilyReevaluationTests {
         do {
             _ = try FamilyEvaluationResolver.resolve(code: stripped, logs: [], overrides: noBatch)
             Issue.record("expected a refusal without VAL_BATCH_TOKENS")
-        } catch let error as UnsupportedArtifact {
-            #expect(error.reason.contains("depends on VAL_BATCH_TOKENS"))
+        } catch let error as ModelConfigError {
+            // The code assigns it from a name pgverify cannot read: named with its line, never defaulted.
+            guard case .missingValue(let key, _, let detail) = error else { Issue.record("\(error)"); return }
+            #expect(key == "val_batch_tokens")
+            #expect(detail.contains("stripped.py:") && detail.contains("`VAL_TOKENS_FROM_ELSEWHERE`, a name bound nowhere"), "\(detail)")
         }
         // …which --set supplies.
         let supplied = try FamilyEvaluationResolver.resolve(code: stripped, logs: [], overrides: Self.overrides(golden))
