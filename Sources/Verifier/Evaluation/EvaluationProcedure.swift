@@ -17,8 +17,10 @@ public struct EvaluationProcedure: Sendable, Equatable {
     public enum UpdateOrder: String, Sendable, Equatable {
         case scoreBeforeUpdate = "scores each chunk before updating on it"
         case updateBeforeScore = "updates on a chunk before scoring it"
-        /// Scoring and updating happen in the same statement or in no common loop.
+        /// Scoring and updating happen in the same statement.
         case undetermined = "scoring and updating are in no order pgverify reads"
+        /// Updating and scoring one after the other, in no common loop: training, then evaluation.
+        case notInALoop = "trains and scores in no common loop"
     }
 
     /// The function's name (for messages only) and line.
@@ -49,12 +51,13 @@ public struct EvaluationProcedure: Sendable, Equatable {
     /// A sliding evaluation without updates.
     public var isSliding: Bool { windowRule != nil && scores && !updates }
     /// Test-time training that scores windows and trains on the stream.
-    public var isTestTimeTraining: Bool { scores && updates && !optimizers.isEmpty }
+    public var isTestTimeTraining: Bool { scores && updates && !optimizers.isEmpty && updateOrder != .notInALoop }
 
     /// What pgverify makes of it, in words.
     public var summary: String {
         var parts: [String] = []
         if let windowRule { parts.append("window rule \(windowRule.rawValue)") }
+        if scores, windowRule == nil, unknownWindows == nil { parts.append("scores without sliding window starts") }
         if let unknownWindows { parts.append(unknownWindows) }
         if let scoredPositions { parts.append("scores \(scoredPositions.rawValue)") }
         if segmentsDocuments { parts.append("splits windows at document starts") }
@@ -67,11 +70,19 @@ public struct EvaluationProcedure: Sendable, Equatable {
 /// Reads the ``EvaluationProcedure`` of every top-level function of a module.
 public enum EvaluationProcedureReader {
     /// The procedures of `module`'s top-level functions that score or train, in file order.
+    ///
+    /// A function that calls another top-level function of the module takes on what the callee does
+    /// (its scoring, updates, optimizers and window rule), so procedures split into helpers read as one.
     public static func procedures(in module: PyNode) -> [EvaluationProcedure] {
         let aliases = ImportAliases(module: module)
-        return module.children("body").filter { ["FunctionDef", "AsyncFunctionDef"].contains($0.type) }
-            .map { read($0, aliases: aliases) }
-            .filter { $0.scores || $0.updates || $0.windowRule != nil || $0.unknownWindows != nil }
+        let functions = module.children("body").filter { ["FunctionDef", "AsyncFunctionDef"].contains($0.type) }
+        var read = functions.map { Self.read($0, aliases: aliases, helpers: [:]) }
+        // Callees first: a few rounds reach helpers of helpers.
+        for _ in 0..<3 {
+            let known = Dictionary(read.map { ($0.function, $0) }) { _, last in last }
+            read = functions.map { Self.read($0, aliases: aliases, helpers: known) }
+        }
+        return read.filter { $0.scores || $0.updates || $0.windowRule != nil || $0.unknownWindows != nil }
     }
 
     /// The procedures of the code in `url` (decoded from a self-extracting wrapper when it is one).
@@ -80,7 +91,7 @@ public enum EvaluationProcedureReader {
         return procedures(in: try SubmissionSyntaxTree.tree(text, file: SubmissionCodeText.sourceName(url)))
     }
 
-    static func read(_ function: PyNode, aliases: ImportAliases) -> EvaluationProcedure {
+    static func read(_ function: PyNode, aliases: ImportAliases, helpers: [String: EvaluationProcedure]) -> EvaluationProcedure {
         let name = function.string("name") ?? "?"
         var nodes: [PyNode] = []
         function.walk { nodes.append($0) }
@@ -142,8 +153,21 @@ public enum EvaluationProcedureReader {
         let backward = calls.contains { $0.child("func")?.string("attr") == "backward" }
         procedure.updates = steps && backward
         procedure.scores = calls.contains { $0.terminalName == "cross_entropy" } && nodes.contains { $0.type == "AugAssign" }
+        // What the module's own functions it calls do.
+        let called = calls.compactMap { call in call.child("func")?.type == "Name" ? call.child("func")?.string("id") : nil }
+            .filter { $0 != name }.compactMap { helpers[$0] }
+        let scoringHelpers = Set(called.filter(\.scores).map(\.function))
+        let updatingHelpers = Set(called.filter(\.updates).map(\.function))
+        for helper in called {
+            procedure.scores = procedure.scores || helper.scores
+            procedure.updates = procedure.updates || helper.updates
+            procedure.optimizers += helper.optimizers.filter { !procedure.optimizers.contains($0) }
+            if procedure.windowRule == nil, procedure.unknownWindows == nil { procedure.windowRule = helper.windowRule }
+            if procedure.scoredPositions == nil { procedure.scoredPositions = helper.scoredPositions }
+        }
         if procedure.updates, procedure.scores {
-            procedure.updateOrder = updateOrder(function.children("body"), optimizers: optimizerNames)
+            procedure.updateOrder = updateOrder(function.children("body"), optimizers: optimizerNames,
+                                                scoringHelpers: scoringHelpers, updatingHelpers: updatingHelpers)
         }
         return procedure
     }
@@ -157,7 +181,8 @@ public enum EvaluationProcedureReader {
            let left = condition.child("left"), left.type == "BinOp", left.child("op")?.type == "Add",
            left.child("left")?.string("id") == start, let context = left.child("right") {
             let bound = context.string("id").flatMap { assignments[$0] } ?? context
-            if bound.type == "BinOp", bound.child("op")?.type == "Sub", bound.child("right")?.string("id") == step { return .exactlyOnce }
+            if bound.type == "BinOp", bound.child("op")?.type == "Sub", let subtracted = bound.child("right"),
+               sameValue(subtracted, step, assignments: assignments) { return .exactlyOnce }
             return nil
         }
         if condition.type == "BoolOp", condition.child("op")?.type == "Or" {
@@ -177,6 +202,14 @@ public enum EvaluationProcedureReader {
             return first && tail ? .rescoreTail : nil
         }
         return nil
+    }
+
+    /// Whether `node` is the step `step` names: the name itself, or what it is bound to (`stride = h.eval_stride`).
+    static func sameValue(_ node: PyNode, _ step: String, assignments: [String: PyNode]) -> Bool {
+        if node.string("id") == step { return true }
+        guard let stepValue = assignments[step]?.dottedName else { return false }
+        let value = node.string("id").flatMap { assignments[$0] }?.dottedName ?? node.dottedName
+        return value == stepValue
     }
 
     static func isComparison(_ node: PyNode, op: String, rightConstant: Int, left: String? = nil) -> Bool {
@@ -246,27 +279,34 @@ public enum EvaluationProcedureReader {
 
     /// Scoring (a statement accumulating a loss with `+=` after `cross_entropy`) against updating
     /// (`.backward()` / `optimizer.step()`), in the innermost statement list holding both.
-    static func updateOrder(_ statements: [PyNode], optimizers: Set<String>) -> EvaluationProcedure.UpdateOrder {
+    static func updateOrder(_ statements: [PyNode], optimizers: Set<String>, scoringHelpers: Set<String> = [],
+                            updatingHelpers: Set<String> = [], insideLoop: Bool = false) -> EvaluationProcedure.UpdateOrder {
         func contains(_ node: PyNode, _ predicate: (PyNode) -> Bool) -> Bool {
             var found = false
             node.walk { if !found, predicate($0) { found = true } }
             return found
         }
-        let isScore: (PyNode) -> Bool = { $0.type == "Call" && $0.terminalName == "cross_entropy" }
-        let isUpdate: (PyNode) -> Bool = { node in
-            node.type == "Call" && (node.child("func")?.string("attr") == "backward" || isOptimizerStep(node, optimizers: optimizers))
+        let isScore: (PyNode) -> Bool = { node in
+            node.type == "Call" && (node.terminalName == "cross_entropy"
+                || (node.child("func")?.type == "Name" && scoringHelpers.contains(node.child("func")?.string("id") ?? "")))
         }
-        // A helper call that scores or updates counts as the statement calling it only when visible here.
+        let isUpdate: (PyNode) -> Bool = { node in
+            node.type == "Call" && (node.child("func")?.string("attr") == "backward" || isOptimizerStep(node, optimizers: optimizers)
+                || (node.child("func")?.type == "Name" && updatingHelpers.contains(node.child("func")?.string("id") ?? "")))
+        }
         let scoring = statements.firstIndex { contains($0, isScore) }
         let updating = statements.firstIndex { contains($0, isUpdate) }
         guard let scoring, let updating else { return .undetermined }
+        if scoring != updating, !insideLoop { return .notInALoop }
         if scoring < updating { return .scoreBeforeUpdate }
         if updating < scoring { return .updateBeforeScore }
         let statement = statements[scoring]
+        let loop = insideLoop || ["For", "AsyncFor", "While"].contains(statement.type)
         for field in ["body", "orelse", "handlers", "finalbody"] {
             let inner = statement.children(field)
             if inner.contains(where: { contains($0, isScore) }) && inner.contains(where: { contains($0, isUpdate) }) {
-                return updateOrder(inner, optimizers: optimizers)
+                return updateOrder(inner, optimizers: optimizers, scoringHelpers: scoringHelpers, updatingHelpers: updatingHelpers,
+                                   insideLoop: loop)
             }
         }
         return .undetermined
