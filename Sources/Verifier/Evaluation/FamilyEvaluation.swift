@@ -112,6 +112,10 @@ public enum FamilyEvaluationResolver {
 
         var defaults = HyperparameterDefaults.parse(source: text, file: code.path)
         defaults.declarations["world_size"] = nil  // a single-process default, not the scored run's
+        // The records derive it from the world size (`grad_accum_steps = 8 // world_size`): evaluated
+        // below at the scored run's world size, not at the single-process default.
+        let gradAccumDeclaration = defaults.declarations["grad_accum_steps"]
+        defaults.declarations["grad_accum_steps"] = nil
         var logged: [LoggedHyperparameter] = []
         for url in logs {
             logged += LogHyperparameters.scan(try ModelConfigResolver.read(url), file: url.path, keys: Set(keys.map(\.name)))
@@ -133,13 +137,15 @@ public enum FamilyEvaluationResolver {
         let worldSize = values["world_size"]?.pythonInt() ?? 0
         var gradAccum = values["grad_accum_steps"]?.pythonInt() ?? 0
         if sources["grad_accum_steps"]?.hasPrefix(unstated) == true {
-            // The records derive it: `grad_accum_steps = 8 // world_size`.
-            guard text.contains("grad_accum_steps = 8 // world_size"), worldSize > 0 else {
+            guard let declaration = gradAccumDeclaration, worldSize > 0,
+                  let value = declaration.value(others: ["WORLD_SIZE": String(worldSize)])?.pythonInt() else {
+                let why = defaults.unreadableDetail("grad_accum_steps").map { " (\($0))" } ?? ""
                 throw UnsupportedArtifact(path: code.path, reason: "its document-segmented eval_val depends on "
-                    + "grad_accum_steps, which pgverify cannot read from the code; state it with --set GRAD_ACCUM_STEPS=N")
+                    + "grad_accum_steps, which pgverify cannot read from the code\(why); state it with --set GRAD_ACCUM_STEPS=N")
             }
-            gradAccum = 8 / worldSize
-            sources["grad_accum_steps"] = "\(code.path): grad_accum_steps = 8 // world_size"
+            gradAccum = value
+            sources["grad_accum_steps"] = "\(declaration.file):\(declaration.line): grad_accum_steps = \(declaration.expression) "
+                + "at WORLD_SIZE=\(worldSize)"
         }
         let caseOps = values["caseops_enabled"]?.pythonBool() ?? false
         let usesSidecar = compact.contains("val_bytes") && (caseOps || !compact.contains("caseops_enabled"))

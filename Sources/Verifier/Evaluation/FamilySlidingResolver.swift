@@ -1,8 +1,8 @@
 import Foundation
 import Reference
 
-/// Reads (never runs) a record-family submission's `def eval_val_sliding` to decide whether pgverify
-/// reproduces its sliding mode.
+/// Reads (never runs) a record-family submission's sliding evaluation — the function that scores
+/// sliding windows without training, whatever its name — to decide whether pgverify reproduces it.
 ///
 /// pgverify implements the form of records 2026-04-10_VarLenAttn … 2026-04-18_PR1626_CaseOps_Taper
 /// (``DocumentSlidingPlan``): window starts `range(0, total_tokens, stride)` kept while
@@ -20,33 +20,28 @@ public enum FamilySlidingResolver {
                 + "record-family architectures (\(features)) is implemented for the document-segmented records' "
                 + "eval_val_sliding (2026-04-10 … 2026-04-18) only; use standard mode (the submission's eval_val)")
         }
-        let text = try ModelConfigResolver.read(code)
-        guard let body = DeserializedDTypes.topLevelFunction("eval_val_sliding", in: text) else {
-            throw UnsupportedArtifact(path: code.path, reason: "no top-level `def eval_val_sliding(`: the submission has "
-                + "no sliding evaluation of its own to reproduce; use standard mode")
+        // The procedure is found by what a function does, whatever its name (``EvaluationProcedureReader``).
+        let procedures = try EvaluationProcedureReader.procedures(code: code)
+        let sliding = procedures.filter(\.isSliding)
+        guard let procedure = sliding.first(where: { $0.windowRule == .exactlyOnce && $0.scoredPositions == .afterContext
+                                                     && $0.segmentsDocuments && $0.batchSequences != nil }) else {
+            let found = (sliding.isEmpty ? procedures.filter { !$0.updates } : sliding).map(\.summary)
+            throw UnsupportedArtifact(path: code.path, reason: found.isEmpty
+                ? "no function scores sliding windows without training: the submission has no sliding evaluation of its "
+                    + "own to reproduce; use standard mode"
+                : "no sliding evaluation of the document-segmented form pgverify implements (window starts kept while "
+                    + "ws + context_size < total_tokens, scored after the context, windows packed and split at document "
+                    + "starts, a batch_seqs=N default); found: " + found.joined(separator: " | "))
         }
-        let compact = String(body.unicodeScalars.filter { !CharacterSet.whitespacesAndNewlines.contains($0) })
-        let signals = ["ifws+context_size<total_tokens", "bos_pos", "cu_seqlens=cu_seqlens",
-                       "s=0ifws==0elsecontext_size", "x_parts.append(chunk[:-1])"]
-        let missing = signals.filter { !compact.contains($0) }
-        guard missing.isEmpty, let batchSequences = defaultBatchSequences(compact) else {
-            throw UnsupportedArtifact(path: code.path, reason: "its eval_val_sliding is not the document-segmented form "
-                + "pgverify implements (missing: \(missing.isEmpty ? "a batch_seqs=N default" : missing.joined(separator: ", ")))")
-        }
+        let batchSequences = procedure.batchSequences ?? 0
         var sources = standard.sources
-        sources["eval_val_sliding"] = "\(code.path): eval_val_sliding splits each window at BOS, batch_seqs=\(batchSequences)"
-        let readsSidecar = standard.usesByteSidecar && compact.contains("val_token_bytes")
-        if standard.usesByteSidecar && !readsSidecar { sources["byte_counts"] = "eval_val_sliding counts bytes by the tokenizer's tables" }
+        sources["eval_val_sliding"] = "\(code.path):\(procedure.line): \(procedure.function) splits each window at BOS, "
+            + "batch_seqs=\(batchSequences)"
+        let readsSidecar = standard.usesByteSidecar && procedure.readsByteSidecar
+        if standard.usesByteSidecar && !readsSidecar { sources["byte_counts"] = "\(procedure.function) counts bytes by the tokenizer's tables" }
         for key in ["val_batch_tokens", "grad_accum_steps"] { sources[key] = nil }  // eval_val's batching, unused here
         return ResolvedFamilyEvaluation(
             evaluation: .documentSliding(.init(stride: stride, batchSequences: batchSequences, worldSize: settings.worldSize)),
             sources: sources, usesByteSidecar: readsSidecar)
-    }
-
-    /// `batch_seqs=N` in the signature.
-    static func defaultBatchSequences(_ compact: String) -> Int? {
-        guard let range = compact.range(of: "batch_seqs=") else { return nil }
-        let digits = compact[range.upperBound...].prefix { $0.isNumber }
-        return Int(digits).flatMap { $0 > 0 ? $0 : nil }
     }
 }

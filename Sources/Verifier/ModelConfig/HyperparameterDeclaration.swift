@@ -1,161 +1,153 @@
-/// One `name = conversion(os.environ.get("ENV", default))` line of a submission's `class Hyperparameters`,
-/// read without executing anything.
-public struct HyperparameterDeclaration: Sendable, Equatable {
-    /// A conversion applied to the environment value, outermost first (`bool(int(...))` is `[.bool, .int]`).
-    public enum Conversion: String, Sendable, Equatable {
-        case int, float, bool
-    }
+import Foundation
 
+/// One setting of a submission's code (an attribute of its `class Hyperparameters`, or a module-level
+/// setting), read from its syntax tree without executing anything.
+public struct HyperparameterDeclaration: Sendable, Equatable {
     /// The attribute name (`num_heads`).
     public var name: String
-    /// The environment variable that overrides it (`NUM_HEADS`).
-    public var environmentVariable: String
-    /// The conversions, outermost first.
-    public var conversions: [Conversion]
-    /// The literal default passed to `os.environ.get`.
-    public var defaultLiteral: HyperparameterValue
+    /// The environment variable that sets it directly (`NUM_HEADS` of `int(os.environ.get("NUM_HEADS", 8))`);
+    /// `nil` for a value no single variable sets (a constant, arithmetic over other settings).
+    public var environmentVariable: String?
+    /// What it is defined as, with references to other settings, aliases and helpers resolved.
+    public var definition: SettingExpression
     /// Where the declaration is: file path and 1-based line.
     public var file: String
     public var line: Int
-    /// The declaration's right-hand side as written.
-    public var expression: String
 
-    /// The attribute's value when the environment variable holds `environment` (or is unset: `nil`),
-    /// or `nil` where Python would raise.
-    public func value(environment: String? = nil) -> HyperparameterValue? {
-        var value: HyperparameterValue = environment.map { .string($0) } ?? defaultLiteral
-        for conversion in conversions.reversed() {
-            switch conversion {
-            case .int:
-                guard let converted = value.pythonInt() else { return nil }
-                value = .int(converted)
-            case .float:
-                guard let converted = value.pythonFloat() else { return nil }
-                value = .float(converted)
-            case .bool:
-                value = .bool(value.pythonBool())
-            }
+    /// The definition as Python text (strings double-quoted, references resolved).
+    public var expression: String { definition.description }
+
+    /// The value when its own variable holds `environment` (or is unset: `nil`) and the other variables
+    /// it reads hold `others`, or `nil` where Python would raise.
+    public func value(environment: String? = nil, others: [String: String] = [:]) -> HyperparameterValue? {
+        var variables = others
+        if let variable = environmentVariable {
+            variables[variable] = environment
         }
-        return value
+        return definition.value(environment: variables)
+    }
+
+    /// Environment variables other than its own that its value depends on.
+    public var otherVariables: [String] {
+        var seen: Set<String> = environmentVariable.map { [$0] } ?? []
+        return definition.environmentVariables.filter { seen.insert($0).inserted }
     }
 }
 
-/// Reads the `class Hyperparameters` of a training script: the declarations we understand, and the
-/// names of those we could not read (so a missing value can say why).
+/// A setting the code assigns in a form pgverify does not evaluate.
+public struct UnreadableSetting: Sendable, Equatable {
+    /// 1-based line of the statement.
+    public var line: Int
+    /// What could not be read ("a call of `_e`, …").
+    public var construct: String
+}
+
+/// The settings of a training script (``HyperparameterReader``): those read, and those assigned in a form
+/// pgverify does not evaluate (so a missing value can say why).
 public struct HyperparameterDefaults: Sendable, Equatable {
     public var declarations: [String: HyperparameterDeclaration]
-    /// Attribute names assigned in the class with a form we do not evaluate, with their line.
-    public var unreadable: [String: Int]
+    /// Settings assigned with a form we do not evaluate, with their line and construct.
+    public var unreadable: [String: UnreadableSetting]
     /// Whether the file had a `class Hyperparameters` at all.
     public var foundClass: Bool
     /// The file parsed, `nil` when there was no code.
     public var file: String?
+    /// Why the file's tree could not be read at all (a syntax error, no Python), naming file and line.
+    public var refusal: String?
 
-    public init(declarations: [String: HyperparameterDeclaration] = [:], unreadable: [String: Int] = [:],
-                foundClass: Bool = false, file: String? = nil) {
+    public init(declarations: [String: HyperparameterDeclaration] = [:], unreadable: [String: UnreadableSetting] = [:],
+                foundClass: Bool = false, file: String? = nil, refusal: String? = nil) {
         self.declarations = declarations
         self.unreadable = unreadable
         self.foundClass = foundClass
         self.file = file
+        self.refusal = refusal
     }
 
-    /// Parses `source` (the text of `file`).
+    /// Reads `source` (the text of `file`) through the shared syntax tree (``SubmissionSyntaxTree``).
     public static func parse(source: String, file: String) -> HyperparameterDefaults {
-        var result = HyperparameterDefaults(file: file)
-        let lines = source.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            line.hasSuffix("\r") ? line.dropLast() : line
+        do {
+            return HyperparameterReader.read(module: try SubmissionSyntaxTree.tree(source, file: file), file: file)
+        } catch {
+            return HyperparameterDefaults(file: file, refusal: error.description)
         }
-        guard let classIndex = lines.firstIndex(where: { isClassHeader($0) }) else { return result }
-        result.foundClass = true
-        func declare(_ content: Substring, line: Int) {
-            for statement in splitStatements(content) {
-                guard let (name, expression) = splitAssignment(statement) else { continue }
-                if let declaration = HyperparameterExpression.declaration(
-                    name: name, expression: expression, file: file, line: line) {
-                    result.declarations[name] = declaration
-                    result.unreadable[name] = nil
-                } else {
-                    result.unreadable[name] = line
-                    result.declarations[name] = nil
-                }
-            }
-        }
-        // Minified code (the records' decoded wrappers) puts the whole body on the header line:
-        // `class Hyperparameters:a=...;b=...`.
-        let header = lines[classIndex]
-        if let colon = header.firstIndex(of: ":") {
-            let rest = header[header.index(after: colon)...]
-            let body = String(rest).trimmingPythonWhitespace()
-            if !body.isEmpty, !body.hasPrefix("#") {
-                declare(rest, line: classIndex + 1)
-                return result
-            }
-        }
-        var bodyIndent: Int?
-        for index in (classIndex + 1)..<lines.count {
-            let line = lines[index]
-            let indent = line.prefix { $0 == " " || $0 == "\t" }.count
-            let content = line.dropFirst(indent)
-            if content.isEmpty || content.hasPrefix("#") { continue }
-            if indent == 0 { break }
-            if bodyIndent == nil { bodyIndent = indent }
-            // Only statements of the class body itself, not of methods nested in it.
-            guard indent == bodyIndent else { continue }
-            declare(content, line: index + 1)
-        }
-        return result
     }
 
-    /// The `;`-separated statements of one line, splitting outside strings and brackets.
-    static func splitStatements(_ content: Substring) -> [Substring] {
-        var parts: [Substring] = []
-        var start = content.startIndex
-        var depth = 0
-        var quote: Character?
-        var escaped = false
-        var index = content.startIndex
-        while index < content.endIndex {
-            let c = content[index]
-            if let open = quote {
-                if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == open { quote = nil }
-            } else if c == "'" || c == "\"" {
-                quote = c
-            } else if c == "#" {
-                break  // the rest is a comment: it stays with the last statement, as before
-            } else if "([{".contains(c) {
-                depth += 1
-            } else if ")]}".contains(c) {
-                depth = max(0, depth - 1)
-            } else if c == ";" && depth == 0 {
-                parts.append(content[start..<index])
-                start = content.index(after: index)
-            }
-            index = content.index(after: index)
+    /// Records `name` as read (`binding` a value) or unreadable; bindings that are not values (helpers,
+    /// conversions) are not settings. A module-level setting never replaces the class's.
+    mutating func add(name: String, binding: HyperparameterReader.Binding, file: String, line: Int, moduleLevel: Bool) {
+        switch binding {
+        case .value(let expression):
+            declarations[name] = HyperparameterDeclaration(
+                name: name, environmentVariable: expression.primaryVariable, definition: expression, file: file, line: line)
+            unreadable[name] = nil
+        case .unreadable(let failure):
+            if moduleLevel { return }
+            unreadable[name] = UnreadableSetting(line: failure.line, construct: failure.construct)
+            declarations[name] = nil
+        default:
+            if !moduleLevel { declarations[name] = nil }
         }
-        parts.append(content[start...])
-        return parts.map { Substring(String($0).trimmingPythonWhitespace()) }.filter { !$0.isEmpty }
     }
 
-    private static func isClassHeader(_ line: Substring) -> Bool {
-        guard line.hasPrefix("class Hyperparameters") else { return false }
-        let rest = line.dropFirst("class Hyperparameters".count)
-        guard let next = rest.first else { return false }
-        return next == ":" || next == "(" || next == " "
+    /// The text logs or overrides give the variables `declaration` reads besides its own (a default
+    /// built from another setting follows that setting's value in the run).
+    func statedEnvironment(of declaration: HyperparameterDeclaration, overrides: [String: String],
+                           logged: [LoggedHyperparameter]) -> [String: String] {
+        var environment: [String: String] = [:]
+        for variable in declaration.otherVariables {
+            let attribute = declarations.values.first { $0.environmentVariable == variable }?.name ?? variable.lowercased()
+            if let text = overrides.first(where: { $0.key == variable || $0.key.lowercased() == attribute })?.value {
+                environment[variable] = text
+            } else if let entry = logged.first(where: { $0.key == variable || $0.key == attribute }) {
+                environment[variable] = entry.text
+            }
+        }
+        return environment
     }
 
-    /// `name = expression` (a plain, single-target assignment); `nil` for anything else.
-    private static func splitAssignment(_ content: Substring) -> (String, String)? {
-        guard let equals = content.firstIndex(of: "=") else { return nil }
-        var target = content[..<equals]
-        // An annotated assignment `name: int = ...` keeps its name.
-        if let colon = target.firstIndex(of: ":") { target = target[..<colon] }
-        let name = String(target).trimmingPythonWhitespace()
-        guard !name.isEmpty, name.allSatisfy({ $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }),
-              !(name.first?.isNumber ?? true) else { return nil }
-        let after = content[content.index(after: equals)...]
-        // `==`, `+=` and friends are not assignments.
-        if after.hasPrefix("=") { return nil }
-        if let last = content[..<equals].last, "+-*/%&|^<>!".contains(last) { return nil }
-        return (name, String(after).trimmingPythonWhitespace())
+    /// Why `name` is unreadable, naming file, line and construct; `nil` when it is not.
+    func unreadableDetail(_ name: String) -> String? {
+        if let refusal { return "the code cannot be read (\(refusal))" }
+        guard let failure = unreadable[name] else { return nil }
+        return "its declaration at \(file ?? "?"):\(failure.line) is \(failure.construct), which pgverify does not evaluate"
+    }
+}
+
+/// The syntax tree of a code file, parsed once per text by CPython's `ast` (``PythonParser``) and shared
+/// by everything that reads the code (settings, evaluation procedures, the model).
+enum SubmissionSyntaxTree {
+    nonisolated(unsafe) private static var cache: [String: PyNode] = [:]
+    nonisolated(unsafe) private static var order: [String] = []
+    private static let lock = NSLock()
+    /// Runs parse a handful of files; a few more are kept for tests that read many.
+    static let capacity = 16
+
+    /// The module tree of `source`; throws a ``ModelConfigError/unreadable(file:reason:)`` naming the
+    /// file (and line, for a syntax error).
+    static func tree(_ source: String, file: String) throws(ModelConfigError) -> PyNode {
+        lock.lock()
+        let cached = cache[source]
+        lock.unlock()
+        if let cached { return cached }
+        let tree: PyNode
+        do {
+            guard let parsed = try ArchitectureConformance.cachedParser().parse([.source(name: file, text: source)]).first else {
+                throw ModelConfigError.unreadable(file: file, reason: "the Python parser returned no tree")
+            }
+            tree = parsed
+        } catch let error as ModelConfigError {
+            throw error
+        } catch {
+            throw .unreadable(file: file, reason: "\(error)")
+        }
+        lock.lock()
+        if cache[source] == nil {
+            cache[source] = tree
+            order.append(source)
+            if order.count > capacity { cache[order.removeFirst()] = nil }
+        }
+        lock.unlock()
+        return tree
     }
 }

@@ -88,9 +88,9 @@ public struct ModelConfigResolver {
     /// environment variable the code itself declares (a switch of its model, such as
     /// `SMEAR_GATE_ENABLED`, which the conformance check reads at the value the run used).
     static func attributeName(for key: String, defaults: HyperparameterDefaults) -> String? {
-        if let declared = defaults.declarations.values.first(where: { $0.environmentVariable == key }) {
-            return declared.name
-        }
+        // Several settings may read one variable: the one named after it, else the first by name.
+        let readers = defaults.declarations.values.filter { $0.environmentVariable == key }.map(\.name).sorted()
+        if let name = readers.first(where: { $0 == key.lowercased() }) ?? readers.first { return name }
         let lower = key.lowercased()
         return statedKeys.first { $0.name == lower }?.name
     }
@@ -161,11 +161,13 @@ struct StatedValues {
         if let chosen { return chosen }
         if let declaration = defaults.declarations[name] {
             let source = ValueSource.codeDefault(
-                name: name, environmentVariable: declaration.environmentVariable,
+                name: name, environmentVariable: declaration.environmentVariable ?? name,
                 expression: declaration.expression, file: declaration.file, line: declaration.line)
-            guard let value = declaration.value() else {
-                throw .invalidValue(key: name, value: declaration.defaultLiteral.description, source: source,
-                                    reason: "Python would raise converting the default")
+            let rawOverrides = Dictionary(overrides.values.map { ($0.key, $0.value) }) { first, _ in first }
+            let others = defaults.statedEnvironment(of: declaration, overrides: rawOverrides, logged: logged)
+            guard let value = declaration.value(others: others) else {
+                throw .invalidValue(key: name, value: declaration.expression, source: source,
+                                    reason: "Python would raise evaluating the default")
             }
             return Statement(value: value, text: value.description, source: source, layer: .code)
         }
@@ -177,9 +179,8 @@ struct StatedValues {
         guard let file = defaults.file else {
             return "no code was given, and no log or override states it"
         }
-        if let line = defaults.unreadable[name] {
-            return "its declaration at \(file):\(line) is not a form pgverify reads "
-                + "(int/float/bool of os.environ.get with a literal default), and no log states it"
+        if let unreadable = defaults.unreadableDetail(name) {
+            return unreadable + ", and no log states it"
         }
         if !defaults.foundClass {
             return "\(file) has no class Hyperparameters that pgverify can read (the code may be compressed "
@@ -263,7 +264,8 @@ extension ModelConfigResolver {
         let stated = StatedValues(defaults: defaults, logged: logged, overrides: known)
         var values: [String: HyperparameterValue] = [:]
         for (name, declaration) in defaults.declarations {
-            guard let typed = declaration.value() else { continue }
+            guard let typed = declaration.value(others: defaults.statedEnvironment(of: declaration, overrides: overrides, logged: logged))
+            else { continue }
             let kind: ValueKind
             switch typed {
             case .int: kind = .integer

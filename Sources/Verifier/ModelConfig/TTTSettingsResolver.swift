@@ -109,17 +109,22 @@ public enum TTTSettingsResolver {
                 continue
             }
             if let declaration = defaults.declarations[key.name] {
-                let source = ValueSource.codeDefault(name: key.name, environmentVariable: declaration.environmentVariable,
+                let source = ValueSource.codeDefault(name: key.name, environmentVariable: declaration.environmentVariable ?? key.name,
                                                      expression: declaration.expression, file: declaration.file,
                                                      line: declaration.line)
-                guard let value = declaration.value() else {
-                    throw .invalidValue(key: key.name, value: declaration.defaultLiteral.description, source: source,
-                                        reason: "Python would raise converting the default")
+                let others = defaults.statedEnvironment(of: declaration, overrides: overrides, logged: logged)
+                guard let value = declaration.value(others: others) else {
+                    throw .invalidValue(key: key.name, value: declaration.expression, source: source,
+                                        reason: "Python would raise evaluating the default")
                 }
                 try SettingBounds.check(key.name, value, text: value.description, source: source)
                 values[key.name] = value
                 sources[key.name] = source.description
                 continue
+            }
+            // The code assigns it in a form pgverify cannot evaluate: its value is not the reference record's.
+            if let detail = defaults.unreadableDetail(key.name) {
+                throw .missingValue(key: key.name, environmentVariable: key.environmentVariable, detail: detail)
             }
             values[key.name] = key.kind.parse(key.fallback)
             sources[key.name] = "not stated by the submission: default of \(fallbackRecord)"
@@ -154,8 +159,9 @@ public enum TTTSettingsResolver {
         try resolveFreezeScope(&resolved, code: codeText, overrides: overrides)
         try resolveLateQAT(&resolved, code: codeText, logs: logs, overrides: overrides)
         // 2026-03-23's TTT windows are train_seq_len long; 2026-04-04's and 2026-04-08's eval_seq_len.
-        let usesEvalLength = codeText.map { functionsUsing("seq_len=h.eval_seq_len", in: $0.1.filter { !$0.isWhitespace }) }?
-            .contains { $0.lowercased().contains("ttt") } ?? false
+        let usesEvalLength = try code.map { url throws(ModelConfigError) in
+            try EvaluationProcedureReader.procedures(code: url).contains { $0.isTestTimeTraining && $0.usesEvalSeqLen }
+        } ?? false
         if usesEvalLength, int("eval_seq_len") > 0 {
             resolved.settings.seqLen = int("eval_seq_len")
             resolved.sources["ttt_seq_len"] = "eval_seq_len (the code's TTT function uses it): " + (sources["eval_seq_len"] ?? "")
@@ -181,37 +187,27 @@ public enum TTTSettingsResolver {
             resolved.sources[windowRuleKey] = ValueSource.override(key: key, value: text).description
             return
         }
-        if let (url, text) = code {
-            // Whitespace-free, so packed and formatted code read alike; only loops inside a function
-            // whose name mentions ttt count (plain sliding evaluators use the same idioms).
-            let compact = text.filter { !$0.isWhitespace }
-            let rules: [(TTTWindowRule, String, String)] = [
-                (.rescoreTail, "min(ws+seq_len,total_tokens)-ws>=strideorws==0]", "windows kept while they have ≥ stride targets"),
-                (.exactlyOnce, "ifws+context_size<total_tokens]", "windows kept while ws + context_size < total_tokens"),
-            ]
-            for (rule, pattern, meaning) in rules {
-                if let function = functionsUsing(pattern, in: compact).first(where: { $0.lowercased().contains("ttt") }) {
-                    resolved.settings.windowRule = rule
-                    resolved.sources[windowRuleKey] = "code \(url.path), \(function): \(meaning)"
-                    return
+        if let (url, _) = code {
+            // The TTT procedure is the function that scores windows and trains on the stream, whatever its
+            // name; plain sliding evaluators use the same window idioms without training.
+            let procedures = try EvaluationProcedureReader.procedures(code: url).filter(\.isTestTimeTraining)
+            if let procedure = procedures.first(where: { $0.windowRule != nil }), let rule = procedure.windowRule {
+                guard procedure.updateOrder == .scoreBeforeUpdate else {
+                    throw .unreadCodeFact(key: windowRuleKey, detail: "\(url.path): \(procedure.summary): pgverify reproduces "
+                        + "only TTT that scores each chunk before updating on it")
                 }
+                let meaning = rule == .rescoreTail ? "windows kept while they have ≥ stride targets"
+                    : "windows kept while ws + context_size < total_tokens"
+                resolved.settings.windowRule = rule
+                resolved.sources[windowRuleKey] = "code \(url.path), \(procedure.function) (line \(procedure.line)): \(meaning)"
+                return
+            }
+            if let procedure = procedures.first(where: { $0.unknownWindows != nil }) {
+                throw .unreadCodeFact(key: windowRuleKey, detail: "\(url.path): \(procedure.summary); state the rule with "
+                    + "\(windowRuleKey)=tail or once if it is one of them")
             }
         }
         resolved.settings.windowRule = .rescoreTail
         resolved.sources[windowRuleKey] = "not found in the code: the rule of \(referenceRecord)"
-    }
-
-    /// Names of the `def`s whose bodies contain `pattern` (in whitespace-free code).
-    static func functionsUsing(_ pattern: String, in compact: String) -> [String] {
-        var names: [String] = []
-        var searchStart = compact.startIndex
-        while let hit = compact.range(of: pattern, range: searchStart..<compact.endIndex) {
-            if let def = compact.range(of: "def", options: .backwards, range: compact.startIndex..<hit.lowerBound) {
-                let name = compact[def.upperBound...].prefix { $0 != "(" }
-                names.append(String(name))
-            }
-            searchStart = hit.upperBound
-        }
-        return names
     }
 }

@@ -34,7 +34,7 @@ enum ConformanceSupport {
     /// code with when no log states them.
     static func codeSettings(_ env: [String: String], code: URL) -> [String: String] {
         let text = (try? SubmissionCodeText.read(code)) ?? ""
-        let declared = Set(HyperparameterDefaults.parse(source: text, file: code.lastPathComponent).declarations.values.map(\.environmentVariable))
+        let declared = Set(HyperparameterDefaults.parse(source: text, file: code.lastPathComponent).declarations.values.compactMap(\.environmentVariable))
         return env.filter { declared.contains($0.key) && $0.value != "<tmp>" && !$0.key.hasSuffix("_PATH") && !$0.key.hasSuffix("_DIR") }
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Verifier
 
-@Suite("Reading class Hyperparameters defaults without executing Python")
+@Suite("Reading class Hyperparameters defaults from the syntax tree, without executing Python")
 struct HyperparameterDefaultsTests {
     static let source = """
     import os
@@ -37,7 +37,7 @@ struct HyperparameterDefaultsTests {
         #expect(defaults.declarations["val_batch_size"]?.value() == .int(524_288))
         #expect(defaults.declarations["num_heads"]?.value() == .int(8))
         #expect(defaults.declarations["num_heads"]?.line == 6)
-        #expect(defaults.declarations["num_heads"]?.expression == "int(os.environ.get('NUM_HEADS', 8))  # trailing comment")
+        #expect(defaults.declarations["num_heads"]?.expression == #"int(os.environ.get("NUM_HEADS", 8))"#)
         #expect(defaults.declarations["rope_base"]?.value() == .float(10_000))
         #expect(defaults.declarations["logit_softcap"]?.value() == .float(30))
         #expect(defaults.declarations["tie_embeddings"]?.value() == .bool(true))
@@ -56,17 +56,20 @@ struct HyperparameterDefaultsTests {
     func unsupportedForms() {
         let defaults = Self.parsed()
         #expect(defaults.declarations["num_layers"] == nil)
-        #expect(defaults.unreadable["num_layers"] == 13)
-        #expect(defaults.unreadable["run_id"] == 14)
+        #expect(defaults.unreadable["num_layers"] == UnreadableSetting(
+            line: 13, construct: "a call of `_e`, which pgverify does not evaluate"))
+        #expect(defaults.unreadable["run_id"] == UnreadableSetting(line: 14, construct: "an f-string"))
         // A default Python could not convert: declared, but its value is nil (Python would raise).
         #expect(defaults.declarations["model_dim"]?.value() == nil)
     }
 
-    @Test("only the class body's own statements count")
+    @Test("only the class body's own statements and module-level settings count")
     func classBodyOnly() {
         let defaults = Self.parsed()
         #expect(defaults.declarations["vocab_size"] == nil)      // inside a method
-        #expect(defaults.declarations["num_kv_heads"] == nil)    // after the class
+        // After the class, at module level: a setting named after its variable counts where the class has none.
+        #expect(defaults.declarations["num_kv_heads"]?.line == 19)
+        #expect(defaults.declarations["num_kv_heads"]?.value() == .int(4))
         #expect(HyperparameterDefaults.parse(source: "x = 1\n", file: "a.py") == HyperparameterDefaults(file: "a.py"))
     }
 

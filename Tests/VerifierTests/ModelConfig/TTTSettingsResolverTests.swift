@@ -69,18 +69,33 @@ import Testing
         #expect(resolved.sources["ttt_window_rule"]?.contains("eval_val_sliding_ttt") == true)
     }
 
+    /// A packed (tabs, semicolons) score-first TTT function: windows, scoring under no_grad, then SGD steps.
+    static func packedTTT(name: String, seqLen: String = "h.train_seq_len") -> String {
+        "def \(name)(h,m,t,s):\n\tseq_len=\(seqLen);context_size=seq_len-s;total_tokens=t\n"
+            + "\tws=[ws for ws in range(0,t,s)if ws+context_size<total_tokens]\n"
+            + "\to=torch.optim.SGD(m.parameters(),lr=h.ttt_lr);loss_sum=0\n"
+            + "\tfor c in range(4):\n"
+            + "\t\twith torch.no_grad():loss_sum+=F.cross_entropy(m(ws),ws,reduction='none').sum()\n"
+            + "\t\tm(ws).backward();o.step()\n"
+    }
+
     @Test func packedStyleExactlyOnceInsideATTTFunction() throws {
-        // A plain sliding evaluator with the same idiom does not count; the TTT function's does.
-        let plain = "def eval_val_sliding(h):\n\tws=[ws for ws in range(0,t,s)if ws+context_size<total_tokens]\n"
+        // A plain sliding evaluator with the same idiom (it never trains) does not count, whatever its name.
+        let plain = "def eval_val_sliding_ttt(h,t,s):\n\tcontext_size=h.seq_len-s\n"
+            + "\tws=[ws for ws in range(0,t,s)if ws+context_size<total_tokens]\n"
         #expect(try resolve(code: plain).settings.windowRule == .rescoreTail)
-        let ttt = plain + "def eval_val_sliding_ttt(h,m):\n\tw=[ws for ws in range(0,t,s)if ws+context_size<total_tokens]\n"
+        #expect(try resolve(code: plain).sources["ttt_window_rule"]?.hasPrefix("not found in the code") == true)
+        // The function that scores and trains does, whatever its name.
+        let ttt = plain + Self.packedTTT(name: "second_pass")
         #expect(try resolve(code: ttt).settings.windowRule == .exactlyOnce)
+        #expect(try resolve(code: ttt).sources["ttt_window_rule"]?.contains("second_pass (line 4)") == true)
         #expect(try resolve(code: ttt, overrides: ["TTT_WINDOW_RULE": "tail"]).settings.windowRule == .rescoreTail)
         // The TTT function's window length: eval_seq_len where it says so (2026-04-04, 2026-04-08).
-        let declarations = "class Hyperparameters:\n    train_seq_len = int(os.environ.get('TRAIN_SEQ_LEN', 1024))\n"
+        let declarations = "import os, torch\nimport torch.nn.functional as F\nclass Hyperparameters:\n"
+            + "    train_seq_len = int(os.environ.get('TRAIN_SEQ_LEN', 1024))\n"
             + "    eval_seq_len = int(os.environ.get('EVAL_SEQ_LEN', 2048))\n"
         #expect(try resolve(code: declarations + ttt).settings.seqLen == 1024)
-        let evalLength = declarations + "def eval_val_sliding_ttt(h,m):\n\tseq_len=h.eval_seq_len\n"
+        let evalLength = declarations + Self.packedTTT(name: "adapt", seqLen: "h.eval_seq_len")
         #expect(try resolve(code: evalLength).settings.seqLen == 2048)
         #expect(try resolve(code: evalLength, overrides: ["seq_len": "64"]).settings.seqLen == 64)
         #expect(throws: ModelConfigError.self) { try resolve(code: ttt, overrides: ["ttt_window_rule": "sometimes"]) }
