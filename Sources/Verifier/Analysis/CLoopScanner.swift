@@ -315,14 +315,15 @@ struct CLoopScanner {
         }
         // Out-parameters: `f(..., &found)` binds `found` from the call's other arguments.
         var outputs: [LoopStatement] = []
+        let (statementReads, statementLookups) = names(body, loopVariable: loopVariable)
         for (position, token) in body.enumerated() where token.text == "&" && position + 1 < body.count
             && body[position + 1].kind == .identifier && (position == 0 || ["(", ","].contains(body[position - 1].text)) {
-            let (reads, lookups) = names(body, loopVariable: loopVariable)
+            let (reads, lookups) = (statementReads, statementLookups)
             outputs.append(LoopStatement(kind: .bind(body[position + 1].text), line: body[position].line,
                                          reads: reads.subtracting([body[position + 1].text]), lookups: lookups, gates: gates))
         }
         guard let equals = assignment else {
-            let (reads, lookups) = names(body, loopVariable: loopVariable)
+            let (reads, lookups) = (statementReads, statementLookups)
             let isCall = body.contains { $0.text == "(" }
             let kind: LoopStatement.Kind = isCall || body.contains(where: { $0.text == "++" || $0.text == "--" }) ? .stateUpdate : .other
             return outputs + [LoopStatement(kind: kind, line: first.line, reads: reads, lookups: lookups, gates: gates)]

@@ -76,6 +76,12 @@ enum TargetGatedLoops {
             if fromElement || propertyLine != nil { current.element.insert(name) } else { current.element.remove(name) }
             current.property[name] = propertyLine
         }
+        // A hint reads the expert's state (what the loop's updates touch, `st`, `self`) or values
+        // the iteration derived from it (`idx`, `context`); a flag alone is not a hint.
+        let stateNames = statements.reduce(into: Set<String>()) { names, statement in
+            if statement.kind == .stateUpdate { names.formUnion(statement.reads) }
+            if case .bind(let name) = statement.kind { names.insert(name) }
+        }
         var result: [TargetGatedWrite] = []
         var hintConditions: Set<Int> = []
         for (position, statement) in statements.enumerated() {
@@ -92,12 +98,6 @@ enum TargetGatedLoops {
                 statements[later].kind == .stateUpdate
                     && statements[later].reads.contains { facts[later].isElement($0, outputs: outputs) }
             }).map({ statements[$0] }) else { continue }
-            // A hint reads the expert's state (what the loop's updates touch, `st`, `self`) or
-            // values the iteration derived from it (`idx`, `context`); a flag alone is not a hint.
-            let stateNames = statements.reduce(into: Set<String>()) { names, other in
-                if other.kind == .stateUpdate { names.formUnion(other.reads) }
-                if case .bind(let name) = other.kind { names.insert(name) }
-            }
             if statement.reads.contains(where: { stateNames.contains($0) && !isElement($0) && known.property[$0] == nil }) {
                 hintConditions.insert(gate.line)
             }
