@@ -104,8 +104,10 @@ public struct Linter: Sendable {
             let folder = (source.file as NSString).deletingLastPathComponent
             guard folders.insert(folder).inserted else { continue }
             for name in source.documents.nativeFiles {
-                let path = ((folder.isEmpty ? name : folder + "/" + name) as NSString).standardizingPath
-                guard paths.insert(path).inserted else { continue }
+                // Reported as given; standardized only to tell repeats apart (standardizing can
+                // resolve a symbolic link above the folder and change the reported path).
+                let path = folder.isEmpty ? name : folder + "/" + name
+                guard paths.insert((path as NSString).standardizingPath).inserted else { continue }
                 findings.append(Finding(
                     rule: UnreadCode.descriptor.id, severity: UnreadCode.descriptor.severity,
                     file: path, line: 1,

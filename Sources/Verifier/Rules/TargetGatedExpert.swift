@@ -70,7 +70,7 @@ public enum TargetGatedExpert: LintRule {
     static func nativeFindings(folder: String, names: [String]) -> [Finding] {
         var findings: [Finding] = []
         for name in names where scannedExtensions.contains((name as NSString).pathExtension.lowercased()) {
-            let path = ((folder.isEmpty ? name : folder + "/" + name) as NSString).standardizingPath
+            let path = folder.isEmpty ? name : folder + "/" + name
             guard let handle = FileHandle(forReadingAtPath: path) else { continue }
             defer { try? handle.close() }
             guard let data = try? handle.read(upToCount: maximumNativeBytes) else { continue }
