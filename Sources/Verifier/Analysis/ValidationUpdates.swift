@@ -190,52 +190,9 @@ public struct ValidationUpdate: Sendable {
         }
         return !updaters.isEmpty && updaters.allSatisfy { function in
             let node = analysis.index.functions[function].node
-            return updatesOnlyLocalModules(node) || trainsOnlyRemovedAdapters(node)
+            return updatesOnlyLocalModules(node)
+                || RemovedAdapters.trainsOnly(function: function, in: analysis.index, optimizers: optimizers)
         }
-    }
-
-    /// Adapters attached for the update and removed after it: every optimizer of the function is
-    /// built over parameters from a helper named for adapters (`lora_params =
-    /// list(lora_parameters(model))`), and after the last update the function removes them
-    /// (`detach_lora_adapters(model)`), so the weights it leaves are the ones it was given.
-    static func trainsOnlyRemovedAdapters(_ function: PyNode) -> Bool {
-        func namesAdapters(_ name: String) -> Bool {
-            let lower = name.lowercased()
-            return lower.contains("lora") || lower.contains("adapter")
-        }
-        var adapterNames: Set<String> = []
-        function.walk { node in
-            guard node.type == "Assign", let value = node.child("value") else { return }
-            var fromAdapters = false
-            value.walk { inner in
-                if inner.type == "Call", let name = inner.terminalName, namesAdapters(name) { fromAdapters = true }
-            }
-            guard fromAdapters else { return }
-            for target in node.children("targets") { if let id = target.string("id") { adapterNames.insert(id) } }
-        }
-        var optimizerArguments: [PyNode?] = []
-        var lastUpdate = 0
-        function.walk { node in
-            guard node.type == "Call", let name = node.terminalName else { return }
-            if optimizers.contains(name) { optimizerArguments.append(node.children("args").first) }
-            if name == "backward" || name == "step" { lastUpdate = max(lastUpdate, node.line) }
-        }
-        guard !optimizerArguments.isEmpty, optimizerArguments.allSatisfy({ argument in
-            guard let argument else { return false }
-            if argument.type == "Name", let id = argument.string("id") { return adapterNames.contains(id) }
-            var fromAdapters = false
-            argument.walk { inner in
-                if inner.type == "Call", let name = inner.terminalName, namesAdapters(name) { fromAdapters = true }
-            }
-            return fromAdapters
-        }) else { return false }
-        var removed = false
-        function.walk { node in
-            guard node.type == "Call", node.line > lastUpdate, let name = node.terminalName?.lowercased(),
-                  namesAdapters(name), ["detach", "remove", "strip", "unpatch", "unload"].contains(where: name.contains) else { return }
-            removed = true
-        }
-        return removed
     }
 
     /// A plain `torch.save` (a raw or checkpoint state dict), as opposed to quantizing or
