@@ -133,4 +133,109 @@ import Testing
                 + "does not ship, giving 15999500 bytes")
         #expect(report.mismatches.filter { $0.quantity == .codeBytes }.isEmpty)
     }
+
+    /// Trimmed from a pull request (a 122,168-byte script; the logs count 27,955 compressed bytes and
+    /// submission.json repeats that figure as `bytes_code`): one count, so one severity.
+    @Test func codeFigureBesideACompressedCountIsAWarning() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try folder.write("train_gpt.py", String(repeating: "#", count: 122_167) + "\n")
+        try folder.write("submission.json", #"{"val_bpb": 1.0787, "bytes_code": 27955}"#)
+        try folder.write("train_seed0.log", """
+            Code size (uncompressed): 124265 bytes
+            Code size (compressed): 27955 bytes
+            Serialized model quantized+brotli: 15911506 bytes
+            Total submission size quantized+brotli: 15939461 bytes
+
+            """)
+        let report = SizeReport.check(try Submission.read(at: folder.url))
+        #expect(!report.findings.contains { $0.severity == .error })
+        #expect(report.status == .incomplete)
+        let codeMismatches = report.mismatches.filter { $0.quantity == .codeBytes }
+        #expect(codeMismatches.map(\.claimed).sorted() == [27955, 124265])
+        #expect(codeMismatches.allSatisfy { $0.severity == .warning })
+        #expect(report.findings.filter { $0.id == .codeCountedCompressed }.count == 1)
+    }
+
+    /// Trimmed from a pull request: the run executed a 25,659-byte wrapped file and its log counts the
+    /// recompressed 26,505 bytes; the 112,872-byte script on disk is the plain source.
+    @Test func uncompressedFigureOfALogThatCountsCompressedIsAWarning() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try folder.write("train_gpt.py", String(repeating: "#", count: 112_871) + "\n")
+        try folder.write("train_seed0.log", """
+            Code size (uncompressed): 25659 bytes
+            Code size (compressed): 26505 bytes
+            Serialized model quantized+brotli: 15968674 bytes
+            Total submission size quantized+brotli: 15995179 bytes
+
+            """)
+        let report = SizeReport.check(try Submission.read(at: folder.url))
+        #expect(!report.findings.contains { $0.severity == .error })
+        #expect(report.mismatches.first { $0.quantity == .codeBytes }?.claimed == 25659)
+        #expect(report.mismatches.first { $0.quantity == .codeBytes }?.severity == .warning)
+    }
+
+    /// The same folder when the compressed count itself does not fit: the excess still fails, on
+    /// SIZE-CLAIMED-OVER-CAP, and the plain code figure stays a warning.
+    @Test func compressedCountOverTheCapStillFails() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try folder.write("train_gpt.py", String(repeating: "#", count: 112_871) + "\n")
+        try folder.write("train_seed0.log", """
+            Code size (uncompressed): 25659 bytes
+            Code size (compressed): 46505 bytes
+            Serialized model quantized+brotli: 15968674 bytes
+            Total submission size quantized+brotli: 16015179 bytes
+
+            """)
+        let report = SizeReport.check(try Submission.read(at: folder.url))
+        #expect(report.status == .fail)
+        #expect(report.findings.filter { $0.severity == .error }.map(\.id).allSatisfy { $0 == .claimedOverCap })
+        #expect(report.mismatches.first { $0.quantity == .codeBytes }?.severity == .warning)
+    }
+    /// Trimmed from a pull request: an ablation folder whose submission.json names the control run's size under
+    /// `variants.baseline_fixed_ns`; the control's log ran another (wrapped) script.
+    private func writeControlRunFolder(_ folder: TemporaryFolder, namingTheControl: Bool) throws {
+        try folder.write("train_gpt.py", String(repeating: "#", count: 48_582) + "\n")
+        let variants = namingTheControl
+            ? #""variants": {"baseline_fixed_ns": {"artifact_bytes": 15989814}, "polar_express_5step": {"artifact_bytes": 15974228}}, "#
+            : ""
+        try folder.write("submission.json", #"{"# + variants + #""val_bpb": 1.08154, "artifact_bytes": 15974228, "seeds": [42]}"#)
+        try folder.write("baseline_seed42.log", """
+            Code size: 16594 bytes
+            Serialized model quantized+brotli: 15973220 bytes
+            Total submission size quantized+brotli: 15989814 bytes
+
+            """)
+        try folder.write("train_seed42.log", """
+            Code size: 48932 bytes
+            Serialized model quantized+brotli: 15974228 bytes
+            Total submission size quantized+brotli: 16023160 bytes
+
+            """)
+    }
+
+    @Test func codeFigureOfAnotherConfigurationsRunIsAWarning() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try writeControlRunFolder(folder, namingTheControl: true)
+        let report = SizeReport.check(try Submission.read(at: folder.url))
+        let control = report.mismatches.first { $0.quantity == .codeBytes && $0.claimed == 16594 }
+        #expect(control?.severity == .warning)
+        // The control's model export is a note; the submitted run's own total over the cap still fails.
+        let overCap = report.findings.filter { $0.id == .claimedOverCap }
+        #expect(overCap.filter { $0.message.contains("baseline_seed42.log") }.map(\.severity) == [.note])
+        #expect(overCap.contains { $0.severity == .error && $0.message.hasPrefix("claimed total 16023160 bytes (train_seed42.log:3") })
+        #expect(report.status == .fail)
+    }
+
+    @Test func codeFigureOfAnUnnamedRunStillHidesTheExcess() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try writeControlRunFolder(folder, namingTheControl: false)
+        let report = SizeReport.check(try Submission.read(at: folder.url))
+        let control = report.mismatches.first { $0.quantity == .codeBytes && $0.claimed == 16594 }
+        #expect(control?.severity == .error)
+    }
 }
