@@ -28,8 +28,13 @@ public struct FeatureFlags: Sendable {
             assignments.append((targets, value))
         }
         let literals = Self.literalNames(assignments)
+        var classes: Set<String> = []
+        module.walk { node in
+            if node.type == "ClassDef", let name = node.string("name") { classes.insert(name) }
+        }
         for assignment in assignments {
-            if let variable = Self.offByDefaultVariable(in: assignment.value, aliases: aliases, literals: literals) {
+            if let variable = Self.offByDefaultVariable(in: assignment.value, aliases: aliases, literals: literals,
+                                                        classes: classes) {
                 for target in assignment.targets { disabled[target] = variable }
             }
         }
@@ -64,13 +69,25 @@ public struct FeatureFlags: Sendable {
 
     /// The environment variable `expression` reads with an off default
     /// (`os.environ.get("TTT_ENABLED", "0")`), if any.
-    /// The default may be a name bound only to literals (`_F = '0'`, a minifier's constant) or to
-    /// a choice between literals (`"1" if world_size > 1 else "0"`): off when one of them is.
+    /// The default may be a name bound only to literals (`_F = '0'`, a minifier's constant). A
+    /// choice between literals (`"1" if world_size > 1 else "0"`) is not off by default: it is on
+    /// in the launches (8 GPUs) the choice names.
+    /// An object the module's own class builds with such a setting (`Cache(geometric=...)`) is
+    /// not the setting: the arguments of calls to `classes` are not searched.
     static func offByDefaultVariable(in expression: PyNode, aliases: ImportAliases,
-                                     literals: [String: [String]] = [:]) -> String? {
+                                     literals: [String: [String]] = [:], classes: Set<String> = []) -> String? {
         var variable: String?
-        expression.walk { node in
-            guard variable == nil, node.type == "Call",
+        func visit(_ node: PyNode) {
+            guard variable == nil else { return }
+            if node.type == "Call", let callee = node.child("func"), callee.type == "Name",
+               let name = callee.string("id"), classes.contains(name) {
+                return
+            }
+            check(node)
+            for child in node.childNodes { visit(child) }
+        }
+        func check(_ node: PyNode) {
+            guard node.type == "Call",
                   let callee = aliases.resolve(node.child("func")),
                   callee == "os.environ.get" || callee == "os.getenv" else { return }
             let arguments = node.children("args")
@@ -86,19 +103,16 @@ public struct FeatureFlags: Sendable {
             guard defaults.contains(where: { offDefaults.contains($0) }) else { return }
             variable = name
         }
+        visit(expression)
         return variable
     }
 
     private static let offDefaults: Set<String> = ["0", "", "false", "False", "no", "0.0"]
 
-    /// Names every binding of which is a literal or a conditional choice between literals, with
-    /// the texts they can hold.
+    /// Names every binding of which is a literal, with the texts they hold.
     static func literalNames(_ assignments: [(targets: [String], value: PyNode)]) -> [String: [String]] {
         func texts(_ value: PyNode) -> [String]? {
-            if let text = EnvironmentDefault.literalText(value) { return [text] }
-            guard value.type == "IfExp", let body = value.child("body"), let otherwise = value.child("orelse"),
-                  let first = texts(body), let second = texts(otherwise) else { return nil }
-            return first + second
+            EnvironmentDefault.literalText(value).map { [$0] }
         }
         var names: [String: [String]] = [:]
         var opaque: Set<String> = []

@@ -40,9 +40,9 @@ import Testing
         #expect(try lint(code("1")).map(\.severity) == [.error])
     }
 
-    /// A default chosen by the world size (`"1" if world_size > 1 else "0"`): off on one GPU,
-    /// so the logs decide; the script's own source printed into a log states nothing.
-    @Test func defaultChosenBetweenLiterals() throws {
+    /// A default chosen by the world size (`"1" if world_size > 1 else "0"`) is on in the 8-GPU
+    /// launches it names: not a default-off feature, the finding stays an error.
+    @Test func defaultChosenBetweenLiteralsIsNotOff() throws {
         let code = """
             def eval_val_sliding(val_tokens, world_size):
                 \"\"\"Optionally uses an n-gram cache (NGRAM_CACHE=1).\"\"\"
@@ -58,12 +58,8 @@ import Testing
                     print(f"ngram_cache:enabled alpha=0.4")
             final_int6_sliding_window val_bpb:1.1231
             """
-        #expect(try lint(code, files: ["train.log": printedSource]).map(\.severity) == [.warning])
-        let enabled = try lint(code, files: ["train.log": "world_size:8\nngram_cache:enabled alpha=0.4\n"])
-        #expect(enabled.map(\.severity) == [.error])
-        #expect(enabled.first?.message.contains("train.log:2") == true)
-        let alwaysOn = code.replacingOccurrences(of: "\"1\" if world_size > 1 else \"0\"", with: "\"1\" if world_size > 1 else \"1\"")
-        #expect(try lint(alwaysOn).map(\.severity) == [.error])
+        #expect(try lint(code, files: ["train.log": printedSource]).map(\.severity) == [.error])
+        #expect(try lint(code).map(\.severity) == [.error])
     }
 
     /// A constructor keyword read from the environment (`blend_orders=os.environ.get(..., "0") == "1"`)
@@ -91,7 +87,8 @@ import Testing
 
     /// An object made only when a feature is on (`PhraseCache(...) if use_phrase else None`), whose
     /// method is called under `if phrase_cache is not None and ...`; another class also defines
-    /// `lookup`, so the call resolves through the class the name is bound to.
+    /// `lookup`, so the call resolves through the class the name is bound to. A keyword the
+    /// constructor reads from the environment is a setting of its own, not the object's.
     @Test func objectMadeOnlyWhenTheFeatureIsOn() throws {
         func code(_ defaultValue: String) -> String {
             """
@@ -100,6 +97,8 @@ import Testing
                     return 0.0
             class PhraseCache:
                 total_tokens = 0
+                def __init__(self, geometric=False):
+                    self.geometric = geometric
                 def lookup(self, val_np, full_counts, ctx_counts, mask):
                     nll_sum = 0.0
                     for i in range(2, len(val_np) - 1):
@@ -111,7 +110,7 @@ import Testing
             def main():
                 val_tokens = np.fromfile("fineweb_val_000000.bin", dtype=np.uint16)
                 use_phrase = os.environ.get("USE_PHRASE_CACHE", "\(defaultValue)") == "1"
-                phrase_cache = PhraseCache() if use_phrase else None
+                phrase_cache = PhraseCache(geometric=os.environ.get("NGRAM_GEOMETRIC", "0") == "1") if use_phrase else None
                 ngram_cache = NgramCache()
                 print(ngram_cache.lookup(val_tokens))
                 if phrase_cache is not None and phrase_cache.total_tokens >= 0:
@@ -121,7 +120,9 @@ import Testing
         let statedOff = try lint(code("0"), files: ["README.md": "```bash\nUSE_MIXER=0 USE_PHRASE_CACHE=0 \\\ntorchrun train_gpt.py\n```\n"],
                                  appendingCache: false)
         #expect(statedOff.map(\.severity) == [.note])
+        #expect(statedOff.first?.message.contains("only when USE_PHRASE_CACHE is set") == true)
         #expect(statedOff.first?.message.contains("README.md:2") == true)
+        // Built with a default-off keyword, the object is still on when its own flag is.
         #expect(try lint(code("1"), appendingCache: false).map(\.severity) == [.error])
     }
 
