@@ -62,14 +62,28 @@ public struct SubmissionDocuments: Sendable, Equatable {
     /// Shell scripts in the folder (`.sh`, `.bash`), relative to it, sorted: the Python they run
     /// inline is analysed as modules of their own.
     public var shellScripts: [String]
+    /// The lines of the folder's Python files, trimmed (those of 8 characters or more): a log line
+    /// that is one of them is the script's source printed into the log, not a statement of the run.
+    public var codeLines: Set<String>
 
     public init(readme: String? = nil, submissionJSON: String? = nil, logs: [NamedText] = [], nativeFiles: [String] = [],
-                shellScripts: [String] = []) {
+                shellScripts: [String] = [], codeLines: Set<String> = []) {
         self.readme = readme
         self.submissionJSON = submissionJSON
         self.logs = logs
         self.nativeFiles = nativeFiles
         self.shellScripts = shellScripts
+        self.codeLines = codeLines
+    }
+
+    /// `text`'s lines that may identify source printed into a log.
+    static func codeLines(of text: String) -> Set<String> {
+        var lines: Set<String> = []
+        for line in text.split(separator: "\n") {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.count >= 8 { lines.insert(trimmed) }
+        }
+        return lines
     }
 
     /// Code files the analysis does not read; Jupyter notebooks count (their cells are code).
@@ -93,6 +107,7 @@ public struct SubmissionDocuments: Sendable, Equatable {
         var logNames: [String] = []
         var nativeFiles: [String] = []
         var shellScripts: [String] = []
+        var pythonNames: [String] = []
         if let enumerator = FileManager.default.enumerator(atPath: folder.path) {
             // A submission folder is small; a lone file in a big folder must not cost a tree walk.
             var seen = 0
@@ -102,6 +117,7 @@ public struct SubmissionDocuments: Sendable, Equatable {
                 let name = (relative as NSString).lastPathComponent.lowercased()
                 if nativeExtensions.contains((name as NSString).pathExtension) { nativeFiles.append(relative) }
                 if name.hasSuffix(".sh") || name.hasSuffix(".bash") { shellScripts.append(relative) }
+                if name.hasSuffix(".py") { pythonNames.append(relative) }
                 guard name.hasSuffix(".log") || (name.hasSuffix(".txt") && !name.hasPrefix("requirements")) else { continue }
                 logNames.append(relative)
             }
@@ -109,9 +125,15 @@ public struct SubmissionDocuments: Sendable, Equatable {
         let logs = logNames.sorted().prefix(maximumLogs).compactMap { name in
             read(folder.appendingPathComponent(name), limit: maximumLogBytes).map { NamedText(name: name, text: $0) }
         }
+        var codeLines: Set<String> = []
+        if !logs.isEmpty {
+            for name in pythonNames.sorted().prefix(maximumLogs) {
+                if let text = read(folder.appendingPathComponent(name), limit: maximumLogBytes) { codeLines.formUnion(Self.codeLines(of: text)) }
+            }
+        }
         return SubmissionDocuments(
             readme: read(folder.appendingPathComponent("README.md"), limit: 1 << 20),
             submissionJSON: read(folder.appendingPathComponent("submission.json"), limit: 1 << 20),
-            logs: logs, nativeFiles: nativeFiles.sorted(), shellScripts: shellScripts.sorted())
+            logs: logs, nativeFiles: nativeFiles.sorted(), shellScripts: shellScripts.sorted(), codeLines: codeLines)
     }
 }

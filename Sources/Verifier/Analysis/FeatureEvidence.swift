@@ -56,6 +56,7 @@ extension SubmissionDocuments {
         for log in logs {
             for (number, line) in log.text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 guard line.count < 400, !line.contains("environ"), !line.contains("getenv"),
+                      !codeLines.contains(line.trimmingCharacters(in: .whitespaces)),
                       let value = Self.statedValue(in: line, names: names) else { continue }
                 let citation = "\(log.name):\(number + 1): `\(line.trimmingCharacters(in: .whitespaces))`"
                 if value { return .on(evidence: citation) }

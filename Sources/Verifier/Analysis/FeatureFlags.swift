@@ -13,15 +13,28 @@ public struct FeatureFlags: Sendable {
 
     public init(module: PyNode, aliases: ImportAliases) {
         self.aliases = aliases
+        // Bindings: assignments, and keyword arguments (`Cache(blend=os.environ.get("BLEND", "0") == "1")`
+        // binds the parameter, and so the attribute `__init__` stores it in, to the setting).
         var assignments: [(targets: [String], value: PyNode)] = []
         module.walk { node in
+            if node.type == "Call" {
+                for keyword in node.children("keywords") {
+                    if let name = keyword.string("arg"), let value = keyword.child("value") { assignments.append(([name], value)) }
+                }
+            }
             guard node.type == "Assign" || node.type == "AnnAssign", let value = node.child("value") else { return }
             let targets = (node.type == "Assign" ? node.children("targets") : [node.child("target")].compactMap { $0 })
                 .compactMap { $0.terminalName }
             assignments.append((targets, value))
         }
+        let literals = Self.literalNames(assignments)
+        var classes: Set<String> = []
+        module.walk { node in
+            if node.type == "ClassDef", let name = node.string("name") { classes.insert(name) }
+        }
         for assignment in assignments {
-            if let variable = Self.offByDefaultVariable(in: assignment.value, aliases: aliases) {
+            if let variable = Self.offByDefaultVariable(in: assignment.value, aliases: aliases, literals: literals,
+                                                        classes: classes) {
                 for target in assignment.targets { disabled[target] = variable }
             }
         }
@@ -39,6 +52,13 @@ public struct FeatureFlags: Sendable {
                 for target in assignment.targets where disabled[target] == nil { disabled[target] = variable }
             }
         }
+        // An object made only when a feature is on (`cache = Cache(...) if use_cache else None`) is
+        // that feature: `if cache is not None:` runs only when it is set.
+        for assignment in assignments where assignment.value.type == "IfExp" {
+            guard let test = assignment.value.child("test"), let otherwise = assignment.value.child("orelse"),
+                  Self.isNoneLiteral(otherwise), let variable = disablingVariable([test]) else { continue }
+            for target in assignment.targets where disabled[target] == nil { disabled[target] = variable }
+        }
         var gates: [String] = []
         module.walk { node in
             guard node.type == "IfExp", let test = node.child("test") else { return }
@@ -49,19 +69,69 @@ public struct FeatureFlags: Sendable {
 
     /// The environment variable `expression` reads with an off default
     /// (`os.environ.get("TTT_ENABLED", "0")`), if any.
-    static func offByDefaultVariable(in expression: PyNode, aliases: ImportAliases) -> String? {
+    /// The default may be a name bound only to literals (`_F = '0'`, a minifier's constant). A
+    /// choice between literals (`"1" if world_size > 1 else "0"`) is not off by default: it is on
+    /// in the launches (8 GPUs) the choice names.
+    /// An object the module's own class builds with such a setting (`Cache(geometric=...)`) is
+    /// not the setting: the arguments of calls to `classes` are not searched.
+    static func offByDefaultVariable(in expression: PyNode, aliases: ImportAliases,
+                                     literals: [String: [String]] = [:], classes: Set<String> = []) -> String? {
         var variable: String?
-        expression.walk { node in
-            guard variable == nil, node.type == "Call",
+        func visit(_ node: PyNode) {
+            guard variable == nil else { return }
+            if node.type == "Call", let callee = node.child("func"), callee.type == "Name",
+               let name = callee.string("id"), classes.contains(name) {
+                return
+            }
+            check(node)
+            for child in node.childNodes { visit(child) }
+        }
+        func check(_ node: PyNode) {
+            guard node.type == "Call",
                   let callee = aliases.resolve(node.child("func")),
                   callee == "os.environ.get" || callee == "os.getenv" else { return }
             let arguments = node.children("args")
-            guard arguments.count >= 2, let name = arguments[0].stringLiteral,
-                  let text = EnvironmentDefault.literalText(arguments[1]),
-                  ["0", "", "false", "False", "no", "0.0"].contains(text) else { return }
+            guard arguments.count >= 2, let name = arguments[0].stringLiteral else { return }
+            let defaults: [String]
+            if let text = EnvironmentDefault.literalText(arguments[1]) {
+                defaults = [text]
+            } else if arguments[1].type == "Name", let id = arguments[1].string("id"), let values = literals[id] {
+                defaults = values
+            } else {
+                return
+            }
+            guard defaults.contains(where: { offDefaults.contains($0) }) else { return }
             variable = name
         }
+        visit(expression)
         return variable
+    }
+
+    private static let offDefaults: Set<String> = ["0", "", "false", "False", "no", "0.0"]
+
+    /// Names every binding of which is a literal, with the texts they hold.
+    static func literalNames(_ assignments: [(targets: [String], value: PyNode)]) -> [String: [String]] {
+        func texts(_ value: PyNode) -> [String]? {
+            EnvironmentDefault.literalText(value).map { [$0] }
+        }
+        var names: [String: [String]] = [:]
+        var opaque: Set<String> = []
+        for assignment in assignments {
+            for target in assignment.targets {
+                if let values = texts(assignment.value) { names[target, default: []] += values } else { opaque.insert(target) }
+            }
+        }
+        for name in opaque { names[name] = nil }
+        return names
+    }
+
+    /// `None` (the front end leaves a `Constant`'s value empty for it).
+    static func isNoneLiteral(_ node: PyNode) -> Bool {
+        guard node.type == "Constant" else { return false }
+        switch node.constant {
+        case nil, .none?: return true
+        default: return false
+        }
     }
 
     /// The environment variable that must be set for code under `conditions` to run, when one
@@ -74,6 +144,13 @@ public struct FeatureFlags: Sendable {
             for test in tests {
                 if let name = test.terminalName, test.type != "Call", let variable = disabled[name] { return variable }
                 if test.type == "Call", let variable = Self.offByDefaultVariable(in: test, aliases: aliases) { return variable }
+                // `cache is not None`, for an object made only when the feature is on.
+                if test.type == "Compare", test.children("ops").map(\.type) == ["IsNot"],
+                   let compared = test.children("comparators").first, Self.isNoneLiteral(compared),
+                   let left = test.child("left"), left.type != "Call", let name = left.terminalName,
+                   let variable = disabled[name] {
+                    return variable
+                }
             }
         }
         return nil

@@ -20,6 +20,9 @@ public struct ModuleIndex: Sendable {
     public let aliases: ImportAliases
     private var byName: [String: [Int]] = [:]
     private var byClassMethod: [String: Int] = [:]
+    /// Names (or attributes) bound only to instances of one class of the module (`cache =
+    /// PhraseCache(...)`, also `... if use_cache else None`), with that class.
+    private var instanceClasses: [String: String] = [:]
     /// ``DataSourceNames`` labels of every identifier in the module, computed once.
     private var identifierLabels: [String: DataLabels] = [:]
     private var identifierTraits: [String: CallTraits] = [:]
@@ -48,6 +51,34 @@ public struct ModuleIndex: Sendable {
         }
         identifierLabels = labels
         identifierTraits = traits
+        instanceClasses = Self.instanceClasses(in: module, classes: Set(functions.compactMap(\.className)))
+    }
+
+    /// See ``instanceClasses``: a name bound to anything else, or to two classes, has none.
+    private static func instanceClasses(in module: PyNode, classes: Set<String>) -> [String: String] {
+        func constructed(_ value: PyNode) -> String? {
+            if value.type == "Call", let callee = value.child("func"), callee.type == "Name",
+               let name = callee.string("id"), classes.contains(name) {
+                return name
+            }
+            if value.type == "IfExp", let body = value.child("body"), let otherwise = value.child("orelse"),
+               FeatureFlags.isNoneLiteral(otherwise) {
+                return constructed(body)
+            }
+            return nil
+        }
+        var bound: [String: String] = [:]
+        var ambiguous: Set<String> = []
+        module.walk { node in
+            guard node.type == "Assign" || node.type == "AnnAssign", let value = node.child("value") else { return }
+            let targets = node.type == "Assign" ? node.children("targets") : [node.child("target")].compactMap { $0 }
+            for target in targets {
+                guard let name = target.terminalName, target.type == "Name" || target.type == "Attribute" else { continue }
+                guard let instance = constructed(value) else { ambiguous.insert(name); continue }
+                if let previous = bound[name], previous != instance { ambiguous.insert(name) } else { bound[name] = instance }
+            }
+        }
+        return bound.filter { !ambiguous.contains($0.key) }
     }
 
     /// What a call's last name says about it, computed once per identifier.
@@ -121,7 +152,8 @@ public struct ModuleIndex: Sendable {
     ]
 
     /// The function a call's callee refers to, when it is defined in this module. `self.m(...)`
-    /// resolves within the enclosing class; `obj.m(...)` only when a single class defines `m`.
+    /// resolves within the enclosing class; `obj.m(...)` when a single class defines `m`, or when
+    /// `obj` is bound only to instances of one class that defines it.
     public func resolve(callee: PyNode, enclosingClass: String?) -> Int? {
         switch callee.type {
         case "Name":
@@ -135,6 +167,10 @@ public struct ModuleIndex: Sendable {
             }
             if Self.unresolvableMethods.contains(method) { return nil }
             let methods = (byName[method] ?? []).filter { functions[$0].className != nil }
+            if methods.count > 1, let receiverName = receiver.terminalName, receiver.type != "Call",
+               let instanceClass = instanceClasses[receiverName] {
+                return byClassMethod[instanceClass + "." + method]
+            }
             return methods.count == 1 ? methods[0] : nil
         default:
             return nil
