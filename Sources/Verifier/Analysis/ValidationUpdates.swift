@@ -180,8 +180,9 @@ public struct ValidationUpdate: Sendable {
     }
 
     /// Whether every function reachable from `updater` that updates weights on validation data
-    /// itself trains only a scratch module or adapters it removes again (through any chain of
-    /// calls: `main → train_main → score_first_ttt_eval`).
+    /// itself trains only a scratch module or adapters it removes again, or puts back the weights
+    /// it copied before updating them (through any chain of calls: `main → train_main →
+    /// score_first_ttt_eval`).
     static func updatesOnlyScratch(from updater: Int, in analysis: ModuleAnalysis) -> Bool {
         let updaters = reachable(from: updater, in: analysis).filter { function in
             analysis.events[function].contains {
@@ -190,7 +191,7 @@ public struct ValidationUpdate: Sendable {
         }
         return !updaters.isEmpty && updaters.allSatisfy { function in
             let node = analysis.index.functions[function].node
-            return updatesOnlyLocalModules(node)
+            return updatesOnlyLocalModules(node) || restoresWeights(node)
                 || RemovedAdapters.trainsOnly(function: function, in: analysis.index, optimizers: optimizers)
         }
     }

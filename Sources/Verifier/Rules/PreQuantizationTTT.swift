@@ -8,7 +8,10 @@
 /// TTT rules judge it). Updates of a scratch module the updating function builds itself
 /// (`probe = nn.Linear(...)`) and never returns are not updates of the submitted model, nor are
 /// adapters the updating functions attach and remove again (`lora_parameters(model)` trained,
-/// then `detach_lora_adapters(model)`).
+/// then `detach_lora_adapters(model)`), nor are updates of weights the function copied before
+/// updating and loads back after (`orig = {k: v.clone() for k, v in model.state_dict().items()}`
+/// ... `model.load_state_dict(orig)`) wherever the updates ran. Behind several default-off flags
+/// (`if args.ttt_enabled and args.ttt_causal:`), the flag with the least evidence decides.
 ///
 /// ## Why
 /// The artifact then carries information from the validation tokens it is scored on ("You
@@ -36,9 +39,31 @@ public enum PreQuantizationTTT: LintRule {
             let name = source.analysis.index.functions[update.function].qualifiedName
             let what = update.event.via.map { "calls \(source.analysis.index.functions[$0].qualifiedName), which updates weights" }
                 ?? "updates weights (\(update.event.detail))"
+            let gate = Self.gate(of: update, in: source)
             return finding(source, line: update.event.line,
-                "\(name) \(what) on validation data before the artifact is serialized/quantized at line \(serializationLine)" + source.featureGate(update.disabledBy).note,
-                severity: source.featureGate(update.disabledBy).severity(descriptor.severity))
+                "\(name) \(what) on validation data before the artifact is serialized/quantized at line \(serializationLine)" + gate.note,
+                severity: gate.severity(descriptor.severity))
         }
+    }
+
+    /// The update runs only when every default-off flag of the tests around it is on
+    /// (`if args.ttt_enabled and args.ttt_causal:`): the flag with the least evidence decides
+    /// (one stated off: a note; one nothing states: a warning; all on: the rule's severity).
+    static func gate(of update: ValidationUpdate, in source: AnalyzedSource) -> FeatureGate? {
+        var variables = update.disabledBy.map { [$0] } ?? []
+        for condition in update.event.conditions {
+            let tests = condition.type == "BoolOp" && condition.child("op")?.type == "And" ? condition.children("values") : [condition]
+            for test in tests {
+                if let variable = source.analysis.flags.disablingVariable([test]), !variables.contains(variable) { variables.append(variable) }
+            }
+        }
+        func strength(_ setting: FeatureSetting) -> Int {
+            switch setting {
+            case .off: 0
+            case .codeDefault: 1
+            case .on: 2
+            }
+        }
+        return variables.compactMap { source.featureGate($0) }.min { strength($0.setting) < strength($1.setting) }
     }
 }
