@@ -3,8 +3,10 @@
 /// ## What it flags
 /// An environment hyperparameter about validation/evaluation size (`VAL_MAX_TOKENS`,
 /// `EVAL_LIMIT`, `VAL_FRACTION`, `VAL_MAX_BATCHES`...) whose literal default limits it (not 0,
-/// not -1, not a fraction of 1), and a validation array sliced by a literal bound
-/// (`val_tokens[:1_000_000]`).
+/// not -1, not a fraction of 1; not a stride setting such as `EVAL_STRIDE_FRAC`, which sets how
+/// windows overlap), and a validation array sliced by a literal bound
+/// (`val_tokens[:1_000_000]`, also a module constant bound once to one, `val_tokens[:VAL_CAP]`);
+/// a parameter that the module's calls pass validation data counts as validation data.
 ///
 /// ## Why
 /// val_bpb is defined over the whole FineWeb validation split; a score on a subset is not
@@ -35,19 +37,48 @@ public enum EvaluationSubset: LintRule {
             let name = setting.name.uppercased()
             guard name.hasPrefix("VAL") || name.hasPrefix("EVAL"),
                   limitWords.contains(where: { name.contains($0) }),
-                  !name.contains("SECONDS") && !name.contains("TIME") && !name.contains("LEN"),
+                  !["SECONDS", "TIME", "LEN", "STRIDE"].contains(where: { name.contains($0) }),
                   let number = setting.number, number > 0, !(name.contains("FRAC") && number >= 1) else { continue }
             findings.append(finding(source, line: setting.line,
                 "\(setting.name) defaults to \(setting.value): evaluation covers a subset of the validation set unless overridden"))
         }
-        for node in source.nodes {
-            guard node.type == "Subscript", let container = node.child("value"),
-                  DataSourceNames.labels(forIdentifier: container.terminalName ?? "").contains(.validation),
-                  let slice = node.child("slice"), slice.type == "Slice",
-                  let upper = slice.child("upper"), let bound = upper.constant?.intValue, bound > 0 else { continue }
+        let literals = ModuleLiterals(module: source.tree)
+        func literalBound(_ node: PyNode) -> Int? {
+            node.constant?.intValue ?? literals.binding(of: node)?.constant?.intValue
+        }
+        for (node, container) in validationSubscripts(source) {
+            guard let slice = node.child("slice"), slice.type == "Slice",
+                  let upper = slice.child("upper"), let bound = literalBound(upper), bound > 0 else { continue }
             findings.append(finding(source, line: node.line,
                 "\(container.dottedName ?? "validation data") is cut to a literal \(bound) tokens"))
         }
         return findings
+    }
+
+    /// Subscripts of validation data with their container: a name that says validation, or a
+    /// parameter that the module's calls pass validation data.
+    static func validationSubscripts(_ source: AnalyzedSource) -> [(node: PyNode, container: PyNode)] {
+        var found: [(node: PyNode, container: PyNode)] = []
+        var seen: Set<ObjectIdentifier> = []
+        for node in source.nodes {
+            guard node.type == "Subscript", let container = node.child("value"),
+                  DataSourceNames.labels(forIdentifier: container.terminalName ?? "").contains(.validation) else { continue }
+            found.append((node, container))
+            seen.insert(ObjectIdentifier(node))
+        }
+        let analysis = source.analysis
+        for (position, function) in analysis.index.functions.enumerated() where position > 0 {
+            let parameters = Set(function.parameters.indices.filter {
+                $0 < analysis.incoming[position].count && analysis.incoming[position][$0].intrinsic.contains(.validation)
+            }.map { function.parameters[$0] })
+            guard !parameters.isEmpty else { continue }
+            function.node.walk { node in
+                guard node.type == "Subscript", !seen.contains(ObjectIdentifier(node)), let container = node.child("value"),
+                      container.type == "Name", let name = container.string("id"), parameters.contains(name) else { return }
+                found.append((node, container))
+                seen.insert(ObjectIdentifier(node))
+            }
+        }
+        return found.sorted { $0.node.line < $1.node.line }
     }
 }
