@@ -191,10 +191,24 @@ extension SubmissionDocuments {
 
 extension AnalyzedSource {
     /// The gate of a finding guarded by the default-off feature `variable`, with its setting in
-    /// this submission; nil without a variable.
+    /// this submission; nil without a variable. A gate any of several features opens
+    /// (`A or B`) is on when one of them is, off when every one is stated off.
     public func featureGate(_ variable: String?) -> FeatureGate? {
         guard let variable else { return nil }
-        let aliases = analysis.flags.disabled.filter { $0.value == variable }.map { $0.key }.sorted()
-        return FeatureGate(variable: variable, setting: documents.setting(of: variable, aliases: aliases))
+        let settings = variable.components(separatedBy: FeatureFlags.anyOf).map { name in
+            let aliases = analysis.flags.disabled.filter { $0.value == name }.map { $0.key }.sorted()
+            return documents.setting(of: name, aliases: aliases)
+        }
+        var offEvidence: [String] = []
+        for setting in settings {
+            switch setting {
+            case .on: return FeatureGate(variable: variable, setting: setting)
+            case .off(let evidence): offEvidence.append(evidence)
+            case .codeDefault: break
+            }
+        }
+        let setting: FeatureSetting = offEvidence.count == settings.count
+            ? .off(evidence: offEvidence.joined(separator: "; ")) : .codeDefault
+        return FeatureGate(variable: variable, setting: setting)
     }
 }

@@ -135,25 +135,56 @@ public struct FeatureFlags: Sendable {
     }
 
     /// The environment variable that must be set for code under `conditions` to run, when one
-    /// of them is a positive test of a feature that is off by default: a flag name, or the
-    /// environment read inline (`if bool(int(os.environ.get("TTT_ENABLED", "0"))):`).
+    /// of them is a positive test of a feature that is off by default: a flag name, the flag
+    /// read with `getattr(args, "slot_enabled", False)`, or the environment read inline
+    /// (`if bool(int(os.environ.get("TTT_ENABLED", "0"))):`). A test of several such flags
+    /// joined by `or` needs any one of them: their variables joined by `anyOf`.
     public func disablingVariable(_ conditions: [PyNode]) -> String? {
         for condition in conditions {
             var tests = [condition]
             if condition.type == "BoolOp", condition.child("op")?.type == "And" { tests = condition.children("values") }
             for test in tests {
-                if let name = test.terminalName, test.type != "Call", let variable = disabled[name] { return variable }
-                if test.type == "Call", let variable = Self.offByDefaultVariable(in: test, aliases: aliases) { return variable }
-                // `cache is not None`, for an object made only when the feature is on.
-                if test.type == "Compare", test.children("ops").map(\.type) == ["IsNot"],
-                   let compared = test.children("comparators").first, Self.isNoneLiteral(compared),
-                   let left = test.child("left"), left.type != "Call", let name = left.terminalName,
-                   let variable = disabled[name] {
-                    return variable
+                if let variable = flagVariable(test) { return variable }
+                if test.type == "BoolOp", test.child("op")?.type == "Or" {
+                    let variables = test.children("values").map(flagVariable)
+                    guard !variables.isEmpty, variables.allSatisfy({ $0 != nil }) else { continue }
+                    var distinct: [String] = []
+                    for case let variable? in variables where !distinct.contains(variable) { distinct.append(variable) }
+                    return distinct.joined(separator: Self.anyOf)
                 }
             }
         }
         return nil
+    }
+
+    /// Joins the variables of a gate that any one of several default-off features opens
+    /// (environment variable names hold no spaces).
+    public static let anyOf = " or "
+
+    /// The variable of a default-off feature that `test` tests positively by itself.
+    private func flagVariable(_ test: PyNode) -> String? {
+        // `cache is not None`, for an object made only when the feature is on.
+        if test.type == "Compare", test.children("ops").map(\.type) == ["IsNot"],
+           let compared = test.children("comparators").first, Self.isNoneLiteral(compared),
+           let left = test.child("left"), left.type != "Call", let name = left.terminalName {
+            return disabled[name]
+        }
+        if let name = test.terminalName, test.type != "Call" { return disabled[name] }
+        guard test.type == "Call" else { return nil }
+        if test.child("func")?.dottedName == "getattr" {
+            let arguments = test.children("args")
+            guard arguments.count >= 2, let name = arguments[1].stringLiteral, let variable = disabled[name] else { return nil }
+            // The fallback applies only where the attribute is missing; an on fallback could run the code.
+            if arguments.count > 2 {
+                switch arguments[2].constant {
+                case .bool(false)?, .none?: break
+                case .int(let text)? where text == "0": break
+                default: return nil
+                }
+            }
+            return variable
+        }
+        return Self.offByDefaultVariable(in: test, aliases: aliases)
     }
 }
 

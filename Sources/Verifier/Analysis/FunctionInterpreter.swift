@@ -481,8 +481,9 @@ struct FunctionInterpreter {
         return false
     }
 
-    /// Attributes that describe a value's size or placement, not its content (`val_tokens.shape`).
-    private static let extentAttributes: Set<String> = ["shape", "ndim", "dtype", "device", "nbytes", "itemsize"]
+    /// Attributes that describe a value's size or placement, not its content (`val_tokens.shape`,
+    /// a numpy array's element count `val_tokens.size`).
+    private static let extentAttributes: Set<String> = ["shape", "size", "ndim", "dtype", "device", "nbytes", "itemsize"]
     /// Methods whose result is a size (`val_tokens.numel()`, `x.size(0)`).
     private static let extentMethods: Set<String> = ["numel", "nelement", "size", "dim", "__len__"]
     /// Methods and functions whose result lists the positions where a test holds.
