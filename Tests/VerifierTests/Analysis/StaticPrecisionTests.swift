@@ -221,6 +221,57 @@ import Testing
         #expect(logged.map(\.severity) == [.note], "\(logged.map(\.message))")
     }
 
+    /// A SLOT in the `else` arm of a test of two settings that default on (trimmed from corpus
+    /// scripts whose L-BFGS arm runs by default).
+    private let elseArmSLOTSource = """
+        import os
+        import torch
+        import torch.nn.functional as F
+
+        class Hyperparameters:
+            slot_causal = bool(int(os.environ.get("SLOT_CAUSAL", "1")))
+            slot_lbfgs = bool(int(os.environ.get("SLOT_LBFGS", "1")))
+
+        def main(model, val_tokens):
+            args = Hyperparameters()
+            use_lbfgs = args.slot_lbfgs and args.slot_causal
+            nll = 0.0
+            for ws in range(0, val_tokens.numel() - 2048, 64):
+                chunk = val_tokens[ws:ws + 2049]
+                xb, yb = chunk[:-1], chunk[1:]
+                with torch.no_grad():
+                    hf = model.forward_hidden(xb)
+                if use_lbfgs:
+                    lg = model.head(hf)
+                else:
+                    delta = torch.zeros(1, 1, hf.shape[-1], requires_grad=True)
+                    opt = torch.optim.AdamW([delta], lr=0.005)
+                    for _ in range(8):
+                        opt.zero_grad()
+                        loss_s = F.cross_entropy(model.head(hf + delta), yb)
+                        loss_s.backward()
+                        opt.step()
+                    with torch.no_grad():
+                        lg = model.head(hf + delta)
+                with torch.no_grad():
+                    nll += F.cross_entropy(lg, yb, reduction="sum").item()
+            return nll
+        """
+
+    @Test func aSLOTInTheElseArmOfDefaultOnSettingsFollowsTheEvidence() throws {
+        let unstated = try lint(elseArmSLOTSource, rule: "PG-SLOT")
+        #expect(unstated.map(\.severity) == [.warning], "\(unstated.map(\.message))")
+        #expect(unstated.first?.line == 26)
+        #expect(unstated.first?.message.contains("SLOT_LBFGS or SLOT_CAUSAL") == true)
+        let on = try lint(elseArmSLOTSource, files: ["train_seed1.log": "slot_causal: True\nslot_lbfgs: True\n"], rule: "PG-SLOT")
+        #expect(on.map(\.severity) == [.note], "\(on.map(\.message))")
+        let off = try lint(elseArmSLOTSource, files: ["README.md": "```\nSLOT_LBFGS=0 torchrun train_gpt.py\n```\n"], rule: "PG-SLOT")
+        #expect(off.map(\.severity) == [.error], "\(off.map(\.message))")
+        // Settings that default off: the `else` arm is what runs by default.
+        let defaultOff = try lint(elseArmSLOTSource.replacingOccurrences(of: "\"1\")))", with: "\"0\")))"), rule: "PG-SLOT")
+        #expect(defaultOff.map(\.severity) == [.error], "\(defaultOff.map(\.message))")
+    }
+
     /// A gate inside the function called (`x = adapt(...) if args.lora_ttt else []`) reaches
     /// the caller's finding.
     @Test func aGateInsideTheCalleeReachesTheCall() throws {
