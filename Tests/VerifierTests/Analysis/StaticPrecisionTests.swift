@@ -124,6 +124,154 @@ import Testing
         #expect(unrelated.map(\.severity) == [.note])
     }
 
+    /// A SLOT evaluation kept beside the one `main` runs (trimmed from a corpus script whose
+    /// `main` calls `eval_sliding_window` and never `eval_slot`).
+    private let unusedSLOTSource = """
+        import torch
+        import torch.nn.functional as F
+
+        def eval_slot(model, val_tokens, seq_len=2048, slot_steps=5):
+            loss_sum = 0.0
+            for ws in range(0, val_tokens.numel() - seq_len, seq_len):
+                chunk = val_tokens[ws:ws + seq_len + 1]
+                x_batch, y_batch = chunk[:-1], chunk[1:]
+                with torch.no_grad():
+                    H = model.forward_hidden(x_batch)
+                delta = torch.zeros(1, 1, H.shape[-1], requires_grad=True)
+                sopt = torch.optim.AdamW([delta], lr=0.003)
+                for _ in range(slot_steps):
+                    sopt.zero_grad()
+                    loss_s = F.cross_entropy(model.compute_logits(H + delta), y_batch)
+                    loss_s.backward()
+                    sopt.step()
+                with torch.no_grad():
+                    loss_sum += F.cross_entropy(model.compute_logits(H + delta), y_batch, reduction="sum").item()
+            return loss_sum
+
+        def eval_sliding_window(model, val_tokens):
+            with torch.no_grad():
+                return model(val_tokens[:-1], val_tokens[1:]).item()
+
+        def main(model, val_tokens):
+            return eval_sliding_window(model, val_tokens)
+        """
+
+    @Test func aSLOTFunctionNothingCallsIsANote() throws {
+        let script = unusedSLOTSource + "\n\nif __name__ == \"__main__\":\n    main(None, None)\n"
+        let findings = try lint(script, rule: "PG-SLOT")
+        #expect(findings.map(\.severity) == [.note], "\(findings.map(\.message))")
+        #expect(findings.first?.line == 16)
+        #expect(findings.first?.message.contains("eval_slot is never called") == true)
+        // Called by main, the same function is SLOT.
+        let called = try lint(script.replacingOccurrences(
+            of: "return eval_sliding_window(model, val_tokens)", with: "return eval_slot(model, val_tokens)"), rule: "PG-SLOT")
+        #expect(called.map(\.severity) == [.error], "\(called.map(\.message))")
+        // Without an entry point the file may be a library another file imports: not dead.
+        let library = try lint(unusedSLOTSource, rule: "PG-SLOT")
+        #expect(library.map(\.severity) == [.error], "\(library.map(\.message))")
+        // Imported and called by another file of the folder, it runs.
+        let imported = try lint(script, files: ["eval.py": "from train_gpt import eval_slot\n\neval_slot(None, None)\n"],
+                                rule: "PG-SLOT")
+        #expect(imported.map(\.severity) == [.error], "\(imported.map(\.message))")
+    }
+
+    /// A SLOT loop counted by `SLOT_STEPS` (trimmed from a corpus evaluation script run with
+    /// `SLOT_STEPS=0`, i.e. plain sliding-window scoring).
+    private let countedSLOTSource = """
+        import os
+        import torch
+        import torch.nn.functional as F
+
+        SLOT_STEPS = int(os.environ.get("SLOT_STEPS", "96"))
+
+        def main(model, val_tokens):
+            nll = 0.0
+            for ws in range(0, val_tokens.numel() - 2048, 64):
+                chunk = val_tokens[ws:ws + 2049]
+                xb, yb = chunk[:-1], chunk[1:]
+                with torch.no_grad():
+                    hf = model.forward_hidden(xb)
+                delta = torch.zeros(1, 1, hf.shape[-1], requires_grad=True)
+                opt = torch.optim.AdamW([delta], lr=0.012)
+                for si in range(SLOT_STEPS):
+                    opt.zero_grad()
+                    loss = F.cross_entropy(model.head(hf + delta), yb)
+                    loss.backward()
+                    opt.step()
+                with torch.no_grad():
+                    nll += F.cross_entropy(model.head(hf + delta), yb, reduction="sum").item()
+            return nll
+        """
+
+    @Test func aSLOTLoopOfStepsStatedZeroIsANote() throws {
+        let zero = try lint(countedSLOTSource, files: ["README.md": "```\nSLOT_STEPS=0 python eval.py\n```\n"], rule: "PG-SLOT")
+        #expect(zero.map(\.severity) == [.note], "\(zero.map(\.message))")
+        #expect(zero.first?.line == 19)
+        #expect(zero.first?.message.contains("README.md:2") == true)
+        let some = try lint(countedSLOTSource, files: ["README.md": "```\nSLOT_STEPS=24 python eval.py\n```\n"], rule: "PG-SLOT")
+        #expect(some.map(\.severity) == [.error], "\(some.map(\.message))")
+        // Nothing stated: the code default (96 steps) fits the delta.
+        #expect(try lint(countedSLOTSource, rule: "PG-SLOT").map(\.severity) == [.error])
+        // The same count through a hyperparameter attribute, stated in a log.
+        let attribute = countedSLOTSource
+            .replacingOccurrences(of: "SLOT_STEPS = int(", with: "class Hyperparameters:\n    slot_steps = int(")
+            .replacingOccurrences(of: "range(SLOT_STEPS)", with: "range(args.slot_steps)")
+            .replacingOccurrences(of: "def main(model, val_tokens):\n", with: "def main(model, val_tokens):\n    args = Hyperparameters()\n")
+        let logged = try lint(attribute, files: ["train_seed1.log": "slot_steps: 0\n"], rule: "PG-SLOT")
+        #expect(logged.map(\.severity) == [.note], "\(logged.map(\.message))")
+    }
+
+    /// A SLOT in the `else` arm of a test of two settings that default on (trimmed from corpus
+    /// scripts whose L-BFGS arm runs by default).
+    private let elseArmSLOTSource = """
+        import os
+        import torch
+        import torch.nn.functional as F
+
+        class Hyperparameters:
+            slot_causal = bool(int(os.environ.get("SLOT_CAUSAL", "1")))
+            slot_lbfgs = bool(int(os.environ.get("SLOT_LBFGS", "1")))
+
+        def main(model, val_tokens):
+            args = Hyperparameters()
+            use_lbfgs = args.slot_lbfgs and args.slot_causal
+            nll = 0.0
+            for ws in range(0, val_tokens.numel() - 2048, 64):
+                chunk = val_tokens[ws:ws + 2049]
+                xb, yb = chunk[:-1], chunk[1:]
+                with torch.no_grad():
+                    hf = model.forward_hidden(xb)
+                if use_lbfgs:
+                    lg = model.head(hf)
+                else:
+                    delta = torch.zeros(1, 1, hf.shape[-1], requires_grad=True)
+                    opt = torch.optim.AdamW([delta], lr=0.005)
+                    for _ in range(8):
+                        opt.zero_grad()
+                        loss_s = F.cross_entropy(model.head(hf + delta), yb)
+                        loss_s.backward()
+                        opt.step()
+                    with torch.no_grad():
+                        lg = model.head(hf + delta)
+                with torch.no_grad():
+                    nll += F.cross_entropy(lg, yb, reduction="sum").item()
+            return nll
+        """
+
+    @Test func aSLOTInTheElseArmOfDefaultOnSettingsFollowsTheEvidence() throws {
+        let unstated = try lint(elseArmSLOTSource, rule: "PG-SLOT")
+        #expect(unstated.map(\.severity) == [.warning], "\(unstated.map(\.message))")
+        #expect(unstated.first?.line == 26)
+        #expect(unstated.first?.message.contains("SLOT_LBFGS or SLOT_CAUSAL") == true)
+        let on = try lint(elseArmSLOTSource, files: ["train_seed1.log": "slot_causal: True\nslot_lbfgs: True\n"], rule: "PG-SLOT")
+        #expect(on.map(\.severity) == [.note], "\(on.map(\.message))")
+        let off = try lint(elseArmSLOTSource, files: ["README.md": "```\nSLOT_LBFGS=0 torchrun train_gpt.py\n```\n"], rule: "PG-SLOT")
+        #expect(off.map(\.severity) == [.error], "\(off.map(\.message))")
+        // Settings that default off: the `else` arm is what runs by default.
+        let defaultOff = try lint(elseArmSLOTSource.replacingOccurrences(of: "\"1\")))", with: "\"0\")))"), rule: "PG-SLOT")
+        #expect(defaultOff.map(\.severity) == [.error], "\(defaultOff.map(\.message))")
+    }
+
     /// A gate inside the function called (`x = adapt(...) if args.lora_ttt else []`) reaches
     /// the caller's finding.
     @Test func aGateInsideTheCalleeReachesTheCall() throws {
