@@ -14,15 +14,16 @@ public struct ClaimConsistencyCheckProvider: CheckProvider {
         return [builder.run()]
     }
 
-    /// The numbers printed after every key ending in `bpb` and a `:` or `=` (`val_bpb:1.2244`,
-    /// `mix_bpb=0.901319`, `ttt_bpb: 1.07`), in line order.
+    /// The numbers printed after every key ending in `bpb` and a `:` or `=`, spaces allowed around it
+    /// (`val_bpb:1.2244`, `mix_bpb=0.901319`, `ttt_bpb: 1.07`, `val_bpb = 1.09517862`), in line order.
     static func bpbLiterals(in line: String) -> [String] {
         var literals: [String] = []
         var rest = Substring(line)
         while let range = rest.range(of: "bpb") {
             let after = rest[range.upperBound...]
-            if let separator = after.first, separator == ":" || separator == "=" {
-                let number = after.dropFirst().drop { $0 == " " }
+            let separated = after.drop { $0 == " " }
+            if let separator = separated.first, separator == ":" || separator == "=" {
+                let number = separated.dropFirst().drop { $0 == " " }
                     .prefix { ($0.isASCII && $0.isNumber) || $0 == "." || $0 == "e" || $0 == "-" || $0 == "+" }
                 if number.first?.isNumber == true, Double(number) != nil { literals.append(String(number)) }
             }
@@ -178,6 +179,12 @@ public struct ClaimConsistencyCheckProvider: CheckProvider {
             }
         }
 
+        /// The logs whose seed (from the name or a seed line) is `seed`, runs or not.
+        func logs(ofSeed seed: Int) -> [String] {
+            let named = Set(submission.claims(.seed).filter { $0.value.integer == seed }.map(\.source.file))
+            return submission.logs.map(\.name).filter { named.contains($0) }
+        }
+
         func metadataClaims(_ kind: ClaimKind) -> [Claim] {
             guard let name = submission.metadata?.name else { return [] }
             return submission.claims(kind).filter { $0.source.file == name && $0.qualifier == nil }
@@ -199,8 +206,12 @@ public struct ClaimConsistencyCheckProvider: CheckProvider {
                     score.logged(other).map { abs(($0.value.double ?? .nan) - claimed)
                         <= ClaimConsistencyCheckProvider.tolerance(claim.value.description, $0.value.description) } ?? false
                 }) { continue }
+                // The claim is looked up in every log of its seed, also those that print no final line (a
+                // separate evaluation's log, `submission_ngram_seed42.log: ... best_agree_bpb=1.10680980`).
+                let seedLogs = claim.seed.map(logs(ofSeed:)) ?? []
+                let logNames = candidates.map(\.log) + seedLogs.filter { name in !candidates.contains { $0.log == name } }
                 compare(claim, expected: value, expectedLiteral: logged.value.description,
-                        expectedSource: logged.source.description, logNames: candidates.map(\.log), score: score,
+                        expectedSource: logged.source.description, logNames: logNames, score: score,
                         what: "seed \(claim.seed ?? 0) \(score.key)")
             }
         }
@@ -248,8 +259,10 @@ public struct ClaimConsistencyCheckProvider: CheckProvider {
                    values.contains(where: { abs($0.1 - value) <= ClaimConsistencyCheckProvider.tolerance(claim.value.description, $0.0.value.description) }) {
                     continue
                 }
+                // Looked up in every log, as with several runs: the claim may be printed by a log with no final
+                // line (a run that stopped before its final evaluation, a separate evaluation's log).
                 compare(claim, expected: mean, expectedLiteral: values.count == 1 ? values[0].0.value.description : "",
-                        expectedSource: source, logNames: values.count == 1 ? [values[0].0.source.file] : nil,
+                        expectedSource: source, logNames: nil,
                         score: score, what: claim.aggregate == .mean ? "mean \(score.key)" : score.key,
                         canBeError: unlogged.isEmpty, precisionLiteral: leastPrecise)
             }

@@ -81,12 +81,38 @@ struct RunHardware: Equatable, Sendable {
     }
 
     /// What a log's path states by `<count>x<GPU>` (`…_3000_8xA40.log`, `train_seed42_1xH100.log`): its first such
-    /// mention; else a model named as a word of the path without a count (`B1_A100_SXM_seed1337.log`: A100).
+    /// mention; else a model named as a word of the path without a count (`B1_A100_SXM_seed1337.log`: A100) and
+    /// a count of GPUs without a model (`adaptive_ttt_eval_1gpu.log`: 1).
     static func stated(inName path: String) -> RunHardware? {
         if let counted = countedModels(in: path).first {
             return RunHardware(gpus: counted.gpus, model: counted.model, source: "\(path) (its name)")
         }
-        return namedModel(inPath: path).map { RunHardware(gpus: nil, model: $0, source: "\(path) (its name)") }
+        let model = namedModel(inPath: path), gpus = gpuCount(inPath: path)
+        guard model != nil || gpus != nil else { return nil }
+        return RunHardware(gpus: gpus, model: model, source: "\(path) (its name)")
+    }
+
+    /// `N` of `<N>gpu` or `<N>gpus` in `path`, `-` or `_` allowed between (`eval_1gpu.log`, `8gpu_depth_ttt.txt`,
+    /// `runs_2-gpus/`): a 1–3 digit count not inside a word or a number, and `gpu` not followed by a letter.
+    static func gpuCount(inPath path: String) -> Int? {
+        let characters = Array(path.lowercased())
+        var index = 0
+        while index < characters.count {
+            let start = index
+            guard characters[index].isASCII, characters[index].isNumber else { index += 1; continue }
+            while index < characters.count, characters[index].isASCII, characters[index].isNumber { index += 1 }
+            let before = start > 0 ? characters[start - 1] : "/"
+            guard index - start <= 3, !(before.isLetter || before.isNumber || before == "."),
+                  let count = Int(String(characters[start..<index])) else { continue }
+            var cursor = index
+            if cursor < characters.count, characters[cursor] == "-" || characters[cursor] == "_" { cursor += 1 }
+            guard String(characters[cursor...].prefix(3)) == "gpu" else { continue }
+            cursor += 3
+            if cursor < characters.count, characters[cursor] == "s" { cursor += 1 }
+            if cursor < characters.count, characters[cursor].isLetter { continue }
+            return count
+        }
+        return nil
     }
 
     /// A GPU family that is a whole word of `path` (words split at anything not a letter or digit): `A100` in
@@ -200,7 +226,7 @@ struct RunHardware: Equatable, Sendable {
 
     /// GPU families the corpus's logs and metadata name; anything else is not read as a model.
     static let families = ["H100", "H800", "H200", "B200", "B300", "GB200", "GB300", "GB10", "A100", "A800", "A10G", "A10", "A40", "A6000",
-                           "L40", "L4", "V100", "T4", "RTX", "GEFORCE", "TITAN", "MI300", "MI250"]
+                           "L40", "L20", "L4", "V100", "T4", "RTX", "GEFORCE", "TITAN", "MI300", "MI250"]
 
     /// The first known family named in `text` (`A100` for `4xA100-40GB`).
     static func knownModel(in text: String) -> String? {

@@ -131,8 +131,20 @@ public struct TimeLimitCheckProvider: CheckProvider {
                                              source: [folderHardware?.source, first.source].compactMap { $0 }.joined(separator: ", "))
             }
         }
+        // A submission.json figure that a log states to the digit is that log's measurement (`eval_time_ms: 1274666`
+        // beside `eval_time:1274666ms` in `eval_1gpu.log`): it takes that log's hardware.
+        func sameFigureLog(_ claim: Claim) -> String? {
+            guard case .jsonKey = claim.source, let seconds = claim.value.double else { return nil }
+            return stated.lazy.compactMap { item -> String? in
+                guard case .line(let file, _) = item.claim.source, item.claim.value.double == seconds else { return nil }
+                return file
+            }.first
+        }
         // The log's statement completed by submission.json's and the README's (RunHardware.resolved).
         func hardware(_ claim: Claim) -> RunHardware? {
+            if let file = sameFigureLog(claim), let log = context.submission.logs.first(where: { $0.name == file }) {
+                return RunHardware.resolved(log: log, in: context.submission)
+            }
             guard case .line(let file, _) = claim.source, let resolved = logHardware[file] else { return folderHardware }
             return resolved
         }
