@@ -84,6 +84,33 @@ import Testing
         }
     }
 
+    /// `def _eb(k, d="0"): return bool(int(os.environ.get(k, d)))`, then `flag = _eb("NAME")`:
+    /// the helper's default is the variable's; an explicit `"1"` at the call is on by default.
+    @Test func environmentReadThroughAHelper() throws {
+        let helper = """
+
+            def _eb(k, d="0"):
+                return bool(int(os.environ.get(k, d)))
+
+
+            def main(model, val_tokens):
+                train_first = _eb("TRAIN_ON_VAL_FIRST")
+                if train_first:
+                    train_on_validation(model, val_tokens, 3, 1024)
+                print(score(model, val_tokens))
+
+
+            if __name__ == "__main__":
+                main(None, None)
+
+            """
+        let found = try findings(Self.trainFirst + helper)
+        #expect(found.map(\.severity) == [.warning])
+        #expect(found.first?.message.contains("TRAIN_ON_VAL_FIRST") == true)
+        let onByDefault = helper.replacingOccurrences(of: "_eb(\"TRAIN_ON_VAL_FIRST\")", with: "_eb(\"TRAIN_ON_VAL_FIRST\", \"1\")")
+        #expect(try findings(Self.trainFirst + onByDefault).map(\.severity) == [.error])
+    }
+
     @Test func gateTwoCallsUpCovers() throws {
         let source = Self.trainFirst + """
 
