@@ -121,7 +121,8 @@ extension SubmissionDocuments {
             let line = rawLine.trimmingCharacters(in: .whitespaces)
             if line.hasPrefix("```") { inFence.toggle(); continue }
             guard inFence || line.contains("torchrun") || line.contains("python ") || line.hasSuffix("\\") else { continue }
-            for token in line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "`" }) {
+            // Also inside a quoted list of settings (`--extra-env "A=1;TTT_ENABLED=1"`).
+            for token in line.split(whereSeparator: { " \t`;\"'".contains($0) }) {
                 guard token.hasPrefix(variable + "=") else { continue }
                 let value = token.dropFirst(variable.count + 1).trimmingCharacters(in: CharacterSet(charactersIn: "\"'")).lowercased()
                 let citation = "README.md:\(number + 1): `\(line)`"

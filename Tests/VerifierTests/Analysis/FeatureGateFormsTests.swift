@@ -69,6 +69,12 @@ import Testing
         #expect(found.first?.message.contains("README.md:2") == true)
     }
 
+    /// A launcher's quoted list of settings (`--extra-env "A=1;NAME=20"`) states them too.
+    @Test func countStatedInAQuotedListOfSettings() throws {
+        let readme = "```bash\nmodal run run.py --extra-env \"SEED=1;PASSES_OVER_VAL=20;LR=0.01\"\n```\n"
+        #expect(try findings(Self.countGated, readme: readme).map(\.severity) == [.error])
+    }
+
     @Test func countStatedZeroIsANote() throws {
         let readme = "```bash\nPASSES_OVER_VAL=0 torchrun --nproc_per_node=8 train_gpt.py\n```\n"
         #expect(try findings(Self.countGated, readme: readme).map(\.severity) == [.note])
