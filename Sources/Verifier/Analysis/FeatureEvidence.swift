@@ -72,6 +72,15 @@ extension SubmissionDocuments {
     private static let truthy: Set<String> = ["1", "true", "enabled", "on", "yes"]
     private static let falsy: Set<String> = ["0", "false", "disabled", "off", "no", "none"]
 
+    /// Whether a stated value turns the setting on: a word above, or a number (a count such as
+    /// `TTT_EPOCHS=20` is on above zero, as is any non-zero flag `bool(int(...))` reads).
+    static func isOn(_ value: String) -> Bool? {
+        if truthy.contains(value) { return true }
+        if falsy.contains(value) { return false }
+        if let number = Double(value), number.isFinite { return number != 0 }
+        return nil
+    }
+
     /// `name: True`, `name=1`, `name:enabled`, `"name": true`: the boolean a log line states for
     /// one of `names` (a whole identifier, not part of a dotted or longer one).
     static func statedValue(in line: Substring, names: Set<String>) -> Bool? {
@@ -97,8 +106,7 @@ extension SubmissionDocuments {
                     var valueEnd = cursor
                     while valueEnd < characters.count, isIdentifier(characters[valueEnd]) { valueEnd += 1 }
                     let value = String(decoding: characters[cursor..<valueEnd], as: UTF8.self)
-                    if truthy.contains(value) { return true }
-                    if falsy.contains(value) { return false }
+                    if let on = isOn(value) { return on }
                 }
             }
             start = end
@@ -114,12 +122,13 @@ extension SubmissionDocuments {
             let line = rawLine.trimmingCharacters(in: .whitespaces)
             if line.hasPrefix("```") { inFence.toggle(); continue }
             guard inFence || line.contains("torchrun") || line.contains("python ") || line.hasSuffix("\\") else { continue }
-            for token in line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "`" }) {
+            // Also inside a quoted list of settings (`--extra-env "A=1;TTT_ENABLED=1"`).
+            for token in line.split(whereSeparator: { " \t`;\"'".contains($0) }) {
                 guard token.hasPrefix(variable + "=") else { continue }
                 let value = token.dropFirst(variable.count + 1).trimmingCharacters(in: CharacterSet(charactersIn: "\"'")).lowercased()
                 let citation = "README.md:\(number + 1): `\(line)`"
-                if truthy.contains(value) { return .on(evidence: citation) }
-                if falsy.contains(value) || value.isEmpty { off = off ?? .off(evidence: citation) }
+                if isOn(value) == true { return .on(evidence: citation) }
+                if isOn(value) == false || value.isEmpty { off = off ?? .off(evidence: citation) }
             }
         }
         return off

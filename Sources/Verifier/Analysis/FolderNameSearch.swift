@@ -2,7 +2,8 @@ import Foundation
 
 /// Whether a function is named anywhere in a submission's folder: a word search over its Python
 /// and native sources, for the rules that tell code that runs from code nothing reaches. A word
-/// in a comment or a string counts, so a doubtful case counts as named (the stricter verdict).
+/// in a comment or a string counts, so a doubtful case counts as named (the stricter verdict);
+/// another file's own `def` of the same name does not.
 enum FolderNameSearch {
     static let sourceExtensions: Set<String> = ["py", "c", "cc", "cpp", "cxx", "cu", "cuh", "h", "hpp"]
     /// Files listed and bytes read per file, at most: the search stays bounded on any folder.
@@ -30,11 +31,23 @@ enum FolderNameSearch {
             try? handle.close()
             let text = String(decoding: data, as: UTF8.self)
             for (offset, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
-            where !(ownFile && offset + 1 == except.line) && containsWord(name, in: line) {
+            where !(ownFile && offset + 1 == except.line) && containsWord(name, in: line)
+                && (ownFile || !defines(name, line)) {
                 return true
             }
         }
         return false
+    }
+
+    /// Whether `line` defines a function `name` (`def name(`): in another file that is that
+    /// file's own function of the same name, not a use of this one.
+    static func defines(_ name: String, _ line: Substring) -> Bool {
+        var text = line.drop { $0 == " " || $0 == "\t" }
+        if text.hasPrefix("async ") { text = text.dropFirst(6).drop { $0 == " " } }
+        guard text.hasPrefix("def ") else { return false }
+        let rest = text.dropFirst(4).drop { $0 == " " }
+        guard rest.hasPrefix(name) else { return false }
+        return rest.dropFirst(name.count).drop { $0 == " " }.first == "("
     }
 
     static func containsWord(_ word: String, in line: Substring) -> Bool {

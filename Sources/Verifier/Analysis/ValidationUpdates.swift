@@ -340,7 +340,21 @@ public struct ValidationUpdate: Sendable {
     static func isPassLoop(_ loop: FlowEvent.Loop, in function: Int, _ analysis: ModuleAnalysis) -> Bool {
         if loop.targets.contains(where: isEpochName) { return true }
         guard !loop.targets.isEmpty else { return false }
-        return analysis.effective(loop.iterable, in: function).intersection([.validation, .validationExtent]).isEmpty
+        guard analysis.effective(loop.iterable, in: function).intersection([.validation, .validationExtent]).isEmpty else { return false }
+        return countsPasses(loopAt: loop.line, in: analysis.index.functions[function].node)
+    }
+
+    /// Whether the `for` loop at `line` iterates over a plain count, `range(n)` or
+    /// `range(first, n)`: a collection (`enumerate(windows)`, a list of start positions) or a
+    /// stepped range (`range(0, len(windows), batch)`) walks through items, not repeated passes.
+    static func countsPasses(loopAt line: Int, in function: PyNode) -> Bool {
+        var iterable: PyNode?
+        function.walk { node in
+            guard iterable == nil, ["For", "AsyncFor"].contains(node.type), node.line == line else { return }
+            iterable = node.child("iter")
+        }
+        guard let iterable else { return true }
+        return iterable.type == "Call" && iterable.child("func")?.dottedName == "range" && iterable.children("args").count <= 2
     }
 
     static func isEpochName(_ name: String) -> Bool {

@@ -6,7 +6,8 @@
 /// by a test on a pass loop's variable (`if epoch == epochs - 1:`), or on a name computed from
 /// it (`final_pass = p + 1 == passes`), where the same pass loop also updates weights on
 /// validation data. A pass loop repeats the same work: its variable is named as epochs, or it
-/// iterates over a plain count (`range(passes)`), not over validation data or positions in it.
+/// iterates over a plain count (`range(passes)`), not over validation data or positions in it
+/// (a collection or a stepped range walks through items).
 /// `range(n)` with `n` an environment setting whose default is 1 (`TTT_EPOCHS`) is one pass unless
 /// a log, README command or submission.json states more (then an error citing it; nothing
 /// stated: a warning).

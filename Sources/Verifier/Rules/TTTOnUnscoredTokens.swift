@@ -7,7 +7,7 @@ import Foundation
 /// data under `torch.no_grad()`/`torch.inference_mode()` earlier in any enclosing loop: e.g.
 /// several epochs over all validation tokens, then one scoring pass. Scoring also counts as an
 /// accumulation into the score the function returns from the same forward pass as the update
-/// (outside any pass loop), a gradient-free accumulation of validation content, or an earlier
+/// (outside any pass loop: one named as epochs or over `range(n)`, not over a collection), a gradient-free accumulation of validation content, or an earlier
 /// loop that scored everything when nothing is scored after the update (a second pass). An
 /// update in a function nothing in its script, nor any other file of its folder, calls or names
 /// is a note (it does not run).
