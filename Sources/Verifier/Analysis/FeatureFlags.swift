@@ -219,8 +219,15 @@ public struct FeatureFlags: Sendable {
                 }
             }
         }
-        return variables
+        return variables.filter { !Self.launcherVariables.contains($0) }
     }
+
+    /// Variables the launcher sets for every process (`torchrun`): `if rank > 0:` tests which
+    /// process runs, not whether a feature is on, although `RANK` reads "0" by default.
+    static let launcherVariables: Set<String> = [
+        "RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "NODE_RANK", "GROUP_RANK",
+        "MASTER_ADDR", "MASTER_PORT",
+    ]
 
     /// Joins the variables of a gate that any one of several default-off features opens
     /// (environment variable names hold no spaces).

@@ -62,6 +62,27 @@ import Testing
         #expect(found.first?.message.contains("PASSES_OVER_VAL") == true)
     }
 
+    /// `if rank > 0:` with `RANK` read as "0" by default selects a process, not a feature: the
+    /// launcher sets it for every process (`5df8c232ef10`'s n-gram cache built on ranks above 0).
+    @Test func processRankIsNotAFeatureGate() throws {
+        let source = Self.trainFirst + """
+
+            def main(model, val_tokens):
+                rank = int(os.environ.get("RANK", "0"))
+                if rank > 0:
+                    train_on_validation(model, val_tokens, 1, 1024)
+                print(score(model, val_tokens))
+
+
+            if __name__ == "__main__":
+                main(None, None)
+
+            """
+        #expect(try findings(source).map(\.severity) == [.error])
+        let renamed = source.replacingOccurrences(of: "\"RANK\"", with: "\"PASSES_OVER_VAL\"")
+        #expect(try findings(renamed).map(\.severity) == [.warning])
+    }
+
     @Test func countStatedAboveZeroKeepsTheError() throws {
         let readme = "```bash\nPASSES_OVER_VAL=20 torchrun --nproc_per_node=8 train_gpt.py\n```\n"
         let found = try findings(Self.countGated, readme: readme)
