@@ -137,3 +137,27 @@ public struct SubmissionDocuments: Sendable, Equatable {
             logs: logs, nativeFiles: nativeFiles.sorted(), shellScripts: shellScripts.sorted(), codeLines: codeLines)
     }
 }
+
+extension AnalyzedSource {
+    /// The environment variable an assignment to `identifier` reads
+    /// (`SLOT_STEPS = int(os.environ.get("SLOT_STEPS", "96"))`): the first `os.environ.get` /
+    /// `os.getenv` call whose arguments `accepts`, in source order.
+    func environmentVariable(assignedTo identifier: String,
+                             where accepts: ([PyNode]) -> Bool = { _ in true }) -> String? {
+        var variable: String?
+        tree.walk { node in
+            guard variable == nil, node.type == "Assign" || node.type == "AnnAssign", let value = node.child("value") else { return }
+            let targets = node.type == "Assign" ? node.children("targets") : [node.child("target")].compactMap { $0 }
+            guard targets.contains(where: { $0.terminalName == identifier }) else { return }
+            value.walk { inner in
+                guard variable == nil, inner.type == "Call",
+                      let callee = analysis.index.aliases.resolve(inner.child("func")),
+                      callee == "os.environ.get" || callee == "os.getenv" else { return }
+                let arguments = inner.children("args")
+                guard let name = arguments.first?.stringLiteral, accepts(arguments) else { return }
+                variable = name
+            }
+        }
+        return variable
+    }
+}

@@ -185,7 +185,7 @@ public struct FeatureFlags: Sendable {
             var value = reader.defaultValue
             if let position = reader.defaultParameter, position < arguments.count { value = arguments[position] }
             guard let value, let text = EnvironmentDefault.literalText(value),
-                  ["0", "", "false", "False", "no", "0.0"].contains(text) else { return }
+                  offDefaults.contains(text) else { return }
             variable = key
         }
         return variable

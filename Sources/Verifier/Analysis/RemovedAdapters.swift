@@ -176,21 +176,23 @@ enum RemovedAdapters {
         }
     }
 
-    /// The statements of a function body, nested blocks included, without descending into
-    /// nested function or class definitions.
+    /// The simple statements of a function body, those inside nested blocks included; a nested
+    /// function or class definition is one statement.
     private static func statements(of function: PyNode) -> [PyNode] {
         var result: [PyNode] = []
         func collect(_ block: [PyNode]) {
             for statement in block {
-                result.append(statement)
-                guard statement.type != "FunctionDef", statement.type != "AsyncFunctionDef",
-                      statement.type != "ClassDef" else { continue }
-                for field in ["body", "orelse", "finalbody"] { collect(statement.children(field)) }
-                for handler in statement.children("handlers") { collect(handler.children("body")) }
+                switch statement.type {
+                case "For", "While", "If", "With", "Try", "AsyncFor", "AsyncWith":
+                    for field in ["body", "orelse", "finalbody"] { collect(statement.children(field)) }
+                    for handler in statement.children("handlers") { collect(handler.children("body")) }
+                default:
+                    result.append(statement)
+                }
             }
         }
         collect(function.children("body"))
-        return result.filter { !["For", "While", "If", "With", "Try", "AsyncFor", "AsyncWith"].contains($0.type) }
+        return result
     }
 
     /// Calls that write one tensor into another: a merge of adapters into the weights.

@@ -111,22 +111,9 @@ public enum MultiPassRescoring: LintRule {
     /// The environment variable behind `identifier` when the module assigns it
     /// `int(os.environ.get("TTT_EPOCHS", 1))` (a default of one).
     private static func singlePassDefault(of identifier: String, in source: AnalyzedSource) -> String? {
-        var variable: String?
-        source.tree.walk { node in
-            guard variable == nil, node.type == "Assign" || node.type == "AnnAssign", let value = node.child("value") else { return }
-            let targets = node.type == "Assign" ? node.children("targets") : [node.child("target")].compactMap { $0 }
-            guard targets.contains(where: { $0.terminalName == identifier }) else { return }
-            value.walk { inner in
-                guard variable == nil, inner.type == "Call",
-                      let callee = source.analysis.index.aliases.resolve(inner.child("func")),
-                      callee == "os.environ.get" || callee == "os.getenv" else { return }
-                let arguments = inner.children("args")
-                guard arguments.count >= 2, let name = arguments[0].stringLiteral,
-                      let text = EnvironmentDefault.literalText(arguments[1]), Double(text) == 1 else { return }
-                variable = name
-            }
+        source.environmentVariable(assignedTo: identifier) { arguments in
+            arguments.count >= 2 && EnvironmentDefault.literalText(arguments[1]).flatMap(Double.init) == 1
         }
-        return variable
     }
 
     /// A loop that repeats the same work: named as epochs, or iterating over a plain count (not

@@ -96,30 +96,12 @@ public enum SLOTOptimization: LintRule {
                 count = iterable.children("args")[0]
             }
             guard let count, count.type != "Call", let identifier = count.terminalName,
-                  let variable = environmentVariable(assignedTo: identifier, in: source),
+                  let variable = source.environmentVariable(assignedTo: identifier),
                   let stated = source.documents.statedCount(of: variable, identifier: identifier),
                   stated.value == 0 else { continue }
             return (variable, stated.evidence)
         }
         return nil
-    }
-
-    /// The environment variable read into `identifier` (`SLOT_STEPS = int(os.environ.get("SLOT_STEPS", "96"))`).
-    private static func environmentVariable(assignedTo identifier: String, in source: AnalyzedSource) -> String? {
-        var variable: String?
-        source.tree.walk { node in
-            guard variable == nil, node.type == "Assign" || node.type == "AnnAssign", let value = node.child("value") else { return }
-            let targets = node.type == "Assign" ? node.children("targets") : [node.child("target")].compactMap { $0 }
-            guard targets.contains(where: { $0.terminalName == identifier }) else { return }
-            value.walk { inner in
-                guard variable == nil, inner.type == "Call",
-                      let callee = source.analysis.index.aliases.resolve(inner.child("func")),
-                      callee == "os.environ.get" || callee == "os.getenv",
-                      let name = inner.children("args").first?.stringLiteral else { return }
-                variable = name
-            }
-        }
-        return variable
     }
 
     /// The settings, each on by default, whose test the update sits in the `else` arm of
