@@ -142,6 +142,22 @@ import Testing
         #expect(one.gradients == three.gradients)
         #expect(one.gradients.contains { $0 != 0 })
 
+        // One live row: the idle threads go to that row's own tiles and attention.
+        func loneRowRun(threads: Int) -> (losses: [Float], gradients: [Float]) {
+            model.threads = threads
+            var lone = batch
+            lone.scoredRows = [false, true, false]
+            let adapters = model.makeAdapters(rows: 3, rank: 2, targets: LoRATargets())
+            for row in 0..<3 { Self.randomize(adapters, row: row, seed: UInt64(row + 7)) }
+            let losses = model.accumulateAdapterGradients(lone, adapters: adapters,
+                                                          lossWeights: [Float](repeating: 0.03, count: batch.inputs.count))
+            return (losses, Array(adapters.gradients))
+        }
+        let loneOne = loneRowRun(threads: 1), loneThree = loneRowRun(threads: 3)
+        #expect(loneOne.losses == loneThree.losses)
+        #expect(loneOne.gradients == loneThree.gradients)
+        #expect(loneOne.losses[batch.columns...].prefix(batch.columns).contains { $0 != 0 })
+
         func baseRun(threads: Int) -> (mean: Double, gradients: [Float]) {
             model.threads = threads
             model.zeroBaseGradients()

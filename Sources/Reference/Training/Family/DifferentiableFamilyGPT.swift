@@ -191,21 +191,25 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
     /// The batch's rows one at a time, each on its own tape with its own row of the adapters: rows share
     /// only the read-only base weights (each row is its own sequence, and a LoRA row adapts only its own
     /// document), so they run on ``threads`` threads, a row without loss weight needs no backward, and
-    /// one the caller does not score (``TokenRows/scoredRows``) is skipped.
+    /// one the caller does not score (``TokenRows/scoredRows``) is skipped. Threads the rows leave idle
+    /// (fewer live rows than threads: a batch's last chunks, after its short documents have ended) go to
+    /// each row's own tiles and attention, which are fixed, so no number depends on the split.
     private func rowByRow(_ batch: TokenRows, adapters: FamilyLoRAAdapters, lossWeights: [Float]?) -> [Float] {
-        let columns = batch.columns, rows = batch.rows
+        let columns = batch.columns
         let table = rotary(positions: columns)
-        let workers = parallelWorkers(rows, threads: threads)
+        let live = (0..<batch.rows).filter { batch.scoredRows?[$0] ?? true }
+        let workers = parallelWorkers(live.count, threads: threads)
+        let threadsPerRow = max(1, threads / workers)
         let workerPools = self.pools(workers)
         let single = AttentionSegments(segments: [.init(start: 0, count: columns, firstPosition: 0)])
         var losses = [Float](repeating: 0, count: batch.inputs.count)
         losses.withUnsafeMutableBufferPointer { lossBuffer in
             let out = lossBuffer.baseAddress!
-            parallelFor(rows, threads: workers) { row, worker in
-                guard batch.scoredRows?[row] ?? true else { return }
+            parallelFor(live.count, threads: workers) { index, worker in
+                let row = live[index]
                 let range = (row * columns)..<((row + 1) * columns)
                 let weights = lossWeights.map { Array($0[range]) } ?? [Float](repeating: 0, count: columns)
-                let tape = GradientTape(pool: workerPools[worker])
+                let tape = GradientTape(threads: threadsPerRow, pool: workerPools[worker])
                 let rowLosses = forward(tape: tape, inputs: Array(batch.inputs[range]), targets: Array(batch.targets[range]),
                                         weights: weights, segments: single, smearRowLength: columns,
                                         lora: (adapters, row, 1, columns), baseGradients: false, rotary: table)
