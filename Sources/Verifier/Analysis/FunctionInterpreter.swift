@@ -39,6 +39,9 @@ struct FunctionInterpreter {
     /// Loops nested deeper than this run their body once, so the cost stays linear in practice.
     private static let iteratedLoopDepth = 2
     private var conditions: [PyNode] = []
+    /// Lines of `if` statements whose body is not run (their `else` arm still is): what an event
+    /// receives only through those bodies, it then does not.
+    var skippedBodies: Set<Int> = []
     private var gradientFree: Bool
     private let className: String?
 
@@ -189,7 +192,7 @@ struct FunctionInterpreter {
             if let test = statement.child("test") { conditions.append(test) }
             // Either branch may have run: afterwards a name holds what either left in it.
             let entry = environment
-            execute(statement.children("body"))
+            if !skippedBodies.contains(statement.line) { execute(statement.children("body")) }
             if statement.child("test") != nil { conditions.removeLast() }
             let afterBody = environment
             environment = entry

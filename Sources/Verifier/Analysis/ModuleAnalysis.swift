@@ -10,6 +10,11 @@ public struct ModuleAnalysis: Sendable {
     public let incoming: [[DataLabels]]
     /// Features the module turns off by default through the environment.
     public let flags: FeatureFlags
+    /// What the fixpoint left for re-running one function: the module's globals, the labels
+    /// closures read from their enclosing function, and what methods store on `self`.
+    private let globals: [String: DataLabels]
+    private let scopes: [[String: DataLabels]]
+    private let fields: [String: DataLabels]
 
     /// Summaries are iterated to a fixpoint (bounded: deep call chains beyond it lose labels,
     /// never gain false ones).
@@ -109,6 +114,20 @@ public struct ModuleAnalysis: Sendable {
         self.events = events
         self.incoming = incoming
         self.flags = flags
+        self.globals = globals
+        self.scopes = scopes
+        self.fields = fields
+    }
+
+    /// The events of `function` when the bodies of the `if` statements at `lines` do not run.
+    public func events(of function: Int, skippingBodiesAt lines: Set<Int>) -> [FlowEvent] {
+        let enclosing = index.functions[function].enclosingFunction.map { scopes[$0] } ?? [:]
+        var interpreter = FunctionInterpreter(
+            index: index, functionIndex: function, summaries: summaries, globals: globals,
+            enclosing: enclosing, fields: fields, flags: flags)
+        interpreter.skippedBodies = lines
+        interpreter.run()
+        return interpreter.events
     }
 
     /// `labels` with parameter bits replaced by what the module's calls pass to `function`.

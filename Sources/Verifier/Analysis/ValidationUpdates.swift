@@ -31,7 +31,7 @@ public struct ValidationUpdate: Sendable {
         var beforeSerialization: Set<Int> = []
         for function in analysis.index.functions.indices {
             let events = analysis.events[function]
-            let serializations = events.filter { $0.kind == .serialize }.map(\.line)
+            let serializations = events.filter { $0.kind == .serialize && producesArtifact($0, in: analysis) }.map(\.line)
             let body = analysis.index.functions[function].node
             for event in events where event.kind == .update && event.labels.intrinsic.mayHoldValidation {
                 guard let first = serializations.filter({ $0 > event.line }).min(),
@@ -194,6 +194,46 @@ public struct ValidationUpdate: Sendable {
             return updatesOnlyLocalModules(node) || restoresWeights(node)
                 || RemovedAdapters.trainsOnly(function: function, in: analysis.index, optimizers: optimizers)
         }
+    }
+
+    /// Whether a serialization produces the artifact: a call counts only when some function it
+    /// reaches quantizes, compresses or saves outside a straight-through estimator. Fake
+    /// quantization in a forward pass (`return w + (dequantize(quantize(w)) - w).detach()`, for
+    /// quantization-aware training) computes outputs; it writes no artifact.
+    static func producesArtifact(_ event: FlowEvent, in analysis: ModuleAnalysis) -> Bool {
+        guard let callee = event.via else { return true }
+        var known: [Int: Bool] = [:]
+        return serializes(callee, in: analysis, known: &known)
+    }
+
+    private static func serializes(_ function: Int, in analysis: ModuleAnalysis, known: inout [Int: Bool]) -> Bool {
+        if let result = known[function] { return result }
+        known[function] = false
+        guard !isStraightThroughEstimator(analysis.index.functions[function]) else { return false }
+        var result = false
+        for event in analysis.events[function] where event.kind == .serialize && !result {
+            result = event.via.map { serializes($0, in: analysis, known: &known) } ?? true
+        }
+        known[function] = result
+        return result
+    }
+
+    /// A function whose every returned value is a parameter as given or `a + (b - a).detach()`
+    /// (at least one of the latter): the straight-through estimator of fake quantization.
+    static func isStraightThroughEstimator(_ function: ModuleIndex.Function) -> Bool {
+        var estimates = false
+        var other = false
+        function.node.walk { node in
+            guard node.type == "Return", let value = node.child("value") else { return }
+            if value.type == "Name", let name = value.string("id"), function.parameters.contains(name) { return }
+            if value.type == "BinOp", value.child("op")?.type == "Add",
+               [value.child("left"), value.child("right")].contains(where: { $0?.type == "Call" && $0?.terminalName == "detach" }) {
+                estimates = true
+            } else {
+                other = true
+            }
+        }
+        return estimates && !other
     }
 
     /// A plain `torch.save` (a raw or checkpoint state dict), as opposed to quantizing or

@@ -10,8 +10,22 @@
 /// adapters the updating functions attach and remove again (`lora_parameters(model)` trained,
 /// then `detach_lora_adapters(model)`), nor are updates of weights the function copied before
 /// updating and loads back after (`orig = {k: v.clone() for k, v in model.state_dict().items()}`
-/// ... `model.load_state_dict(orig)`) wherever the updates ran. Behind several default-off flags
-/// (`if args.ttt_enabled and args.ttt_causal:`), the flag with the least evidence decides.
+/// ... `model.load_state_dict(orig)`) wherever the updates ran. A quantization reached only through
+/// a straight-through estimator (`return w + (dequantize(quantize(w)) - w).detach()`, fake
+/// quantization in a forward pass) produces no artifact.
+///
+/// Severity follows the settings of the tests around the update, in the caller and in every
+/// function the call reaches (``SettingTests``): behind several default-off flags
+/// (`if args.ttt_enabled and args.ttt_causal:`) the flag with the least evidence decides; under a
+/// flag on by default that the submission states off, a note; in the `else` arm of such a flag
+/// (or under `not`), the update runs only when it is set off (set off: error; nothing stated:
+/// warning; stated on: note); under a number compared with a bound its default does not pass
+/// (`if k > 1:` with default 1, `not (args.phase2_seconds <= 0)`), it runs only with a stated
+/// value that passes (error), else a note, or a warning when nothing states it; a local bound
+/// once to such a test and otherwise only to the constant that fails it
+/// (`switched = args.val_only or args.phase2_seconds <= 0`, `switched = True`) is that test.
+/// Validation data that reaches a training step only inside the bodies of such tests (the loader
+/// switched to the validation files under `if not switched:`) takes the most open of them.
 ///
 /// ## Why
 /// The artifact then carries information from the validation tokens it is scored on ("You
@@ -39,10 +53,13 @@ public enum PreQuantizationTTT: LintRule {
             let name = source.analysis.index.functions[update.function].qualifiedName
             let what = update.event.via.map { "calls \(source.analysis.index.functions[$0].qualifiedName), which updates weights" }
                 ?? "updates weights (\(update.event.detail))"
-            let gate = Self.gate(of: update, in: source)
+            var requirements = Self.gate(of: update, in: source).map { [Requirement($0)] } ?? []
+            requirements += SettingTests(source: source).requirements(of: update)
+            let decisive = requirements.min { $0.rank < $1.rank }
             return finding(source, line: update.event.line,
-                "\(name) \(what) on validation data before the artifact is serialized/quantized at line \(serializationLine)" + gate.note,
-                severity: gate.severity(descriptor.severity))
+                "\(name) \(what) on validation data before the artifact is serialized/quantized at line \(serializationLine)"
+                    + (decisive?.note ?? ""),
+                severity: decisive?.severity(descriptor.severity) ?? descriptor.severity)
         }
     }
 
