@@ -201,7 +201,7 @@ public struct FeatureFlags: Sendable {
     /// The environment variable that must be set for code under `conditions` to run, when one
     /// of them is a positive test of a feature that is off by default: a flag name, the flag
     /// read with `getattr(args, "slot_enabled", False)`, or the environment read inline
-    /// (`if bool(int(os.environ.get("TTT_ENABLED", "0"))):`). A test of several such flags
+    /// (`if bool(int(os.environ.get("TTT_ENABLED", "0"))):`, `if os.environ.get("X", "0") == "1":`). A test of several such flags
     /// joined by `or` needs any one of them: their variables joined by `anyOf`.
     public func disablingVariable(_ conditions: [PyNode]) -> String? {
         disablingVariables(conditions).first
@@ -249,6 +249,12 @@ public struct FeatureFlags: Sendable {
             return disabled[name]
         }
         if let name = test.terminalName, test.type != "Call" { return disabled[name] }
+        // The environment read inline and compared with an on literal (`os.environ.get("X", "0") == "1"`).
+        if test.type == "Compare", test.children("ops").map(\.type) == ["Eq"], let left = test.child("left"),
+           left.type == "Call", let compared = test.children("comparators").first,
+           let text = EnvironmentDefault.literalText(compared), !Self.offDefaults.contains(text) {
+            return Self.offByDefaultVariable(in: left, aliases: aliases)
+        }
         guard test.type == "Call" else { return nil }
         if test.child("func")?.dottedName == "getattr" {
             let arguments = test.children("args")
@@ -301,7 +307,9 @@ extension ModuleAnalysis {
 
     /// The variable of a default-off feature guarding every use of `function`: each call is
     /// behind the feature itself, or sits in a function whose every use is (through any chain
-    /// of calls: `main` → `if args.ttt_enabled: ttt_adapt()` → `run_phase()`).
+    /// of calls: `main` → `if args.ttt_enabled: ttt_adapt()` → `run_phase()`). When every call is
+    /// behind a feature but no one feature guards them all (`if TTT_ONLY: f()` and
+    /// `if ttt_enabled: f()`), any of them: their variables joined by `anyOf`.
     private func gateOfEveryUse(of function: Int, visited: Set<Int>) -> String? {
         var variables: [String?] = []
         // Each call's gates; the variable reported is one that guards every call when there is one.
@@ -317,9 +325,18 @@ extension ModuleAnalysis {
                 variables.append(gates.first)
             }
         }
-        if let first = gatesPerCall.first, !first.isEmpty, gatesPerCall.allSatisfy({ !$0.isEmpty }),
-           let common = first.first(where: { variable in gatesPerCall.allSatisfy { $0.contains(variable) } }) {
-            return common
+        if let first = gatesPerCall.first, !first.isEmpty, gatesPerCall.allSatisfy({ !$0.isEmpty }) {
+            if let common = first.first(where: { variable in gatesPerCall.allSatisfy { $0.contains(variable) } }) {
+                return common
+            }
+            // Each call behind a different feature: the function runs when any one of them is on.
+            var distinct: [String] = []
+            for gates in gatesPerCall {
+                for variable in gates[0].components(separatedBy: FeatureFlags.anyOf) where !distinct.contains(variable) {
+                    distinct.append(variable)
+                }
+            }
+            return distinct.joined(separator: FeatureFlags.anyOf)
         }
         if variables.isEmpty {
             let name = index.functions[function].name

@@ -126,6 +126,36 @@ import Testing
         #expect(try lint(code(7)).map(\.severity) == [.error])
     }
 
+    /// Each call behind a different default-off feature (`if TTT_ONLY:` and `if ttt_enabled:`,
+    /// trimmed from an n-gram two-pass record whose mixer runs only in its TTT paths): the code runs
+    /// when any one is on, so the finding is a warning naming both, a note when both are stated
+    /// off, an error when one is set; with one ungated call the error stays.
+    @Test func callsBehindDifferentFeaturesAreGatedByAnyOfThem() throws {
+        func code(lastCall: String) -> String {
+            """
+            def run_ttt(val_tokens):
+                return eval_ngram_cache(val_tokens)
+            def main():
+                val_tokens = np.fromfile("fineweb_val_000000.bin", dtype=np.uint16)
+                if os.environ.get("TTT_ONLY", "0") == "1":
+                    print(run_ttt(val_tokens))
+                    return
+                ttt_enabled = os.environ.get("TTT_ENABLED", "0") == "1"
+                if ttt_enabled:
+                    print(run_ttt(val_tokens))
+                print(\(lastCall))
+            """
+        }
+        let gated = code(lastCall: "len(val_tokens)")
+        let unknown = try lint(gated)
+        #expect(unknown.map(\.severity) == [.warning])
+        #expect(unknown.first?.message.contains("TTT_ONLY or TTT_ENABLED") == true)
+        #expect(try lint(gated, files: ["README.md": "```bash\nTTT_ENABLED=1 torchrun train_gpt.py\n```\n"]).map(\.severity) == [.error])
+        #expect(try lint(gated, files: ["README.md": "```bash\nTTT_ONLY=0 TTT_ENABLED=0 torchrun train_gpt.py\n```\n"])
+            .map(\.severity) == [.note])
+        #expect(try lint(code(lastCall: "run_ttt(val_tokens)")).map(\.severity) == [.error])
+    }
+
     /// A constructor keyword read from the environment (`blend_orders=os.environ.get(..., "0") == "1"`)
     /// gates the method branch on the attribute `__init__` stores it in.
     @Test func constructorKeywordGatesTheAttribute() throws {
