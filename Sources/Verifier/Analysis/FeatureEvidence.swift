@@ -3,7 +3,9 @@ import Foundation
 /// Whether a feature the code turns off by default (`NGRAM_CACHE`, `SLOT_ENABLED`) was on in the
 /// runs a submission reports, read from the files beside the code, in this order: the train logs
 /// (hyperparameter dumps `slot_enabled: True`, feature lines `ngram_cache:enabled`), the README's
-/// run commands (`NGRAM_CACHE=1 torchrun ...`), submission.json; otherwise the code's default.
+/// run commands (`NGRAM_CACHE=1 torchrun ...`), submission.json; for a finding's gate also lines
+/// only the gated code prints, the shell scripts' commands and, for a default a test chooses, the
+/// test read from the evidence; otherwise the code's default.
 public enum FeatureSetting: Sendable, Equatable {
     /// Set in the submission's runs; `evidence` cites it (`train.log:57: ngram_cache:enabled`).
     case on(evidence: String)
@@ -19,6 +21,9 @@ public enum FeatureSetting: Sendable, Equatable {
 public struct FeatureGate: Sendable, Equatable {
     public var variable: String
     public var setting: FeatureSetting
+    /// The test that chooses the variable's default when a test does (`world_size > 1`): the
+    /// feature is then off by default only where the test fails.
+    public var defaultCondition: String? = nil
 
     public func severity(_ normal: Severity) -> Severity {
         switch setting {
@@ -29,6 +34,16 @@ public struct FeatureGate: Sendable, Equatable {
     }
 
     public var note: String {
+        if let condition = defaultCondition {
+            switch setting {
+            case .on(let evidence):
+                return " (behind \(variable), on by default only when `\(condition)`; on in this submission: \(evidence))"
+            case .off(let evidence):
+                return " (only when \(variable) is set or `\(condition)` holds; off in this submission: \(evidence))"
+            case .codeDefault:
+                return " (only when \(variable) is set or `\(condition)` holds, which chooses its default; no log, README command, launch script or submission.json states either, so whether it ran is not known)"
+            }
+        }
         switch setting {
         case .on(let evidence):
             return " (behind \(variable), off by default in the code but on in this submission: \(evidence))"
@@ -204,20 +219,27 @@ extension AnalyzedSource {
     /// (`A or B`) is on when one of them is, off when every one is stated off.
     public func featureGate(_ variable: String?) -> FeatureGate? {
         guard let variable else { return nil }
-        let settings = variable.components(separatedBy: FeatureFlags.anyOf).map { name in
+        let names = variable.components(separatedBy: FeatureFlags.anyOf)
+        let folder = (file as NSString).deletingLastPathComponent
+        let settings = names.map { name -> FeatureSetting in
             let aliases = analysis.flags.disabled.filter { $0.value == name }.map { $0.key }.sorted()
-            return documents.setting(of: name, aliases: aliases)
+            let stated = documents.setting(of: name, aliases: aliases)
+            guard case .codeDefault = stated else { return stated }
+            if let printed = printedOnlyWhenSet(name) { return printed }
+            if let scripted = documents.scriptSetting(of: name, folder: folder) { return scripted }
+            return analysis.flags.conditionalDefaults[name]?.setting(in: documents, folder: folder) ?? stated
         }
+        let condition = names.lazy.compactMap { self.analysis.flags.conditionalDefaults[$0]?.testText }.first
         var offEvidence: [String] = []
         for setting in settings {
             switch setting {
-            case .on: return FeatureGate(variable: variable, setting: setting)
+            case .on: return FeatureGate(variable: variable, setting: setting, defaultCondition: condition)
             case .off(let evidence): offEvidence.append(evidence)
             case .codeDefault: break
             }
         }
         let setting: FeatureSetting = offEvidence.count == settings.count
             ? .off(evidence: offEvidence.joined(separator: "; ")) : .codeDefault
-        return FeatureGate(variable: variable, setting: setting)
+        return FeatureGate(variable: variable, setting: setting, defaultCondition: condition)
     }
 }

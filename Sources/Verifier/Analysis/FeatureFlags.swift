@@ -9,6 +9,9 @@ public struct FeatureFlags: Sendable {
     /// The variables of default-off features that choose a value in a conditional expression
     /// (`args.val_files if args.train_on_val else args.train_files`), in source order.
     public private(set) var valueGates: [String] = []
+    /// The variables whose default is chosen between an on and an off literal by a test
+    /// (`"1" if world_size > 1 else "0"`): gates too, but on by default where the test holds.
+    public private(set) var conditionalDefaults: [String: ConditionalDefault] = [:]
     private let aliases: ImportAliases
 
     public init(module: PyNode, aliases: ImportAliases) {
@@ -29,6 +32,7 @@ public struct FeatureFlags: Sendable {
             assignments.append((targets, value))
         }
         let literals = Self.literalNames(assignments)
+        let choices = ConditionalDefault.choiceNames(assignments)
         var classes: Set<String> = []
         module.walk { node in
             if node.type == "ClassDef", let name = node.string("name") { classes.insert(name) }
@@ -38,6 +42,9 @@ public struct FeatureFlags: Sendable {
                                                         classes: classes)
                 ?? Self.offByDefaultVariable(in: assignment.value, readers: readers) {
                 for target in assignment.targets { disabled[target] = variable }
+            } else if let conditional = ConditionalDefault.find(in: assignment.value, aliases: aliases, choices: choices) {
+                for target in assignment.targets { disabled[target] = conditional.variable }
+                if conditionalDefaults[conditional.variable] == nil { conditionalDefaults[conditional.variable] = conditional }
             }
         }
         // One level of copies: `use_slot = args.slot_enabled` or `getattr(args, "slot_enabled", ...)`.
@@ -73,7 +80,7 @@ public struct FeatureFlags: Sendable {
     /// (`os.environ.get("TTT_ENABLED", "0")`), if any.
     /// The default may be a name bound only to literals (`_F = '0'`, a minifier's constant). A
     /// choice between literals (`"1" if world_size > 1 else "0"`) is not off by default: it is on
-    /// in the launches (8 GPUs) the choice names.
+    /// where its test holds (a `ConditionalDefault`, which the evidence resolves).
     /// An object the module's own class builds with such a setting (`Cache(geometric=...)`) is
     /// not the setting: the arguments of calls to `classes` are not searched.
     static func offByDefaultVariable(in expression: PyNode, aliases: ImportAliases,
@@ -109,7 +116,7 @@ public struct FeatureFlags: Sendable {
         return variable
     }
 
-    private static let offDefaults: Set<String> = ["0", "", "false", "False", "no", "0.0"]
+    static let offDefaults: Set<String> = ["0", "", "false", "False", "no", "0.0"]
 
     /// Names every binding of which is a literal, with the texts they hold.
     static func literalNames(_ assignments: [(targets: [String], value: PyNode)]) -> [String: [String]] {
@@ -194,7 +201,7 @@ public struct FeatureFlags: Sendable {
     /// The environment variable that must be set for code under `conditions` to run, when one
     /// of them is a positive test of a feature that is off by default: a flag name, the flag
     /// read with `getattr(args, "slot_enabled", False)`, or the environment read inline
-    /// (`if bool(int(os.environ.get("TTT_ENABLED", "0"))):`). A test of several such flags
+    /// (`if bool(int(os.environ.get("TTT_ENABLED", "0"))):`, `if os.environ.get("X", "0") == "1":`). A test of several such flags
     /// joined by `or` needs any one of them: their variables joined by `anyOf`.
     public func disablingVariable(_ conditions: [PyNode]) -> String? {
         disablingVariables(conditions).first
@@ -242,6 +249,12 @@ public struct FeatureFlags: Sendable {
             return disabled[name]
         }
         if let name = test.terminalName, test.type != "Call" { return disabled[name] }
+        // The environment read inline and compared with an on literal (`os.environ.get("X", "0") == "1"`).
+        if test.type == "Compare", test.children("ops").map(\.type) == ["Eq"], let left = test.child("left"),
+           left.type == "Call", let compared = test.children("comparators").first,
+           let text = EnvironmentDefault.literalText(compared), !Self.offDefaults.contains(text) {
+            return Self.offByDefaultVariable(in: left, aliases: aliases)
+        }
         guard test.type == "Call" else { return nil }
         if test.child("func")?.dottedName == "getattr" {
             let arguments = test.children("args")
@@ -259,8 +272,8 @@ public struct FeatureFlags: Sendable {
         return Self.offByDefaultVariable(in: test, aliases: aliases)
     }
 
-    /// The name a comparison tests for being above zero (`n > 0`, `n >= 1`, `n != 0`, `0 < n`):
-    /// with a default of zero, false unless the setting is raised.
+    /// The name a comparison tests for being above zero or a higher threshold (`n > 0`, `n >= 1`,
+    /// `n >= 2`, `n != 0`, `0 < n`): with a default of zero, false unless the setting is raised.
     static func positiveCountTest(_ test: PyNode) -> String? {
         guard test.type == "Compare", let left = test.child("left"),
               let operation = test.children("ops").first?.type, test.children("ops").count == 1,
@@ -269,14 +282,14 @@ public struct FeatureFlags: Sendable {
             EnvironmentDefault.literalText(node).flatMap { Double($0) }
         }
         if let bound = number(right), let name = left.terminalName, left.type != "Call" {
-            switch (operation, bound) {
-            case ("Gt", 0), ("GtE", 1), ("NotEq", 0): return name
+            switch operation {
+            case "Gt" where bound >= 0, "GtE" where bound > 0, "NotEq" where bound == 0: return name
             default: return nil
             }
         }
         if let bound = number(left), let name = right.terminalName, right.type != "Call" {
-            switch (operation, bound) {
-            case ("Lt", 0), ("LtE", 1), ("NotEq", 0): return name
+            switch operation {
+            case "Lt" where bound >= 0, "LtE" where bound > 0, "NotEq" where bound == 0: return name
             default: return nil
             }
         }
@@ -294,7 +307,9 @@ extension ModuleAnalysis {
 
     /// The variable of a default-off feature guarding every use of `function`: each call is
     /// behind the feature itself, or sits in a function whose every use is (through any chain
-    /// of calls: `main` → `if args.ttt_enabled: ttt_adapt()` → `run_phase()`).
+    /// of calls: `main` → `if args.ttt_enabled: ttt_adapt()` → `run_phase()`). When every call is
+    /// behind a feature but no one feature guards them all (`if TTT_ONLY: f()` and
+    /// `if ttt_enabled: f()`), any of them: their variables joined by `anyOf`.
     private func gateOfEveryUse(of function: Int, visited: Set<Int>) -> String? {
         var variables: [String?] = []
         // Each call's gates; the variable reported is one that guards every call when there is one.
@@ -310,9 +325,18 @@ extension ModuleAnalysis {
                 variables.append(gates.first)
             }
         }
-        if let first = gatesPerCall.first, !first.isEmpty, gatesPerCall.allSatisfy({ !$0.isEmpty }),
-           let common = first.first(where: { variable in gatesPerCall.allSatisfy { $0.contains(variable) } }) {
-            return common
+        if let first = gatesPerCall.first, !first.isEmpty, gatesPerCall.allSatisfy({ !$0.isEmpty }) {
+            if let common = first.first(where: { variable in gatesPerCall.allSatisfy { $0.contains(variable) } }) {
+                return common
+            }
+            // Each call behind a different feature: the function runs when any one of them is on.
+            var distinct: [String] = []
+            for gates in gatesPerCall {
+                for variable in gates[0].components(separatedBy: FeatureFlags.anyOf) where !distinct.contains(variable) {
+                    distinct.append(variable)
+                }
+            }
+            return distinct.joined(separator: FeatureFlags.anyOf)
         }
         if variables.isEmpty {
             let name = index.functions[function].name

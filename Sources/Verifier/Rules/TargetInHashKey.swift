@@ -1,3 +1,5 @@
+import Foundation
+
 /// PG-TARGET-IN-HASH — the token being predicted is mixed into a hash or lookup key at
 /// evaluation time.
 ///
@@ -7,8 +9,11 @@
 /// a hashed n-gram/cache key such as `full_key = (ctx_hash ^ (tgt * prime)) & mask`. A key
 /// that is only written with (`table += np.bincount(key)`, `np.add.at(table, key, 1)`,
 /// `table[key] += 1`: the table update after scoring) is not read into a probability and is not
-/// flagged, also through names assigned from it (`full_key = (full_hash & mask)`); the read of the
-/// same table is.
+/// flagged, also through names assigned from it (`full_key = (full_hash & mask)`) and through the
+/// module's own helper that only adds counts with its argument (`self._bincount_add(table, key)`);
+/// the read of the same table is. In a script, a key in a function or method that nothing in the file or its
+/// folder calls or names (a cache class's `lookup` when every `.lookup(` call goes to another
+/// class) does not run: a note.
 ///
 /// ## Why
 /// The probability of token t may depend only on the artifact and the tokens before t (Issue
@@ -35,13 +40,21 @@ public enum TargetInHashKey: LintRule {
     public static func check(_ source: AnalyzedSource) -> [Finding] {
         let analysis = source.analysis
         var findings: [Finding] = []
+        let writers = countWriters(in: analysis.index)
         for function in analysis.index.functions.indices {
             for event in analysis.events[function] where event.kind == .hashMix && event.via == nil {
                 let operands = event.operands.map { analysis.effective($0, in: function) }
                 let all = analysis.effective(event.labels, in: function)
                 guard operands.contains(where: { $0.contains(.target) }), all.contains(.validation),
-                      !onlyWritesTables(keyedAt: event.line, in: analysis.index.functions[function].node) else { continue }
+                      !onlyWritesTables(keyedAt: event.line, in: analysis.index.functions[function].node, writers: writers) else { continue }
                 let name = analysis.index.functions[function].qualifiedName
+                if let unused = neverUsed(function, in: source) {
+                    findings.append(finding(source, line: event.line,
+                        "\(name): the target token is mixed (\(event.detail)) into a key computed on validation data; " +
+                        "\(unused) is never called or named elsewhere in this file or its folder, so it does not run",
+                        severity: .note))
+                    continue
+                }
                 let gate = source.featureGate(analysis.disablingVariable(for: event, in: function))
                 findings.append(finding(source, line: event.line,
                     "\(name): the target token is mixed (\(event.detail)) into a key computed on validation data; " +
@@ -52,8 +65,87 @@ public enum TargetInHashKey: LintRule {
         return findings
     }
 
+    /// The qualified name of `function` or of a function enclosing it when, in a script, nothing
+    /// uses it: no name, attribute or string in the module mentions it outside its own body except
+    /// method calls that resolve to another class's method of the same name (`phrase_cache.lookup(...)`
+    /// with `phrase_cache` always a `PhraseCache`, where `NgramCache` also defines `lookup`), and
+    /// no other source file of the folder names it. Methods Python calls implicitly (`__call__`,
+    /// `forward`) are always used.
+    static func neverUsed(_ function: Int, in source: AnalyzedSource) -> String? {
+        let index = source.analysis.index
+        guard ValidationUpdate.hasEntryPoint(source.tree) else { return nil }
+        var current: Int? = function
+        while let candidate = current, candidate != 0 {
+            let definition = index.functions[candidate]
+            if !definition.name.hasPrefix("__"), definition.name != "forward",
+               !isMentioned(candidate, in: source),
+               !FolderNameSearch.isNamed(definition.name, inFolder: (source.file as NSString).deletingLastPathComponent,
+                                         except: (source.file, definition.node.line), otherFilesOnly: true) {
+                return definition.qualifiedName
+            }
+            current = definition.enclosingFunction
+        }
+        return nil
+    }
+
+    /// Whether anything in the module outside `function`'s body mentions it (see `neverUsed`).
+    private static func isMentioned(_ function: Int, in source: AnalyzedSource) -> Bool {
+        let index = source.analysis.index
+        let definition = index.functions[function]
+        let name = definition.name
+        // The class each call is made from, for `self.m(...)`.
+        var callerClass: [ObjectIdentifier: String] = [:]
+        for method in index.functions where method.className != nil {
+            method.node.walk { node in
+                if node.type == "Call", let callee = node.child("func") { callerClass[ObjectIdentifier(callee)] = method.className }
+            }
+        }
+        var calleesElsewhere: Set<ObjectIdentifier> = []
+        source.tree.walk { node in
+            guard node.type == "Call", let callee = node.child("func"), callee.type == "Attribute",
+                  callee.string("attr") == name,
+                  let resolved = index.resolve(callee: callee, enclosingClass: callerClass[ObjectIdentifier(callee)]),
+                  resolved != function else { return }
+            calleesElsewhere.insert(ObjectIdentifier(callee))
+        }
+        var mentioned = false
+        source.tree.walk { node in
+            guard !mentioned, node.line < definition.node.line || node.line > definition.node.endLine else { return }
+            switch node.type {
+            case "Name": mentioned = node.string("id") == name
+            case "Attribute": mentioned = node.string("attr") == name && !calleesElsewhere.contains(ObjectIdentifier(node))
+            case "Constant": mentioned = node.stringLiteral == name
+            default: break
+            }
+        }
+        return mentioned
+    }
+
     /// Calls that add counts into a table at the given keys.
     private static let tableWrites: Set<String> = ["bincount", "at", "index_add_", "scatter_add_", "index_put_", "put"]
+
+    /// The module's own functions that only add counts with a parameter
+    /// (`def _bincount_add(self, table, keys): table += np.bincount(keys, ...)`): every use of
+    /// that parameter is inside the arguments of a table write. A key passed to one is written.
+    static func countWriters(in index: ModuleIndex) -> Set<String> {
+        var writers: Set<String> = []
+        for function in index.functions.dropFirst() {
+            let parameters = function.parameters.filter { $0 != "self" && $0 != "cls" }
+            for parameter in parameters {
+                var uses = 0
+                var written = 0
+                function.node.walk { node in
+                    if node.type == "Name", node.string("id") == parameter { uses += 1 }
+                    guard node.type == "Call", tableWrites.contains(node.terminalName ?? "") else { return }
+                    for argument in node.children("args") {
+                        argument.walk { if $0.type == "Name", $0.string("id") == parameter { written += 1 } }
+                    }
+                }
+                if uses > 0, uses == written { writers.insert(function.name); break }
+            }
+        }
+        return writers
+    }
 
     /// Whether the key assigned at `line` (`full_key = ...`) is used only to write counts: in
     /// `np.bincount`/`np.add.at`-style calls or as the subscript of an assignment target. Only the uses
@@ -61,7 +153,7 @@ public enum TargetInHashKey: LintRule {
     /// `full_key` in the same function is that key's). A name assigned from the key by arithmetic and
     /// conversions only (`full_key = (full_hash & mask).astype(...)`, `bucket = h % n`) is the key under
     /// another name: its uses are the key's.
-    static func onlyWritesTables(keyedAt line: Int, in function: PyNode) -> Bool {
+    static func onlyWritesTables(keyedAt line: Int, in function: PyNode, writers: Set<String> = []) -> Bool {
         var bindings: [(line: Int, name: String)] = []
         function.walk { node in
             guard node.type == "Assign" else { return }
@@ -135,7 +227,7 @@ public enum TargetInHashKey: LintRule {
         }
         function.walk { node in
             switch node.type {
-            case "Call" where tableWrites.contains(node.terminalName ?? ""):
+            case "Call" where tableWrites.contains(node.terminalName ?? "") || writers.contains(node.terminalName ?? ""):
                 for argument in node.children("args") { count(argument, into: &writes) }
             case "Assign", "AugAssign":
                 let targets = node.type == "Assign" ? node.children("targets") : [node.child("target")].compactMap { $0 }

@@ -101,10 +101,11 @@ import Testing
         #expect(try findings(Self.countGated, readme: readme).map(\.severity) == [.note])
     }
 
-    /// The comparison the other way round (`0 < n`) and `n >= 1` are the same test; `n > 2` is not
-    /// a test of the default.
+    /// The comparison the other way round (`0 < n`), `n >= 1` and a higher threshold (`n > 2`) all
+    /// fail at the default of zero; `n < 2` and `n >= 0` hold there and gate nothing.
     @Test func comparisonFormsOfTheCountTest() throws {
-        for (test, gated) in [("0 < ttt_epochs", true), ("ttt_epochs >= 1", true), ("ttt_epochs != 0", true), ("ttt_epochs > 2", false)] {
+        for (test, gated) in [("0 < ttt_epochs", true), ("ttt_epochs >= 1", true), ("ttt_epochs != 0", true), ("ttt_epochs > 2", true),
+                              ("ttt_epochs < 2", false), ("ttt_epochs >= 0", false)] {
             let source = Self.countGated.replacingOccurrences(of: "if ttt_epochs > 0:", with: "if \(test):")
             let found = try findings(source)
             #expect(found.map(\.severity) == [gated ? .warning : .error], "\(test)")
