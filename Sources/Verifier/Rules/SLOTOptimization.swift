@@ -11,7 +11,11 @@ import Foundation
 /// README command or submission.json state as 0 never fits anything: a note. In the `else` arm
 /// of a test of settings that all default on (`use_lbfgs = args.slot_lbfgs and args.slot_causal`),
 /// the update runs only when one is set off: a warning when nothing states them, a note when
-/// all are stated on.
+/// all are stated on. Behind a test of a text setting for one value (`if h.eval_mode == "slot":`)
+/// whose default, worked out from the settings it reads, is another value: the evidence decides
+/// (stated that value: error; another: note; nothing: warning). A fit on one window's positions
+/// before the span it scores (`y[0, :s]`, then `nll[0, s:wlen]`) is context-only SLOT: a
+/// warning. A file whose validation-named values are all random (a smoke test) is not flagged.
 ///
 /// ## Why
 /// The parameters are fitted to the very targets they then help predict (Issue #1017 C1/C3);
@@ -33,7 +37,10 @@ public enum SLOTOptimization: LintRule {
         source: "Issue #1336; PR #1240")
 
     public static func check(_ source: AnalyzedSource) -> [Finding] {
-        source.validationUpdates.compactMap { update in
+        // A file whose validation-named data are all random (a CPU smoke test) fits nothing on
+        // the validation set.
+        if RandomValidationData.onlyRandom(in: source.tree, aliases: source.analysis.index.aliases) { return [] }
+        return source.validationUpdates.compactMap { update in
             guard let variable = update.slotVariable else { return nil }
             if case .beforeSerialization = update.timing { return nil }
             let name = source.analysis.index.functions[update.function].qualifiedName
@@ -61,6 +68,18 @@ public enum SLOTOptimization: LintRule {
                                : "(on by default; no log, README command or submission.json states it, so only the code default is known)"),
                         severity: allOn ? .note : .warning)
                 }
+            }
+            if update.disabledBy == nil, let gate = textGate(update, in: source) {
+                return finding(source, line: update.event.line,
+                    "\(name) optimises `\(variable)` on validation targets before scoring them (SLOT)" + gate.note,
+                    severity: gate.severity(descriptor.severity))
+            }
+            if let bound = contextOnlyBound(update, in: source) {
+                return finding(source, line: update.event.line,
+                    "\(name) optimises `\(variable)` only on the positions of one window before `\(bound)`, where the span it " +
+                    "scores starts, each scored by an earlier window (context-only SLOT, disputed in Issue #1336)" +
+                    source.featureGate(update.disabledBy).note,
+                    severity: source.featureGate(update.disabledBy).severity(.warning))
             }
             if case .scoreFirst = update.timing {
                 return finding(source, line: update.event.line,
@@ -161,5 +180,277 @@ public enum SLOTOptimization: LintRule {
             }
         }
         return variable
+    }
+
+    /// The bound `s` when the update's loss reads its targets only through a slice of one window
+    /// that ends at `s` (`y[0, :s]`, `y.squeeze(0)[:s]`, through names assigned in the function)
+    /// and the function then scores a slice starting at `s` (`nll[0, s:wlen]`) in the same loop:
+    /// the fit sees only the context before the span the window scores, positions an earlier
+    /// window of the sliding evaluation scored. A batch of windows (`y[:, :s]`, `y[i, :s]`, a
+    /// mask) is not one window: a delta shared by consecutive windows is fitted on contexts that
+    /// hold the previous windows' scored spans.
+    private static func contextOnlyBound(_ update: ValidationUpdate, in source: AnalyzedSource) -> String? {
+        let body = source.analysis.index.functions[update.function].node
+        let line = update.event.line
+        func resolved(_ node: PyNode) -> PyNode {
+            var current = node
+            for _ in 0..<4 {
+                guard current.type == "Name", let name = current.string("id"),
+                      let value = lastAssignment(to: name, in: body, atOrBefore: line) else { break }
+                current = value
+            }
+            return current
+        }
+        var losses: [PyNode] = []
+        func collectLosses(_ expression: PyNode, depth: Int) {
+            expression.walk { node in
+                if node.type == "Call", let name = node.terminalName, lossFunctions.contains(name) { losses.append(node) }
+                if depth > 0, node.type == "Name", let name = node.string("id"),
+                   let value = lastAssignment(to: name, in: body, atOrBefore: line) {
+                    collectLosses(value, depth: depth - 1)
+                }
+            }
+        }
+        body.walk { node in
+            guard node.type == "Call", node.line == line, let function = node.child("func"), function.type == "Attribute",
+                  function.string("attr") == "backward", let receiver = function.child("value") else { return }
+            collectLosses(receiver, depth: 3)
+        }
+        guard !losses.isEmpty else { return nil }
+        var bound: PyNode?
+        for loss in losses {
+            let arguments = loss.children("args")
+            guard let target = arguments.count >= 2 ? arguments[1]
+                    : loss.children("keywords").first(where: { $0.string("arg") == "target" })?.child("value"),
+                  let upper = windowContextEnd(resolved(target), resolve: resolved) else { return nil }
+            if let bound, !sameExpression(bound, upper) { return nil }
+            bound = upper
+        }
+        guard let bound else { return nil }
+        let end = update.event.loops.first?.endLine ?? body.endLine
+        let scores = source.analysis.events[update.function].filter { $0.kind == .score && $0.line > line && $0.line <= end }
+        var scoredFromBound = false
+        body.walk { node in
+            guard !scoredFromBound, node.type == "Subscript", node.line > line, node.line <= end,
+                  let slice = node.child("slice") else { return }
+            let last = slice.type == "Tuple" ? slice.children("elts").last : slice
+            guard let last, last.type == "Slice", let lower = last.child("lower"), sameExpression(lower, bound),
+                  scores.contains(where: { $0.line >= node.line }) else { return }
+            scoredFromBound = true
+        }
+        guard scoredFromBound else { return nil }
+        return bound.dottedName ?? EnvironmentDefault.literalText(bound) ?? "the same bound"
+    }
+
+    private static let lossFunctions: Set<String> = ["cross_entropy", "nll_loss"]
+
+    /// The end of a slice of one window's positions: `t[0, a:s]`, or `t[a:s]` of one window taken
+    /// out of a batch (`y.squeeze(0)`, `y[0]`).
+    private static func windowContextEnd(_ target: PyNode, resolve: (PyNode) -> PyNode) -> PyNode? {
+        guard target.type == "Subscript", let slice = target.child("slice"), let base = target.child("value") else { return nil }
+        let positions: PyNode
+        if slice.type == "Tuple" {
+            let elements = slice.children("elts")
+            guard elements.count == 2, elements[0].constant == .int("0") else { return nil }
+            positions = elements[1]
+        } else {
+            let window = resolve(base)
+            let squeezed = window.type == "Call" && window.child("func")?.string("attr") == "squeeze"
+            let indexed = window.type == "Subscript" && window.child("slice")?.constant == .int("0")
+            guard squeezed || indexed else { return nil }
+            positions = slice
+        }
+        guard positions.type == "Slice", positions.child("step") == nil else { return nil }
+        return positions.child("upper")
+    }
+
+    /// The value last assigned to the plain name `name` in `body` at or before `line`.
+    private static func lastAssignment(to name: String, in body: PyNode, atOrBefore line: Int) -> PyNode? {
+        var value: PyNode?
+        body.walk { node in
+            guard node.type == "Assign", node.line <= line,
+                  node.children("targets").contains(where: { $0.type == "Name" && $0.string("id") == name }) else { return }
+            value = node.child("value")
+        }
+        return value
+    }
+
+    /// Whether two expressions are written alike (names, attributes, literals and operators).
+    private static func sameExpression(_ left: PyNode, _ right: PyNode) -> Bool {
+        guard left.type == right.type, left.string("id") == right.string("id"), left.string("attr") == right.string("attr"),
+              left.constant == right.constant else { return false }
+        let leftChildren = left.childNodes, rightChildren = right.childNodes
+        return leftChildren.count == rightChildren.count && zip(leftChildren, rightChildren).allSatisfy(sameExpression)
+    }
+
+    /// The gate of a text setting the update's branch tests for one value (`if h.eval_mode ==
+    /// "slot":` with `eval_mode = os.environ.get("EVAL_MODE", ...)`) when the setting's default,
+    /// worked out with the settings it reads at their stated values or else their code defaults
+    /// (`"slot" if os.environ.get("SLOT_ENABLED", "0") == "1" else "sliding"`), is another
+    /// value: on when the submission states that value, off when it states another, the code
+    /// default otherwise. Nil when the default is that value or cannot be worked out.
+    private static func textGate(_ update: ValidationUpdate, in source: AnalyzedSource) -> FeatureGate? {
+        var tests: [PyNode] = []
+        for condition in update.event.conditions {
+            if condition.type == "BoolOp", condition.child("op")?.type == "And" {
+                tests += condition.children("values")
+            } else {
+                tests.append(condition)
+            }
+        }
+        let settings = TextSettings(source: source)
+        for test in tests {
+            guard test.type == "Compare", test.children("ops").map(\.type) == ["Eq"],
+                  let left = test.child("left"), let right = test.children("comparators").first else { continue }
+            let (setting, literal) = left.stringLiteral == nil ? (left, right.stringLiteral) : (right, left.stringLiteral)
+            guard let literal, setting.type == "Name" || setting.type == "Attribute", let identifier = setting.terminalName,
+                  let read = settings.environmentRead(assignedTo: identifier) else { continue }
+            let gate = "\(read.variable)=\(literal)"
+            if let stated = settings.stated(read.variable, identifier: identifier) {
+                return FeatureGate(variable: gate, setting: stated.value == literal.lowercased() ? .on(evidence: stated.evidence) : .off(evidence: stated.evidence))
+            }
+            guard let value = settings.evaluate(read.value), value != literal else { continue }
+            return FeatureGate(variable: gate, setting: .codeDefault)
+        }
+        return nil
+    }
+}
+
+/// Text settings read from the environment, worked out from the code and what a submission
+/// states (README run commands, `NAME=value` or `identifier: value` in the logs).
+private struct TextSettings {
+    let source: AnalyzedSource
+
+    /// The environment variable read into `identifier` and the whole value assigned.
+    func environmentRead(assignedTo identifier: String) -> (variable: String, value: PyNode)? {
+        var found: (variable: String, value: PyNode)?
+        source.tree.walk { node in
+            guard found == nil, node.type == "Assign" || node.type == "AnnAssign", let value = node.child("value") else { return }
+            let targets = node.type == "Assign" ? node.children("targets") : [node.child("target")].compactMap { $0 }
+            guard targets.contains(where: { ($0.type == "Name" || $0.type == "Attribute") && $0.terminalName == identifier }),
+                  let call = environmentCall(in: value), let name = call.children("args").first?.stringLiteral else { return }
+            found = (name, value)
+        }
+        return found
+    }
+
+    /// The first `os.environ.get` / `os.getenv` call in `expression`, outermost first.
+    private func environmentCall(in expression: PyNode) -> PyNode? {
+        var call: PyNode?
+        expression.walk { node in
+            guard call == nil, node.type == "Call", let callee = source.analysis.index.aliases.resolve(node.child("func")),
+                  ImportAliases.environmentReaders.contains(callee) else { return }
+            call = node
+        }
+        return call
+    }
+
+    /// The value a README run command, a log or submission.json states for `variable` (or its
+    /// code `identifier`), lowercased, with where.
+    func stated(_ variable: String, identifier: String? = nil) -> (value: String, evidence: String)? {
+        let keys = [variable.lowercased()] + (identifier.map { [$0.lowercased()] } ?? [])
+        func value(in line: Substring) -> String? {
+            let lower = line.lowercased()
+            for key in keys {
+                var start = lower.startIndex
+                while let range = lower.range(of: key, range: start..<lower.endIndex) {
+                    start = range.upperBound
+                    if range.lowerBound > lower.startIndex {
+                        let before = lower[lower.index(before: range.lowerBound)]
+                        if before.isLetter || before.isNumber || before == "_" || before == "." { continue }
+                    }
+                    var rest = lower[range.upperBound...].drop { $0 == " " || $0 == "\"" || $0 == "'" }
+                    guard let separator = rest.first, separator == "=" || separator == ":" else { continue }
+                    rest = rest.dropFirst().drop { $0 == " " || $0 == "\"" || $0 == "'" }
+                    let text = rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }
+                    if !text.isEmpty { return String(text) }
+                }
+            }
+            return nil
+        }
+        let codeLines = source.documents.codeLines
+        for log in source.documents.logs {
+            for (number, line) in log.text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            where line.count < 400 && !line.contains("environ") && !line.contains("getenv")
+                && !codeLines.contains(line.trimmingCharacters(in: .whitespaces)) {
+                if let text = value(in: line) { return (text, "\(log.name):\(number + 1): `\(line.trimmingCharacters(in: .whitespaces))`") }
+            }
+        }
+        if let readme = source.documents.readme {
+            var inFence = false
+            for (number, rawLine) in readme.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let line = rawLine.trimmingCharacters(in: .whitespaces)
+                if line.hasPrefix("```") { inFence.toggle(); continue }
+                guard inFence || line.contains("torchrun") || line.contains("python "), line.contains(variable + "=") else { continue }
+                if let text = value(in: Substring(line)) { return (text, "README.md:\(number + 1): `\(line)`") }
+            }
+        }
+        if let json = source.documents.submissionJSON,
+           let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] {
+            for key in object.keys.sorted() where keys.contains(key.lowercased()) {
+                if let text = object[key] as? String { return (text.lowercased(), "submission.json: `\(key)`") }
+            }
+        }
+        return nil
+    }
+
+    /// The text `expression` evaluates to with every setting it reads at its stated value or
+    /// else its code default; nil when anything else decides it (a launcher variable such as
+    /// `WORLD_SIZE`, a computation, a setting stated in a form not read here).
+    func evaluate(_ expression: PyNode, depth: Int = 0) -> String? {
+        guard depth < 8 else { return nil }
+        switch expression.type {
+        case "Constant":
+            return EnvironmentDefault.literalText(expression)
+        case "IfExp":
+            guard let test = expression.child("test"), let chosen = truth(test, depth: depth + 1),
+                  let branch = expression.child(chosen ? "body" : "orelse") else { return nil }
+            return evaluate(branch, depth: depth + 1)
+        case "Name", "Attribute":
+            guard let identifier = expression.terminalName, let read = environmentRead(assignedTo: identifier) else { return nil }
+            return evaluate(read.value, depth: depth + 1)
+        case "Call":
+            guard let function = expression.child("func") else { return nil }
+            if let callee = source.analysis.index.aliases.resolve(function), ImportAliases.environmentReaders.contains(callee) {
+                let arguments = expression.children("args")
+                guard let name = arguments.first?.stringLiteral, !FeatureFlags.launcherVariables.contains(name) else { return nil }
+                // A log's `slot_enabled: True` is the parsed setting, not the text it was read from.
+                if let stated = stated(name) { return Self.booleanWords.contains(stated.value) ? nil : stated.value }
+                return arguments.count >= 2 ? evaluate(arguments[1], depth: depth + 1) : nil
+            }
+            // `.lower()`, `.strip()` on a setting; `str(...)` of one.
+            if function.type == "Attribute", ["lower", "strip"].contains(function.string("attr") ?? ""),
+               let receiver = function.child("value"), expression.children("args").isEmpty {
+                return evaluate(receiver, depth: depth + 1).map { function.string("attr") == "lower" ? $0.lowercased() : $0.trimmingCharacters(in: .whitespaces) }
+            }
+            if function.dottedName == "str", expression.children("args").count == 1 {
+                return evaluate(expression.children("args")[0], depth: depth + 1)
+            }
+            return nil
+        default:
+            return nil
+        }
+    }
+
+    private static let booleanWords: Set<String> = ["true", "false", "enabled", "disabled", "on", "off", "yes", "no"]
+
+    /// Whether a test of texts (`==`, `!=`, `and`, `or`, `not`) holds, as ``evaluate(_:depth:)``.
+    private func truth(_ test: PyNode, depth: Int) -> Bool? {
+        switch test.type {
+        case "Compare":
+            guard test.children("ops").count == 1, let operation = test.children("ops").first?.type,
+                  operation == "Eq" || operation == "NotEq",
+                  let left = test.child("left").flatMap({ evaluate($0, depth: depth) }),
+                  let right = test.children("comparators").first.flatMap({ evaluate($0, depth: depth) }) else { return nil }
+            return (left == right) == (operation == "Eq")
+        case "BoolOp":
+            let values = test.children("values").map { truth($0, depth: depth) }
+            guard !values.contains(where: { $0 == nil }) else { return nil }
+            return test.child("op")?.type == "And" ? values.allSatisfy { $0 == true } : values.contains { $0 == true }
+        case "UnaryOp" where test.child("op")?.type == "Not":
+            return test.child("operand").flatMap { truth($0, depth: depth) }.map { !$0 }
+        default:
+            return nil
+        }
     }
 }
