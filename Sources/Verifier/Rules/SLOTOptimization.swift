@@ -16,6 +16,8 @@ import Foundation
 /// (stated that value: error; another: note; nothing: warning). A fit on one window's positions
 /// before the span it scores (`y[0, :s]`, then `nll[0, s:wlen]`) is context-only SLOT: a
 /// warning. A file whose validation-named values are all random (a smoke test) is not flagged.
+/// A branch the logs show skipped (a later message such as `RUN_COMPLETE` logged, the branch's
+/// own unconditional message not) did not run: a note.
 ///
 /// ## Why
 /// The parameters are fitted to the very targets they then help predict (Issue #1017 C1/C3);
@@ -53,6 +55,11 @@ public enum SLOTOptimization: LintRule {
                 return finding(source, line: update.event.line,
                     "\(name) optimises `\(variable)` on validation data in a loop of \(zero.variable) steps, " +
                     "0 in this submission (\(zero.evidence)), so it is never fitted", severity: .note)
+            }
+            if let skipped = branchSkippedInLogs(update, in: source) {
+                return finding(source, line: update.event.line,
+                    "\(name) optimises `\(variable)` on validation data in a branch that did not run in this submission: \(skipped)",
+                    severity: .note)
             }
             if let alternative = elseOfDefaultOn(update, in: source) {
                 let settings = alternative.map { source.documents.setting(of: $0.variable, aliases: [$0.identifier]) }
@@ -180,6 +187,72 @@ public enum SLOTOptimization: LintRule {
             }
         }
         return variable
+    }
+
+    /// Where the logs show that an `if` branch holding the update did not run: the branch writes
+    /// a message whenever it runs (a logging call with a literal text, under no further test or
+    /// loop, before the update), the function writes a message of its own after the branch
+    /// (`log0("RUN_COMPLETE")`), some log shows that later message, and no log shows any of the
+    /// branch's messages. Texts another logging call of the module also starts with prove nothing.
+    private static func branchSkippedInLogs(_ update: ValidationUpdate, in source: AnalyzedSource) -> String? {
+        let logs = source.documents.logs
+        guard !logs.isEmpty else { return nil }
+        var outer = update.function
+        while let parent = source.analysis.index.functions[outer].enclosingFunction { outer = parent }
+        let body = source.analysis.index.functions[outer].node
+        let line = update.event.line
+        var everyText: [String] = []
+        source.tree.walk { node in if let text = loggedText(node) { everyText.append(text) } }
+        func distinctive(_ text: String) -> Bool {
+            text.count >= 8 && everyText.filter { $0.contains(text) }.count == 1
+        }
+        var branches: [PyNode] = []
+        body.walk { node in
+            guard node.type == "If", let first = node.children("body").first, let last = node.children("body").last,
+                  first.line <= line, last.endLine >= line else { return }
+            branches.append(node)
+        }
+        for branch in branches {
+            let written = unconditional(branch.children("body")).filter { $0.line < line }.compactMap(loggedText)
+            let later = unconditional(body.children("body")).filter { $0.line > branch.endLine }.compactMap(loggedText)
+                .filter(distinctive)
+            guard !written.isEmpty, !later.isEmpty,
+                  !logs.contains(where: { log in written.contains { log.text.contains($0) } }),
+                  let witness = logs.first(where: { log in later.contains { log.text.contains($0) } }),
+                  let reached = later.first(where: { witness.text.contains($0) }) else { continue }
+            let others = logs.count > 1 ? " (nor do the other \(logs.count - 1) logs)" : ""
+            return "\(witness.name) shows `\(reached)`, written after the branch at line \(branch.line), but not " +
+                "`\(written[0])`, which the branch writes whenever it runs\(others)"
+        }
+        return nil
+    }
+
+    /// The statements of `block` that run whenever the block does: its own, and those of the
+    /// `try` and `with` blocks in it.
+    private static func unconditional(_ block: [PyNode]) -> [PyNode] {
+        block.flatMap { statement -> [PyNode] in
+            ["Try", "TryStar", "With", "AsyncWith"].contains(statement.type)
+                ? [statement] + unconditional(statement.children("body")) : [statement]
+        }
+    }
+
+    /// The literal start of the message a logging statement writes (`log0(f"slot:starting
+    /// mode={m}")` writes `slot:starting mode=`), for an expression statement calling a function
+    /// named for logging or printing.
+    private static func loggedText(_ statement: PyNode) -> String? {
+        guard statement.type == "Expr", let call = statement.child("value"), call.type == "Call",
+              let callee = call.terminalName?.lowercased(),
+              callee.contains("log") || callee.contains("print") || callee == "info",
+              var message = call.children("args").first else { return nil }
+        while message.type == "BinOp", let left = message.child("left") { message = left }
+        if let text = message.stringLiteral { return text }
+        guard message.type == "JoinedStr" else { return nil }
+        var text = ""
+        for part in message.children("values") {
+            guard let literal = part.stringLiteral else { break }
+            text += literal
+        }
+        return text.isEmpty ? nil : text
     }
 
     /// The bound `s` when the update's loss reads its targets only through a slice of one window

@@ -79,6 +79,66 @@ import Testing
         #expect(elsewhere.map(\.severity) == [.error], "\(elsewhere.map(\.message))")
     }
 
+    /// A SLOT branch on by default that announces itself in the log (trimmed from corpus scripts
+    /// whose logs reach `RUN_COMPLETE` without it).
+    private let announcedSource = """
+        import os
+        import torch
+        import torch.nn.functional as F
+
+        class Hyperparameters:
+            slot_enabled = bool(int(os.environ.get("SLOT_ENABLED", "1")))
+
+        def main(model, val_tokens):
+            args = Hyperparameters()
+            print(f"final_sliding_window val_loss:{model(val_tokens).item():.4f}")
+            if args.slot_enabled:
+                print(f"slot:starting windows={val_tokens.numel() // 2048}")
+                nll = 0.0
+                for ws in range(0, val_tokens.numel() - 2048, 2048):
+                    chunk = val_tokens[ws:ws + 2049]
+                    xb, yb = chunk[:-1], chunk[1:]
+                    with torch.no_grad():
+                        hidden = model.hidden(xb)
+                    delta = torch.zeros(1, 1, hidden.shape[-1], requires_grad=True)
+                    opt = torch.optim.AdamW([delta], lr=0.005)
+                    for _ in range(8):
+                        opt.zero_grad()
+                        F.cross_entropy(model.head(hidden + delta), yb).backward()
+                        opt.step()
+                    with torch.no_grad():
+                        nll += F.cross_entropy(model.head(hidden + delta), yb, reduction="sum").item()
+                print(f"final_slot val_loss:{nll:.4f}")
+            print("RUN_COMPLETE")
+
+        if __name__ == "__main__":
+            main(None, None)
+        """
+
+    @Test func aSLOTBranchTheLogsShowSkippedIsANote() throws {
+        let skipped = try lint(announcedSource, files: ["train_seed1.log": "final_sliding_window val_loss:2.7343\nRUN_COMPLETE\n",
+                                                        "train_seed2.log": "final_sliding_window val_loss:2.7351\nRUN_COMPLETE\n"])
+        #expect(skipped.map(\.severity) == [.note], "\(skipped.map(\.message))")
+        #expect(skipped.first?.line == 23)
+        #expect(skipped.first?.message.contains("train_seed1.log shows `RUN_COMPLETE`") == true)
+        #expect(skipped.first?.message.contains("`slot:starting windows=`") == true)
+        // One run that wrote the branch's message ran it.
+        let ran = try lint(announcedSource, files: ["train_seed1.log": "final_sliding_window val_loss:2.7343\nRUN_COMPLETE\n",
+                                                    "train_seed2.log": "slot:starting windows=30\nfinal_slot val_loss:2.1\nRUN_COMPLETE\n"])
+        #expect(ran.map(\.severity) == [.error], "\(ran.map(\.message))")
+        // A log that stops before the end shows nothing about the branch.
+        let cut = try lint(announcedSource, files: ["train_seed1.log": "final_sliding_window val_loss:2.7343\n"])
+        #expect(cut.map(\.severity) == [.error], "\(cut.map(\.message))")
+        // No logs: the default (on) stands.
+        #expect(try lint(announcedSource).map(\.severity) == [.error])
+        // A message written only on some iterations proves nothing by its absence.
+        let conditional = announcedSource.replacingOccurrences(
+            of: "        print(f\"slot:starting windows=", with: "        if val_tokens.numel() > 10**9:\n            print(f\"slot:starting windows=")
+        #expect(conditional != announcedSource)
+        let conditionalFindings = try lint(conditional, files: ["train_seed1.log": "RUN_COMPLETE\n"])
+        #expect(conditionalFindings.map(\.severity) == [.error], "\(conditionalFindings.map(\.message))")
+    }
+
     /// A SLOT branch chosen by a text setting whose default is worked out from another setting
     /// (trimmed from a corpus script that evaluates with `EVAL_MODE=ngram`).
     private let textModeSource = """
