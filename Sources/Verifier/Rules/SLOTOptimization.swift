@@ -17,7 +17,8 @@ import Foundation
 /// before the span it scores (`y[0, :s]`, then `nll[0, s:wlen]`) is context-only SLOT: a
 /// warning. A file whose validation-named values are all random (a smoke test) is not flagged.
 /// A branch the logs show skipped (a later message such as `RUN_COMPLETE` logged, the branch's
-/// own unconditional message not) did not run: a note.
+/// own unconditional message not) did not run: a note. So does a script nothing beside the code
+/// names while the folder's run commands run another script.
 ///
 /// ## Why
 /// The parameters are fitted to the very targets they then help predict (Issue #1017 C1/C3);
@@ -42,10 +43,16 @@ public enum SLOTOptimization: LintRule {
         // A file whose validation-named data are all random (a CPU smoke test) fits nothing on
         // the validation set.
         if RandomValidationData.onlyRandom(in: source.tree, aliases: source.analysis.index.aliases) { return [] }
+        let leftOut = scriptLeftOut(source)
         return source.validationUpdates.compactMap { update in
             guard let variable = update.slotVariable else { return nil }
             if case .beforeSerialization = update.timing { return nil }
             let name = source.analysis.index.functions[update.function].qualifiedName
+            if let leftOut {
+                return finding(source, line: update.event.line,
+                    "\(name) optimises `\(variable)` on validation data in a script the submitted runs do not run: \(leftOut)",
+                    severity: .note)
+            }
             if runsNowhere(update, in: source) {
                 return finding(source, line: update.event.line,
                     "\(name) optimises `\(variable)` on validation data; \(name) is never called or named elsewhere " +
@@ -187,6 +194,45 @@ public enum SLOTOptimization: LintRule {
             }
         }
         return variable
+    }
+
+    /// Why a script of the folder does not run in the submitted runs: the README's run commands
+    /// or the folder's shell scripts run another script of the folder, and nothing beside the code
+    /// names this one (no other source file, the README, a shell script or a log). A module
+    /// without an entry point may be imported, and is not judged here.
+    private static func scriptLeftOut(_ source: AnalyzedSource) -> String? {
+        guard ValidationUpdate.hasEntryPoint(source.tree) else { return nil }
+        let folder = (source.file as NSString).deletingLastPathComponent
+        let fileName = (source.file as NSString).lastPathComponent
+        let stem = (fileName as NSString).deletingPathExtension
+        var commandTexts: [(name: String, text: String, everyLine: Bool)] = []
+        if let readme = source.documents.readme { commandTexts.append(("README.md", readme, false)) }
+        for script in source.documents.shellScripts {
+            let path = ((folder.isEmpty ? "." : folder) as NSString).appendingPathComponent(script)
+            guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+            let data = (try? handle.read(upToCount: 1 << 20)) ?? Data()
+            try? handle.close()
+            commandTexts.append((script, String(decoding: data, as: UTF8.self), true))
+        }
+        let mentions = commandTexts.map(\.text) + source.documents.logs.map(\.text)
+        guard !mentions.contains(where: { FolderNameSearch.containsWord(stem, in: Substring($0)) }),
+              !FolderNameSearch.isNamed(stem, inFolder: folder, except: (source.file, 0), otherFilesOnly: true) else { return nil }
+        for command in commandTexts {
+            var inFence = false
+            for (number, rawLine) in command.text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let line = rawLine.trimmingCharacters(in: .whitespaces)
+                if line.hasPrefix("```") { inFence.toggle(); continue }
+                guard !line.hasPrefix("#"),
+                      command.everyLine || inFence || line.contains("torchrun") || line.contains("python") else { continue }
+                for token in line.split(whereSeparator: { " \t`;\"'=".contains($0) }) where token.hasSuffix(".py") {
+                    let other = (String(token) as NSString).lastPathComponent
+                    let path = ((folder.isEmpty ? "." : folder) as NSString).appendingPathComponent(other)
+                    guard other != fileName, FileManager.default.fileExists(atPath: path) else { continue }
+                    return "\(command.name):\(number + 1) runs \(other) (`\(line)`), and nothing beside the code names \(fileName)"
+                }
+            }
+        }
+        return nil
     }
 
     /// Where the logs show that an `if` branch holding the update did not run: the branch writes

@@ -139,6 +139,27 @@ import Testing
         #expect(conditionalFindings.map(\.severity) == [.error], "\(conditionalFindings.map(\.message))")
     }
 
+    @Test func aSLOTScriptTheRunCommandsLeaveOutIsANote() throws {
+        // The SLOT lives in a second script with an entry point; `train_gpt.py` has none.
+        let variant = announcedSource.replacingOccurrences(of: "print(f\"slot:starting", with: "nll_hint = (f\"slot:starting")
+        #expect(variant != announcedSource)
+        let plain = "import torch\n\ndef main():\n    print(torch.zeros(1))\n\nif __name__ == \"__main__\":\n    main()\n"
+        let command = "```\ntorchrun --standalone --nproc_per_node=8 train_gpt.py\n```\n"
+        let leftOut = try lint(plain, files: ["slot_variant.py": variant, "README.md": command])
+        #expect(leftOut.map(\.severity) == [.note], "\(leftOut.map(\.message))")
+        #expect(leftOut.first?.message.contains("README.md:2 runs train_gpt.py") == true)
+        // Run by the README's command, named in its prose, or with no command at all: it may run.
+        let run = try lint(plain, files: ["slot_variant.py": variant, "README.md": command.replacingOccurrences(of: "train_gpt.py", with: "slot_variant.py")])
+        #expect(run.map(\.severity) == [.error], "\(run.map(\.message))")
+        let named = try lint(plain, files: ["slot_variant.py": variant, "README.md": command + "The SLOT numbers come from slot_variant.py.\n"])
+        #expect(named.map(\.severity) == [.error], "\(named.map(\.message))")
+        let noCommand = try lint(plain, files: ["slot_variant.py": variant])
+        #expect(noCommand.map(\.severity) == [.error], "\(noCommand.map(\.message))")
+        // A shell script that runs it.
+        let shell = try lint(plain, files: ["slot_variant.py": variant, "README.md": command, "run.sh": "python slot_variant.py\n"])
+        #expect(shell.map(\.severity) == [.error], "\(shell.map(\.message))")
+    }
+
     /// A SLOT branch chosen by a text setting whose default is worked out from another setting
     /// (trimmed from a corpus script that evaluates with `EVAL_MODE=ngram`).
     private let textModeSource = """
