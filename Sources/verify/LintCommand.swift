@@ -31,7 +31,7 @@ struct Lint: ParsableCommand {
             FileHandle.standardError.write(Data("incomplete: \(error)\n".utf8))
             throw ExitStatus.incomplete
         }
-        let findings = (linter.check(sources) + linter.linkFindings(inputs.linksOutside)).sorted(by: Finding.reportOrder)
+        let findings = (linter.check(sources, submissionFolder: Linter.submissionFolder(paths)) + linter.linkFindings(inputs.linksOutside)).sorted(by: Finding.reportOrder)
         let output: Data
         switch format {
         case .text: output = Data(LintReport.text(findings, fileCount: files.count).utf8)

@@ -73,10 +73,32 @@ public struct Linter: Sendable {
         }
     }
 
-    /// Lints the files and folders in `paths`.
+    /// Lints the files and folders in `paths`; one folder is judged as a submission (see
+    /// ``check(_:submissionFolder:)``).
     public func lint(paths: [String]) throws -> [Finding] {
         let inputs = try Self.collect(paths)
-        return (try lint(files: inputs.files) + linkFindings(inputs.linksOutside)).sorted(by: Finding.reportOrder)
+        let sources = try analyze(files: inputs.files)
+        return (check(sources, submissionFolder: Self.submissionFolder(paths)) + linkFindings(inputs.linksOutside))
+            .sorted(by: Finding.reportOrder)
+    }
+
+    /// The folder `paths` name when they are exactly one folder: the submission whose run decides
+    /// which files are judged as the run.
+    public static func submissionFolder(_ paths: [String]) -> String? {
+        guard paths.count == 1 else { return nil }
+        var isFolder: ObjCBool = false
+        return FileManager.default.fileExists(atPath: paths[0], isDirectory: &isFolder) && isFolder.boolValue ? paths[0] : nil
+    }
+
+    /// The findings of the rules on `sources`, the code of `submissionFolder` when given: errors in
+    /// files its run does not reach (``RunReachability``) are warnings that say so. When the run's
+    /// entry scripts cannot be told, every file is judged as the run.
+    public func check(_ sources: [AnalyzedSource], submissionFolder: String?) -> [Finding] {
+        let findings = check(sources)
+        guard let submissionFolder, let reachability = RunReachability(folder: submissionFolder, sources: sources) else {
+            return findings
+        }
+        return reachability.judge(findings)
     }
 
     /// Parses and analyses every file (and the code inside its wrappers), then applies the rules.

@@ -6,8 +6,11 @@ import Foundation
 /// ## What it flags
 /// A value claimed outside code blocks (`SWA_EVERY=25` in prose, a `| swa_every | 25 |` table
 /// row) or as a numeric field of submission.json, for a name the code reads with
-/// `os.environ.get(NAME, default)`, when the claim differs from the default and no command in
-/// the README (a fenced block, a `torchrun`/`python` line) sets `NAME=`.
+/// `os.environ.get(NAME, default)` (also `os.getenv`, either under an alias; through a helper
+/// that reads the name its caller passes, `env_int("NUM_LAYERS", 9)`; a default that is a
+/// module-level name bound once to a literal), when the claim differs from the default and no
+/// command in the README (a fenced block, a `torchrun`/`python` line, a line ending in `\`)
+/// sets `NAME=`. Mutations: `fixtures/lint/mutations/PG-CLAIM-MISMATCH/<NN>-<form>/`.
 ///
 /// ## Why
 /// A reviewer reproducing the run with the documented command gets the code's default, not the
@@ -36,6 +39,7 @@ public enum ClaimMismatch: LintRule {
     public static func check(_ source: AnalyzedSource) -> [Finding] {
         // Claims describe the submission's main script; decoded code is checked like its file.
         let defaults = source.environmentDefaults
+            + EnvironmentDefault.findIndirect(in: source.tree, nodes: source.nodes, aliases: source.analysis.index.aliases)
         guard !defaults.isEmpty else { return [] }
         var byName: [String: EnvironmentDefault] = [:]
         for setting in defaults where byName[setting.name] == nil { byName[setting.name] = setting }
@@ -76,7 +80,9 @@ struct StatedHyperparameterClaims {
             let isCommand = inFence || line.contains("torchrun") || line.contains("python ") || line.hasSuffix("\\")
             for match in matches {
                 guard let key = Range(match.range(at: 1), in: line).map({ String(line[$0]) }),
-                      let value = Range(match.range(at: 2), in: line).map({ String(line[$0]) }) else { continue }
+                      var value = Range(match.range(at: 2), in: line).map({ String(line[$0]) }) else { continue }
+                // A sentence's full stop is not part of the number (`SCALAR_LR=3e-4.`).
+                while value.hasSuffix(".") { value.removeLast() }
                 if isCommand { commandSet.insert(key) } else { values.insert(Claim(key: key, value: value, where: "README")) }
             }
             if !isCommand, let match = tableRow?.firstMatch(in: line, range: range),

@@ -9,6 +9,8 @@ import Testing
 /// under aliases). Each illegal form is flagged by its rule exactly on the lines marked
 /// `# expect: <RULE>`, with the rule's severity; each legal twin (the same structure with
 /// training data, context-only keys, score-first order or a guard) has no finding of that rule.
+/// Rules that read the README or submission.json beside the code have a folder per form,
+/// `<NN>-<form>/{illegal,legal}/` holding `train_gpt.py` and those documents.
 @Suite struct LintMutationTests {
     struct Mutant: Sendable, CustomTestStringConvertible {
         var rule: String
@@ -26,11 +28,21 @@ import Testing
         return rules.flatMap { rule -> [Mutant] in
             let folder = root.appendingPathComponent(rule)
             let names = ((try? manager.contentsOfDirectory(atPath: folder.path)) ?? []).sorted()
-            return names.filter { $0.hasSuffix(".illegal.py") }.map { name in
+            let files = names.filter { $0.hasSuffix(".illegal.py") }.map { name in
                 let form = String(name.dropLast(".illegal.py".count))
                 return Mutant(rule: rule, form: form, illegal: folder.appendingPathComponent(name).path,
                               legal: folder.appendingPathComponent(form + ".legal.py").path)
             }
+            // A rule that reads the files beside the code has a folder per form:
+            // `<NN>-<form>/illegal/train_gpt.py` and `<NN>-<form>/legal/train_gpt.py`, each with its README.
+            let folders = names.filter {
+                manager.fileExists(atPath: folder.appendingPathComponent($0).appendingPathComponent("illegal").path)
+            }.map { form in
+                Mutant(rule: rule, form: form,
+                       illegal: folder.appendingPathComponent(form).appendingPathComponent("illegal/train_gpt.py").path,
+                       legal: folder.appendingPathComponent(form).appendingPathComponent("legal/train_gpt.py").path)
+            }
+            return files + folders
         }
     }()
 

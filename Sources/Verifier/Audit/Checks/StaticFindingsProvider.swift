@@ -27,7 +27,9 @@ public enum StaticFindingsProvider {
         let findings: [Finding]
         do {
             let linter = Linter(parser: try PythonParser())
-            findings = (try linter.lint(files: files) + linter.linkFindings(inputs.linksOutside)).sorted(by: Finding.reportOrder)
+            let sources = try linter.analyze(files: files)
+            findings = (linter.check(sources, submissionFolder: folder) + linter.linkFindings(inputs.linksOutside))
+                .sorted(by: Finding.reportOrder)
         } catch {
             return FindingsOutcome(findings: [], incompleteReason: "the static analyzer could not run: \(relative(String(describing: error), to: folder))")
         }
