@@ -13,6 +13,9 @@ struct ShapeFacts {
     var numLayers: Int
     var kvDim: Int
     var mlpHidden: Int
+    /// The hidden width was read from the down projection (no `mlp.fc`: SwiGLU's projections carry the
+    /// code's names), so how `mlp_mult` sized it is the code's rule, not the baseline's `mlp_mult · dim`.
+    var mlpHiddenFromDownProjection = false
     /// `nil` when the state dict has no `q_gain`.
     var numHeads: Int?
     var tieEmbeddings: Bool
@@ -60,6 +63,7 @@ struct ShapeFacts {
                                        expected: "[\(modelDim), hidden] (model_dim from \(Self.embedding))")
             }
             mlpHidden = down.columns
+            mlpHiddenFromDownProjection = true
             sources["mlp_hidden"] = shapeOf(Self.mlpOut)
         } else {
             let mlp = try matrix(Self.mlpIn)

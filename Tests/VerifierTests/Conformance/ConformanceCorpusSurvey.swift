@@ -7,7 +7,8 @@ import Testing
 /// `Hyperparameters` defaults (shapes from that configuration), the MLP activation read from the code as
 /// the pipeline reads it (a matched non-relu² activation is the row's detail). A survey, run by hand:
 /// `PGVERIFY_CONFORMANCE_SURVEY=out.tsv swift test --filter ConformanceCorpusSurvey` reads every
-/// train_gpt.py of ../shared/corpus/parameter-golf/records and /work/prcorpus.
+/// train_gpt.py of ../shared/corpus/parameter-golf/records and /work/prcorpus; with
+/// `PGVERIFY_CONFORMANCE_SURVEY_FILES=list.txt` (one path a line) only those files.
 @Suite struct ConformanceCorpusSurvey {
     /// The baseline configuration a file's code defaults state, nil when they do not state one.
     static func config(from source: String, file: String) -> GPTConfig? {
@@ -36,6 +37,10 @@ import Testing
     }
 
     static func files() -> [URL] {
+        if let list = ProcessInfo.processInfo.environment["PGVERIFY_CONFORMANCE_SURVEY_FILES"],
+           let text = try? String(contentsOfFile: list, encoding: .utf8) {
+            return text.split(separator: "\n").map { URL(fileURLWithPath: String($0)) }.sorted { $0.path < $1.path }
+        }
         var roots = [Paths.shared("corpus/parameter-golf/records")]
         if FileManager.default.fileExists(atPath: "/work/prcorpus") { roots.append(URL(fileURLWithPath: "/work/prcorpus")) }
         var found: [URL] = []

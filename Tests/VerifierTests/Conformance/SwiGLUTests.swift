@@ -123,6 +123,19 @@ import Testing
         }
     }
 
+    /// The multiplier the record's run stated (MLP_MULT=3 gave the hidden width 64 = int(32 · 3 · 2/3),
+    /// rounded to 8) sizes the width by the code's rule, not the baseline's mult · dim: it does not
+    /// contradict the tensors.
+    @Test(.enabled(if: hasRecordCode)) func statedMultiplierDoesNotContradictTheSwiGLUWidth() throws {
+        let code = try #require(Self.recordCode)
+        let (_, resolved) = try Reevaluation.prepare(ReevaluationRequest(
+            artifact: Paths.fixture("conformance/swiglu.weights.json"), code: code, overrides: ["MLP_MULT": "3"],
+            tokenizer: Paths.shared("tokenizers/fineweb_1024_bpe.model"),
+            validationPattern: Paths.shared("val/small").path + "/fineweb_val_*.bin"))
+        #expect(resolved.config.mlpHidden == 64)
+        #expect(resolved.config.features.mlpActivation == Self.gateAndUp)
+    }
+
     /// Single edits of the SwiGLU line that change what it computes: each is refused, naming that line.
     static let refusedEdits: [(name: String, replacement: String, construct: String)] = [
         ("GELU for SiLU", "return self.proj(F.gelu(self.gate(x)) * self.up(x))", "gelu"),
