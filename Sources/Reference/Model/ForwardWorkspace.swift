@@ -9,6 +9,7 @@ public final class ForwardWorkspace {
     let attention: UnsafeMutablePointer<Float>  // [T, C]
     let projected: UnsafeMutablePointer<Float>  // [T, C]
     let hidden: UnsafeMutablePointer<Float>     // [T, F]
+    let upHidden: UnsafeMutablePointer<Float>?  // [T, F] SwiGLU's up projection
     let skips: UnsafeMutablePointer<Float>      // [S, T, C]
     let scores: UnsafeMutablePointer<Float>     // attention scratch
     let logits: UnsafeMutablePointer<Float>     // [min(T, headChunkRows), V]
@@ -30,10 +31,13 @@ public final class ForwardWorkspace {
         self.maxTokens = maxTokens
         x = make(t * c); x0 = make(t * c); normed = make(t * c)
         qkv = make(t * model.qkvWidth); attention = make(t * c); projected = make(t * c)
-        hidden = make(t * config.mlpHidden); skips = make(model.skipCount * t * c)
+        hidden = make(t * config.mlpHidden)
+        upHidden = config.features.mlpActivation.inputProjections.count > 1 ? make(t * config.mlpHidden) : nil
+        skips = make(model.skipCount * t * c)
         scores = make(causalAttentionScratchCount(maxTokens: t))
         logits = make(min(t, headChunkRows) * config.vocabSize); vocabularyRow = make(config.vocabSize); nll = make(t)
         allocations = [x, x0, normed, qkv, attention, projected, hidden, skips, scores, logits, vocabularyRow, nll]
+            + (upHidden.map { [$0] } ?? [])
     }
 
     deinit { for pointer in allocations { pointer.deallocate() } }

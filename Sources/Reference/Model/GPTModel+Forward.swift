@@ -129,10 +129,14 @@ extension GPTModel {
         }
         addScaled(x, w.projected, scale: layer.attentionScale, rows: queryRows, width: c)
 
-        // MLP: proj(act(fc(rms_norm(x)))), act relu² (baseline) or the configured activation
+        // MLP: proj(act(fc(rms_norm(x)))), act relu² (baseline) or the configured activation;
+        // SwiGLU: proj(silu(gate(x))·up(x)).
         rmsNorm(out: w.normed, input: x, rows: queryRows, width: c, eps: rmsEps)
         linear(out: w.hidden, input: w.normed, weight: layer.fc, rows: queryRows, inFeatures: c, outFeatures: f)
-        activateMLP(w.hidden, count: queryRows * f, config.features.mlpActivation)
+        if let up = layer.up, let upHidden = w.upHidden {
+            linear(out: upHidden, input: w.normed, weight: up, rows: queryRows, inFeatures: c, outFeatures: f)
+        }
+        activateMLP(w.hidden, count: queryRows * f, config.features.mlpActivation, up: w.upHidden)
         linear(out: w.projected, input: w.hidden, weight: layer.mlpProjection, rows: queryRows, inFeatures: f, outFeatures: c)
         addScaled(x, w.projected, scale: layer.mlpScale, rows: queryRows, width: c)
     }

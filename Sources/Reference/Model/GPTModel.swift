@@ -28,7 +28,8 @@ public final class GPTModel: @unchecked Sendable {
         let qkv: UnsafePointer<Float>
         let attentionProjection: UnsafePointer<Float>  // [C, C]
         let queryGain: UnsafePointer<Float>            // [H]
-        let fc: UnsafePointer<Float>                   // [F, C]
+        let fc: UnsafePointer<Float>                   // [F, C] mlp.fc, or SwiGLU's gate
+        let up: UnsafePointer<Float>?                  // [F, C] SwiGLU's up projection
         let mlpProjection: UnsafePointer<Float>        // [C, F]
         let attentionScale: UnsafePointer<Float>       // [C]
         let mlpScale: UnsafePointer<Float>             // [C]
@@ -61,6 +62,7 @@ public final class GPTModel: @unchecked Sendable {
         let c = config.modelDim, v = config.vocabSize, kvWidth = config.numKVHeads * config.headDim
         let f = config.mlpHidden, layerCount = config.numLayers
         let depth = Self.effectiveDepth(config)
+        let mlpInputs = config.features.mlpActivation.inputProjections
         let encoder = depth / 2
         let skips = min(encoder, depth - encoder)
 
@@ -72,9 +74,9 @@ public final class GPTModel: @unchecked Sendable {
                 (p + "attn.c_q.weight", [c, c]), (p + "attn.c_k.weight", [kvWidth, c]),
                 (p + "attn.c_v.weight", [kvWidth, c]), (p + "attn.proj.weight", [c, c]),
                 (p + "attn.q_gain", [config.numHeads]),
-                (p + "mlp.fc.weight", [f, c]), (p + "mlp.proj.weight", [c, f]),
-                (p + "attn_scale", [c]), (p + "mlp_scale", [c]), (p + "resid_mix", [2, c]),
             ]
+            expected += mlpInputs.map { (p + "mlp.\($0).weight", [f, c]) }
+            expected += [(p + "mlp.proj.weight", [c, f]), (p + "attn_scale", [c]), (p + "mlp_scale", [c]), (p + "resid_mix", [2, c])]
         }
         if !config.tieEmbeddings { expected.append(("lm_head.weight", [v, c])) }
         let passes = config.features.stackLoops
@@ -125,7 +127,8 @@ public final class GPTModel: @unchecked Sendable {
             let p = "blocks.\(i)."
             return Layer(
                 qkv: view(p + "attn.c_q.weight"), attentionProjection: view(p + "attn.proj.weight"),
-                queryGain: view(p + "attn.q_gain"), fc: view(p + "mlp.fc.weight"),
+                queryGain: view(p + "attn.q_gain"), fc: view(p + "mlp.\(mlpInputs[0]).weight"),
+                up: mlpInputs.count > 1 ? view(p + "mlp.\(mlpInputs[1]).weight") : nil,
                 mlpProjection: view(p + "mlp.proj.weight"), attentionScale: view(p + "attn_scale"),
                 mlpScale: view(p + "mlp_scale"), residualMix: view(p + "resid_mix"))
         }

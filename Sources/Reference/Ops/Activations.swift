@@ -25,13 +25,28 @@ func reluPower(_ x: UnsafeMutablePointer<Float>, count: Int, exponent: Float) {
     }
 }
 
-/// The MLP's activation in place over `count` values.
+/// `silu(gate)·up` into `gate` over `count` values (SwiGLU), `silu(x) = x / (1 + e^(−x))` as PyTorch
+/// computes it.
 @inlinable
-func activateMLP(_ x: UnsafeMutablePointer<Float>, count: Int, _ activation: ArchitectureFeatures.MLPActivation) {
+func swiGLU(_ gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count {
+        let x = gate[i]
+        gate[i] = x / (1 + expf(-x)) * up[i]
+    }
+}
+
+/// The MLP's activation in place over `count` values of its first input projection; for SwiGLU
+/// `up` holds the up projection's values (the gate's are in `x`).
+@inlinable
+func activateMLP(_ x: UnsafeMutablePointer<Float>, count: Int, _ activation: ArchitectureFeatures.MLPActivation,
+                 up: UnsafePointer<Float>? = nil) {
     switch activation {
     case .reluSquared: reluSquared(x, count: count)
     case .leakyReluSquared(let slope): leakyReluSquared(x, count: count, slope: Float(slope))
     case .reluPower(let exponent): reluPower(x, count: count, exponent: Float(exponent))
+    case .swiGLU:
+        guard let up else { preconditionFailure("SwiGLU needs its up projection's values") }
+        swiGLU(x, up: up, count: count)
     }
 }
 

@@ -7,14 +7,21 @@ import Reference
 /// block, still differs from the description and is refused.
 enum MLPActivationReading {
     /// The activation applied to the first block's up projection (`linear(·, blocks.0.mlp.fc.weight)`):
-    /// `relu` or `leaky_relu(slope)` raised to a constant power (1 when no power follows), if the
-    /// reference computes that form (``ArchitectureFeatures/MLPActivation/invalidity``); `nil` otherwise.
+    /// `relu` or `leaky_relu(slope)` raised to a constant power (1 when no power follows); or SwiGLU,
+    /// `silu` of one projection of the first block's MLP input times another; if the reference computes
+    /// that form (``ArchitectureFeatures/MLPActivation/invalidity``); `nil` otherwise.
     static func read(_ graph: ForwardGraph, root: Int) -> (activation: ArchitectureFeatures.MLPActivation, line: Int)? {
         var reachable = Set<Int>()
         var stack = [root]
         while let id = stack.popLast() {
             if reachable.insert(id).inserted { stack += graph[id].inputs }
         }
+        return readPower(graph, reachable) ?? readSwiGLU(graph, reachable)
+    }
+
+    /// `relu` or `leaky_relu(slope)` of `linear(·, blocks.0.mlp.fc.weight)` to a constant power.
+    private static func readPower(_ graph: ForwardGraph, _ reachable: Set<Int>)
+        -> (activation: ArchitectureFeatures.MLPActivation, line: Int)? {
         func consumers(_ id: Int) -> [Int] { reachable.filter { graph[$0].inputs.contains(id) }.sorted() }
         guard let weight = reachable.first(where: {
                   graph[$0].op == "param" && graph[$0].attribute("name") == .text("blocks.0.mlp.fc.weight")
@@ -38,5 +45,51 @@ enum MLPActivationReading {
         }
         guard read.invalidity == nil else { return nil }
         return (read, graph[activation].origin?.line ?? 0)
+    }
+
+    /// SwiGLU: a product of exactly two factors, each reaching a projection of the same input in the
+    /// first block's MLP (`linear(x, blocks.0.mlp.G.weight)`, `linear(x, blocks.0.mlp.U.weight)`, G ≠ U)
+    /// through at most three one-input operations; the gate G is the factor that applies `silu` (or,
+    /// when neither does, the one that is not the bare projection). The projections' names are the
+    /// code's. Only a candidate: `silu(gate(x)) · up(x)` is what the description built for it
+    /// computes, so another gate activation, a scale, a power of either factor is refused there, at
+    /// its own line.
+    private static func readSwiGLU(_ graph: ForwardGraph, _ reachable: Set<Int>)
+        -> (activation: ArchitectureFeatures.MLPActivation, line: Int)? {
+        let prefix = "blocks.0.mlp."
+        /// The module name `X` and input when `id` is `linear(input, blocks.0.mlp.X.weight)`.
+        func projection(_ id: Int) -> (module: String, input: Int)? {
+            let node = graph[id]
+            guard node.op == "linear", node.inputs.count == 2, graph[node.inputs[1]].op == "param",
+                  case .text(let name)? = graph[node.inputs[1]].attribute("name"), name.hasPrefix(prefix), name.hasSuffix(".weight")
+            else { return nil }
+            let module = String(name.dropFirst(prefix.count).dropLast(".weight".count))
+            return module.contains(".") ? nil : (module, node.inputs[0])
+        }
+        /// The projection a factor reaches through one-input operations, and those operations.
+        func chain(_ id: Int) -> (module: String, input: Int, ops: [String])? {
+            var ops: [String] = []
+            var current = id
+            while projection(current) == nil {
+                guard ops.count < 3, graph[current].inputs.count == 1 else { return nil }
+                ops.append(graph[current].op)
+                current = graph[current].inputs[0]
+            }
+            return projection(current).map { ($0.module, $0.input, ops) }
+        }
+        for product in reachable.sorted() where graph[product].op == "prod" && graph[product].inputs.count == 2 {
+            guard let a = chain(graph[product].inputs[0]), let b = chain(graph[product].inputs[1]),
+                  a.input == b.input, a.module != b.module else { continue }
+            let gated: (gate: (module: String, input: Int, ops: [String]), up: (module: String, input: Int, ops: [String]))
+            switch (a.ops.contains("silu"), b.ops.contains("silu"), a.ops.isEmpty, b.ops.isEmpty) {
+            case (true, false, _, _), (false, false, false, true): gated = (a, b)
+            case (false, true, _, _), (false, false, true, false): gated = (b, a)
+            default: continue
+            }
+            let read = ArchitectureFeatures.MLPActivation.swiGLU(gate: gated.gate.module, up: gated.up.module)
+            guard read.invalidity == nil else { return nil }
+            return (read, graph[product].origin?.line ?? 0)
+        }
+        return nil
     }
 }

@@ -275,7 +275,7 @@ public enum Reevaluation {
         if f.valueEmbeddings != nil { names.append("value embeddings") }
         if f.channelSmearGate || f.smearGate != nil { names.append("SmearGate") }
         if f.ropeNTKTrainSeqLen != nil { names.append("NTK RoPE") }
-        if f.mlpActivation != .reluSquared { names.append("\(f.mlpActivation) MLP") }
+        if f.mlpActivation != .reluSquared { names.append("\(f.mlpActivation.formula) MLP") }
         if f.ropeDims != nil { names.append("partial RoPE") }
         if f.xsaLastN > 0 { names.append("XSA") }
         if f.layerNormScale { names.append("layer-norm scaling") }

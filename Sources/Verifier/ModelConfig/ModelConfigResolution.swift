@@ -100,6 +100,10 @@ struct Resolution {
     /// must agree with it: the baseline builds `mlp_mult * model_dim` hidden units (records with a float
     /// multiplier take `int(mlp_mult * model_dim)`).
     private mutating func checkMLPMultiplier() throws(ModelConfigError) {
+        // Without `mlp.fc` (SwiGLU) the code sizes the width from the multiplier its own way
+        // (`int(dim · mult · 2/3)` rounded up to 8 in 2026-03-20_SwiGLU_576_SlidingWindow_MuonWD); the
+        // width is the tensors', and conformance reads the code's MLP.
+        if facts.mlpHiddenFromDownProjection { return }
         guard let statement = try stated.statement("mlp_mult", as: .real),
               let multiplier = statement.value.pythonFloat() else { return }
         let product = multiplier * Double(facts.modelDim)

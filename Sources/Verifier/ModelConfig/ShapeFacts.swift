@@ -4,7 +4,8 @@ import Reference
 ///
 /// Facts: vocabulary and width from `tok_emb.weight` `[vocab, dim]`; layers from the `blocks.N.`
 /// prefixes (which must be 0..<N); KV width from `blocks.0.attn.c_k.weight` `[kv_dim, dim]`; MLP hidden
-/// width from `blocks.0.mlp.fc.weight` `[hidden, dim]`; heads from `blocks.0.attn.q_gain` `[heads]`
+/// width from `blocks.0.mlp.fc.weight` `[hidden, dim]`, or without it (SwiGLU's gate and up projections
+/// have other names) from the down projection `blocks.0.mlp.proj.weight` `[dim, hidden]`; heads from `blocks.0.attn.q_gain` `[heads]`
 /// when present; tied embeddings when there is no `lm_head.weight`.
 struct ShapeFacts {
     var vocabSize: Int
@@ -12,6 +13,9 @@ struct ShapeFacts {
     var numLayers: Int
     var kvDim: Int
     var mlpHidden: Int
+    /// The hidden width was read from the down projection (no `mlp.fc`: SwiGLU's projections carry the
+    /// code's names), so how `mlp_mult` sized it is the code's rule, not the baseline's `mlp_mult · dim`.
+    var mlpHiddenFromDownProjection = false
     /// `nil` when the state dict has no `q_gain`.
     var numHeads: Int?
     var tieEmbeddings: Bool
@@ -20,6 +24,7 @@ struct ShapeFacts {
     static let embedding = "tok_emb.weight"
     static let keys = "blocks.0.attn.c_k.weight"
     static let mlpIn = "blocks.0.mlp.fc.weight"
+    static let mlpOut = "blocks.0.mlp.proj.weight"
     static let queryGain = "blocks.0.attn.q_gain"
     static let head = "lm_head.weight"
 
@@ -51,13 +56,24 @@ struct ShapeFacts {
         kvDim = keys.rows
         sources["num_kv_heads"] = shapeOf(Self.keys)
 
-        let mlp = try matrix(Self.mlpIn)
-        guard mlp.columns == modelDim else {
-            throw .unexpectedShape(tensor: Self.mlpIn, shape: [mlp.rows, mlp.columns],
-                                   expected: "[hidden, \(modelDim)] (model_dim from \(Self.embedding))")
+        if weights[Self.mlpIn] == nil, weights[Self.mlpOut] != nil {
+            let down = try matrix(Self.mlpOut)
+            guard down.rows == modelDim else {
+                throw .unexpectedShape(tensor: Self.mlpOut, shape: [down.rows, down.columns],
+                                       expected: "[\(modelDim), hidden] (model_dim from \(Self.embedding))")
+            }
+            mlpHidden = down.columns
+            mlpHiddenFromDownProjection = true
+            sources["mlp_hidden"] = shapeOf(Self.mlpOut)
+        } else {
+            let mlp = try matrix(Self.mlpIn)
+            guard mlp.columns == modelDim else {
+                throw .unexpectedShape(tensor: Self.mlpIn, shape: [mlp.rows, mlp.columns],
+                                       expected: "[hidden, \(modelDim)] (model_dim from \(Self.embedding))")
+            }
+            mlpHidden = mlp.rows
+            sources["mlp_hidden"] = shapeOf(Self.mlpIn)
         }
-        mlpHidden = mlp.rows
-        sources["mlp_hidden"] = shapeOf(Self.mlpIn)
 
         if let gain = weights[Self.queryGain] {
             guard gain.shape.count == 1, gain.shape[0] > 0 else {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Reference
 
@@ -49,6 +50,65 @@ import Testing
         #expect { try FamilyGPTModel(config: config, weights: weights, maxPositions: 64) } throws: { error in
             guard case .invalidConfig(let text)? = error as? ModelWeightsError else { return false }
             return text.contains("whole-stack passes")
+        }
+    }
+
+    @Test func swiGLUComputesSiLUOfTheGateTimesUp() {
+        var gate: [Float] = [-30, -1, 0, 2]
+        let up: [Float] = [2, 3, 5, -0.5]
+        activateMLP(&gate, count: gate.count, .swiGLU(gate: "gate", up: "up"), up: up)
+        let expected = zip([Float(-30), -1, 0, 2], up).map { x, u in x / (1 + expf(-x)) * u }
+        #expect(gate == expected)
+        #expect(abs(gate[1] - (-0.26894142 * 3)) < 1e-6 && abs(gate[3] - (1.7615942 * -0.5)) < 1e-6)
+    }
+
+    /// The tiny fixture with its MLP as SwiGLU: `mlp.fc` becomes the gate, `up` a reversed copy of it.
+    static func swiGLUWeights() throws -> (GPTConfig, Weights) {
+        var (config, weights) = try ModelWeightsTests.tiny()
+        config.features.mlpActivation = .swiGLU(gate: "w1", up: "w3")
+        for i in 0..<config.numLayers {
+            let fc = try #require(weights["blocks.\(i).mlp.fc.weight"])
+            weights["blocks.\(i).mlp.fc.weight"] = nil
+            weights["blocks.\(i).mlp.w1.weight"] = fc
+            weights["blocks.\(i).mlp.w3.weight"] = try Tensor(shape: fc.shape, data: fc.data.reversed().map { 0.7 * $0 })
+        }
+        return (config, weights)
+    }
+
+    /// GPTModel and FamilyGPTModel compute the same SwiGLU (the numbers against PyTorch: SwiGLUTests),
+    /// and it is not the relu² of the same gate weights.
+    @Test func baselineAndFamilyModelsAgreeOnSwiGLU() throws {
+        let (config, weights) = try Self.swiGLUWeights()
+        let golden = try #require(try EvalFixtures.goldens().models["tiny"])
+        let accounting = try EvalFixtures.accounting(golden.luts)
+        let tokens = try EvalTokens.prepare(EvalFixtures.smallValidationTokens(), seqLen: 64, maxTokens: 2048)
+        let plan = try EvalPlan(mode: .standard, seqLen: 64, streamLength: tokens.count)
+        let baseline = try Evaluator(model: GPTModel(config: config, weights: weights, maxPositions: 64), accounting: accounting,
+                                     tokens: tokens, plan: plan).evaluate(threads: 2)
+        let family = try FamilyWindowEvaluator(model: FamilyGPTModel(config: config, weights: weights, maxPositions: 64),
+                                               accounting: accounting, tokens: tokens, plan: plan).evaluate(threads: 2)
+        #expect(abs(baseline.bitsPerByte - family.bitsPerByte) <= 1e-6, "\(baseline.bitsPerByte) vs \(family.bitsPerByte)")
+        let (reluConfig, reluWeights) = try ModelWeightsTests.tiny()
+        let relu = try Evaluator(model: GPTModel(config: reluConfig, weights: reluWeights, maxPositions: 64), accounting: accounting,
+                                 tokens: tokens, plan: plan).evaluate(threads: 2)
+        #expect(abs(baseline.bitsPerByte - relu.bitsPerByte) > 1e-3)
+    }
+
+    @Test func swiGLUTensorsAreNamedAndItsNamesChecked() throws {
+        var (config, weights) = try Self.swiGLUWeights()
+        weights["blocks.1.mlp.w3.weight"] = nil
+        #expect(throws: ModelWeightsError.missingTensor(name: "blocks.1.mlp.w3.weight")) {
+            try GPTModel(config: config, weights: weights, maxPositions: 64)
+        }
+        #expect(throws: ModelWeightsError.missingTensor(name: "blocks.1.mlp.w3.weight")) {
+            try FamilyGPTModel(config: config, weights: weights, maxPositions: 64)
+        }
+        for (gate, up) in [("gate", "gate"), ("gate", "proj"), ("a.b", "up"), ("", "up")] {
+            config.features.mlpActivation = .swiGLU(gate: gate, up: up)
+            #expect { try GPTModel(config: config, weights: weights, maxPositions: 64) } throws: { error in
+                guard case .invalidConfig(let text)? = error as? ModelWeightsError else { return false }
+                return text.contains("SwiGLU projections")
+            }
         }
     }
 }

@@ -7,7 +7,8 @@ import Testing
 /// `Hyperparameters` defaults (shapes from that configuration), the MLP activation read from the code as
 /// the pipeline reads it (a matched non-relu² activation is the row's detail). A survey, run by hand:
 /// `PGVERIFY_CONFORMANCE_SURVEY=out.tsv swift test --filter ConformanceCorpusSurvey` reads every
-/// train_gpt.py of ../shared/corpus/parameter-golf/records and /work/prcorpus.
+/// train_gpt.py of ../shared/corpus/parameter-golf/records and /work/prcorpus; with
+/// `PGVERIFY_CONFORMANCE_SURVEY_FILES=list.txt` (one path a line) only those files.
 @Suite struct ConformanceCorpusSurvey {
     /// The baseline configuration a file's code defaults state, nil when they do not state one.
     static func config(from source: String, file: String) -> GPTConfig? {
@@ -22,7 +23,24 @@ import Testing
                          ropeBase: value("rope_base")?.pythonFloat() ?? 10_000, logitSoftcap: value("logit_softcap")?.pythonFloat() ?? 30)
     }
 
+    /// The shapes the file's weights would have: the baseline's, plus `blocks.{i}.mlp.{name}.weight`
+    /// `[hidden, dim]` for every attribute the code assigns a `CastedLinear(`/`nn.Linear(` (SwiGLU's
+    /// gate and up projections carry the code's own names; extra shapes are never read).
+    static func shapes(_ config: GPTConfig, source: String) -> [String: [Int]] {
+        var shapes = ConformanceSupport.shapes(config)
+        let names = DeserializedDTypes.assignedAttributes(constructor: "CastedLinear", in: source)
+            .union(DeserializedDTypes.assignedAttributes(constructor: "nn.Linear", in: source))
+        for i in 0..<config.numLayers {
+            for name in names where name != "proj" { shapes["blocks.\(i).mlp.\(name).weight"] = [config.mlpHidden, config.modelDim] }
+        }
+        return shapes
+    }
+
     static func files() -> [URL] {
+        if let list = ProcessInfo.processInfo.environment["PGVERIFY_CONFORMANCE_SURVEY_FILES"],
+           let text = try? String(contentsOfFile: list, encoding: .utf8) {
+            return text.split(separator: "\n").map { URL(fileURLWithPath: String($0)) }.sorted { $0.path < $1.path }
+        }
         var roots = [Paths.shared("corpus/parameter-golf/records")]
         if FileManager.default.fileExists(atPath: "/work/prcorpus") { roots.append(URL(fileURLWithPath: "/work/prcorpus")) }
         var found: [URL] = []
@@ -63,7 +81,7 @@ import Testing
                         let lines = texts[index].split(separator: "\n", omittingEmptySubsequences: false)
                         let match = try ArchitectureConformance.checkBaseline(
                             tree: tree, lines: lines, file: "train_gpt.py", config: config,
-                            parameterShapes: ConformanceSupport.shapes(config), readsActivation: true)
+                            parameterShapes: Self.shapes(config, source: texts[index]), readsActivation: true)
                         status = "matched"; detail = match.mlpActivation == .reluSquared ? "" : match.mlpActivation.formula
                     } catch {
                         status = "refused"; detail = "\(error)".replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\n", with: " ")

@@ -20,7 +20,7 @@ enum ConformanceSupport {
             shapes[p + "attn.c_v.weight"] = [kv, c]
             shapes[p + "attn.proj.weight"] = [c, c]
             shapes[p + "attn.q_gain"] = [config.numHeads]
-            shapes[p + "mlp.fc.weight"] = [config.mlpHidden, c]
+            for name in config.features.mlpActivation.inputProjections { shapes[p + "mlp.\(name).weight"] = [config.mlpHidden, c] }
             shapes[p + "mlp.proj.weight"] = [c, config.mlpHidden]
             shapes[p + "attn_scale"] = [c]
             shapes[p + "mlp_scale"] = [c]

@@ -80,8 +80,7 @@ extension FamilyGPTModel {
 
         func mlp(_ block: Int, _ x: Int) -> Int {
             let p = "blocks.\(block).mlp."
-            let up = linear(x, parameter(p + "fc.weight"))
-            var out = linear(f.mlpActivation.describe(up, in: g), parameter(p + "proj.weight"))
+            var out = linear(f.mlpActivation.describe(x, module: p, in: g), parameter(p + "proj.weight"))
             if let window = f.mlpOutputGateWindow {
                 out = g.mul(out, g.scale(sigmoid(linear(g.slice(x, start: 0, end: window), parameter(p + "mlp_gate_proj.weight"))), by: 2))
             }

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Sizes that depend on the input are symbolic: `B` (batch) and `T` (sequence length). Parameters are
 /// named as in the state dict the model loads. Operations in the vocabulary of ``ForwardGraph``:
-/// `embedding(table, ids)`, `rms_norm(x; eps)`, `linear(x, weight)` (x·Wᵀ), `relu`, `leaky_relu(negative_slope)`,
+/// `embedding(table, ids)`, `rms_norm(x; eps)`, `linear(x, weight)` (x·Wᵀ), `relu`, `leaky_relu(negative_slope)`, `silu`,
 /// `pow(exponent)`, `tanh`,
 /// `row(index)` of a matrix parameter, `split_heads(heads, head_dim)` ([B,T,H·D] → [B,H,T,D]),
 /// `merge_heads` (its inverse), `slice(start, end)` and `cat` on the last axis, `arange(T)`, `outer`,
@@ -84,7 +84,7 @@ extension GPTModel {
             let attention = projected(g.node("merge_heads", [y]), p + "attn.proj.weight", "proj")
             x = g.add(x, g.mul(g.parameter(p + "attn_scale"), attention))
             // MLP: proj(act(fc(rms_norm(x)))), act relu² unless the configuration says otherwise.
-            let hidden = config.features.mlpActivation.describe(linear(rmsNorm(x, eps: eps), p + "mlp.fc.weight"), in: g)
+            let hidden = config.features.mlpActivation.describe(rmsNorm(x, eps: eps), module: p + "mlp.", in: g)
             x = g.add(x, g.mul(g.parameter(p + "mlp_scale"), linear(hidden, p + "mlp.proj.weight")))
             if index < encoder, skips.count < skipCount { skips.append(x) }
         }
@@ -111,14 +111,18 @@ extension GPTModel {
 }
 
 extension ArchitectureFeatures.MLPActivation {
-    /// The activation of the MLP's up projection `up` as graph nodes: `pow(relu(up), 2)`,
-    /// `pow(leaky_relu(up; slope), 2)` (slope 0 is relu), `pow(relu(up), p)`.
-    public func describe(_ up: Int, in g: ForwardGraph) -> Int {
+    /// The MLP's hidden values for its input `x` as graph nodes, the projections under `module`
+    /// (`blocks.{i}.mlp.`): `pow(relu(fc(x)), 2)`, `pow(leaky_relu(fc(x); slope), 2)` (slope 0 is relu),
+    /// `pow(relu(fc(x)), p)`, or SwiGLU's `silu(gate(x)) · up(x)`.
+    public func describe(_ x: Int, module: String, in g: ForwardGraph) -> Int {
+        func projection(_ name: String) -> Int { g.node("linear", [x, g.parameter(module + name + ".weight")]) }
         switch self {
-        case .reluSquared: g.pow(g.node("relu", [up]), 2)
+        case .reluSquared: return g.pow(g.node("relu", [projection("fc")]), 2)
         case .leakyReluSquared(let slope):
-            g.pow(slope == 0 ? g.node("relu", [up]) : g.node("leaky_relu", [up], [("negative_slope", .real(slope))]), 2)
-        case .reluPower(let exponent): g.pow(g.node("relu", [up]), exponent)
+            let up = projection("fc")
+            return g.pow(slope == 0 ? g.node("relu", [up]) : g.node("leaky_relu", [up], [("negative_slope", .real(slope))]), 2)
+        case .reluPower(let exponent): return g.pow(g.node("relu", [projection("fc")]), exponent)
+        case .swiGLU(let gate, let up): return g.mul(g.node("silu", [projection(gate)]), projection(up))
         }
     }
 }

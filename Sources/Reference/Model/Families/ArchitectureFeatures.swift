@@ -5,7 +5,7 @@
 /// 2026-04-xx records in `records/track_10min_16mb/`, e.g. 2026-04-27_SmearGateBOSFix_PR1787Base_…);
 /// the env names the records use are given with each field.
 public struct ArchitectureFeatures: Sendable, Equatable, Codable {
-    /// The MLP's nonlinearity before the down projection.
+    /// The MLP's nonlinearity before the down projection `mlp.proj`.
     public enum MLPActivation: Sendable, Equatable, Codable {
         /// `relu(x)²` (baseline).
         case reluSquared
@@ -13,13 +13,27 @@ public struct ArchitectureFeatures: Sendable, Equatable, Codable {
         case leakyReluSquared(slope: Double)
         /// `relu(x)^exponent` for an exponent other than 2 (`relu(x) ** 3`, or a power from a setting).
         case reluPower(exponent: Double)
+        /// SwiGLU: `silu(gate(x)) · up(x)` of two projections of the same input, `mlp.{gate}.weight` and
+        /// `mlp.{up}.weight` (`[hidden, dim]` each; their names as the code's `MLP` has them, e.g. `gate`
+        /// and `up` in 2026-03-20_SwiGLU_576_SlidingWindow_MuonWD, `gate` and `fc` in others).
+        case swiGLU(gate: String, up: String)
 
-        /// The activation in words, for reports: `relu²`, `leaky_relu(0.5)²`, `relu^3`.
+        /// The activation in words, for reports: `relu²`, `leaky_relu(0.5)²`, `relu^3`, `swiglu(silu(gate)·up)`.
         public var formula: String {
             switch self {
             case .reluSquared: "relu²"
             case .leakyReluSquared(let slope): "leaky_relu(\(ForwardAttribute.format(slope)))²"
             case .reluPower(let exponent): "relu^\(ForwardAttribute.format(exponent))"
+            case .swiGLU(let gate, let up): "swiglu(silu(\(gate))·\(up))"
+            }
+        }
+
+        /// The MLP's input projections (under `blocks.{i}.mlp.`, `.weight`, `[hidden, dim]`): `fc`, or
+        /// SwiGLU's gate and up projections, in that order.
+        public var inputProjections: [String] {
+            switch self {
+            case .reluSquared, .leakyReluSquared, .reluPower: ["fc"]
+            case .swiGLU(let gate, let up): [gate, up]
             }
         }
 
@@ -30,7 +44,18 @@ public struct ArchitectureFeatures: Sendable, Equatable, Codable {
             case .reluSquared: nil
             case .leakyReluSquared(let slope): slope.isFinite ? nil : "leaky_relu slope must be finite"
             case .reluPower(let exponent): exponent.isFinite && exponent > 0 ? nil : "relu power \(exponent) must be finite and positive"
+            case .swiGLU(let gate, let up):
+                [gate, up].allSatisfy(Self.isModuleName) && gate != up && ![gate, up].contains("proj") ? nil
+                    : "SwiGLU projections '\(gate)' and '\(up)' must be two different module names other than 'proj'"
             }
+        }
+
+        /// A Python identifier: one component of a state-dict name.
+        static func isModuleName(_ name: String) -> Bool {
+            guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else {
+                return false
+            }
+            return name.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
         }
     }
 

@@ -18,6 +18,7 @@ final class FamilyForwardWorkspace {
     let attention: UnsafeMutablePointer<Float>    // [T, C] heads' outputs
     let projected: UnsafeMutablePointer<Float>    // [T, C] attention / MLP outputs
     let hidden: UnsafeMutablePointer<Float>       // [T, F]
+    let upHidden: UnsafeMutablePointer<Float>?    // [T, F] SwiGLU's up projection
     let skips: UnsafeMutablePointer<Float>        // [S, T, C]
     let scores: UnsafeMutablePointer<Float>       // attention scratch
     let valueEmbeddings: UnsafeMutablePointer<Float>?  // [T, G·D] ve_shared rows
@@ -43,6 +44,7 @@ final class FamilyForwardWorkspace {
         x = make(t * c); x0 = make(t * c); attentionLane = make(t * c); mlpLane = make(t * c); mixed = make(t * c)
         normed = make(t * c); queries = make(t * c); keys = make(t * kvWidth); values = make(t * kvWidth)
         attention = make(t * c); projected = make(t * c); hidden = make(t * config.mlpHidden)
+        upHidden = features.mlpActivation.inputProjections.count > 1 ? make(t * config.mlpHidden) : nil
         skips = make(model.skipCount * t * c)
         scores = make(causalAttentionScratchCount(maxTokens: t))
         if case .outputGate(_, .queryProjection) = features.attentionGate { queryProjection = make(t * c) } else { queryProjection = nil }

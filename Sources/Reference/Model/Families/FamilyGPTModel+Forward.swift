@@ -295,13 +295,17 @@ extension FamilyGPTModel {
         linear(out: out + firstRow * c, input: y + firstRow * c, weight: layer.projection, rows: scored, inFeatures: c, outFeatures: c)
     }
 
-    /// `MLP.forward`: down(act(up(x))) into `out`, with the optional scalar output gate.
+    /// `MLP.forward`: down(act(fc(x))) (SwiGLU: down(silu(gate(x))·up(x))) into `out`, with the optional
+    /// scalar output gate.
     private func feedForward(_ layer: Layer, input: UnsafePointer<Float>, rows: Int, out: UnsafeMutablePointer<Float>,
                              workspace w: FamilyForwardWorkspace) {
         let c = config.modelDim, f = config.mlpHidden
         let hb = UnsafeMutableBufferPointer(start: w.hidden, count: rows * f)
         linear(out: hb.baseAddress!, input: input, weight: layer.fc, rows: rows, inFeatures: c, outFeatures: f)
-        activateMLP(hb.baseAddress!, count: rows * f, config.features.mlpActivation)
+        if let up = layer.up, let upHidden = w.upHidden {
+            linear(out: upHidden, input: input, weight: up, rows: rows, inFeatures: c, outFeatures: f)
+        }
+        activateMLP(hb.baseAddress!, count: rows * f, config.features.mlpActivation, up: w.upHidden)
         linear(out: out, input: hb.baseAddress!, weight: layer.mlpProjection, rows: rows, inFeatures: f, outFeatures: c)
         if let gate = layer.mlpGate, let window = config.features.mlpOutputGateWindow {
             for t in 0..<rows {

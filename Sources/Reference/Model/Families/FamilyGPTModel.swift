@@ -47,7 +47,10 @@ public final class FamilyGPTModel: @unchecked Sendable {
     struct Layer {
         let q, k, v, projection: UnsafePointer<Float>
         let queryGain: UnsafePointer<Float>
+        /// `mlp.fc`, or SwiGLU's gate.
         let fc, mlpProjection: UnsafePointer<Float>
+        /// SwiGLU's up projection.
+        let up: UnsafePointer<Float>?
         let attentionScale, mlpScale, residualMix: UnsafePointer<Float>
         let attentionGate: UnsafePointer<Float>?
         let mlpGate: UnsafePointer<Float>?
@@ -70,6 +73,7 @@ public final class FamilyGPTModel: @unchecked Sendable {
         let c = config.modelDim, v = config.vocabSize, kvWidth = config.numKVHeads * config.headDim
         let f = config.mlpHidden, layerCount = config.numLayers, heads = config.numHeads
         let schedules = Self.schedules(layers: layerCount, loop: features.loop)
+        let mlpInputs = features.mlpActivation.inputProjections
 
         var expected: [(name: String, shape: [Int])] = [("tok_emb.weight", [v, c])]
         if !config.tieEmbeddings { expected.append(("lm_head.weight", [v, c])) }
@@ -99,9 +103,9 @@ public final class FamilyGPTModel: @unchecked Sendable {
                 (p + "attn.c_q.weight", [c, c]), (p + "attn.c_k.weight", [kvWidth, c]),
                 (p + "attn.c_v.weight", [kvWidth, c]), (p + "attn.proj.weight", [c, c]),
                 (p + "attn.q_gain", [heads]),
-                (p + "mlp.fc.weight", [f, c]), (p + "mlp.proj.weight", [c, f]),
-                (p + "attn_scale", [c]), (p + "mlp_scale", [c]), (p + "resid_mix", [2, c]),
             ]
+            expected += mlpInputs.map { (p + "mlp.\($0).weight", [f, c]) }
+            expected += [(p + "mlp.proj.weight", [c, f]), (p + "attn_scale", [c]), (p + "mlp_scale", [c]), (p + "resid_mix", [2, c])]
             switch features.attentionGate {
             case .none: break
             case .outputGate(let window, _): expected.append((p + "attn.attn_gate_proj.weight", [heads, window]))
@@ -169,7 +173,8 @@ public final class FamilyGPTModel: @unchecked Sendable {
             return Layer(
                 q: view(p + "attn.c_q.weight"), k: view(p + "attn.c_k.weight"), v: view(p + "attn.c_v.weight"),
                 projection: view(p + "attn.proj.weight"), queryGain: view(p + "attn.q_gain"),
-                fc: view(p + "mlp.fc.weight"), mlpProjection: view(p + "mlp.proj.weight"),
+                fc: view(p + "mlp.\(mlpInputs[0]).weight"), mlpProjection: view(p + "mlp.proj.weight"),
+                up: mlpInputs.count > 1 ? view(p + "mlp.\(mlpInputs[1]).weight") : nil,
                 attentionScale: view(p + "attn_scale"), mlpScale: view(p + "mlp_scale"),
                 residualMix: view(p + "resid_mix"),
                 attentionGate: optionalView(p + "attn.attn_gate_proj.weight") ?? optionalView(p + "attn.attn_gate_w"),
