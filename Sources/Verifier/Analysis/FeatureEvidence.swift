@@ -205,6 +205,11 @@ extension AnalyzedSource {
     public func featureGate(_ variable: String?) -> FeatureGate? {
         guard let variable else { return nil }
         let settings = variable.components(separatedBy: FeatureFlags.anyOf).map { name in
+            let flags = analysis.flags
+            // A mode chosen by text: its default stated is off, another mode stated is on.
+            if let defaultText = flags.textModes.defaults[name], !flags.disabled.values.contains(name) {
+                return documents.modeSetting(of: name, identifiers: flags.textModes.identifiers[name] ?? [], defaultText: defaultText)
+            }
             let aliases = analysis.flags.disabled.filter { $0.value == name }.map { $0.key }.sorted()
             return documents.setting(of: name, aliases: aliases)
         }

@@ -39,6 +39,7 @@ struct FunctionInterpreter {
     /// Loops nested deeper than this run their body once, so the cost stays linear in practice.
     private static let iteratedLoopDepth = 2
     private var conditions: [PyNode] = []
+    private var negatedConditions: [PyNode] = []
     private var gradientFree: Bool
     private let className: String?
 
@@ -94,7 +95,21 @@ struct FunctionInterpreter {
     // MARK: Statements
 
     private mutating func execute(_ statements: [PyNode]) {
-        for statement in statements { execute(statement) }
+        let depth = negatedConditions.count
+        for statement in statements {
+            execute(statement)
+            // What follows `if test: return` in the same list runs only where `test` is false.
+            if statement.type == "If", let test = statement.child("test"), Self.alwaysLeaves(statement.children("body")) {
+                negatedConditions.append(test)
+            }
+        }
+        negatedConditions.removeLast(negatedConditions.count - depth)
+    }
+
+    /// Whether a block ends by leaving it (`return`, `raise`, `continue`, `break`).
+    private static func alwaysLeaves(_ block: [PyNode]) -> Bool {
+        guard let last = block.last else { return false }
+        return ["Return", "Raise", "Continue", "Break"].contains(last.type)
     }
 
     private mutating func execute(_ statement: PyNode) {
@@ -193,7 +208,9 @@ struct FunctionInterpreter {
             if statement.child("test") != nil { conditions.removeLast() }
             let afterBody = environment
             environment = entry
+            if let test = statement.child("test") { negatedConditions.append(test) }
             execute(statement.children("orelse"))
+            if statement.child("test") != nil { negatedConditions.removeLast() }
             environment.merge(afterBody) { $0.union($1) }
         case "With", "AsyncWith":
             let wasGradientFree = gradientFree
@@ -313,6 +330,13 @@ struct FunctionInterpreter {
             return (environment[name] ?? enclosing[name] ?? globals[name] ?? []).union(index.sourceLabels(name))
         case "Attribute":
             var labels = evaluate(node.child("value"))
+            // `val_data.sp` of `val_data = ValidationData(...)`: what the class made for the attribute
+            // (a tokenizer), not the data the object is named for.
+            if let base = node.child("value"), base.type == "Name", let receiver = base.string("id"),
+               let attribute = node.string("attr"), let owner = index.instanceClass(of: receiver),
+               index.isOwnAttribute(attribute, of: owner) {
+                labels = fields[owner + "." + attribute] ?? []
+            }
             if let dotted = node.dottedName, let bound = environment[dotted] { labels.formUnion(bound) }
             if let field = fieldKey(node), let stored = fields[field] { labels.formUnion(stored) }
             if let attribute = node.string("attr") {
@@ -726,6 +750,6 @@ struct FunctionInterpreter {
         events.append(FlowEvent(
             kind: kind, labels: labels, line: callLine ?? line, operands: operands, loops: loops,
             conditions: conditions, gradientFree: gradientFree, via: via, detail: detail, accumulator: accumulator,
-            inheritedGate: inheritedGate))
+            inheritedGate: inheritedGate, negatedConditions: negatedConditions))
     }
 }
