@@ -591,7 +591,9 @@ struct FunctionInterpreter {
             record(.serialize, [], line: line, detail: resolved)
         }
         if traits.contains(.calibrates) || resolved.hasSuffix("SentencePieceTrainer.train") {
-            record(.calibrate, everything, line: line, detail: resolved)
+            record(.calibrate, calibrationInput(node, function: function, everything: everything, receiver: receiver,
+                                                starred: starred, positional: positional, keywords: keywords),
+                   line: line, detail: resolved)
         }
         if gradientFree && !everything.isEmpty {
             record(.score, everything, line: line, detail: resolved)
@@ -735,6 +737,36 @@ struct FunctionInterpreter {
     private static func isForwardOffset(_ node: PyNode) -> Bool {
         guard node.type == "BinOp", node.child("op")?.type == "Add" else { return false }
         return [node.child("left"), node.child("right")].contains { ($0?.constant?.intValue ?? 0) > 0 }
+    }
+
+    /// What a calibration call of this module's function is given: an object argument whose
+    /// parameter the function reads only through attributes its class makes itself
+    /// (`fit_logit_calibration(h, model, val_data)` reading only `val_data.sp`) gives those
+    /// attributes, not the data the object is named for.
+    private func calibrationInput(_ node: PyNode, function: PyNode, everything: DataLabels, receiver: DataLabels,
+                                  starred: DataLabels, positional: [DataLabels],
+                                  keywords: [(name: String?, labels: DataLabels)]) -> DataLabels {
+        guard let callee = index.resolve(callee: function, enclosingClass: className) else { return everything }
+        let target = index.functions[callee]
+        let offset = target.className != nil && function.type == "Attribute" && target.parameters.first == "self" ? 1 : 0
+        var input = receiver.union(starred)
+        for (position, labels) in positional.enumerated() {
+            if position + offset < target.parameters.count,
+               let attributes = index.ownAttributesRead(through: target.parameters[position + offset], in: callee) {
+                for attribute in attributes { input.formUnion(fields[attribute] ?? []) }
+            } else {
+                input.formUnion(labels)
+            }
+        }
+        for keyword in keywords {
+            if let name = keyword.name, target.parameters.contains(name),
+               let attributes = index.ownAttributesRead(through: name, in: callee) {
+                for attribute in attributes { input.formUnion(fields[attribute] ?? []) }
+            } else {
+                input.formUnion(keyword.labels)
+            }
+        }
+        return input
     }
 
     /// The labels without the bit of a method's `self` (`self.layers[i + 1]` is no token).

@@ -66,6 +66,31 @@ public struct ModuleIndex: Sendable {
         ownAttributes.contains(className + "." + attribute)
     }
 
+    /// The own attributes (``isOwnAttribute(_:of:)``, keyed `Class.attribute`) through which function
+    /// `function` reads its parameter `parameter`, when the parameter names instances of one class and
+    /// every mention of it in the body is such a read (`val_data.sp`); nil otherwise.
+    public func ownAttributesRead(through parameter: String, in function: Int) -> [String]? {
+        guard let owner = instanceClasses[parameter] else { return nil }
+        var read: [String] = []
+        var bases: Set<ObjectIdentifier> = []
+        var other = false
+        let body = functions[function].node.children("body")
+        for statement in body {
+            statement.walk { node in
+                if node.type == "Attribute", let base = node.child("value"), base.type == "Name", base.string("id") == parameter {
+                    bases.insert(ObjectIdentifier(base))
+                    guard let attribute = node.string("attr"), isOwnAttribute(attribute, of: owner) else { other = true; return }
+                    if !read.contains(owner + "." + attribute) { read.append(owner + "." + attribute) }
+                } else if node.type == "Name", node.string("id") == parameter, !bases.contains(ObjectIdentifier(node)) {
+                    other = true
+                } else if node.type == "arg", node.string("arg") == parameter {
+                    other = true
+                }
+            }
+        }
+        return other ? nil : read
+    }
+
     /// Attributes set only in their class's `__init__`, each by a whole assignment whose value takes
     /// none of `__init__`'s parameters bare (`self.sp = spm.SentencePieceProcessor(model_file=h.tokenizer_path)`:
     /// `h` only as the base of an attribute), and changed in place by no method (`self.a[k] = v`,
