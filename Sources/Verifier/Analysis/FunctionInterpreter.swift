@@ -330,12 +330,13 @@ struct FunctionInterpreter {
             return (environment[name] ?? enclosing[name] ?? globals[name] ?? []).union(index.sourceLabels(name))
         case "Attribute":
             var labels = evaluate(node.child("value"))
-            // `val_data.sp` of `val_data = ValidationData(...)`: what the class made for the attribute
-            // (a tokenizer), not the data the object is named for.
+            // `val_data.sp` of `val_data = ValidationData(...)`: an attribute the class made itself
+            // holding no data (a tokenizer) is not the data the object is named for. One that holds
+            // data (`val_data.val_tokens`) keeps the object's labels, its dependence on it included.
             if let base = node.child("value"), base.type == "Name", let receiver = base.string("id"),
                let attribute = node.string("attr"), let owner = index.instanceClass(of: receiver),
-               index.isOwnAttribute(attribute, of: owner) {
-                labels = fields[owner + "." + attribute] ?? []
+               holdsNoData(attribute, of: owner) {
+                labels = []
             }
             if let dotted = node.dottedName, let bound = environment[dotted] { labels.formUnion(bound) }
             if let field = fieldKey(node), let stored = fields[field] { labels.formUnion(stored) }
@@ -749,24 +750,29 @@ struct FunctionInterpreter {
         guard let callee = index.resolve(callee: function, enclosingClass: className) else { return everything }
         let target = index.functions[callee]
         let offset = target.className != nil && function.type == "Attribute" && target.parameters.first == "self" ? 1 : 0
-        var input = receiver.union(starred)
-        for (position, labels) in positional.enumerated() {
-            if position + offset < target.parameters.count,
-               let attributes = index.ownAttributesRead(through: target.parameters[position + offset], in: callee) {
-                for attribute in attributes { input.formUnion(fields[attribute] ?? []) }
-            } else {
-                input.formUnion(labels)
-            }
+        // Whether the callee reads its parameter `name` only through attributes holding no data.
+        func readsNoData(_ name: String) -> Bool {
+            guard let owner = index.instanceClass(of: name),
+                  let attributes = index.ownAttributesRead(through: name, in: callee) else { return false }
+            return attributes.allSatisfy { holdsNoData($0, of: owner) }
         }
-        for keyword in keywords {
-            if let name = keyword.name, target.parameters.contains(name),
-               let attributes = index.ownAttributesRead(through: name, in: callee) {
-                for attribute in attributes { input.formUnion(fields[attribute] ?? []) }
-            } else {
-                input.formUnion(keyword.labels)
-            }
+        var input = receiver.union(starred)
+        for (position, labels) in positional.enumerated()
+        where !(position + offset < target.parameters.count && readsNoData(target.parameters[position + offset])) {
+            input.formUnion(labels)
+        }
+        for keyword in keywords where !(keyword.name.map { target.parameters.contains($0) && readsNoData($0) } ?? false) {
+            input.formUnion(keyword.labels)
         }
         return input
+    }
+
+    /// Whether `attribute` of instances of `owner` is one the class makes itself
+    /// (``ModuleIndex/isOwnAttribute(_:of:)``) from no data: nothing stored in it and nothing its name
+    /// says carries data labels.
+    private func holdsNoData(_ attribute: String, of owner: String) -> Bool {
+        index.isOwnAttribute(attribute, of: owner) && (fields[owner + "." + attribute] ?? []).isEmpty
+            && index.sourceLabels(attribute).isEmpty
     }
 
     /// The labels without the bit of a method's `self` (`self.layers[i + 1]` is no token).

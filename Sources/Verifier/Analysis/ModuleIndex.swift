@@ -66,7 +66,7 @@ public struct ModuleIndex: Sendable {
         ownAttributes.contains(className + "." + attribute)
     }
 
-    /// The own attributes (``isOwnAttribute(_:of:)``, keyed `Class.attribute`) through which function
+    /// The own attributes (``isOwnAttribute(_:of:)``) through which function
     /// `function` reads its parameter `parameter`, when the parameter names instances of one class and
     /// every mention of it in the body is such a read (`val_data.sp`); nil otherwise.
     public func ownAttributesRead(through parameter: String, in function: Int) -> [String]? {
@@ -80,7 +80,7 @@ public struct ModuleIndex: Sendable {
                 if node.type == "Attribute", let base = node.child("value"), base.type == "Name", base.string("id") == parameter {
                     bases.insert(ObjectIdentifier(base))
                     guard let attribute = node.string("attr"), isOwnAttribute(attribute, of: owner) else { other = true; return }
-                    if !read.contains(owner + "." + attribute) { read.append(owner + "." + attribute) }
+                    if !read.contains(attribute) { read.append(attribute) }
                 } else if node.type == "Name", node.string("id") == parameter, !bases.contains(ObjectIdentifier(node)) {
                     other = true
                 } else if node.type == "arg", node.string("arg") == parameter {
