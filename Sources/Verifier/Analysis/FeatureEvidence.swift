@@ -222,6 +222,11 @@ extension AnalyzedSource {
         let names = variable.components(separatedBy: FeatureFlags.anyOf)
         let folder = (file as NSString).deletingLastPathComponent
         let settings = names.map { name -> FeatureSetting in
+            let flags = analysis.flags
+            // A mode chosen by text: its default stated is off, another mode stated is on.
+            if let defaultText = flags.textModes.defaults[name], !flags.disabled.values.contains(name) {
+                return documents.modeSetting(of: name, identifiers: flags.textModes.identifiers[name] ?? [], defaultText: defaultText)
+            }
             let aliases = analysis.flags.disabled.filter { $0.value == name }.map { $0.key }.sorted()
             let stated = documents.setting(of: name, aliases: aliases)
             guard case .codeDefault = stated else { return stated }

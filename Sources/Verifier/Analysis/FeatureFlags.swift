@@ -12,10 +12,13 @@ public struct FeatureFlags: Sendable {
     /// The variables whose default is chosen between an on and an off literal by a test
     /// (`"1" if world_size > 1 else "0"`): gates too, but on by default where the test holds.
     public private(set) var conditionalDefaults: [String: ConditionalDefault] = [:]
+    /// Settings choosing a mode by text, and the comparisons testing them.
+    public let textModes: TextModeSettings
     private let aliases: ImportAliases
 
     public init(module: PyNode, aliases: ImportAliases) {
         self.aliases = aliases
+        self.textModes = TextModeSettings(module: module, aliases: aliases)
         // Bindings: assignments, and keyword arguments (`Cache(blend=os.environ.get("BLEND", "0") == "1")`
         // binds the parameter, and so the attribute `__init__` stores it in, to the setting).
         let readers = Self.environmentReaders(in: module, aliases: aliases)
@@ -203,13 +206,15 @@ public struct FeatureFlags: Sendable {
     /// read with `getattr(args, "slot_enabled", False)`, or the environment read inline
     /// (`if bool(int(os.environ.get("TTT_ENABLED", "0"))):`, `if os.environ.get("X", "0") == "1":`). A test of several such flags
     /// joined by `or` needs any one of them: their variables joined by `anyOf`.
-    public func disablingVariable(_ conditions: [PyNode]) -> String? {
-        disablingVariables(conditions).first
+    public func disablingVariable(_ conditions: [PyNode], negated: [PyNode] = []) -> String? {
+        disablingVariables(conditions, negated: negated).first
     }
 
     /// Every such variable of `conditions`, outermost first; a count tested above its default of
-    /// zero (`if ttt_epochs > 0:`) is one too.
-    func disablingVariables(_ conditions: [PyNode]) -> [String] {
+    /// zero (`if ttt_epochs > 0:`) is one too. `negated` are tests known false where the code runs
+    /// (the `if` whose `else` holds it, an earlier `if` of its block that always leaves): each adds
+    /// the variables of what its falsehood requires (``requiredWhenFalse(_:)``).
+    func disablingVariables(_ conditions: [PyNode], negated: [PyNode] = []) -> [String] {
         var variables: [String] = []
         for condition in conditions {
             var tests = [condition]
@@ -226,7 +231,52 @@ public struct FeatureFlags: Sendable {
                 }
             }
         }
+        for test in negated { variables += requiredWhenFalse(test) }
         return variables.filter { !Self.launcherVariables.contains($0) }
+    }
+
+    /// The variables of default-off features that must be on for `test` to be false: `not flag`,
+    /// a text mode compared with its default (`mode == "off"`), a count tested for zero (`n <= 0`);
+    /// `cache is None` for an object made only when a feature is on; for `a or b`, those of every
+    /// alternative (all are false).
+    func requiredWhenFalse(_ test: PyNode) -> [String] {
+        if test.type == "BoolOp", test.child("op")?.type == "Or" { return test.children("values").flatMap(requiredWhenFalse) }
+        if test.type == "UnaryOp", test.child("op")?.type == "Not", let operand = test.child("operand") {
+            return disablingVariables([operand])
+        }
+        if let mode = textModes.test(test) { return mode.trueAtDefault ? [mode.variable] : [] }
+        if let name = Self.zeroCountTest(test), let variable = disabled[name] { return [variable] }
+        // `cache is None`, for an object made only when the feature is on.
+        if test.type == "Compare", test.children("ops").map(\.type) == ["Is"],
+           let compared = test.children("comparators").first, Self.isNoneLiteral(compared),
+           let left = test.child("left"), left.type != "Call", let name = left.terminalName, let variable = disabled[name] {
+            return [variable]
+        }
+        return []
+    }
+
+    /// The name a comparison tests for being zero or below (`n <= 0`, `n == 0`, `n < 1`, `0 >= n`):
+    /// false only when the setting is raised above its default of zero.
+    static func zeroCountTest(_ test: PyNode) -> String? {
+        guard test.type == "Compare", let left = test.child("left"),
+              let operation = test.children("ops").first?.type, test.children("ops").count == 1,
+              let right = test.children("comparators").first else { return nil }
+        func number(_ node: PyNode) -> Double? {
+            EnvironmentDefault.literalText(node).flatMap { Double($0) }
+        }
+        if let bound = number(right), let name = left.terminalName, left.type != "Call" {
+            switch (operation, bound) {
+            case ("LtE", 0), ("Lt", 1), ("Eq", 0): return name
+            default: return nil
+            }
+        }
+        if let bound = number(left), let name = right.terminalName, right.type != "Call" {
+            switch (operation, bound) {
+            case ("GtE", 0), ("Gt", 1), ("Eq", 0): return name
+            default: return nil
+            }
+        }
+        return nil
     }
 
     /// Variables the launcher sets for every process (`torchrun`): `if rank > 0:` tests which
@@ -242,6 +292,8 @@ public struct FeatureFlags: Sendable {
 
     /// The variable of a default-off feature that `test` tests positively by itself.
     private func flagVariable(_ test: PyNode) -> String? {
+        // `args.ngram_mode == "two_pass"` with `NGRAM_MODE` defaulting to another mode.
+        if let mode = textModes.test(test) { return mode.trueAtDefault ? nil : mode.variable }
         // `cache is not None`, for an object made only when the feature is on.
         if test.type == "Compare", test.children("ops").map(\.type) == ["IsNot"],
            let compared = test.children("comparators").first, Self.isNoneLiteral(compared),
@@ -301,7 +353,9 @@ extension ModuleAnalysis {
     /// The environment variable of a default-off feature guarding `event` in `function`, or
     /// guarding every use of `function` (calls, or mentions when it is passed as a value).
     public func disablingVariable(for event: FlowEvent, in function: Int) -> String? {
-        if let variable = flags.disablingVariable(event.conditions) ?? event.inheritedGate { return variable }
+        if let variable = flags.disablingVariable(event.conditions, negated: event.negatedConditions) ?? event.inheritedGate {
+            return variable
+        }
         return gateOfEveryUse(of: function, visited: [function])
     }
 
@@ -316,7 +370,7 @@ extension ModuleAnalysis {
         var gatesPerCall: [[String]] = []
         for caller in index.functions.indices {
             for call in events[caller] where call.via == function {
-                var gates = flags.disablingVariables(call.conditions)
+                var gates = flags.disablingVariables(call.conditions, negated: call.negatedConditions)
                 if gates.isEmpty, caller != 0, !visited.contains(caller),
                    let variable = gateOfEveryUse(of: caller, visited: visited.union([caller])) {
                     gates = [variable]

@@ -50,6 +50,9 @@ public struct FlowEvent: Sendable {
     /// For an event a call contributes: the default-off feature every such event of the
     /// function called sits behind (`if args.lora_ttt:` inside it).
     public var inheritedGate: String? = nil
+    /// Tests false where the event happens, outermost first: the `if` whose `else` holds it, and an
+    /// earlier `if` of its statement list whose body always leaves (`if mode == "off": return`).
+    public var negatedConditions: [PyNode] = []
 }
 
 /// What a function does, in terms of its parameters, for use at its call sites.

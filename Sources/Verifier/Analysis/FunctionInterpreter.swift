@@ -42,6 +42,7 @@ struct FunctionInterpreter {
     /// Lines of `if` statements whose body is not run (their `else` arm still is): what an event
     /// receives only through those bodies, it then does not.
     var skippedBodies: Set<Int> = []
+    private var negatedConditions: [PyNode] = []
     private var gradientFree: Bool
     private let className: String?
 
@@ -97,7 +98,21 @@ struct FunctionInterpreter {
     // MARK: Statements
 
     private mutating func execute(_ statements: [PyNode]) {
-        for statement in statements { execute(statement) }
+        let depth = negatedConditions.count
+        for statement in statements {
+            execute(statement)
+            // What follows `if test: return` in the same list runs only where `test` is false.
+            if statement.type == "If", let test = statement.child("test"), Self.alwaysLeaves(statement.children("body")) {
+                negatedConditions.append(test)
+            }
+        }
+        negatedConditions.removeLast(negatedConditions.count - depth)
+    }
+
+    /// Whether a block ends by leaving it (`return`, `raise`, `continue`, `break`).
+    private static func alwaysLeaves(_ block: [PyNode]) -> Bool {
+        guard let last = block.last else { return false }
+        return ["Return", "Raise", "Continue", "Break"].contains(last.type)
     }
 
     private mutating func execute(_ statement: PyNode) {
@@ -196,7 +211,9 @@ struct FunctionInterpreter {
             if statement.child("test") != nil { conditions.removeLast() }
             let afterBody = environment
             environment = entry
+            if let test = statement.child("test") { negatedConditions.append(test) }
             execute(statement.children("orelse"))
+            if statement.child("test") != nil { negatedConditions.removeLast() }
             environment.merge(afterBody) { $0.union($1) }
         case "With", "AsyncWith":
             let wasGradientFree = gradientFree
@@ -316,6 +333,14 @@ struct FunctionInterpreter {
             return (environment[name] ?? enclosing[name] ?? globals[name] ?? []).union(index.sourceLabels(name))
         case "Attribute":
             var labels = evaluate(node.child("value"))
+            // `val_data.sp` of `val_data = ValidationData(...)`: an attribute the class made itself
+            // holding no data (a tokenizer) is not the data the object is named for. One that holds
+            // data (`val_data.val_tokens`) keeps the object's labels, its dependence on it included.
+            if let base = node.child("value"), base.type == "Name", let receiver = base.string("id"),
+               let attribute = node.string("attr"), let owner = index.instanceClass(of: receiver),
+               holdsNoData(attribute, of: owner) {
+                labels = []
+            }
             if let dotted = node.dottedName, let bound = environment[dotted] { labels.formUnion(bound) }
             if let field = fieldKey(node), let stored = fields[field] { labels.formUnion(stored) }
             if let attribute = node.string("attr") {
@@ -570,7 +595,9 @@ struct FunctionInterpreter {
             record(.serialize, [], line: line, detail: resolved)
         }
         if traits.contains(.calibrates) || resolved.hasSuffix("SentencePieceTrainer.train") {
-            record(.calibrate, everything, line: line, detail: resolved)
+            record(.calibrate, calibrationInput(node, function: function, everything: everything, receiver: receiver,
+                                                starred: starred, positional: positional, keywords: keywords),
+                   line: line, detail: resolved)
         }
         if gradientFree && !everything.isEmpty {
             record(.score, everything, line: line, detail: resolved)
@@ -716,6 +743,41 @@ struct FunctionInterpreter {
         return [node.child("left"), node.child("right")].contains { ($0?.constant?.intValue ?? 0) > 0 }
     }
 
+    /// What a calibration call of this module's function is given: an object argument whose
+    /// parameter the function reads only through attributes its class makes itself
+    /// (`fit_logit_calibration(h, model, val_data)` reading only `val_data.sp`) gives those
+    /// attributes, not the data the object is named for.
+    private func calibrationInput(_ node: PyNode, function: PyNode, everything: DataLabels, receiver: DataLabels,
+                                  starred: DataLabels, positional: [DataLabels],
+                                  keywords: [(name: String?, labels: DataLabels)]) -> DataLabels {
+        guard let callee = index.resolve(callee: function, enclosingClass: className) else { return everything }
+        let target = index.functions[callee]
+        let offset = target.className != nil && function.type == "Attribute" && target.parameters.first == "self" ? 1 : 0
+        // Whether the callee reads its parameter `name` only through attributes holding no data.
+        func readsNoData(_ name: String) -> Bool {
+            guard let owner = index.instanceClass(of: name),
+                  let attributes = index.ownAttributesRead(through: name, in: callee) else { return false }
+            return attributes.allSatisfy { holdsNoData($0, of: owner) }
+        }
+        var input = receiver.union(starred)
+        for (position, labels) in positional.enumerated()
+        where !(position + offset < target.parameters.count && readsNoData(target.parameters[position + offset])) {
+            input.formUnion(labels)
+        }
+        for keyword in keywords where !(keyword.name.map { target.parameters.contains($0) && readsNoData($0) } ?? false) {
+            input.formUnion(keyword.labels)
+        }
+        return input
+    }
+
+    /// Whether `attribute` of instances of `owner` is one the class makes itself
+    /// (``ModuleIndex/isOwnAttribute(_:of:)``) from no data: nothing stored in it and nothing its name
+    /// says carries data labels.
+    private func holdsNoData(_ attribute: String, of owner: String) -> Bool {
+        index.isOwnAttribute(attribute, of: owner) && (fields[owner + "." + attribute] ?? []).isEmpty
+            && index.sourceLabels(attribute).isEmpty
+    }
+
     /// The labels without the bit of a method's `self` (`self.layers[i + 1]` is no token).
     private func withoutSelf(_ labels: DataLabels) -> DataLabels {
         guard className != nil, index.functions[functionIndex].parameters.first == "self" else { return labels }
@@ -729,6 +791,6 @@ struct FunctionInterpreter {
         events.append(FlowEvent(
             kind: kind, labels: labels, line: callLine ?? line, operands: operands, loops: loops,
             conditions: conditions, gradientFree: gradientFree, via: via, detail: detail, accumulator: accumulator,
-            inheritedGate: inheritedGate))
+            inheritedGate: inheritedGate, negatedConditions: negatedConditions))
     }
 }

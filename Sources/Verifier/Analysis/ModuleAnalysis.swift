@@ -76,7 +76,7 @@ public struct ModuleAnalysis: Sendable {
                 summary.events[event.kind, default: []].formUnion(event.labels)
             }
             for (kind, events) in Dictionary(grouping: interpreter.events, by: \.kind) {
-                let gates = events.map { flags.disablingVariable($0.conditions) ?? $0.inheritedGate }
+                let gates = events.map { flags.disablingVariable($0.conditions, negated: $0.negatedConditions) ?? $0.inheritedGate }
                 if let first = gates.first, let variable = first, gates.allSatisfy({ $0 == variable }) {
                     summary.gates[kind] = variable
                 }

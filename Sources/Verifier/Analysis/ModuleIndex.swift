@@ -23,6 +23,9 @@ public struct ModuleIndex: Sendable {
     /// Names (or attributes) bound only to instances of one class of the module (`cache =
     /// PhraseCache(...)`, also `... if use_cache else None`), with that class.
     private var instanceClasses: [String: String] = [:]
+    /// `Class.attribute` pairs whose value the object holds by itself, whatever data it was built
+    /// from (``ownAttributes(in:)``).
+    private var ownAttributes: Set<String> = []
     /// ``DataSourceNames`` labels of every identifier in the module, computed once.
     private var identifierLabels: [String: DataLabels] = [:]
     private var identifierTraits: [String: CallTraits] = [:]
@@ -52,6 +55,110 @@ public struct ModuleIndex: Sendable {
         identifierLabels = labels
         identifierTraits = traits
         instanceClasses = Self.instanceClasses(in: module, classes: Set(functions.compactMap(\.className)))
+        ownAttributes = Self.ownAttributes(in: functions)
+    }
+
+    /// The class of the instances `name` is bound to, when it is bound only to instances of one class.
+    public func instanceClass(of name: String) -> String? { instanceClasses[name] }
+
+    /// Whether `attribute` of an instance of `className` holds only what the class made for it.
+    public func isOwnAttribute(_ attribute: String, of className: String) -> Bool {
+        ownAttributes.contains(className + "." + attribute)
+    }
+
+    /// The own attributes (``isOwnAttribute(_:of:)``) through which function
+    /// `function` reads its parameter `parameter`, when the parameter names instances of one class and
+    /// every mention of it in the body is such a read (`val_data.sp`); nil otherwise.
+    public func ownAttributesRead(through parameter: String, in function: Int) -> [String]? {
+        guard let owner = instanceClasses[parameter] else { return nil }
+        var read: [String] = []
+        var bases: Set<ObjectIdentifier> = []
+        var other = false
+        let body = functions[function].node.children("body")
+        for statement in body {
+            statement.walk { node in
+                if node.type == "Attribute", let base = node.child("value"), base.type == "Name", base.string("id") == parameter {
+                    bases.insert(ObjectIdentifier(base))
+                    guard let attribute = node.string("attr"), isOwnAttribute(attribute, of: owner) else { other = true; return }
+                    if !read.contains(attribute) { read.append(attribute) }
+                } else if node.type == "Name", node.string("id") == parameter, !bases.contains(ObjectIdentifier(node)) {
+                    other = true
+                } else if node.type == "arg", node.string("arg") == parameter {
+                    other = true
+                }
+            }
+        }
+        return other ? nil : read
+    }
+
+    /// Attributes set only in their class's `__init__`, each by a whole assignment whose value takes
+    /// none of `__init__`'s parameters bare (`self.sp = spm.SentencePieceProcessor(model_file=h.tokenizer_path)`:
+    /// `h` only as the base of an attribute), and changed in place by no method (`self.a[k] = v`,
+    /// `self.a.append(v)`). What such an attribute holds does not come from the data the object
+    /// was built from or is named for.
+    private static func ownAttributes(in functions: [Function]) -> Set<String> {
+        var candidates: Set<String> = []
+        var changed: Set<String> = []
+        func root(_ node: PyNode) -> String? {
+            var current = node
+            while true {
+                guard let base = current.child("value") else { return nil }
+                if current.type == "Attribute", base.type == "Name", base.string("id") == "self" { return current.string("attr") }
+                guard ["Attribute", "Subscript"].contains(current.type) else { return nil }
+                current = base
+            }
+        }
+        for function in functions {
+            guard let className = function.className else { continue }
+            let parameters = Set(function.parameters.dropFirst())
+            function.node.walk { node in
+                var targets: [PyNode] = []
+                switch node.type {
+                case "Assign": targets = node.children("targets")
+                case "AnnAssign", "AugAssign": targets = [node.child("target")].compactMap { $0 }
+                case "Call":
+                    if let callee = node.child("func"), callee.type == "Attribute", let method = callee.string("attr"),
+                       containerMethods.contains(method), let receiver = callee.child("value"), let attribute = root(receiver) {
+                        changed.insert(className + "." + attribute)
+                    }
+                default: break
+                }
+                var flat: [PyNode] = []
+                func flatten(_ target: PyNode) {
+                    if ["Tuple", "List"].contains(target.type) { target.children("elts").forEach(flatten) } else { flat.append(target) }
+                }
+                targets.forEach(flatten)
+                for target in flat {
+                    guard let attribute = root(target) else { continue }
+                    let key = className + "." + attribute
+                    let whole = target.type == "Attribute" && target.child("value")?.string("id") == "self"
+                    if whole, node.type == "Assign", function.name == "__init__", targets.count == 1, targets[0] === target,
+                       let value = node.child("value"), !takesBare(value, parameters) {
+                        candidates.insert(key)
+                    } else {
+                        changed.insert(key)
+                    }
+                }
+            }
+        }
+        return candidates.subtracting(changed)
+    }
+
+    private static let containerMethods: Set<String> = [
+        "append", "extend", "insert", "add", "update", "setdefault", "appendleft", "extendleft", "put", "copy_", "__setitem__",
+    ]
+
+    /// Whether `value` mentions one of `parameters` other than as the base of an attribute (`h.path`).
+    private static func takesBare(_ value: PyNode, _ parameters: Set<String>) -> Bool {
+        var bases: Set<ObjectIdentifier> = []
+        var bare = false
+        value.walk { node in
+            if node.type == "Attribute", let base = node.child("value"), base.type == "Name" { bases.insert(ObjectIdentifier(base)) }
+            if node.type == "Name", let name = node.string("id"), parameters.contains(name), !bases.contains(ObjectIdentifier(node)) {
+                bare = true
+            }
+        }
+        return bare
     }
 
     /// See ``instanceClasses``: a name bound to anything else, or to two classes, has none.

@@ -10,7 +10,14 @@ enum ClaimExtractor {
         } else if let declared = nonRecordParent(of: submission) {
             claims.append(declared)
         }
-        if let metadata = submission.metadata { claims += MetadataClaims.claims(from: metadata) }
+        if let metadata = submission.metadata {
+            claims += MetadataClaims.claims(from: metadata)
+            // "non_record" beside a README calling it a non-record 10-minute submission means "not a record".
+            if let declared = MetadataClaims.nonRecordStatus(in: metadata),
+               !(submission.readme.map(ReadmeClaims.keepsTheTenMinuteTrack) ?? false) {
+                claims.append(declared)
+            }
+        }
         for log in submission.logs { claims += LogClaims.claims(from: log) }
         if let readme = submission.readme {
             claims += ReadmeClaims.claims(from: readme)
@@ -49,22 +56,41 @@ enum ClaimExtractor {
 /// Prose ("about 1.19 BPB") is not read: its meaning is for a human to judge.
 enum ReadmeClaims {
     /// The challenge lets a submission place itself on the non-record track in its README ("Just note as
-    /// such in your README file"): a heading naming it non-record, or a line saying "non-record submission",
-    /// "non-record track" or "unlimited compute". A line that also names the 10-minute track or a
-    /// 10-minute submission ("a non-record 10min/16MB submission": one that does not beat the record) does not.
+    /// such in your README file"): a heading naming it non-record, a line labelled `Status:` naming it
+    /// non-record, or a line saying "non-record submission", "non-record track" or "unlimited compute". A line
+    /// that also names the 10-minute track or a 10-minute submission ("a non-record 10min/16MB submission": one
+    /// that does not beat the record) does not.
     static func nonRecordDeclaration(in readme: SubmissionTextFile) -> Claim? {
         for (index, line) in readme.lines.enumerated() {
-            let lower = line.lowercased().replacingOccurrences(of: "non_record", with: "non-record")
-                .replacingOccurrences(of: "nonrecord", with: "non-record").replacingOccurrences(of: "non record", with: "non-record")
-            let heading = lower.hasPrefix("#") && lower.contains("non-record")
+            let lower = normalized(line)
+            // `> **Status: non-record preliminary run.**`: the label without its emphasis or quote marks.
+            let label = lower.filter { $0 != "*" && $0 != "_" }.drop { $0 == ">" || $0 == " " }
+            let heading = (lower.hasPrefix("#") || label.hasPrefix("status:")) && lower.contains("non-record")
             let phrase = ["non-record submission", "non-record track", "unlimited compute"].contains { lower.contains($0) }
-            let tenMinutes = ["10min/16mb", "10min_16mb", "10min track", "10-min track", "10-minute track", "10 minute track",
-                              "10min sub", "10-min sub", "10-minute sub", "10 minute sub"].contains { lower.contains($0) }
-            if (heading || phrase) && !tenMinutes {
+            if (heading || phrase) && !namesTenMinutes(lower) {
                 return Claim(kind: .track, value: .text("non_record (README)"), source: .line(file: readme.name, line: index + 1))
             }
         }
         return nil
+    }
+
+    /// Whether a README line calls the submission non-record and names the 10-minute track or a 10-minute
+    /// submission ("a non-record 10-minute entry"): one that does not beat the record, on the 10-minute track.
+    static func keepsTheTenMinuteTrack(_ readme: SubmissionTextFile) -> Bool {
+        readme.lines.contains { line in
+            let lower = normalized(line)
+            return lower.contains("non-record") && namesTenMinutes(lower)
+        }
+    }
+
+    private static func normalized(_ line: String) -> String {
+        line.lowercased().replacingOccurrences(of: "non_record", with: "non-record")
+            .replacingOccurrences(of: "nonrecord", with: "non-record").replacingOccurrences(of: "non record", with: "non-record")
+    }
+
+    private static func namesTenMinutes(_ lower: String) -> Bool {
+        ["10min/16mb", "10min_16mb", "10min track", "10-min track", "10-minute track", "10 minute track",
+         "10min sub", "10-min sub", "10-minute sub", "10 minute sub", "10-minute entry", "10min entry"].contains { lower.contains($0) }
     }
 
     static func claims(from readme: SubmissionTextFile) -> [Claim] {

@@ -78,6 +78,24 @@ enum MetadataClaims {
         return index + 1 < path.count && seedMemberContainers.contains(path[index]) && seedMember(path[index + 1]) != nil
     }
 
+    /// Top-level keys whose text describes what kind of submission this is (`"status": "non_record_pending_validation"`).
+    static let statusKeys: Set<String> = ["status", "submission_type", "category", "type"]
+
+    /// A submission.json that places itself on the non-record track outside `track`: a top-level ``statusKeys``
+    /// text naming it non-record (`non_record_…`, `draft_non_record_…`, `non-record research`).
+    static func nonRecordStatus(in metadata: SubmissionMetadata) -> Claim? {
+        guard case .object(let members) = metadata.json else { return nil }
+        for member in members where statusKeys.contains(member.key.lowercased()) {
+            guard case .string(let text) = member.value else { continue }
+            let words = text.lowercased().split { !($0.isLetter || $0.isNumber) }
+            guard zip(words, words.dropFirst()).contains(where: { $0 == "non" && $1 == "record" })
+                || words.contains("nonrecord") else { continue }
+            return Claim(kind: .track, value: .text("non_record (submission.json \(member.key))"),
+                         source: .jsonKey(file: metadata.name, path: member.key))
+        }
+        return nil
+    }
+
     static func claims(from metadata: SubmissionMetadata) -> [Claim] {
         var claims: [Claim] = []
         walk(metadata.json, path: [], seed: nil, file: metadata.name, into: &claims)
