@@ -205,8 +205,7 @@ extension AnalyzedSource {
     public func featureGate(_ variable: String?) -> FeatureGate? {
         guard let variable else { return nil }
         let settings = variable.components(separatedBy: FeatureFlags.anyOf).map { name in
-            let aliases = analysis.flags.disabled.filter { $0.value == name }.map { $0.key }.sorted()
-            return documents.setting(of: name, aliases: aliases)
+            documents.setting(of: name, aliases: evidenceNames(of: name, in: analysis.flags.disabled))
         }
         var offEvidence: [String] = []
         for setting in settings {
@@ -219,5 +218,52 @@ extension AnalyzedSource {
         let setting: FeatureSetting = offEvidence.count == settings.count
             ? .off(evidence: offEvidence.joined(separator: "; ")) : .codeDefault
         return FeatureGate(variable: variable, setting: setting)
+    }
+
+    /// The identifiers `bindings` ties to `variable`, and the labels the code prints them under.
+    func evidenceNames(of variable: String, in bindings: [String: String]) -> [String] {
+        let identifiers = bindings.filter { $0.value == variable }.map { $0.key }
+        return (identifiers + printedLabels(of: Set(identifiers))).sorted()
+    }
+
+    /// The labels an f-string prints the values of `identifiers` under (`f"... ttt={args.ttt_enabled}"`
+    /// prints `ttt=True`), so a log line `ttt=True` states the setting. A label the code also
+    /// prints for any other value names nothing.
+    func printedLabels(of identifiers: Set<String>) -> [String] {
+        guard !identifiers.isEmpty else { return [] }
+        var printed: [String: Set<String>] = [:]
+        for node in nodes where node.type == "JoinedStr" {
+            let parts = node.children("values")
+            for (position, part) in parts.enumerated().dropLast() {
+                guard let text = part.stringLiteral, parts[position + 1].type == "FormattedValue",
+                      let value = parts[position + 1].child("value") else { continue }
+                let head = text.reversed().drop { $0 == " " }
+                guard let separator = head.first, separator == "=" || separator == ":" else { continue }
+                let label = String(head.dropFirst().prefix { $0.isLetter || $0.isNumber || $0 == "_" }.reversed())
+                guard !label.isEmpty, label.first?.isNumber == false else { continue }
+                let name = value.type == "Call" ? "" : (value.terminalName ?? "")
+                printed[label.lowercased(), default: []].insert(name)
+            }
+        }
+        return printed.filter { $0.value.isSubset(of: identifiers) }.map { $0.key }.sorted()
+    }
+
+    /// The note of a finding whose code a default-on gate lets run unless the submission's files
+    /// state it closed (`GLOBAL_TTT_ENABLED=0` on the README command, `LEGAL_TTT=1` for
+    /// `if not legal_ttt:`), citing the statement; nil when none is stated closed.
+    public func closedGateNote(_ gates: [FeatureFlags.DefaultOnGate]) -> String? {
+        for gate in gates {
+            let bindings = gate.closedWhenOn ? analysis.flags.disabled : analysis.flags.enabled
+            let setting = documents.setting(of: gate.variable, aliases: evidenceNames(of: gate.variable, in: bindings))
+            switch (setting, gate.closedWhenOn) {
+            case (.on(let evidence), true):
+                return " (only when \(gate.variable) is not set; off by default, but set in this submission: \(evidence))"
+            case (.off(let evidence), false):
+                return " (only when \(gate.variable) is set; on by default, but off in this submission: \(evidence))"
+            default:
+                continue
+            }
+        }
+        return nil
     }
 }
