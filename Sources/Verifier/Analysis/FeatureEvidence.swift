@@ -50,14 +50,16 @@ extension Optional where Wrapped == FeatureGate {
 extension SubmissionDocuments {
     /// The setting of the environment variable `variable`, also known in the code (and so in
     /// hyperparameter dumps) by the identifiers `aliases` (`slot_enabled`, `use_ngram`).
-    public func setting(of variable: String, aliases: [String]) -> FeatureSetting {
+    /// `labels` are names the code prints the setting under: they state it in logs only.
+    public func setting(of variable: String, aliases: [String], labels: [String] = []) -> FeatureSetting {
         let names = Set([variable.lowercased()] + aliases.map { $0.lowercased() })
+        let logNames = names.union(labels.map { $0.lowercased() })
         var offEvidence: String?
         for log in logs {
             for (number, line) in log.text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 guard line.count < 400, !line.contains("environ"), !line.contains("getenv"),
                       !codeLines.contains(line.trimmingCharacters(in: .whitespaces)),
-                      let value = Self.statedValue(in: line, names: names) else { continue }
+                      let value = Self.statedValue(in: line, names: logNames) else { continue }
                 let citation = "\(log.name):\(number + 1): `\(line.trimmingCharacters(in: .whitespaces))`"
                 if value { return .on(evidence: citation) }
                 if offEvidence == nil { offEvidence = citation }
@@ -205,7 +207,8 @@ extension AnalyzedSource {
     public func featureGate(_ variable: String?) -> FeatureGate? {
         guard let variable else { return nil }
         let settings = variable.components(separatedBy: FeatureFlags.anyOf).map { name in
-            documents.setting(of: name, aliases: evidenceNames(of: name, in: analysis.flags.disabled))
+            let identifiers = bindings(of: name, in: analysis.flags.disabled)
+            return documents.setting(of: name, aliases: identifiers, labels: printedLabels(of: Set(identifiers)))
         }
         var offEvidence: [String] = []
         for setting in settings {
@@ -220,10 +223,9 @@ extension AnalyzedSource {
         return FeatureGate(variable: variable, setting: setting)
     }
 
-    /// The identifiers `bindings` ties to `variable`, and the labels the code prints them under.
-    func evidenceNames(of variable: String, in bindings: [String: String]) -> [String] {
-        let identifiers = bindings.filter { $0.value == variable }.map { $0.key }
-        return (identifiers + printedLabels(of: Set(identifiers))).sorted()
+    /// The identifiers `bindings` ties to `variable`.
+    func bindings(of variable: String, in bindings: [String: String]) -> [String] {
+        bindings.filter { $0.value == variable }.map { $0.key }.sorted()
     }
 
     /// The labels an f-string prints the values of `identifiers` under (`f"... ttt={args.ttt_enabled}"`
@@ -254,7 +256,8 @@ extension AnalyzedSource {
     public func closedGateNote(_ gates: [FeatureFlags.DefaultOnGate]) -> String? {
         for gate in gates {
             let bindings = gate.closedWhenOn ? analysis.flags.disabled : analysis.flags.enabled
-            let setting = documents.setting(of: gate.variable, aliases: evidenceNames(of: gate.variable, in: bindings))
+            let identifiers = self.bindings(of: gate.variable, in: bindings)
+            let setting = documents.setting(of: gate.variable, aliases: identifiers, labels: printedLabels(of: Set(identifiers)))
             switch (setting, gate.closedWhenOn) {
             case (.on(let evidence), true):
                 return " (only when \(gate.variable) is not set; off by default, but set in this submission: \(evidence))"
