@@ -251,22 +251,85 @@ extension AnalyzedSource {
     }
 
     /// The note of a finding whose code a default-on gate lets run unless the submission's files
-    /// state it closed (`GLOBAL_TTT_ENABLED=0` on the README command, `LEGAL_TTT=1` for
-    /// `if not legal_ttt:`), citing the statement; nil when none is stated closed.
-    public func closedGateNote(_ gates: [FeatureFlags.DefaultOnGate]) -> String? {
+    /// state it closed, citing the statement; nil when none is stated closed. A log line or
+    /// submission.json stating the setting closes it (`global_ttt_enabled: False`); on the
+    /// README, every command that runs this script must close the branch: state a default-on
+    /// gate closed (`GLOBAL_TTT_ENABLED=0`, `LEGAL_TTT=1` for `if not legal_ttt:`, also through an
+    /// earlier `export` in its block) or leave the default-off feature `disabledBy` unset or off.
+    public func closedGateNote(_ gates: [FeatureFlags.DefaultOnGate], disabledBy: String? = nil) -> String? {
+        guard !gates.isEmpty else { return nil }
         for gate in gates {
             let bindings = gate.closedWhenOn ? analysis.flags.disabled : analysis.flags.enabled
             let identifiers = self.bindings(of: gate.variable, in: bindings)
             let setting = documents.setting(of: gate.variable, aliases: identifiers, labels: printedLabels(of: Set(identifiers)))
             switch (setting, gate.closedWhenOn) {
-            case (.on(let evidence), true):
+            case (.on(let evidence), true) where !evidence.hasPrefix("README.md:"):
                 return " (only when \(gate.variable) is not set; off by default, but set in this submission: \(evidence))"
-            case (.off(let evidence), false):
+            case (.off(let evidence), false) where !evidence.hasPrefix("README.md:"):
                 return " (only when \(gate.variable) is set; on by default, but off in this submission: \(evidence))"
             default:
                 continue
             }
         }
-        return nil
+        let script = (file as NSString).lastPathComponent
+        let commands = documents.runCommands(of: script)
+        guard !commands.isEmpty else { return nil }
+        var citations: [String] = []
+        for command in commands {
+            var closing: String?
+            for gate in gates {
+                guard let value = command.settings[gate.variable],
+                      let on = SubmissionDocuments.isOn(value.lowercased()), on == gate.closedWhenOn else { continue }
+                closing = "\(gate.variable)=\(value)"
+                break
+            }
+            if closing == nil, let variable = disabledBy, !variable.contains(FeatureFlags.anyOf),
+               command.settings[variable].map({ SubmissionDocuments.isOn($0.lowercased()) != true }) ?? true {
+                closing = "\(variable) unset or off"
+            }
+            guard let closing else { return nil }
+            citations.append("README.md:\(command.line) (\(closing))")
+        }
+        return " (no README command that runs \(script) runs it: \(citations.joined(separator: "; ")))"
+    }
+}
+
+extension SubmissionDocuments {
+    /// The README's commands that run `script` (a `torchrun`/`python` line, joined over `\`
+    /// continuations), each with its first line and the settings it states: `NAME=value` on the
+    /// command and in `export` lines earlier in its fenced block.
+    public func runCommands(of script: String) -> [(line: Int, settings: [String: String])] {
+        guard let readme else { return [] }
+        var commands: [(line: Int, settings: [String: String])] = []
+        var exported: [String: String] = [:]
+        var inFence = false
+        var pending = ""
+        var pendingLine = 0
+        func settings(in text: String) -> [String: String] {
+            var found: [String: String] = [:]
+            for token in text.split(whereSeparator: { " \t`;\"'".contains($0) }) {
+                guard let equals = token.firstIndex(of: "="), equals > token.startIndex else { continue }
+                let name = token[..<equals]
+                guard name.allSatisfy({ $0.isUppercase || $0.isNumber || $0 == "_" }) else { continue }
+                found[String(name)] = String(token[token.index(after: equals)...])
+            }
+            return found
+        }
+        for (number, rawLine) in readme.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("```") { inFence.toggle(); exported = [:]; pending = ""; continue }
+            if pending.isEmpty { pendingLine = number + 1 }
+            if line.hasSuffix("\\") { pending += " " + line.dropLast(); continue }
+            let command = pending + " " + line
+            pending = ""
+            if command.trimmingCharacters(in: .whitespaces).hasPrefix("export ") {
+                if inFence { exported.merge(settings(in: command)) { $1 } }
+                continue
+            }
+            guard inFence || command.contains("torchrun") || command.contains("python "),
+                  command.contains(script) else { continue }
+            commands.append((pendingLine, exported.merging(settings(in: command)) { $1 }))
+        }
+        return commands
     }
 }

@@ -56,7 +56,8 @@ public enum TTTOnUnscoredTokens: LintRule {
             }
             let gate = source.featureGate(update.disabledBy)
             // Code a default-on setting lets run, which the submission states closed, did not run.
-            let closed = source.closedGateNote(source.analysis.defaultOnGates(for: update.event, in: update.function))
+            let closed = source.closedGateNote(source.analysis.defaultOnGates(for: update.event, in: update.function),
+                                              disabledBy: update.disabledBy)
                 ?? source.unloggedBranchNote(for: update.event, in: update.function)
             return finding(source, line: update.event.line,
                 "\(name) \(what) on validation data that no enclosing loop has scored (no_grad/inference_mode) first" + gate.note + (closed ?? ""),

@@ -70,7 +70,14 @@ import Testing
         #expect(try findings(source, files: Self.command("ADAPT_ON_VAL=1")).map(\.severity) == [.error])
         let off = try findings(source, files: Self.command("ADAPT_ON_VAL=0"))
         #expect(off.map(\.severity) == [.note])
-        #expect(off.first?.message.contains("on by default, but off in this submission: README.md:2") == true)
+        #expect(off.first?.message.contains("README.md:2 (ADAPT_ON_VAL=0)") == true)
+        // A log line stating it off is evidence too.
+        #expect(try findings(source, files: ["train.log": "adapt_on_val: False\n"]).map(\.severity) == [.note])
+        // A README whose main command leaves the default, with an override shown as an example,
+        // does not close it.
+        let example = "```bash\ntorchrun --nproc_per_node=8 train_gpt.py\n```\nOverride if needed:\n```bash\n" +
+            "ADAPT_ON_VAL=0 torchrun --nproc_per_node=8 train_gpt.py\n```\n"
+        #expect(try findings(source, files: ["README.md": example]).map(\.severity) == [.error])
     }
 
     @Test func negatedDefaultOffFlagStatedOnIsANote() throws {
@@ -79,7 +86,10 @@ import Testing
         #expect(try findings(source, files: Self.command("SCORE_FIRST=0")).map(\.severity) == [.error])
         let closed = try findings(source, files: Self.command("SCORE_FIRST=1"))
         #expect(closed.map(\.severity) == [.note])
-        #expect(closed.first?.message.contains("SCORE_FIRST is not set") == true)
+        #expect(closed.first?.message.contains("README.md:2 (SCORE_FIRST=1)") == true)
+        // Set by an `export` earlier in the command's block.
+        let exported = ["README.md": "```bash\nexport SCORE_FIRST=1\ntorchrun --nproc_per_node=8 train_gpt.py\n```\n"]
+        #expect(try findings(source, files: exported).map(\.severity) == [.note])
     }
 
     /// The gate two calls up, on a count whose default is above zero.
