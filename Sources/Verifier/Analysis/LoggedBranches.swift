@@ -56,6 +56,30 @@ extension AnalyzedSource {
         return after.lazy.compactMap { self.loggedLine(containing: $0.text) }.first
     }
 
+    /// Whether a log holds a line the code around `event` prints, so a logged run ran it: the
+    /// branch on a setting around it (or the body of `function` when there is none), and at
+    /// each call of `function` the branch around the call. Evidence that a setting closes the
+    /// code does not outweigh that.
+    public func ranInLogs(for event: FlowEvent, in function: Int) -> Bool {
+        guard !documents.logs.isEmpty else { return false }
+        let index = analysis.index
+        let body = index.functions[function].node
+        var texts: [PrintedText] = []
+        if let branch = settingBranch(around: event.line, in: body) {
+            texts += printedTexts(in: branch)
+        } else if function != 0 {
+            texts += printedTexts(in: body)
+        }
+        for caller in index.functions.indices {
+            for call in analysis.events[caller] where call.via == function {
+                if let branch = settingBranch(around: call.line, in: index.functions[caller].node) {
+                    texts += printedTexts(in: branch)
+                }
+            }
+        }
+        return texts.contains { loggedLine(containing: $0.text) != nil }
+    }
+
     /// The innermost `if` on a setting whose body holds `line`: its test reads a name bound to
     /// an environment read (`if args.ttt_enabled:`, `if args.ttt_mode == "lora":`) or reads the
     /// environment itself.

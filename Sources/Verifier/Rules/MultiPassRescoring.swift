@@ -62,7 +62,7 @@ public enum MultiPassRescoring: LintRule {
                     if case .stated(let passes, _) = count, passes <= 1 { continue }
                     // Settings that gate the scoring pass, read as for the other gated rules.
                     let gate = source.featureGate(analysis.disablingVariable(for: score, in: function))
-                    let closed = source.closedGateNote(analysis.defaultOnGates(for: score, in: function),
+                    let closed = source.ranInLogs(for: score, in: function) ? nil : source.closedGateNote(analysis.defaultOnGates(for: score, in: function),
                                                       disabledBy: analysis.disablingVariable(for: score, in: function))
                         ?? source.unloggedBranchNote(for: score, in: function)
                     findings.append(finding(source, line: score.line,

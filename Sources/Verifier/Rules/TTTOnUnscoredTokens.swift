@@ -56,7 +56,7 @@ public enum TTTOnUnscoredTokens: LintRule {
             }
             let gate = source.featureGate(update.disabledBy)
             // Code a default-on setting lets run, which the submission states closed, did not run.
-            let closed = source.closedGateNote(source.analysis.defaultOnGates(for: update.event, in: update.function),
+            let closed = source.ranInLogs(for: update.event, in: update.function) ? nil : source.closedGateNote(source.analysis.defaultOnGates(for: update.event, in: update.function),
                                               disabledBy: update.disabledBy)
                 ?? source.unloggedBranchNote(for: update.event, in: update.function)
             return finding(source, line: update.event.line,
