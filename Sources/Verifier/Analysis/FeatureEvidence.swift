@@ -233,6 +233,16 @@ extension AnalyzedSource {
     /// prints for any other value names nothing.
     func printedLabels(of identifiers: Set<String>) -> [String] {
         guard !identifiers.isEmpty else { return [] }
+        // A name bound more than once may hold other values when printed (minified code reuses
+        // `J`, `e` for anything): only names bound once carry the setting into a label.
+        var bindings: [String: Int] = [:]
+        for node in nodes where node.type == "Assign" || node.type == "AnnAssign" || node.type == "AugAssign" {
+            let targets = node.type == "Assign" ? node.children("targets") : [node.child("target")].compactMap { $0 }
+            for target in targets {
+                target.walk { if let name = $0.terminalName, ["Name", "Attribute"].contains($0.type) { bindings[name, default: 0] += 1 } }
+            }
+        }
+        let identifiers = identifiers.filter { bindings[$0, default: 0] <= 1 }
         var printed: [String: Set<String>] = [:]
         for node in nodes where node.type == "JoinedStr" {
             let parts = node.children("values")
@@ -247,7 +257,7 @@ extension AnalyzedSource {
                 printed[label.lowercased(), default: []].insert(name)
             }
         }
-        return printed.filter { $0.value.isSubset(of: identifiers) }.map { $0.key }.sorted()
+        return printed.filter { !identifiers.isEmpty && $0.value.isSubset(of: identifiers) }.map { $0.key }.sorted()
     }
 
     /// The note of a finding whose code a default-on gate lets run unless the submission's files
