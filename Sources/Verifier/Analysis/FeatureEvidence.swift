@@ -65,14 +65,16 @@ extension Optional where Wrapped == FeatureGate {
 extension SubmissionDocuments {
     /// The setting of the environment variable `variable`, also known in the code (and so in
     /// hyperparameter dumps) by the identifiers `aliases` (`slot_enabled`, `use_ngram`).
-    public func setting(of variable: String, aliases: [String]) -> FeatureSetting {
+    /// `labels` are names the code prints the setting under: they state it in logs only.
+    public func setting(of variable: String, aliases: [String], labels: [String] = []) -> FeatureSetting {
         let names = Set([variable.lowercased()] + aliases.map { $0.lowercased() })
+        let logNames = names.union(labels.map { $0.lowercased() })
         var offEvidence: String?
         for log in logs {
             for (number, line) in log.text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 guard line.count < 400, !line.contains("environ"), !line.contains("getenv"),
                       !codeLines.contains(line.trimmingCharacters(in: .whitespaces)),
-                      let value = Self.statedValue(in: line, names: names) else { continue }
+                      let value = Self.statedValue(in: line, names: logNames) else { continue }
                 let citation = "\(log.name):\(number + 1): `\(line.trimmingCharacters(in: .whitespaces))`"
                 if value { return .on(evidence: citation) }
                 if offEvidence == nil { offEvidence = citation }
@@ -227,8 +229,8 @@ extension AnalyzedSource {
             if let defaultText = flags.textModes.defaults[name], !flags.disabled.values.contains(name) {
                 return documents.modeSetting(of: name, identifiers: flags.textModes.identifiers[name] ?? [], defaultText: defaultText)
             }
-            let aliases = analysis.flags.disabled.filter { $0.value == name }.map { $0.key }.sorted()
-            let stated = documents.setting(of: name, aliases: aliases)
+            let identifiers = bindings(of: name, in: analysis.flags.disabled)
+            let stated = documents.setting(of: name, aliases: identifiers, labels: printedLabels(of: Set(identifiers)))
             guard case .codeDefault = stated else { return stated }
             if let printed = printedOnlyWhenSet(name) { return printed }
             if let scripted = documents.scriptSetting(of: name, folder: folder) { return scripted }
@@ -246,5 +248,125 @@ extension AnalyzedSource {
         let setting: FeatureSetting = offEvidence.count == settings.count
             ? .off(evidence: offEvidence.joined(separator: "; ")) : .codeDefault
         return FeatureGate(variable: variable, setting: setting, defaultCondition: condition)
+    }
+
+    /// The identifiers `bindings` ties to `variable`.
+    func bindings(of variable: String, in bindings: [String: String]) -> [String] {
+        bindings.filter { $0.value == variable }.map { $0.key }.sorted()
+    }
+
+    /// The labels an f-string prints the values of `identifiers` under (`f"... ttt={args.ttt_enabled}"`
+    /// prints `ttt=True`), so a log line `ttt=True` states the setting. A label the code also
+    /// prints for any other value names nothing.
+    func printedLabels(of identifiers: Set<String>) -> [String] {
+        guard !identifiers.isEmpty else { return [] }
+        // A name bound more than once may hold other values when printed (minified code reuses
+        // `J`, `e` for anything): only names bound once carry the setting into a label.
+        var bindings: [String: Int] = [:]
+        for node in nodes where node.type == "Assign" || node.type == "AnnAssign" || node.type == "AugAssign" {
+            let targets = node.type == "Assign" ? node.children("targets") : [node.child("target")].compactMap { $0 }
+            for target in targets {
+                target.walk { if let name = $0.terminalName, ["Name", "Attribute"].contains($0.type) { bindings[name, default: 0] += 1 } }
+            }
+        }
+        let identifiers = identifiers.filter { bindings[$0, default: 0] <= 1 }
+        var printed: [String: Set<String>] = [:]
+        for node in nodes where node.type == "JoinedStr" {
+            let parts = node.children("values")
+            for (position, part) in parts.enumerated().dropLast() {
+                guard let text = part.stringLiteral, parts[position + 1].type == "FormattedValue",
+                      let value = parts[position + 1].child("value") else { continue }
+                let head = text.reversed().drop { $0 == " " }
+                guard let separator = head.first, separator == "=" || separator == ":" else { continue }
+                let label = String(head.dropFirst().prefix { $0.isLetter || $0.isNumber || $0 == "_" }.reversed())
+                guard !label.isEmpty, label.first?.isNumber == false else { continue }
+                let name = value.type == "Call" ? "" : (value.terminalName ?? "")
+                printed[label.lowercased(), default: []].insert(name)
+            }
+        }
+        return printed.filter { !identifiers.isEmpty && $0.value.isSubset(of: identifiers) }.map { $0.key }.sorted()
+    }
+
+    /// The note of a finding whose code a default-on gate lets run unless the submission's files
+    /// state it closed, citing the statement; nil when none is stated closed. A log line or
+    /// submission.json stating the setting closes it (`global_ttt_enabled: False`); on the
+    /// README, every command that runs this script must close the branch: state a default-on
+    /// gate closed (`GLOBAL_TTT_ENABLED=0`, `LEGAL_TTT=1` for `if not legal_ttt:`, also through an
+    /// earlier `export` in its block) or leave the default-off feature `disabledBy` unset or off.
+    public func closedGateNote(_ gates: [FeatureFlags.DefaultOnGate], disabledBy: String? = nil) -> String? {
+        guard !gates.isEmpty else { return nil }
+        for gate in gates {
+            let bindings = gate.closedWhenOn ? analysis.flags.disabled : analysis.flags.enabled
+            let identifiers = self.bindings(of: gate.variable, in: bindings)
+            let setting = documents.setting(of: gate.variable, aliases: identifiers, labels: printedLabels(of: Set(identifiers)))
+            switch (setting, gate.closedWhenOn) {
+            case (.on(let evidence), true) where !evidence.hasPrefix("README.md:"):
+                return " (only when \(gate.variable) is not set; off by default, but set in this submission: \(evidence))"
+            case (.off(let evidence), false) where !evidence.hasPrefix("README.md:"):
+                return " (only when \(gate.variable) is set; on by default, but off in this submission: \(evidence))"
+            default:
+                continue
+            }
+        }
+        let script = (file as NSString).lastPathComponent
+        let commands = documents.runCommands(of: script)
+        guard !commands.isEmpty else { return nil }
+        var citations: [String] = []
+        for command in commands {
+            var closing: String?
+            for gate in gates {
+                guard let value = command.settings[gate.variable],
+                      let on = SubmissionDocuments.isOn(value.lowercased()), on == gate.closedWhenOn else { continue }
+                closing = "\(gate.variable)=\(value)"
+                break
+            }
+            if closing == nil, let variable = disabledBy, !variable.contains(FeatureFlags.anyOf),
+               command.settings[variable].map({ SubmissionDocuments.isOn($0.lowercased()) != true }) ?? true {
+                closing = "\(variable) unset or off"
+            }
+            guard let closing else { return nil }
+            citations.append("README.md:\(command.line) (\(closing))")
+        }
+        return " (no README command that runs \(script) runs it: \(citations.joined(separator: "; ")))"
+    }
+}
+
+extension SubmissionDocuments {
+    /// The README's commands that run `script` (a `torchrun`/`python` line, joined over `\`
+    /// continuations), each with its first line and the settings it states: `NAME=value` on the
+    /// command and in `export` lines earlier in its fenced block.
+    public func runCommands(of script: String) -> [(line: Int, settings: [String: String])] {
+        guard let readme else { return [] }
+        var commands: [(line: Int, settings: [String: String])] = []
+        var exported: [String: String] = [:]
+        var inFence = false
+        var pending = ""
+        var pendingLine = 0
+        func settings(in text: String) -> [String: String] {
+            var found: [String: String] = [:]
+            for token in text.split(whereSeparator: { " \t`;\"'".contains($0) }) {
+                guard let equals = token.firstIndex(of: "="), equals > token.startIndex else { continue }
+                let name = token[..<equals]
+                guard name.allSatisfy({ $0.isUppercase || $0.isNumber || $0 == "_" }) else { continue }
+                found[String(name)] = String(token[token.index(after: equals)...])
+            }
+            return found
+        }
+        for (number, rawLine) in readme.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("```") { inFence.toggle(); exported = [:]; pending = ""; continue }
+            if pending.isEmpty { pendingLine = number + 1 }
+            if line.hasSuffix("\\") { pending += " " + line.dropLast(); continue }
+            let command = pending + " " + line
+            pending = ""
+            if command.trimmingCharacters(in: .whitespaces).hasPrefix("export ") {
+                if inFence { exported.merge(settings(in: command)) { $1 } }
+                continue
+            }
+            guard inFence || command.contains("torchrun") || command.contains("python "),
+                  command.contains(script) else { continue }
+            commands.append((pendingLine, exported.merging(settings(in: command)) { $1 }))
+        }
+        return commands
     }
 }

@@ -6,6 +6,13 @@
 public struct FeatureFlags: Sendable {
     /// Identifiers (variables or attributes) whose default is off, with the variable behind them.
     public private(set) var disabled: [String: String] = [:]
+    /// Identifiers whose environment default is on (`GLOBAL_TTT_ENABLED` read as "1", a count
+    /// read as 3), with the variable behind them: code behind them runs unless the launch turns
+    /// the variable off.
+    public private(set) var enabled: [String: String] = [:]
+    /// Identifiers bound to any environment read, whatever its default (`ttt_mode =
+    /// os.environ.get("TTT_MODE", "standard")`): a branch testing one is a branch on a setting.
+    public private(set) var settings: Set<String> = []
     /// The variables of default-off features that choose a value in a conditional expression
     /// (`args.val_files if args.train_on_val else args.train_files`), in source order.
     public private(set) var valueGates: [String] = []
@@ -50,18 +57,32 @@ public struct FeatureFlags: Sendable {
                 if conditionalDefaults[conditional.variable] == nil { conditionalDefaults[conditional.variable] = conditional }
             }
         }
+        for assignment in assignments where Self.offByDefaultVariable(in: assignment.value, aliases: aliases, literals: literals,
+                                                                       classes: classes, defaultIs: { _ in true }) != nil {
+            settings.formUnion(assignment.targets)
+        }
+        let offTargets = Set(disabled.keys)
+        for assignment in assignments where offTargets.isDisjoint(with: assignment.targets) {
+            if let variable = Self.offByDefaultVariable(in: assignment.value, aliases: aliases, literals: literals,
+                                                        classes: classes, defaultIs: Self.isOnDefault)
+                ?? Self.offByDefaultVariable(in: assignment.value, readers: readers, defaultIs: Self.isOnDefault) {
+                for target in assignment.targets { enabled[target] = variable }
+            }
+        }
         // One level of copies: `use_slot = args.slot_enabled` or `getattr(args, "slot_enabled", ...)`.
         for assignment in assignments {
             let value = assignment.value
             var source: String?
-            if let name = value.terminalName, value.type != "Call", disabled[name] != nil {
+            if let name = value.terminalName, value.type != "Call", disabled[name] != nil || enabled[name] != nil {
                 source = name
             } else if value.type == "Call", value.child("func")?.dottedName == "getattr",
-                      let name = value.children("args").dropFirst().first?.stringLiteral, disabled[name] != nil {
+                      let name = value.children("args").dropFirst().first?.stringLiteral, disabled[name] != nil || enabled[name] != nil {
                 source = name
             }
             if let source, let variable = disabled[source] {
                 for target in assignment.targets where disabled[target] == nil { disabled[target] = variable }
+            } else if let source, let variable = enabled[source] {
+                for target in assignment.targets where disabled[target] == nil && enabled[target] == nil { enabled[target] = variable }
             }
         }
         // An object made only when a feature is on (`cache = Cache(...) if use_cache else None`) is
@@ -86,8 +107,10 @@ public struct FeatureFlags: Sendable {
     /// where its test holds (a `ConditionalDefault`, which the evidence resolves).
     /// An object the module's own class builds with such a setting (`Cache(geometric=...)`) is
     /// not the setting: the arguments of calls to `classes` are not searched.
+    /// With `defaultIs`, the variable read with a default that passes it instead.
     static func offByDefaultVariable(in expression: PyNode, aliases: ImportAliases,
-                                     literals: [String: [String]] = [:], classes: Set<String> = []) -> String? {
+                                     literals: [String: [String]] = [:], classes: Set<String> = [],
+                                     defaultIs: (String) -> Bool = { FeatureFlags.offDefaults.contains($0) }) -> String? {
         var variable: String?
         func visit(_ node: PyNode) {
             guard variable == nil else { return }
@@ -112,7 +135,7 @@ public struct FeatureFlags: Sendable {
             } else {
                 return
             }
-            guard defaults.contains(where: { offDefaults.contains($0) }) else { return }
+            guard defaults.contains(where: defaultIs) else { return }
             variable = name
         }
         visit(expression)
@@ -120,6 +143,11 @@ public struct FeatureFlags: Sendable {
     }
 
     static let offDefaults: Set<String> = ["0", "", "false", "False", "no", "0.0"]
+
+    /// A default that turns a feature on: a true word or a non-zero number (`"1"`, `True`, `3`).
+    static func isOnDefault(_ text: String) -> Bool {
+        SubmissionDocuments.isOn(text.lowercased()) == true
+    }
 
     /// Names every binding of which is a literal, with the texts they hold.
     static func literalNames(_ assignments: [(targets: [String], value: PyNode)]) -> [String: [String]] {
@@ -184,7 +212,8 @@ public struct FeatureFlags: Sendable {
 
     /// The environment variable `expression` reads through one of `readers` with an off default
     /// (`_eb("SGD_TTT")` with `def _eb(k, d="0")`), if any.
-    static func offByDefaultVariable(in expression: PyNode, readers: [String: EnvironmentReader]) -> String? {
+    static func offByDefaultVariable(in expression: PyNode, readers: [String: EnvironmentReader],
+                                     defaultIs: (String) -> Bool = { FeatureFlags.offDefaults.contains($0) }) -> String? {
         guard !readers.isEmpty else { return nil }
         var variable: String?
         expression.walk { node in
@@ -195,7 +224,7 @@ public struct FeatureFlags: Sendable {
             var value = reader.defaultValue
             if let position = reader.defaultParameter, position < arguments.count { value = arguments[position] }
             guard let value, let text = EnvironmentDefault.literalText(value),
-                  offDefaults.contains(text) else { return }
+                  defaultIs(text) else { return }
             variable = key
         }
         return variable
@@ -279,12 +308,46 @@ public struct FeatureFlags: Sendable {
         return nil
     }
 
+    /// A test that lets code run by default, which the launch can close: a flag whose default is
+    /// on (`if h.global_ttt_enabled:`, `if ttt_epochs > 0:` with a default of 3), or the negation
+    /// of a default-off flag (`if not legal_ttt:`).
+    public struct DefaultOnGate: Sendable, Equatable {
+        public var variable: String
+        /// The code stops running when the variable is set on (`not legal_ttt`); otherwise when
+        /// it is set off.
+        public var closedWhenOn: Bool
+    }
+
+    /// Every such gate of `conditions` (each test of an `and` by itself), outermost first.
+    func defaultOnGates(_ conditions: [PyNode]) -> [DefaultOnGate] {
+        var gates: [DefaultOnGate] = []
+        for condition in conditions {
+            var tests = [condition]
+            if condition.type == "BoolOp", condition.child("op")?.type == "And" { tests = condition.children("values") }
+            for test in tests {
+                if test.type == "UnaryOp", test.child("op")?.type == "Not", let operand = test.child("operand"),
+                   let variable = flagVariable(operand) {
+                    gates.append(DefaultOnGate(variable: variable, closedWhenOn: true))
+                } else if let name = test.terminalName, test.type != "Call", let variable = enabled[name] {
+                    gates.append(DefaultOnGate(variable: variable, closedWhenOn: false))
+                } else if let name = Self.positiveCountTest(test), let variable = enabled[name] {
+                    gates.append(DefaultOnGate(variable: variable, closedWhenOn: false))
+                }
+            }
+        }
+        return gates.filter { !Self.launcherVariables.contains($0.variable) }
+    }
+
     /// Variables the launcher sets for every process (`torchrun`): `if rank > 0:` tests which
     /// process runs, not whether a feature is on, although `RANK` reads "0" by default.
     static let launcherVariables: Set<String> = [
         "RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "NODE_RANK", "GROUP_RANK",
         "MASTER_ADDR", "MASTER_PORT",
     ]
+
+    /// The usual names of the launcher's variables in code (`rank`, `world_size`): branches on
+    /// them select a process, not a feature.
+    static let launcherSettingNames: Set<String> = Set(launcherVariables.map { $0.lowercased() })
 
     /// Joins the variables of a gate that any one of several default-off features opens
     /// (environment variable names hold no spaces).
@@ -357,6 +420,34 @@ extension ModuleAnalysis {
             return variable
         }
         return gateOfEveryUse(of: function, visited: [function])
+    }
+
+    /// The default-on gates around `event` in `function`, and those guarding every call of
+    /// `function` (at the call or further up).
+    public func defaultOnGates(for event: FlowEvent, in function: Int) -> [FeatureFlags.DefaultOnGate] {
+        let direct = flags.defaultOnGates(event.conditions)
+        var known: [Int: [FeatureFlags.DefaultOnGate]] = [:]
+        return direct + defaultOnGatesOfEveryCall(of: function, visited: [function], known: &known).filter { !direct.contains($0) }
+    }
+
+    /// `known` holds each function's answer once found (call chains stay linear in the calls).
+    private func defaultOnGatesOfEveryCall(of function: Int, visited: Set<Int>,
+                                           known: inout [Int: [FeatureFlags.DefaultOnGate]]) -> [FeatureFlags.DefaultOnGate] {
+        if let answer = known[function] { return answer }
+        var perCall: [[FeatureFlags.DefaultOnGate]] = []
+        for caller in index.functions.indices {
+            for call in events[caller] where call.via == function {
+                var gates = flags.defaultOnGates(call.conditions)
+                if caller != 0, !visited.contains(caller) {
+                    let further = defaultOnGatesOfEveryCall(of: caller, visited: visited.union([caller]), known: &known)
+                    gates += further.filter { !gates.contains($0) }
+                }
+                perCall.append(gates)
+            }
+        }
+        let common = perCall.first.map { first in first.filter { gate in perCall.allSatisfy { $0.contains(gate) } } } ?? []
+        known[function] = common
+        return common
     }
 
     /// The variable of a default-off feature guarding every use of `function`: each call is

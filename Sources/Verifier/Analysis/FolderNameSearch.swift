@@ -3,7 +3,9 @@ import Foundation
 /// Whether a function is named anywhere in a submission's folder: a word search over its Python
 /// and native sources, for the rules that tell code that runs from code nothing reaches. A word
 /// in a comment or a string counts, so a doubtful case counts as named (the stricter verdict);
-/// another file's own `def` of the same name does not.
+/// another file's own `def` of the same name does not, and in a file that defines its own
+/// function of that name, its bare mentions are that function (Python resolves them in the
+/// file's own module): only an attribute access (`train_gpt.name`) there can reach this one.
 enum FolderNameSearch {
     static let sourceExtensions: Set<String> = ["py", "c", "cc", "cpp", "cxx", "cu", "cuh", "h", "hpp"]
     /// Files listed and bytes read per file, at most: the search stays bounded on any folder.
@@ -30,9 +32,11 @@ enum FolderNameSearch {
             let data = (try? handle.read(upToCount: maximumBytes)) ?? Data()
             try? handle.close()
             let text = String(decoding: data, as: UTF8.self)
-            for (offset, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            let definesItsOwn = !ownFile && lines.contains { defines(name, $0) }
+            for (offset, line) in lines.enumerated()
             where !(ownFile && offset + 1 == except.line) && containsWord(name, in: line)
-                && (ownFile || !defines(name, line)) {
+                && (ownFile || !defines(name, line)) && (!definesItsOwn || containsAttribute(name, in: line)) {
                 return true
             }
         }
@@ -48,6 +52,17 @@ enum FolderNameSearch {
         let rest = text.dropFirst(4).drop { $0 == " " }
         guard rest.hasPrefix(name) else { return false }
         return rest.dropFirst(name.count).drop { $0 == " " }.first == "("
+    }
+
+    /// `module.name` in `line`: `name` read as an attribute, not part of a longer name.
+    static func containsAttribute(_ name: String, in line: Substring) -> Bool {
+        var start = line.startIndex
+        while start < line.endIndex, let range = line.range(of: "." + name, range: start..<line.endIndex) {
+            let after = range.upperBound == line.endIndex ? nil : line[range.upperBound]
+            if !(after.map { $0.isLetter || $0.isNumber || $0 == "_" } ?? false) { return true }
+            start = range.upperBound
+        }
+        return false
     }
 
     static func containsWord(_ word: String, in line: Substring) -> Bool {

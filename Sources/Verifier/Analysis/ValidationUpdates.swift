@@ -293,7 +293,7 @@ public struct ValidationUpdate: Sendable {
         return nil
     }
 
-    private static func reachable(from start: Int, in analysis: ModuleAnalysis) -> Set<Int> {
+    static func reachable(from start: Int, in analysis: ModuleAnalysis) -> Set<Int> {
         var seen: Set<Int> = [start]
         var queue = [start]
         while let next = queue.popLast() {
@@ -347,6 +347,12 @@ public struct ValidationUpdate: Sendable {
                 return .scoreFirst(loop: loop, guarded: hasLastIterationTest(in: body, loop: loop, before: update.line))
             }
         }
+        // Training on the chunk the previous iteration scored and kept (`prev_x = x` after the
+        // score): the update comes first in the body, but its data are already scored.
+        for loop in update.loops.reversed() where trainsOnCarriedScoredData(update, loop: loop, body: body, events: events,
+                                                                          function: function, analysis) {
+            return .scoreFirst(loop: loop, guarded: true)
+        }
         // A later pass over data already scored: a loop earlier in the function scored the
         // validation data into the score the function returns, and nothing is scored after the
         // update (`ttt_second_pass` re-training on chunks the first pass scored).
@@ -363,6 +369,62 @@ public struct ValidationUpdate: Sendable {
             return .scoreFirst(loop: earlier.loops[0], guarded: true)
         }
         return .unscored
+    }
+
+    /// Whether the update in `loop` trains only on loop-carried data the previous iteration
+    /// scored: what the update computes from (traced back through this iteration's assignments
+    /// before it) includes a name assigned only after the update, from this iteration's data
+    /// (`prev_x = x`), after a score in the same loop; and includes none of this iteration's
+    /// data itself.
+    static func trainsOnCarriedScoredData(_ update: FlowEvent, loop: FlowEvent.Loop, body: PyNode, events: [FlowEvent],
+                                          function: Int, _ analysis: ModuleAnalysis) -> Bool {
+        var assignments: [(line: Int, targets: Set<String>, value: PyNode, plain: Bool)] = []
+        var read: Set<String> = []
+        var scoredNames: Set<String> = []
+        let scoreLines = Set(events.filter { $0.kind == .score && $0.line > update.line && $0.line <= loop.endLine
+            && records($0, in: function, analysis) }.map(\.line))
+        body.walk { node in
+            guard node.line >= loop.line, node.line <= loop.endLine else { return }
+            if node.line == update.line, node.type == "Name", let id = node.string("id") { read.insert(id) }
+            if scoreLines.contains(node.line), node.type == "Name", let id = node.string("id") { scoredNames.insert(id) }
+            guard ["Assign", "AugAssign", "AnnAssign"].contains(node.type), let value = node.child("value") else { return }
+            let targets = node.type == "Assign" ? node.children("targets") : [node.child("target")].compactMap { $0 }
+            var names: Set<String> = []
+            for target in targets { target.walk { if $0.type == "Name", let id = $0.string("id") { names.insert(id) } } }
+            assignments.append((node.line, names, value, node.type == "Assign"))
+        }
+        func names(in node: PyNode) -> Set<String> {
+            var found: Set<String> = []
+            node.walk { if $0.type == "Name", let id = $0.string("id") { found.insert(id) } }
+            return found
+        }
+        /// `start` and what it was computed from by this iteration's assignments before `line`.
+        func slice(_ start: Set<String>, before line: Int) -> Set<String> {
+            var result = start
+            for _ in 0..<8 {
+                let grown = assignments.filter { $0.line < line && !$0.targets.isDisjoint(with: result) }
+                    .reduce(result) { $0.union(names(in: $1.value)) }
+                if grown == result { break }
+                result = grown
+            }
+            return result
+        }
+        let used = slice(read, before: update.line)
+        guard let firstScore = scoreLines.min() else { return false }
+        var carried = false
+        var current: Set<String> = []
+        for assignment in assignments where assignment.line > firstScore && assignment.value.type == "Name" && assignment.plain {
+            // What the score read, made by this iteration before the update, kept for the next one.
+            guard let source = assignment.value.string("id"), !assignment.targets.isDisjoint(with: used),
+                  slice(scoredNames, before: assignment.line).contains(source),
+                  assignments.contains(where: { $0.line < update.line && $0.targets.contains(source) }),
+                  !assignments.contains(where: { $0.line <= update.line && !$0.targets.isDisjoint(with: assignment.targets) }) else { continue }
+            // This iteration's data: the source and what it was computed from in this iteration.
+            let fresh = slice([source], before: assignment.line)
+            current.formUnion(fresh.filter { name in assignments.contains { $0.line < update.line && $0.targets.contains(name) } })
+            carried = true
+        }
+        return carried && used.isDisjoint(with: current)
     }
 
     /// A score of validation targets with autograd off (or a detached accumulation), or one a

@@ -10,7 +10,11 @@
 /// (a collection or a stepped range walks through items).
 /// `range(n)` with `n` an environment setting whose default is 1 (`TTT_EPOCHS`) is one pass unless
 /// a log, README command or submission.json states more (then an error citing it; nothing
-/// stated: a warning).
+/// stated: a warning). Settings guarding the scoring are read as for the other gated rules (a
+/// default-off feature: its evidence decides; a default-on one stated off, or a branch the logs
+/// show not taken: a note), and the lower severity applies. Passes in a function that trains
+/// before the artifact is serialized score a model that is exported and scored again: no finding
+/// (PG-PREQUANT-TTT covers the training).
 ///
 /// ## Why
 /// Each validation token must contribute exactly one BPB term from a single left-to-right pass
@@ -40,7 +44,10 @@ public enum MultiPassRescoring: LintRule {
         for function in analysis.index.functions.indices {
             let events = analysis.events[function]
             let updates = events.filter { $0.kind == .update && $0.labels.intrinsic.contains(.validation) }
-            guard !updates.isEmpty else { continue }
+            // Passes that train before the artifact is serialized score a model the submission
+            // then quantizes: the reported score comes later, from the artifact (the training
+            // itself is PG-PREQUANT-TTT's finding).
+            guard !updates.isEmpty, !trainsBeforeSerialization(function, source) else { continue }
             var reported: Set<Int> = []
             let body = analysis.index.functions[function].node
             for score in events where score.kind == .score && score.labels.intrinsic.isSuperset(of: [.validation, .target]) {
@@ -53,10 +60,15 @@ public enum MultiPassRescoring: LintRule {
                     let name = analysis.index.functions[function].qualifiedName
                     let count = passCount(of: loop, in: body, source)
                     if case .stated(let passes, _) = count, passes <= 1 { continue }
+                    // Settings that gate the scoring pass, read as for the other gated rules.
+                    let gate = source.featureGate(analysis.disablingVariable(for: score, in: function))
+                    let closed = source.ranInLogs(for: score, in: function) ? nil : source.closedGateNote(analysis.defaultOnGates(for: score, in: function),
+                                                      disabledBy: analysis.disablingVariable(for: score, in: function))
+                        ?? source.unloggedBranchNote(for: score, in: function)
                     findings.append(finding(source, line: score.line,
                         "\(name): validation tokens are scored in a chosen pass of the epoch loop at line \(loop.line), " +
-                        "which also trains on them" + count.note,
-                        severity: count.severity))
+                        "which also trains on them" + count.note + gate.note + (closed ?? ""),
+                        severity: closed == nil ? min(count.severity, gate.severity(descriptor.severity)) : .note))
                 }
             }
         }
@@ -113,6 +125,16 @@ public enum MultiPassRescoring: LintRule {
     private static func singlePassDefault(of identifier: String, in source: AnalyzedSource) -> String? {
         source.environmentVariable(assignedTo: identifier) { arguments in
             arguments.count >= 2 && EnvironmentDefault.literalText(arguments[1]).flatMap(Double.init) == 1
+        }
+    }
+
+    /// Whether `function` trains on validation data before the artifact is serialized: it holds
+    /// such an update, or a call made before serializing reaches it.
+    static func trainsBeforeSerialization(_ function: Int, _ source: AnalyzedSource) -> Bool {
+        source.validationUpdates.contains { update in
+            guard case .beforeSerialization = update.timing else { return false }
+            if update.function == function { return true }
+            return update.event.via.map { ValidationUpdate.reachable(from: $0, in: source.analysis).contains(function) } ?? false
         }
     }
 

@@ -8,9 +8,14 @@ import Foundation
 /// several epochs over all validation tokens, then one scoring pass. Scoring also counts as an
 /// accumulation into the score the function returns from the same forward pass as the update
 /// (outside any pass loop: one named as epochs or over `range(n)`, not over a collection), a gradient-free accumulation of validation content, or an earlier
-/// loop that scored everything when nothing is scored after the update (a second pass). An
+/// loop that scored everything when nothing is scored after the update (a second pass), or
+/// training, first in a loop's body, on what the previous iteration scored and kept
+/// (`prev_x = x` after the score). An
 /// update in a function nothing in its script, nor any other file of its folder, calls or names
-/// is a note (it does not run).
+/// is a note (it does not run). Behind a default-off feature, the evidence beside the code
+/// decides the severity; behind a test that passes by default (a default-on flag, a negated
+/// default-off flag), a statement that closes it, or logs that show the branch not taken, make
+/// it a note.
 ///
 /// ## Why
 /// "You are only allowed to test-time train on validation set tokens you've already evaluated
@@ -49,9 +54,14 @@ public enum TTTOnUnscoredTokens: LintRule {
                     "\(name) \(what) on validation data that no enclosing loop has scored (no_grad/inference_mode) first; " +
                     "\(name) is never called or named elsewhere in this file or its folder, so it does not run", severity: .note)
             }
+            let gate = source.featureGate(update.disabledBy)
+            // Code a default-on setting lets run, which the submission states closed, did not run.
+            let closed = source.ranInLogs(for: update.event, in: update.function) ? nil : source.closedGateNote(source.analysis.defaultOnGates(for: update.event, in: update.function),
+                                              disabledBy: update.disabledBy)
+                ?? source.unloggedBranchNote(for: update.event, in: update.function)
             return finding(source, line: update.event.line,
-                "\(name) \(what) on validation data that no enclosing loop has scored (no_grad/inference_mode) first" + source.featureGate(update.disabledBy).note,
-                severity: source.featureGate(update.disabledBy).severity(descriptor.severity))
+                "\(name) \(what) on validation data that no enclosing loop has scored (no_grad/inference_mode) first" + gate.note + (closed ?? ""),
+                severity: closed == nil ? gate.severity(descriptor.severity) : .note)
         }
     }
 }
