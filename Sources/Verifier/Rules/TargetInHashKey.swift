@@ -45,8 +45,11 @@ public enum TargetInHashKey: LintRule {
             for event in analysis.events[function] where event.kind == .hashMix && event.via == nil {
                 let operands = event.operands.map { analysis.effective($0, in: function) }
                 let all = analysis.effective(event.labels, in: function)
+                let node = analysis.index.functions[function].node
                 guard operands.contains(where: { $0.contains(.target) }), all.contains(.validation),
-                      !onlyWritesTables(keyedAt: event.line, in: analysis.index.functions[function].node, writers: writers) else { continue }
+                      !onlyWritesTables(keyedAt: event.line, in: node, writers: writers),
+                      !(onlyWritesTables(keyedAt: event.line, in: node, writers: writers, returnIsWrite: true)
+                        && callersOnlyWrite(function, in: analysis.index, writers: writers)) else { continue }
                 let name = analysis.index.functions[function].qualifiedName
                 if let unused = neverUsed(function, in: source) {
                     findings.append(finding(source, line: event.line,
@@ -121,6 +124,9 @@ public enum TargetInHashKey: LintRule {
         return mentioned
     }
 
+    /// Attributes that give an array's size or type, not its values.
+    private static let sizeAttributes: Set<String> = ["shape", "size", "numel", "ndim", "dtype", "device", "nelement"]
+
     /// Calls that add counts into a table at the given keys.
     private static let tableWrites: Set<String> = ["bincount", "at", "index_add_", "scatter_add_", "index_put_", "put"]
 
@@ -147,13 +153,53 @@ public enum TargetInHashKey: LintRule {
         return writers
     }
 
+    /// Whether every use of `function` in the module is a call whose result is bound to a name
+    /// (`full_h = _hashes(tokens, order)`) that the caller uses only to write counts (see
+    /// `onlyWritesTables`): a key the function returns is then written, never read. A function
+    /// named anywhere else (passed as a value, or called in another form) is not.
+    static func callersOnlyWrite(_ function: Int, in index: ModuleIndex, writers: Set<String>) -> Bool {
+        let definition = index.functions[function]
+        guard function != 0 else { return false }
+        let name = definition.name
+        var calls: [(line: Int, caller: PyNode)] = []
+        var mentions = 0
+        var callees: Set<ObjectIdentifier> = []
+        index.functions[0].node.walk { node in
+            guard node.type == "Assign", let value = node.child("value"), value.type == "Call",
+                  let callee = value.child("func"), callee.terminalName == name,
+                  callee.type == "Name" || callee.type == "Attribute" else { return }
+            let targets = node.children("targets")
+            guard targets.count == 1, targets[0].type == "Name" else { return }
+            callees.insert(ObjectIdentifier(callee))
+            // The innermost function holding the call.
+            let holder = index.functions.indices.dropFirst()
+                .filter { index.functions[$0].node.line <= node.line && index.functions[$0].node.endLine >= node.endLine }
+                .max { index.functions[$0].node.line < index.functions[$1].node.line }
+            calls.append((node.line, holder.map { index.functions[$0].node } ?? index.functions[0].node))
+        }
+        index.functions[0].node.walk { node in
+            guard node.line < definition.node.line || node.line > definition.node.endLine else { return }
+            switch node.type {
+            case "Name": if node.string("id") == name, !callees.contains(ObjectIdentifier(node)) { mentions += 1 }
+            case "Attribute": if node.string("attr") == name, !callees.contains(ObjectIdentifier(node)) { mentions += 1 }
+            case "Constant": if node.stringLiteral == name { mentions += 1 }
+            default: break
+            }
+        }
+        return !calls.isEmpty && mentions == 0
+            && calls.allSatisfy { onlyWritesTables(keyedAt: $0.line, in: $0.caller, writers: writers) }
+    }
+
     /// Whether the key assigned at `line` (`full_key = ...`) is used only to write counts: in
     /// `np.bincount`/`np.add.at`-style calls or as the subscript of an assignment target. Only the uses
     /// the assignment reaches count (up to the next assignment of the name: a read of an earlier
     /// `full_key` in the same function is that key's). A name assigned from the key by arithmetic and
     /// conversions only (`full_key = (full_hash & mask).astype(...)`, `bucket = h % n`) is the key under
-    /// another name: its uses are the key's.
-    static func onlyWritesTables(keyedAt line: Int, in function: PyNode, writers: Set<String> = []) -> Bool {
+    /// another name: its uses are the key's; so is a slice of it (`ctx_h = ctx_h[:n]`). With
+    /// `returnIsWrite`, returning the key by such arithmetic (`return h % buckets`) counts as a write
+    /// (the caller checks that every caller only writes with what it gets: `callersOnlyWrite`).
+    static func onlyWritesTables(keyedAt line: Int, in function: PyNode, writers: Set<String> = [],
+                                 returnIsWrite: Bool = false) -> Bool {
         var bindings: [(line: Int, name: String)] = []
         function.walk { node in
             guard node.type == "Assign" else { return }
@@ -189,7 +235,13 @@ public enum TargetInHashKey: LintRule {
                     node.child("func").map { visit($0, passedOn: passedOn) }
                     for argument in node.children("args") + node.children("keywords") { visit(argument, passedOn: true) }
                 case "Subscript":
-                    for child in node.childNodes { visit(child, passedOn: true) }
+                    // A slice of the key (`key[:n]`) is keys; the key as an index (`table[key]`) is a read.
+                    if let base = node.child("value"), reaches(base), let slice = node.child("slice") {
+                        visit(base, passedOn: passedOn)
+                        visit(slice, passedOn: true)
+                    } else {
+                        for child in node.childNodes { visit(child, passedOn: true) }
+                    }
                 default:
                     for child in node.childNodes { visit(child, passedOn: passedOn) }
                 }
@@ -205,8 +257,15 @@ public enum TargetInHashKey: LintRule {
                 let targets = node.children("targets")
                 guard !targets.isEmpty, targets.allSatisfy({ $0.type == "Name" }) else { return }
                 let names = targets.compactMap { $0.string("id") }
-                guard names.allSatisfy({ keys[$0] == nil }), renames(value) else { return }
-                for name in names { keys[name] = reach(of: name, from: node.line) }
+                // A new name, or the key's own name bound again from it where its reach ends (`ctx_h = ctx_h[:n]`).
+                guard names.allSatisfy({ keys[$0] == nil || keys[$0]?.upperBound == node.line }) else { return }
+                let before = keys
+                for name in names where keys[name] != nil { keys[name] = keys[name]!.lowerBound..<(node.line + 1) }
+                guard renames(value) else { keys = before; return }
+                for name in names {
+                    let start = before[name]?.lowerBound ?? node.line
+                    keys[name] = start..<reach(of: name, from: node.line).upperBound
+                }
                 renamings.append(node)
                 grew = true
             }
@@ -217,6 +276,17 @@ public enum TargetInHashKey: LintRule {
         function.walk { node in
             guard node.type == "Assign" else { return }
             for target in node.children("targets") where target.type == "Name" { renamingNames.insert(ObjectIdentifier(target)) }
+        }
+        // Nor the key's size (`n = key.shape[0]`, `len(key)`): no table is read with it.
+        function.walk { node in
+            if node.type == "Attribute", let attribute = node.string("attr"), sizeAttributes.contains(attribute),
+               let base = node.child("value"), base.type == "Name" {
+                renamingNames.insert(ObjectIdentifier(base))
+            }
+            if node.type == "Call", node.child("func")?.dottedName == "len", let argument = node.children("args").first,
+               argument.type == "Name" {
+                renamingNames.insert(ObjectIdentifier(argument))
+            }
         }
         var uses = 0
         var writes = 0
@@ -234,6 +304,8 @@ public enum TargetInHashKey: LintRule {
                 for target in targets where target.type == "Subscript" {
                     if let slice = target.child("slice") { count(slice, into: &writes) }
                 }
+            case "Return" where returnIsWrite:
+                if let value = node.child("value"), renames(value) { count(value, into: &writes) }
             default:
                 break
             }
