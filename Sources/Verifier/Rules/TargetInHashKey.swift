@@ -10,7 +10,9 @@ import Foundation
 /// that is only written with (`table += np.bincount(key)`, `np.add.at(table, key, 1)`,
 /// `table[key] += 1`: the table update after scoring) is not read into a probability and is not
 /// flagged, also through names assigned from it (`full_key = (full_hash & mask)`) and through the
-/// module's own helper that only adds counts with its argument (`self._bincount_add(table, key)`);
+/// module's own helper that only adds counts with its argument (`self._bincount_add(table, key)`),
+/// and through a helper that returns the key (`return h % buckets`) to callers that only write
+/// with it (`full_h = window_hashes(...)`; a slice of the key is the key, its size no read);
 /// the read of the same table is. In a script, a key in a function or method that nothing in the file or its
 /// folder calls or names (a cache class's `lookup` when every `.lookup(` call goes to another
 /// class) does not run: a note.
