@@ -227,7 +227,9 @@ extension AnalyzedSource {
             let flags = analysis.flags
             // A mode chosen by text: its default stated is off, another mode stated is on.
             if let defaultText = flags.textModes.defaults[name], !flags.disabled.values.contains(name) {
-                return documents.modeSetting(of: name, identifiers: flags.textModes.identifiers[name] ?? [], defaultText: defaultText)
+                let stated = documents.modeSetting(of: name, identifiers: flags.textModes.identifiers[name] ?? [], defaultText: defaultText)
+                guard case .codeDefault = stated else { return stated }
+                return printedOnlyWhenSet(name) ?? stated
             }
             let identifiers = bindings(of: name, in: analysis.flags.disabled)
             let stated = documents.setting(of: name, aliases: identifiers, labels: printedLabels(of: Set(identifiers)))

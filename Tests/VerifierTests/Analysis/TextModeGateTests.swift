@@ -63,11 +63,11 @@ import Testing
     }
 
     /// The PG-VAL-IN-TRAINING findings of `code` in a folder with `files` beside it, by line.
-    private func lint(_ files: [String: String] = [:]) throws -> [Int: Finding] {
+    private func lint(_ files: [String: String] = [:], code: String = Self.code) throws -> [Int: Finding] {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pgverify-text-mode-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        try Self.code.write(to: directory.appendingPathComponent("train_gpt.py"), atomically: true, encoding: .utf8)
+        try code.write(to: directory.appendingPathComponent("train_gpt.py"), atomically: true, encoding: .utf8)
         for (name, text) in files {
             try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
         }
@@ -105,5 +105,28 @@ import Testing
         #expect(on[Self.line("other-modes")]?.severity == .error)
         #expect(on[Self.line("rescue")]?.severity == .error)
         #expect(on[Self.line("rescue")]?.message.contains("README.md:2") == true)
+    }
+
+    /// A line only the mode's own function prints (it is called only in that mode's branch) shows
+    /// the mode on in the run, where no log or command names the setting.
+    @Test func aLineOnlyTheModesFunctionPrintsShowsItOn() throws {
+        let printing = Self.code.replacingOccurrences(
+            of: "def eval_two_pass(model, val_tokens):\n",
+            with: "def eval_two_pass(model, val_tokens):\n    print(f\"two_pass_eval:starting windows={len(val_tokens)}\")\n")
+        #expect(printing != Self.code)
+        let shifted = Self.line("two-pass") + 1
+        let ran = try lint(["train_seed1.log": "two_pass_eval:starting windows=30\n"], code: printing)
+        #expect(ran[shifted]?.severity == .error, "\(ran[shifted]?.message ?? "none")")
+        #expect(ran[shifted]?.message.contains("train_seed1.log:1") == true)
+        // Without that line in a log, nothing states the mode: a warning.
+        let silent = try lint(["train_seed1.log": "final val_loss:2.1\n"], code: printing)
+        #expect(silent[shifted]?.severity == .warning, "\(silent[shifted]?.message ?? "none")")
+        // A function also called outside the branch prints in every mode: no evidence.
+        let everywhere = printing.replacingOccurrences(of: "    choose_auto_rescue_specs(args, model, val_tokens)\n",
+                                                       with: "    choose_auto_rescue_specs(args, model, val_tokens)\n    eval_two_pass(model, val_tokens)\n")
+        #expect(everywhere != printing)
+        let unrelated = try lint(["train_seed1.log": "two_pass_eval:starting windows=30\n"], code: everywhere)
+        #expect(unrelated[shifted]?.severity != .note)
+        #expect(unrelated[shifted]?.message.contains("printed only when") != true, "\(unrelated[shifted]?.message ?? "none")")
     }
 }
