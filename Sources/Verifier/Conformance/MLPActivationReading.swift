@@ -51,7 +51,7 @@ enum MLPActivationReading {
     /// first block's MLP (`linear(x, blocks.0.mlp.G.weight)`, `linear(x, blocks.0.mlp.U.weight)`, G ≠ U)
     /// through at most three one-input operations; the gate G is the factor that applies `silu` (or,
     /// when neither does, the one that is not the bare projection). The projections' names are the
-    /// code's. Only a candidate: `silu(gate(x)) · up(x)` is what the description built for it
+    /// code's, the down projection's too (the first block's MLP weight that projects the product). Only a candidate: `silu(gate(x)) · up(x)` is what the description built for it
     /// computes, so another gate activation, a scale, a power of either factor is refused there, at
     /// its own line.
     private static func readSwiGLU(_ graph: ForwardGraph, _ reachable: Set<Int>)
@@ -77,6 +77,13 @@ enum MLPActivationReading {
             }
             return projection(current).map { ($0.module, $0.input, ops) }
         }
+        /// The module `D` of the one `linear(product, blocks.0.mlp.D.weight)` that reads the product: the
+        /// down projection by the code's name (`proj`, `down`, `w2`, …); nil when there is not exactly one.
+        func downProjection(of product: Int) -> String? {
+            let downs = reachable.filter { graph[$0].op == "linear" && graph[$0].inputs.first == product }
+                .compactMap { projection($0)?.module }
+            return downs.count == 1 ? downs[0] : nil
+        }
         for product in reachable.sorted() where graph[product].op == "prod" && graph[product].inputs.count == 2 {
             guard let a = chain(graph[product].inputs[0]), let b = chain(graph[product].inputs[1]),
                   a.input == b.input, a.module != b.module else { continue }
@@ -86,7 +93,8 @@ enum MLPActivationReading {
             case (false, true, _, _), (false, false, true, false): gated = (b, a)
             default: continue
             }
-            let read = ArchitectureFeatures.MLPActivation.swiGLU(gate: gated.gate.module, up: gated.up.module)
+            let read = ArchitectureFeatures.MLPActivation.swiGLU(gate: gated.gate.module, up: gated.up.module,
+                                                                 down: downProjection(of: product) ?? "proj")
             guard read.invalidity == nil else { return nil }
             return (read, graph[product].origin?.line ?? 0)
         }
