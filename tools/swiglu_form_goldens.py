@@ -13,7 +13,13 @@ Forms (`FORMS`):
 
 - the down projection named `down`: 2026-03-19_combinedOpt's own file (pull request #131, `SwiGLUMLP`
   with `gate`, `up`, `down`; `SWIGLU_HIDDEN=64`), and the baseline edited to the same MLP; weights
-  fixtures/conformance/swiglu-down.weights.json (the same blob, `mlp.proj` listed as `mlp.down`).
+  fixtures/conformance/swiglu-down.weights.json (the same blob, `mlp.proj` listed as `mlp.down`);
+- the fused form: the baseline edited to one projection of twice the width whose output is split by
+  `chunk(2, dim=-1)` (`self.fc`), with the halves the other way round (the second half gated), and split
+  by slices `[..., :half]`, `[..., half:]` (`self.gate_up`); weights fixtures/conformance/
+  swiglu-fused.weights.{json,f32} and swiglu-gate-up.weights.json (the same blob under the other name):
+  each block's gate and up weights joined, gate rows first (`torch.cat((gate, up))`), so the unswapped
+  forms compute pull request #163's function on its weights.
 
 Writes fixtures/conformance/swiglu-forms.goldens.json and the weights indexes/blobs named above.
 """
@@ -58,12 +64,31 @@ BASELINE_TO_DOWN = [
     (BASELINE_MLP_FORWARD, "        " + DOWN_LINE + "\n"),
 ]
 
+FUSED_INIT = ("        self.fc = CastedLinear(dim, hidden, bias=False)\n",
+              "        self.fc = CastedLinear(dim, 2 * hidden, bias=False)\n")
+CHUNK_LINE = "gate, up = self.fc(x).chunk(2, dim=-1)"
+BASELINE_TO_FUSED = [FUSED_INIT, (BASELINE_MLP_FORWARD, f"        {CHUNK_LINE}\n        return self.proj(F.silu(gate) * up)\n")]
+HALVES_SWAPPED = [(CHUNK_LINE, "up, gate = self.fc(x).chunk(2, dim=-1)")]
+BASELINE_TO_GATE_UP_SLICES = [
+    ("        self.fc = CastedLinear(dim, hidden, bias=False)\n", "        self.gate_up = CastedLinear(dim, 2 * hidden, bias=False)\n"),
+    (BASELINE_MLP_FORWARD, "        h = self.gate_up(x)\n        half = h.shape[-1] // 2\n"
+                           "        return self.proj(F.silu(h[..., :half]) * h[..., half:])\n"),
+]
+
 FORMS = [
     dict(name="down projection named down (PR #131's own code)", weights="swiglu-down.weights.json",
          activation="swiglu(silu(gate)·up)→down", pull_request=131, corpus_folder="39f9640d66f2",
          code="records/track_10min_16mb/2026-03-19_combinedOpt/train_gpt.py", edits=[], settings=dict(SWIGLU_HIDDEN="64")),
     dict(name="down projection named down (baseline edited)", weights="swiglu-down.weights.json",
          activation="swiglu(silu(gate)·up)→down", code=BASELINE, edits=BASELINE_TO_DOWN, settings=dict(MLP_MULT="2")),
+    dict(name="fused fc split by chunk (baseline edited)", weights="swiglu-fused.weights.json",
+         activation="swiglu(silu(fc[:half])·fc[half:])", code=BASELINE, edits=BASELINE_TO_FUSED, settings=dict(MLP_MULT="2")),
+    dict(name="fused fc split by chunk, second half gated (baseline edited)", weights="swiglu-fused.weights.json",
+         activation="swiglu(silu(fc[half:])·fc[:half])", code=BASELINE, edits=BASELINE_TO_FUSED + HALVES_SWAPPED,
+         settings=dict(MLP_MULT="2")),
+    dict(name="fused gate_up split by slices (baseline edited)", weights="swiglu-gate-up.weights.json",
+         activation="swiglu(silu(gate_up[:half])·gate_up[half:])", code=BASELINE, edits=BASELINE_TO_GATE_UP_SLICES,
+         settings=dict(MLP_MULT="2")),
 ]
 
 
@@ -89,6 +114,29 @@ def write_down_weights(base_index: dict) -> dict[str, torch.Tensor]:
     entries = [dict(e, name=e["name"].replace(".mlp.proj.weight", ".mlp.down.weight")) for e in base_index["tensors"]]
     (OUT / "swiglu-down.weights.json").write_text(json.dumps(raw_index(entries, base_index["blob"]), indent=1) + "\n")
     return read_raw(OUT / "swiglu-down.weights.json")
+
+
+def write_fused_weights(base_state: dict[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:
+    """Each block's gate and up joined into one `[2·hidden, dim]` weight (gate rows first), as `fc` and
+    as `gate_up` (two indexes of one blob)."""
+    state = {}
+    for name, t in base_state.items():
+        if name.endswith(".mlp.up.weight"):
+            continue
+        if name.endswith(".mlp.gate.weight"):
+            up = base_state[name.replace(".mlp.gate.weight", ".mlp.up.weight")]
+            state[name.replace(".mlp.gate.weight", ".mlp.fc.weight")] = torch.cat((t, up)).contiguous()
+        else:
+            state[name] = t
+    entries, blob = [], io.BytesIO()
+    for name in sorted(state):
+        entries.append(dict(name=name, shape=list(state[name].shape), offset=blob.tell()))
+        blob.write(state[name].numpy().astype("<f4").tobytes())
+    (OUT / "swiglu-fused.weights.f32").write_bytes(blob.getvalue())
+    (OUT / "swiglu-fused.weights.json").write_text(json.dumps(raw_index(entries, "swiglu-fused.weights.f32"), indent=1) + "\n")
+    renamed = [dict(e, name=e["name"].replace(".mlp.fc.weight", ".mlp.gate_up.weight")) for e in entries]
+    (OUT / "swiglu-gate-up.weights.json").write_text(json.dumps(raw_index(renamed, "swiglu-fused.weights.f32"), indent=1) + "\n")
+    return {name: read_raw(OUT / name) for name in ("swiglu-fused.weights.json", "swiglu-gate-up.weights.json")}
 
 
 def evaluate(form, path: Path, source: str, state, tokens_for, luts_for, scratch: Path, index: int):
@@ -124,6 +172,7 @@ def main() -> None:
     shared = opts.shared.resolve()
     base_index = json.loads((OUT / "swiglu.weights.json").read_text())
     states = {"swiglu-down.weights.json": write_down_weights(base_index)}
+    states.update(write_fused_weights(read_raw(OUT / "swiglu.weights.json")))
     sp = spm.SentencePieceProcessor(model_file=str(shared / "tokenizers" / "fineweb_1024_bpe.model"))
     shard = shared / "val" / "small" / "fineweb_val_000000.bin"
     results = []

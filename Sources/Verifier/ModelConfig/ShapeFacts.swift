@@ -5,7 +5,7 @@ import Reference
 /// Facts: vocabulary and width from `tok_emb.weight` `[vocab, dim]`; layers from the `blocks.N.`
 /// prefixes (which must be 0..<N); KV width from `blocks.0.attn.c_k.weight` `[kv_dim, dim]`; MLP hidden
 /// width from `blocks.0.mlp.fc.weight` `[hidden, dim]`, or without it (SwiGLU's gate and up projections
-/// have other names) from the down projection `blocks.0.mlp.proj.weight` `[dim, hidden]` (or, without
+/// have other names) or when it is wider (a fused `[2·hidden, dim]`) from the down projection `blocks.0.mlp.proj.weight` `[dim, hidden]` (or, without
 /// that either, the MLP's other matrix `[dim, hidden]`); heads from `blocks.0.attn.q_gain` `[heads]`
 /// when present; tied embeddings when there is no `lm_head.weight`.
 struct ShapeFacts {
@@ -57,7 +57,10 @@ struct ShapeFacts {
         kvDim = keys.rows
         sources["num_kv_heads"] = shapeOf(Self.keys)
 
-        if weights[Self.mlpIn] == nil, let downName = weights[Self.mlpOut] != nil ? Self.mlpOut : Self.downProjection(weights, modelDim) {
+        // The down projection gives the width when there is no `mlp.fc` (SwiGLU's projections have other
+        // names) or when `mlp.fc` is wider (a fused gate and up projection `[2·hidden, dim]` named `fc`).
+        let downName = weights[Self.mlpOut] != nil ? Self.mlpOut : Self.downProjection(weights, modelDim)
+        if let downName, weights[Self.mlpIn].map({ $0.shape.count == 2 && $0.shape.first != weights[downName]?.shape.last }) ?? true {
             let down = try matrix(downName)
             guard down.rows == modelDim else {
                 throw .unexpectedShape(tensor: downName, shape: [down.rows, down.columns],

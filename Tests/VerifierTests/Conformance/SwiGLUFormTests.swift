@@ -134,4 +134,45 @@ import Testing
             }
         }
     }
+
+    // MARK: The fused form
+
+    static let fusedChunk = "fused fc split by chunk (baseline edited)"
+    static let fusedSwapped = "fused fc split by chunk, second half gated (baseline edited)"
+    static let chunkLine = "gate, up = self.fc(x).chunk(2, dim=-1)"
+
+    /// Which half is gated is the code's: the halves swapped are another function on the same weights,
+    /// evaluated against its own golden (``formIsEvaluatedExactly(_:)``), far from the unswapped number.
+    @Test func fusedHalvesSwappedIsAnotherNumber() throws {
+        let (chunk, swapped) = (try Self.form(Self.fusedChunk), try Self.form(Self.fusedSwapped))
+        #expect(abs(chunk.val_bpb - swapped.val_bpb) > 1e-3)
+        #expect(swapped.activation == ArchitectureFeatures.MLPActivation.fusedSwiGLU(fused: "fc", gateFirst: false).formula)
+    }
+
+    /// Spellings of the same split are matched as the same form; splits that are not chunk's halves
+    /// are refused naming the line (interleaved halves, a split along another axis) or not read as
+    /// SwiGLU at all (quarters).
+    @Test func otherSplitsOfTheFusedProjection() throws {
+        let source = try #require(try Self.source(of: try Self.form(Self.fusedChunk)))
+        var config = ConformanceSupport.baselineConfig
+        config.features.mlpActivation = .fusedSwiGLU(fused: "fc", gateFirst: true)
+        let shapes = ConformanceSupport.shapes(config)
+        func check(_ text: String) throws -> ArchitectureMatch {
+            try ArchitectureConformance.checkBaseline(source: text, file: "train_gpt.py", config: ConformanceSupport.baselineConfig,
+                                                      parameterShapes: shapes, readsActivation: true)
+        }
+        #expect(try check(source).mlpActivation == config.features.mlpActivation)
+        for same in ["gate, up = torch.chunk(self.fc(x), 2, dim=-1)", "gate, up = self.fc(x).chunk(2, -1)",
+                     "gate, up = self.fc(x).split(self.fc.weight.shape[0] // 2, dim=-1)",
+                     "gate, up = self.fc(x)[..., :self.fc.weight.shape[0] // 2], self.fc(x)[..., self.fc.weight.shape[0] // 2:]"] {
+            let edited = try Self.edit(source, [[Self.chunkLine, same]])
+            #expect(try check(edited).mlpActivation == config.features.mlpActivation, "\(same)")
+        }
+        for edit in [(name: "interleaved halves", replacement: "gate, up = self.fc(x)[..., ::2], self.fc(x)[..., 1::2]", construct: "indexes"),
+                     (name: "chunk along the first axis", replacement: "gate, up = self.fc(x).chunk(2)", construct: "chunk along an axis")] {
+            try SwiGLUTests.expectRefusal(of: edit, in: source, shapes: shapes, label: "fused", line: Self.chunkLine)
+        }
+        try SwiGLUTests.expectRefusal(of: (name: "quarters", replacement: "gate, _, up, _ = self.fc(x).chunk(4, dim=-1)", construct: ""),
+                                      in: source, shapes: shapes, label: "fused", line: Self.chunkLine, namesLine: false)
+    }
 }

@@ -18,25 +18,32 @@ public struct ArchitectureFeatures: Sendable, Equatable, Codable {
         /// (`[dim, hidden]`); the names as the code's `MLP` has them (`gate`, `up`, `proj` in
         /// 2026-03-20_SwiGLU_576_SlidingWindow_MuonWD, `gate`, `fc` in others, `down` in 2026-03-19_combinedOpt).
         case swiGLU(gate: String, up: String, down: String = "proj")
+        /// SwiGLU from one fused projection `mlp.{fused}.weight` (`[2·hidden, dim]`) whose output is split
+        /// into halves as `chunk(2, dim=-1)` splits it: rows `[0, hidden)` give the first half, rows
+        /// `[hidden, 2·hidden)` the second; `gateFirst` says the first half is the gated one.
+        case fusedSwiGLU(fused: String, gateFirst: Bool, down: String = "proj")
 
-        /// The activation in words, for reports: `relu²`, `leaky_relu(0.5)²`, `relu^3`, `swiglu(silu(gate)·up)`;
-        /// a down projection not named `proj` follows as `→down`.
+        /// The activation in words, for reports: `relu²`, `leaky_relu(0.5)²`, `relu^3`, `swiglu(silu(gate)·up)`,
+        /// `swiglu(silu(gate_up[:half])·gate_up[half:])`; a down projection not named `proj` follows as `→down`.
         public var formula: String {
             switch self {
             case .reluSquared: return "relu²"
             case .leakyReluSquared(let slope): return "leaky_relu(\(ForwardAttribute.format(slope)))²"
             case .reluPower(let exponent): return "relu^\(ForwardAttribute.format(exponent))"
             case .swiGLU(let gate, let up, _): return "swiglu(silu(\(gate))·\(up))" + downSuffix
+            case .fusedSwiGLU(let fused, let gateFirst, _):
+                let (gated, other) = gateFirst ? ("[:half]", "[half:]") : ("[half:]", "[:half]")
+                return "swiglu(silu(\(fused)\(gated))·\(fused)\(other))" + downSuffix
             }
         }
 
         private var downSuffix: String { outputProjection == "proj" ? "" : "→" + outputProjection }
 
-        /// Whether the MLP is gated (SwiGLU): it computes two projections of its input.
+        /// Whether the MLP is gated (SwiGLU, fused or not): it computes two projections of its input.
         public var isSwiGLU: Bool {
             switch self {
             case .reluSquared, .leakyReluSquared, .reluPower: false
-            case .swiGLU: true
+            case .swiGLU, .fusedSwiGLU: true
             }
         }
 
@@ -44,27 +51,30 @@ public struct ArchitectureFeatures: Sendable, Equatable, Codable {
         public var outputProjection: String {
             switch self {
             case .reluSquared, .leakyReluSquared, .reluPower: "proj"
-            case .swiGLU(_, _, let down): down
+            case .swiGLU(_, _, let down), .fusedSwiGLU(_, _, let down): down
             }
         }
 
         /// The MLP's weights under `blocks.{i}.mlp.` (`.weight`) and their shapes for a hidden width `f`
-        /// and model width `c`: the input projections (`fc`; SwiGLU's gate and up), then the down projection.
+        /// and model width `c`: the input projections (`fc`; SwiGLU's gate and up, or its fused pair), then the
+        /// down projection.
         public func weights(hidden f: Int, dim c: Int) -> [(name: String, shape: [Int])] {
             let inputs: [(String, [Int])]
             switch self {
             case .reluSquared, .leakyReluSquared, .reluPower: inputs = [("fc", [f, c])]
             case .swiGLU(let gate, let up, _): inputs = [(gate, [f, c]), (up, [f, c])]
+            case .fusedSwiGLU(let fused, _, _): inputs = [(fused, [2 * f, c])]
             }
             return (inputs + [(outputProjection, [c, f])]).map { (name: $0.0, shape: $0.1) }
         }
 
         /// Where the first input projection (`fc`, or SwiGLU's gate) and SwiGLU's up projection are read:
-        /// a weight under `mlp.` and which block of `hidden` rows of it (its first).
+        /// a weight under `mlp.` and which block of `hidden` rows of it (0, or 1 for a fused pair's second half).
         public var inputRows: (first: (weight: String, block: Int), up: (weight: String, block: Int)?) {
             switch self {
             case .reluSquared, .leakyReluSquared, .reluPower: (("fc", 0), nil)
             case .swiGLU(let gate, let up, _): ((gate, 0), (up, 0))
+            case .fusedSwiGLU(let fused, let gateFirst, _): ((fused, gateFirst ? 0 : 1), (fused, gateFirst ? 1 : 0))
             }
         }
 
@@ -76,7 +86,7 @@ public struct ArchitectureFeatures: Sendable, Equatable, Codable {
             case .reluSquared: return nil
             case .leakyReluSquared(let slope): return slope.isFinite ? nil : "leaky_relu slope must be finite"
             case .reluPower(let exponent): return exponent.isFinite && exponent > 0 ? nil : "relu power \(exponent) must be finite and positive"
-            case .swiGLU:
+            case .swiGLU, .fusedSwiGLU:
                 let names = weights(hidden: 1, dim: 1).map(\.name)
                 return names.allSatisfy(Self.isModuleName) && Set(names).count == names.count ? nil
                     : "SwiGLU projections " + names.map { "'\($0)'" }.joined(separator: ", ") + " must be different module names"
