@@ -19,7 +19,10 @@ Forms (`FORMS`):
   by slices `[..., :half]`, `[..., half:]` (`self.gate_up`); weights fixtures/conformance/
   swiglu-fused.weights.{json,f32} and swiglu-gate-up.weights.json (the same blob under the other name):
   each block's gate and up weights joined, gate rows first (`torch.cat((gate, up))`), so the unswapped
-  forms compute pull request #163's function on its weights.
+  forms compute pull request #163's function on its weights;
+- SiLU written out: the baseline edited to SwiGLU with `g * torch.sigmoid(g)` for `F.silu(g)` on the gate,
+  and on the up projection (`self.gate(x) * torch.sigmoid(u) * u`: the up projection gated); weights
+  fixtures/conformance/swiglu.weights.json.
 
 Writes fixtures/conformance/swiglu-forms.goldens.json and the weights indexes/blobs named above.
 """
@@ -75,6 +78,13 @@ BASELINE_TO_GATE_UP_SLICES = [
                            "        return self.proj(F.silu(h[..., :half]) * h[..., half:])\n"),
 ]
 
+SWIGLU_INIT = ("        self.fc = CastedLinear(dim, hidden, bias=False)\n",
+               "        self.gate = CastedLinear(dim, hidden, bias=False)\n        self.up = CastedLinear(dim, hidden, bias=False)\n")
+BASELINE_TO_SIGMOID = [SWIGLU_INIT, (BASELINE_MLP_FORWARD, "        g = self.gate(x)\n"
+                                                          "        return self.proj(g * torch.sigmoid(g) * self.up(x))\n")]
+BASELINE_TO_SIGMOID_ON_UP = [SWIGLU_INIT, (BASELINE_MLP_FORWARD, "        u = self.up(x)\n"
+                                                                "        return self.proj(self.gate(x) * torch.sigmoid(u) * u)\n")]
+
 FORMS = [
     dict(name="down projection named down (PR #131's own code)", weights="swiglu-down.weights.json",
          activation="swiglu(silu(gate)·up)→down", pull_request=131, corpus_folder="39f9640d66f2",
@@ -89,6 +99,10 @@ FORMS = [
     dict(name="fused gate_up split by slices (baseline edited)", weights="swiglu-gate-up.weights.json",
          activation="swiglu(silu(gate_up[:half])·gate_up[half:])", code=BASELINE, edits=BASELINE_TO_GATE_UP_SLICES,
          settings=dict(MLP_MULT="2")),
+    dict(name="silu written out as x * sigmoid(x) (baseline edited)", weights="swiglu.weights.json",
+         activation="swiglu(silu(gate)·up)", code=BASELINE, edits=BASELINE_TO_SIGMOID, settings=dict(MLP_MULT="2")),
+    dict(name="silu written out on the up projection (baseline edited)", weights="swiglu.weights.json",
+         activation="swiglu(silu(up)·gate)", code=BASELINE, edits=BASELINE_TO_SIGMOID_ON_UP, settings=dict(MLP_MULT="2")),
 ]
 
 
@@ -173,6 +187,7 @@ def main() -> None:
     base_index = json.loads((OUT / "swiglu.weights.json").read_text())
     states = {"swiglu-down.weights.json": write_down_weights(base_index)}
     states.update(write_fused_weights(read_raw(OUT / "swiglu.weights.json")))
+    states["swiglu.weights.json"] = read_raw(OUT / "swiglu.weights.json")
     sp = spm.SentencePieceProcessor(model_file=str(shared / "tokenizers" / "fineweb_1024_bpe.model"))
     shard = shared / "val" / "small" / "fineweb_val_000000.bin"
     results = []

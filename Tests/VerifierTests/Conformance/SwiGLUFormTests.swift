@@ -175,4 +175,36 @@ import Testing
         try SwiGLUTests.expectRefusal(of: (name: "quarters", replacement: "gate, _, up, _ = self.fc(x).chunk(4, dim=-1)", construct: ""),
                                       in: source, shapes: shapes, label: "fused", line: Self.chunkLine, namesLine: false)
     }
+
+    // MARK: SiLU written out
+
+    static let sigmoidGate = "silu written out as x * sigmoid(x) (baseline edited)"
+    static let sigmoidLine = "return self.proj(g * torch.sigmoid(g) * self.up(x))"
+
+    /// `x * sigmoid(x)` is `silu(x)` in the graph's normal form (both factors to the power 1), in any
+    /// order and spelling; what is not (a scaled or negated sigmoid input, sigmoid squared, sigmoid of
+    /// another tensor than the factor) is refused or, being SiLU of the other projection, read as such.
+    @Test func siluWrittenOutIsSiLUAndItsEditsAreNot() throws {
+        let source = try #require(try Self.source(of: try Self.form(Self.sigmoidGate)))
+        var config = ConformanceSupport.baselineConfig
+        config.features.mlpActivation = .swiGLU(gate: "gate", up: "up")
+        let shapes = ConformanceSupport.shapes(config)
+        func check(_ text: String) throws -> ArchitectureMatch {
+            try ArchitectureConformance.checkBaseline(source: text, file: "train_gpt.py", config: ConformanceSupport.baselineConfig,
+                                                      parameterShapes: shapes, readsActivation: true)
+        }
+        #expect(try check(source).mlpActivation == config.features.mlpActivation)
+        for same in ["return self.proj(torch.sigmoid(g) * self.up(x) * g)", "return self.proj(g * (g.sigmoid() * self.up(x)))",
+                     "return self.proj(self.up(x) * F.sigmoid(g) * g)",
+                     "return self.proj(self.gate(x) * torch.sigmoid(self.gate(x)) * self.up(x))"] {
+            #expect(try check(try Self.edit(source, [[Self.sigmoidLine, same]])).mlpActivation == config.features.mlpActivation, "\(same)")
+        }
+        for edit in [(name: "sigmoid of the doubled gate", replacement: "return self.proj(g * torch.sigmoid(2.0 * g) * self.up(x))", construct: ""),
+                     (name: "sigmoid of the negated gate", replacement: "return self.proj(g * torch.sigmoid(-g) * self.up(x))", construct: ""),
+                     (name: "sigmoid squared", replacement: "return self.proj(g * torch.sigmoid(g) ** 2 * self.up(x))", construct: ""),
+                     (name: "the gate squared", replacement: "return self.proj(g * g * torch.sigmoid(g) * self.up(x))", construct: "")] {
+            try SwiGLUTests.expectRefusal(of: edit, in: source, shapes: shapes, label: "silu written out", line: Self.sigmoidLine,
+                                          namesLine: false)
+        }
+    }
 }
