@@ -8,7 +8,8 @@ import Reference
 enum MLPActivationReading {
     /// The activation applied to the first block's up projection (`linear(·, blocks.0.mlp.fc.weight)`):
     /// `relu` or `leaky_relu(slope)` raised to a constant power (1 when no power follows); or SwiGLU,
-    /// `silu` of one projection of the first block's MLP input times another; if the reference computes
+    /// `silu` of one projection of the first block's MLP input times another (or of one half of a fused
+    /// projection's outputs times the other); if the reference computes
     /// that form (``ArchitectureFeatures/MLPActivation/invalidity``); `nil` otherwise.
     static func read(_ graph: ForwardGraph, root: Int) -> (activation: ArchitectureFeatures.MLPActivation, line: Int)? {
         var reachable = Set<Int>()
@@ -53,9 +54,9 @@ enum MLPActivationReading {
     /// when neither does, the one that is not the bare projection). The projections' names are the
     /// code's, the down projection's too (the first block's MLP weight that projects the product). The
     /// two factors may also be the two halves of one projection's outputs (`chunk(2, dim=-1)`, or slices
-    /// `[:h]` and `[h:]` of 2h outputs): the fused form, whose gated half is the code's. Only a candidate: `silu(gate(x)) · up(x)` is what the description built for it
-    /// computes, so another gate activation, a scale, a power of either factor is refused there, at
-    /// its own line.
+    /// `[:h]` and `[h:]` of 2h outputs): the fused form, whose gated half is the code's. Only a
+    /// candidate: `silu(gate(x)) · up(x)` is what the description built for it computes, so another gate
+    /// activation, a scale, a power of either factor is refused there, at its own line.
     private static func readSwiGLU(_ graph: ForwardGraph, _ reachable: Set<Int>)
         -> (activation: ArchitectureFeatures.MLPActivation, line: Int)? {
         let prefix = "blocks.0.mlp."
