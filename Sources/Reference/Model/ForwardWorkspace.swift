@@ -32,7 +32,7 @@ public final class ForwardWorkspace {
         x = make(t * c); x0 = make(t * c); normed = make(t * c)
         qkv = make(t * model.qkvWidth); attention = make(t * c); projected = make(t * c)
         hidden = make(t * config.mlpHidden)
-        upHidden = config.features.mlpActivation.inputProjections.count > 1 ? make(t * config.mlpHidden) : nil
+        upHidden = config.features.mlpActivation.isSwiGLU ? make(t * config.mlpHidden) : nil
         skips = make(model.skipCount * t * c)
         scores = make(causalAttentionScratchCount(maxTokens: t))
         logits = make(min(t, headChunkRows) * config.vocabSize); vocabularyRow = make(config.vocabSize); nll = make(t)

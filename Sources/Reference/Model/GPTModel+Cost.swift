@@ -18,7 +18,7 @@ extension GPTModel {
                 start = end
             }
             flops += heads * 4 * keyRowProducts * d
-            flops += 2 * rows * c * c + 2 * Double(config.features.mlpActivation.inputProjections.count + 1) * rows * c * f
+            flops += 2 * rows * c * c + 2 * Double(config.features.mlpActivation.isSwiGLU ? 3 : 2) * rows * c * f
         }
         flops += 2 * Double(window.length - window.scoredFrom) * c * v
         return flops

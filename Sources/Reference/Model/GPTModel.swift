@@ -62,7 +62,7 @@ public final class GPTModel: @unchecked Sendable {
         let c = config.modelDim, v = config.vocabSize, kvWidth = config.numKVHeads * config.headDim
         let f = config.mlpHidden, layerCount = config.numLayers
         let depth = Self.effectiveDepth(config)
-        let mlpInputs = config.features.mlpActivation.inputProjections
+        let mlp = config.features.mlpActivation
         let encoder = depth / 2
         let skips = min(encoder, depth - encoder)
 
@@ -75,8 +75,8 @@ public final class GPTModel: @unchecked Sendable {
                 (p + "attn.c_v.weight", [kvWidth, c]), (p + "attn.proj.weight", [c, c]),
                 (p + "attn.q_gain", [config.numHeads]),
             ]
-            expected += mlpInputs.map { (p + "mlp.\($0).weight", [f, c]) }
-            expected += [(p + "mlp.proj.weight", [c, f]), (p + "attn_scale", [c]), (p + "mlp_scale", [c]), (p + "resid_mix", [2, c])]
+            expected += mlp.weights(hidden: f, dim: c).map { (p + "mlp.\($0.name).weight", $0.shape) }
+            expected += [(p + "attn_scale", [c]), (p + "mlp_scale", [c]), (p + "resid_mix", [2, c])]
         }
         if !config.tieEmbeddings { expected.append(("lm_head.weight", [v, c])) }
         let passes = config.features.stackLoops
@@ -117,6 +117,10 @@ public final class GPTModel: @unchecked Sendable {
         }
         let base = UnsafePointer(buffer.baseAddress!)
         func view(_ name: String) -> UnsafePointer<Float> { base + offsets[name, default: 0] }
+        /// Block `block` of `f` rows of the MLP weight `mlp.{weight}` of the layer at `prefix`.
+        func rows(_ prefix: String, _ input: (weight: String, block: Int)) -> UnsafePointer<Float> {
+            view(prefix + "mlp.\(input.weight).weight") + input.block * f * c
+        }
 
         self.storage = buffer
         self.config = config
@@ -127,9 +131,9 @@ public final class GPTModel: @unchecked Sendable {
             let p = "blocks.\(i)."
             return Layer(
                 qkv: view(p + "attn.c_q.weight"), attentionProjection: view(p + "attn.proj.weight"),
-                queryGain: view(p + "attn.q_gain"), fc: view(p + "mlp.\(mlpInputs[0]).weight"),
-                up: mlpInputs.count > 1 ? view(p + "mlp.\(mlpInputs[1]).weight") : nil,
-                mlpProjection: view(p + "mlp.proj.weight"), attentionScale: view(p + "attn_scale"),
+                queryGain: view(p + "attn.q_gain"), fc: rows(p, mlp.inputRows.first),
+                up: mlp.inputRows.up.map { rows(p, $0) },
+                mlpProjection: view(p + "mlp.\(mlp.outputProjection).weight"), attentionScale: view(p + "attn_scale"),
                 mlpScale: view(p + "mlp_scale"), residualMix: view(p + "resid_mix"))
         }
         if let passes, passes.hasAdapters {
