@@ -77,7 +77,9 @@ public struct RunReachability: Sendable {
         var result: [String: ScriptOnlyCode] = [:]
         for file in importedOnly {
             guard let sources = byFile[file], sources.count == 1, let source = sources.first, source.wrapper == nil,
-                  source.wrappers.isEmpty, source.opaqueCode.isEmpty else { continue }
+                  source.wrappers.isEmpty, source.opaqueCode.isEmpty,
+                  source.tree.children("body").contains(where: { $0.type == "If" && ScriptOnlyCode.testsRunAsScript($0.child("test")) })
+            else { continue }
             let others = byFile.filter { $0.key != file }.values.flatMap { $0 }
             let names = ModuleNamesElsewhere(others, references: references)
             guard !names.readsModulesByComputedName else { continue }
