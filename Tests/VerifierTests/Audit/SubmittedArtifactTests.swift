@@ -46,6 +46,34 @@ import Testing
         #expect(context.size.status != .fail)
     }
 
+    @Test func aLaterExportPassInTheSameLogIsTheArtifact() throws {
+        // `2aef0c47f711`'s train_seed42.log: after the run's int6+lzma export, a storage-only pass re-exports the checkpoint.
+        let log = """
+            seed:42
+            stopping_early: wallclock_cap train_time:599513ms step:7088/20000
+            Serialized model: 108256504 bytes
+            Code size: 92888 bytes
+            Serialized model int6+lzma: 16210528 bytes
+            Total submission size int6+lzma: 16303416 bytes
+            final_int6_sliding_window_exact val_loss:1.89404824 val_bpb:1.12176502
+            ===== STORAGE PASS =====
+            [Wed Apr  1 19:29:27 UTC 2026] storage pass start seed=42
+            storage_pass quant_bytes=15815344
+            storage_pass code_bytes=92888
+            storage_pass estimated_total=15908232
+            storage_pass_final_exact val_loss:1.89676627 val_bpb:1.12337480
+
+            """
+        let context = try Self.audit(["train_seed42.log": log, "submission.json": #"{"val_bpb": 1.1230323}"#])
+        let exports = context.submission.claims.filter { $0.qualifier == "storage_pass" }
+        #expect(exports.map { "\($0.kind.rawValue) \($0.value)" } == ["model_bytes 15815344", "total_bytes 15908232"])
+        #expect(Self.overCap(context).map(\.severity) == [.note, .note])
+        #expect(Self.overCap(context).allSatisfy { $0.message.contains("exports the model again later (train_seed42.log:10: storage_pass, 15815344 bytes)") })
+        // Not an export pass's line: more words, or another key.
+        #expect(LogClaims.stageSize("storage_pass code_bytes=92888") == nil)
+        #expect(LogClaims.stageSize("pass quant_bytes=15815344 extra=1") == nil)
+    }
+
     @Test func theLastExportOverTheCapStillFails() throws {
         // An earlier export under the cap does not excuse the last one over it.
         let log = Self.run(seed: 42, bpb: "1.08200000", exports: [("int6+lzma", 15_500_000, 15_550_000), ("int6+brotli", 16_100_000, 16_150_000)])
@@ -70,6 +98,28 @@ import Testing
             """
         let context = try Self.audit(["results_summary.log": summary, "submission.json": #"{"val_bpb": 1.1962}"#])
         #expect(Self.overCap(context).map(\.severity) == [.error, .error])
+    }
+
+    @Test func aLogWithoutASeedBesideEveryNamedSeedsStatedRunIsAnotherRun() throws {
+        // `d13905b5e29f`: `seed_results.42.artifact_bytes` is `training_stdout_seed42.txt`'s total; a requantization
+        // experiment's log, with no seed and none of submission.json's figures, is not the submitted artifact's.
+        let training = "seed:42\nSerialized model int6+lzma: 15746820 bytes\nTotal submission size int6+lzma: 15869503 bytes\n"
+        let requant = "code_bytes_est: 123310\nSerialized mixed int6/int7+lzma: 16672060 bytes (15.900 MB)\nartifact_bytes:     16672060\n"
+        let json = #"{"seeds": [42], "seed_results": {"42": {"artifact_bytes": 15869503, "model_bytes": 15746820}}}"#
+        let context = try Self.audit(["training_stdout_seed42.txt": training, "supporting_files/requant_mixed_v1.log": requant,
+                                      "submission.json": json])
+        #expect(Self.overCap(context).map(\.severity) == [.note])
+        #expect(Self.overCap(context).first?.message.contains("supporting_files/requant_mixed_v1.log states no seed") == true)
+        #expect(Self.overCap(context).first?.message.contains("seed 42: submission.json: seed_results.42.artifact_bytes at training_stdout_seed42.txt:3") == true)
+        // While a named seed's run is not identified by a stated size, the log may be that seed's run: judged.
+        let twoSeeds = #"{"seeds": [42, 7], "seed_results": {"42": {"artifact_bytes": 15869503}}}"#
+        let open = try Self.audit(["training_stdout_seed42.txt": training, "supporting_files/requant_mixed_v1.log": requant,
+                                   "submission.json": twoSeeds])
+        #expect(Self.overCap(open).map(\.severity) == [.error])
+        // A log without a seed that prints a stated figure is not set aside by this (its excess, if any, is judged).
+        let reexport = "Serialized model int6+lzma: 15746820 bytes\nTotal submission size int6+lzma: 16100000 bytes\n"
+        let printed = try Self.audit(["training_stdout_seed42.txt": training, "export.log": reexport, "submission.json": json])
+        #expect(Self.overCap(printed).map(\.severity) == [.error])
     }
 
     @Test func anotherConfigurationWithTheClaimedRunsSeedIsNotJudged() throws {
