@@ -69,11 +69,22 @@ public struct FeatureFlags: Sendable {
                 for target in assignment.targets { enabled[target] = variable }
             }
         }
-        // One level of copies: `use_slot = args.slot_enabled` or `getattr(args, "slot_enabled", ...)`.
+        // One level of copies: `use_slot = args.slot_enabled` or `getattr(args, "slot_enabled", ...)`,
+        // `bool(args.flag)`, and a conjunction with an off flag (`use_phrase = args.phrase_cache and use_ngram`).
         for assignment in assignments {
             let value = assignment.value
             var source: String?
             if let name = value.terminalName, value.type != "Call", disabled[name] != nil || enabled[name] != nil {
+                source = name
+            } else if value.type == "BoolOp", value.child("op")?.type == "And",
+                      let name = value.children("values").lazy.compactMap({ $0.type == "Call" ? nil : $0.terminalName })
+                        .first(where: { disabled[$0] != nil }) {
+                // `use_phrase = args.phrase_cache and use_ngram`: true only when the flag is on.
+                source = name
+            } else if value.type == "Call", ["bool", "int"].contains(value.child("func")?.dottedName ?? ""),
+                      value.children("args").count == 1, let argument = value.children("args").first,
+                      argument.type != "Call", let name = argument.terminalName, disabled[name] != nil {
+                // `use_ngram = bool(args.ngram_eval_enabled)`.
                 source = name
             } else if value.type == "Call", value.child("func")?.dottedName == "getattr",
                       let name = value.children("args").dropFirst().first?.stringLiteral, disabled[name] != nil || enabled[name] != nil {

@@ -35,6 +35,17 @@ struct FunctionInterpreter {
     /// While a lambda's body is applied: the line of its call, where its events are recorded.
     private var callLine: Int?
 
+    /// The boolean masks of this function's body, collected on first use.
+    private var booleanMasks: BooleanMasks {
+        mutating get {
+            if let known = masksOfBody { return known }
+            let masks = BooleanMasks(scope: index.functions[functionIndex].node)
+            masksOfBody = masks
+            return masks
+        }
+    }
+    private var masksOfBody: BooleanMasks?
+
     private var loops: [FlowEvent.Loop] = []
     /// Loops nested deeper than this run their body once, so the cost stays linear in practice.
     private static let iteratedLoopDepth = 2
@@ -378,7 +389,9 @@ struct FunctionInterpreter {
             // (`val_tokens[doc_start:doc_end]` holds validation tokens, whatever the bounds came from).
             let slice = node.child("slice")
             let bounds = evaluate(slice)
-            var labels = base.union(Self.isRange(slice) ? bounds.extent : bounds)
+            // A boolean mask selects like a slice: its values never become element values.
+            let selects = Self.isRange(slice) || booleanMasks.indexIsMask(slice)
+            var labels = base.union(selects ? bounds.extent : bounds)
             if Self.selectsFollowingPositions(slice) {
                 labels.formUnion(withoutSelf(base).followingTokens)
             } else if Self.dropsEnd(slice) {

@@ -259,8 +259,9 @@ public struct ModuleIndex: Sendable {
     ]
 
     /// The function a call's callee refers to, when it is defined in this module. `self.m(...)`
-    /// resolves within the enclosing class; `obj.m(...)` when a single class defines `m`, or when
-    /// `obj` is bound only to instances of one class that defines it.
+    /// resolves within the enclosing class; `obj.m(...)` when `obj` is bound only to instances of
+    /// one class that defines `m` (whatever the name), or else when a single class defines `m`
+    /// and `m` is not a name too common to resolve.
     public func resolve(callee: PyNode, enclosingClass: String?) -> Int? {
         switch callee.type {
         case "Name":
@@ -270,6 +271,12 @@ public struct ModuleIndex: Sendable {
             guard let method = callee.string("attr"), let receiver = callee.child("value") else { return nil }
             if receiver.type == "Name", receiver.string("id") == "self", let enclosingClass,
                let index = byClassMethod[enclosingClass + "." + method] {
+                return index
+            }
+            // `cache.update(...)` with `cache` bound only to instances of a class defining
+            // `update`: even a common method name is that class's.
+            if let receiverName = receiver.terminalName, receiver.type == "Name" || receiver.type == "Attribute",
+               let instanceClass = instanceClasses[receiverName], let index = byClassMethod[instanceClass + "." + method] {
                 return index
             }
             if Self.unresolvableMethods.contains(method) { return nil }

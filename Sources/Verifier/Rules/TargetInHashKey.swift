@@ -12,8 +12,11 @@ import Foundation
 /// flagged, also through names assigned from it (`full_key = (full_hash & mask)`) and through the
 /// module's own helper that only adds counts with its argument (`self._bincount_add(table, key)`),
 /// and through a helper that returns the key (`return h % buckets`) to callers that only write
-/// with it (`full_h = window_hashes(...)`; a slice of the key is the key, its size no read);
-/// the read of the same table is. In a script, a key in a function or method that nothing in the file or its
+/// with it (`full_h = window_hashes(...)`; a slice of the key is the key, its size no read), and
+/// through a fixed lookup array indexed by the key (`fk = remap[fk]` where every use of `remap` in
+/// the module is a plain assignment, a test against `None` or an index read: nothing writes counts
+/// into it) or through the module's own function whose whole body returns arithmetic on its
+/// argument (`ck = self._bk(h)` with `return h & self.mask`); the read of the same table is. In a script, a key in a function or method that nothing in the file or its
 /// folder calls or names (a cache class's `lookup` when every `.lookup(` call goes to another
 /// class) does not run: a note.
 ///
@@ -43,15 +46,19 @@ public enum TargetInHashKey: LintRule {
         let analysis = source.analysis
         var findings: [Finding] = []
         let writers = countWriters(in: analysis.index)
+        let lookups = FixedLookupArrays.names(in: analysis.index.functions[0].node)
+        let transforms = keyTransforms(in: analysis.index)
         for function in analysis.index.functions.indices {
             for event in analysis.events[function] where event.kind == .hashMix && event.via == nil {
                 let operands = event.operands.map { analysis.effective($0, in: function) }
                 let all = analysis.effective(event.labels, in: function)
                 let node = analysis.index.functions[function].node
                 guard operands.contains(where: { $0.contains(.target) }), all.contains(.validation),
-                      !onlyWritesTables(keyedAt: event.line, in: node, writers: writers),
-                      !(onlyWritesTables(keyedAt: event.line, in: node, writers: writers, returnIsWrite: true)
-                        && callersOnlyWrite(function, in: analysis.index, writers: writers)) else { continue }
+                      !onlyWritesTables(keyedAt: event.line, in: node, writers: writers, lookups: lookups, transforms: transforms),
+                      !(onlyWritesTables(keyedAt: event.line, in: node, writers: writers, lookups: lookups, transforms: transforms,
+                                         returnIsWrite: true)
+                        && callersOnlyWrite(function, in: analysis.index, writers: writers, lookups: lookups,
+                                            transforms: transforms)) else { continue }
                 let name = analysis.index.functions[function].qualifiedName
                 if let unused = neverUsed(function, in: source) {
                     findings.append(finding(source, line: event.line,
@@ -132,6 +139,27 @@ public enum TargetInHashKey: LintRule {
     /// Calls that add counts into a table at the given keys.
     private static let tableWrites: Set<String> = ["bincount", "at", "index_add_", "scatter_add_", "index_put_", "put"]
 
+    /// The module's own functions whose whole body returns arithmetic on their parameters
+    /// (`def _bk(self, h): return h & self.mask`): a key passed to one comes back as a key.
+    static func keyTransforms(in index: ModuleIndex) -> Set<String> {
+        let opaque: Set<String> = ["Call", "Subscript", "Lambda", "ListComp", "DictComp", "SetComp", "GeneratorExp",
+                                   "IfExp", "Await", "Yield", "YieldFrom", "NamedExpr", "Dict", "List", "Tuple", "Set"]
+        var transforms: Set<String> = []
+        for function in index.functions.dropFirst() {
+            let body = function.node.children("body").filter { !($0.type == "Expr" && $0.child("value")?.stringLiteral != nil) }
+            guard body.count == 1, body[0].type == "Return", let value = body[0].child("value") else { continue }
+            let parameters = Set(function.parameters.filter { $0 != "self" && $0 != "cls" })
+            var arithmetic = true
+            var usesParameter = false
+            value.walk { node in
+                if opaque.contains(node.type) { arithmetic = false }
+                if node.type == "Name", let id = node.string("id"), parameters.contains(id) { usesParameter = true }
+            }
+            if arithmetic, usesParameter { transforms.insert(function.name) }
+        }
+        return transforms
+    }
+
     /// The module's own functions that only add counts with a parameter
     /// (`def _bincount_add(self, table, keys): table += np.bincount(keys, ...)`): every use of
     /// that parameter is inside the arguments of a table write. A key passed to one is written.
@@ -159,7 +187,8 @@ public enum TargetInHashKey: LintRule {
     /// (`full_h = _hashes(tokens, order)`) that the caller uses only to write counts (see
     /// `onlyWritesTables`): a key the function returns is then written, never read. A function
     /// named anywhere else (passed as a value, or called in another form) is not.
-    static func callersOnlyWrite(_ function: Int, in index: ModuleIndex, writers: Set<String>) -> Bool {
+    static func callersOnlyWrite(_ function: Int, in index: ModuleIndex, writers: Set<String>,
+                                 lookups: Set<String> = [], transforms: Set<String> = []) -> Bool {
         let definition = index.functions[function]
         guard function != 0 else { return false }
         let name = definition.name
@@ -189,7 +218,9 @@ public enum TargetInHashKey: LintRule {
             }
         }
         return !calls.isEmpty && mentions == 0
-            && calls.allSatisfy { onlyWritesTables(keyedAt: $0.line, in: $0.caller, writers: writers) }
+            && calls.allSatisfy {
+                onlyWritesTables(keyedAt: $0.line, in: $0.caller, writers: writers, lookups: lookups, transforms: transforms)
+            }
     }
 
     /// Whether the key assigned at `line` (`full_key = ...`) is used only to write counts: in
@@ -200,7 +231,11 @@ public enum TargetInHashKey: LintRule {
     /// another name: its uses are the key's; so is a slice of it (`ctx_h = ctx_h[:n]`). With
     /// `returnIsWrite`, returning the key by such arithmetic (`return h % buckets`) counts as a write
     /// (the caller checks that every caller only writes with what it gets: `callersOnlyWrite`).
+    /// A fixed lookup array (`FixedLookupArrays`, one of `lookups`) indexed by the key
+    /// (`fk = remap[fk]`) gives the key transformed, under the name it is bound to; so does a call
+    /// of one of `transforms` (`keyTransforms`: `ck = self._bk(h)`).
     static func onlyWritesTables(keyedAt line: Int, in function: PyNode, writers: Set<String> = [],
+                                 lookups: Set<String> = [], transforms: Set<String> = [],
                                  returnIsWrite: Bool = false) -> Bool {
         var bindings: [(line: Int, name: String)] = []
         function.walk { node in
@@ -235,12 +270,20 @@ public enum TargetInHashKey: LintRule {
                 switch node.type {
                 case "Call":
                     node.child("func").map { visit($0, passedOn: passedOn) }
-                    for argument in node.children("args") + node.children("keywords") { visit(argument, passedOn: true) }
+                    // The module's own arithmetic on its argument (`ck = self._bk(h)`) gives the key back.
+                    let transformed = transforms.contains(node.terminalName ?? "")
+                    for argument in node.children("args") + node.children("keywords") {
+                        visit(argument, passedOn: transformed ? passedOn : true)
+                    }
                 case "Subscript":
                     // A slice of the key (`key[:n]`) is keys; the key as an index (`table[key]`) is a read.
                     if let base = node.child("value"), reaches(base), let slice = node.child("slice") {
                         visit(base, passedOn: passedOn)
                         visit(slice, passedOn: true)
+                    } else if let base = node.child("value"), base.type == "Name", lookups.contains(base.string("id") ?? ""),
+                              let slice = node.child("slice") {
+                        // A fixed lookup indexed by the key maps it to another key: no count is read.
+                        visit(slice, passedOn: passedOn)
                     } else {
                         for child in node.childNodes { visit(child, passedOn: true) }
                     }

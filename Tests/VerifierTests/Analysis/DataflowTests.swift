@@ -118,6 +118,48 @@ import Testing
         #expect(analysis.summaries[main].returns.contains(.parameter(1)))
     }
 
+    /// A boolean mask selects elements of the base: what the mask was computed from reaches the
+    /// result as positions only. An integer index array's values pick the elements (a read keyed
+    /// by them), and a name bound to anything but masks is not a mask.
+    @Test func booleanMaskIndexKeepsOnlyTheBaseValues() throws {
+        let analysis = try analyze("""
+            import torch
+
+            def masked(loc, nll):
+                mask = torch.isfinite(nll)
+                return loc[mask]
+
+            def combined(loc, nll):
+                keep = ~(nll > 30) & torch.isfinite(nll)
+                keep &= nll.ne(0)
+                return loc[:, keep]
+
+            def made_boolean(loc, n, start):
+                new = torch.ones(n, dtype=torch.bool)
+                new[1:] = loc[1:] != loc[:-1]
+                return start[new]
+
+            def indexed(table, keys):
+                return table[keys]
+
+            def rebound(loc, nll):
+                m = torch.isfinite(nll)
+                m = nll.long()
+                return loc[m]
+
+            def inverted_integers(loc, nll):
+                return loc[~nll]
+            """)
+        for name in ["masked", "combined", "made_boolean"] {
+            let returns = analysis.summaries[try function(name, in: analysis)].returns
+            #expect(returns.parameters == [name == "made_boolean" ? 2 : 0], "\(name)")
+            #expect(returns.extentParameters.contains(name == "made_boolean" ? 0 : 1), "\(name)")
+        }
+        for name in ["indexed", "rebound", "inverted_integers"] {
+            #expect(analysis.summaries[try function(name, in: analysis)].returns.parameters == [0, 1], "\(name)")
+        }
+    }
+
     @Test func featureFlagsOffByDefault() throws {
         let tree = try #require(try PythonParser().parse([.source(name: "t.py", text: """
             import os
@@ -128,6 +170,24 @@ import Testing
             """)]).first)
         let flags = FeatureFlags(module: tree, aliases: ImportAliases(module: tree))
         #expect(flags.disabled == ["ttt_enabled": "TTT_ENABLED", "use_ttt": "TTT_ENABLED"])
+    }
+
+    /// A name bound to a conjunction with an off flag, or to `bool(flag)`, is true only when the
+    /// flag is on; a disjunction is not.
+    @Test func conjunctionWithAnOffFlagIsThatFlag() throws {
+        let tree = try #require(try PythonParser().parse([.source(name: "t.py", text: """
+            import os
+            class H:
+                phrase_cache = bool(int(os.environ.get("PHRASE_CACHE", "0")))
+            use_ngram = bool(int(os.environ.get("NGRAM_CACHE", "1")))
+            use_phrase = args.phrase_cache and use_ngram
+            use_either = args.phrase_cache or use_ngram
+            use_cache = bool(args.phrase_cache)
+            """)]).first)
+        let flags = FeatureFlags(module: tree, aliases: ImportAliases(module: tree))
+        #expect(flags.disabled["use_phrase"] == "PHRASE_CACHE")
+        #expect(flags.disabled["use_cache"] == "PHRASE_CACHE")
+        #expect(flags.disabled["use_either"] == nil)
     }
 
     @Test func importAliasesResolve() throws {
