@@ -295,12 +295,7 @@ private struct SizeCheckBuilder {
                     + "but it is not the submitted code's: \(reason)")
                 continue
             }
-            let overCap = "claimed total \(value) bytes (\(describe(claim))) is over the \(limit)-byte cap"
-            if let stated = statedTotalUnderCap(contradicting: claim) {
-                add(.claimedOverCap, .warning, overCap + contradiction(stated))
-                continue
-            }
-            add(.claimedOverCap, .error, overCap)
+            add(.claimedOverCap, .error, "claimed total \(value) bytes (\(describe(claim))) is over the \(limit)-byte cap")
         }
     }
 
@@ -326,40 +321,8 @@ private struct SizeCheckBuilder {
                 add(.claimedOverCap, .note, overCap + ", but it is not the submitted artifact's: \(reason)")
                 continue
             }
-            if let stated = statedTotalUnderCap(contradicting: claim) {
-                add(.claimedOverCap, .warning, overCap + contradiction(stated))
-                continue
-            }
             add(.claimedOverCap, .error, overCap)
         }
-    }
-
-    /// The submission's own total under the cap that a log's figure over the cap contradicts: submission.json's
-    /// totals at its top level or for the figure's seed (not a named configuration's), when there are some and none
-    /// of them is over the cap. Claims alone then do not show which figure is the artifact's (a log may hold an
-    /// earlier export, a smoke run or a variant; submission.json may be wrong): the finding is a warning, and the
-    /// artifact's own bytes decide where it is in the folder (SIZE-CAP). A stated total that another log prints as
-    /// its total is that log's run (another seed's, or a run beside this one: judged as such), and one a log prints
-    /// as a model size is a model figure, so neither contradicts anything.
-    func statedTotalUnderCap(contradicting claim: Claim) -> Claim? {
-        guard case .line(let file, _) = claim.source else { return nil }
-        let own = sizeClaims.filter { stated in
-            isJSON(stated) && stated.kind == .totalBytes && contextOf(stated).isEmpty
-                && (stated.seed == nil || claim.seed == nil || stated.seed == claim.seed)
-        }
-        guard !own.isEmpty, own.allSatisfy({ ($0.value.integer ?? .max) <= limit }) else { return nil }
-        return own.first { stated in
-            sizeClaims.allSatisfy { printed in
-                guard !isJSON(printed), printed.value.integer == stated.value.integer else { return true }
-                guard printed.kind == .totalBytes, case .line(file, _) = printed.source else { return false }
-                return true
-            }
-        }
-    }
-
-    func contradiction(_ stated: Claim) -> String {
-        ", but submission.json states the submission's total as \(stated.value.integer ?? 0) bytes (\(describe(stated))), "
-            + "under it: the figures disagree, and the claims alone do not show which is the artifact's"
     }
 
     /// Why a log's total over the cap is not the submitted code's: the log adds its own code figure to its model
