@@ -54,7 +54,7 @@ public final class GPTModel: @unchecked Sendable {
     /// Loads `weights` by the baseline's `state_dict` names, refusing missing, extra, misshapen or
     /// non-finite tensors. `maxPositions` sizes the rotary tables (the longest window evaluated).
     public init(config: GPTConfig, weights: Weights, maxPositions: Int) throws(ModelWeightsError) {
-        try Self.validate(config)
+        try FamilyGPTModel.validate(config)
         guard config.features.runsOnBaselineModel else {
             throw .invalidConfig("the baseline GPTModel has no record-family features; load these weights with FamilyGPTModel")
         }
@@ -150,27 +150,4 @@ public final class GPTModel: @unchecked Sendable {
 
     /// The longest window this model's rotary tables cover.
     public var maxPositions: Int { rotary.positions }
-
-    static func validate(_ config: GPTConfig) throws(ModelWeightsError) {
-        func require(_ condition: Bool, _ message: @autoclosure () -> String) throws(ModelWeightsError) {
-            if !condition { throw .invalidConfig(message()) }
-        }
-        try require(config.vocabSize > 0, "vocab_size must be positive, got \(config.vocabSize)")
-        try require(config.numLayers > 0, "num_layers must be positive, got \(config.numLayers)")
-        try require(config.modelDim > 0, "model_dim must be positive, got \(config.modelDim)")
-        try require(config.numHeads > 0 && config.numKVHeads > 0, "head counts must be positive")
-        try require(config.mlpHidden > 0, "MLP width must be positive, got \(config.mlpHidden)")
-        try require(config.modelDim % config.numHeads == 0,
-                     "model_dim \(config.modelDim) is not divisible by num_heads \(config.numHeads)")
-        try require(config.numHeads % config.numKVHeads == 0,
-                     "num_heads \(config.numHeads) is not divisible by num_kv_heads \(config.numKVHeads)")
-        try require(config.headDim % 2 == 0, "head_dim \(config.headDim) must be even for rotary embeddings")
-        try require(config.ropeBase.isFinite && config.ropeBase > 0, "rope_base must be positive")
-        if let cap = config.logitSoftcap { try require(cap.isFinite && cap >= 0, "logit_softcap must be ≥ 0") }
-        if let invalidity = config.features.mlpActivation.invalidity { throw .invalidConfig(invalidity) }
-        if let passes = config.features.stackLoops {
-            try require(passes.count >= 1 && passes.count <= 64 && passes.loraRank >= 0 && passes.loraRank <= config.modelDim,
-                        "whole-stack passes \(passes.count) (1...64) and LoRA rank \(passes.loraRank) (0...\(config.modelDim))")
-        }
-    }
 }

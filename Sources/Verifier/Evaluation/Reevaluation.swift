@@ -182,7 +182,7 @@ public enum Reevaluation {
                     detail: "record-family weights (\(featureNames(resolved.config.features))) and no code to match their architecture against",
                     reference: "record-family GPT (FamilyGPTModel)")
             }
-            resolved.architecture = "baseline GPT (GPTModel), assumed: no code was given to match it against"
+            resolved.architecture = "baseline GPT (FamilyGPTModel, baseline features), assumed: no code was given to match it against"
             return
         }
         let settings = try ModelConfigResolver.statedSettings(code: code, logs: logs, overrides: overrides)

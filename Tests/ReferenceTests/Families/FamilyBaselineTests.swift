@@ -28,7 +28,8 @@ struct FamilyBaselineTests {
 /// tokens, per token: the whole first window scored, and its last quarter scored alone (the sliding
 /// form, where the last block runs only for the scored rows). Not bit for bit (the family fuses the
 /// softcap into the log-softmax and runs q, k, v as three products): measured at most 3.8e-6 nats
-/// (tiny tied) on 2026-12-06, against the goldens' 1e-4.
+/// (tiny tied) and 9.5e-6 on the stack-loop model (whose random weights give ~17 nats a token, a few
+/// float32 ulps) on 2026-12-06, against the goldens' 1e-4.
 @Suite("Record families: the family model's per-token losses are GPTModel's")
 struct FamilyBaselineEquivalenceTests {
     /// The largest |Δ nll| between the two models over the positions of both forms of the first window.
@@ -75,6 +76,11 @@ struct FamilyBaselineEquivalenceTests {
         config.tieEmbeddings = true
         weights["lm_head.weight"] = nil
         cases.append(("tiny tied", config, weights, 64))
+        // Whole-stack passes with per-pass LoRA: the 2026-03-19 record's shape of fixtures/conformance/stack-loops.*.
+        let loops = try RawFloatWeights(contentsOf: Paths.fixture("conformance/stack-loops.weights.json"))
+        var loopConfig = try #require(loops.config)
+        loopConfig.features.stackLoops = .init(count: 2, loraRank: 4)
+        cases.append(("stack loops ×2, LoRA rank 4", loopConfig, loops.weights, try #require(loops.seqLen)))
         for (name, config, weights, seqLen) in cases {
             let difference = try Self.maxLossDifference(config: config, weights: weights, seqLen: seqLen, tokens: stream)
             print("\(name): max |Δ nll| \(difference)")
@@ -83,3 +89,51 @@ struct FamilyBaselineEquivalenceTests {
     }
 }
 
+/// The family model's description of the baseline features is the graph ``GPTModel`` described, so
+/// the baseline's conformance can compare code against it.
+@Suite("Record families: the family description of the baseline features is GPTModel's")
+struct FamilyBaselineDescriptionTests {
+    static var configs: [(String, GPTConfig)] {
+        var tiny = GPTConfig(vocabSize: 1030, numLayers: 3, modelDim: 24, numHeads: 4, numKVHeads: 2, mlpHidden: 48,
+                             tieEmbeddings: false, ropeBase: 500, logitSoftcap: 20)
+        var cases = [("tiny", tiny), ("9L/512d", GPTConfig(vocabSize: 1024, numLayers: 9, modelDim: 512, numHeads: 8, numKVHeads: 4,
+                                                              mlpHidden: 1024, tieEmbeddings: true, ropeBase: 10000, logitSoftcap: 30))]
+        tiny.rmsNormEps = 1e-6
+        tiny.logitSoftcap = nil
+        cases.append(("tiny, eps 1e-6, no softcap", tiny))
+        tiny.features.mlpActivation = .leakyReluSquared(slope: 0.5)
+        cases.append(("tiny leaky", tiny))
+        tiny.features.mlpActivation = .reluPower(exponent: 3)
+        tiny.features.stackLoops = .init(count: 2, loraRank: 4)
+        cases.append(("tiny relu³, 2 passes with LoRA", tiny))
+        tiny.features.stackLoops = .init(count: 3, loraRank: 0)
+        cases.append(("tiny relu³, 3 passes", tiny))
+        return cases
+    }
+
+    @Test func graphsAndSummariesAgree() throws {
+        for (name, config) in Self.configs {
+            let baseline = GPTModel.forwardDescription(config)
+            let family = try FamilyGPTModel.forwardDescription(config)
+            var forward = ForwardGraphComparison(code: baseline.graph, reference: family.graph)
+            let baselineMatches = forward.equal(baseline.loss, family.loss)
+            #expect(baselineMatches, "\(name)")
+            var backward = ForwardGraphComparison(code: family.graph, reference: baseline.graph)
+            let familyMatches = backward.equal(family.loss, baseline.loss)
+            #expect(familyMatches, "\(name)")
+            #expect(family.summary == baseline.summary.replacingOccurrences(of: "(GPTModel)", with: "(FamilyGPTModel, baseline features)"),
+                    "\(name): \(family.summary)")
+        }
+    }
+
+    /// A description that differs is not equal: the check above can fail.
+    @Test func anotherActivationIsAnotherGraph() throws {
+        var config = try #require(Self.configs.first).1
+        let baseline = GPTModel.forwardDescription(config)
+        config.features.mlpActivation = .reluPower(exponent: 3)
+        let family = try FamilyGPTModel.forwardDescription(config)
+        var comparison = ForwardGraphComparison(code: baseline.graph, reference: family.graph)
+        let matches = comparison.equal(baseline.loss, family.loss)
+        #expect(!matches)
+    }
+}
