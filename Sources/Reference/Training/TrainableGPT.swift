@@ -78,7 +78,7 @@ public final class TrainableGPT: @unchecked Sendable {
     /// Sets every gradient to zero (`optimizer.zero_grad()`).
     public func zeroGradients() { _ = gradients.initialize(repeating: 0) }
 
-    /// The current parameters by `state_dict` name (for a ``GPTModel`` or a checkpoint).
+    /// The current parameters by `state_dict` name (for a ``FamilyGPTModel`` or a checkpoint).
     public func weights() -> Weights {
         var result: Weights = [:]
         for entry in layout.entries {

@@ -75,7 +75,7 @@ public enum ArchitectureConformance {
                               readsActivation: Bool = false)
         throws(ModelConfigError) -> ArchitectureMatch {
         // The baseline's code returns its loss from `forward` (it has no `forward_logits`): the description is compared at its loss.
-        func describe(_ config: GPTConfig) throws(ModelConfigError) -> GPTModel.ForwardDescription {
+        func describe(_ config: GPTConfig) throws(ModelConfigError) -> ForwardDescription {
             do {
                 var description = try FamilyGPTModel.forwardDescription(config)
                 description.logits = nil
@@ -104,7 +104,7 @@ public enum ArchitectureConformance {
                                    settings: [String: HyperparameterValue] = [:], readsActivation: Bool = false)
         throws(ModelConfigError) -> ArchitectureMatch {
         let referenceName = "record-family GPT (FamilyGPTModel)"
-        func describe(_ config: GPTConfig) throws(ModelConfigError) -> GPTModel.ForwardDescription {
+        func describe(_ config: GPTConfig) throws(ModelConfigError) -> ForwardDescription {
             do {
                 return try FamilyGPTModel.forwardDescription(config)
             } catch {
@@ -133,7 +133,7 @@ public enum ArchitectureConformance {
     }
 
     static func check(tree: PyNode, lines: [Substring], file: String, config: GPTConfig,
-                      describe: (GPTConfig) throws(ModelConfigError) -> GPTModel.ForwardDescription,
+                      describe: (GPTConfig) throws(ModelConfigError) -> ForwardDescription,
                       referenceName: String, parameterShapes: [String: [Int]], settings: [String: HyperparameterValue],
                       readsActivation: Bool = false)
         throws(ModelConfigError) -> ArchitectureMatch {

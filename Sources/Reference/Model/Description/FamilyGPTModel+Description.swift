@@ -1,7 +1,7 @@
 import Foundation
 
 /// The forward ``FamilyGPTModel`` computes for a configuration, as a ``ForwardGraph`` in the
-/// vocabulary of ``GPTModel/forwardDescription(_:)``, plus what the families add:
+/// vocabulary of ``ForwardDescription``, plus what the families add:
 /// `leaky_relu(x; negative_slope)`, `sigmoid`, `l2_normalize(x; eps)` (`x / max(‖x‖, eps)` over the
 /// last axis), `reduce_sum(x; dim=-1)` (kept), `group_heads(x; groups)` ([B,T,H,D] →
 /// [B,T,G,H/G,D]) and `ungroup_heads` (its inverse), `time_slice(x; start, end)` (`x[:, start:end]`
@@ -18,7 +18,7 @@ extension FamilyGPTModel {
 
     /// What ``FamilyGPTModel`` computes for `config`: the softcapped `logits` of `input_ids` and their
     /// mean cross-entropy against `target_ids` (`loss`).
-    public static func forwardDescription(_ config: GPTConfig) throws(UndescribedFeature) -> GPTModel.ForwardDescription {
+    public static func forwardDescription(_ config: GPTConfig) throws(UndescribedFeature) -> ForwardDescription {
         let f = config.features
         if f.bigramHash != nil { throw UndescribedFeature(feature: "BigramHash embeddings") }
         if f.valueEmbeddings != nil { throw UndescribedFeature(feature: "value embeddings") }
@@ -28,7 +28,7 @@ extension FamilyGPTModel {
         let g = ForwardGraph()
         let heads = config.numHeads, kvHeads = config.numKVHeads, d = config.headDim
         let rd = f.ropeDims ?? d
-        let eps = config.rmsNormEps ?? GPTModel.float32Epsilon
+        let eps = config.rmsNormEps ?? ForwardDescription.float32Epsilon
         func rmsNorm(_ x: Int, eps: Double) -> Int { g.node("rms_norm", [x], [("eps", .real(eps))]) }
         func linear(_ x: Int, _ weight: Int) -> Int { g.node("linear", [x, weight]) }
         func parameter(_ name: String) -> Int { g.parameter(name) }
@@ -65,8 +65,8 @@ extension FamilyGPTModel {
             var q = g.node("split_heads", [qRaw], [("heads", .int(heads)), ("head_dim", .int(d))])
             var k = g.node("split_heads", [projected(x, p + "c_k.weight", lora: lora, "k")], [("heads", .int(kvHeads)), ("head_dim", .int(d))])
             let v = g.node("split_heads", [projected(x, p + "c_v.weight", lora: lora, "v")], [("heads", .int(kvHeads)), ("head_dim", .int(d))])
-            q = rotary(rmsNorm(q, eps: GPTModel.float32Epsilon))
-            k = rotary(rmsNorm(k, eps: GPTModel.float32Epsilon))
+            q = rotary(rmsNorm(q, eps: ForwardDescription.float32Epsilon))
+            k = rotary(rmsNorm(k, eps: ForwardDescription.float32Epsilon))
             q = g.mul(q, parameter(p + "q_gain"))
             var y = g.node("attention", [q, k, v], [("causal", .flag(true)), ("scale", .real(1 / Double(d).squareRoot()))])
             if block >= config.numLayers - f.xsaLastN {
@@ -168,7 +168,7 @@ extension FamilyGPTModel {
             logits = g.scale(g.node("tanh", [g.scale(logits, by: 1 / cap)]), by: cap)
         }
         let loss = g.node("cross_entropy", [logits, targets], [("reduction", .text("mean"))])
-        return GPTModel.ForwardDescription(graph: g, loss: loss, summary: summary(config, schedule: active), logits: logits)
+        return ForwardDescription(graph: g, loss: loss, summary: summary(config, schedule: active), logits: logits)
     }
 
     static func summary(_ config: GPTConfig, schedule: (encoder: [Int], decoder: [Int])) -> String {

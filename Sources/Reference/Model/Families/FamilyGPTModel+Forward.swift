@@ -1,5 +1,9 @@
 import Foundation
 
+/// Scored rows sent through the output head at a time: bounds the logits buffer at
+/// `headChunkRows × V` floats per thread.
+let headChunkRows = 64
+
 extension FamilyGPTModel {
     /// Runs `body` with a workspace for segments of up to `tokens` tokens, lent from this model's
     /// pool (one per thread at a time; nothing is allocated once the pool holds one per thread).

@@ -3,7 +3,8 @@ import Foundation
 // The records' GPT (2026-04-xx family: `GPT`, `Block`, `CausalSelfAttention`, `MLP` in e.g.
 // records/track_10min_16mb/2026-04-27_SmearGateBOSFix_PR1787Base_LQERAsym_PhasedTTT/train_gpt.py),
 // forward only, float32, with every feature switchable through `GPTConfig.features`. With
-// `ArchitectureFeatures.baseline` it computes the baseline GPT.
+// `ArchitectureFeatures.baseline` it computes the baseline GPT (corpus/parameter-golf/train_gpt.py),
+// with whole-stack passes the 2026-03-19 record's: pgverify's one reference model.
 
 /// A record-family GPT's parameters in one flat float32 buffer, loaded by the records' per-layer
 /// `state_dict` names (banked records' `qo_bank`/`kv_bank`/`mlp_up_bank`/`mlp_down_bank` must be
