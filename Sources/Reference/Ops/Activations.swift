@@ -44,7 +44,7 @@ func activateMLP(_ x: UnsafeMutablePointer<Float>, count: Int, _ activation: Arc
     case .reluSquared: reluSquared(x, count: count)
     case .leakyReluSquared(let slope): leakyReluSquared(x, count: count, slope: Float(slope))
     case .reluPower(let exponent): reluPower(x, count: count, exponent: Float(exponent))
-    case .swiGLU:
+    case .swiGLU, .fusedSwiGLU:
         guard let up else { preconditionFailure("SwiGLU needs its up projection's values") }
         swiGLU(x, up: up, count: count)
     }

@@ -139,25 +139,32 @@ public struct SubmissionDocuments: Sendable, Equatable {
 }
 
 extension AnalyzedSource {
-    /// The environment variable an assignment to `identifier` reads
-    /// (`SLOT_STEPS = int(os.environ.get("SLOT_STEPS", "96"))`): the first `os.environ.get` /
-    /// `os.getenv` call whose arguments `accepts`, in source order.
-    func environmentVariable(assignedTo identifier: String,
-                             where accepts: ([PyNode]) -> Bool = { _ in true }) -> String? {
-        var variable: String?
+    /// The environment read an assignment to `identifier` makes
+    /// (`SLOT_STEPS = int(os.environ.get("SLOT_STEPS", "96"))`): the variable of the first
+    /// `os.environ.get` / `os.getenv` call whose arguments `accepts`, in source order, and the whole
+    /// value assigned (which may work out a default from it).
+    func environmentRead(assignedTo identifier: String,
+                         where accepts: ([PyNode]) -> Bool = { _ in true }) -> (variable: String, value: PyNode)? {
+        var found: (variable: String, value: PyNode)?
         tree.walk { node in
-            guard variable == nil, node.type == "Assign" || node.type == "AnnAssign", let value = node.child("value") else { return }
+            guard found == nil, node.type == "Assign" || node.type == "AnnAssign", let value = node.child("value") else { return }
             let targets = node.type == "Assign" ? node.children("targets") : [node.child("target")].compactMap { $0 }
             guard targets.contains(where: { $0.terminalName == identifier }) else { return }
             value.walk { inner in
-                guard variable == nil, inner.type == "Call",
+                guard found == nil, inner.type == "Call",
                       let callee = analysis.index.aliases.resolve(inner.child("func")),
-                      callee == "os.environ.get" || callee == "os.getenv" else { return }
+                      ImportAliases.environmentReaders.contains(callee) else { return }
                 let arguments = inner.children("args")
                 guard let name = arguments.first?.stringLiteral, accepts(arguments) else { return }
-                variable = name
+                found = (name, value)
             }
         }
-        return variable
+        return found
+    }
+
+    /// The variable of ``environmentRead(assignedTo:where:)``.
+    func environmentVariable(assignedTo identifier: String,
+                             where accepts: ([PyNode]) -> Bool = { _ in true }) -> String? {
+        environmentRead(assignedTo: identifier, where: accepts)?.variable
     }
 }

@@ -18,6 +18,14 @@ import Foundation
 /// found; a command or a launching module naming a script by a pattern (`*.py`, `f"{name}.py"`); an
 /// `importlib.import_module` of a computed name; code the analysis could not read in a reached file
 /// (it may start anything).
+///
+/// A file the run reaches only by import (an import statement, `importlib.import_module`, or
+/// importlib's file loaders under a literal module name other than `"__main__"`), never as an entry
+/// script nor by a launch that may run it as `__main__` (a process, `exec`, `runpy` whose program is
+/// computed, or literal text naming it: `subprocess.run(["nvidia-smi"])` runs no folder file), does not run its
+/// script-only code (``ScriptOnlyCode``): the body of `if __name__ == "__main__":` and the functions
+/// only that body reaches, unless another file of the folder names them or reads the module's
+/// namespace by a computed name.
 public struct RunReachability: Sendable {
     /// The entry scripts, relative to the folder, sorted.
     public let entries: [String]
@@ -27,6 +35,8 @@ public struct RunReachability: Sendable {
     public let pythonFiles: Set<String>
     /// The folder path with one trailing `/`, as the sources' paths start.
     let prefix: String
+    /// The script-only code of each reached file that the run only imports, relative to the folder.
+    let scriptOnly: [String: ScriptOnlyCode]
 
     /// At most this many entries of the folder are listed, and each README, submission.json and
     /// shell script is read up to `maximumTextBytes`.
@@ -45,17 +55,38 @@ public struct RunReachability: Sendable {
         let references = ScriptReferences(pythonFiles: byFile.keys.sorted())
         guard let entries = Self.entries(folder: folder, references: references) else { return nil }
         var reached = entries
+        var runAsScript = entries
         var pending = Array(entries)
         while let file = pending.popLast() {
             for source in byFile[file] ?? [] {
                 guard let started = Self.started(by: source, file: file, references: references) else { return nil }
-                for next in started where reached.insert(next).inserted { pending.append(next) }
+                runAsScript.formUnion(started.asScript)
+                for next in started.all where reached.insert(next).inserted { pending.append(next) }
             }
         }
         self.entries = entries.sorted()
         self.reached = reached
         self.pythonFiles = Set(byFile.keys)
         self.prefix = prefix
+        self.scriptOnly = Self.scriptOnlyCode(importedOnly: reached.subtracting(runAsScript), byFile: byFile, references: references)
+    }
+
+    /// The script-only code of each file in `importedOnly` read whole (no wrapper, no unread code).
+    static func scriptOnlyCode(importedOnly: Set<String>, byFile: [String: [AnalyzedSource]],
+                               references: ScriptReferences) -> [String: ScriptOnlyCode] {
+        var result: [String: ScriptOnlyCode] = [:]
+        for file in importedOnly {
+            guard let sources = byFile[file], sources.count == 1, let source = sources.first, source.wrapper == nil,
+                  source.wrappers.isEmpty, source.opaqueCode.isEmpty,
+                  source.tree.children("body").contains(where: { $0.type == "If" && ScriptOnlyCode.testsRunAsScript($0.child("test")) })
+            else { continue }
+            let others = byFile.filter { $0.key != file }.values.flatMap { $0 }
+            let names = ModuleNamesElsewhere(others, references: references)
+            guard !names.readsModulesByComputedName else { continue }
+            let code = ScriptOnlyCode(module: source.tree, namedElsewhere: names.contains)
+            if !code.regions.isEmpty { result[file] = code }
+        }
+        return result
     }
 
     /// Whether `file` (a path as the sources give it) is a `.py` file of the folder that the run
@@ -70,15 +101,25 @@ public struct RunReachability: Sendable {
     /// so. PG-UNREAD-CODE is kept as it is: code nobody read stays reported wherever it lies.
     public func judge(_ findings: [Finding]) -> [Finding] {
         findings.map { finding in
-            guard finding.severity == .error, finding.rule != UnreadCode.descriptor.id, isUnreached(finding.file) else {
+            guard finding.severity == .error, finding.rule != UnreadCode.descriptor.id, finding.file.hasPrefix(prefix) else {
                 return finding
             }
+            let relative = String(finding.file.dropFirst(prefix.count))
+            let scripts = entries.count == 1 ? "script" : "scripts"
             var lowered = finding
             lowered.severity = .warning
-            let scripts = entries.count == 1 ? "script" : "scripts"
-            lowered.message += "; not an error of the submitted run: \(finding.file.dropFirst(prefix.count)) is not reached "
-                + "from its entry \(scripts) (\(entries.joined(separator: ", "))) by a run command, an import or a launch"
-            return lowered
+            if isUnreached(finding.file) {
+                lowered.message += "; not an error of the submitted run: \(relative) is not reached "
+                    + "from its entry \(scripts) (\(entries.joined(separator: ", "))) by a run command, an import or a launch"
+                return lowered
+            }
+            if let region = scriptOnly[relative]?.region(containing: finding.line) {
+                lowered.message += "; not an error of the submitted run: the run only imports \(relative) (entry \(scripts): "
+                    + "\(entries.joined(separator: ", "))), and line \(finding.line) runs only when that file is run as a script: "
+                    + "it lies in \(region.construct)"
+                return lowered
+            }
+            return finding
         }
     }
 
@@ -152,18 +193,36 @@ public struct RunReachability: Sendable {
         "asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell",
     ]
 
+    /// What a file starts: every folder file, and those of them it may run as `__main__`.
+    struct Started {
+        var all: Set<String> = []
+        var asScript: Set<String> = []
+    }
+
+    /// Importlib's loaders of a file as a module under the name in their first argument.
+    static let moduleLoaders: Set<String> = [
+        "importlib.util.spec_from_file_location", "importlib.machinery.SourceFileLoader", "imp.load_source",
+    ]
+
     /// The folder files `source` starts; nil when that cannot be told.
-    static func started(by source: AnalyzedSource, file: String, references: ScriptReferences) -> Set<String>? {
+    static func started(by source: AnalyzedSource, file: String, references: ScriptReferences) -> Started? {
         let aliases = source.analysis.index.aliases
         let directory = (file as NSString).deletingLastPathComponent
         var started: Set<String> = []
+        var asScript: Set<String> = []
         // Code that was not read may start anything, unless it is a named file of the folder.
         for opaque in source.opaqueCode {
             let named = opaque.readsFile ? opaque.literals.flatMap { references.files(namedBy: $0) } : []
             guard !named.isEmpty else { return nil }
             started.formUnion(named)
+            asScript.formUnion(named)
         }
         var launches = false
+        // Whether a launch may run any named file as `__main__`: one whose program is not literal
+        // text (a loader under a literal module name imports instead); a literal program runs the
+        // files it names.
+        var launchesAsScript = false
+        var literalPrograms: [String] = []
         var literals: [String] = []
         for node in source.nodes {
             switch node.type {
@@ -194,6 +253,13 @@ public struct RunReachability: Sendable {
                     started.formUnion(packages(of: name).flatMap { references.moduleFiles($0) })
                 } else if callee.hasPrefix("subprocess.") || launchers.contains(callee) {
                     launches = true
+                    if moduleLoaders.contains(callee), loadsUnderModuleName(node) {
+                        continue
+                    } else if let program = literalProgram(node) {
+                        literalPrograms += program
+                    } else {
+                        launchesAsScript = true
+                    }
                 }
             case "Constant":
                 if let text = node.stringLiteral, text.utf8.count < 4096 { literals.append(text) }
@@ -201,14 +267,43 @@ public struct RunReachability: Sendable {
                 continue
             }
         }
-        guard launches else { return started }
+        guard launches else { return Started(all: started, asScript: asScript) }
+        var launched: Set<String> = []
         for text in literals {
             let named = references.targets(ofCommand: text)
             if named.pattern { return nil }
-            started.formUnion(named.files)
-            started.formUnion(references.moduleFiles(text))
+            launched.formUnion(named.files)
+            launched.formUnion(references.moduleFiles(text))
         }
-        return started
+        if launchesAsScript {
+            asScript.formUnion(launched)
+        } else {
+            for text in literalPrograms {
+                asScript.formUnion(references.targets(ofCommand: text).files)
+                asScript.formUnion(references.moduleFiles(text))
+            }
+        }
+        return Started(all: started.union(launched), asScript: asScript)
+    }
+
+    /// The literal text of a launch's program (its first argument, or `args=`/`cmd=`/`command=`):
+    /// a string, or a list or tuple of strings; nil when any part is computed.
+    static func literalProgram(_ call: PyNode) -> [String]? {
+        let program = call.children("args").first
+            ?? call.children("keywords").first { ["args", "cmd", "command"].contains($0.string("arg") ?? "") }?.child("value")
+        guard let program else { return nil }
+        if let text = program.stringLiteral { return [text] }
+        guard program.type == "List" || program.type == "Tuple" else { return nil }
+        let parts = program.children("elts").map(\.stringLiteral)
+        return parts.contains(nil) ? nil : parts.compactMap { $0 }
+    }
+
+    /// A loader call whose module name (first argument, or `name=`/`fullname=`) is a literal other than `"__main__"`.
+    static func loadsUnderModuleName(_ call: PyNode) -> Bool {
+        let name = call.children("args").first
+            ?? call.children("keywords").first { ["name", "fullname"].contains($0.string("arg") ?? "") }?.child("value")
+        guard let literal = name?.stringLiteral else { return false }
+        return literal != "__main__"
     }
 
     /// `a`, `a.b`, `a.b.c` for `a.b.c`: importing a module runs its packages' `__init__.py` too.

@@ -150,46 +150,57 @@ public struct TextModeSettings: Sendable {
 }
 
 extension SubmissionDocuments {
-    /// The setting of the text-mode variable `variable` (default `defaultText`): stated in a log
-    /// (`ngram_mode: two_pass`, `identifier=value`), then on a README run command (`NGRAM_MODE=two_pass`).
-    /// Its default stated is off; another mode stated is on.
-    public func modeSetting(of variable: String, identifiers: [String], defaultText: String) -> FeatureSetting {
-        let names = [variable] + identifiers
-        func stated(_ line: Substring) -> String? {
-            let lower = line.lowercased()
-            for name in names {
-                var start = lower.startIndex
-                while let range = lower.range(of: name.lowercased(), range: start..<lower.endIndex) {
-                    start = range.upperBound
-                    if range.lowerBound > lower.startIndex {
-                        let before = lower[lower.index(before: range.lowerBound)]
-                        if before.isLetter || before.isNumber || before == "_" || before == "." { continue }
-                    }
-                    var rest = lower[range.upperBound...].drop { $0 == " " || $0 == "\"" || $0 == "'" }
-                    guard let separator = rest.first, separator == ":" || separator == "=" else { continue }
-                    rest = rest.dropFirst().drop { $0 == " " || $0 == "\"" || $0 == "'" }
-                    let value = rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }
-                    if !value.isEmpty { return String(value) }
+    /// The value `line` states for one of `names` (`ngram_mode: two_pass`, `NGRAM_MODE=two_pass`,
+    /// quotes allowed), lowercased. A name counts only where no letter, digit, `_` or `.` precedes it.
+    static func statedValue(in line: Substring, names: [String]) -> String? {
+        let lower = line.lowercased()
+        for name in names {
+            var start = lower.startIndex
+            while let range = lower.range(of: name.lowercased(), range: start..<lower.endIndex) {
+                start = range.upperBound
+                if range.lowerBound > lower.startIndex {
+                    let before = lower[lower.index(before: range.lowerBound)]
+                    if before.isLetter || before.isNumber || before == "_" || before == "." { continue }
                 }
+                var rest = lower[range.upperBound...].drop { $0 == " " || $0 == "\"" || $0 == "'" }
+                guard let separator = rest.first, separator == ":" || separator == "=" else { continue }
+                rest = rest.dropFirst().drop { $0 == " " || $0 == "\"" || $0 == "'" }
+                let value = rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }
+                if !value.isEmpty { return String(value) }
             }
-            return nil
         }
-        func setting(_ value: String, _ citation: String) -> FeatureSetting {
-            value == defaultText.lowercased() ? .off(evidence: citation) : .on(evidence: citation)
-        }
+        return nil
+    }
+
+    /// The first log line stating one of `names` (``statedValue(in:names:)``), with its citation. Lines of
+    /// 400 characters or more, lines that read the environment and the submission's own code lines
+    /// printed into a log state nothing.
+    func statedInLogs(_ names: [String]) -> (value: String, evidence: String)? {
         for log in logs {
             for (number, line) in log.text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
             where line.count < 400 && !line.contains("environ") && !line.contains("getenv")
                 && !codeLines.contains(line.trimmingCharacters(in: .whitespaces)) {
-                if let value = stated(line) {
-                    return setting(value, "\(log.name):\(number + 1): `\(line.trimmingCharacters(in: .whitespaces))`")
+                if let value = Self.statedValue(in: line, names: names) {
+                    return (value, "\(log.name):\(number + 1): `\(line.trimmingCharacters(in: .whitespaces))`")
                 }
             }
         }
+        return nil
+    }
+
+    /// The setting of the text-mode variable `variable` (default `defaultText`): stated in a log
+    /// (`ngram_mode: two_pass`, `identifier=value`), then on a README line (`NGRAM_MODE=two_pass`).
+    /// Its default stated is off; another mode stated is on.
+    public func modeSetting(of variable: String, identifiers: [String], defaultText: String) -> FeatureSetting {
+        let names = [variable] + identifiers
+        func setting(_ value: String, _ citation: String) -> FeatureSetting {
+            value == defaultText.lowercased() ? .off(evidence: citation) : .on(evidence: citation)
+        }
+        if let stated = statedInLogs(names) { return setting(stated.value, stated.evidence) }
         if let readme {
             for (number, line) in readme.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
             where line.contains(variable + "=") {
-                if let value = stated(line) {
+                if let value = Self.statedValue(in: line, names: names) {
                     return setting(value, "README.md:\(number + 1): `\(line.trimmingCharacters(in: .whitespaces))`")
                 }
             }

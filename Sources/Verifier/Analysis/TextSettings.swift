@@ -1,72 +1,23 @@
 import Foundation
 
-/// Text settings read from the environment, worked out from the code and what a submission
-/// states (README run commands, `NAME=value` or `identifier: value` in the logs).
+/// Text settings read from the environment (``AnalyzedSource/environmentRead(assignedTo:where:)``),
+/// worked out from the code and what a submission states: the logs as
+/// ``SubmissionDocuments/statedInLogs(_:)`` reads them, then README run commands, then submission.json.
 struct TextSettings {
     let source: AnalyzedSource
-
-    /// The environment variable read into `identifier` and the whole value assigned.
-    func environmentRead(assignedTo identifier: String) -> (variable: String, value: PyNode)? {
-        var found: (variable: String, value: PyNode)?
-        source.tree.walk { node in
-            guard found == nil, node.type == "Assign" || node.type == "AnnAssign", let value = node.child("value") else { return }
-            let targets = node.type == "Assign" ? node.children("targets") : [node.child("target")].compactMap { $0 }
-            guard targets.contains(where: { ($0.type == "Name" || $0.type == "Attribute") && $0.terminalName == identifier }),
-                  let call = environmentCall(in: value), let name = call.children("args").first?.stringLiteral else { return }
-            found = (name, value)
-        }
-        return found
-    }
-
-    /// The first `os.environ.get` / `os.getenv` call in `expression`, outermost first.
-    private func environmentCall(in expression: PyNode) -> PyNode? {
-        var call: PyNode?
-        expression.walk { node in
-            guard call == nil, node.type == "Call", let callee = source.analysis.index.aliases.resolve(node.child("func")),
-                  ImportAliases.environmentReaders.contains(callee) else { return }
-            call = node
-        }
-        return call
-    }
 
     /// The value a README run command, a log or submission.json states for `variable` (or its
     /// code `identifier`), lowercased, with where.
     func stated(_ variable: String, identifier: String? = nil) -> (value: String, evidence: String)? {
         let keys = [variable.lowercased()] + (identifier.map { [$0.lowercased()] } ?? [])
-        func value(in line: Substring) -> String? {
-            let lower = line.lowercased()
-            for key in keys {
-                var start = lower.startIndex
-                while let range = lower.range(of: key, range: start..<lower.endIndex) {
-                    start = range.upperBound
-                    if range.lowerBound > lower.startIndex {
-                        let before = lower[lower.index(before: range.lowerBound)]
-                        if before.isLetter || before.isNumber || before == "_" || before == "." { continue }
-                    }
-                    var rest = lower[range.upperBound...].drop { $0 == " " || $0 == "\"" || $0 == "'" }
-                    guard let separator = rest.first, separator == "=" || separator == ":" else { continue }
-                    rest = rest.dropFirst().drop { $0 == " " || $0 == "\"" || $0 == "'" }
-                    let text = rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }
-                    if !text.isEmpty { return String(text) }
-                }
-            }
-            return nil
-        }
-        let codeLines = source.documents.codeLines
-        for log in source.documents.logs {
-            for (number, line) in log.text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
-            where line.count < 400 && !line.contains("environ") && !line.contains("getenv")
-                && !codeLines.contains(line.trimmingCharacters(in: .whitespaces)) {
-                if let text = value(in: line) { return (text, "\(log.name):\(number + 1): `\(line.trimmingCharacters(in: .whitespaces))`") }
-            }
-        }
+        if let stated = source.documents.statedInLogs(keys) { return stated }
         if let readme = source.documents.readme {
             var inFence = false
             for (number, rawLine) in readme.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 let line = rawLine.trimmingCharacters(in: .whitespaces)
                 if line.hasPrefix("```") { inFence.toggle(); continue }
                 guard inFence || line.contains("torchrun") || line.contains("python "), line.contains(variable + "=") else { continue }
-                if let text = value(in: Substring(line)) { return (text, "README.md:\(number + 1): `\(line)`") }
+                if let text = SubmissionDocuments.statedValue(in: Substring(line), names: keys) { return (text, "README.md:\(number + 1): `\(line)`") }
             }
         }
         if let json = source.documents.submissionJSON,
@@ -91,7 +42,7 @@ struct TextSettings {
                   let branch = expression.child(chosen ? "body" : "orelse") else { return nil }
             return evaluate(branch, depth: depth + 1)
         case "Name", "Attribute":
-            guard let identifier = expression.terminalName, let read = environmentRead(assignedTo: identifier) else { return nil }
+            guard let identifier = expression.terminalName, let read = source.environmentRead(assignedTo: identifier) else { return nil }
             return evaluate(read.value, depth: depth + 1)
         case "Call":
             guard let function = expression.child("func") else { return nil }

@@ -335,6 +335,40 @@ enum TorchFunctions {
         case "logical_not":
             let (x, shape) = try tensor(0, "input")
             return .tensor(g.node("logical_not", [x]), shape)
+        case "chunk", "split":
+            // Pieces of the last axis as torch cuts them: `chunk(n)` into pieces of ⌈W/n⌉ (the last one
+            // shorter), `split(s)` into pieces of s, `split([a, b, …])` into those widths.
+            let (x, shape) = try tensor(0, "input")
+            let dim = try integer(2, "dim", 0)!
+            guard let shape, TensorOps.normalizedAxis(dim, rank: shape.count) == shape.count - 1, case .n(let width)? = shape.last,
+                  width > 0 else {
+                throw fail("\(name) along an axis other than the last, or of unknown width, which pgverify does not compare")
+            }
+            var widths: [Int] = []
+            let size: Int
+            if name == "chunk" {
+                guard let chunks = try integer(1, "chunks", nil), chunks > 0 else { throw fail("chunk without a constant positive count") }
+                size = (width + chunks - 1) / chunks
+            } else {
+                switch arguments.value(1, "split_size_or_sections") ?? arguments.keywords["split_size"] {
+                case .int(let n)? where n > 0: size = n
+                case .list(let list)?: widths = list.items.compactMap { if case .int(let n) = $0 { n } else { nil } }; size = 0
+                case .tuple(let items)?: widths = items.compactMap { if case .int(let n) = $0 { n } else { nil } }; size = 0
+                default: throw fail("split without constant sizes")
+                }
+                if size == 0, widths.reduce(0, +) != width || widths.contains(where: { $0 < 0 }) {
+                    throw fail("split into widths \(widths) of a last axis of \(width)")
+                }
+            }
+            if size > 0 { widths = Swift.stride(from: 0, to: width, by: size).map { min(size, width - $0) } }
+            var start = 0
+            var pieces: [SymbolicValue] = []
+            for piece in widths {
+                let part = start == 0 && piece == width ? x : g.slice(x, start: start, end: start + piece)
+                pieces.append(.tensor(part, Array(shape.dropLast()) + [.n(piece)]))
+                start += piece
+            }
+            return .tuple(pieces)
         case "dropout":
             // Evaluation runs with training off.
             guard let value = arguments.positional.first else { throw fail("dropout without input") }

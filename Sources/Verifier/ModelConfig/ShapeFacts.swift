@@ -5,7 +5,8 @@ import Reference
 /// Facts: vocabulary and width from `tok_emb.weight` `[vocab, dim]`; layers from the `blocks.N.`
 /// prefixes (which must be 0..<N); KV width from `blocks.0.attn.c_k.weight` `[kv_dim, dim]`; MLP hidden
 /// width from `blocks.0.mlp.fc.weight` `[hidden, dim]`, or without it (SwiGLU's gate and up projections
-/// have other names) from the down projection `blocks.0.mlp.proj.weight` `[dim, hidden]`; heads from `blocks.0.attn.q_gain` `[heads]`
+/// have other names) or when it is wider (a fused `[2·hidden, dim]`) from the down projection `blocks.0.mlp.proj.weight` `[dim, hidden]` (or, without
+/// that either, the MLP's other matrix `[dim, hidden]`); heads from `blocks.0.attn.q_gain` `[heads]`
 /// when present; tied embeddings when there is no `lm_head.weight`.
 struct ShapeFacts {
     var vocabSize: Int
@@ -56,15 +57,18 @@ struct ShapeFacts {
         kvDim = keys.rows
         sources["num_kv_heads"] = shapeOf(Self.keys)
 
-        if weights[Self.mlpIn] == nil, weights[Self.mlpOut] != nil {
-            let down = try matrix(Self.mlpOut)
+        // The down projection gives the width when there is no `mlp.fc` (SwiGLU's projections have other
+        // names) or when `mlp.fc` is wider (a fused gate and up projection `[2·hidden, dim]` named `fc`).
+        let downName = weights[Self.mlpOut] != nil ? Self.mlpOut : Self.downProjection(weights, modelDim)
+        if let downName, weights[Self.mlpIn].map({ $0.shape.count == 2 && $0.shape.first != weights[downName]?.shape.last }) ?? true {
+            let down = try matrix(downName)
             guard down.rows == modelDim else {
-                throw .unexpectedShape(tensor: Self.mlpOut, shape: [down.rows, down.columns],
+                throw .unexpectedShape(tensor: downName, shape: [down.rows, down.columns],
                                        expected: "[\(modelDim), hidden] (model_dim from \(Self.embedding))")
             }
             mlpHidden = down.columns
             mlpHiddenFromDownProjection = true
-            sources["mlp_hidden"] = shapeOf(Self.mlpOut)
+            sources["mlp_hidden"] = shapeOf(downName)
         } else {
             let mlp = try matrix(Self.mlpIn)
             guard mlp.columns == modelDim else {
@@ -98,6 +102,22 @@ struct ShapeFacts {
             sources["tie_embeddings"] = .tensorAbsent(tensor: Self.head)
         }
         self.sources = sources
+    }
+
+    /// Without `mlp.fc` and `mlp.proj` (SwiGLU with a down projection of another name, such as `down`):
+    /// the first block's MLP matrix `[model_dim, hidden]` that maps to the model width. Of the matrices
+    /// with model_dim rows, the one whose columns differ from model_dim (a gate or up projection
+    /// `[hidden, dim]` has model_dim rows only when hidden is model_dim); any of them when all are
+    /// square. Nil when there is none or two disagree: the width is then unknown.
+    static func downProjection(_ weights: Weights, _ modelDim: Int) -> String? {
+        let prefix = "blocks.0.mlp."
+        let mapping = weights.filter { name, tensor in
+            name.hasPrefix(prefix) && name.hasSuffix(".weight") && !name.dropFirst(prefix.count).dropLast(".weight".count).contains(".")
+                && tensor.shape.count == 2 && tensor.shape[0] == modelDim
+        }
+        let narrowing = mapping.filter { $0.value.shape[1] != modelDim }.keys.sorted()
+        if narrowing.count == 1 { return narrowing[0] }
+        return narrowing.isEmpty ? mapping.keys.sorted().first : nil
     }
 
     /// The number of blocks: the `N` of the `blocks.N.` prefixes, which must run 0, 1, … without gaps.

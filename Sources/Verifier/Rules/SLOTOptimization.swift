@@ -178,23 +178,12 @@ public enum SLOTOptimization: LintRule {
 
     /// The environment variable read into `identifier` with a default that is on (`"1"`, `True`).
     private static func onByDefaultVariable(assignedTo identifier: String, in source: AnalyzedSource) -> String? {
-        var variable: String?
-        source.tree.walk { node in
-            guard variable == nil, node.type == "Assign" || node.type == "AnnAssign", let value = node.child("value") else { return }
-            let targets = node.type == "Assign" ? node.children("targets") : [node.child("target")].compactMap { $0 }
-            guard targets.contains(where: { $0.terminalName == identifier }) else { return }
-            value.walk { inner in
-                guard variable == nil, inner.type == "Call",
-                      let callee = source.analysis.index.aliases.resolve(inner.child("func")),
-                      callee == "os.environ.get" || callee == "os.getenv",
-                      inner.children("args").count >= 2, let name = inner.children("args")[0].stringLiteral,
-                      let text = EnvironmentDefault.literalText(inner.children("args")[1]),
-                      ["1", "true", "True", "yes", "on"].contains(text) else { return }
-                variable = name
-            }
+        source.environmentVariable(assignedTo: identifier) { arguments in
+            arguments.count >= 2 && EnvironmentDefault.literalText(arguments[1]).map(onTexts.contains) == true
         }
-        return variable
     }
+
+    private static let onTexts: Set<String> = ["1", "true", "True", "yes", "on"]
 
     /// Why a script of the folder does not run in the submitted runs: the README's run commands
     /// or the folder's shell scripts run another script of the folder, and nothing beside the code
@@ -423,7 +412,7 @@ public enum SLOTOptimization: LintRule {
                   let left = test.child("left"), let right = test.children("comparators").first else { continue }
             let (setting, literal) = left.stringLiteral == nil ? (left, right.stringLiteral) : (right, left.stringLiteral)
             guard let literal, setting.type == "Name" || setting.type == "Attribute", let identifier = setting.terminalName,
-                  let read = settings.environmentRead(assignedTo: identifier) else { continue }
+                  let read = source.environmentRead(assignedTo: identifier) else { continue }
             let gate = "\(read.variable)=\(literal)"
             if let stated = settings.stated(read.variable, identifier: identifier) {
                 return FeatureGate(variable: gate, setting: stated.value == literal.lowercased() ? .on(evidence: stated.evidence) : .off(evidence: stated.evidence))

@@ -11,6 +11,10 @@
 /// counts, positions: `len(val_tokens)`, `.numel()`, `.shape`, `range(...)`, an `enumerate`
 /// counter, `max(val_tokens) + 1` as a vocabulary size) may bound loops or size tables: `if step >= total_val_steps: break` is not a decision made from
 /// validation data, and neither is a `break` that leaves a loop without weight updates.
+/// A selection whose copies of the state reach only `torch.save` to a file that no code of the
+/// folder reads back (and that the README and submission.json do not name) is a warning naming the
+/// file: it changes the submission only if that file is what is shipped; copies read only for
+/// values the body logs keep nothing (``KeptState``).
 ///
 /// ## Why
 /// "You CANNOT access validation data during training" (README). Hessians, statistics or a
@@ -57,9 +61,22 @@ public enum ValidationInTraining: LintRule {
                     else { continue }
                     let gate = source.featureGate(analysis.disablingVariable(for: event, in: function) ?? valueGate)
                     if selectsCheckpoint(statement) {
-                        findings.append(finding(source, line: event.line,
-                            "\(name): a checkpoint is kept or restored depending on a value computed from validation data" + gate.note,
-                            severity: gate.severity(descriptor.severity)))
+                        let documents = [source.documents.readme, source.documents.submissionJSON].compactMap { $0 }
+                        switch KeptState.of(statement, in: analysis.index.functions[function].node, module: source.tree,
+                                            codeLines: source.documents.codeLines, documents: documents) {
+                        case .kept:
+                            findings.append(finding(source, line: event.line,
+                                "\(name): a checkpoint is kept or restored depending on a value computed from validation data" + gate.note,
+                                severity: gate.severity(descriptor.severity)))
+                        case .savedOnly(let path, let line):
+                            findings.append(finding(source, line: event.line,
+                                "\(name): a checkpoint chosen by a value computed from validation data is only written to \(path) "
+                                    + "(line \(line)), which no code of the folder reads back; an error only if that file is what the "
+                                    + "submission ships" + gate.note,
+                                severity: gate.severity(.warning)))
+                        case .notKept:
+                            continue
+                        }
                     } else if breaks(statement), let loop = event.loops.last,
                               updatesWeights(in: loop, events: analysis.events[function]) {
                         findings.append(finding(source, line: event.line,

@@ -8,13 +8,22 @@
 enum LogClaims {
     static func claims(from log: SubmissionTextFile) -> [Claim] {
         var claims: [Claim] = []
-        // The run's seed: from the file name, else from the first seed setting the log prints.
+        // The run's seed: from the file name, else from the first seed setting the log prints, else from the
+        // first line of settings that lists it after other settings (``settingsLineSeed(_:)``).
         let nameSeed = seedFromName(log.name)
-        let seed = nameSeed ?? log.lines.lazy.compactMap(contentSeed).first
+        let lineSeed = log.lines.lazy.compactMap(contentSeed).first
+        let listedSeed = nameSeed == nil && lineSeed == nil
+            ? log.lines.lazy.enumerated().compactMap { index, line in settingsLineSeed(line).map { (line: index + 1, seed: $0) } }.first
+            : nil
+        let seed = nameSeed ?? lineSeed ?? listedSeed?.seed
         var seedClaimed = false
         if let seed = nameSeed {
             claims.append(Claim(kind: .seed, value: .number(Double(seed), literal: String(seed)), seed: seed,
                                 source: .fileName(log.name)))
+            seedClaimed = true
+        } else if let listedSeed {
+            claims.append(Claim(kind: .seed, value: .number(Double(listedSeed.seed), literal: String(listedSeed.seed)),
+                                seed: listedSeed.seed, source: .line(file: log.name, line: listedSeed.line)))
             seedClaimed = true
         }
         var evaluations: [(line: Int, label: String, text: String, loss: ClaimValue, bpb: ClaimValue)] = []
@@ -96,6 +105,9 @@ enum LogClaims {
                 add(.codeBytes, code, line: lineNumber)
             } else if line.hasPrefix("artifact_bytes:"), let total = token(after: "artifact_bytes:", in: line) {
                 add(.totalBytes, total, line: lineNumber, qualifier: "artifact_bytes")
+            } else if let (stage, key, bytes) = stageSize(line) {
+                // `storage_pass quant_bytes=15815344`, `storage_pass estimated_total=15908232`: an export pass's sizes.
+                add(key == "quant_bytes" ? .modelBytes : .totalBytes, bytes, line: lineNumber, qualifier: stage)
             } else if line.hasPrefix("Raw model:"), let code = token(after: "| Code:", in: line) {
                 add(.codeBytes, code, line: lineNumber)
             } else if line.contains(" model: "), line.contains("| Total submission:"),
@@ -297,6 +309,34 @@ enum LogClaims {
         if line.hasPrefix("  "), let (key, value) = dumpSetting(line), key == "seed" { return Int(value) }
         guard let first = line.first, first.isLetter else { return nil }
         return seedSetting(line).flatMap { Int($0) }
+    }
+
+    /// `seed:N` as a later word of a line of `key:value` settings (`bigram_buckets:8192 bigram_embed_dim:128
+    /// trigram_buckets:0 trigram_embed_dim:96 seed:1337`): the line starts at column 0 with a `key:value` word.
+    /// Used only when the log states its seed nowhere else: other components print their own seeds this way
+    /// (`spinquant:baked seed:0 …`), and every such log on the pull-request corpus also states the run's seed.
+    static func settingsLineSeed(_ rawLine: String) -> Int? {
+        let line = stripLinePrefix(rawLine)
+        let words = line.split(separator: " ")
+        guard line.first?.isLetter == true, let first = words.first,
+              let colon = first.firstIndex(of: ":"), colon != first.index(before: first.endIndex) else { return nil }
+        for word in words.dropFirst() where word.hasPrefix("seed:") {
+            let digits = word.dropFirst(5)
+            if !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) { return Int(digits) }
+        }
+        return nil
+    }
+
+    /// An export pass's size line: `<stage> quant_bytes=N` (the compressed model) or `<stage> estimated_total=N`
+    /// (model plus code), the stage a single word without `=` or `:`.
+    static func stageSize(_ line: String) -> (stage: String, key: String, bytes: String)? {
+        let words = line.split(separator: " ")
+        guard words.count == 2, let stage = words.first, !stage.contains("="), !stage.contains(":"),
+              let equals = words[1].firstIndex(of: "=") else { return nil }
+        let key = String(words[1][..<equals]), value = words[1][words[1].index(after: equals)...]
+        guard ["quant_bytes", "estimated_total"].contains(key), !value.isEmpty,
+              value.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return (String(stage), key, String(value))
     }
 
     /// `seed:42` at the start of a line, or `seed=42` inside a `key=value` dump.

@@ -50,12 +50,15 @@ private struct SizeCheckBuilder {
     var statedExports: [Int: [(json: Claim, log: Claim)]] = [:]
     /// ``findConfigurationLogs()``, found once.
     var configurationLogs: [String: Claim] = [:]
+    /// ``findSeedsRunsIdentified()``, found once.
+    var seedsRunsIdentified: String?
 
     init(submission: Submission, notSubmitted: [String: String]) {
         self.submission = submission
         self.notSubmitted = notSubmitted
         statedExports = findStatedExports()
         configurationLogs = findConfigurationLogs()
+        seedsRunsIdentified = findSeedsRunsIdentified()
     }
 
     /// Why a model or total figure over the cap is not the submitted artifact's, if it is not: its log is
@@ -97,11 +100,37 @@ private struct SizeCheckBuilder {
             return "\(first.json.source) (\(first.json.value) bytes) is the export printed at \(first.log.source), "
                 + "the submitted run of seed \(seed); \(file) is another run of that seed"
         }
+        if claim.seed == nil, let runs = seedsRunsIdentified, !printsStatedFigure(file) {
+            return "\(file) states no seed and prints none of submission.json's size figures, while the submitted run of "
+                + "every seed submission.json names is identified by its stated size (\(runs)): another run"
+        }
         if let member = configurationLogs[file] {
             return "\(file) prints \(member.value) bytes, the figure of \(member.source), another configuration "
                 + "than the submission's"
         }
         return nil
+    }
+
+    /// When every seed submission.json names has its submitted run identified by the stated size
+    /// (``statedExports``), those runs (`seed 42: submission.json: seed_results.42.artifact_bytes at
+    /// train_seed42.log:76`); else nil. A log without a seed that prints none of the stated figures is then not
+    /// a named seed's submitted run.
+    func findSeedsRunsIdentified() -> String? {
+        let named = RunSelection.namedSeeds(of: submission).sorted()
+        guard !named.isEmpty, named.allSatisfy({ statedExports[$0] != nil }) else { return nil }
+        return named.compactMap { seed in
+            statedExports[seed]?.first.map { "seed \(seed): \($0.json.source) at \($0.log.source)" }
+        }.joined(separator: "; ")
+    }
+
+    /// Whether `file` prints a total or model figure that submission.json states (at any level).
+    func printsStatedFigure(_ file: String) -> Bool {
+        let stated = Set(sizeClaims.filter(isJSON).compactMap { $0.value.integer })
+        return sizeClaims.contains { claim in
+            guard case .line(file, _) = claim.source, [.totalBytes, .modelBytes].contains(claim.kind),
+                  let value = claim.value.integer else { return false }
+            return stated.contains(value)
+        }
     }
 
     /// Logs that print exactly a total or model figure submission.json states under a named member
@@ -261,7 +290,17 @@ private struct SizeCheckBuilder {
                     + "but it is not the submitted artifact's: \(reason)")
                 continue
             }
-            add(.claimedOverCap, .error, "claimed total \(value) bytes (\(describe(claim))) is over the \(limit)-byte cap")
+            if let reason = countsUnpackedCode(claim) {
+                add(.claimedOverCap, .note, "claimed total \(value) bytes (\(describe(claim))) is over the \(limit)-byte cap, "
+                    + "but it is not the submitted code's: \(reason)")
+                continue
+            }
+            let overCap = "claimed total \(value) bytes (\(describe(claim))) is over the \(limit)-byte cap"
+            if let stated = statedTotalUnderCap(contradicting: claim) {
+                add(.claimedOverCap, .warning, overCap + contradiction(stated))
+                continue
+            }
+            add(.claimedOverCap, .error, overCap)
         }
     }
 
@@ -287,8 +326,65 @@ private struct SizeCheckBuilder {
                 add(.claimedOverCap, .note, overCap + ", but it is not the submitted artifact's: \(reason)")
                 continue
             }
+            if let stated = statedTotalUnderCap(contradicting: claim) {
+                add(.claimedOverCap, .warning, overCap + contradiction(stated))
+                continue
+            }
             add(.claimedOverCap, .error, overCap)
         }
+    }
+
+    /// The submission's own total under the cap that a log's figure over the cap contradicts: submission.json's
+    /// totals at its top level or for the figure's seed (not a named configuration's), when there are some and none
+    /// of them is over the cap. Claims alone then do not show which figure is the artifact's (a log may hold an
+    /// earlier export, a smoke run or a variant; submission.json may be wrong): the finding is a warning, and the
+    /// artifact's own bytes decide where it is in the folder (SIZE-CAP). A stated total that another log prints as
+    /// its total is that log's run (another seed's, or a run beside this one: judged as such), and one a log prints
+    /// as a model size is a model figure, so neither contradicts anything.
+    func statedTotalUnderCap(contradicting claim: Claim) -> Claim? {
+        guard case .line(let file, _) = claim.source else { return nil }
+        let own = sizeClaims.filter { stated in
+            isJSON(stated) && stated.kind == .totalBytes && contextOf(stated).isEmpty
+                && (stated.seed == nil || claim.seed == nil || stated.seed == claim.seed)
+        }
+        guard !own.isEmpty, own.allSatisfy({ ($0.value.integer ?? .max) <= limit }) else { return nil }
+        return own.first { stated in
+            sizeClaims.allSatisfy { printed in
+                guard !isJSON(printed), printed.value.integer == stated.value.integer else { return true }
+                guard printed.kind == .totalBytes, case .line(file, _) = printed.source else { return false }
+                return true
+            }
+        }
+    }
+
+    func contradiction(_ stated: Claim) -> String {
+        ", but submission.json states the submission's total as \(stated.value.integer ?? 0) bytes (\(describe(stated))), "
+            + "under it: the figures disagree, and the claims alone do not show which is the artifact's"
+    }
+
+    /// Why a log's total over the cap is not the submitted code's: the log adds its own code figure to its model
+    /// figure (the total is exactly that sum), that figure is larger than the submitted script, and the submitted
+    /// script is a self-extracting wrapper, so the run counted the source it unpacks; the wrapper (with the code
+    /// files it names) plus the log's model fits the cap. A plain script smaller than the run's count may be a
+    /// launcher of code elsewhere, so it is not used.
+    func countsUnpackedCode(_ total: Claim) -> String? {
+        guard let code = submission.code, code.packing == .selfExtracting, case .line(let file, let line) = total.source,
+              let totalBytes = total.value.integer else { return nil }
+        func lastBefore(_ kind: ClaimKind) -> Claim? {
+            submission.claims.last { claim in
+                guard claim.kind == kind, case .line(file, let claimLine) = claim.source else { return false }
+                return claimLine < line && !isCompressedCode(claim)
+            }
+        }
+        guard let counted = lastBefore(.codeBytes), let model = lastBefore(.modelBytes),
+              let countedBytes = counted.value.integer, let modelBytes = model.value.integer,
+              countedBytes + modelBytes == totalBytes else { return nil }
+        let shipped = code.bytes + code.referencedFiles.reduce(0) { $0 + $1.bytes }
+        guard countedBytes > shipped, shipped + modelBytes <= limit else { return nil }
+        let named = code.referencedFiles.isEmpty ? "" : " with the code files it names"
+        return "it counts the code as \(countedBytes) bytes (\(counted.source)), while the submitted \(code.name) is a "
+            + "self-extracting wrapper of \(code.bytes) bytes; \(shipped)\(named) + model \(modelBytes) bytes "
+            + "(\(model.source)) = \(shipped + modelBytes) bytes, within the cap"
     }
 
     /// A code-size claim about a compressed copy of the code (`Code size (compressed): N bytes`).

@@ -104,4 +104,46 @@ import Testing
             }
         }
     }
+
+    /// The SwiGLU forms read their weights as the code lays them out: a fused `[2·hidden, dim]` weight's
+    /// first `hidden` rows are the first half of its outputs (`chunk(2, dim=-1)`), the second the rest,
+    /// and the down projection goes by its name. On the same values they compute what the separate
+    /// projections compute; with the second half gated, what gate and up swapped compute.
+    @Test func fusedAndRenamedSwiGLUReadTheirRows() throws {
+        let (config, weights) = try Self.swiGLUWeights()
+        let golden = try #require(try EvalFixtures.goldens().models["tiny"])
+        let accounting = try EvalFixtures.accounting(golden.luts)
+        let tokens = try EvalTokens.prepare(EvalFixtures.smallValidationTokens(), seqLen: 64, maxTokens: 2048)
+        let plan = try EvalPlan(mode: .standard, seqLen: 64, streamLength: tokens.count)
+        func bpb(_ activation: ArchitectureFeatures.MLPActivation, _ weights: Weights) throws -> Double {
+            var config = config
+            config.features.mlpActivation = activation
+            return try Evaluator(model: FamilyGPTModel(config: config, weights: weights, maxPositions: 64), accounting: accounting,
+                                 tokens: tokens, plan: plan).evaluate(threads: 2).bitsPerByte
+        }
+        var fused = weights, renamed = weights
+        for i in 0..<config.numLayers {
+            let p = "blocks.\(i).mlp."
+            let (gate, up) = (try #require(weights[p + "w1.weight"]), try #require(weights[p + "w3.weight"]))
+            fused[p + "w1.weight"] = nil
+            fused[p + "w3.weight"] = nil
+            fused[p + "w13.weight"] = try Tensor(shape: [2 * gate.shape[0], gate.shape[1]], data: gate.data + up.data)
+            renamed[p + "w2.weight"] = renamed[p + "proj.weight"]
+            renamed[p + "proj.weight"] = nil
+        }
+        let unfused = try bpb(.swiGLU(gate: "w1", up: "w3"), weights)
+        let swapped = try bpb(.swiGLU(gate: "w3", up: "w1"), weights)
+        #expect(abs(unfused - swapped) > 1e-3)
+        #expect(abs(try bpb(.fusedSwiGLU(fused: "w13", gateFirst: true), fused) - unfused) <= 1e-6)
+        #expect(abs(try bpb(.fusedSwiGLU(fused: "w13", gateFirst: false), fused) - swapped) <= 1e-6)
+        #expect(abs(try bpb(.swiGLU(gate: "w1", up: "w3", down: "w2"), renamed) - unfused) <= 1e-6)
+        // A fused weight of the unfused width, or weights whose down projection has another name, are refused.
+        var refused = config
+        refused.features.mlpActivation = .fusedSwiGLU(fused: "w1", gateFirst: true)
+        #expect(throws: ModelWeightsError.self) { try FamilyGPTModel(config: refused, weights: weights, maxPositions: 64) }
+        refused.features.mlpActivation = .swiGLU(gate: "w1", up: "w3", down: "w2")
+        #expect(throws: ModelWeightsError.unexpectedTensor(name: "blocks.0.mlp.proj.weight")) {
+            try FamilyGPTModel(config: refused, weights: weights, maxPositions: 64)
+        }
+    }
 }

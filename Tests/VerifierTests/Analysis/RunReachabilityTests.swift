@@ -17,7 +17,7 @@ import Testing
     }()
 
     /// `(relative file, line)` of every line marked for the rule in the folder's `.py` files.
-    static func marked(_ folder: URL) throws -> [String] {
+    static func marked(_ folder: URL, rule: String = RunReachabilityTests.rule) throws -> [String] {
         var found: [String] = []
         let enumerator = FileManager.default.enumerator(atPath: folder.path)
         while let relative = enumerator?.nextObject() as? String {

@@ -46,6 +46,56 @@ import Testing
         #expect(context.size.status != .fail)
     }
 
+    @Test func aLaterExportPassInTheSameLogIsTheArtifact() throws {
+        // `2aef0c47f711`'s train_seed42.log: after the run's int6+lzma export, a storage-only pass re-exports the checkpoint.
+        let log = """
+            seed:42
+            stopping_early: wallclock_cap train_time:599513ms step:7088/20000
+            Serialized model: 108256504 bytes
+            Code size: 92888 bytes
+            Serialized model int6+lzma: 16210528 bytes
+            Total submission size int6+lzma: 16303416 bytes
+            final_int6_sliding_window_exact val_loss:1.89404824 val_bpb:1.12176502
+            ===== STORAGE PASS =====
+            [Wed Apr  1 19:29:27 UTC 2026] storage pass start seed=42
+            storage_pass quant_bytes=15815344
+            storage_pass code_bytes=92888
+            storage_pass estimated_total=15908232
+            storage_pass_final_exact val_loss:1.89676627 val_bpb:1.12337480
+
+            """
+        let context = try Self.audit(["train_seed42.log": log, "submission.json": #"{"val_bpb": 1.1230323}"#])
+        let exports = context.submission.claims.filter { $0.qualifier == "storage_pass" }
+        #expect(exports.map { "\($0.kind.rawValue) \($0.value)" } == ["model_bytes 15815344", "total_bytes 15908232"])
+        #expect(Self.overCap(context).map(\.severity) == [.note, .note])
+        #expect(Self.overCap(context).allSatisfy { $0.message.contains("exports the model again later (train_seed42.log:10: storage_pass, 15815344 bytes)") })
+        // Not an export pass's line: more words, or another key.
+        #expect(LogClaims.stageSize("storage_pass code_bytes=92888") == nil)
+        #expect(LogClaims.stageSize("pass quant_bytes=15815344 extra=1") == nil)
+    }
+
+    @Test func aLogFigureOverTheCapThatSubmissionJSONsOwnTotalContradictsIsAWarning() throws {
+        // `33f712db8bef`: the training run's own export is over the cap; the submission re-exported its
+        // checkpoint afterwards and states that export's total in submission.json.
+        let log = Self.run(seed: 42, bpb: "1.08200000", exports: [("int6+zstd", 15_982_236, 16_032_236)])
+        let stated = try Self.audit(["train_seed42.log": log, "submission.json": #"{"val_bpb": 1.0820, "bytes_total": 15704854}"#])
+        #expect(Self.overCap(stated).map(\.severity) == [.warning, .warning])
+        #expect(Self.overCap(stated).allSatisfy { $0.message.contains("submission.json states the submission's total as 15704854 bytes") })
+        #expect(stated.size.status != .fail)
+        // The same total stated for this seed, or for no seed, contradicts it; another seed's does not.
+        let perSeed = #"{"val_bpb": 1.0820, "seed_results": {"42": {"val_bpb": 1.0820, "artifact_bytes": 15704854}}}"#
+        #expect(Self.overCap(try Self.audit(["train_seed42.log": log, "submission.json": perSeed])).map(\.severity) == [.warning, .warning])
+        let otherSeed = #"{"val_bpb": 1.0820, "seed_results": {"7": {"val_bpb": 1.0820, "artifact_bytes": 15704854}}}"#
+        #expect(Self.overCap(try Self.audit(["train_seed42.log": log, "submission.json": otherSeed])).map(\.severity) == [.error, .error])
+        // Nothing stated, a total submission.json states over the cap, or one of its own totals over it: still errors.
+        #expect(Self.overCap(try Self.audit(["train_seed42.log": log, "submission.json": #"{"val_bpb": 1.0820}"#])).map(\.severity) == [.error, .error])
+        let overStated = try Self.audit(["train_seed42.log": log, "submission.json": #"{"val_bpb": 1.0820, "bytes_total": 16032236}"#])
+        #expect(Self.overCap(overStated).allSatisfy { $0.severity == .error })
+        #expect(overStated.size.status == .fail)
+        let mixed = #"{"val_bpb": 1.0820, "bytes_total": 15704854, "artifact_bytes_max": 16100000}"#
+        #expect(Self.overCap(try Self.audit(["train_seed42.log": log, "submission.json": mixed])).allSatisfy { $0.severity == .error })
+    }
+
     @Test func theLastExportOverTheCapStillFails() throws {
         // An earlier export under the cap does not excuse the last one over it.
         let log = Self.run(seed: 42, bpb: "1.08200000", exports: [("int6+lzma", 15_500_000, 15_550_000), ("int6+brotli", 16_100_000, 16_150_000)])
@@ -70,6 +120,28 @@ import Testing
             """
         let context = try Self.audit(["results_summary.log": summary, "submission.json": #"{"val_bpb": 1.1962}"#])
         #expect(Self.overCap(context).map(\.severity) == [.error, .error])
+    }
+
+    @Test func aLogWithoutASeedBesideEveryNamedSeedsStatedRunIsAnotherRun() throws {
+        // `d13905b5e29f`: `seed_results.42.artifact_bytes` is `training_stdout_seed42.txt`'s total; a requantization
+        // experiment's log, with no seed and none of submission.json's figures, is not the submitted artifact's.
+        let training = "seed:42\nSerialized model int6+lzma: 15746820 bytes\nTotal submission size int6+lzma: 15869503 bytes\n"
+        let requant = "code_bytes_est: 123310\nSerialized mixed int6/int7+lzma: 16672060 bytes (15.900 MB)\nartifact_bytes:     16672060\n"
+        let json = #"{"seeds": [42], "seed_results": {"42": {"artifact_bytes": 15869503, "model_bytes": 15746820}}}"#
+        let context = try Self.audit(["training_stdout_seed42.txt": training, "supporting_files/requant_mixed_v1.log": requant,
+                                      "submission.json": json])
+        #expect(Self.overCap(context).map(\.severity) == [.note])
+        #expect(Self.overCap(context).first?.message.contains("supporting_files/requant_mixed_v1.log states no seed") == true)
+        #expect(Self.overCap(context).first?.message.contains("seed 42: submission.json: seed_results.42.artifact_bytes at training_stdout_seed42.txt:3") == true)
+        // While a named seed's run is not identified by a stated size, the log may be that seed's run: judged.
+        let twoSeeds = #"{"seeds": [42, 7], "seed_results": {"42": {"artifact_bytes": 15869503}}}"#
+        let open = try Self.audit(["training_stdout_seed42.txt": training, "supporting_files/requant_mixed_v1.log": requant,
+                                   "submission.json": twoSeeds])
+        #expect(Self.overCap(open).map(\.severity) == [.error])
+        // A log without a seed that prints a stated figure is not set aside by this (its excess, if any, is judged).
+        let reexport = "Serialized model int6+lzma: 15746820 bytes\nTotal submission size int6+lzma: 16100000 bytes\n"
+        let printed = try Self.audit(["training_stdout_seed42.txt": training, "export.log": reexport, "submission.json": json])
+        #expect(Self.overCap(printed).map(\.severity) == [.error])
     }
 
     @Test func anotherConfigurationWithTheClaimedRunsSeedIsNotJudged() throws {

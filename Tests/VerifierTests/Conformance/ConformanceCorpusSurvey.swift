@@ -23,15 +23,26 @@ import Testing
                          ropeBase: value("rope_base")?.pythonFloat() ?? 10_000, logitSoftcap: value("logit_softcap")?.pythonFloat() ?? 30)
     }
 
-    /// The shapes the file's weights would have: the baseline's, plus `blocks.{i}.mlp.{name}.weight`
-    /// `[hidden, dim]` for every attribute the code assigns a `CastedLinear(`/`nn.Linear(` (SwiGLU's
-    /// gate and up projections carry the code's own names; extra shapes are never read).
+    /// The shapes the file's weights would have: the baseline's, plus `blocks.{i}.mlp.{name}.weight` for
+    /// every attribute the code assigns a `CastedLinear(in, out` / `nn.Linear(in, out` (SwiGLU's
+    /// projections carry the code's own names): `[out, in]`, each side read from its argument's text as
+    /// the model width (`dim`, `model_dim`), twice the hidden width (a `2 *` in it: a fused gate and up
+    /// projection) or the hidden width. Extra shapes are never read; a name assigned with other widths
+    /// elsewhere (the attention's `proj`) keeps the baseline's shape.
     static func shapes(_ config: GPTConfig, source: String) -> [String: [Int]] {
         var shapes = ConformanceSupport.shapes(config)
-        let names = DeserializedDTypes.assignedAttributes(constructor: "CastedLinear", in: source)
-            .union(DeserializedDTypes.assignedAttributes(constructor: "nn.Linear", in: source))
+        func width(_ argument: Substring) -> Int {
+            let text = argument.trimmingCharacters(in: .whitespaces)
+            if ["dim", "model_dim", "self.dim", "d_model", "n_embd"].contains(text) { return config.modelDim }
+            return text.contains("2 *") || text.contains("* 2") ? 2 * config.mlpHidden : config.mlpHidden
+        }
+        var declared: [String: [Int]] = [:]
+        for match in source.matches(of: /self\.(\w+)\s*=\s*(?:CastedLinear|nn\.Linear)\(\s*([^,()]+),\s*([^,()]+)/) {
+            let shape = [width(match.3), width(match.2)]
+            if declared[String(match.1)] == nil || shape != [config.modelDim, config.modelDim] { declared[String(match.1)] = shape }
+        }
         for i in 0..<config.numLayers {
-            for name in names where name != "proj" { shapes["blocks.\(i).mlp.\(name).weight"] = [config.mlpHidden, config.modelDim] }
+            for (name, shape) in declared where name != "proj" { shapes["blocks.\(i).mlp.\(name).weight"] = shape }
         }
         return shapes
     }

@@ -20,8 +20,7 @@ enum ConformanceSupport {
             shapes[p + "attn.c_v.weight"] = [kv, c]
             shapes[p + "attn.proj.weight"] = [c, c]
             shapes[p + "attn.q_gain"] = [config.numHeads]
-            for name in config.features.mlpActivation.inputProjections { shapes[p + "mlp.\(name).weight"] = [config.mlpHidden, c] }
-            shapes[p + "mlp.proj.weight"] = [c, config.mlpHidden]
+            for (name, shape) in config.features.mlpActivation.weights(hidden: config.mlpHidden, dim: c) { shapes[p + "mlp.\(name).weight"] = shape }
             shapes[p + "attn_scale"] = [c]
             shapes[p + "mlp_scale"] = [c]
             shapes[p + "resid_mix"] = [2, c]

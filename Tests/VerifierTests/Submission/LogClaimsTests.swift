@@ -16,6 +16,24 @@ import Testing
         #expect(LogClaims.seedFromName("train.log") == nil)
     }
 
+    @Test func aSeedListedInALineOfSettingsIsTheLogsSeedWhenNothingElseStatesOne() {
+        // `b079462ba7c6`'s `phrase_small_2048x64.txt`: the script prints its seed only after other settings.
+        let settings = "bigram_buckets:2048 bigram_embed_dim:64 trigram_buckets:2048 trigram_embed_dim:64 seed:1337"
+        let exportLines = ["Serialized model int8+zstd-22: 17302214 bytes", "Total submission size int8+zstd-22: 17364329 bytes"]
+        let found = claims(["    log0(f\"bigram_buckets:{args.bigram_buckets} seed:{args.seed}\")", settings] + exportLines,
+                           name: "phrase_small_2048x64.txt")
+        #expect(found.filter { $0.kind == .seed }.map(\.source) == [ClaimSource.line(file: "phrase_small_2048x64.txt", line: 2)])
+        #expect(found.filter { $0.kind == .totalBytes }.map(\.seed) == [1337])
+        // A seed the log states at the start of a line wins over a component's seed listed later (`spinquant:baked seed:0`).
+        let stated = claims(["seed:42", "spinquant:baked seed:0 weights:66 hessians:66 missing_hessian:0"] + exportLines, name: "train.log")
+        #expect(stated.filter { $0.kind == .seed }.map(\.value.description) == ["42"])
+        #expect(stated.filter { $0.kind == .totalBytes }.map(\.seed) == [42])
+        // Not a settings line: prose, or `seed:` as its first word (already a seed setting).
+        #expect(LogClaims.settingsLineSeed("Running with seed:7 now") == nil)
+        #expect(LogClaims.settingsLineSeed("lr:embed=0.6 matrix=0.04 scalar=0.04 batch:524288 wall:600s seed:1337") == 1337)
+        #expect(LogClaims.settingsLineSeed("trigram_embed_dim:64 seed:13x7") == nil)
+    }
+
     @Test func sizeLinesDistinguishRawFromCompressed() {
         let found = claims([
             "Serialized model: 67224983 bytes",

@@ -114,6 +114,43 @@ import Testing
         #expect(report.mismatches.first { $0.quantity == .codeBytes }?.severity == .error)
     }
 
+    /// `117fbd4259d8`: the log adds the unpacked source (`Code size: 66546 bytes`) to its model, but the submitted
+    /// train_gpt.py is the LZMA self-extracting wrapper of it; the wrapper plus the model fits.
+    @Test func aLogTotalOfTheUnpackedSourceIsNotTheSubmittedCodes() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let wrapper = "import lzma as L,base64 as B\nexec(L.decompress(B.b85decode(\"" + String(repeating: "x", count: 19_520) + "\")))\n"
+        try folder.write("train_gpt.py", wrapper)
+        let log = """
+            Serialized model: 135431033 bytes
+            Code size: 66546 bytes
+            Serialized model quantized+brotli: 15977849 bytes
+            Total submission size quantized+brotli: 16044395 bytes
+
+            """
+        try folder.write("train_seed42.log", log)
+        let report = SizeReport.check(try Submission.read(at: folder.url))
+        #expect(report.codeBytes == wrapper.utf8.count)
+        let overCap = report.findings.filter { $0.id == .claimedOverCap }
+        #expect(overCap.map(\.severity) == [.note])
+        #expect(overCap.first?.message.contains("it counts the code as 66546 bytes (train_seed42.log:2), while the submitted "
+            + "train_gpt.py is a self-extracting wrapper of \(wrapper.utf8.count) bytes; \(wrapper.utf8.count) + model 15977849 bytes "
+            + "(train_seed42.log:3) = \(wrapper.utf8.count + 15_977_849) bytes, within the cap") == true)
+        #expect(report.status == .incomplete)
+
+        // A plain script smaller than the run's count may launch code elsewhere: the log's total is still judged.
+        try folder.write("train_gpt.py", "import runpy\nrunpy.run_path('../base/train_gpt.py', run_name='__main__')\n")
+        let launcher = SizeReport.check(try Submission.read(at: folder.url))
+        #expect(launcher.findings.filter { $0.id == .claimedOverCap }.map(\.severity) == [.error])
+
+        // A wrapper whose bytes with the model still exceed the cap: the log's total stays an error.
+        try folder.write("train_gpt.py", wrapper)
+        try folder.write("train_seed42.log", log.replacingOccurrences(of: "15977849", with: "15990849")
+            .replacingOccurrences(of: "16044395", with: "16057395"))
+        let over = SizeReport.check(try Submission.read(at: folder.url))
+        #expect(over.findings.filter { $0.id == .claimedOverCap }.map(\.severity) == [.error, .error])
+    }
+
     @Test func compressedCodeCountIsAWarningNotAFailure() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }

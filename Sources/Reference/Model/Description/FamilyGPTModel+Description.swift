@@ -91,7 +91,8 @@ extension FamilyGPTModel {
 
         func mlp(_ block: Int, _ x: Int) -> Int {
             let p = "blocks.\(block).mlp."
-            var out = linear(f.mlpActivation.describe(x, module: p, in: g), parameter(p + "proj.weight"))
+            let activated = f.mlpActivation.describe(x, module: p, hidden: config.mlpHidden, in: g)
+            var out = linear(activated, parameter(p + f.mlpActivation.outputProjection + ".weight"))
             if let window = f.mlpOutputGateWindow {
                 out = g.mul(out, g.scale(sigmoid(linear(g.slice(x, start: 0, end: window), parameter(p + "mlp_gate_proj.weight"))), by: 2))
             }

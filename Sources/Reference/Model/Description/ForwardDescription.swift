@@ -28,8 +28,9 @@ public struct ForwardDescription {
 extension ArchitectureFeatures.MLPActivation {
     /// The MLP's hidden values for its input `x` as graph nodes, the projections under `module`
     /// (`blocks.{i}.mlp.`): `pow(relu(fc(x)), 2)`, `pow(leaky_relu(fc(x); slope), 2)` (slope 0 is relu),
-    /// `pow(relu(fc(x)), p)`, or SwiGLU's `silu(gate(x)) · up(x)`.
-    public func describe(_ x: Int, module: String, in g: ForwardGraph) -> Int {
+    /// `pow(relu(fc(x)), p)`, or SwiGLU's `silu(gate(x)) · up(x)` (fused: the gated half of one projection's
+    /// output times the other half); `hidden` is the MLP's width.
+    public func describe(_ x: Int, module: String, hidden: Int, in g: ForwardGraph) -> Int {
         func projection(_ name: String) -> Int { g.node("linear", [x, g.parameter(module + name + ".weight")]) }
         switch self {
         case .reluSquared: return g.pow(g.node("relu", [projection("fc")]), 2)
@@ -37,7 +38,12 @@ extension ArchitectureFeatures.MLPActivation {
             let up = projection("fc")
             return g.pow(slope == 0 ? g.node("relu", [up]) : g.node("leaky_relu", [up], [("negative_slope", .real(slope))]), 2)
         case .reluPower(let exponent): return g.pow(g.node("relu", [projection("fc")]), exponent)
-        case .swiGLU(let gate, let up): return g.mul(g.node("silu", [projection(gate)]), projection(up))
+        case .swiGLU(let gate, let up, _): return g.mul(g.node("silu", [projection(gate)]), projection(up))
+        case .fusedSwiGLU(let fused, let gateFirst, _):
+            // chunk(2, dim=-1) of the fused projection: its first and second `hidden` outputs.
+            let both = projection(fused)
+            let (first, second) = (g.slice(both, start: 0, end: hidden), g.slice(both, start: hidden, end: 2 * hidden))
+            return gateFirst ? g.mul(g.node("silu", [first]), second) : g.mul(g.node("silu", [second]), first)
         }
     }
 }

@@ -61,7 +61,7 @@ public struct ForwardOrigin: Hashable, Sendable {
 /// computes) build graphs with the same builder, which puts arithmetic in one normal form:
 /// `sum` of terms, each term `scale(c)` of a `prod` of factors, each factor a base or `pow(e)` of one;
 /// `sum` and `prod` are unordered. So `x * x`, `x ** 2` and `x.square()`, or `a - b` and `-b + a`,
-/// are the same node. Everything else is an operation named by what it computes (`relu`, `rms_norm`,
+/// are the same node, and so are `x * sigmoid(x)` and `silu(x)`. Everything else is an operation named by what it computes (`relu`, `rms_norm`,
 /// `attention`), compared by name, attributes and inputs.
 public final class ForwardGraph: @unchecked Sendable {
     public struct Node: Sendable {
@@ -211,6 +211,21 @@ public final class ForwardGraph: @unchecked Sendable {
                 merged[index].exponent += part.exponent
             } else {
                 merged.append(part)
+            }
+        }
+        // x · sigmoid(x) is silu(x) (F.silu written out): one node, as the reference describes it. Only
+        // both to the power 1: x² · sigmoid(x) or x · sigmoid(x)² stay products.
+        for base in merged.map(\.base) where nodes[base].op == "sigmoid" && nodes[base].attributes.isEmpty {
+            let x = nodes[base].inputs[0]
+            guard let gate = merged.firstIndex(where: { $0.base == base && $0.exponent == 1 }),
+                  let input = merged.firstIndex(where: { $0.base == x && $0.exponent == 1 }) else { continue }
+            merged.remove(at: max(gate, input))
+            merged.remove(at: min(gate, input))
+            let silu = node("silu", [x])
+            if let index = merged.firstIndex(where: { $0.base == silu }) {
+                merged[index].exponent += 1
+            } else {
+                merged.append((silu, 1))
             }
         }
         let kept = merged.filter { $0.exponent != 0 }

@@ -5,7 +5,7 @@
 /// 2026-04-xx records in `records/track_10min_16mb/`, e.g. 2026-04-27_SmearGateBOSFix_PR1787Base_…);
 /// the env names the records use are given with each field.
 public struct ArchitectureFeatures: Sendable, Equatable, Codable {
-    /// The MLP's nonlinearity before the down projection `mlp.proj`.
+    /// The MLP's nonlinearity before the down projection (`mlp.proj`, or SwiGLU's own name for it).
     public enum MLPActivation: Sendable, Equatable, Codable {
         /// `relu(x)²` (baseline).
         case reluSquared
@@ -14,39 +14,82 @@ public struct ArchitectureFeatures: Sendable, Equatable, Codable {
         /// `relu(x)^exponent` for an exponent other than 2 (`relu(x) ** 3`, or a power from a setting).
         case reluPower(exponent: Double)
         /// SwiGLU: `silu(gate(x)) · up(x)` of two projections of the same input, `mlp.{gate}.weight` and
-        /// `mlp.{up}.weight` (`[hidden, dim]` each; their names as the code's `MLP` has them, e.g. `gate`
-        /// and `up` in 2026-03-20_SwiGLU_576_SlidingWindow_MuonWD, `gate` and `fc` in others).
-        case swiGLU(gate: String, up: String)
+        /// `mlp.{up}.weight` (`[hidden, dim]` each), then the down projection `mlp.{down}.weight`
+        /// (`[dim, hidden]`); the names as the code's `MLP` has them (`gate`, `up`, `proj` in
+        /// 2026-03-20_SwiGLU_576_SlidingWindow_MuonWD, `gate`, `fc` in others, `down` in 2026-03-19_combinedOpt).
+        case swiGLU(gate: String, up: String, down: String = "proj")
+        /// SwiGLU from one fused projection `mlp.{fused}.weight` (`[2·hidden, dim]`) whose output is split
+        /// into halves as `chunk(2, dim=-1)` splits it: rows `[0, hidden)` give the first half, rows
+        /// `[hidden, 2·hidden)` the second; `gateFirst` says the first half is the gated one.
+        case fusedSwiGLU(fused: String, gateFirst: Bool, down: String = "proj")
 
-        /// The activation in words, for reports: `relu²`, `leaky_relu(0.5)²`, `relu^3`, `swiglu(silu(gate)·up)`.
+        /// The activation in words, for reports: `relu²`, `leaky_relu(0.5)²`, `relu^3`, `swiglu(silu(gate)·up)`,
+        /// `swiglu(silu(gate_up[:half])·gate_up[half:])`; a down projection not named `proj` follows as `→down`.
         public var formula: String {
             switch self {
-            case .reluSquared: "relu²"
-            case .leakyReluSquared(let slope): "leaky_relu(\(ForwardAttribute.format(slope)))²"
-            case .reluPower(let exponent): "relu^\(ForwardAttribute.format(exponent))"
-            case .swiGLU(let gate, let up): "swiglu(silu(\(gate))·\(up))"
+            case .reluSquared: return "relu²"
+            case .leakyReluSquared(let slope): return "leaky_relu(\(ForwardAttribute.format(slope)))²"
+            case .reluPower(let exponent): return "relu^\(ForwardAttribute.format(exponent))"
+            case .swiGLU(let gate, let up, _): return "swiglu(silu(\(gate))·\(up))" + downSuffix
+            case .fusedSwiGLU(let fused, let gateFirst, _):
+                let (gated, other) = gateFirst ? ("[:half]", "[half:]") : ("[half:]", "[:half]")
+                return "swiglu(silu(\(fused)\(gated))·\(fused)\(other))" + downSuffix
             }
         }
 
-        /// The MLP's input projections (under `blocks.{i}.mlp.`, `.weight`, `[hidden, dim]`): `fc`, or
-        /// SwiGLU's gate and up projections, in that order.
-        public var inputProjections: [String] {
+        private var downSuffix: String { outputProjection == "proj" ? "" : "→" + outputProjection }
+
+        /// Whether the MLP is gated (SwiGLU, fused or not): it computes two projections of its input.
+        public var isSwiGLU: Bool {
             switch self {
-            case .reluSquared, .leakyReluSquared, .reluPower: ["fc"]
-            case .swiGLU(let gate, let up): [gate, up]
+            case .reluSquared, .leakyReluSquared, .reluPower: false
+            case .swiGLU, .fusedSwiGLU: true
+            }
+        }
+
+        /// The down projection's module name under `blocks.{i}.mlp.`.
+        public var outputProjection: String {
+            switch self {
+            case .reluSquared, .leakyReluSquared, .reluPower: "proj"
+            case .swiGLU(_, _, let down), .fusedSwiGLU(_, _, let down): down
+            }
+        }
+
+        /// The MLP's weights under `blocks.{i}.mlp.` (`.weight`) and their shapes for a hidden width `f`
+        /// and model width `c`: the input projections (`fc`; SwiGLU's gate and up, or its fused pair), then the
+        /// down projection.
+        public func weights(hidden f: Int, dim c: Int) -> [(name: String, shape: [Int])] {
+            let inputs: [(String, [Int])]
+            switch self {
+            case .reluSquared, .leakyReluSquared, .reluPower: inputs = [("fc", [f, c])]
+            case .swiGLU(let gate, let up, _): inputs = [(gate, [f, c]), (up, [f, c])]
+            case .fusedSwiGLU(let fused, _, _): inputs = [(fused, [2 * f, c])]
+            }
+            return (inputs + [(outputProjection, [c, f])]).map { (name: $0.0, shape: $0.1) }
+        }
+
+        /// Where the first input projection (`fc`, or SwiGLU's gate) and SwiGLU's up projection are read:
+        /// a weight under `mlp.` and which block of `hidden` rows of it (0, or 1 for a fused pair's second half).
+        public var inputRows: (first: (weight: String, block: Int), up: (weight: String, block: Int)?) {
+            switch self {
+            case .reluSquared, .leakyReluSquared, .reluPower: (("fc", 0), nil)
+            case .swiGLU(let gate, let up, _): ((gate, 0), (up, 0))
+            case .fusedSwiGLU(let fused, let gateFirst, _): ((fused, gateFirst ? 0 : 1), (fused, gateFirst ? 1 : 0))
             }
         }
 
         /// Why the reference cannot compute it, or `nil`: a slope must be finite, an exponent finite
-        /// and positive (relu's zeros to a power ≤ 0 are not finite).
+        /// and positive (relu's zeros to a power ≤ 0 are not finite); SwiGLU's weights must be distinct
+        /// module names.
         public var invalidity: String? {
             switch self {
-            case .reluSquared: nil
-            case .leakyReluSquared(let slope): slope.isFinite ? nil : "leaky_relu slope must be finite"
-            case .reluPower(let exponent): exponent.isFinite && exponent > 0 ? nil : "relu power \(exponent) must be finite and positive"
-            case .swiGLU(let gate, let up):
-                [gate, up].allSatisfy(Self.isModuleName) && gate != up && ![gate, up].contains("proj") ? nil
-                    : "SwiGLU projections '\(gate)' and '\(up)' must be two different module names other than 'proj'"
+            case .reluSquared: return nil
+            case .leakyReluSquared(let slope): return slope.isFinite ? nil : "leaky_relu slope must be finite"
+            case .reluPower(let exponent): return exponent.isFinite && exponent > 0 ? nil : "relu power \(exponent) must be finite and positive"
+            case .swiGLU, .fusedSwiGLU:
+                let names = weights(hidden: 1, dim: 1).map(\.name)
+                return names.allSatisfy(Self.isModuleName) && Set(names).count == names.count ? nil
+                    : "SwiGLU projections " + names.map { "'\($0)'" }.joined(separator: ", ") + " must be different module names"
             }
         }
 

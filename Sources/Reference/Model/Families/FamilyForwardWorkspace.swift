@@ -45,7 +45,7 @@ final class FamilyForwardWorkspace {
         x = make(t * c); x0 = make(t * c); attentionLane = make(t * c); mlpLane = make(t * c); mixed = make(t * c)
         normed = make(t * c); queries = make(t * c); keys = make(t * kvWidth); values = make(t * kvWidth)
         attention = make(t * c); projected = make(t * c); hidden = make(t * config.mlpHidden)
-        upHidden = features.mlpActivation.inputProjections.count > 1 ? make(t * config.mlpHidden) : nil
+        upHidden = features.mlpActivation.isSwiGLU ? make(t * config.mlpHidden) : nil
         skips = make(model.skipCount * t * c)
         scores = make(causalAttentionScratchCount(maxTokens: t))
         if case .outputGate(_, .queryProjection) = features.attentionGate { queryProjection = make(t * c) } else { queryProjection = nil }

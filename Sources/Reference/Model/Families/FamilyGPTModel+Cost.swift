@@ -24,7 +24,7 @@ extension FamilyGPTModel {
                 start = end
             }
             flops += heads * 4 * keyRowProducts * d
-            let mlpProducts = Double(config.features.mlpActivation.inputProjections.count + 1)  // fc (or gate, up), proj
+            let mlpProducts: Double = config.features.mlpActivation.isSwiGLU ? 3 : 2  // fc (or gate, up), down
             flops += 2 * rows * c * c + 2 * mlpProducts * rows * c * f     // output projection, MLP
         }
         flops += 2 * Double(window.length - window.scoredFrom) * c * v

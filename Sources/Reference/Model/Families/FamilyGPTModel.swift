@@ -81,7 +81,7 @@ public final class FamilyGPTModel: @unchecked Sendable {
         let c = config.modelDim, v = config.vocabSize, kvWidth = config.numKVHeads * config.headDim
         let f = config.mlpHidden, layerCount = config.numLayers, heads = config.numHeads
         let schedules = Self.schedules(layers: layerCount, loop: features.loop, stackLoops: features.stackLoops)
-        let mlpInputs = features.mlpActivation.inputProjections
+        let mlp = features.mlpActivation
 
         var expected: [(name: String, shape: [Int])] = [("tok_emb.weight", [v, c])]
         if !config.tieEmbeddings { expected.append(("lm_head.weight", [v, c])) }
@@ -112,8 +112,8 @@ public final class FamilyGPTModel: @unchecked Sendable {
                 (p + "attn.c_v.weight", [kvWidth, c]), (p + "attn.proj.weight", [c, c]),
                 (p + "attn.q_gain", [heads]),
             ]
-            expected += mlpInputs.map { (p + "mlp.\($0).weight", [f, c]) }
-            expected += [(p + "mlp.proj.weight", [c, f]), (p + "attn_scale", [c]), (p + "mlp_scale", [c]), (p + "resid_mix", [2, c])]
+            expected += mlp.weights(hidden: f, dim: c).map { (p + "mlp.\($0.name).weight", $0.shape) }
+            expected += [(p + "attn_scale", [c]), (p + "mlp_scale", [c]), (p + "resid_mix", [2, c])]
             switch features.attentionGate {
             case .none: break
             case .outputGate(let window, _): expected.append((p + "attn.attn_gate_proj.weight", [heads, window]))
@@ -163,6 +163,10 @@ public final class FamilyGPTModel: @unchecked Sendable {
         let base = UnsafePointer(buffer.baseAddress!)
         func view(_ name: String) -> UnsafePointer<Float> { base + offsets[name]! }
         func optionalView(_ name: String) -> UnsafePointer<Float>? { offsets[name].map { base + $0 } }
+        /// Block `block` of `f` rows of the MLP weight `mlp.{weight}` of the layer at `prefix`.
+        func rows(_ prefix: String, _ input: (weight: String, block: Int)) -> UnsafePointer<Float> {
+            view(prefix + "mlp.\(input.weight).weight") + input.block * f * c
+        }
 
         self.storage = buffer
         self.config = config
@@ -190,8 +194,8 @@ public final class FamilyGPTModel: @unchecked Sendable {
             return Layer(
                 q: view(p + "attn.c_q.weight"), k: view(p + "attn.c_k.weight"), v: view(p + "attn.c_v.weight"),
                 projection: view(p + "attn.proj.weight"), queryGain: view(p + "attn.q_gain"),
-                fc: view(p + "mlp.\(mlpInputs[0]).weight"), mlpProjection: view(p + "mlp.proj.weight"),
-                up: mlpInputs.count > 1 ? view(p + "mlp.\(mlpInputs[1]).weight") : nil,
+                fc: rows(p, mlp.inputRows.first), mlpProjection: view(p + "mlp.\(mlp.outputProjection).weight"),
+                up: mlp.inputRows.up.map { rows(p, $0) },
                 attentionScale: view(p + "attn_scale"), mlpScale: view(p + "mlp_scale"),
                 residualMix: view(p + "resid_mix"),
                 attentionGate: optionalView(p + "attn.attn_gate_proj.weight") ?? optionalView(p + "attn.attn_gate_w"),

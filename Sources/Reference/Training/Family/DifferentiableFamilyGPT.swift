@@ -85,7 +85,7 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
     private init(validated config: GPTConfig, weights: Weights, loraAlpha: Double?) throws(ModelWeightsError) {
         try FamilyGPTModel.validate(config)
         try FamilyGPTModel.validateFeatures(config)
-        if case .swiGLU = config.features.mlpActivation {
+        if config.features.mlpActivation.isSwiGLU {
             throw .invalidConfig("the differentiable family model trains relu², leaky-ReLU(α)² and relu^p MLPs; this configuration has "
                 + config.features.mlpActivation.formula + " (SwiGLU) in its MLP")
         }
@@ -485,7 +485,7 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
         case .reluSquared: activated = tape.reluSquared(up)
         case .leakyReluSquared(let slope): activated = tape.leakyReluSquared(up, slope: Float(slope))
         case .reluPower(let exponent): activated = tape.reluPower(up, exponent: Float(exponent))
-        case .swiGLU: preconditionFailure("SwiGLU is refused when the model is built")
+        case .swiGLU, .fusedSwiGLU: preconditionFailure("SwiGLU is refused when the model is built")
         }
         var out = tape.linear(activated, weight: p("mlp.proj.weight"), inFeatures: f, outFeatures: c)
         if let window = config.features.mlpOutputGateWindow {
