@@ -26,7 +26,7 @@ struct Bench: ParsableCommand {
         guard let config = raw.config, let seqLen = raw.seqLen else {
             throw ValidationError("\(weights) records no config/seq_len")
         }
-        let model = try GPTModel(config: config, weights: raw.weights, maxPositions: seqLen)
+        let model = try FamilyGPTModel(config: config, weights: raw.weights, maxPositions: seqLen)
         let accounting = try SentencePieceModel(contentsOf: URL(fileURLWithPath: tokenizer))
             .byteAccounting(modelVocabularySize: config.vocabSize)
         let tokens = try EvalTokens.prepare(ValidationShard.readAll(pattern: val), seqLen: seqLen, maxTokens: maxTokens)

@@ -1,11 +1,13 @@
 import Foundation
 
-/// Runs an ``EvalPlan`` over a token stream with a ``GPTModel`` and the challenge's byte accounting.
+/// Runs an ``EvalPlan`` (standard or sliding windows, each window one independent sequence from
+/// rotary position 0) over a token stream with a ``FamilyGPTModel`` and the challenge's byte
+/// accounting: the baseline's `eval_val` / `eval_val_sliding`, and the March records' use of theirs.
 ///
 /// Windows are independent, so they are split across threads (each with its own workspace) and
 /// any range of them can be evaluated alone; ``EvalPartial``s add up exactly to the whole.
 public struct Evaluator: Sendable {
-    public let model: GPTModel
+    public let model: FamilyGPTModel
     public let accounting: ByteAccounting
     /// The prepared stream (see ``EvalTokens/prepare(_:seqLen:maxTokens:)``).
     public let tokens: [UInt16]
@@ -13,7 +15,7 @@ public struct Evaluator: Sendable {
 
     /// Checks that every token fits the model's vocabulary and the byte tables, and that the plan's
     /// windows fit the model's rotary tables.
-    public init(model: GPTModel, accounting: ByteAccounting, tokens: [UInt16], plan: EvalPlan) throws(EvalError) {
+    public init(model: FamilyGPTModel, accounting: ByteAccounting, tokens: [UInt16], plan: EvalPlan) throws(EvalError) {
         let vocabulary = model.config.vocabSize
         guard accounting.vocabularySize >= vocabulary else {
             throw .byteTablesTooSmall(tables: accounting.vocabularySize, vocabulary: vocabulary)
@@ -58,18 +60,19 @@ public struct Evaluator: Sendable {
         let results = WorkerResults(count: workers)
         let counter = ProgressCounter(report: progress)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            let workspace = ForwardWorkspace(model: model, maxTokens: plan.seqLen)
-            let outcome = Result { () throws(EvalError) -> EvalPartial in
-                var partial = EvalPartial()
-                for c in stride(from: worker, to: chunks, by: workers) {
-                    let first = windows.lowerBound + c * chunk
-                    let last = min(first + chunk, windows.upperBound)
-                    for index in first..<last {
-                        partial += try evaluate(window: plan.windows[index], workspace: workspace)
+            let outcome = model.withWorkspace(tokens: plan.seqLen) { workspace in
+                Result { () throws(EvalError) -> EvalPartial in
+                    var partial = EvalPartial()
+                    for c in stride(from: worker, to: chunks, by: workers) {
+                        let first = windows.lowerBound + c * chunk
+                        let last = min(first + chunk, windows.upperBound)
+                        for index in first..<last {
+                            partial += try evaluate(window: plan.windows[index], workspace: workspace)
+                        }
+                        counter.add(last - first)
                     }
-                    counter.add(last - first)
+                    return partial
                 }
-                return partial
             }
             results.set(worker, outcome)
         }
@@ -97,10 +100,11 @@ public struct Evaluator: Sendable {
         let slots = WindowSlots(count: windows.count)
         let counter = ProgressCounter(report: progress)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            let workspace = ForwardWorkspace(model: model, maxTokens: plan.seqLen)
-            for slot in stride(from: worker, to: windows.count, by: workers) {
-                slots.set(slot, Result { () throws(EvalError) in try evaluate(window: plan.windows[windows[slot]], workspace: workspace) })
-                counter.add(1)
+            model.withWorkspace(tokens: plan.seqLen) { workspace in
+                for slot in stride(from: worker, to: windows.count, by: workers) {
+                    slots.set(slot, Result { () throws(EvalError) in try evaluate(window: plan.windows[windows[slot]], workspace: workspace) })
+                    counter.add(1)
+                }
             }
         }
         var partials: [EvalPartial] = []
@@ -111,13 +115,20 @@ public struct Evaluator: Sendable {
         return partials
     }
 
-    /// One window's contribution.
-    func evaluate(window: EvalWindow, workspace: ForwardWorkspace) throws(EvalError) -> EvalPartial {
+    /// One window's contribution, on a workspace borrowed from the model for it.
+    public func evaluate(window: EvalWindow) throws(EvalError) -> EvalPartial {
+        try model.withWorkspace(tokens: window.length) { workspace throws(EvalError) in try evaluate(window: window, workspace: workspace) }
+    }
+
+    /// One window's contribution: its tokens through the model from position 0, targets from
+    /// `scoredFrom` scored (the last block pass and the head run only for those rows).
+    func evaluate(window: EvalWindow, workspace: FamilyForwardWorkspace) throws(EvalError) -> EvalPartial {
         var partial = EvalPartial()
         try tokens.withUnsafeBufferPointer { (stream: UnsafeBufferPointer<UInt16>) throws(EvalError) in
             let inputs = stream.baseAddress! + window.start
-            model.forward(inputs: inputs, targets: inputs + 1, tokens: window.length,
-                          scoredFrom: window.scoredFrom, workspace: workspace)
+            model.forward(tokens: UnsafeBufferPointer(rebasing: stream[window.start ..< window.start + window.length]),
+                          previousToken: nil, firstPosition: 0, firstRow: window.scoredFrom, workspace: workspace)
+            model.score(rows: window.scoredFrom..<window.length, workspace: workspace) { r in Int(inputs[r + 1]) }
             for r in window.scoredFrom..<window.length {
                 let loss = workspace.nll[r]
                 guard loss.isFinite, Double(abs(loss)) <= ExactLossSum.maximumLoss else {

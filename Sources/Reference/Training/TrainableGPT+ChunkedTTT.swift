@@ -19,13 +19,13 @@ extension TrainableGPT: ChunkedTTTModel {
         backward(workspace, weightGradientsFrom: frozenBlocks)
     }
 
-    /// The reference forward pass (``GPTModel`` with a snapshot of the weights: it runs the last block and
-    /// the head only for the scored rows).
+    /// The reference forward pass (``FamilyGPTModel`` with a snapshot of the weights: it runs the last
+    /// block and the head only for the scored rows).
     public func scoreWindows(_ plan: EvalPlan, tokens: [UInt16], accounting: ByteAccounting, seqLen: Int,
                              threads: Int) throws(ChunkedTTTScoringError) -> EvalPartial {
-        let snapshot: GPTModel
+        let snapshot: FamilyGPTModel
         do {
-            snapshot = try GPTModel(config: config, weights: weights(), maxPositions: seqLen)
+            snapshot = try FamilyGPTModel(config: config, weights: weights(), maxPositions: seqLen)
         } catch {
             throw .unusableWeights(error.description)
         }

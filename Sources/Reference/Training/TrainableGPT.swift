@@ -26,7 +26,7 @@ public final class TrainableGPT: @unchecked Sendable {
     /// Loads `weights` by the baseline's `state_dict` names, refusing missing, extra, misshapen or
     /// non-finite tensors; `maxPositions` sizes the rotary tables.
     public init(config: GPTConfig, weights: Weights, maxPositions: Int) throws(ModelWeightsError) {
-        try GPTModel.validate(config)
+        try FamilyGPTModel.validate(config)
         guard config.features == .baseline else {
             let f = config.features
             let what = !f.runsOnBaselineModel ? "record-family features"
@@ -78,7 +78,7 @@ public final class TrainableGPT: @unchecked Sendable {
     /// Sets every gradient to zero (`optimizer.zero_grad()`).
     public func zeroGradients() { _ = gradients.initialize(repeating: 0) }
 
-    /// The current parameters by `state_dict` name (for a ``GPTModel`` or a checkpoint).
+    /// The current parameters by `state_dict` name (for a ``FamilyGPTModel`` or a checkpoint).
     public func weights() -> Weights {
         var result: Weights = [:]
         for entry in layout.entries {

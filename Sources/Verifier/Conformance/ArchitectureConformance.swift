@@ -22,7 +22,10 @@ public struct ArchitectureMatch: Sendable, Equatable {
 /// head tying). Anything not matched is an error naming the file, line and construct; no number is
 /// computed for an architecture that was not matched. See docs/conformance.md.
 public enum ArchitectureConformance {
-    /// Checks the code at `code` against the baseline ``GPTModel`` for `config`.
+    /// What reports call the reference the baseline's code is matched to.
+    static let baselineReferenceName = "baseline GPT (FamilyGPTModel, baseline features)"
+
+    /// Checks the code at `code` against the baseline GPT (``FamilyGPTModel`` with the baseline's features) for `config`.
     /// `settings` are the code's other hyperparameters (``ModelConfigResolver/statedSettings(code:logs:overrides:)``).
     /// With `readsActivation`, the reference's MLP activation is the one the code's forward computes
     /// (``MLPActivationReading``) rather than `config`'s; the match says which.
@@ -36,7 +39,7 @@ public enum ArchitectureConformance {
                                  readsActivation: readsActivation)
     }
 
-    /// Checks `source` (named `file` in messages) against the baseline ``GPTModel`` for `config`.
+    /// Checks `source` (named `file` in messages) against the baseline GPT for `config`.
     public static func checkBaseline(source: String, file: String, config: GPTConfig, parameterShapes: [String: [Int]],
                                      settings: [String: HyperparameterValue] = [:], readsActivation: Bool = false)
         throws(ModelConfigError) -> ArchitectureMatch {
@@ -48,7 +51,7 @@ public enum ArchitectureConformance {
                 detail += "`" + (text.count > 140 ? String(text.prefix(137)) + "..." : text) + "`: "
             }
             detail += failure.message
-            return .architectureNotMatched(file: file, line: failure.line, detail: detail, reference: "baseline GPT (GPTModel)")
+            return .architectureNotMatched(file: file, line: failure.line, detail: detail, reference: baselineReferenceName)
         }
         let tree: PyNode
         do {
@@ -71,9 +74,19 @@ public enum ArchitectureConformance {
                               parameterShapes: [String: [Int]], settings: [String: HyperparameterValue] = [:],
                               readsActivation: Bool = false)
         throws(ModelConfigError) -> ArchitectureMatch {
-        try check(tree: tree, lines: lines, file: file, config: config, describe: { GPTModel.forwardDescription($0) },
-                  referenceName: "baseline GPT (GPTModel)", parameterShapes: parameterShapes, settings: settings,
-                  readsActivation: readsActivation)
+        // The baseline's code returns its loss from `forward` (it has no `forward_logits`): the description is compared at its loss.
+        func describe(_ config: GPTConfig) throws(ModelConfigError) -> ForwardDescription {
+            do {
+                var description = try FamilyGPTModel.forwardDescription(config)
+                description.logits = nil
+                return description
+            } catch {
+                throw .architectureNotMatched(file: file, line: 0, detail: error.description, reference: baselineReferenceName)
+            }
+        }
+        return try check(tree: tree, lines: lines, file: file, config: config, describe: describe,
+                         referenceName: baselineReferenceName, parameterShapes: parameterShapes, settings: settings,
+                         readsActivation: readsActivation)
     }
 
     /// Checks the code at `code` against ``FamilyGPTModel`` for `config` (its features): the model's
@@ -91,7 +104,7 @@ public enum ArchitectureConformance {
                                    settings: [String: HyperparameterValue] = [:], readsActivation: Bool = false)
         throws(ModelConfigError) -> ArchitectureMatch {
         let referenceName = "record-family GPT (FamilyGPTModel)"
-        func describe(_ config: GPTConfig) throws(ModelConfigError) -> GPTModel.ForwardDescription {
+        func describe(_ config: GPTConfig) throws(ModelConfigError) -> ForwardDescription {
             do {
                 return try FamilyGPTModel.forwardDescription(config)
             } catch {
@@ -120,7 +133,7 @@ public enum ArchitectureConformance {
     }
 
     static func check(tree: PyNode, lines: [Substring], file: String, config: GPTConfig,
-                      describe: (GPTConfig) throws(ModelConfigError) -> GPTModel.ForwardDescription,
+                      describe: (GPTConfig) throws(ModelConfigError) -> ForwardDescription,
                       referenceName: String, parameterShapes: [String: [Int]], settings: [String: HyperparameterValue],
                       readsActivation: Bool = false)
         throws(ModelConfigError) -> ArchitectureMatch {

@@ -151,7 +151,7 @@ enum TorchFunctions {
         case "rms_norm":
             let (x, shape) = try tensor(0, "input")
             try requireLastAxis(arguments.value(1, "normalized_shape"), shape, name, interpreter, at: site, frame)
-            let eps = try number(3, "eps", nil) ?? GPTModel.float32Epsilon
+            let eps = try number(3, "eps", nil) ?? ForwardDescription.float32Epsilon
             var result = g.node("rms_norm", [x], [("eps", .real(eps))])
             if let weight = arguments.value(2, "weight"), !weight.isNone {
                 result = g.mul(result, try TensorOps.node(weight, interpreter, at: site, frame).0)

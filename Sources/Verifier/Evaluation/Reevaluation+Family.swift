@@ -30,7 +30,7 @@ extension Reevaluation {
         switch family.evaluation {
         case .windows:
             let model = try FamilyGPTModel(config: resolved.config, weights: weights, maxPositions: resolved.seqLen)
-            let evaluator = try FamilyWindowEvaluator(model: model, accounting: accounting, tokens: tokens, plan: plan)
+            let evaluator = try Evaluator(model: model, accounting: accounting, tokens: tokens, plan: plan)
             if let sample = request.sample {
                 let sampled = try sampled(sample, units: "windows", description: windowUnits(plan),
                                           lengths: plan.windows.map { $0.length - $0.scoredFrom },

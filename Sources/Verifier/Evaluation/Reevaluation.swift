@@ -166,8 +166,8 @@ public enum Reevaluation {
     }
 
     /// Conformance before evaluation: the code's forward must be the reference model's
-    /// (``ArchitectureConformance``): the baseline ``GPTModel`` or, with record-family features, the
-    /// ``FamilyGPTModel``; else this throws and nothing is evaluated. Records
+    /// (``ArchitectureConformance``): ``FamilyGPTModel`` with the baseline's features or with the
+    /// record family's; else this throws and nothing is evaluated. Records
     /// ``ResolvedModelConfig/architecture``: what was matched (or, for the baseline without code, that
     /// it is assumed). The MLP activation is the one the code's forward computes (relu², leaky-ReLU(α)²,
     /// relu^p), which the configuration then takes.
@@ -182,7 +182,7 @@ public enum Reevaluation {
                     detail: "record-family weights (\(featureNames(resolved.config.features))) and no code to match their architecture against",
                     reference: "record-family GPT (FamilyGPTModel)")
             }
-            resolved.architecture = "baseline GPT (GPTModel), assumed: no code was given to match it against"
+            resolved.architecture = "baseline GPT (FamilyGPTModel, baseline features), assumed: no code was given to match it against"
             return
         }
         let settings = try ModelConfigResolver.statedSettings(code: code, logs: logs, overrides: overrides)
@@ -223,7 +223,7 @@ public enum Reevaluation {
         let tokens = try EvalTokens.prepare(validation, seqLen: resolved.seqLen, maxTokens: request.maxTokens)
         let plan = try EvalPlan(mode: request.mode, seqLen: resolved.seqLen, streamLength: tokens.count)
         // Built once the stream is known to hold a window of seq_len: its tables never exceed the tokens.
-        let model = try GPTModel(config: resolved.config, weights: weights, maxPositions: resolved.seqLen)
+        let model = try FamilyGPTModel(config: resolved.config, weights: weights, maxPositions: resolved.seqLen)
         let evaluator = try Evaluator(model: model, accounting: accounting, tokens: tokens, plan: plan)
         let inputs = request.digestsInputs ? try EvaluationInputDigests.of(request, tokens: tokens, byteCounts: nil) : nil
         if let sample = request.sample {

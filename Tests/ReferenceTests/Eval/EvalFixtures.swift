@@ -73,9 +73,9 @@ enum EvalFixtures {
     }
 
     /// Model, byte accounting and goldens of one fixture model.
-    static func load(_ name: String) throws -> (model: GPTModel, accounting: ByteAccounting, golden: Model) {
+    static func load(_ name: String) throws -> (model: FamilyGPTModel, accounting: ByteAccounting, golden: Model) {
         let golden = try #require(try goldens().models[name])
-        let model = try GPTModel(config: golden.config.gptConfig, weights: weights(golden.weights),
+        let model = try FamilyGPTModel(config: golden.config.gptConfig, weights: weights(golden.weights),
                                  maxPositions: golden.cases.map(\.seq_len).max() ?? 1)
         return (model, try accounting(golden.luts), golden)
     }

@@ -32,19 +32,25 @@ import Testing
         let (model, _, golden) = try EvalFixtures.load(name)
         let stream = try EvalFixtures.smallValidationTokens()
         let seqLen = golden.cases[0].seq_len
-        let workspace = ForwardWorkspace(model: model, maxTokens: seqLen)
         BLAS.threads = 1  // other suites evaluate concurrently; OpenBLAS threads would spin against them
-        let vocab = model.config.vocabSize
+        let vocab = model.config.vocabSize, c = model.config.modelDim
         #expect(golden.spot.logits_rows == [0, 1, seqLen - 1])
         var logits: [[Float]] = []
+        var nll: [Float] = []
+        let twoTokens = model.logits(segment: Array(stream[0..<2]), previousToken: nil, firstPosition: 0)
+        logits.append(Array(twoTokens[0..<vocab]))
+        logits.append(Array(twoTokens[vocab..<(2 * vocab)]))
         stream.withUnsafeBufferPointer { tokens in
-            let inputs = tokens.baseAddress!
-            model.forward(inputs: inputs, targets: inputs + 1, tokens: 2, scoredFrom: 0, workspace: workspace)
-            logits.append(Array(UnsafeBufferPointer(start: workspace.logits, count: vocab)))
-            logits.append(Array(UnsafeBufferPointer(start: workspace.logits + vocab, count: vocab)))
-            model.forward(inputs: inputs, targets: inputs + 1, tokens: seqLen, scoredFrom: seqLen - 1, workspace: workspace)
-            logits.append(Array(UnsafeBufferPointer(start: workspace.logits, count: vocab)))
-            model.forward(inputs: inputs, targets: inputs + 1, tokens: seqLen, scoredFrom: 0, workspace: workspace)
+            let window = UnsafeBufferPointer(rebasing: tokens[0..<seqLen])
+            model.withWorkspace(tokens: seqLen) { w in
+                model.forward(tokens: window, previousToken: nil, firstPosition: 0, firstRow: seqLen - 1, workspace: w)
+                var last = [Float](repeating: 0, count: vocab)
+                last.withUnsafeMutableBufferPointer { model.logits(hidden: w.x + (seqLen - 1) * c, rows: 1, out: $0.baseAddress!) }
+                logits.append(last)
+                model.forward(tokens: window, previousToken: nil, firstPosition: 0, firstRow: 0, workspace: w)
+                model.score(rows: 0..<seqLen, workspace: w) { Int(tokens[$0 + 1]) }
+                nll = Array(UnsafeBufferPointer(start: w.nll, count: seqLen))
+            }
         }
         var maxLogitDiff: Float = 0
         for (ours, expected) in zip(logits, golden.spot.logits) {
@@ -53,7 +59,7 @@ import Testing
         #expect(maxLogitDiff <= 1e-3, "\(name): logits max diff \(maxLogitDiff)")
         var maxLossDiff: Float = 0
         for (position, expected) in golden.spot.nll_first.enumerated() {
-            maxLossDiff = max(maxLossDiff, abs(workspace.nll[position] - expected))
+            maxLossDiff = max(maxLossDiff, abs(nll[position] - expected))
         }
         #expect(maxLossDiff <= 1e-4, "\(name): per-token loss max diff \(maxLossDiff)")
     }

@@ -16,10 +16,11 @@ struct FamilyBaselineTests {
             let tokens = try EvalTokens.prepare(EvalFixtures.smallValidationTokens(), seqLen: goldenCase.seq_len,
                                                 maxTokens: goldenCase.max_tokens)
             let plan = try EvalPlan(mode: goldenCase.evalMode, seqLen: goldenCase.seq_len, streamLength: tokens.count)
-            let result = try FamilyWindowEvaluator(model: model, accounting: accounting, tokens: tokens, plan: plan)
+            let result = try Evaluator(model: model, accounting: accounting, tokens: tokens, plan: plan)
                 .evaluate(threads: 2)
             #expect(result.tokens == goldenCase.tokens && result.bytes == goldenCase.bytes, "\(goldenCase)")
             #expect(abs(result.bitsPerByte - goldenCase.val_bpb) <= 1e-4, "\(goldenCase): \(result.bitsPerByte)")
         }
     }
 }
+

@@ -125,14 +125,6 @@ struct FamilyFeatureTests {
         }
     }
 
-    @Test("the baseline GPTModel refuses record-family features")
-    func baselineRefusesFeatures() throws {
-        let golden = try FamilyFixtures.golden(Self.fixture)
-        #expect(throws: ModelWeightsError.self) {
-            try GPTModel(config: golden.hyperparameters.config, weights: FamilyFixtures.weights(Self.fixture), maxPositions: 64)
-        }
-    }
-
     @Test("loop schedules follow the records' index lists")
     func loopSchedule() {
         // The records' defaults: 11 layers, loop 3...5 ×2 → 17 passes, 8 encoder / 9 decoder, 8 skips.

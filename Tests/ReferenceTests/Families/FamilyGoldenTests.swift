@@ -63,7 +63,7 @@ struct MarchFamilyGoldenTests {
         let model = try FamilyGPTModel(config: golden.hyperparameters.config, weights: FamilyFixtures.weights(name),
                                        maxPositions: seqLen)
         let plan = try EvalPlan(mode: .standard, seqLen: seqLen, streamLength: tokens.count)
-        let result = try FamilyWindowEvaluator(model: model, accounting: FamilyFixtures.accounting(golden),
+        let result = try Evaluator(model: model, accounting: FamilyFixtures.accounting(golden),
                                                tokens: tokens, plan: plan).evaluate(threads: 2)
         #expect(result.tokens == golden.val_tokens - 1)
         #expect(abs(result.meanLoss - golden.val_loss) <= 1e-4, "val_loss \(result.meanLoss) vs \(golden.val_loss)")

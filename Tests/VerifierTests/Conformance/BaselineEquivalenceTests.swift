@@ -72,6 +72,6 @@ import Testing
     @Test(arguments: rewrites) func rewriteIsMatched(_ rewrite: CodeEdit) throws {
         let source = try rewrite.apply(to: try ConformanceSupport.baselineSource)
         let match = try ConformanceSupport.check(source)
-        #expect(match.architecture.hasPrefix("baseline GPT (GPTModel): 9 blocks"))
+        #expect(match.architecture.hasPrefix("baseline GPT (FamilyGPTModel, baseline features): 9 blocks"))
     }
 }

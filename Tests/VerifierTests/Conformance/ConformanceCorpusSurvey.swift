@@ -3,7 +3,7 @@ import Reference
 import Testing
 @testable import Verifier
 
-/// Conformance of real submissions' code to the baseline GPTModel, configured from each file's own
+/// Conformance of real submissions' code to the baseline GPT (FamilyGPTModel with the baseline's features), configured from each file's own
 /// `Hyperparameters` defaults (shapes from that configuration), the MLP activation read from the code as
 /// the pipeline reads it (a matched non-relu² activation is the row's detail). A survey, run by hand:
 /// `PGVERIFY_CONFORMANCE_SURVEY=out.tsv swift test --filter ConformanceCorpusSurvey` reads every

@@ -5,7 +5,7 @@ import Testing
 
 /// Whole-stack depth recurrence with per-pass LoRA (2026-03-19_SlidingWindowEval's NUM_LOOPS and
 /// LORA_RANK): the record's own code on random weights (`tools/stack_loop_goldens.py`,
-/// fixtures/conformance/stack-loops.*), matched and evaluated by ``GPTModel``; settings that contradict
+/// fixtures/conformance/stack-loops.*), matched and evaluated by ``FamilyGPTModel``; settings that contradict
 /// the weights and edits of the looped forward are refused by name.
 @Suite struct StackLoopTests {
     struct Golden: Decodable {

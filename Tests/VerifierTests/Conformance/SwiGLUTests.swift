@@ -74,7 +74,7 @@ import Testing
                              loss: Double, bpb: Double, tokens: Int, _ label: String) {
         #expect(result.resolved.config.features.mlpActivation == activation, "\(label)")
         #expect(result.resolved.config.mlpHidden == 64, "\(label)")
-        #expect(result.resolved.architecture?.contains("baseline GPT (GPTModel)") == true, "\(label)")
+        #expect(result.resolved.architecture?.contains("baseline GPT (FamilyGPTModel, baseline features)") == true, "\(label)")
         #expect(result.resolved.architecture?.contains(activation.formula + " MLP") == true, "\(label): \(result.resolved.architecture ?? "")")
         #expect(result.score.tokens == tokens, "\(label)")
         #expect(abs(result.score.meanLoss - loss) <= 1e-4, "\(label): \(result.score.meanLoss) vs \(loss)")

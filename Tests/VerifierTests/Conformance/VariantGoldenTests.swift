@@ -87,7 +87,7 @@ import Testing
             let result = try Reevaluation.run(request)
             let label = "\(variant.name) on \(modelName)"
             #expect(result.resolved.config.features.mlpActivation.formula == variant.activation, "\(label)")
-            #expect(result.resolved.architecture?.contains("baseline GPT (GPTModel)") == true, "\(label)")
+            #expect(result.resolved.architecture?.contains("baseline GPT (FamilyGPTModel, baseline features)") == true, "\(label)")
             #expect(result.resolved.architecture?.contains(variant.activation + " MLP") == true, "\(label)")
             #expect(result.score.tokens == golden.tokens, "\(label)")
             #expect(abs(result.score.meanLoss - golden.val_loss) <= 1e-4, "\(label): \(result.score.meanLoss)")

@@ -169,7 +169,7 @@ struct FamilyConfigResolutionTests {
         let model = try FamilyGPTModel(config: resolved.config, weights: weights, maxPositions: resolved.seqLen)
         let accounting = try SentencePieceModel(contentsOf: Paths.shared("tokenizers/fineweb_1024_bpe.model"))
             .byteAccounting(modelVocabularySize: 1024)
-        let result = try FamilyWindowEvaluator(model: model, accounting: accounting, tokens: tokens,
+        let result = try Evaluator(model: model, accounting: accounting, tokens: tokens,
                                                plan: EvalPlan(mode: .standard, seqLen: 2048, streamLength: tokens.count))
             .evaluate(threads: 2)
         #expect(abs(result.bitsPerByte - golden.val_bpb) <= 1e-4)

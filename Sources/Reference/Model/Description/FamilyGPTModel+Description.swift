@@ -1,7 +1,7 @@
 import Foundation
 
 /// The forward ``FamilyGPTModel`` computes for a configuration, as a ``ForwardGraph`` in the
-/// vocabulary of ``GPTModel/forwardDescription(_:)``, plus what the families add:
+/// vocabulary of ``ForwardDescription``, plus what the families add:
 /// `leaky_relu(x; negative_slope)`, `sigmoid`, `l2_normalize(x; eps)` (`x / max(‖x‖, eps)` over the
 /// last axis), `reduce_sum(x; dim=-1)` (kept), `group_heads(x; groups)` ([B,T,H,D] →
 /// [B,T,G,H/G,D]) and `ungroup_heads` (its inverse), `time_slice(x; start, end)` (`x[:, start:end]`
@@ -18,7 +18,7 @@ extension FamilyGPTModel {
 
     /// What ``FamilyGPTModel`` computes for `config`: the softcapped `logits` of `input_ids` and their
     /// mean cross-entropy against `target_ids` (`loss`).
-    public static func forwardDescription(_ config: GPTConfig) throws(UndescribedFeature) -> GPTModel.ForwardDescription {
+    public static func forwardDescription(_ config: GPTConfig) throws(UndescribedFeature) -> ForwardDescription {
         let f = config.features
         if f.bigramHash != nil { throw UndescribedFeature(feature: "BigramHash embeddings") }
         if f.valueEmbeddings != nil { throw UndescribedFeature(feature: "value embeddings") }
@@ -28,7 +28,7 @@ extension FamilyGPTModel {
         let g = ForwardGraph()
         let heads = config.numHeads, kvHeads = config.numKVHeads, d = config.headDim
         let rd = f.ropeDims ?? d
-        let eps = config.rmsNormEps ?? GPTModel.float32Epsilon
+        let eps = config.rmsNormEps ?? ForwardDescription.float32Epsilon
         func rmsNorm(_ x: Int, eps: Double) -> Int { g.node("rms_norm", [x], [("eps", .real(eps))]) }
         func linear(_ x: Int, _ weight: Int) -> Int { g.node("linear", [x, weight]) }
         func parameter(_ name: String) -> Int { g.parameter(name) }
@@ -48,14 +48,25 @@ extension FamilyGPTModel {
             return rd < d ? g.cat([first, second, g.slice(x, start: rd, end: d)]) : g.cat([first, second])
         }
 
-        func attention(_ block: Int, _ x: Int) -> Int {
+        // Whole-stack passes: schedule position `pass · L + block` adds its own LoRA (x @ A) @ B to the
+        // attention's q, k, v and output projections.
+        let adapters = f.stackLoops?.hasAdapters == true
+        func projected(_ input: Int, _ weight: String, lora: String?, _ adapter: String) -> Int {
+            let base = linear(input, parameter(weight))
+            guard let lora else { return base }
+            return g.add(base, g.node("matmul", [g.node("matmul", [input, parameter(lora + adapter + "_A")]),
+                                                 parameter(lora + adapter + "_B")]))
+        }
+
+        func attention(_ block: Int, _ position: Int, _ x: Int) -> Int {
             let p = "blocks.\(block).attn."
-            let qRaw = linear(x, parameter(p + "c_q.weight"))
+            let lora = adapters ? adapterPrefix(position: position, layers: config.numLayers) : nil
+            let qRaw = projected(x, p + "c_q.weight", lora: lora, "q")
             var q = g.node("split_heads", [qRaw], [("heads", .int(heads)), ("head_dim", .int(d))])
-            var k = g.node("split_heads", [linear(x, parameter(p + "c_k.weight"))], [("heads", .int(kvHeads)), ("head_dim", .int(d))])
-            let v = g.node("split_heads", [linear(x, parameter(p + "c_v.weight"))], [("heads", .int(kvHeads)), ("head_dim", .int(d))])
-            q = rotary(rmsNorm(q, eps: GPTModel.float32Epsilon))
-            k = rotary(rmsNorm(k, eps: GPTModel.float32Epsilon))
+            var k = g.node("split_heads", [projected(x, p + "c_k.weight", lora: lora, "k")], [("heads", .int(kvHeads)), ("head_dim", .int(d))])
+            let v = g.node("split_heads", [projected(x, p + "c_v.weight", lora: lora, "v")], [("heads", .int(kvHeads)), ("head_dim", .int(d))])
+            q = rotary(rmsNorm(q, eps: ForwardDescription.float32Epsilon))
+            k = rotary(rmsNorm(k, eps: ForwardDescription.float32Epsilon))
             q = g.mul(q, parameter(p + "q_gain"))
             var y = g.node("attention", [q, k, v], [("causal", .flag(true)), ("scale", .real(1 / Double(d).squareRoot()))])
             if block >= config.numLayers - f.xsaLastN {
@@ -75,7 +86,7 @@ extension FamilyGPTModel {
             case .sparse(let window, let scale):
                 y = g.mul(y, sigmoid(g.scale(linear(g.slice(x, start: 0, end: window), parameter(p + "attn_gate_w")), by: scale)))
             }
-            return linear(g.node("merge_heads", [y]), parameter(p + "proj.weight"))
+            return projected(g.node("merge_heads", [y]), p + "proj.weight", lora: lora, "proj")
         }
 
         func mlp(_ block: Int, _ x: Int) -> Int {
@@ -112,11 +123,11 @@ extension FamilyGPTModel {
         x = rmsNorm(x, eps: eps)
         let x0 = x
 
-        let schedules = schedules(layers: config.numLayers, loop: f.loop)
+        let schedules = schedules(layers: config.numLayers, loop: f.loop, stackLoops: f.stackLoops)
         let active = f.loop?.active == true ? schedules.looped : schedules.plain
-        func block(_ i: Int, _ input: Int) -> Int {
+        func block(_ i: Int, _ position: Int, _ input: Int) -> Int {
             var x = mixed(i, input, x0)
-            x = g.add(x, g.mul(parameter("blocks.\(i).attn_scale"), attention(i, normed(x, i))))
+            x = g.add(x, g.mul(parameter("blocks.\(i).attn_scale"), attention(i, position, normed(x, i))))
             return g.add(x, g.mul(parameter("blocks.\(i).mlp_scale"), mlp(i, normed(x, i))))
         }
         func skip(_ index: Int, _ x: Int, _ saved: Int) -> Int {
@@ -124,17 +135,18 @@ extension FamilyGPTModel {
             return f.skipGates ? lerp(scaled, x, sigmoid(row(parameter("skip_gates"), index))) : g.add(x, scaled)
         }
         var skips: [Int] = []
-        for i in active.encoder {
-            x = block(i, x)
+        for (position, i) in active.encoder.enumerated() {
+            x = block(i, position, x)
             skips.append(x)
         }
         var lanes: (attention: Int, mlp: Int)?
         let parallelStart = f.parallelResiduals?.startLayer ?? 0
         for (skipIndex, i) in active.decoder.enumerated() {
+            let position = active.encoder.count + skipIndex
             if f.parallelResiduals != nil, parallelStart > 0, i >= parallelStart {
                 var (lane0, lane1) = lanes ?? (x, x)
                 if skipIndex < schedules.skipCount, let saved = skips.popLast() { lane0 = skip(skipIndex, lane0, saved) }
-                let attentionOut = g.mul(parameter("blocks.\(i).attn_scale"), attention(i, normed(mixed(i, lane0, x0), i)))
+                let attentionOut = g.mul(parameter("blocks.\(i).attn_scale"), attention(i, position, normed(mixed(i, lane0, x0), i)))
                 let mlpOut = g.mul(parameter("blocks.\(i).mlp_scale"), mlp(i, normed(lane1, i)))
                 let resid = row(parameter("parallel_resid_lambdas"), i), post = row(parameter("parallel_post_lambdas"), i)
                 let attentionPost = row(post, 0), mlpPost = row(post, 1)
@@ -142,7 +154,7 @@ extension FamilyGPTModel {
                          g.add(g.add(g.mul(row(resid, 1), lane1), g.mul(row(attentionPost, 1), attentionOut)), g.mul(row(mlpPost, 1), mlpOut)))
             } else {
                 if skipIndex < schedules.skipCount, let saved = skips.popLast() { x = skip(skipIndex, x, saved) }
-                x = block(i, x)
+                x = block(i, position, x)
             }
         }
         if let lanes {
@@ -157,11 +169,12 @@ extension FamilyGPTModel {
             logits = g.scale(g.node("tanh", [g.scale(logits, by: 1 / cap)]), by: cap)
         }
         let loss = g.node("cross_entropy", [logits, targets], [("reduction", .text("mean"))])
-        return GPTModel.ForwardDescription(graph: g, loss: loss, summary: summary(config, schedule: active), logits: logits)
+        return ForwardDescription(graph: g, loss: loss, summary: summary(config, schedule: active), logits: logits)
     }
 
     static func summary(_ config: GPTConfig, schedule: (encoder: [Int], decoder: [Int])) -> String {
         let f = config.features, d = config.headDim
+        if f.runsOnBaselineModel { return baselineSummary(config, skipCount: min(schedule.encoder.count, schedule.decoder.count)) }
         var parts: [String] = []
         if let smear = f.smearGate {
             parts.append("SmearGate (window \(smear.window)\(smear.resetToken.map { ", reset at token \($0)" } ?? ""))")
@@ -189,5 +202,24 @@ extension FamilyGPTModel {
         if let cap = config.logitSoftcap, cap > 0 { softcap = "softcap " + ForwardAttribute.format(cap) }
         parts.append("final RMSNorm, \(config.tieEmbeddings ? "tied" : "untied") head, \(softcap)")
         return "record-family GPT (FamilyGPTModel): " + parts.joined(separator: ", ")
+    }
+
+    /// The baseline's architecture in words (what its conformance reports name).
+    static func baselineSummary(_ config: GPTConfig, skipCount: Int) -> String {
+        let f = config.features, heads = config.numHeads, kvHeads = config.numKVHeads, d = config.headDim
+        var softcap = "no softcap"
+        if let cap = config.logitSoftcap, cap > 0 { softcap = "softcap " + ForwardAttribute.format(cap) }
+        let epsText = config.rmsNormEps.map { String($0) } ?? "float32"
+        let base = ForwardAttribute.format(config.ropeBase)
+        let head = config.tieEmbeddings ? "tied" : "untied"
+        var summary = "baseline GPT (FamilyGPTModel, baseline features): \(config.numLayers) blocks"
+        if let passes = f.stackLoops, passes.count > 1 {
+            summary += " run \(passes.count) times in a row" + (passes.hasAdapters ? " with per-pass LoRA (rank \(passes.loraRank)) on q, k, v, proj" : "")
+        }
+        summary += " of RMSNorm (eps \(epsText))"
+        summary += " → attention (\(heads) heads, \(kvHeads) KV heads, per-head q/k RMSNorm, RoPE base \(base)"
+        summary += " on \(d) dims, q_gain, causal softmax scaled 1/√\(d)) and \(f.mlpActivation.formula) MLP, resid_mix with x0, U-Net skips ×\(skipCount),"
+        summary += " final RMSNorm, \(head) head, \(softcap), mean cross-entropy"
+        return summary
     }
 }

@@ -237,7 +237,7 @@ public struct ArchitectureFeatures: Sendable, Equatable, Codable {
     /// U-Net skips mixed by `lerp(w·skip, x, σ(skip_gates))` instead of `x + w·skip` (`SKIP_GATES_ENABLED`).
     public var skipGates: Bool = false
     public var loop: Loop?
-    /// Whole-stack passes (``StackLoops``); the baseline ``GPTModel`` runs them, no family model does.
+    /// Whole-stack passes (``StackLoops``), with the baseline's blocks only (no record combines them with another feature).
     public var stackLoops: StackLoops?
     public var parallelResiduals: ParallelResiduals?
     public var smearGate: SmearGate?
@@ -251,8 +251,8 @@ public struct ArchitectureFeatures: Sendable, Equatable, Codable {
     /// The baseline GPT.
     public static let baseline = ArchitectureFeatures()
 
-    /// Whether the baseline ``GPTModel`` computes this architecture: nothing but (at most) the MLP
-    /// activation and whole-stack passes differ from the baseline's.
+    /// Whether this is the baseline's architecture, evaluated and matched as the baseline's: nothing but
+    /// (at most) the MLP activation and whole-stack passes differ from the baseline's.
     public var runsOnBaselineModel: Bool {
         var structure = self
         structure.mlpActivation = .reluSquared

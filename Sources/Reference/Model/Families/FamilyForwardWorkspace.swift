@@ -24,6 +24,7 @@ final class FamilyForwardWorkspace {
     let valueEmbeddings: UnsafeMutablePointer<Float>?  // [T, G·D] ve_shared rows
     let embeddingRows: UnsafeMutablePointer<Float>?    // [T, max(bigram dim, ve dim)] table rows before projection
     let projectedRows: UnsafeMutablePointer<Float>?    // [T, C] bigram rows after projection
+    let loraHidden: UnsafeMutablePointer<Float>?  // [T, r] a whole-stack pass's x·A
     let logits: UnsafeMutablePointer<Float>       // [min(T, headChunkRows), V]
     /// Per-position negative log-likelihoods of the last ``FamilyGPTModel/score`` call.
     let nll: UnsafeMutablePointer<Float>          // [T]
@@ -52,6 +53,7 @@ final class FamilyForwardWorkspace {
         let rowWidth = max(features.bigramHash?.dim ?? 0, features.valueEmbeddings?.dim ?? 0)
         embeddingRows = rowWidth > 0 ? make(t * rowWidth) : nil
         projectedRows = features.bigramHash != nil ? make(t * c) : nil
+        loraHidden = features.stackLoops?.hasAdapters == true ? make(t * (features.stackLoops?.loraRank ?? 0)) : nil
         logits = make(min(t, headChunkRows) * config.vocabSize)
         nll = make(t)
         allocations = made

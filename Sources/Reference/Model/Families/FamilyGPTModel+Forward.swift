@@ -1,5 +1,9 @@
 import Foundation
 
+/// Scored rows sent through the output head at a time: bounds the logits buffer at
+/// `headChunkRows × V` floats per thread.
+let headChunkRows = 64
+
 extension FamilyGPTModel {
     /// Runs `body` with a workspace for segments of up to `tokens` tokens, lent from this model's
     /// pool (one per thread at a time; nothing is allocated once the pool holds one per thread).
@@ -27,7 +31,8 @@ extension FamilyGPTModel {
         // Encoder outputs, kept for the skips: the decoder's k-th block reads the k-th from the end.
         let unusedOutputs = encoderSchedule.count - skipCount
         for (pass, i) in encoderSchedule.enumerated() {
-            block(i, x: x, rows: n, firstRow: 0, firstPosition: firstPosition, values: values, workspace: w)
+            block(i, adapter: adapter(at: pass), x: x, rows: n, firstRow: 0, firstPosition: firstPosition, values: values,
+                  workspace: w)
             if pass >= unusedOutputs { (w.skips + (pass - unusedOutputs) * n * c).update(from: x, count: n * c) }
         }
         var lanesStarted = false
@@ -43,10 +48,12 @@ extension FamilyGPTModel {
                     lanesStarted = true
                 }
                 if let skip { applySkip(skipIndex, skip: skip, to: w.attentionLane, rows: n) }
-                parallelBlock(i, rows: n, firstRow: rowsFrom, firstPosition: firstPosition, values: values, workspace: w)
+                parallelBlock(i, adapter: adapter(at: encoderSchedule.count + skipIndex), rows: n, firstRow: rowsFrom,
+                              firstPosition: firstPosition, values: values, workspace: w)
             } else {
                 if let skip { applySkip(skipIndex, skip: skip, to: x, rows: n) }
-                block(i, x: x, rows: n, firstRow: rowsFrom, firstPosition: firstPosition, values: values, workspace: w)
+                block(i, adapter: adapter(at: encoderSchedule.count + skipIndex), x: x, rows: n, firstRow: rowsFrom,
+                      firstPosition: firstPosition, values: values, workspace: w)
             }
         }
         let scored = n - firstRow, out = x + firstRow * c
@@ -154,6 +161,11 @@ extension FamilyGPTModel {
         }
     }
 
+    /// The whole-stack pass adapter of schedule position `position`, if the passes have adapters.
+    private func adapter(at position: Int) -> Adapter? {
+        adapters.isEmpty ? nil : adapters[position]
+    }
+
     /// `x = mix[0]·x + mix[1]·x0` into `out` (which may be `x`).
     private func residualMix(_ layer: Layer, x: UnsafePointer<Float>, x0: UnsafePointer<Float>,
                              out: UnsafeMutablePointer<Float>, rows: Int) {
@@ -166,12 +178,12 @@ extension FamilyGPTModel {
 
     /// `Block.forward`: residual mix with x0, attention then MLP on the updated stream (rows before
     /// `firstRow` only as keys and values).
-    private func block(_ i: Int, x: UnsafeMutablePointer<Float>, rows: Int, firstRow: Int, firstPosition: Int,
+    private func block(_ i: Int, adapter: Adapter?, x: UnsafeMutablePointer<Float>, rows: Int, firstRow: Int, firstPosition: Int,
                        values: UnsafePointer<Float>?, workspace w: FamilyForwardWorkspace) {
         let layer = layers[i], c = config.modelDim, scored = rows - firstRow
         residualMix(layer, x: x, x0: w.x0, out: x, rows: rows)
         normalise(x, rows: rows, scale: layer.normScale, into: w.normed)
-        attend(layer, input: w.normed, rows: rows, firstRow: firstRow, firstPosition: firstPosition,
+        attend(layer, adapter: adapter, input: w.normed, rows: rows, firstRow: firstRow, firstPosition: firstPosition,
                values: valueLayerScale[i].flatMap { s in values.map { ($0, s) } }, out: w.projected, workspace: w)
         let tail = x + firstRow * c
         addScaled(tail, w.projected + firstRow * c, scale: layer.attentionScale, rows: scored, width: c)
@@ -182,14 +194,14 @@ extension FamilyGPTModel {
 
     /// The records' `_parallel_block`: attention reads the mixed attention lane, the MLP reads the
     /// MLP lane, and both lanes take both outputs through `parallel_post_lambdas`.
-    private func parallelBlock(_ i: Int, rows: Int, firstRow: Int, firstPosition: Int, values: UnsafePointer<Float>?,
-                               workspace w: FamilyForwardWorkspace) {
+    private func parallelBlock(_ i: Int, adapter: Adapter?, rows: Int, firstRow: Int, firstPosition: Int,
+                               values: UnsafePointer<Float>?, workspace w: FamilyForwardWorkspace) {
         let layer = layers[i], c = config.modelDim, scored = rows - firstRow
         guard let post = parallelPostLambdas.map({ $0 + i * 4 }), let resid = parallelResidLambdas.map({ $0 + i * 2 })
         else { return }
         residualMix(layer, x: w.attentionLane, x0: w.x0, out: w.mixed, rows: rows)
         normalise(w.mixed, rows: rows, scale: layer.normScale, into: w.normed)
-        attend(layer, input: w.normed, rows: rows, firstRow: firstRow, firstPosition: firstPosition,
+        attend(layer, adapter: adapter, input: w.normed, rows: rows, firstRow: firstRow, firstPosition: firstPosition,
                values: valueLayerScale[i].flatMap { s in values.map { ($0, s) } }, out: w.projected, workspace: w)
         // The attention is done with its buffers: `mixed` takes the MLP's input, `attention` its output.
         let mlpInput = w.mixed + firstRow * c, mlpOut = w.attention + firstRow * c
@@ -216,9 +228,10 @@ extension FamilyGPTModel {
     }
 
     /// `CausalSelfAttention.forward` on normalised input `[rows, C]`: q/k/v, per-head rms_norm,
-    /// (partial) RoPE, q_gain, causal attention, XSA, the output gate, the output projection. Keys and
-    /// values for every row, the rest for rows `firstRow..<rows` only (into the same rows of `out`).
-    private func attend(_ layer: Layer, input: UnsafePointer<Float>, rows: Int, firstRow: Int, firstPosition: Int,
+    /// (partial) RoPE, q_gain, causal attention, XSA, the output gate, the output projection, each
+    /// projection plus a whole-stack pass's low-rank update where it has one. Keys and values for every
+    /// row, the rest for rows `firstRow..<rows` only (into the same rows of `out`).
+    private func attend(_ layer: Layer, adapter: Adapter?, input: UnsafePointer<Float>, rows: Int, firstRow: Int, firstPosition: Int,
                         values extra: (rows: UnsafePointer<Float>, scale: Float)?, out: UnsafeMutablePointer<Float>,
                         workspace w: FamilyForwardWorkspace) {
         let c = config.modelDim, heads = config.numHeads, kvHeads = config.numKVHeads, d = headDim
@@ -227,6 +240,12 @@ extension FamilyGPTModel {
         linear(out: q + firstRow * c, input: input + firstRow * c, weight: layer.q, rows: scored, inFeatures: c, outFeatures: c)
         linear(out: k, input: input, weight: layer.k, rows: rows, inFeatures: c, outFeatures: kvWidth)
         linear(out: v, input: input, weight: layer.v, rows: rows, inFeatures: c, outFeatures: kvWidth)
+        if let adapter {
+            addLowRank(out: q + firstRow * c, input: input + firstRow * c, rows: scored, inFeatures: c, a: adapter.qA, b: adapter.qB,
+                       outFeatures: c, workspace: w)
+            addLowRank(out: k, input: input, rows: rows, inFeatures: c, a: adapter.kA, b: adapter.kB, outFeatures: kvWidth, workspace: w)
+            addLowRank(out: v, input: input, rows: rows, inFeatures: c, a: adapter.vA, b: adapter.vB, outFeatures: kvWidth, workspace: w)
+        }
         if let extra {
             // Value embeddings: v += ve_layer_scale · (scale · proj(embed[x_t])).
             for j in 0..<(rows * kvWidth) { v[j] += extra.rows[j] * extra.scale }
@@ -293,6 +312,19 @@ extension FamilyGPTModel {
             }
         }
         linear(out: out + firstRow * c, input: y + firstRow * c, weight: layer.projection, rows: scored, inFeatures: c, outFeatures: c)
+        if let adapter {
+            addLowRank(out: out + firstRow * c, input: y + firstRow * c, rows: scored, inFeatures: c, a: adapter.projA,
+                       b: adapter.projB, outFeatures: c, workspace: w)
+        }
+    }
+
+    /// `out += (input @ A) @ B` for `rows` packed rows: A `[in, r]`, B `[r, out]` (row-major, as the
+    /// 2026-03-19 record's `AttentionLoRA` holds them).
+    private func addLowRank(out: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, rows: Int, inFeatures: Int,
+                            a: UnsafePointer<Float>, b: UnsafePointer<Float>, outFeatures: Int, workspace w: FamilyForwardWorkspace) {
+        guard let rank = config.features.stackLoops?.loraRank, rank > 0, rows > 0, let hidden = w.loraHidden else { return }
+        BLAS.sgemm(m: rows, n: rank, k: inFeatures, a: input, lda: inFeatures, b: a, ldb: rank, c: hidden, ldc: rank)
+        BLAS.sgemm(m: rows, n: outFeatures, k: rank, a: hidden, lda: rank, b: b, ldb: outFeatures, beta: 1, c: out, ldc: outFeatures)
     }
 
     /// `MLP.forward`: down(act(fc(x))) (SwiGLU: down(silu(gate(x))·up(x))) into `out`, with the optional

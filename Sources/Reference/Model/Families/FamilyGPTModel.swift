@@ -3,7 +3,8 @@ import Foundation
 // The records' GPT (2026-04-xx family: `GPT`, `Block`, `CausalSelfAttention`, `MLP` in e.g.
 // records/track_10min_16mb/2026-04-27_SmearGateBOSFix_PR1787Base_LQERAsym_PhasedTTT/train_gpt.py),
 // forward only, float32, with every feature switchable through `GPTConfig.features`. With
-// `ArchitectureFeatures.baseline` it computes the baseline GPT.
+// `ArchitectureFeatures.baseline` it computes the baseline GPT (corpus/parameter-golf/train_gpt.py),
+// with whole-stack passes the 2026-03-19 record's: pgverify's one reference model.
 
 /// A record-family GPT's parameters in one flat float32 buffer, loaded by the records' per-layer
 /// `state_dict` names (banked records' `qo_bank`/`kv_bank`/`mlp_up_bank`/`mlp_down_bank` must be
@@ -31,6 +32,8 @@ public final class FamilyGPTModel: @unchecked Sendable {
     /// Per block: the value-embedding scale `ve_layer_scales[k]` if block `i` takes value embeddings.
     let valueLayerScale: [Float?]
     let layers: [Layer]
+    /// Whole-stack passes' LoRA, per position of the block schedule (pass · L + block); empty without.
+    let adapters: [Adapter]
     let rotary: RotaryTable
     let rmsEps: Float
     let softcap: Float?
@@ -59,6 +62,11 @@ public final class FamilyGPTModel: @unchecked Sendable {
         let exclusiveSelfAttention: Bool
     }
 
+    /// One whole-stack pass's low-rank updates of a block's attention: `A` `[in, r]`, `B` `[r, out]`.
+    struct Adapter {
+        let qA, qB, kA, kB, vA, vB, projA, projB: UnsafePointer<Float>
+    }
+
     var headDim: Int { config.headDim }
     var ropeDims: Int { config.features.ropeDims ?? config.headDim }
 
@@ -66,13 +74,13 @@ public final class FamilyGPTModel: @unchecked Sendable {
     /// which), misshapen or non-finite tensors. `maxPositions` sizes the rotary tables: the longest
     /// flat sequence evaluated (rotary positions run over a whole eval batch, as in the records).
     public init(config: GPTConfig, weights: Weights, maxPositions: Int) throws(ModelWeightsError) {
-        try GPTModel.validate(config)
+        try Self.validate(config)
         try Self.validateFeatures(config)
         guard maxPositions > 0 else { throw .invalidConfig("sequence length must be positive, got \(maxPositions)") }
         let features = config.features
         let c = config.modelDim, v = config.vocabSize, kvWidth = config.numKVHeads * config.headDim
         let f = config.mlpHidden, layerCount = config.numLayers, heads = config.numHeads
-        let schedules = Self.schedules(layers: layerCount, loop: features.loop)
+        let schedules = Self.schedules(layers: layerCount, loop: features.loop, stackLoops: features.stackLoops)
         let mlp = features.mlpActivation
 
         var expected: [(name: String, shape: [Int])] = [("tok_emb.weight", [v, c])]
@@ -114,6 +122,15 @@ public final class FamilyGPTModel: @unchecked Sendable {
             }
             if let window = features.mlpOutputGateWindow {
                 expected.append((p + "mlp.mlp_gate_proj.weight", [1, window]))
+            }
+        }
+        let passes = features.stackLoops
+        if let passes, passes.hasAdapters {
+            let r = passes.loraRank
+            for position in 0..<(passes.count * layerCount) {
+                let p = Self.adapterPrefix(position: position, layers: layerCount)
+                expected += [(p + "q_A", [c, r]), (p + "q_B", [r, c]), (p + "k_A", [c, r]), (p + "k_B", [r, kvWidth]),
+                             (p + "v_A", [c, r]), (p + "v_B", [r, kvWidth]), (p + "proj_A", [c, r]), (p + "proj_B", [r, c])]
             }
         }
 
@@ -186,6 +203,15 @@ public final class FamilyGPTModel: @unchecked Sendable {
                 normScale: features.layerNormScale ? Float(1.0 / Double(i + 1).squareRoot()) : 1,
                 exclusiveSelfAttention: i >= layerCount - features.xsaLastN)
         }
+        if let passes, passes.hasAdapters {
+            self.adapters = (0..<(passes.count * layerCount)).map { position in
+                let p = Self.adapterPrefix(position: position, layers: layerCount)
+                return Adapter(qA: view(p + "q_A"), qB: view(p + "q_B"), kA: view(p + "k_A"), kB: view(p + "k_B"),
+                               vA: view(p + "v_A"), vB: view(p + "v_B"), projA: view(p + "proj_A"), projB: view(p + "proj_B"))
+            }
+        } else {
+            self.adapters = []
+        }
         let active = features.loop?.active == true ? schedules.looped : schedules.plain
         self.encoderSchedule = active.encoder
         self.decoderSchedule = active.decoder
@@ -207,10 +233,17 @@ public final class FamilyGPTModel: @unchecked Sendable {
     public var maxPositions: Int { rotary.positions }
 
     /// The records' block order: plain `0..<L/2 | L/2..<L`, or with a loop
-    /// `[0..<start] + (count+1)×[start...end] + [end+1..<L]` cut in half (encoder gets the floor).
-    public static func schedules(layers: Int, loop: ArchitectureFeatures.Loop?)
+    /// `[0..<start] + (count+1)×[start...end] + [end+1..<L]` cut in half (encoder gets the floor);
+    /// whole-stack passes run `count`×`[0..<L]`, cut in half, whether looping is active or not.
+    public static func schedules(layers: Int, loop: ArchitectureFeatures.Loop?,
+                                 stackLoops: ArchitectureFeatures.StackLoops? = nil)
         -> (plain: (encoder: [Int], decoder: [Int]), looped: (encoder: [Int], decoder: [Int]), skipCount: Int)
     {
+        if let passes = stackLoops {
+            let all = (0..<passes.count).flatMap { _ in 0..<layers }
+            let stacked = (encoder: Array(all[..<(all.count / 2)]), decoder: Array(all[(all.count / 2)...]))
+            return (stacked, stacked, min(stacked.encoder.count, stacked.decoder.count))
+        }
         let plain = (encoder: Array(0..<(layers / 2)), decoder: Array((layers / 2)..<layers))
         guard let loop, loop.count > 0 else {
             return (plain, plain, min(plain.encoder.count, plain.decoder.count))
@@ -223,12 +256,44 @@ public final class FamilyGPTModel: @unchecked Sendable {
         return (plain, looped, min(looped.encoder.count, looped.decoder.count))
     }
 
+    /// `lora_adapters.{pass}.{block}.` of the schedule position `pass · L + block`.
+    static func adapterPrefix(position: Int, layers: Int) -> String {
+        "lora_adapters.\(position / layers).\(position % layers)."
+    }
+
+    /// What every configuration must satisfy: positive sizes that divide, an even head, a finite rope
+    /// base and softcap, a computable MLP activation, whole-stack passes in range.
+    static func validate(_ config: GPTConfig) throws(ModelWeightsError) {
+        func require(_ condition: Bool, _ message: @autoclosure () -> String) throws(ModelWeightsError) {
+            if !condition { throw .invalidConfig(message()) }
+        }
+        try require(config.vocabSize > 0, "vocab_size must be positive, got \(config.vocabSize)")
+        try require(config.numLayers > 0, "num_layers must be positive, got \(config.numLayers)")
+        try require(config.modelDim > 0, "model_dim must be positive, got \(config.modelDim)")
+        try require(config.numHeads > 0 && config.numKVHeads > 0, "head counts must be positive")
+        try require(config.mlpHidden > 0, "MLP width must be positive, got \(config.mlpHidden)")
+        try require(config.modelDim % config.numHeads == 0,
+                     "model_dim \(config.modelDim) is not divisible by num_heads \(config.numHeads)")
+        try require(config.numHeads % config.numKVHeads == 0,
+                     "num_heads \(config.numHeads) is not divisible by num_kv_heads \(config.numKVHeads)")
+        try require(config.headDim % 2 == 0, "head_dim \(config.headDim) must be even for rotary embeddings")
+        try require(config.ropeBase.isFinite && config.ropeBase > 0, "rope_base must be positive")
+        if let cap = config.logitSoftcap { try require(cap.isFinite && cap >= 0, "logit_softcap must be ≥ 0") }
+        if let invalidity = config.features.mlpActivation.invalidity { throw .invalidConfig(invalidity) }
+        if let passes = config.features.stackLoops {
+            try require(passes.count >= 1 && passes.count <= 64 && passes.loraRank >= 0 && passes.loraRank <= config.modelDim,
+                        "whole-stack passes \(passes.count) (1...64) and LoRA rank \(passes.loraRank) (0...\(config.modelDim))")
+        }
+    }
+
     static func validateFeatures(_ config: GPTConfig) throws(ModelWeightsError) {
         func require(_ condition: Bool, _ message: @autoclosure () -> String) throws(ModelWeightsError) {
             if !condition { throw .invalidConfig(message()) }
         }
         let features = config.features, c = config.modelDim
-        try require(features.stackLoops == nil, "whole-stack passes (NUM_LOOPS without LOOP_START/LOOP_END) run on the baseline GPTModel only")
+        // The one record with whole-stack passes (2026-03-19) has the baseline's blocks: no record combines them with a family feature.
+        try require(features.stackLoops == nil || features.runsOnBaselineModel,
+                    "whole-stack passes (NUM_LOOPS without LOOP_START/LOOP_END) run only with the baseline's blocks, not with record-family features")
         if let rd = features.ropeDims {
             try require(rd > 0 && rd % 2 == 0 && rd <= config.headDim,
                         "rope_dims \(rd) must be even and in 2...\(config.headDim) (head_dim)")

@@ -73,7 +73,7 @@ extension DifferentiableFamilyGPT: ChunkedTTTModel {
     }
 
     /// ``FamilyGPTModel`` on a snapshot of the current parameters, each window its own sequence from
-    /// position 0 (``FamilyWindowEvaluator``: the records' `forward_logits` on `[windows, seq_len]`).
+    /// position 0 (``Evaluator``: the records' `forward_logits` on `[windows, seq_len]`).
     public func scoreWindows(_ plan: EvalPlan, tokens: [UInt16], accounting: ByteAccounting, seqLen: Int,
                              threads: Int) throws(ChunkedTTTScoringError) -> EvalPartial {
         let snapshot: FamilyGPTModel
@@ -83,7 +83,7 @@ extension DifferentiableFamilyGPT: ChunkedTTTModel {
             throw .unusableWeights(error.description)
         }
         do {
-            return try FamilyWindowEvaluator(model: snapshot, accounting: accounting, tokens: tokens, plan: plan)
+            return try Evaluator(model: snapshot, accounting: accounting, tokens: tokens, plan: plan)
                 .evaluate(threads: threads)
         } catch {
             throw .evaluation(error)

@@ -83,11 +83,14 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
     }
 
     private init(validated config: GPTConfig, weights: Weights, loraAlpha: Double?) throws(ModelWeightsError) {
-        try GPTModel.validate(config)
+        try FamilyGPTModel.validate(config)
         try FamilyGPTModel.validateFeatures(config)
         if config.features.mlpActivation.isSwiGLU {
             throw .invalidConfig("the differentiable family model trains relu², leaky-ReLU(α)² and relu^p MLPs; this configuration has "
                 + config.features.mlpActivation.formula + " (SwiGLU) in its MLP")
+        }
+        if config.features.stackLoops != nil {
+            throw .invalidConfig("whole-stack passes (NUM_LOOPS without LOOP_START/LOOP_END): the differentiable model has no per-pass adapters; it does not train them")
         }
         let features = config.features
         let c = config.modelDim, v = config.vocabSize, kvWidth = config.numKVHeads * config.headDim
