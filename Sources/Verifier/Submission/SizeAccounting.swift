@@ -69,17 +69,9 @@ private struct SizeCheckBuilder {
     func notTheArtifact(_ claim: Claim) -> String? {
         if let reason = notTheSubmittedRun(claim) { return reason }
         guard case .line(let file, let line) = claim.source else { return nil }
-        let lines = submission.logs.first { $0.name == file }?.lines ?? []
-        func trainsBetween(_ start: Int, _ end: Int) -> Bool {
-            guard start < end, end <= lines.count else { return true }
-            return lines[start..<(end - 1)].contains { raw in
-                let text = LogClaims.stripLinePrefix(raw)
-                return text.hasPrefix("stopping_early") || (text.hasPrefix("step:") && text.contains("train_time"))
-            }
-        }
         let laterExport = submission.claims.last { other in
             guard other.kind == .modelBytes, case .line(file, let otherLine) = other.source else { return false }
-            return otherLine > line && !trainsBetween(line, otherLine)
+            return otherLine > line && !trainsBetween(in: file, line, otherLine)
         }
         if let laterExport, let qualifier = laterExport.qualifier, let bytes = laterExport.value.integer {
             return "the log exports the model again later (\(laterExport.source): \(qualifier), \(bytes) bytes); "
@@ -88,17 +80,38 @@ private struct SizeCheckBuilder {
         return nil
     }
 
+    /// Whether a training line (`step:… train_time:`, `stopping_early`) of `file` lies between lines `start` and
+    /// `end` (1-based, either order): the two lines are then of different runs of one log.
+    func trainsBetween(in file: String, _ start: Int, _ end: Int) -> Bool {
+        let lines = submission.logs.first { $0.name == file }?.lines ?? []
+        let (first, last) = (min(start, end), max(start, end))
+        guard first < last, last <= lines.count else { return true }
+        return lines[first..<(last - 1)].contains { raw in
+            let text = LogClaims.stripLinePrefix(raw)
+            return text.hasPrefix("stopping_early") || (text.hasPrefix("step:") && text.contains("train_time"))
+        }
+    }
+
     /// Why a figure is not the submitted run's: a submission.json figure of another configuration; a log of a
-    /// run not submitted, of another run of a seed whose submitted run submission.json's size identifies, or of
-    /// another configuration (it prints exactly a figure submission.json states under a named member).
+    /// run not submitted, of another run of a seed whose submitted run submission.json's size identifies (in
+    /// another log, or in the same log of several runs, past a training line), or of another configuration (it
+    /// prints exactly a figure submission.json states under a named member).
     func notTheSubmittedRun(_ claim: Claim) -> String? {
         if isJSON(claim) { return otherConfiguration(claim) }
-        guard case .line(let file, _) = claim.source else { return nil }
+        guard case .line(let file, let line) = claim.source else { return nil }
         if let reason = notSubmitted[file] { return "\(file) is not a submitted run: \(reason)" }
         if let seed = claim.seed, let stated = statedExports[seed], !stated.contains(where: { $0.log.source.file == file }),
            let first = stated.first {
             return "\(first.json.source) (\(first.json.value) bytes) is the export printed at \(first.log.source), "
                 + "the submitted run of seed \(seed); \(file) is another run of that seed"
+        }
+        if let seed = claim.seed, let stated = statedExports[seed], !stated.isEmpty, stated.allSatisfy({ export in
+            guard case .line(file, let statedLine) = export.log.source, statedLine != line,
+                  (submission.logs.first { $0.name == file }?.lines.count ?? 0) >= max(line, statedLine) else { return false }
+            return trainsBetween(in: file, line, statedLine)
+        }), !printsClaimedScore(ofSeed: seed, inRunOf: claim), let first = stated.first {
+            return "\(first.json.source) (\(first.json.value) bytes) is the export printed at \(first.log.source), "
+                + "the submitted run of seed \(seed); line \(line) is of another run in the same log"
         }
         if claim.seed == nil, let runs = seedsRunsIdentified, !printsStatedFigure(file) {
             return "\(file) states no seed and prints none of submission.json's size figures, while the submitted run of "
@@ -109,6 +122,28 @@ private struct SizeCheckBuilder {
                 + "than the submission's"
         }
         return nil
+    }
+
+    /// Whether the run of a log line `claim` is in prints, after it and before the next training line, the val_bpb
+    /// submission.json claims for `seed` (its per-seed score, else its top-level one): that run is the scored one,
+    /// whatever run another stated size points to.
+    func printsClaimedScore(ofSeed seed: Int, inRunOf claim: Claim) -> Bool {
+        guard case .line(let file, let line) = claim.source,
+              let lines = submission.logs.first(where: { $0.name == file })?.lines, line <= lines.count else { return false }
+        let scores = submission.claims.filter { $0.kind == .valBPB && isJSON($0) && contextOf($0).isEmpty }
+        let perSeed = scores.filter { $0.seed == seed }
+        let values = (perSeed.isEmpty ? scores.filter { $0.seed == nil } : perSeed).compactMap(\.value.double)
+        guard !values.isEmpty else { return false }
+        for raw in lines[(line - 1)...] {
+            let text = LogClaims.stripLinePrefix(raw)
+            if text.hasPrefix("stopping_early") || (text.hasPrefix("step:") && text.contains("train_time")) { return false }
+            for field in text.split(separator: " ") where field.hasPrefix("val_bpb:") {
+                if let value = Double(field.dropFirst("val_bpb:".count)), values.contains(where: { abs($0 - value) < 5e-9 }) {
+                    return true
+                }
+            }
+        }
+        return false
     }
 
     /// When every seed submission.json names has its submitted run identified by the stated size

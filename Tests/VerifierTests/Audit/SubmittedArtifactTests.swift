@@ -74,6 +74,29 @@ import Testing
         #expect(LogClaims.stageSize("pass quant_bytes=15815344 extra=1") == nil)
     }
 
+    @Test func aRunBeforeTheSeedsStatedRunInTheSameLogIsAnotherRun() throws {
+        // A first run's export over the cap (`46a3a4103c3f`, `740bfb1e65d3`), then training again and the submitted
+        // export, whose total `seed_results.999.artifact_bytes` states.
+        let smoke = Self.run(seed: 999, bpb: "1.09000000", exports: [("int6+brotli", 15_994_543, 16_044_543)])
+        let submitted = Self.run(seed: 999, bpb: "1.08000000", exports: [("int6+brotli", 15_900_105, 15_950_105)])
+            .replacingOccurrences(of: "seed:999\n", with: "")
+        let json = #"{"seeds": [999], "seed_results": {"999": {"val_bpb": 1.08, "artifact_bytes": 15950105}}}"#
+        let context = try Self.audit(["seed999.log": smoke + submitted, "submission.json": json])
+        #expect(Self.overCap(context).map(\.severity) == [.note, .note])
+        #expect(Self.overCap(context).allSatisfy { $0.message.contains("line 6 is of another run in the same log")
+            || $0.message.contains("line 7 is of another run in the same log") })
+        #expect(context.size.status != .fail)
+        // Without the stated figure, or with it printed by the same run as the excess, the excess is judged.
+        let unstated = #"{"seeds": [999], "seed_results": {"999": {"val_bpb": 1.08}}}"#
+        #expect(Self.overCap(try Self.audit(["seed999.log": smoke + submitted, "submission.json": unstated])).map(\.severity) == [.error, .error])
+        let sameRun = #"{"seeds": [999], "seed_results": {"999": {"val_bpb": 1.09, "model_bytes": 15994543}}}"#
+        let judged = Self.overCap(try Self.audit(["seed999.log": smoke + submitted, "submission.json": sameRun]))
+        #expect(judged.count == 3 && judged.allSatisfy { $0.severity == .error })
+        // `5628b9b151f6`: the size stated is the later run's, but the score claimed is the earlier run's, over the cap.
+        let mixed = #"{"seeds": [999], "seed_results": {"999": {"val_bpb": 1.09, "artifact_bytes": 15950105}}}"#
+        #expect(Self.overCap(try Self.audit(["seed999.log": smoke + submitted, "submission.json": mixed])).map(\.severity) == [.error, .error])
+    }
+
     @Test func theLastExportOverTheCapStillFails() throws {
         // An earlier export under the cap does not excuse the last one over it.
         let log = Self.run(seed: 42, bpb: "1.08200000", exports: [("int6+lzma", 15_500_000, 15_550_000), ("int6+brotli", 16_100_000, 16_150_000)])
