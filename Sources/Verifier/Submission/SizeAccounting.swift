@@ -387,8 +387,26 @@ private struct SizeCheckBuilder {
 
     /// A code-size claim about a compressed copy of the code (`Code size (compressed): N bytes`).
     func isCompressedCode(_ claim: Claim) -> Bool {
-        guard claim.kind == .codeBytes, let qualifier = claim.qualifier else { return false }
-        return qualifier.contains("compressed") && !qualifier.contains("uncompressed")
+        guard claim.kind == .codeBytes else { return false }
+        if let qualifier = claim.qualifier, qualifier.contains("compressed") && !qualifier.contains("uncompressed") { return true }
+        return logDescribesCompression(endingAt: claim)
+    }
+
+    /// Whether one of the three log lines before a code figure K describes the counted code as made from the raw
+    /// source by compression, ending at K (`Code: 59295 raw → 16092 lzma → 20177 bootstrap` above `Code size: 20177
+    /// bytes`): the run counted a compressed copy of its code, as the `(compressed)` label says elsewhere.
+    func logDescribesCompression(endingAt claim: Claim) -> Bool {
+        guard case .line(let file, let line) = claim.source, let bytes = claim.value.integer,
+              let lines = submission.logs.first(where: { $0.name == file })?.lines, line <= lines.count else { return false }
+        let words = ["lzma", "zlib", "brotli", "zstd", "gzip", "bz2", "base85", "b85", "bootstrap"]
+        for raw in lines[max(0, line - 4)..<(line - 1)] {
+            let text = LogClaims.stripLinePrefix(raw).lowercased()
+            guard text.contains(" raw"), words.contains(where: text.contains) else { continue }
+            let numbers = text.split { !$0.isNumber }.compactMap { Int($0) }
+            let rawFigure = text.components(separatedBy: " raw").first?.split { !$0.isNumber }.last.flatMap { Int($0) }
+            if numbers.last == bytes, rawFigure != bytes { return true }
+        }
+        return false
     }
 
     /// Measured vs claimed. Code claims must all match (one script for all runs); model and total

@@ -171,6 +171,36 @@ import Testing
         #expect(report.mismatches.filter { $0.quantity == .codeBytes }.isEmpty)
     }
 
+    /// Trimmed from `52a5578b759c`'s train_seed42.log: the log states how its counted code was made from the raw
+    /// source (`raw → lzma → bootstrap`) without the `(compressed)` label.
+    @Test func aLogThatDescribesItsCodeCompressionCountsTheCodeCompressed() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try folder.write("train_gpt.py", String(repeating: "#", count: 59_294) + "\n")
+        let log = """
+            Code: 59295 raw → 16092 lzma → 20177 bootstrap
+            Wrote bootstrap code to train_gpt.py (20177 bytes)
+            Serialized model: 135431033 bytes
+            Code size: 20177 bytes
+            Serialized model quantized+brotli: 15972000 bytes
+            Total submission size quantized+brotli: 15992177 bytes
+
+            """
+        try folder.write("train_seed42.log", log)
+        let report = SizeReport.check(try Submission.read(at: folder.url))
+        #expect(!report.findings.contains { $0.severity == .error })
+        #expect(report.findings.filter { $0.id == .codeCountedCompressed }.count == 1)
+        #expect(report.mismatches.filter { $0.quantity == .codeBytes }.allSatisfy { $0.severity == .warning })
+        // The figure the line names as raw, or a line that names no compression, is no compressed count.
+        for described in ["Code: 20177 raw → 16092 lzma → 59295 bootstrap", "Code: 59295 raw → 20177 kept"] {
+            try folder.write("train_seed42.log", log.replacingOccurrences(of: "Code: 59295 raw → 16092 lzma → 20177 bootstrap", with: described)
+                .replacingOccurrences(of: "Wrote bootstrap code to train_gpt.py (20177 bytes)\n", with: ""))
+            let judged = SizeReport.check(try Submission.read(at: folder.url))
+            #expect(judged.findings.contains { $0.severity == .error && $0.id == .claimedOverCap }, "\(described)")
+            #expect(judged.findings.filter { $0.id == .codeCountedCompressed }.isEmpty, "\(described)")
+        }
+    }
+
     /// Trimmed from a pull request (a 122,168-byte script; the logs count 27,955 compressed bytes and
     /// submission.json repeats that figure as `bytes_code`): one count, so one severity.
     @Test func codeFigureBesideACompressedCountIsAWarning() throws {
