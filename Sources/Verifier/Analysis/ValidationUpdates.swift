@@ -379,6 +379,8 @@ public struct ValidationUpdate: Sendable {
     static func trainsOnCarriedScoredData(_ update: FlowEvent, loop: FlowEvent.Loop, body: PyNode, events: [FlowEvent],
                                           function: Int, _ analysis: ModuleAnalysis) -> Bool {
         var assignments: [(line: Int, targets: Set<String>, value: PyNode, plain: Bool)] = []
+        // Plain copies `target = source` (also `x.clone()`, `.detach()`, pairwise in `a, b = x.clone(), y`).
+        var copies: [(line: Int, target: String, source: String)] = []
         var read: Set<String> = []
         var scoredNames: Set<String> = []
         let scoreLines = Set(events.filter { $0.kind == .score && $0.line > update.line && $0.line <= loop.endLine
@@ -392,6 +394,20 @@ public struct ValidationUpdate: Sendable {
             var names: Set<String> = []
             for target in targets { target.walk { if $0.type == "Name", let id = $0.string("id") { names.insert(id) } } }
             assignments.append((node.line, names, value, node.type == "Assign"))
+            if node.type == "Assign", targets.count == 1 {
+                let pairs: [(PyNode, PyNode)]
+                if ["Tuple", "List"].contains(targets[0].type), ["Tuple", "List"].contains(value.type),
+                   targets[0].children("elts").count == value.children("elts").count {
+                    pairs = Array(zip(targets[0].children("elts"), value.children("elts")))
+                } else {
+                    pairs = [(targets[0], value)]
+                }
+                for (target, source) in pairs {
+                    if target.type == "Name", let name = target.string("id"), let copied = copiedName(source) {
+                        copies.append((node.line, name, copied))
+                    }
+                }
+            }
         }
         func names(in node: PyNode) -> Set<String> {
             var found: Set<String> = []
@@ -413,18 +429,27 @@ public struct ValidationUpdate: Sendable {
         guard let firstScore = scoreLines.min() else { return false }
         var carried = false
         var current: Set<String> = []
-        for assignment in assignments where assignment.line > firstScore && assignment.value.type == "Name" && assignment.plain {
+        for copy in copies where copy.line > firstScore {
             // What the score read, made by this iteration before the update, kept for the next one.
-            guard let source = assignment.value.string("id"), !assignment.targets.isDisjoint(with: used),
-                  slice(scoredNames, before: assignment.line).contains(source),
+            let source = copy.source
+            guard used.contains(copy.target), slice(scoredNames, before: copy.line).contains(source),
                   assignments.contains(where: { $0.line < update.line && $0.targets.contains(source) }),
-                  !assignments.contains(where: { $0.line <= update.line && !$0.targets.isDisjoint(with: assignment.targets) }) else { continue }
+                  !assignments.contains(where: { $0.line <= update.line && $0.targets.contains(copy.target) }) else { continue }
             // This iteration's data: the source and what it was computed from in this iteration.
-            let fresh = slice([source], before: assignment.line)
+            let fresh = slice([source], before: copy.line)
             current.formUnion(fresh.filter { name in assignments.contains { $0.line < update.line && $0.targets.contains(name) } })
             carried = true
         }
         return carried && used.isDisjoint(with: current)
+    }
+
+    /// The name a value copies: `x`, or `x` through `.clone()`, `.detach()`, `.contiguous()` or `.copy()`.
+    static func copiedName(_ value: PyNode) -> String? {
+        if value.type == "Name" { return value.string("id") }
+        guard value.type == "Call", value.children("args").isEmpty, let callee = value.child("func"), callee.type == "Attribute",
+              ["clone", "detach", "contiguous", "copy"].contains(callee.string("attr") ?? ""),
+              let base = callee.child("value") else { return nil }
+        return copiedName(base)
     }
 
     /// A score of validation targets with autograd off (or a detached accumulation), or one a
