@@ -10,7 +10,7 @@ import Foundation
 /// (outside any pass loop: one named as epochs or over `range(n)`, not over a collection), a gradient-free accumulation of validation content, or an earlier
 /// loop that scored everything when nothing is scored after the update (a second pass), or
 /// training, first in a loop's body, on what the previous iteration scored and kept
-/// (`prev_x = x` after the score). An
+/// (`prev_x = x`, or a copy such as `x.clone()`, after the score). An
 /// update in a function nothing in its script, nor any other file of its folder, calls or names
 /// is a note (it does not run). Behind a default-off feature, the evidence beside the code
 /// decides the severity; behind a test that passes by default (a default-on flag, a negated
