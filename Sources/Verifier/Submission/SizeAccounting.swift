@@ -86,10 +86,12 @@ private struct SizeCheckBuilder {
         let lines = submission.logs.first { $0.name == file }?.lines ?? []
         let (first, last) = (min(start, end), max(start, end))
         guard first < last, last <= lines.count else { return true }
-        return lines[first..<(last - 1)].contains { raw in
-            let text = LogClaims.stripLinePrefix(raw)
-            return text.hasPrefix("stopping_early") || (text.hasPrefix("step:") && text.contains("train_time"))
-        }
+        return lines[first..<(last - 1)].contains { Self.isTrainingLine(LogClaims.stripLinePrefix($0)) }
+    }
+
+    /// A line a run prints while it trains (`step:… train_time:`, `stopping_early`): it starts another run of a log.
+    static func isTrainingLine<Text: StringProtocol>(_ text: Text) -> Bool {
+        text.hasPrefix("stopping_early") || (text.hasPrefix("step:") && text.contains("train_time"))
     }
 
     /// Why a figure is not the submitted run's: a submission.json figure of another configuration; a log of a
@@ -129,14 +131,14 @@ private struct SizeCheckBuilder {
     /// whatever run another stated size points to.
     func printsClaimedScore(ofSeed seed: Int, inRunOf claim: Claim) -> Bool {
         guard case .line(let file, let line) = claim.source,
-              let lines = submission.logs.first(where: { $0.name == file })?.lines, line <= lines.count else { return false }
+              let lines = submission.logs.first(where: { $0.name == file })?.lines, line >= 1, line <= lines.count else { return false }
         let scores = submission.claims.filter { $0.kind == .valBPB && isJSON($0) && contextOf($0).isEmpty }
         let perSeed = scores.filter { $0.seed == seed }
         let values = (perSeed.isEmpty ? scores.filter { $0.seed == nil } : perSeed).compactMap(\.value.double)
         guard !values.isEmpty else { return false }
         for raw in lines[(line - 1)...] {
             let text = LogClaims.stripLinePrefix(raw)
-            if text.hasPrefix("stopping_early") || (text.hasPrefix("step:") && text.contains("train_time")) { return false }
+            if Self.isTrainingLine(text) { return false }
             for field in text.split(separator: " ") where field.hasPrefix("val_bpb:") {
                 if let value = Double(field.dropFirst("val_bpb:".count)), values.contains(where: { abs($0 - value) < 5e-9 }) {
                     return true
@@ -397,7 +399,7 @@ private struct SizeCheckBuilder {
     /// bytes`): the run counted a compressed copy of its code, as the `(compressed)` label says elsewhere.
     func logDescribesCompression(endingAt claim: Claim) -> Bool {
         guard case .line(let file, let line) = claim.source, let bytes = claim.value.integer,
-              let lines = submission.logs.first(where: { $0.name == file })?.lines, line <= lines.count else { return false }
+              let lines = submission.logs.first(where: { $0.name == file })?.lines, line >= 1, line <= lines.count else { return false }
         let words = ["lzma", "zlib", "brotli", "zstd", "gzip", "bz2", "base85", "b85", "bootstrap"]
         for raw in lines[max(0, line - 4)..<(line - 1)] {
             let text = LogClaims.stripLinePrefix(raw).lowercased()
