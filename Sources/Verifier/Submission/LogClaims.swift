@@ -99,6 +99,8 @@ enum LogClaims {
                    scheme.map { !isUncompressedScheme($0) } ?? !lastSerializedWasRaw {
                     add(.totalBytes, bytes, line: lineNumber, qualifier: scheme)
                 }
+            } else if let (kind, bytes, qualifier) = packSummarySize(line) {
+                add(kind, bytes, line: lineNumber, qualifier: qualifier)
             } else if line.hasPrefix("budget:"), let total = digits(at: line.index(line.startIndex, offsetBy: 7), in: line) {
                 add(.totalBytes, total, line: lineNumber, qualifier: "budget")
             } else if line.hasPrefix("artifact:"), let code = token(after: " code:", in: line) {
@@ -360,6 +362,19 @@ enum LogClaims {
     }
 
     /// For `"<prefix>[ <scheme>| (<scheme>)]: N bytes"`: the scheme (nil when absent) and N.
+    /// A packing step's summary (`Packed code: 19646 bytes (raw=70361 bytes)`, `Model blob : 15976105 bytes`,
+    /// `Submission size: 15995751 bytes`): code, model and total figures. Only the unqualified labels count
+    /// (`Submission size limit: …` states the cap); packed code with a raw figure beside it is compressed.
+    static func packSummarySize(_ line: String) -> (ClaimKind, String, String)? {
+        let labels: [(String, ClaimKind)] = [("Packed code", .codeBytes), ("Model blob", .modelBytes), ("Submission size", .totalBytes)]
+        for (label, kind) in labels where line.hasPrefix(label) {
+            guard let (scheme, bytes) = sizeLine(line, prefix: label), scheme == nil else { return nil }
+            let compressed = kind == .codeBytes && line.contains("(raw=")
+            return (kind, bytes, compressed ? "packed (compressed)" : label)
+        }
+        return nil
+    }
+
     static func sizeLine(_ line: String, prefix: String) -> (String?, String)? {
         let rest = line.dropFirst(prefix.count)
         guard let colon = rest.firstIndex(of: ":") else { return nil }

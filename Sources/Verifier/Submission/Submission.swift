@@ -173,7 +173,8 @@ public struct Submission: Sendable {
         // A file is referenced when its base name appears in the script (e.g. exec(open("train_gpt_decode.py"))).
         let referenced = others.filter { text.contains(baseName($0.name)) }
         return SubmissionCode(
-            name: name, bytes: bytes.count, packing: CodePacking.detect(in: text), referencedFiles: referenced)
+            name: name, bytes: bytes.count, packing: CodePacking.detect(in: text), referencedFiles: referenced,
+            compressedBytes: CompressedSize.lzma2(bytes))
     }
 }
 

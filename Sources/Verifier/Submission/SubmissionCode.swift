@@ -12,12 +12,16 @@ public struct SubmissionCode: Sendable, Equatable {
     /// Other code files of the folder that the script names (it may read or exec them), with their sizes.
     /// Their bytes are not in ``bytes``; the size check flags them for review.
     public var referencedFiles: [SubmissionFileInfo]
+    /// The script's LZMA2 size (``CompressedSize/lzma2(_:)``): about what a compressed copy of it holds.
+    public var compressedBytes: Int?
 
-    public init(name: String, bytes: Int, packing: CodePacking, referencedFiles: [SubmissionFileInfo]) {
+    public init(name: String, bytes: Int, packing: CodePacking, referencedFiles: [SubmissionFileInfo],
+                compressedBytes: Int? = nil) {
         self.name = name
         self.bytes = bytes
         self.packing = packing
         self.referencedFiles = referencedFiles
+        self.compressedBytes = compressedBytes
     }
 }
 

@@ -56,6 +56,22 @@ import Testing
         #expect(found.filter { $0.kind == .totalBytes }.map(\.value.description) == ["16638468"])
     }
 
+    /// `c609cf487368`'s seed999.log ends with its packing step's summary (after a rank prefix on other lines).
+    @Test func packingSummaryLines() {
+        let found = claims([
+            "=== PACK (rc=0) ===",
+            "Packed code: 19646 bytes (raw=70361 bytes)",
+            "Model blob : 15976105 bytes",
+            "Submission size: 15995751 bytes",
+            "Submission size limit: 16000000 bytes",
+            "Packed code: 500 bytes",
+        ])
+        #expect(found.filter { [.codeBytes, .modelBytes, .totalBytes].contains($0.kind) }
+            .map { "\($0.kind.rawValue) \($0.qualifier ?? "-")=\($0.value) l.\($0.source)" }
+            == ["code_bytes packed (compressed)=19646 l.train_seed42.log:2", "model_bytes Model blob=15976105 l.train_seed42.log:3",
+                "total_bytes Submission size=15995751 l.train_seed42.log:4", "code_bytes Packed code=500 l.train_seed42.log:6"])
+    }
+
     @Test func compressedCodeAndBudgetLines() {
         let found = claims([
             "Code size (uncompressed): 151766 bytes",
