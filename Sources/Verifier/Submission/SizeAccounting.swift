@@ -352,7 +352,12 @@ private struct SizeCheckBuilder {
         let compressedCode = claims.filter(isCompressedCode)
         for claim in claims where claim.kind == .modelBytes && claim.aggregate != .mean {
             guard let model = claim.value.integer, code.bytes + model > limit else { continue }
-            if let counted = compressedCode.first(where: { ($0.value.integer ?? .max) + model <= limit }),
+            // A log's model figure goes with that log's own code count (another run's count says nothing of this
+            // run's code); a log that prints none goes with submission.json's; submission.json's with any.
+            let logCountsCode = claims.contains { $0.kind == .codeBytes && !isJSON($0) && $0.source.file == claim.source.file }
+            let counts = isJSON(claim) ? compressedCode
+                : compressedCode.filter { logCountsCode ? $0.source.file == claim.source.file : isJSON($0) }
+            if let counted = counts.first(where: { ($0.value.integer ?? .max) + model <= limit }),
                let countedBytes = counted.value.integer {
                 add(.codeCountedCompressed, .warning, "\(code.name) on disk (\(code.bytes) bytes) + claimed model "
                     + "\(model) bytes (\(describe(claim))) = \(code.bytes + model) bytes is over the \(limit)-byte cap; "

@@ -386,4 +386,27 @@ import Testing
         let unidentified = SizeReport.check(try Submission.read(at: folder.url))
         #expect(unidentified.findings.filter { $0.id == .claimedOverCap }.map(\.severity) == [.error])
     }
+
+    /// A log's model figure goes with that log's own code count: another run's compressed count does not excuse a run
+    /// that counted the plain script; a log with no code figure goes with submission.json's.
+    @Test func aRunsModelFigureGoesWithItsOwnCodeCount() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let baseline = try Data(contentsOf: Paths.shared("corpus/parameter-golf/train_gpt.py"))
+        try baseline.write(to: folder.url.appendingPathComponent("train_gpt.py"))
+        try folder.write("control_seed42.log", "Code size: 15767 bytes\nSerialized model quantized+brotli: 15960000 bytes\n")
+        try folder.write("train_seed42.log", "Code size: 47686 bytes\nSerialized model quantized+brotli: 15970000 bytes\n")
+        let report = SizeReport.check(try Submission.read(at: folder.url))
+        #expect(report.findings.filter { $0.severity == .error }.map(\.message) == ["train_gpt.py on disk (47686 bytes) + claimed "
+            + "model 15970000 bytes (train_seed42.log:2, seed 42) = 16017686 bytes, over the 16000000-byte cap"])
+        #expect(report.findings.filter { $0.id == .codeCountedCompressed }.map(\.message.count).count == 1)
+
+        // The run's log prints no code figure; submission.json counts the code compressed.
+        try folder.write("train_seed42.log", "Serialized model quantized+brotli: 15970000 bytes\n")
+        try folder.write("submission.json", #"{"val_bpb": 1.2, "bytes_code": 15767}"#)
+        let counted = SizeReport.check(try Submission.read(at: folder.url))
+        #expect(!counted.findings.contains { $0.severity == .error })
+        #expect(counted.findings.first { $0.message.contains("(train_seed42.log:1") }?.message.contains(
+            "counts its code compressed (15767 bytes, submission.json: bytes_code)") == true)
+    }
 }
