@@ -352,11 +352,12 @@ private struct SizeCheckBuilder {
         let compressedCode = claims.filter(isCompressedCode)
         for claim in claims where claim.kind == .modelBytes && claim.aggregate != .mean {
             guard let model = claim.value.integer, code.bytes + model > limit else { continue }
-            // A log's model figure goes with that log's own code count (another run's count says nothing of this
-            // run's code); a log that prints none goes with submission.json's; submission.json's with any.
-            let logCountsCode = claims.contains { $0.kind == .codeBytes && !isJSON($0) && $0.source.file == claim.source.file }
-            let counts = isJSON(claim) ? compressedCode
-                : compressedCode.filter { logCountsCode ? $0.source.file == claim.source.file : isJSON($0) }
+            // submission.json's compressed count states the submitted form for every run. Otherwise a log's model
+            // figure goes with that log's own code count when it prints one (a run that counted another, plain
+            // script is not excused by another run's count), else with any log's.
+            let logCountsCode = !isJSON(claim)
+                && claims.contains { $0.kind == .codeBytes && !isJSON($0) && $0.source.file == claim.source.file }
+            let counts = compressedCode.filter { isJSON($0) || !logCountsCode || $0.source.file == claim.source.file }
             if let counted = counts.first(where: { ($0.value.integer ?? .max) + model <= limit }),
                let countedBytes = counted.value.integer {
                 add(.codeCountedCompressed, .warning, "\(code.name) on disk (\(code.bytes) bytes) + claimed model "
