@@ -340,6 +340,14 @@ private struct SizeCheckBuilder {
                     + "but it is not the submitted code's: \(reason)")
                 continue
             }
+            if let recount = recountedWithCompressedCode(claim) {
+                add(.codeCountedCompressed, .warning, "claimed total \(value) bytes (\(describe(claim))) is over the "
+                    + "\(limit)-byte cap; it adds the plain code (\(recount.plain.value) bytes, \(recount.plain.source)) to the "
+                    + "model (\(recount.model) bytes), but the submission counts its code compressed (\(recount.counted.value) "
+                    + "bytes, \(describe(recount.counted))), giving \(recount.model + (recount.counted.value.integer ?? 0)) bytes"
+                    + (submission.code.map(measuredCompression) ?? ""))
+                continue
+            }
             add(.claimedOverCap, .error, "claimed total \(value) bytes (\(describe(claim))) is over the \(limit)-byte cap")
         }
     }
@@ -374,6 +382,28 @@ private struct SizeCheckBuilder {
             }
             add(.claimedOverCap, .error, overCap)
         }
+    }
+
+    /// A log's total that is its own plain code figure plus its model figure, when the submission counts the code
+    /// compressed (submission.json's count, or this log's) and that count plus the model fits: the total is then the
+    /// compressed-code practice (SIZE-CODE-COUNTED-COMPRESSED), as the script plus a model figure is.
+    func recountedWithCompressedCode(_ total: Claim) -> (plain: Claim, model: Int, counted: Claim)? {
+        guard case .line(let file, let line) = total.source, let totalBytes = total.value.integer else { return nil }
+        func lastBefore(_ kind: ClaimKind) -> Claim? {
+            submission.claims.last { claim in
+                guard claim.kind == kind, case .line(file, let claimLine) = claim.source else { return false }
+                return claimLine < line && !isCompressedCode(claim)
+            }
+        }
+        guard let plain = lastBefore(.codeBytes), let model = lastBefore(.modelBytes),
+              let plainBytes = plain.value.integer, let modelBytes = model.value.integer,
+              plainBytes + modelBytes == totalBytes else { return nil }
+        let counted = sizeClaims.first { claim in
+            guard isCompressedCode(claim), isJSON(claim) || claim.source.file == file,
+                  let bytes = claim.value.integer else { return false }
+            return bytes < plainBytes && bytes + modelBytes <= limit
+        }
+        return counted.map { (plain, modelBytes, $0) }
     }
 
     /// Why a log's total over the cap is not the submitted code's: the log adds its own code figure to its model

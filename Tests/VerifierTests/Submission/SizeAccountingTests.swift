@@ -409,4 +409,39 @@ import Testing
         #expect(counted.findings.first { $0.message.contains("(train_seed42.log:2") }?.message.contains(
             "counts its code compressed (15767 bytes, submission.json: bytes_code)") == true)
     }
+
+    /// `92ba78b53983`: each log's total adds the readable script to the model, while submission.json counts the code
+    /// compressed (the packed form the folder ships beside it); with that count the total fits.
+    @Test func aLogTotalOfThePlainScriptBesideACompressedCountIsTheCompressedCodePractice() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let baseline = try Data(contentsOf: Paths.shared("corpus/parameter-golf/train_gpt.py"))
+        try baseline.write(to: folder.url.appendingPathComponent("train_gpt.py"))
+        try folder.write("train_seed42.log", """
+            Code size: 47686 bytes
+            Serialized model quantized+brotli: 15970000 bytes
+            Total submission size quantized+brotli: 16017686 bytes
+
+            """)
+        let plain = SizeReport.check(try Submission.read(at: folder.url))
+        #expect(plain.findings.filter { $0.severity == .error }.map(\.id) == [.claimedOverCap, .claimedOverCap])
+        try folder.write("submission.json", #"{"val_bpb": 1.2, "bytes_code": 15767}"#)
+        let counted = SizeReport.check(try Submission.read(at: folder.url))
+        #expect(!counted.findings.contains { $0.severity == .error })
+        #expect(counted.findings.first { $0.id == .codeCountedCompressed && $0.message.hasPrefix("claimed total") }?.message
+                == "claimed total 16017686 bytes (train_seed42.log:3, seed 42) is over the 16000000-byte cap; it adds the "
+                + "plain code (47686 bytes, train_seed42.log:1) to the model (15970000 bytes), but the submission counts its "
+                + "code compressed (15767 bytes, submission.json: bytes_code), giving 15985767 bytes; pgverify's LZMA2 of "
+                + "train_gpt.py is 12534 bytes")
+        // A compressed count with which the total still does not fit leaves the error.
+        try folder.write("train_seed42.log", """
+            Code size: 47686 bytes
+            Serialized model quantized+brotli: 15990000 bytes
+            Total submission size quantized+brotli: 16037686 bytes
+
+            """)
+        let over = SizeReport.check(try Submission.read(at: folder.url))
+        #expect(over.findings.filter { $0.severity == .error }.map(\.message).contains(
+            "claimed total 16037686 bytes (train_seed42.log:3, seed 42) is over the 16000000-byte cap"))
+    }
 }
