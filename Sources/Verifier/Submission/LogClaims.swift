@@ -101,6 +101,10 @@ enum LogClaims {
                 }
             } else if let (kind, bytes, qualifier) = packSummarySize(line) {
                 add(kind, bytes, line: lineNumber, qualifier: qualifier)
+            } else if let export = exportSummary(line) {
+                add(.modelBytes, export.model, line: lineNumber, qualifier: export.label)
+                add(.codeBytes, export.code, line: lineNumber)
+                add(.totalBytes, export.total, line: lineNumber, qualifier: export.label)
             } else if line.hasPrefix("budget:"), let total = digits(at: line.index(line.startIndex, offsetBy: 7), in: line) {
                 add(.totalBytes, total, line: lineNumber, qualifier: "budget")
             } else if line.hasPrefix("artifact:"), let code = token(after: " code:", in: line) {
@@ -373,6 +377,29 @@ enum LogClaims {
             return (kind, bytes, compressed ? "packed (compressed)" : label)
         }
         return nil
+    }
+
+    /// An export's one-line summary, `gptq_int6_brotli: 14,984,356 bytes | code: 90,756 | total: 15,075,112`:
+    /// the model, code and total figures (digits, optionally grouped by thousands with commas).
+    static func exportSummary(_ line: String) -> (label: String, model: String, code: String, total: String)? {
+        let parts = line.components(separatedBy: " | ")
+        guard parts.count == 3, let colon = parts[0].firstIndex(of: ":") else { return nil }
+        let label = String(parts[0][..<colon])
+        guard !label.isEmpty, !label.contains(" "), let first = label.first, first.isLetter else { return nil }
+        func figure(_ text: Substring, unit: String) -> String? {
+            let body = text.drop { $0 == " " }
+            guard body.hasSuffix(unit) else { return nil }
+            let number = body.dropLast(unit.count)
+            let groups = number.split(separator: ",", omittingEmptySubsequences: false)
+            guard let head = groups.first, (1...3).contains(head.count) || groups.count == 1,
+                  groups.dropFirst().allSatisfy({ $0.count == 3 }),
+                  groups.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }) else { return nil }
+            return groups.joined()
+        }
+        guard let model = figure(parts[0][parts[0].index(after: colon)...], unit: " bytes"),
+              parts[1].hasPrefix("code:"), let code = figure(parts[1].dropFirst("code:".count), unit: ""),
+              parts[2].hasPrefix("total:"), let total = figure(parts[2].dropFirst("total:".count), unit: "") else { return nil }
+        return (label, model, code, total)
     }
 
     static func sizeLine(_ line: String, prefix: String) -> (String?, String)? {

@@ -119,11 +119,36 @@ private struct SizeCheckBuilder {
             return "\(file) states no seed and prints none of submission.json's size figures, while the submitted run of "
                 + "every seed submission.json names is identified by its stated size (\(runs)): another run"
         }
+        if let script = scriptNamingTheLog(file) {
+            return "\(file) is named after \(script), another script of the folder than the submitted "
+                + "\(submission.code?.name ?? "script"): a run of that script"
+        }
         if let member = configurationLogs[file] {
             return "\(file) prints \(member.value) bytes, the figure of \(member.source), another configuration "
                 + "than the submission's"
         }
         return nil
+    }
+
+    /// The Python script of the folder a log is named after (`art_1_dashboard_….log` beside `training_files/art_1.py`),
+    /// when it is not the submitted script nor a copy of it: the log is a run of that script. The longest such name
+    /// wins; a name the submitted script's own name begins with (`train` for `train_gpt.py`) says nothing.
+    func scriptNamingTheLog(_ file: String) -> String? {
+        guard let code = submission.code else { return nil }
+        func stem(_ path: String) -> String {
+            let base = path.split(separator: "/").last.map(String.init) ?? path
+            return (base.hasSuffix(".py") ? String(base.dropLast(3)) : base).lowercased()
+        }
+        let logName = (file.split(separator: "/").last.map(String.init) ?? file).lowercased()
+        let ownStem = stem(code.name)
+        let candidates = submission.otherCode.filter { other in
+            let name = stem(other.name)
+            return other.name.hasSuffix(".py") && !ownStem.hasPrefix(name)
+                && (logName.hasPrefix(name + "_") || logName.hasPrefix(name + "."))
+        }
+        guard let named = candidates.max(by: { stem($0.name).count < stem($1.name).count }),
+              !code.copies.contains(named.name) else { return nil }
+        return named.name
     }
 
     /// Whether the run of a log line `claim` is in prints, after it and before the next training line, the val_bpb
@@ -340,6 +365,11 @@ private struct SizeCheckBuilder {
                     + "but it is not the submitted code's: \(reason)")
                 continue
             }
+            if let reason = recountedWithShippedCode(claim) {
+                add(.claimedOverCap, .note, "claimed total \(value) bytes (\(describe(claim))) is over the \(limit)-byte cap, "
+                    + "but it is not the submitted code's: \(reason)")
+                continue
+            }
             if let recount = recountedWithCompressedCode(claim) {
                 add(.codeCountedCompressed, .warning, "claimed total \(value) bytes (\(describe(claim))) is over the "
                     + "\(limit)-byte cap; it adds the plain code (\(recount.plain.value) bytes, \(recount.plain.source)) to the "
@@ -382,6 +412,31 @@ private struct SizeCheckBuilder {
             }
             add(.claimedOverCap, .error, overCap)
         }
+    }
+
+    /// Why a log's total (its own code figure plus its model figure) is not the submitted code's: its code figure is
+    /// not the shipped script's, and submission.json states, as a total of the run's seed or of the submission, exactly
+    /// the shipped script plus that model (the script was changed after the run, e.g. minified, and re-counted).
+    func recountedWithShippedCode(_ total: Claim) -> String? {
+        guard let code = submission.code, case .line(let file, let line) = total.source,
+              let totalBytes = total.value.integer else { return nil }
+        func lastBefore(_ kind: ClaimKind) -> Claim? {
+            submission.claims.last { claim in
+                guard claim.kind == kind, case .line(file, let claimLine) = claim.source else { return false }
+                return claimLine < line && !isCompressedCode(claim)
+            }
+        }
+        guard let counted = lastBefore(.codeBytes), let model = lastBefore(.modelBytes),
+              let countedBytes = counted.value.integer, let modelBytes = model.value.integer,
+              countedBytes + modelBytes == totalBytes, countedBytes != code.bytes else { return nil }
+        let recount = code.bytes + modelBytes
+        guard recount <= limit, let stated = sizeClaims.first(where: { claim in
+            isJSON(claim) && claim.kind == .totalBytes && claim.value.integer == recount && contextOf(claim).isEmpty
+                && (claim.seed == nil || claim.seed == total.seed)
+        }) else { return nil }
+        return "it counts the code as \(countedBytes) bytes (\(counted.source)), while the shipped \(code.name) is \(code.bytes) "
+            + "bytes, and \(stated.source) states \(recount) bytes, the shipped script plus this run's model \(modelBytes) bytes "
+            + "(\(model.source))"
     }
 
     /// A log's total that is its own plain code figure plus its model figure, when the submission counts the code

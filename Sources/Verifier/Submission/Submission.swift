@@ -172,9 +172,14 @@ public struct Submission: Sendable {
         let text = String(decoding: bytes, as: UTF8.self)
         // A file is referenced when its base name appears in the script (e.g. exec(open("train_gpt_decode.py"))).
         let referenced = others.filter { text.contains(baseName($0.name)) }
-        return SubmissionCode(
+        var code = SubmissionCode(
             name: name, bytes: bytes.count, packing: CodePacking.detect(in: text), referencedFiles: referenced,
             compressedBytes: CompressedSize.lzma2(bytes))
+        let folder = url.deletingLastPathComponent()
+        code.copies = try others.filter { $0.bytes == bytes.count }.compactMap { other in
+            try SubmissionFileReader.readBytes(folder.appendingPathComponent(other.name), name: other.name) == bytes ? other.name : nil
+        }
+        return code
     }
 }
 

@@ -14,6 +14,8 @@ public struct SubmissionCode: Sendable, Equatable {
     public var referencedFiles: [SubmissionFileInfo]
     /// The script's LZMA2 size (``CompressedSize/lzma2(_:)``): about what a compressed copy of it holds.
     public var compressedBytes: Int?
+    /// Other code files of the folder with exactly the script's bytes (a copy kept under another name).
+    public var copies: [String] = []
 
     public init(name: String, bytes: Int, packing: CodePacking, referencedFiles: [SubmissionFileInfo],
                 compressedBytes: Int? = nil) {

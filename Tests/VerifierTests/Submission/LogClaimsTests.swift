@@ -72,6 +72,17 @@ import Testing
                 "total_bytes Submission size=15995751 l.train_seed42.log:4", "code_bytes Packed code=500 l.train_seed42.log:6"])
     }
 
+    /// `51a9c7bcc28f`'s train_seed2024.log: the GPTQ export's one-line summary, numbers grouped by thousands.
+    @Test func exportSummaryLines() {
+        let found = claims(["gptq_int6_brotli: 14,984,356 bytes | code: 90,756 | total: 15,075,112",
+                            "gptq_mixed_brotli: 15772447 bytes | code: 91673 | total: 15864120",
+                            "gptq_int6_brotli: 14,98,356 bytes | code: 90,756 | total: 15,075,112",
+                            "note: 5 bytes | code: 7 | total: 12 | extra: 1"])
+        #expect(found.filter { [.codeBytes, .modelBytes, .totalBytes].contains($0.kind) }.map { "\($0.kind.rawValue)=\($0.value)" }
+                == ["model_bytes=14984356", "code_bytes=90756", "total_bytes=15075112",
+                    "model_bytes=15772447", "code_bytes=91673", "total_bytes=15864120"])
+    }
+
     @Test func compressedCodeAndBudgetLines() {
         let found = claims([
             "Code size (uncompressed): 151766 bytes",

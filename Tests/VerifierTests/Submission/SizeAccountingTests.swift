@@ -444,4 +444,70 @@ import Testing
         #expect(over.findings.filter { $0.severity == .error }.map(\.message).contains(
             "claimed total 16037686 bytes (train_seed42.log:3, seed 42) is over the 16000000-byte cap"))
     }
+
+    /// `0cf54210512f`: the runs counted an 88,253-byte script that was minified afterwards to the shipped one;
+    /// submission.json states each seed's total as the shipped script plus that run's model.
+    @Test func aLogTotalRecountedWithTheShippedScriptIsNotTheSubmittedCodes() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try folder.write("train_gpt.py", String(repeating: "#", count: 58_185) + "\n")
+        try folder.write("train_seed2025.log", """
+            Code size: 88253 bytes
+            Serialized model int6+lzma: 15937372 bytes
+            Total submission size int6+lzma: 16025625 bytes
+
+            """)
+        let unstated = SizeReport.check(try Submission.read(at: folder.url))
+        #expect(unstated.findings.filter { $0.id == .claimedOverCap }.map(\.severity) == [.error])
+        try folder.write("submission.json", #"{"val_bpb": 1.13, "bytes_code": 58186, "seed_results": {"2025": {"bytes_total": 15995558}}}"#)
+        let report = SizeReport.check(try Submission.read(at: folder.url))
+        #expect(!report.findings.contains { $0.severity == .error })
+        #expect(report.findings.first { $0.id == .claimedOverCap }?.message == "claimed total 16025625 bytes "
+                + "(train_seed2025.log:3, seed 2025) is over the 16000000-byte cap, but it is not the submitted code's: it "
+                + "counts the code as 88253 bytes (train_seed2025.log:1), while the shipped train_gpt.py is 58186 bytes, and "
+                + "submission.json: seed_results.2025.bytes_total states 15995558 bytes, the shipped script plus this run's "
+                + "model 15937372 bytes (train_seed2025.log:2)")
+        // A stated total that is not the shipped script plus this run's model does not recount it.
+        try folder.write("submission.json", #"{"val_bpb": 1.13, "seed_results": {"2025": {"bytes_total": 15995000}}}"#)
+        #expect(SizeReport.check(try Submission.read(at: folder.url)).findings.contains { $0.severity == .error && $0.id == .claimedOverCap })
+    }
+
+    /// `51a9c7bcc28f`: the run's int8 pass is over the cap, and its later GPTQ export (one summary line) is the artifact.
+    @Test func aLaterExportSummaryLineSupersedesAnEarlierExport() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try folder.write("train_gpt.py", String(repeating: "#", count: 90_755) + "\n")
+        try folder.write("train_seed2024.log", """
+            Serialized model int8+zstd: 16012000 bytes
+            Total submission size int8+zstd: 16102756 bytes
+            gptq_int6_brotli: 14,984,356 bytes | code: 90,756 | total: 15,075,112
+
+            """)
+        let report = SizeReport.check(try Submission.read(at: folder.url))
+        #expect(!report.findings.contains { $0.severity == .error })
+        #expect(report.findings.filter { $0.id == .claimedOverCap }.map(\.severity) == [.note, .note])
+    }
+
+    /// `7471b5534f88`: logs named after the study's other scripts (`training_files/art_1.py`) are runs of those scripts;
+    /// the log named after the copy of the submitted script is the submitted run.
+    @Test func aLogNamedAfterAnotherScriptIsARunOfThatScript() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let script = String(repeating: "#", count: 173_757) + "\n"
+        try folder.write("train_gpt.py", script)
+        try folder.write("training_files/pr1855_simple_art.py", script)
+        try folder.write("training_files/art_1.py", String(repeating: "#", count: 9_999) + "\n")
+        try folder.write("training_files/train.py", "print(1)\n")
+        try folder.write("logs/art_1_dashboard_20260417.stdout.log", "Serialized model quantized+brotli: 15900000 bytes\n")
+        try folder.write("logs/pr1855_simple_art_dashboard_20260430.stdout.log", "Serialized model quantized+brotli: 15900001 bytes\n")
+        try folder.write("logs/train_seed7.log", "Serialized model quantized+brotli: 15900002 bytes\n")
+        let submission = try Submission.read(at: folder.url)
+        #expect(submission.code?.copies == ["training_files/pr1855_simple_art.py"])
+        let overCap = SizeReport.check(submission).findings.filter { $0.id == .claimedOverCap }
+        #expect(overCap.filter { $0.severity == .note }.map(\.message).first?.hasSuffix("but it is not the submitted "
+            + "artifact's: logs/art_1_dashboard_20260417.stdout.log is named after training_files/art_1.py, another script "
+            + "of the folder than the submitted train_gpt.py: a run of that script") == true)
+        // The copy's run and a log a script named like the submitted one's prefix (`train`) would name stay errors.
+        #expect(overCap.filter { $0.severity == .error }.count == 2)
+    }
 }
