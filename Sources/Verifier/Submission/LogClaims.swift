@@ -396,9 +396,12 @@ enum LogClaims {
                   groups.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }) else { return nil }
             return groups.joined()
         }
+        // The total may be followed by a parenthesised restatement: `total: 15,075,112 (15.08MB)`.
+        var last = Substring(parts[2])
+        if last.hasSuffix(")"), let open = last.range(of: " (") { last = last[..<open.lowerBound] }
         guard let model = figure(parts[0][parts[0].index(after: colon)...], unit: " bytes"),
               parts[1].hasPrefix("code:"), let code = figure(parts[1].dropFirst("code:".count), unit: ""),
-              parts[2].hasPrefix("total:"), let total = figure(parts[2].dropFirst("total:".count), unit: "") else { return nil }
+              last.hasPrefix("total:"), let total = figure(last.dropFirst("total:".count), unit: "") else { return nil }
         return (label, model, code, total)
     }
 

@@ -74,7 +74,7 @@ import Testing
 
     /// `51a9c7bcc28f`'s train_seed2024.log: the GPTQ export's one-line summary, numbers grouped by thousands.
     @Test func exportSummaryLines() {
-        let found = claims(["gptq_int6_brotli: 14,984,356 bytes | code: 90,756 | total: 15,075,112",
+        let found = claims(["gptq_int6_brotli: 14,984,356 bytes | code: 90,756 | total: 15,075,112 (15.08MB)",
                             "gptq_mixed_brotli: 15772447 bytes | code: 91673 | total: 15864120",
                             "gptq_int6_brotli: 14,98,356 bytes | code: 90,756 | total: 15,075,112",
                             "note: 5 bytes | code: 7 | total: 12 | extra: 1"])

@@ -480,7 +480,7 @@ import Testing
         try folder.write("train_seed2024.log", """
             Serialized model int8+zstd: 16012000 bytes
             Total submission size int8+zstd: 16102756 bytes
-            gptq_int6_brotli: 14,984,356 bytes | code: 90,756 | total: 15,075,112
+            gptq_int6_brotli: 14,984,356 bytes | code: 90,756 | total: 15,075,112 (15.08MB)
 
             """)
         let report = SizeReport.check(try Submission.read(at: folder.url))
