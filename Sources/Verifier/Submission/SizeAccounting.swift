@@ -52,6 +52,8 @@ private struct SizeCheckBuilder {
     var configurationLogs: [String: Claim] = [:]
     /// ``findSeedsRunsIdentified()``, found once.
     var seedsRunsIdentified: String?
+    /// ``findSingleRun()``, found once.
+    var singleRun: (log: String, reason: String)?
 
     init(submission: Submission, notSubmitted: [String: String]) {
         self.submission = submission
@@ -59,6 +61,7 @@ private struct SizeCheckBuilder {
         statedExports = findStatedExports()
         configurationLogs = findConfigurationLogs()
         seedsRunsIdentified = findSeedsRunsIdentified()
+        singleRun = findSingleRun()
     }
 
     /// Why a model or total figure over the cap is not the submitted artifact's, if it is not: its log is
@@ -114,6 +117,9 @@ private struct SizeCheckBuilder {
         }), !printsClaimedScore(ofSeed: seed, inRunOf: claim), let first = stated.first {
             return "\(first.json.source) (\(first.json.value) bytes) is the export printed at \(first.log.source), "
                 + "the submitted run of seed \(seed); line \(line) is of another run in the same log"
+        }
+        if let single = singleRun, single.log != file {
+            return "\(single.reason): \(file) is another run"
         }
         if claim.seed == nil, let runs = seedsRunsIdentified, !printsStatedFigure(file) {
             return "\(file) states no seed and prints none of submission.json's size figures, while the submitted run of "
@@ -183,6 +189,33 @@ private struct SizeCheckBuilder {
         return named.compactMap { seed in
             statedExports[seed]?.first.map { "seed \(seed): \($0.json.source) at \($0.log.source)" }
         }.joined(separator: "; ")
+    }
+
+    /// The one run submission.json describes, when it describes one: it names a single seed (and no count of seeds
+    /// above one), one log of that seed prints its plain size figure exactly, and that log's final score is
+    /// submission.json's plain val_bpb. The other logs are then other runs (extra seeds, attempts), not submitted.
+    func findSingleRun() -> (log: String, reason: String)? {
+        guard let metadata = submission.metadata, case .object(let members) = metadata.json else { return nil }
+        let named = RunSelection.namedSeeds(of: submission)
+        guard named.count == 1, let seed = named.first else { return nil }
+        let countsSeveral = members.contains { member in
+            guard member.key.lowercased().contains("seeds"), case .number(let literal) = member.value else { return false }
+            return (Double(literal) ?? 0) > 1
+        }
+        guard !countsSeveral, let exports = statedExports[seed], let first = exports.first,
+              exports.allSatisfy({ $0.log.source.file == first.log.source.file }) else { return nil }
+        let log = first.log.source.file
+        let claimed = submission.claims.filter { $0.kind == .valBPB && isJSON($0) && $0.aggregate == nil && contextOf($0).isEmpty }
+        let logged = submission.claims.filter { $0.kind == .valBPB && $0.source.file == log }
+        let agrees = claimed.contains { claim in
+            logged.contains { printed in
+                guard let a = claim.value.double, let b = printed.value.double else { return false }
+                return abs(a - b) <= ClaimConsistencyCheckProvider.tolerance(claim.value.description, printed.value.description)
+            }
+        }
+        guard agrees else { return nil }
+        return (log, "submission.json describes one run, seed \(seed): \(first.json.source) (\(first.json.value) bytes) is "
+            + "printed at \(first.log.source) and its val_bpb is that log's")
     }
 
     /// Whether `file` prints a total or model figure that submission.json states (at any level).
@@ -373,8 +406,8 @@ private struct SizeCheckBuilder {
             if let recount = recountedWithCompressedCode(claim) {
                 add(.codeCountedCompressed, .warning, "claimed total \(value) bytes (\(describe(claim))) is over the "
                     + "\(limit)-byte cap; it adds the plain code (\(recount.plain.value) bytes, \(recount.plain.source)) to the "
-                    + "model (\(recount.model) bytes), but the submission counts its code compressed (\(recount.counted.value) "
-                    + "bytes, \(describe(recount.counted))), giving \(recount.model + (recount.counted.value.integer ?? 0)) bytes"
+                    + "model (\(recount.model) bytes), but the submission counts its code compressed (\(recount.counted.bytes) "
+                    + "bytes, \(recount.counted.source)), giving \(recount.model + recount.counted.bytes) bytes"
                     + (submission.code.map(measuredCompression) ?? ""))
                 continue
             }
@@ -385,23 +418,13 @@ private struct SizeCheckBuilder {
     /// Without a measured artifact, the measured script plus each claimed model size must fit.
     mutating func checkMeasuredCodeWithClaimedModels(_ code: SubmissionCode, _ claims: [Claim]) {
         guard submission.artifact == nil else { return }
-        // Records that count a compressed (minified, self-extracting) copy of their code say so in
-        // the log; the plain script on disk is then not what they counted, and the rule is unsettled.
-        let compressedCode = claims.filter(isCompressedCode)
         for claim in claims where claim.kind == .modelBytes && claim.aggregate != .mean {
             guard let model = claim.value.integer, code.bytes + model > limit else { continue }
-            // submission.json's compressed count states the submitted form for every run. Otherwise a log's model
-            // figure goes with that log's own code count when it prints one (a run that counted another, plain
-            // script is not excused by another run's count), else with any log's.
-            let logCountsCode = !isJSON(claim)
-                && claims.contains { $0.kind == .codeBytes && !isJSON($0) && $0.source.file == claim.source.file }
-            let counts = compressedCode.filter { isJSON($0) || !logCountsCode || $0.source.file == claim.source.file }
-            if let counted = counts.first(where: { ($0.value.integer ?? .max) + model <= limit }),
-               let countedBytes = counted.value.integer {
+            if let counted = compressedCodeCount(with: claim, below: code.bytes) {
                 add(.codeCountedCompressed, .warning, "\(code.name) on disk (\(code.bytes) bytes) + claimed model "
                     + "\(model) bytes (\(describe(claim))) = \(code.bytes + model) bytes is over the \(limit)-byte cap; "
-                    + "the submission counts its code compressed (\(countedBytes) bytes, \(describe(counted))), "
-                    + "a form the folder does not ship, giving \(countedBytes + model) bytes" + measuredCompression(code))
+                    + "the submission counts its code compressed (\(counted.bytes) bytes, \(counted.source)), "
+                    + "a form the folder does not ship, giving \(counted.bytes + model) bytes" + measuredCompression(code))
                 continue
             }
             let overCap = "\(code.name) on disk (\(code.bytes) bytes) + claimed model \(model) bytes "
@@ -412,6 +435,35 @@ private struct SizeCheckBuilder {
             }
             add(.claimedOverCap, .error, overCap)
         }
+    }
+
+    /// The compressed count of the code that goes with a model figure, when with it the total fits: submission.json's
+    /// compressed count (it states the submitted form for every run); else, for a log's figure, that log's own count
+    /// when it prints a code figure (a run that counted another, plain script is not excused by another run's
+    /// count), or any log's when it prints none; else the code count submission.json's total for the run's seed
+    /// implies (that total minus this model figure: `artifact_bytes` 15,992,375 beside a logged model of 15,968,723
+    /// counts 23,652 bytes of code) when it is a compressed copy's size (``countsCompressedCopy(_:)``).
+    func compressedCodeCount(with model: Claim, below plainBytes: Int) -> (bytes: Int, source: String)? {
+        guard let modelBytes = model.value.integer else { return nil }
+        let logCountsCode = !isJSON(model)
+            && sizeClaims.contains { $0.kind == .codeBytes && !isJSON($0) && $0.source.file == model.source.file }
+        let stated = sizeClaims.filter(isCompressedCode).filter { claim in
+            isJSON(claim) || isJSON(model) || !logCountsCode || claim.source.file == model.source.file
+        }.sorted { isJSON($0) && !isJSON($1) }
+        for claim in stated {
+            guard let bytes = claim.value.integer, bytes < plainBytes, bytes + modelBytes <= limit else { continue }
+            return (bytes, describe(claim))
+        }
+        guard !isJSON(model), let seed = model.seed else { return nil }
+        for total in sizeClaims where isJSON(total) && total.kind == .totalBytes && total.seed == seed && total.aggregate == nil {
+            guard let totalBytes = total.value.integer, totalBytes <= limit, totalBytes > modelBytes else { continue }
+            let implied = Claim(kind: .codeBytes, value: .number(Double(totalBytes - modelBytes), literal: String(totalBytes - modelBytes)),
+                                seed: seed, source: total.source)
+            if implied.value.integer.map({ $0 < plainBytes }) == true, countsCompressedCopy(implied) {
+                return (totalBytes - modelBytes, "\(total.source) (\(totalBytes) bytes) minus this model")
+            }
+        }
+        return nil
     }
 
     /// Why a log's total (its own code figure plus its model figure) is not the submitted code's: its code figure is
@@ -442,7 +494,7 @@ private struct SizeCheckBuilder {
     /// A log's total that is its own plain code figure plus its model figure, when the submission counts the code
     /// compressed (submission.json's count, or this log's) and that count plus the model fits: the total is then the
     /// compressed-code practice (SIZE-CODE-COUNTED-COMPRESSED), as the script plus a model figure is.
-    func recountedWithCompressedCode(_ total: Claim) -> (plain: Claim, model: Int, counted: Claim)? {
+    func recountedWithCompressedCode(_ total: Claim) -> (plain: Claim, model: Int, counted: (bytes: Int, source: String))? {
         guard case .line(let file, let line) = total.source, let totalBytes = total.value.integer else { return nil }
         func lastBefore(_ kind: ClaimKind) -> Claim? {
             submission.claims.last { claim in
@@ -452,13 +504,9 @@ private struct SizeCheckBuilder {
         }
         guard let plain = lastBefore(.codeBytes), let model = lastBefore(.modelBytes),
               let plainBytes = plain.value.integer, let modelBytes = model.value.integer,
-              plainBytes + modelBytes == totalBytes else { return nil }
-        let counted = sizeClaims.first { claim in
-            guard isCompressedCode(claim), isJSON(claim) || claim.source.file == file,
-                  let bytes = claim.value.integer else { return false }
-            return bytes < plainBytes && bytes + modelBytes <= limit
-        }
-        return counted.map { (plain, modelBytes, $0) }
+              plainBytes + modelBytes == totalBytes,
+              let counted = compressedCodeCount(with: model, below: plainBytes) else { return nil }
+        return (plain, modelBytes, counted)
     }
 
     /// Why a log's total over the cap is not the submitted code's: the log adds its own code figure to its model

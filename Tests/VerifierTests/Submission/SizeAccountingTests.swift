@@ -510,4 +510,49 @@ import Testing
         // The copy's run and a log a script named like the submitted one's prefix (`train`) would name stay errors.
         #expect(overCap.filter { $0.severity == .error }.count == 2)
     }
+
+    /// `1c19d775aa7e`: submission.json describes one run (seed 1337: its size and score); the extra seeds' logs are
+    /// other runs. A count of seeds above one, or a score that is not the run's, leaves every log judged.
+    @Test func submissionJSONDescribingOneRunSetsOtherLogsAside() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try folder.write("train_gpt.py", String(repeating: "#", count: 67_618) + "\n")
+        try folder.write("train_seed1337.log", "Serialized model int6+zstd: 15644019 bytes\nTotal submission size int6+zstd: "
+            + "15713507 bytes\nfinal_int6_sliding_window_exact val_loss:1.92789279 val_bpb:1.14180972\n")
+        try folder.write("train_seed7.log", "Serialized model int6+zstd: 15947443 bytes\nTotal submission size int6+zstd: "
+            + "16015062 bytes\nfinal_int6_sliding_window_exact val_loss:1.93097820 val_bpb:1.14363708\n")
+        func overCap(_ json: String) throws -> [SizeFinding.Severity] {
+            try folder.write("submission.json", json)
+            return SizeReport.check(try Submission.read(at: folder.url)).findings.filter { $0.id == .claimedOverCap }.map(\.severity)
+        }
+        #expect(try overCap(#"{"val_bpb": 1.1418, "artifact_bytes": 15713507, "seed": 1337}"#) == [.note, .note])
+        #expect(try overCap(#"{"val_bpb": 1.1418, "artifact_bytes": 15713507, "seed": 1337, "num_seeds": 3}"#) == [.error, .error])
+        #expect(try overCap(#"{"val_bpb": 1.1409, "artifact_bytes": 15713507, "seed": 1337}"#) == [.error, .error])
+        #expect(try overCap(#"{"val_bpb": 1.1418, "artifact_bytes": 15713507}"#) == [.error, .error])
+    }
+
+    /// `e480524aaf17`: the logs add the plain script to the model, and submission.json's per-seed totals are each
+    /// log's model plus 23,652 bytes, a compressed copy's size of the shipped script: the practice, not an excess.
+    @Test func aCodeCountImpliedBySubmissionJSONsSeedTotalIsACompressedCount() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let baseline = try Data(contentsOf: Paths.shared("corpus/parameter-golf/train_gpt.py"))
+        try baseline.write(to: folder.url.appendingPathComponent("train_gpt.py"))
+        try folder.write("train_seed999.log", """
+            Code size: 47686 bytes
+            Serialized model quantized+brotli: 15968723 bytes
+            Total submission size quantized+brotli: 16016409 bytes
+
+            """)
+        func errors(_ json: String) throws -> Int {
+            try folder.write("submission.json", json)
+            return SizeReport.check(try Submission.read(at: folder.url)).findings.filter { $0.severity == .error }.count
+        }
+        #expect(try errors(#"{"val_bpb": 1.04, "seed_results": {"999": {"artifact_bytes": 15984490}}}"#) == 0)
+        let report = SizeReport.check(try Submission.read(at: folder.url))
+        #expect(report.findings.filter { $0.id == .codeCountedCompressed }.first?.message.contains("the submission counts its code "
+            + "compressed (15767 bytes, submission.json: seed_results.999.artifact_bytes (15984490 bytes) minus this model)") == true)
+        // An implied count no compressed copy of this script could be (4,000 bytes, below half its LZMA2 size) fails.
+        #expect(try errors(#"{"val_bpb": 1.04, "seed_results": {"999": {"artifact_bytes": 15972723}}}"#) == 2)
+    }
 }
