@@ -159,6 +159,20 @@ struct TemporaryFolder {
         #expect(loader.code?.referencedFiles == [SubmissionFileInfo(name: "loader.py", bytes: 6)])
     }
 
+    /// `3f6c4656bf49` ships `final_model_source.log` (a copy of a training log) and no artifact: a text file named
+    /// like the model is not the artifact, and a model file still is.
+    @Test func aTextFileNamedLikeTheModelIsNotTheArtifact() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try folder.write("train_gpt.py", "print(1)\n")
+        try folder.write("final_model_source.log", "Serialized model quantized+brotli: 15965726 bytes\n")
+        let submission = try Submission.read(at: folder.url)
+        #expect(submission.artifacts.isEmpty)
+        #expect(submission.logs.map(\.name) == ["final_model_source.log"])
+        try folder.write("final_model.int6.ptz", "x")
+        #expect(try Submission.read(at: folder.url).artifacts.map(\.name) == ["final_model.int6.ptz"])
+    }
+
     @Test func scriptChoiceWithoutTrainGPT() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
