@@ -35,9 +35,10 @@ public enum CodePacking: String, Sendable, Equatable {
     case selfExtracting = "self_extracting"
 
     /// Recognizes the wrapper idiom from the script's text: an `exec(` of a decompressed, decoded literal.
-    /// Only the text is inspected; nothing is decoded or run.
+    /// Only the text is inspected (its first and last 4 KiB: a wrapper that binds its payload to a name first
+    /// calls `exec` after it); nothing is decoded or run.
     static func detect(in text: String) -> CodePacking {
-        let head = String(text.prefix(4096))
+        let head = String(text.prefix(4096)) + "\n" + String(text.suffix(4096))
         let decompresses = ["lzma", "zlib", "brotli", "zstd", "bz2", "gzip"].contains { head.contains($0) }
         let decodes = ["b85decode", "b64decode", "a85decode"].contains { head.contains($0) }
         return head.contains("exec(") && decompresses && decodes ? .selfExtracting : .plain

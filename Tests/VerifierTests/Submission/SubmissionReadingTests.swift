@@ -153,6 +153,12 @@ struct TemporaryFolder {
         #expect(wrapped.code?.referencedFiles == [])
         #expect(wrapped.otherCode == [SubmissionFileInfo(name: "loader.py", bytes: 6)])
 
+        // `3f6c4656bf49`: the payload is bound to a name over 26 KB, and `exec` comes after it.
+        let payload = String(repeating: "q|8c_SvdluBKzp|7vc;L3kQ3*yTeDgV-Kbn2(}yE((tCe3*AJ7KGrvI+$jd9UE6jR<G~0Xcsa!k\n", count: 400)
+        try folder.write("train_gpt.py", "import lzma,base64\n_b=b\"\"\"\n" + payload + "\"\"\"\n"
+            + "exec(lzma.decompress(base64.b85decode(_b.replace(b\"\\n\",b\"\"))).decode(\"utf-8\"))\n")
+        #expect(try Submission.read(at: folder.url).code?.packing == .selfExtracting)
+
         try folder.write("train_gpt.py", "exec(open(__file__.replace(\"train_gpt.py\",\"loader.py\")).read())\n")
         let loader = try Submission.read(at: folder.url)
         #expect(loader.code?.packing == .plain)
