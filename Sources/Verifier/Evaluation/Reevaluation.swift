@@ -282,6 +282,7 @@ public enum Reevaluation {
         if f.skipGates { names.append("gated skips") }
         if f.loop != nil { names.append("looped layers") }
         if f.stackLoops != nil { names.append("whole-stack passes") }
+        if f.blockSchedule != nil { names.append("weight-shared blocks") }
         if f.parallelResiduals != nil { names.append("parallel residuals") }
         if f.attentionGate != .none { names.append("attention gate") }
         if f.mlpOutputGateWindow != nil { names.append("MLP output gate") }
