@@ -197,6 +197,14 @@ public enum Reevaluation {
             resolved.sources["mlp_activation"] = .derived(
                 rule: "\(match.mlpActivation.formula): what the forward computes at \(match.activationRead ?? match.file)", from: [])
         }
+        if let schedule = match.blockSchedule {
+            resolved.config.features.blockSchedule = schedule
+            resolved.sources["block_schedule"] = .derived(
+                rule: "\(resolved.config.numLayers) unique blocks run over a depth of \(schedule.count) in the order "
+                    + schedule.map(String.init).joined(separator: ",") + ": what the forward of \(match.file) computes", from: [])
+            // The code's NUM_LAYERS is that depth, not a value the run changed.
+            resolved.notes.removeAll { $0.contains(": num_layers = \(resolved.config.numLayers) (the run set it") }
+        }
         resolved.architecture = "matched to the forward of \(match.file): \(match.architecture)"
     }
 

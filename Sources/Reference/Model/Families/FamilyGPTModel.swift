@@ -294,7 +294,7 @@ public final class FamilyGPTModel: @unchecked Sendable {
     }
 
     /// The deepest block schedule run (a bound on the work a configuration can ask for).
-    static let maxScheduledDepth = 1024
+    public static let maxScheduledDepth = 1024
 
     static func validateFeatures(_ config: GPTConfig) throws(ModelWeightsError) {
         func require(_ condition: Bool, _ message: @autoclosure () -> String) throws(ModelWeightsError) {
