@@ -62,7 +62,7 @@ enum TorchFunctions {
         switch dotted {
         case "torch.nn.ModuleList":
             guard let first = positional.first else { return .list(SymbolicList([])) }
-            return .list(SymbolicList(try interpreter.iterate(first, at: site, frame)))
+            return .list(SymbolicList(try interpreter.iterate(first, at: site, frame), registersModules: true))
         case "torch.nn.Parameter", "torch.nn.parameter.Parameter":
             return .opaque(TorchModules.parameterMarker)
         case "torch.nn.Sequential", "torch.nn.ModuleDict", "torch.nn.ParameterList", "torch.nn.ParameterDict":

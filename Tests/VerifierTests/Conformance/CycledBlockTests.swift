@@ -6,7 +6,7 @@ import Testing
 /// Weight-shared (cycled) blocks: a few unique blocks run over a deeper schedule, the U-Net skips over that
 /// depth, the schedule read from the code's forward (``BlockScheduleReading``) and its depth from the code's
 /// own NUM_LAYERS where the tensors hold fewer blocks. Pull requests #167 and #30 (read from /work/prcorpus
-/// where it is) and the baseline rewritten to three forms of the same sharing, each evaluated through the whole
+/// where it is) and the baseline rewritten to four forms of the same sharing, each evaluated through the whole
 /// pipeline against the PyTorch golden of that code on the same random weights (`tools/cycled_block_goldens.py`,
 /// fixtures/conformance/cycled.*); edits that change the schedule are evaluated as edited or refused.
 @Suite struct CycledBlockTests {
@@ -102,7 +102,7 @@ import Testing
     @Test(.enabled(if: hasRecordCode), arguments: ["pr167_layer_map", "pr30_modulo", "pr167_layer_map_rotated"])
     func recordCodeIsEvaluatedExactly(_ name: String) throws { try Self.expectGolden(name) }
 
-    @Test(arguments: ["baseline_modulo", "baseline_nested_loop", "baseline_modulo_rotated"])
+    @Test(arguments: ["baseline_modulo", "baseline_nested_loop", "baseline_repeated_list", "baseline_modulo_rotated"])
     func rewrittenFormIsEvaluatedExactly(_ name: String) throws { try Self.expectGolden(name) }
 
     /// One repeat fewer: at the tensors' depth (3) the code runs no block, at its own (NUM_LAYERS=9) six blocks
