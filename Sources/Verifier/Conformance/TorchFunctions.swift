@@ -345,11 +345,15 @@ enum TorchFunctions {
             guard dims.allSatisfy({ $0 != nil }) else { throw fail("ones with sizes pgverify cannot read") }
             if dims.allSatisfy({ if case .n = $0! { return true }; return false }) { return .opaque("a constant torch.ones tensor") }
             return .tensor(g.node("ones", [], [("shape", .text(dims.map { $0!.text }.joined(separator: ",")))]), dims.map { $0! })
-        case "tensor", "as_tensor" where try integerTable(arguments, interpreter, at: site, frame) != nil:
+        case "tensor", "as_tensor":
             // A table of block indices (`torch.tensor([i % n for i in range(L)], dtype=torch.long)`, a
             // layer map): its items are read as the integers they are, so indexing it gives a number.
-            return .list(SymbolicList(try integerTable(arguments, interpreter, at: site, frame)!.map(SymbolicValue.int)))
-        case "zeros", "empty", "full", "randn", "rand", "tensor", "stack", "zeros_like", "ones_like", "eye", "linspace", "as_tensor":
+            if let table = try integerTable(arguments, interpreter, at: site, frame) {
+                return .list(SymbolicList(table.map(SymbolicValue.int)))
+            }
+            // Otherwise an initial value of a parameter or buffer: the artifact's values replace it.
+            return .opaque("a torch.\(name) value")
+        case "zeros", "empty", "full", "randn", "rand", "stack", "zeros_like", "ones_like", "eye", "linspace":
             // Initial values of parameters and buffers: the artifact's values replace them.
             return .opaque("a torch.\(name) value")
         case "tril", "triu":

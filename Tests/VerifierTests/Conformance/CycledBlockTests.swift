@@ -196,6 +196,17 @@ import Testing
         }
     }
 
+    /// `torch.tensor` of anything but integers the code states (floats, an explicit float dtype) stays an
+    /// initial value the artifact replaces: the baseline with such unused buffers is still matched.
+    @Test(arguments: ["torch.tensor([0.5, 1.5])", "torch.tensor([1, 2], dtype=torch.float32)", "torch.as_tensor((0.25,))"])
+    func nonIntegerTensorIsAnInitialValue(_ value: String) throws {
+        let text = try CodeEdit(name: "buffer", edits: [("        self.final_norm = RMSNorm()\n",
+            "        self.final_norm = RMSNorm()\n        self.register_buffer(\"_table\", \(value), persistent=False)\n")],
+                                expected: "", line: 0).apply(to: try ConformanceSupport.baselineSource)
+        let match = try ConformanceSupport.check(text, readsActivation: true)
+        #expect(match.blockSchedule == nil)
+    }
+
     /// Without the sharing, the baseline's code is read at the weights' depth as before (no schedule).
     @Test func plainBaselineReadsNoSchedule() throws {
         let match = try ConformanceSupport.check(try ConformanceSupport.baselineSource, readsActivation: true)
