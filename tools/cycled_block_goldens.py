@@ -17,8 +17,9 @@ model built by the `GPT(...)` call of its own `main`, loaded with the same rando
 width 32 over a depth of 9, 4 skip weights; seed 20260318, every tensor nonzero) and scored by its own
 `eval_val` (standard mode, float32, CPU, 4,096 tokens at seq_len 128). Also on the same weights, by the
 edited code's own `eval_val`: #167 with its layer map rotated by one (`(i + 1) % n_unique`), and the
-challenge's baseline train_gpt.py rewritten to four forms of the same sharing (a modulo index, a nested
-repeat loop over `self.blocks`, a plain list that repeats the blocks, and the modulo index rotated by one). The edits are recorded in the golden.
+challenge's baseline train_gpt.py rewritten to five forms of the same sharing (a modulo index, a nested
+repeat loop over `self.blocks`, a plain list that repeats the blocks, a repeated index list
+`list(range(n)) * repeats`, and the modulo index rotated by one). The edits are recorded in the golden.
 
 Writes fixtures/conformance/cycled.{weights.json,weights.f32,goldens.json}.
 """
@@ -99,6 +100,16 @@ REPEATED_LIST = [
      "            x = self.schedule[self.num_encoder_layers + i](x, x0)\n"),
 ]
 
+REPEATED_INDICES = [
+    BLOCKS,
+    ("        skips: list[Tensor] = []\n",
+     "        skips: list[Tensor] = []\n        layer_seq = list(range(len(self.blocks))) * "
+     "((self.num_encoder_layers + self.num_decoder_layers) // len(self.blocks))\n"),
+    ("            x = self.blocks[i](x, x0)\n", "            x = self.blocks[layer_seq[i]](x, x0)\n"),
+    ("            x = self.blocks[self.num_encoder_layers + i](x, x0)\n",
+     "            x = self.blocks[layer_seq[self.num_encoder_layers + i]](x, x0)\n"),
+]
+
 FORMS = [
     dict(name="pr167_layer_map", pull_request=167, folder="62959cd57bcb",
          code="records/track_non_record_16mb/2026-03-19_DepthRecurrence_LayerSharing/train_gpt.py",
@@ -113,6 +124,7 @@ FORMS = [
     dict(name="baseline_modulo", code=BASELINE, edits=MODULO, settings={}, schedule=[0, 1, 2] * 3),
     dict(name="baseline_nested_loop", code=BASELINE, edits=NESTED, settings={}, schedule=[0, 1, 2] * 3),
     dict(name="baseline_repeated_list", code=BASELINE, edits=REPEATED_LIST, settings={}, schedule=[0, 1, 2] * 3),
+    dict(name="baseline_repeated_indices", code=BASELINE, edits=REPEATED_INDICES, settings={}, schedule=[0, 1, 2] * 3),
     dict(name="baseline_modulo_rotated", code=BASELINE, edits=MODULO_ROTATED, settings={}, schedule=[1, 2, 0] * 3),
 ]
 

@@ -6,7 +6,7 @@ import Testing
 /// Weight-shared (cycled) blocks: a few unique blocks run over a deeper schedule, the U-Net skips over that
 /// depth, the schedule read from the code's forward (``BlockScheduleReading``) and its depth from the code's
 /// own NUM_LAYERS where the tensors hold fewer blocks. Pull requests #167 and #30 (read from /work/prcorpus
-/// where it is) and the baseline rewritten to four forms of the same sharing, each evaluated through the whole
+/// where it is) and the baseline rewritten to five forms of the same sharing, each evaluated through the whole
 /// pipeline against the PyTorch golden of that code on the same random weights (`tools/cycled_block_goldens.py`,
 /// fixtures/conformance/cycled.*); edits that change the schedule are evaluated as edited or refused.
 @Suite struct CycledBlockTests {
@@ -102,7 +102,8 @@ import Testing
     @Test(.enabled(if: hasRecordCode), arguments: ["pr167_layer_map", "pr30_modulo", "pr167_layer_map_rotated"])
     func recordCodeIsEvaluatedExactly(_ name: String) throws { try Self.expectGolden(name) }
 
-    @Test(arguments: ["baseline_modulo", "baseline_nested_loop", "baseline_repeated_list", "baseline_modulo_rotated"])
+    @Test(arguments: ["baseline_modulo", "baseline_nested_loop", "baseline_repeated_list", "baseline_repeated_indices",
+                      "baseline_modulo_rotated"])
     func rewrittenFormIsEvaluatedExactly(_ name: String) throws { try Self.expectGolden(name) }
 
     /// One repeat fewer: at the tensors' depth (3) the code runs no block, at its own (NUM_LAYERS=9) six blocks
@@ -205,6 +206,28 @@ import Testing
                                 expected: "", line: 0).apply(to: try ConformanceSupport.baselineSource)
         let match = try ConformanceSupport.check(text, readsActivation: true)
         #expect(match.blockSchedule == nil)
+    }
+
+    /// A repetition past the reading's bound is refused naming its line, never built.
+    @Test func unboundedRepetitionIsRefused() throws {
+        let form = try Self.form("baseline_repeated_indices")
+        let factor = "((self.num_encoder_layers + self.num_decoder_layers) // len(self.blocks))"
+        let code = try Self.write(form, more: [[factor, "(10 ** 9)"]])
+        defer { try? FileManager.default.removeItem(at: code.deletingLastPathComponent()) }
+        let text = try String(contentsOf: code, encoding: .utf8)
+        let line = try #require(text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains("(10 ** 9)") }) + 1
+        var refusal: Error?
+        do {
+            _ = try Reevaluation.prepare(try Self.request(code, settings: form.settings))
+            Issue.record("a repetition of 10⁹ was read")
+        } catch {
+            refusal = error
+        }
+        if case .architectureNotMatched(_, let refusedLine, let detail, _)? = refusal as? ModelConfigError {
+            #expect(refusedLine == line && detail.contains("repeats a sequence of 3 items 1000000000 times"), "\(detail)")
+        } else {
+            Issue.record("\(String(describing: refusal))")
+        }
     }
 
     /// Without the sharing, the baseline's code is read at the weights' depth as before (no schedule).
