@@ -82,6 +82,7 @@ import Testing
                 "\(name): \(result.resolved.architecture ?? "")")
         #expect(result.resolved.architecture?.contains("U-Net skips ×4") == true, "\(name)")
         #expect(!result.resolved.notes.contains { $0.contains("num_layers") }, "\(name): \(result.resolved.notes)")
+        #expect(result.resolved.sources["block_schedule"]?.description.contains("3 unique blocks run over a depth of 9") == true, "\(name)")
         #expect(result.score.tokens == golden.tokens, "\(name)")
         #expect(abs(result.score.meanLoss - form.val_loss) <= 1e-4, "\(name): \(result.score.meanLoss) vs \(form.val_loss)")
         #expect(abs(result.score.bitsPerByte - form.val_bpb) <= 1e-4, "\(name): \(result.score.bitsPerByte) vs \(form.val_bpb)")
