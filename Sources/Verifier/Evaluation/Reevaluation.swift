@@ -160,7 +160,7 @@ public enum Reevaluation {
         settings.merge(request.overrides.filter { !FamilyEvaluationResolver.handles($0.key) }) { _, caller in caller }
         if let seqLen = request.seqLen { settings[ModelConfigResolver.seqLenOverrideKey] = String(seqLen) }
         var resolved = try ModelConfigResolver.resolve(
-            weights: weights, code: request.code, logs: request.logs, overrides: settings)
+            weights: weights, code: request.code, logs: request.logs, overrides: settings, acceptsStatedDepth: true)
         try confirmArchitecture(&resolved, code: request.code, logs: request.logs, overrides: settings, weights: weights)
         return (weights, resolved)
     }
@@ -175,6 +175,8 @@ public enum Reevaluation {
                                            overrides: [String: String], weights: Weights) throws(ModelConfigError)
     {
         let family = !resolved.config.features.runsOnBaselineModel
+        // A stated depth above the tensors' blocks stands only as the depth of the code's block schedule.
+        if let stated = resolved.statedDepth, code == nil || family { throw stated.refusal }
         guard let code else {
             if family {
                 throw .architectureNotMatched(
@@ -196,6 +198,10 @@ public enum Reevaluation {
             resolved.config.features.mlpActivation = match.mlpActivation
             resolved.sources["mlp_activation"] = .derived(
                 rule: "\(match.mlpActivation.formula): what the forward computes at \(match.activationRead ?? match.file)", from: [])
+        }
+        if let stated = resolved.statedDepth {
+            guard match.blockSchedule?.count == stated.depth else { throw stated.refusal }
+            resolved.statedDepth = nil
         }
         if let schedule = match.blockSchedule {
             resolved.config.features.blockSchedule = schedule

@@ -61,7 +61,7 @@ import Testing
         return file
     }
 
-    static func request(_ code: URL, settings: [String: String]) throws -> ReevaluationRequest {
+    static func request(_ code: URL?, settings: [String: String]) throws -> ReevaluationRequest {
         let golden = try golden()
         return ReevaluationRequest(
             artifact: Paths.fixture("conformance/cycled.weights.json"), code: code, overrides: settings,
@@ -70,11 +70,11 @@ import Testing
             seqLen: golden.seq_len, maxTokens: golden.max_tokens, threads: 2)
     }
 
-    static func expectGolden(_ name: String) throws {
+    static func expectGolden(_ name: String, overrides: [String: String] = [:]) throws {
         let golden = try golden(), form = try form(name)
         let code = try write(form)
         defer { try? FileManager.default.removeItem(at: code.deletingLastPathComponent()) }
-        let result = try Reevaluation.run(try request(code, settings: form.settings))
+        let result = try Reevaluation.run(try request(code, settings: form.settings.merging(overrides) { _, added in added }))
         #expect(result.resolved.config.numLayers == 3, "\(name)")
         #expect(result.resolved.config.features.blockSchedule == form.schedule, "\(name)")
         let order = form.schedule.map(String.init).joined(separator: ",")
@@ -106,6 +106,41 @@ import Testing
     @Test(arguments: ["baseline_modulo", "baseline_nested_loop", "baseline_repeated_list", "baseline_repeated_indices",
                       "baseline_modulo_rotated"])
     func rewrittenFormIsEvaluatedExactly(_ name: String) throws { try Self.expectGolden(name) }
+
+    /// The depth stated by the run (`--set NUM_LAYERS=9`, as a log would) above the 3 blocks the tensors hold is
+    /// the depth of the code's schedule: evaluated as the code computes it.
+    @Test func statedDepthIsTheScheduleDepth() throws {
+        try Self.expectGolden("baseline_modulo", overrides: ["NUM_LAYERS": "9"])
+    }
+
+    /// A stated depth the code does not run as a block schedule stays a contradiction of the shapes: without
+    /// code, and where the schedule at that depth has other skips than the weights hold.
+    @Test func statedDepthWithoutAScheduleIsRefused() throws {
+        var refusal: Error?
+        do {
+            _ = try Reevaluation.prepare(try Self.request(nil, settings: ["NUM_LAYERS": "9"]))
+        } catch {
+            refusal = error
+        }
+        guard case .contradictsShapes(let key, let stated, _, _, _)? = refusal as? ModelConfigError else {
+            Issue.record("\(String(describing: refusal))"); return
+        }
+        #expect(key == "num_layers" && stated == "9")
+        let form = try Self.form("baseline_modulo")
+        let code = try Self.write(form)
+        defer { try? FileManager.default.removeItem(at: code.deletingLastPathComponent()) }
+        refusal = nil
+        do {
+            _ = try Reevaluation.prepare(try Self.request(code, settings: ["NUM_LAYERS": "12"]))
+        } catch {
+            refusal = error
+        }
+        guard case .architectureNotMatched(_, _, let detail, _)? = refusal as? ModelConfigError else {
+            Issue.record("\(String(describing: refusal))"); return
+        }
+        #expect(detail.contains("read with num_layers=12, the forward runs 12 blocks with 6 U-Net skips, but the artifact's skip_weights holds 4 rows"),
+                "\(detail)")
+    }
 
     /// One repeat fewer: at the tensors' depth (3) the code runs no block, at its own (NUM_LAYERS=9) six blocks
     /// whose skips are not the U-Net's over six; refused, never the 9-deep number.
