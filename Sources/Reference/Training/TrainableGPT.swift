@@ -30,7 +30,8 @@ public final class TrainableGPT: @unchecked Sendable {
         guard config.features == .baseline else {
             let f = config.features
             let what = !f.runsOnBaselineModel ? "record-family features"
-                : f.stackLoops != nil ? "whole-stack passes (NUM_LOOPS)" : f.mlpActivation.formula + " in its MLP"
+                : f.stackLoops != nil ? "whole-stack passes (NUM_LOOPS)"
+                : f.blockSchedule != nil ? "a block schedule (weight-shared blocks)" : f.mlpActivation.formula + " in its MLP"
             throw .invalidConfig("TrainableGPT trains the baseline GPT only (relu² MLP, one pass); this configuration has " + what)
         }
         guard maxPositions > 0 else { throw .invalidConfig("sequence length must be positive, got \(maxPositions)") }

@@ -12,6 +12,9 @@ public struct ArchitectureMatch: Sendable, Equatable {
     public var mlpActivation: ArchitectureFeatures.MLPActivation
     /// Where the activation was read from the code (`train_gpt.py:720`), when it was.
     public var activationRead: String? = nil
+    /// The order the forward runs weight-shared blocks in, when it is not each block once
+    /// (``BlockScheduleReading``; the baseline's blocks only).
+    public var blockSchedule: [Int]? = nil
 }
 
 /// Conformance before evaluation: pgverify loads a submission's weights into its own model, so before
@@ -146,7 +149,55 @@ public enum ArchitectureConformance {
             detail += failure.message
             return .architectureNotMatched(file: file, line: failure.line, detail: detail, reference: referenceName)
         }
+        // Weight-shared blocks: the tensors hold the unique blocks only, so when the code at that depth
+        // computes the reference's function on fewer skips than the weights hold, or is not matched, its own
+        // stated depth (NUM_LAYERS) is read as the depth of a block schedule.
+        func reading(_ depth: Int) throws(ModelConfigError) -> Reading {
+            try read(tree: tree, lines: lines, file: file, config: config, depth: depth, describe: describe,
+                     parameterShapes: parameterShapes, settings: settings, readsActivation: readsActivation, refuse: refuse)
+        }
+        let refusal: ModelConfigError, onlyTheDepthDiffers: Bool
+        do {
+            switch try reading(config.numLayers) {
+            case .matched(let match): return match
+            case .otherSkipCount(let error): (refusal, onlyTheDepthDiffers) = (error, true)
+            }
+        } catch {
+            (refusal, onlyTheDepthDiffers) = (error, false)
+        }
+        guard readsActivation, config.features.runsOnBaselineModel, config.features.stackLoops == nil,
+              case .int(let depth)? = settings["num_layers"], depth > config.numLayers, depth <= FamilyGPTModel.maxScheduledDepth
+        else { throw refusal }
+        let deeper: Reading
+        do {
+            deeper = try reading(depth)
+        } catch {
+            // Where the code at the tensors' depth differed only in its skips, the deeper reading says what else differs.
+            throw onlyTheDepthDiffers ? error : refusal
+        }
+        switch deeper {
+        case .matched(let match) where match.blockSchedule?.count == depth: return match
+        case .matched: throw refusal
+        // The code's own depth computes the reference's function, on other skips than the weights hold.
+        case .otherSkipCount(let error): throw error
+        }
+    }
+
+    /// A reading that computes the reference's function: matched, or on another number of U-Net skips
+    /// than the artifact's skip_weights holds (the refusal to give).
+    private enum Reading {
+        case matched(ArchitectureMatch)
+        case otherSkipCount(ModelConfigError)
+    }
+
+    /// One reading of the code with `num_layers` at `depth`, compared with the reference for `config` (its
+    /// activation and block schedule read from the code's graph when `readsActivation`).
+    private static func read(tree: PyNode, lines: [Substring], file: String, config: GPTConfig, depth: Int,
+                             describe: (GPTConfig) throws(ModelConfigError) -> ForwardDescription,
+                             parameterShapes: [String: [Int]], settings: [String: HyperparameterValue], readsActivation: Bool,
+                             refuse: (ConformanceFailure) -> ModelConfigError) throws(ModelConfigError) -> Reading {
         var hyperparameters = Self.hyperparameters(config)
+        hyperparameters["num_layers"] = .int(depth)
         for (name, value) in settings where hyperparameters[name] == nil {
             switch value {
             case .int(let n): hyperparameters[name] = .int(n)
@@ -166,23 +217,34 @@ public enum ArchitectureConformance {
         } catch {
             throw refuse(ConformanceFailure(line: 0, function: "", message: "\(error)"))
         }
-        // The activation is a parameter of the reference: the code's, when asked, described and compared like the rest.
-        var activation = config.features.mlpActivation
+        // The activation and the block schedule are parameters of the reference: the code's, when asked,
+        // described and compared like the rest.
+        var described = config
         var activationRead: String?
         if readsActivation, let read = MLPActivationReading.read(interpreter.graph, root: root) {
             activationRead = "\(file):\(read.line)"
-            if read.activation != activation {
-                var described = config
-                described.features.mlpActivation = read.activation
-                reference = try describe(described)
-                activation = read.activation
-            }
+            described.features.mlpActivation = read.activation
         }
+        var blockSchedule: [Int]?
+        if readsActivation, config.features.runsOnBaselineModel, config.features.stackLoops == nil, config.features.blockSchedule == nil,
+           let schedule = BlockScheduleReading.read(interpreter.graph, root: root), schedule != Array(0..<config.numLayers) {
+            blockSchedule = schedule
+            described.features.blockSchedule = schedule
+        }
+        if described != config { reference = try describe(described) }
         let referenceRoot = reference.logits ?? reference.loss
         var comparison = ForwardGraphComparison(code: interpreter.graph, reference: reference.graph)
         if comparison.equal(root, referenceRoot) {
-            return ArchitectureMatch(architecture: reference.summary, file: file, mlpActivation: activation,
-                                     activationRead: activationRead)
+            // The code reads parameters at the artifact's shapes; the skips it pops must be the rows the weights hold.
+            let f = described.features
+            let skipRows = FamilyGPTModel.schedules(layers: config.numLayers, loop: f.loop, stackLoops: f.stackLoops,
+                                                    blockSchedule: f.blockSchedule).skipCount
+            if let rows = parameterShapes["skip_weights"]?.first, rows != skipRows {
+                return .otherSkipCount(refuse(ConformanceFailure(line: 0, function: "", message: "read with num_layers=\(depth), the forward runs "
+                    + "\(f.blockSchedule?.count ?? config.numLayers) blocks with \(skipRows) U-Net skips, but the artifact's skip_weights holds \(rows) rows")))
+            }
+            return .matched(ArchitectureMatch(architecture: reference.summary, file: file, mlpActivation: described.features.mlpActivation,
+                                              activationRead: activationRead, blockSchedule: blockSchedule))
         }
         throw refuse(difference(interpreter.graph, root: root, reference: reference.graph, referenceRoot: referenceRoot,
                                 comparison: &comparison))

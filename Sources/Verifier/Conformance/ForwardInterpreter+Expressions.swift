@@ -227,6 +227,13 @@ extension ForwardInterpreter {
             }
         case (.tuple(let x), .tuple(let y)) where op == "Add":
             return .tuple(x + y)
+        case (.list(let x), .list(let y)) where op == "Add":
+            return .list(SymbolicList(x.items + y.items))
+        // Repetition, `list(range(n)) * repeats` (a block schedule): bounded like every other reading.
+        case (.list(let x), .int(let n)), (.int(let n), .list(let x)):
+            if op == "Mult" { return .list(SymbolicList(try repeated(x.items, n, at: node, frame))) }
+        case (.tuple(let x), .int(let n)), (.int(let n), .tuple(let x)):
+            if op == "Mult" { return .tuple(try repeated(x, n, at: node, frame)) }
         default:
             break
         }
@@ -248,6 +255,19 @@ extension ForwardInterpreter {
         }
         throw fail(node, frame, "\(op) of a \(a.kind) and a \(b.kind)")
     }
+
+    /// `items` repeated `count` times, as Python's `*` on a sequence (none for a count ≤ 0).
+    private func repeated(_ items: [SymbolicValue], _ count: Int, at node: PyNode, _ frame: Frame) throws(ConformanceFailure)
+        -> [SymbolicValue] {
+        guard count > 0 else { return [] }
+        guard items.count <= Self.maxRepeatedItems / count else {
+            throw fail(node, frame, "repeats a sequence of \(items.count) items \(count) times, more than pgverify reads")
+        }
+        return Array((0..<count).map { _ in items }.joined())
+    }
+
+    /// The longest sequence a repetition may build.
+    static let maxRepeatedItems = 65_536
 
     static func dimText(_ value: SymbolicValue) -> String? {
         switch value {

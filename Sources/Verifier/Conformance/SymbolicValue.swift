@@ -17,7 +17,12 @@ enum SymbolicDim: Hashable {
 /// A mutable Python list (`skips`), shared by every name bound to it.
 final class SymbolicList {
     var items: [SymbolicValue]
-    init(_ items: [SymbolicValue]) { self.items = items }
+    /// An `nn.ModuleList`: torch registers the modules it holds (a plain list it does not).
+    let registersModules: Bool
+    init(_ items: [SymbolicValue], registersModules: Bool = false) {
+        self.items = items
+        self.registersModules = registersModules
+    }
 }
 
 /// An `nn.Module` built by reading its class's `__init__`: its attributes, and its place in the
@@ -32,18 +37,35 @@ final class ModuleInstance {
 
     init(className: String) { self.className = className }
 
-    /// Gives this module and every module it holds their state-dict prefix.
+    /// Gives this module and every module it holds their state-dict prefix. A module's place in what torch
+    /// registers (attributes, `nn.ModuleList`s; the last of several places in one list, as loading a state dict
+    /// leaves it) wins over a plain Python list that holds it too (a schedule repeating the blocks); a module
+    /// only a plain list holds gets its place there.
     func setPath(_ path: String) {
-        self.path = path
-        for (name, value) in attributes { Self.setPath(value, Self.join(path, name)) }
+        var placed = Set<ObjectIdentifier>(), visited = Set<ObjectIdentifier>()
+        place(path, registeredOnly: true, &placed, &visited)
+        visited = []
+        place(path, registeredOnly: false, &placed, &visited)
+    }
+
+    private func place(_ path: String, registeredOnly: Bool, _ placed: inout Set<ObjectIdentifier>,
+                       _ visited: inout Set<ObjectIdentifier>) {
+        let id = ObjectIdentifier(self)
+        if registeredOnly || !placed.contains(id) {
+            self.path = path
+            placed.insert(id)
+        }
+        guard visited.insert(id).inserted || registeredOnly else { return }
+        for (name, value) in attributes { Self.place(value, Self.join(self.path, name), registeredOnly, &placed, &visited) }
     }
 
     /// Modules at `path`, in lists at `path.index`, nested lists (a ModuleList of ModuleLists) at `path.i.j`.
-    private static func setPath(_ value: SymbolicValue, _ path: String) {
+    private static func place(_ value: SymbolicValue, _ path: String, _ registeredOnly: Bool,
+                              _ placed: inout Set<ObjectIdentifier>, _ visited: inout Set<ObjectIdentifier>) {
         switch value {
-        case .module(let child): child.setPath(path)
-        case .list(let list):
-            for (index, item) in list.items.enumerated() { setPath(item, path + ".\(index)") }
+        case .module(let child): child.place(path, registeredOnly: registeredOnly, &placed, &visited)
+        case .list(let list) where list.registersModules || !registeredOnly:
+            for (index, item) in list.items.enumerated() { place(item, path + ".\(index)", registeredOnly, &placed, &visited) }
         default: break
         }
     }

@@ -28,6 +28,26 @@ enum TorchFunctions {
         "requires_grad_", "type", "expand_as", "expand",
     ]
 
+    /// The integers of `torch.tensor(list)` when every item is a number the code states and the dtype is
+    /// an integer type or not given; nil otherwise (the value stays an initial value the artifact replaces).
+    static func integerTable(_ arguments: CallArguments, _ interpreter: Interpreter, at site: PyNode,
+                             _ frame: Interpreter.Frame) throws(ConformanceFailure) -> [Int]? {
+        if let dtype = arguments.keywords["dtype"] {
+            guard case .library(let name) = dtype, ["torch.long", "torch.int64", "torch.int32", "torch.int"].contains(name) else { return nil }
+        }
+        guard let first = arguments.positional.first else { return nil }
+        switch first {
+        case .list, .tuple: break
+        default: return nil
+        }
+        var values: [Int] = []
+        for item in try interpreter.iterate(first, at: site, frame) {
+            guard case .int(let n) = item else { return nil }
+            values.append(n)
+        }
+        return values
+    }
+
     static func shortName(_ dotted: String) -> String? {
         for prefix in ["torch.nn.functional.", "torch.special.", "torch.Tensor.", "torch.", "math."] where dotted.hasPrefix(prefix) {
             let rest = String(dotted.dropFirst(prefix.count))
@@ -42,7 +62,7 @@ enum TorchFunctions {
         switch dotted {
         case "torch.nn.ModuleList":
             guard let first = positional.first else { return .list(SymbolicList([])) }
-            return .list(SymbolicList(try interpreter.iterate(first, at: site, frame)))
+            return .list(SymbolicList(try interpreter.iterate(first, at: site, frame), registersModules: true))
         case "torch.nn.Parameter", "torch.nn.parameter.Parameter":
             return .opaque(TorchModules.parameterMarker)
         case "torch.nn.Sequential", "torch.nn.ModuleDict", "torch.nn.ParameterList", "torch.nn.ParameterDict":
@@ -325,7 +345,15 @@ enum TorchFunctions {
             guard dims.allSatisfy({ $0 != nil }) else { throw fail("ones with sizes pgverify cannot read") }
             if dims.allSatisfy({ if case .n = $0! { return true }; return false }) { return .opaque("a constant torch.ones tensor") }
             return .tensor(g.node("ones", [], [("shape", .text(dims.map { $0!.text }.joined(separator: ",")))]), dims.map { $0! })
-        case "zeros", "empty", "full", "randn", "rand", "tensor", "stack", "zeros_like", "ones_like", "eye", "linspace", "as_tensor":
+        case "tensor", "as_tensor":
+            // A table of block indices (`torch.tensor([i % n for i in range(L)], dtype=torch.long)`, a
+            // layer map): its items are read as the integers they are, so indexing it gives a number.
+            if let table = try integerTable(arguments, interpreter, at: site, frame) {
+                return .list(SymbolicList(table.map(SymbolicValue.int)))
+            }
+            // Otherwise an initial value of a parameter or buffer: the artifact's values replace it.
+            return .opaque("a torch.\(name) value")
+        case "zeros", "empty", "full", "randn", "rand", "stack", "zeros_like", "ones_like", "eye", "linspace":
             // Initial values of parameters and buffers: the artifact's values replace them.
             return .opaque("a torch.\(name) value")
         case "tril", "triu":

@@ -160,7 +160,7 @@ public enum Reevaluation {
         settings.merge(request.overrides.filter { !FamilyEvaluationResolver.handles($0.key) }) { _, caller in caller }
         if let seqLen = request.seqLen { settings[ModelConfigResolver.seqLenOverrideKey] = String(seqLen) }
         var resolved = try ModelConfigResolver.resolve(
-            weights: weights, code: request.code, logs: request.logs, overrides: settings)
+            weights: weights, code: request.code, logs: request.logs, overrides: settings, acceptsStatedDepth: true)
         try confirmArchitecture(&resolved, code: request.code, logs: request.logs, overrides: settings, weights: weights)
         return (weights, resolved)
     }
@@ -175,6 +175,8 @@ public enum Reevaluation {
                                            overrides: [String: String], weights: Weights) throws(ModelConfigError)
     {
         let family = !resolved.config.features.runsOnBaselineModel
+        // A stated depth above the tensors' blocks stands only as the depth of the code's block schedule.
+        if let stated = resolved.statedDepth, code == nil || family { throw stated.refusal }
         guard let code else {
             if family {
                 throw .architectureNotMatched(
@@ -196,6 +198,18 @@ public enum Reevaluation {
             resolved.config.features.mlpActivation = match.mlpActivation
             resolved.sources["mlp_activation"] = .derived(
                 rule: "\(match.mlpActivation.formula): what the forward computes at \(match.activationRead ?? match.file)", from: [])
+        }
+        if let stated = resolved.statedDepth {
+            guard match.blockSchedule?.count == stated.depth else { throw stated.refusal }
+            resolved.statedDepth = nil
+        }
+        if let schedule = match.blockSchedule {
+            resolved.config.features.blockSchedule = schedule
+            resolved.sources["block_schedule"] = .derived(
+                rule: "\(resolved.config.numLayers) unique blocks run over a depth of \(schedule.count) in the order "
+                    + schedule.map(String.init).joined(separator: ",") + ": what the forward of \(match.file) computes", from: [])
+            // The code's NUM_LAYERS is that depth, not a value the run changed.
+            resolved.notes.removeAll { $0.contains(": num_layers = \(resolved.config.numLayers) (the run set it") }
         }
         resolved.architecture = "matched to the forward of \(match.file): \(match.architecture)"
     }
@@ -282,6 +296,7 @@ public enum Reevaluation {
         if f.skipGates { names.append("gated skips") }
         if f.loop != nil { names.append("looped layers") }
         if f.stackLoops != nil { names.append("whole-stack passes") }
+        if f.blockSchedule != nil { names.append("weight-shared blocks") }
         if f.parallelResiduals != nil { names.append("parallel residuals") }
         if f.attentionGate != .none { names.append("attention gate") }
         if f.mlpOutputGateWindow != nil { names.append("MLP output gate") }

@@ -9,6 +9,9 @@ struct Resolution {
     var notes: [String] = []
     /// The submission's code text and path, for what only code shows (the MLP activation, the SmearGate BOS fix).
     var code: (text: String, file: String)?
+    /// Whether a stated num_layers above the tensors' blocks is left to the code (``ResolvedModelConfig/statedDepth``)
+    /// rather than refused here.
+    var acceptsStatedDepth = false
 
     init(facts: ShapeFacts, stated: StatedValues) {
         self.facts = facts
@@ -19,7 +22,17 @@ struct Resolution {
         sources = facts.sources
         let vocabSize = try checkFact("vocab_size", facts.vocabSize, kind: .integer)
         let modelDim = try checkFact("model_dim", facts.modelDim, kind: .integer)
-        let numLayers = try checkFact("num_layers", facts.numLayers, kind: .integer)
+        let numLayers: Int
+        var statedDepth: ResolvedModelConfig.StatedDepth?
+        do {
+            numLayers = try checkFact("num_layers", facts.numLayers, kind: .integer)
+        } catch {
+            // Weight-shared blocks: the depth the run states may exceed the unique blocks the tensors hold.
+            guard acceptsStatedDepth, case .contradictsShapes("num_layers", let stated, _, _, _) = error,
+                  let depth = Int(stated), depth > facts.numLayers else { throw error }
+            statedDepth = .init(depth: depth, refusal: error)
+            numLayers = facts.numLayers
+        }
         let tieEmbeddings = try checkFact("tie_embeddings", facts.tieEmbeddings, kind: .boolean)
         try checkMLPMultiplier()
 
@@ -58,7 +71,9 @@ struct Resolution {
             vocabSize: vocabSize, numLayers: numLayers, modelDim: modelDim, numHeads: numHeads,
             numKVHeads: numKVHeads, mlpHidden: facts.mlpHidden, tieEmbeddings: tieEmbeddings,
             ropeBase: ropeBase, logitSoftcap: softcap, features: features)
-        return ResolvedModelConfig(config: config, seqLen: seqLen, sources: sources, notes: notes)
+        var resolved = ResolvedModelConfig(config: config, seqLen: seqLen, sources: sources, notes: notes)
+        resolved.statedDepth = statedDepth
+        return resolved
     }
 
     // MARK: - Facts against statements

@@ -29,8 +29,10 @@ public struct ModelConfigResolver {
     ///   - logs: training logs or files with run commands, scanned for stated hyperparameters.
     ///   - overrides: values by attribute name (`num_heads`) or environment variable (`NUM_HEADS`),
     ///     plus `seq_len` for the evaluation sequence length.
+    /// With `acceptsStatedDepth`, a num_layers a log or override states above the tensors' blocks is left to
+    /// the code (``ResolvedModelConfig/statedDepth``); the caller must confirm it (``Reevaluation/confirmArchitecture``).
     public static func resolve(
-        weights: Weights, code: URL?, logs: [URL], overrides: [String: String]
+        weights: Weights, code: URL?, logs: [URL], overrides: [String: String], acceptsStatedDepth: Bool = false
     ) throws(ModelConfigError) -> ResolvedModelConfig {
         // A tensor of a feature we do not implement is named before anything else is read. Per-pass
         // `lora_adapters.*` are read where the code declares whole-stack passes with a LORA_RANK
@@ -57,6 +59,7 @@ public struct ModelConfigResolver {
                                       overrides: try normalize(overrides, defaults: defaults))
         var resolution = Resolution(facts: facts, stated: statements)
         resolution.code = codeText.map { ($0, code!.path) }
+        resolution.acceptsStatedDepth = acceptsStatedDepth
         return try resolution.result(weights: weights)
     }
 

@@ -52,6 +52,16 @@ public struct ResolvedModelConfig: Sendable, Equatable {
     /// The architecture the code was matched to before evaluating (``ArchitectureConformance``), or
     /// why it was not checked; `nil` until an evaluation path confirms it.
     public var architecture: String? = nil
+    /// A depth a log or override states above the blocks the tensors hold (`NUM_LAYERS=9` on 3 blocks), left
+    /// for the code to explain as weight-shared blocks: ``Reevaluation/confirmArchitecture`` accepts it only if
+    /// the code's forward runs a block schedule of exactly that depth, else throws `refusal`. Set only when the
+    /// resolution was asked to leave it (`acceptsStatedDepth`).
+    public var statedDepth: StatedDepth? = nil
+
+    public struct StatedDepth: Sendable, Equatable {
+        public var depth: Int
+        public var refusal: ModelConfigError
+    }
 
     public init(config: GPTConfig, seqLen: Int, sources: [String: ValueSource], notes: [String] = []) {
         self.config = config

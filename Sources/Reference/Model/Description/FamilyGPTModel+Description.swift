@@ -123,7 +123,7 @@ extension FamilyGPTModel {
         x = rmsNorm(x, eps: eps)
         let x0 = x
 
-        let schedules = schedules(layers: config.numLayers, loop: f.loop, stackLoops: f.stackLoops)
+        let schedules = schedules(layers: config.numLayers, loop: f.loop, stackLoops: f.stackLoops, blockSchedule: f.blockSchedule)
         let active = f.loop?.active == true ? schedules.looped : schedules.plain
         func block(_ i: Int, _ position: Int, _ input: Int) -> Int {
             var x = mixed(i, input, x0)
@@ -215,6 +215,9 @@ extension FamilyGPTModel {
         var summary = "baseline GPT (FamilyGPTModel, baseline features): \(config.numLayers) blocks"
         if let passes = f.stackLoops, passes.count > 1 {
             summary += " run \(passes.count) times in a row" + (passes.hasAdapters ? " with per-pass LoRA (rank \(passes.loraRank)) on q, k, v, proj" : "")
+        }
+        if let schedule = f.blockSchedule {
+            summary += " shared over a depth of \(schedule.count) (run in the order \(schedule.map(String.init).joined(separator: ",")))"
         }
         summary += " of RMSNorm (eps \(epsText))"
         summary += " → attention (\(heads) heads, \(kvHeads) KV heads, per-head q/k RMSNorm, RoPE base \(base)"

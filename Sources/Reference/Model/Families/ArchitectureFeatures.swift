@@ -239,6 +239,10 @@ public struct ArchitectureFeatures: Sendable, Equatable, Codable {
     public var loop: Loop?
     /// Whole-stack passes (``StackLoops``), with the baseline's blocks only (no record combines them with another feature).
     public var stackLoops: StackLoops?
+    /// Weight-shared blocks: the unique blocks' indices in the order the forward runs them over its whole
+    /// depth (`blocks[i % n]` for `i` in `0..<depth` is `[0, 1, …, n−1, 0, 1, …]`); the U-Net skips follow
+    /// that depth. `nil`: each block once, in order. With the baseline's blocks only.
+    public var blockSchedule: [Int]?
     public var parallelResiduals: ParallelResiduals?
     public var smearGate: SmearGate?
     public var attentionGate: AttentionGate = .none
@@ -252,11 +256,12 @@ public struct ArchitectureFeatures: Sendable, Equatable, Codable {
     public static let baseline = ArchitectureFeatures()
 
     /// Whether this is the baseline's architecture, evaluated and matched as the baseline's: nothing but
-    /// (at most) the MLP activation and whole-stack passes differ from the baseline's.
+    /// (at most) the MLP activation, whole-stack passes and a block schedule differ from the baseline's.
     public var runsOnBaselineModel: Bool {
         var structure = self
         structure.mlpActivation = .reluSquared
         structure.stackLoops = nil
+        structure.blockSchedule = nil
         return structure == .baseline
     }
 }

@@ -80,7 +80,8 @@ public final class FamilyGPTModel: @unchecked Sendable {
         let features = config.features
         let c = config.modelDim, v = config.vocabSize, kvWidth = config.numKVHeads * config.headDim
         let f = config.mlpHidden, layerCount = config.numLayers, heads = config.numHeads
-        let schedules = Self.schedules(layers: layerCount, loop: features.loop, stackLoops: features.stackLoops)
+        let schedules = Self.schedules(layers: layerCount, loop: features.loop, stackLoops: features.stackLoops,
+                                       blockSchedule: features.blockSchedule)
         let mlp = features.mlpActivation
 
         var expected: [(name: String, shape: [Int])] = [("tok_emb.weight", [v, c])]
@@ -234,13 +235,14 @@ public final class FamilyGPTModel: @unchecked Sendable {
 
     /// The records' block order: plain `0..<L/2 | L/2..<L`, or with a loop
     /// `[0..<start] + (count+1)×[start...end] + [end+1..<L]` cut in half (encoder gets the floor);
-    /// whole-stack passes run `count`×`[0..<L]`, cut in half, whether looping is active or not.
+    /// whole-stack passes run `count`×`[0..<L]`, and a block schedule its own order, cut in half,
+    /// whether looping is active or not.
     public static func schedules(layers: Int, loop: ArchitectureFeatures.Loop?,
-                                 stackLoops: ArchitectureFeatures.StackLoops? = nil)
+                                 stackLoops: ArchitectureFeatures.StackLoops? = nil, blockSchedule: [Int]? = nil)
         -> (plain: (encoder: [Int], decoder: [Int]), looped: (encoder: [Int], decoder: [Int]), skipCount: Int)
     {
-        if let passes = stackLoops {
-            let all = (0..<passes.count).flatMap { _ in 0..<layers }
+        if stackLoops != nil || blockSchedule != nil {
+            let all = blockSchedule ?? (0..<(stackLoops?.count ?? 1)).flatMap { _ in 0..<layers }
             let stacked = (encoder: Array(all[..<(all.count / 2)]), decoder: Array(all[(all.count / 2)...]))
             return (stacked, stacked, min(stacked.encoder.count, stacked.decoder.count))
         }
@@ -284,7 +286,15 @@ public final class FamilyGPTModel: @unchecked Sendable {
             try require(passes.count >= 1 && passes.count <= 64 && passes.loraRank >= 0 && passes.loraRank <= config.modelDim,
                         "whole-stack passes \(passes.count) (1...64) and LoRA rank \(passes.loraRank) (0...\(config.modelDim))")
         }
+        if let schedule = config.features.blockSchedule {
+            try require(!schedule.isEmpty && schedule.count <= maxScheduledDepth
+                            && schedule.allSatisfy { (0..<config.numLayers).contains($0) },
+                        "block schedule of depth \(schedule.count) (1...\(maxScheduledDepth)) must name blocks of 0..<\(config.numLayers)")
+        }
     }
+
+    /// The deepest block schedule run (a bound on the work a configuration can ask for).
+    public static let maxScheduledDepth = 1024
 
     static func validateFeatures(_ config: GPTConfig) throws(ModelWeightsError) {
         func require(_ condition: Bool, _ message: @autoclosure () -> String) throws(ModelWeightsError) {
@@ -294,6 +304,8 @@ public final class FamilyGPTModel: @unchecked Sendable {
         // The one record with whole-stack passes (2026-03-19) has the baseline's blocks: no record combines them with a family feature.
         try require(features.stackLoops == nil || features.runsOnBaselineModel,
                     "whole-stack passes (NUM_LOOPS without LOOP_START/LOOP_END) run only with the baseline's blocks, not with record-family features")
+        try require(features.blockSchedule == nil || (features.runsOnBaselineModel && features.stackLoops == nil),
+                    "a block schedule (weight-shared blocks) runs only with the baseline's blocks, not with whole-stack passes or record-family features")
         if let rd = features.ropeDims {
             try require(rd > 0 && rd % 2 == 0 && rd <= config.headDim,
                         "rope_dims \(rd) must be even and in 2...\(config.headDim) (head_dim)")

@@ -89,6 +89,9 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
             throw .invalidConfig("the differentiable family model trains relu², leaky-ReLU(α)² and relu^p MLPs; this configuration has "
                 + config.features.mlpActivation.formula + " (SwiGLU) in its MLP")
         }
+        if config.features.blockSchedule != nil {
+            throw .invalidConfig("a block schedule (weight-shared blocks): the differentiable model runs each block once; it does not train shared blocks")
+        }
         if config.features.stackLoops != nil {
             throw .invalidConfig("whole-stack passes (NUM_LOOPS without LOOP_START/LOOP_END): the differentiable model has no per-pass adapters; it does not train them")
         }

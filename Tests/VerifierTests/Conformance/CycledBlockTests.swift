@@ -1,0 +1,275 @@
+import Foundation
+import Reference
+import Testing
+@testable import Verifier
+
+/// Weight-shared (cycled) blocks: a few unique blocks run over a deeper schedule, the U-Net skips over that
+/// depth, the schedule read from the code's forward (``BlockScheduleReading``) and its depth from the code's
+/// own NUM_LAYERS where the tensors hold fewer blocks. Pull requests #167 and #30 (read from /work/prcorpus
+/// where it is) and the baseline rewritten to five forms of the same sharing, each evaluated through the whole
+/// pipeline against the PyTorch golden of that code on the same random weights (`tools/cycled_block_goldens.py`,
+/// fixtures/conformance/cycled.*); edits that change the schedule are evaluated as edited or refused.
+@Suite struct CycledBlockTests {
+    struct Form: Decodable {
+        var name: String
+        var code: String
+        var sha256: String
+        var edits: [[String]]
+        var settings: [String: String]
+        var schedule: [Int]
+        var val_loss: Double
+        var val_bpb: Double
+        var prcorpus_folder: String?
+    }
+    struct Golden: Decodable {
+        var seq_len: Int
+        var max_tokens: Int
+        var tokens: Int
+        var forms: [Form]
+    }
+
+    static func golden() throws -> Golden {
+        try JSONDecoder().decode(Golden.self, from: Data(contentsOf: Paths.fixture("conformance/cycled.goldens.json")))
+    }
+
+    static func form(_ name: String) throws -> Form {
+        try #require(try golden().forms.first { $0.name == name })
+    }
+
+    /// The form's original file: the baseline in ../shared, or the pull request's file in /work/prcorpus when
+    /// this machine has it and it is the file the golden was computed from.
+    static func original(_ form: Form) -> URL? {
+        let url = form.prcorpus_folder.map {
+            URL(fileURLWithPath: "/work/prcorpus").appendingPathComponent($0).appendingPathComponent(form.code)
+        } ?? Paths.shared(form.code)
+        guard let hash = try? SHA256.hex(file: url), hash == form.sha256 else { return nil }
+        return url
+    }
+    static var hasRecordCode: Bool {
+        (try? golden().forms.filter { $0.prcorpus_folder != nil }.allSatisfy { original($0) != nil }) == true
+    }
+
+    /// `form`'s code with its edits and then `more`, written as `train_gpt.py` in a fresh folder.
+    static func write(_ form: Form, more: [[String]] = []) throws -> URL {
+        let source = try String(contentsOf: try #require(original(form)), encoding: .utf8)
+        let edits = (form.edits + more).map { ($0[0], $0[1]) }
+        let text = try CodeEdit(name: "cycled", edits: edits, expected: "", line: 0).apply(to: source)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pgverify-cycled-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent("train_gpt.py")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    static func request(_ code: URL?, settings: [String: String]) throws -> ReevaluationRequest {
+        let golden = try golden()
+        return ReevaluationRequest(
+            artifact: Paths.fixture("conformance/cycled.weights.json"), code: code, overrides: settings,
+            tokenizer: Paths.shared("tokenizers/fineweb_1024_bpe.model"),
+            validationPattern: Paths.shared("val/small").path + "/fineweb_val_*.bin", mode: .standard,
+            seqLen: golden.seq_len, maxTokens: golden.max_tokens, threads: 2)
+    }
+
+    static func expectGolden(_ name: String, overrides: [String: String] = [:]) throws {
+        let golden = try golden(), form = try form(name)
+        let code = try write(form)
+        defer { try? FileManager.default.removeItem(at: code.deletingLastPathComponent()) }
+        let result = try Reevaluation.run(try request(code, settings: form.settings.merging(overrides) { _, added in added }))
+        #expect(result.resolved.config.numLayers == 3, "\(name)")
+        #expect(result.resolved.config.features.blockSchedule == form.schedule, "\(name)")
+        let order = form.schedule.map(String.init).joined(separator: ",")
+        #expect(result.resolved.architecture?.contains("3 blocks shared over a depth of 9 (run in the order \(order))") == true,
+                "\(name): \(result.resolved.architecture ?? "")")
+        #expect(result.resolved.architecture?.contains("U-Net skips ×4") == true, "\(name)")
+        #expect(!result.resolved.notes.contains { $0.contains("num_layers") }, "\(name): \(result.resolved.notes)")
+        #expect(result.resolved.sources["block_schedule"]?.description.contains("3 unique blocks run over a depth of 9") == true, "\(name)")
+        #expect(result.score.tokens == golden.tokens, "\(name)")
+        #expect(abs(result.score.meanLoss - form.val_loss) <= 1e-4, "\(name): \(result.score.meanLoss) vs \(form.val_loss)")
+        #expect(abs(result.score.bitsPerByte - form.val_bpb) <= 1e-4, "\(name): \(result.score.bitsPerByte) vs \(form.val_bpb)")
+    }
+
+    /// A rotated schedule of the same blocks moves the score far past the tolerance, so printing the
+    /// unrotated number for it fails; the rewritten forms compute the real forms' function.
+    @Test func goldensTellTheSchedulesApart() throws {
+        let forms = try Self.golden().forms
+        let cycled = try Self.form("pr167_layer_map"), rotated = try Self.form("pr167_layer_map_rotated")
+        #expect(abs(cycled.val_bpb - rotated.val_bpb) > 1e-3)
+        for form in forms {
+            let reference = form.schedule == cycled.schedule ? cycled : rotated
+            #expect(abs(form.val_loss - reference.val_loss) <= 1e-5, "\(form.name)")
+        }
+    }
+
+    @Test(.enabled(if: hasRecordCode), arguments: ["pr167_layer_map", "pr30_modulo", "pr167_layer_map_rotated"])
+    func recordCodeIsEvaluatedExactly(_ name: String) throws { try Self.expectGolden(name) }
+
+    @Test(arguments: ["baseline_modulo", "baseline_nested_loop", "baseline_repeated_list", "baseline_repeated_indices",
+                      "baseline_modulo_rotated"])
+    func rewrittenFormIsEvaluatedExactly(_ name: String) throws { try Self.expectGolden(name) }
+
+    /// The depth stated by the run (`--set NUM_LAYERS=9`, as a log would) above the 3 blocks the tensors hold is
+    /// the depth of the code's schedule: evaluated as the code computes it.
+    @Test func statedDepthIsTheScheduleDepth() throws {
+        try Self.expectGolden("baseline_modulo", overrides: ["NUM_LAYERS": "9"])
+    }
+
+    /// A stated depth the code does not run as a block schedule stays a contradiction of the shapes: without
+    /// code, and where the schedule at that depth has other skips than the weights hold.
+    @Test func statedDepthWithoutAScheduleIsRefused() throws {
+        var refusal: Error?
+        do {
+            _ = try Reevaluation.prepare(try Self.request(nil, settings: ["NUM_LAYERS": "9"]))
+        } catch {
+            refusal = error
+        }
+        guard case .contradictsShapes(let key, let stated, _, _, _)? = refusal as? ModelConfigError else {
+            Issue.record("\(String(describing: refusal))"); return
+        }
+        #expect(key == "num_layers" && stated == "9")
+        let form = try Self.form("baseline_modulo")
+        let code = try Self.write(form)
+        defer { try? FileManager.default.removeItem(at: code.deletingLastPathComponent()) }
+        refusal = nil
+        do {
+            _ = try Reevaluation.prepare(try Self.request(code, settings: ["NUM_LAYERS": "12"]))
+        } catch {
+            refusal = error
+        }
+        guard case .architectureNotMatched(_, _, let detail, _)? = refusal as? ModelConfigError else {
+            Issue.record("\(String(describing: refusal))"); return
+        }
+        #expect(detail.contains("read with num_layers=12, the forward runs 12 blocks with 6 U-Net skips, but the artifact's skip_weights holds 4 rows"),
+                "\(detail)")
+    }
+
+    /// One repeat fewer: at the tensors' depth (3) the code runs no block, at its own (NUM_LAYERS=9) six blocks
+    /// whose skips are not the U-Net's over six; refused, never the 9-deep number.
+    @Test func oneRepeatFewerIsRefused() throws {
+        let form = try Self.form("baseline_nested_loop")
+        let code = try Self.write(form, more: [[
+            "        for _ in range((self.num_encoder_layers + self.num_decoder_layers) // len(self.blocks)):\n",
+            "        for _ in range((self.num_encoder_layers + self.num_decoder_layers) // len(self.blocks) - 1):\n"]])
+        defer { try? FileManager.default.removeItem(at: code.deletingLastPathComponent()) }
+        var refusal: Error?
+        do {
+            _ = try Reevaluation.prepare(try Self.request(code, settings: form.settings))
+            Issue.record("one repeat fewer was accepted")
+        } catch {
+            refusal = error
+        }
+        if case .architectureNotMatched(let file, _, _, _)? = refusal as? ModelConfigError {
+            #expect(file == code.path)
+            #expect(ExitStatus.forError(try #require(refusal)) == .badInput)
+        } else {
+            Issue.record("\(String(describing: refusal))")
+        }
+    }
+
+    /// A depth whose U-Net skips the weights contradict (the code's NUM_LAYERS default 7: 3 skips, the
+    /// weights hold 4) is refused naming the skips, never evaluated at either depth.
+    @Test func depthTheSkipsContradictIsRefused() throws {
+        let form = try Self.form("baseline_modulo")
+        let code = try Self.write(form, more: [["int(os.environ.get(\"NUM_LAYERS\", 9))", "int(os.environ.get(\"NUM_LAYERS\", 7))"]])
+        defer { try? FileManager.default.removeItem(at: code.deletingLastPathComponent()) }
+        var refusal: Error?
+        do {
+            _ = try Reevaluation.prepare(try Self.request(code, settings: form.settings))
+            Issue.record("a depth of 7 was accepted")
+        } catch {
+            refusal = error
+        }
+        if case .architectureNotMatched(_, _, let detail, _)? = refusal as? ModelConfigError {
+            #expect(detail.contains("read with num_layers=7, the forward runs 7 blocks with 3 U-Net skips, but the artifact's skip_weights holds 4 rows"),
+                    "\(detail)")
+        } else {
+            Issue.record("\(String(describing: refusal))")
+        }
+    }
+
+    /// What a shared block does per repeat beyond the schedule (a scale by the repeat, a learned per-repeat
+    /// embedding) is not described: refused naming its line.
+    @Test func perRepeatScaleIsRefusedAtItsLine() throws {
+        try Self.expectRefusedAtEdit("                    x = block(x, x0) * (1.0 + 0.5 * repeat)\n", embedding: false)
+    }
+
+    @Test func perRepeatEmbeddingIsRefusedAtItsLine() throws {
+        try Self.expectRefusedAtEdit("                    x = block(x, x0) + self.repeat_embed[repeat].to(dtype=x.dtype)[None, None, :]\n",
+                                     embedding: true)
+    }
+
+    /// The nested-loop form with its decoder's block call replaced by `decoderCall`, checked against 3 unique
+    /// blocks of the baseline's width (with `repeat_embed` [3, 512] when `embedding`): refused at that line.
+    static func expectRefusedAtEdit(_ decoderCall: String, embedding: Bool) throws {
+        let form = try Self.form("baseline_nested_loop")
+        var edits = [["        for _ in range((self.num_encoder_layers", "        for repeat in range((self.num_encoder_layers"],
+                     ["                    x = block(x, x0)\n                depth += 1\n", decoderCall + "                depth += 1\n"]]
+        if embedding {
+            edits.append(["        self.final_norm = RMSNorm()\n",
+                          "        self.final_norm = RMSNorm()\n        self.repeat_embed = nn.Parameter(torch.zeros(3, model_dim))\n"])
+        }
+        let code = try Self.write(form, more: edits)
+        defer { try? FileManager.default.removeItem(at: code.deletingLastPathComponent()) }
+        let source = try String(contentsOf: code, encoding: .utf8)
+        let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+        let line = try #require(lines.firstIndex { $0 + "\n" == decoderCall }) + 1
+        var config = ConformanceSupport.baselineConfig
+        config.numLayers = 3
+        var shapes = ConformanceSupport.shapes(config)
+        shapes["skip_weights"] = [4, 512]
+        if embedding { shapes["repeat_embed"] = [3, 512] }
+        let settings = try ModelConfigResolver.statedSettings(code: code, logs: [], overrides: [:])
+        var refusal: ModelConfigError?
+        do {
+            let match = try ArchitectureConformance.checkBaseline(code: code, config: config, parameterShapes: shapes,
+                                                                  settings: settings, readsActivation: true)
+            Issue.record("accepted: \(match.architecture)")
+        } catch {
+            refusal = error
+        }
+        if case .architectureNotMatched(_, let refusedLine, let detail, _)? = refusal {
+            #expect(refusedLine == line, "\(detail)")
+        } else {
+            Issue.record("\(String(describing: refusal))")
+        }
+    }
+
+    /// `torch.tensor` of anything but integers the code states (floats, an explicit float dtype) stays an
+    /// initial value the artifact replaces: the baseline with such unused buffers is still matched.
+    @Test(arguments: ["torch.tensor([0.5, 1.5])", "torch.tensor([1, 2], dtype=torch.float32)", "torch.as_tensor((0.25,))"])
+    func nonIntegerTensorIsAnInitialValue(_ value: String) throws {
+        let text = try CodeEdit(name: "buffer", edits: [("        self.final_norm = RMSNorm()\n",
+            "        self.final_norm = RMSNorm()\n        self.register_buffer(\"_table\", \(value), persistent=False)\n")],
+                                expected: "", line: 0).apply(to: try ConformanceSupport.baselineSource)
+        let match = try ConformanceSupport.check(text, readsActivation: true)
+        #expect(match.blockSchedule == nil)
+    }
+
+    /// A repetition past the reading's bound is refused naming its line, never built.
+    @Test func unboundedRepetitionIsRefused() throws {
+        let form = try Self.form("baseline_repeated_indices")
+        let factor = "((self.num_encoder_layers + self.num_decoder_layers) // len(self.blocks))"
+        let code = try Self.write(form, more: [[factor, "(10 ** 9)"]])
+        defer { try? FileManager.default.removeItem(at: code.deletingLastPathComponent()) }
+        let text = try String(contentsOf: code, encoding: .utf8)
+        let line = try #require(text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains("(10 ** 9)") }) + 1
+        var refusal: Error?
+        do {
+            _ = try Reevaluation.prepare(try Self.request(code, settings: form.settings))
+            Issue.record("a repetition of 10⁹ was read")
+        } catch {
+            refusal = error
+        }
+        if case .architectureNotMatched(_, let refusedLine, let detail, _)? = refusal as? ModelConfigError {
+            #expect(refusedLine == line && detail.contains("repeats a sequence of 3 items 1000000000 times"), "\(detail)")
+        } else {
+            Issue.record("\(String(describing: refusal))")
+        }
+    }
+
+    /// Without the sharing, the baseline's code is read at the weights' depth as before (no schedule).
+    @Test func plainBaselineReadsNoSchedule() throws {
+        let match = try ConformanceSupport.check(try ConformanceSupport.baselineSource, readsActivation: true)
+        #expect(match.blockSchedule == nil)
+        #expect(match.architecture.contains("9 blocks of RMSNorm"))
+    }
+}
