@@ -156,8 +156,9 @@ public struct Submission: Sendable {
 
     static func isArtifactName(_ name: String) -> Bool {
         let lower = name.lowercased()
-        // `final_model_source.log` is a log about the model, not the model: text files never are artifacts.
-        let textExtensions = [".log", ".txt", ".md", ".json", ".py", ".sh", ".csv", ".yaml", ".yml", ".toml", ".ipynb"]
+        // `final_model_source.log` is a log about the model, not the model: logs, prose and code are never artifacts
+        // (`final_model.json` is: pgverify's JSON weights format).
+        let textExtensions = [".log", ".txt", ".md", ".py", ".sh", ".csv", ".yaml", ".yml", ".toml", ".ipynb"]
         guard !textExtensions.contains(where: lower.hasSuffix) else { return false }
         return lower.hasSuffix(".ptz") || lower.hasSuffix(".pt") || lower.hasPrefix("final_model")
     }

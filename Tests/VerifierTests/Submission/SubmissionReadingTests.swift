@@ -177,6 +177,10 @@ struct TemporaryFolder {
         #expect(submission.logs.map(\.name) == ["final_model_source.log"])
         try folder.write("final_model.int6.ptz", "x")
         #expect(try Submission.read(at: folder.url).artifacts.map(\.name) == ["final_model.int6.ptz"])
+        // pgverify's JSON weights format is an artifact.
+        try FileManager.default.removeItem(at: folder.url.appendingPathComponent("final_model.int6.ptz"))
+        try folder.write("final_model.json", "{}")
+        #expect(try Submission.read(at: folder.url).artifacts.map(\.name) == ["final_model.json"])
     }
 
     @Test func scriptChoiceWithoutTrainGPT() throws {
