@@ -40,14 +40,16 @@ done
 scratch=.build-fuzz
 work="${PGVERIFY_FUZZ_DIR:-$scratch/fuzz}"
 # -O: unoptimized Swift runs the readers 10-50x slower, and overflow and bounds checks stay on.
-build_flags=(--scratch-path "$scratch" -c debug --sanitize fuzzer --sanitize address -Xswiftc -O -Xswiftc -DPGVERIFY_LIBFUZZER)
+# swiftc keeps only the last of several -sanitize= flags, and SwiftPM passes --sanitize's in no fixed order, so
+# the Swift code was sometimes built for address alone (no coverage counters): one -sanitize= with both, last.
+build_flags=(--scratch-path "$scratch" -c debug --sanitize fuzzer --sanitize address -Xswiftc -O -Xswiftc -DPGVERIFY_LIBFUZZER
+             -Xswiftc -sanitize=fuzzer,address)
 if ((build)); then
     swift build "${build_flags[@]}" --product pgverify-fuzz
 fi
 binary="$(swift build "${build_flags[@]}" --show-bin-path)/pgverify-fuzz"
-# A binary without coverage counters fuzzes blind and finds nothing. Seen once after an incremental
-# rebuild of .build-fuzz that replanned (15 counters instead of ~56,000); a clean build has them, so
-# such a binary is rebuilt from nothing once before giving up.
+# A binary without coverage counters fuzzes blind and finds nothing (seen with the flag order above, and once
+# after an incremental rebuild that replanned): such a binary is rebuilt from nothing once before giving up.
 coverage_counters() { PGVERIFY_FUZZ_TARGET=shard "$binary" -runs=0 2>&1 | sed -n 's/.*(\([0-9]*\) inline 8-bit counters).*/\1/p' | head -1; }
 counters=$(coverage_counters)
 if ((${counters:-0} < 1000)) && ((build)); then
