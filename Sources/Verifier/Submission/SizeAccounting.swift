@@ -50,6 +50,8 @@ private struct SizeCheckBuilder {
     var statedExports: [Int: [(json: Claim, log: Claim)]] = [:]
     /// ``findConfigurationLogs()``, found once.
     var configurationLogs: [String: Claim] = [:]
+    /// The code, model and total claims with an integer value.
+    let sizeClaims: [Claim]
     /// ``findSeedsRunsIdentified()``, found once.
     var seedsRunsIdentified: String?
     /// ``findSingleRun()``, found once.
@@ -58,6 +60,7 @@ private struct SizeCheckBuilder {
     init(submission: Submission, notSubmitted: [String: String]) {
         self.submission = submission
         self.notSubmitted = notSubmitted
+        sizeClaims = submission.claims.filter { [.codeBytes, .modelBytes, .totalBytes].contains($0.kind) && $0.value.integer != nil }
         statedExports = findStatedExports()
         configurationLogs = findConfigurationLogs()
         seedsRunsIdentified = findSeedsRunsIdentified()
@@ -279,9 +282,6 @@ private struct SizeCheckBuilder {
         return exports
     }
 
-    var sizeClaims: [Claim] {
-        submission.claims.filter { [.codeBytes, .modelBytes, .totalBytes].contains($0.kind) && $0.value.integer != nil }
-    }
 
     mutating func run() -> SizeReport {
         let code = submission.code
@@ -466,21 +466,28 @@ private struct SizeCheckBuilder {
         return nil
     }
 
-    /// Why a log's total (its own code figure plus its model figure) is not the submitted code's: its code figure is
-    /// not the shipped script's, and submission.json states, as a total of the run's seed or of the submission, exactly
-    /// the shipped script plus that model (the script was changed after the run, e.g. minified, and re-counted).
-    func recountedWithShippedCode(_ total: Claim) -> String? {
-        guard let code = submission.code, case .line(let file, let line) = total.source,
-              let totalBytes = total.value.integer else { return nil }
+    /// A log total's parts: the last code figure that is not a compressed count and the last model figure printed
+    /// before it in the same log, when the total is exactly their sum (the run's own count of its plain code).
+    func plainParts(of total: Claim) -> (code: Claim, codeBytes: Int, model: Claim, modelBytes: Int)? {
+        guard case .line(let file, let line) = total.source, let totalBytes = total.value.integer else { return nil }
         func lastBefore(_ kind: ClaimKind) -> Claim? {
             submission.claims.last { claim in
                 guard claim.kind == kind, case .line(file, let claimLine) = claim.source else { return false }
                 return claimLine < line && !isCompressedCode(claim)
             }
         }
-        guard let counted = lastBefore(.codeBytes), let model = lastBefore(.modelBytes),
-              let countedBytes = counted.value.integer, let modelBytes = model.value.integer,
-              countedBytes + modelBytes == totalBytes, countedBytes != code.bytes else { return nil }
+        guard let code = lastBefore(.codeBytes), let model = lastBefore(.modelBytes),
+              let codeBytes = code.value.integer, let modelBytes = model.value.integer,
+              codeBytes + modelBytes == totalBytes else { return nil }
+        return (code, codeBytes, model, modelBytes)
+    }
+
+    /// Why a log's total (its own code figure plus its model figure) is not the submitted code's: its code figure is
+    /// not the shipped script's, and submission.json states, as a total of the run's seed or of the submission, exactly
+    /// the shipped script plus that model (the script was changed after the run, e.g. minified, and re-counted).
+    func recountedWithShippedCode(_ total: Claim) -> String? {
+        guard let code = submission.code, let (counted, countedBytes, model, modelBytes) = plainParts(of: total),
+              countedBytes != code.bytes else { return nil }
         let recount = code.bytes + modelBytes
         guard recount <= limit, let stated = sizeClaims.first(where: { claim in
             isJSON(claim) && claim.kind == .totalBytes && claim.value.integer == recount && contextOf(claim).isEmpty
@@ -495,16 +502,7 @@ private struct SizeCheckBuilder {
     /// compressed (submission.json's count, or this log's) and that count plus the model fits: the total is then the
     /// compressed-code practice (SIZE-CODE-COUNTED-COMPRESSED), as the script plus a model figure is.
     func recountedWithCompressedCode(_ total: Claim) -> (plain: Claim, model: Int, counted: (bytes: Int, source: String))? {
-        guard case .line(let file, let line) = total.source, let totalBytes = total.value.integer else { return nil }
-        func lastBefore(_ kind: ClaimKind) -> Claim? {
-            submission.claims.last { claim in
-                guard claim.kind == kind, case .line(file, let claimLine) = claim.source else { return false }
-                return claimLine < line && !isCompressedCode(claim)
-            }
-        }
-        guard let plain = lastBefore(.codeBytes), let model = lastBefore(.modelBytes),
-              let plainBytes = plain.value.integer, let modelBytes = model.value.integer,
-              plainBytes + modelBytes == totalBytes,
+        guard let (plain, plainBytes, model, modelBytes) = plainParts(of: total),
               let counted = compressedCodeCount(with: model, below: plainBytes) else { return nil }
         return (plain, modelBytes, counted)
     }
@@ -515,17 +513,8 @@ private struct SizeCheckBuilder {
     /// files it names) plus the log's model fits the cap. A plain script smaller than the run's count may be a
     /// launcher of code elsewhere, so it is not used.
     func countsUnpackedCode(_ total: Claim) -> String? {
-        guard let code = submission.code, code.packing == .selfExtracting, case .line(let file, let line) = total.source,
-              let totalBytes = total.value.integer else { return nil }
-        func lastBefore(_ kind: ClaimKind) -> Claim? {
-            submission.claims.last { claim in
-                guard claim.kind == kind, case .line(file, let claimLine) = claim.source else { return false }
-                return claimLine < line && !isCompressedCode(claim)
-            }
-        }
-        guard let counted = lastBefore(.codeBytes), let model = lastBefore(.modelBytes),
-              let countedBytes = counted.value.integer, let modelBytes = model.value.integer,
-              countedBytes + modelBytes == totalBytes else { return nil }
+        guard let code = submission.code, code.packing == .selfExtracting,
+              let (counted, countedBytes, model, modelBytes) = plainParts(of: total) else { return nil }
         let shipped = code.bytes + code.referencedFiles.reduce(0) { $0 + $1.bytes }
         guard countedBytes > shipped, shipped + modelBytes <= limit else { return nil }
         let named = code.referencedFiles.isEmpty ? "" : " with the code files it names"
