@@ -152,18 +152,20 @@ func softcapCrossEntropyBackward(
 /// Causal GQA attention for `sequences` sequences of `length` rows each, keeping each row's
 /// log-sum-exp (`lse`, `[N, H]`) so the backward can rebuild the probabilities instead of storing them.
 /// `qkv` rows hold q (`H·D`), k (`G·D`), v (`G·D`) with stride `ldqkv`; `out` is `[N, H·D]`.
-/// `scores` holds `blockRows × length` floats.
+/// `scores` holds `blockRows × length` floats. Only the heads of the KV groups `kvGroups` (all by
+/// default) are computed: groups write disjoint columns, so they can run side by side.
 @inlinable
 func attentionForward(
     out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>, ldqkv: Int,
     sequences: Int, length: Int, heads: Int, kvHeads: Int, headDim: Int, scores: UnsafeMutablePointer<Float>,
-    blockRows: Int = trainingAttentionBlockRows
+    blockRows: Int = trainingAttentionBlockRows, kvGroups: Range<Int>? = nil
 ) {
     let group = heads / kvHeads, scale = 1 / Float(headDim).squareRoot()
     let c = heads * headDim, t = length
+    let groups = kvGroups ?? 0..<kvHeads
     for b in 0..<sequences {
         let base = qkv + b * t * ldqkv
-        for h in 0..<heads {
+        for h in (groups.lowerBound * group)..<(groups.upperBound * group) {
             let g = h / group
             let q = base + h * headDim, k = base + c + g * headDim, v = base + c + (kvHeads + g) * headDim
             var first = 0
@@ -193,20 +195,23 @@ func attentionForward(
 /// with `P` rebuilt from `lse`, `dV += Pᵀ·dO`, `dP = dO·Vᵀ`, `dS = P ∘ (dP − rowsum(dO ∘ O))`,
 /// `dQ = s·dS·K`, `dK += s·dSᵀ·Q`. `dqkv` has `qkv`'s layout; its k and v columns must be zeroed by
 /// the caller (they accumulate over blocks and over the heads of a group), its q columns are
-/// overwritten. `probabilities` and `dScores` hold `blockRows × length` floats each.
+/// overwritten. `probabilities` and `dScores` hold `blockRows × length` floats each. Only the heads of
+/// the KV groups `kvGroups` (all by default) are computed; each group's `dK`/`dV` sums its own heads in
+/// order, so splitting by group changes no bit.
 @inlinable
 func attentionBackward(
     dqkv: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, out: UnsafePointer<Float>,
     lse: UnsafePointer<Float>, qkv: UnsafePointer<Float>, ldqkv: Int,
     sequences: Int, length: Int, heads: Int, kvHeads: Int, headDim: Int,
     probabilities: UnsafeMutablePointer<Float>, dScores: UnsafeMutablePointer<Float>,
-    blockRows: Int = trainingAttentionBlockRows
+    blockRows: Int = trainingAttentionBlockRows, kvGroups: Range<Int>? = nil
 ) {
     let group = heads / kvHeads, scale = 1 / Float(headDim).squareRoot()
     let c = heads * headDim, t = length
+    let groups = kvGroups ?? 0..<kvHeads
     for b in 0..<sequences {
         let base = qkv + b * t * ldqkv, dBase = dqkv + b * t * ldqkv
-        for h in 0..<heads {
+        for h in (groups.lowerBound * group)..<(groups.upperBound * group) {
             let g = h / group
             let q = base + h * headDim, k = base + c + g * headDim, v = base + c + (kvHeads + g) * headDim
             let dq = dBase + h * headDim, dk = dBase + c + g * headDim, dv = dBase + c + (kvHeads + g) * headDim

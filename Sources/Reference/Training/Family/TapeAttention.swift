@@ -72,20 +72,23 @@ extension GradientTape {
                 }
             }
         }
-        // Segments are independent (each writes its own rows): spread over the tape's threads, a
-        // score buffer per worker.
-        let live = segments.segments.filter { $0.count > 0 }
+        // Segments are independent (each writes its own rows), and so are a segment's KV groups (each
+        // writes its own heads' columns): the (segment, group) pairs spread over the tape's threads,
+        // longest segments first, a score buffer per worker. A lone long row (a TTT chunk's window)
+        // still uses every thread.
+        let units = attentionUnits(segments, kvHeads: kvHeads)
         let scoreCount = blockRows * max(longest, 1)
-        var scores = [Float](repeating: 0, count: parallelWorkers(live.count, threads: threads) * scoreCount)
+        var scores = [Float](repeating: 0, count: parallelWorkers(units.count, threads: threads) * scoreCount)
         qkv.withUnsafeBufferPointer { qb in
             lse.withUnsafeMutableBufferPointer { lb in
                 scores.withUnsafeMutableBufferPointer { sb in
                     let qp = qb.baseAddress!, lp = lb.baseAddress!, sp = sb.baseAddress!
-                    parallelFor(live.count, threads: threads) { index, worker in
-                        let segment = live[index]
+                    parallelFor(units.count, threads: threads) { index, worker in
+                        let (segment, g) = units[index]
                         attentionForward(out: out.value + segment.start * c, lse: lp + segment.start * heads,
                                          qkv: qp + segment.start * ld, ldqkv: ld, sequences: 1, length: segment.count,
-                                         heads: heads, kvHeads: kvHeads, headDim: d, scores: sp + worker * scoreCount)
+                                         heads: heads, kvHeads: kvHeads, headDim: d, scores: sp + worker * scoreCount,
+                                         kvGroups: g..<(g + 1))
                     }
                 }
             }
@@ -93,7 +96,7 @@ extension GradientTape {
         record { [threads] in
             guard out.hasGradient else { return }
             var dqkv = [Float](repeating: 0, count: n * ld)
-            let workers = parallelWorkers(live.count, threads: threads)
+            let workers = parallelWorkers(units.count, threads: threads)
             var probabilities = [Float](repeating: 0, count: workers * scoreCount)
             var dScores = probabilities
             let dOut = out.gradient
@@ -104,13 +107,14 @@ extension GradientTape {
                         probabilities.withUnsafeMutableBufferPointer { pb in
                             dScores.withUnsafeMutableBufferPointer { sb in
                                 let qp = qb.baseAddress!, lp = lb.baseAddress!, pp = pb.baseAddress!, sp = sb.baseAddress!
-                                parallelFor(live.count, threads: threads) { index, worker in
-                                    let segment = live[index]
+                                parallelFor(units.count, threads: threads) { index, worker in
+                                    let (segment, g) = units[index]
                                     attentionBackward(dqkv: dp + segment.start * ld, dOut: dOut + segment.start * c,
                                                       out: out.value + segment.start * c, lse: lp + segment.start * heads,
                                                       qkv: qp + segment.start * ld, ldqkv: ld, sequences: 1,
                                                       length: segment.count, heads: heads, kvHeads: kvHeads, headDim: d,
-                                                      probabilities: pp + worker * scoreCount, dScores: sp + worker * scoreCount)
+                                                      probabilities: pp + worker * scoreCount, dScores: sp + worker * scoreCount,
+                                                      kvGroups: g..<(g + 1))
                                 }
                             }
                         }
@@ -229,6 +233,14 @@ extension GradientTape {
             }
         }
         return out
+    }
+}
+
+/// The attention's parallel work: every non-empty segment's KV groups, longest segments first (so the
+/// last units to start are short ones).
+func attentionUnits(_ segments: AttentionSegments, kvHeads: Int) -> [(AttentionSegments.Segment, Int)] {
+    segments.segments.filter { $0.count > 0 }.sorted { $0.count > $1.count }.flatMap { segment in
+        (0..<kvHeads).map { (segment, $0) }
     }
 }
 
