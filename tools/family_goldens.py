@@ -103,18 +103,19 @@ MARCH_FAMILIES = [
 
 # --- CPU stand-ins for the records' GPU-only imports -------------------------------------------------
 
-def _sdpa(q, k, v):
-    """q [B,T,H,D], k/v [B,T,Hkv,D] -> [B,T,H,D], causal, float32."""
+def _sdpa(q, k, v, causal=True, scale=None):
+    """q [B,T,H,D], k/v [B,T,Hkv,D] -> [B,T,H,D], float32; FlashAttention's `causal` and `softmax_scale`
+    (None: 1/sqrt(D), as both libraries default)."""
     group = q.size(2) // k.size(2)
     k = k.repeat_interleave(group, dim=2)
     v = v.repeat_interleave(group, dim=2)
-    y = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), is_causal=True)
+    y = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), is_causal=causal,
+                                       scale=scale)
     return y.transpose(1, 2)
 
 
-def flash_attn_func(q, k, v, causal=True, **_):
-    assert causal
-    return _sdpa(q, k, v)
+def flash_attn_func(q, k, v, causal=True, softmax_scale=None, **_):
+    return _sdpa(q, k, v, causal=causal, scale=softmax_scale)
 
 
 def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q=0, max_seqlen_k=0,

@@ -6,68 +6,45 @@ import Testing
 /// Single semantic edits of a record-family model's code (the 2026-04-14 record, configured as the
 /// plain-sp1024 golden: loop, parallel lanes, XSA, partial RoPE, LN scale, gated skips, banks): each
 /// changes what the model computes and must be refused, naming the line and the construct, with the
-/// MLP activation read from the code as the pipeline reads it. Edits to another activation the
+/// MLP activation read from the code as the pipeline reads it; each with the PyTorch golden of the edited code
+/// (fixtures/conformance/family-mutations.json, tools/family_mutation_goldens.py). Edits to another activation the
 /// reference takes as a parameter (leaky-ReLU(0.25)², relu³) are evaluated instead and must match the
 /// golden of the edited code (fixtures/families/plain-sp1024/activation-variants.json).
 @Suite struct FamilyMutationTests {
     static let record = "plain-sp1024"
 
-    static let mutations: [CodeEdit] = [
-        CodeEdit(name: "GELU squared", edits: [("hidden = F.leaky_relu(F.linear(x, up_w.to(x.dtype)), negative_slope=0.5).square()",
-                                                "hidden = F.gelu(F.linear(x, up_w.to(x.dtype))).square()")],
-                 expected: "gelu of (linear)", line: 691),
-        CodeEdit(name: "activation halved before the square",
-                 edits: [("hidden = F.leaky_relu(F.linear(x, up_w.to(x.dtype)), negative_slope=0.5).square()",
-                          "hidden = (F.leaky_relu(F.linear(x, up_w.to(x.dtype)), negative_slope=0.5) * 0.5).square()")],
-                 expected: "", line: 691),
-        CodeEdit(name: "relu³ for the square", edits: [("negative_slope=0.5).square()", "negative_slope=0.5) ** 3")],
-                 expected: "power 3.0", line: 691),
-        CodeEdit(name: "partial rotary sign flipped",
-                 edits: [("x_rope = torch.cat((x1 * cos + x2 * sin, x1 * -sin + x2 * cos), dim=-1)",
-                          "x_rope = torch.cat((x1 * cos - x2 * sin, x1 * sin + x2 * cos), dim=-1)")],
-                 expected: "", line: 614),
-        CodeEdit(name: "rotary on half the rope dims", edits: [("block.attn.rope_dims = h.rope_dims", "block.attn.rope_dims = h.rope_dims // 2")],
-                 expected: "", line: 0),
-        CodeEdit(name: "layer-norm scale 1/sqrt(layer + 2)", edits: [("self.ln_scale_factor = 1.0 / math.sqrt(layer_idx + 1)", "self.ln_scale_factor = 1.0 / math.sqrt(layer_idx + 2)")],
-                 expected: "multiplication by", line: 0),
-        CodeEdit(name: "gated skip lerp arguments swapped",
-                 edits: [("g = torch.sigmoid(self.skip_gates[skip_idx].to(dtype=x.dtype))[None, None, :]\n                        x = torch.lerp(scaled_skip, x, g)\n                    else:\n                        x = x + scaled_skip\n                x = self.blocks[i](x, x0, q_w, k_w, v_w, out_w, up_w, down_w, cu_seqlens=cu_seqlens, max_seqlen=max_seqlen)",
-                          "g = torch.sigmoid(self.skip_gates[skip_idx].to(dtype=x.dtype))[None, None, :]\n                        x = torch.lerp(x, scaled_skip, g)\n                    else:\n                        x = x + scaled_skip\n                x = self.blocks[i](x, x0, q_w, k_w, v_w, out_w, up_w, down_w, cu_seqlens=cu_seqlens, max_seqlen=max_seqlen)")],
-                 expected: "", line: 0),
-        CodeEdit(name: "XSA projection halved", edits: [("proj = (y_g * vn).sum(dim=-1, keepdim=True) * vn", "proj = (y_g * vn).sum(dim=-1, keepdim=True) * vn * 0.5")],
-                 expected: "", line: 0),
-        CodeEdit(name: "q_gain on the keys",
-                 edits: [("        q = q * self.q_gain.to(dtype=q.dtype)[None, None, :, None]\n        if cu_seqlens is not None:",
-                          "        k = k * self.q_gain.to(dtype=k.dtype)[None, None, :, None]\n        if cu_seqlens is not None:")],
-                 expected: "q_gain", line: 0),
-        CodeEdit(name: "final lanes summed, not averaged", edits: [("return 0.5 * (lane0 + lane1)", "return lane0 + lane1")],
-                 expected: "", line: 0),
-        CodeEdit(name: "MLP lane's post lambda swapped",
-                 edits: [("        lane0 = attn_resid * lane0 + attn_post[0] * attn_out + mlp_post[0] * mlp_out\n        lane1 = mlp_resid * lane1 + attn_post[1] * attn_out + mlp_post[1] * mlp_out\n        return lane0, lane1\n\n    def _final_parallel_hidden",
-                          "        lane0 = attn_resid * lane0 + attn_post[0] * attn_out + mlp_post[1] * mlp_out\n        lane1 = mlp_resid * lane1 + attn_post[1] * attn_out + mlp_post[1] * mlp_out\n        return lane0, lane1\n\n    def _final_parallel_hidden")],
-                 expected: "", line: 0),
-        CodeEdit(name: "MLP norm removed", edits: [("] * self.mlp(self.mlp_norm(x_out) * self.ln_scale_factor, up_w, down_w)", "] * self.mlp(x_out * self.ln_scale_factor, up_w, down_w)")],
-                 expected: "", line: 0),
-        CodeEdit(name: "non-causal attention",
-                 edits: [("            y = flash_attn_3_func(q, k, v, causal=True)\n        if self.use_xsa:\n            y = self._xsa_efficient(y, v)\n        y = y.reshape(bsz, seqlen, dim)",
-                          "            y = flash_attn_3_func(q, k, v, causal=False)\n        if self.use_xsa:\n            y = self._xsa_efficient(y, v)\n        y = y.reshape(bsz, seqlen, dim)")],
-                 expected: "attention(causal=False", line: 675),
-        CodeEdit(name: "softcap doubled", edits: [("return self.logit_softcap * torch.tanh(logits_proj / self.logit_softcap)", "return 2 * self.logit_softcap * torch.tanh(logits_proj / self.logit_softcap)")],
-                 expected: "", line: 965),
-        CodeEdit(name: "one loop fewer", edits: [("for _ in range(h.num_loops + 1):", "for _ in range(h.num_loops):")],
-                 expected: "", line: 0),
-        CodeEdit(name: "x and x0 swapped in the residual mix",
-                 edits: [("        mix = self.resid_mix.to(dtype=x.dtype)\n        x_in = mix[0][None, None, :] * x + mix[1][None, None, :] * x0",
-                          "        mix = self.resid_mix.to(dtype=x.dtype)\n        x_in = mix[0][None, None, :] * x0 + mix[1][None, None, :] * x")],
-                 expected: "", line: 0),
-        CodeEdit(name: "keys and values swapped in the bank",
-                 edits: [("            self.kv_bank[i],\n            self.kv_bank[n + i],", "            self.kv_bank[n + i],\n            self.kv_bank[i],")],
-                 expected: "", line: 0),
-        CodeEdit(name: "embedding norm removed",
-                 edits: [("    def forward_logits(self, input_ids, cu_seqlens=None, max_seqlen=0):\n        x = self.tok_emb(input_ids)\n        x = F.rms_norm(x, (x.size(-1),))",
-                          "    def forward_logits(self, input_ids, cu_seqlens=None, max_seqlen=0):\n        x = self.tok_emb(input_ids)")],
-                 expected: "", line: 0),
-    ]
+    /// What the edited code's own `eval_val` computed on the family's weights, or the error it raised, or
+    /// why no like-for-like number exists.
+    struct Golden: Decodable {
+        var val_loss: Double?
+        var val_bpb: Double?
+        var error: String?
+        var unavailable: String?
+    }
+    struct Edit: Decodable, CustomTestStringConvertible, Sendable {
+        var name: String
+        var edits: [[String]]
+        /// A fragment the refusal must contain (the construct); empty or absent: any.
+        var expected: String?
+        /// The line the refusal must name; 0 or absent: any line.
+        var line: Int?
+        var golden: Golden
+
+        var testDescription: String { name }
+        var codeEdit: CodeEdit { CodeEdit(name: name, edits: edits.map { ($0[0], $0[1]) }, expected: expected ?? "", line: line ?? 0) }
+    }
+    struct Fixture: Decodable {
+        var unedited: Golden
+        var mutations: [Edit]
+        var rewrites: [Edit]
+    }
+
+    /// fixtures/conformance/family-mutations.json, shared with its goldens' generator (tools/family_mutation_goldens.py).
+    static func fixture() throws -> Fixture {
+        try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: Paths.fixture("conformance/family-mutations.json")))
+    }
+
+    static var mutations: [CodeEdit] { ((try? fixture().mutations) ?? []).map(\.codeEdit) }
 
     @Test(arguments: mutations) func editIsRefusedByName(_ mutation: CodeEdit) throws {
         let r = try FamilyConformanceTests.resolved(Self.record)
@@ -88,25 +65,34 @@ import Testing
     }
 
     /// Rewrites that compute the same numbers: still matched.
-    static let rewrites: [CodeEdit] = [
-        CodeEdit(name: "lerp written out", edits: [(
-            "g = torch.sigmoid(self.skip_gates[skip_idx].to(dtype=x.dtype))[None, None, :]\n                        x = torch.lerp(scaled_skip, x, g)\n                    else:\n                        x = x + scaled_skip\n                x = self.blocks[i](x, x0, q_w, k_w, v_w, out_w, up_w, down_w, cu_seqlens=cu_seqlens, max_seqlen=max_seqlen)",
-            "g = torch.sigmoid(self.skip_gates[skip_idx].to(dtype=x.dtype))[None, None, :]\n                        x = scaled_skip + g * (x - scaled_skip)\n                    else:\n                        x = x + scaled_skip\n                x = self.blocks[i](x, x0, q_w, k_w, v_w, out_w, up_w, down_w, cu_seqlens=cu_seqlens, max_seqlen=max_seqlen)")],
-                 expected: "", line: 0),
-        CodeEdit(name: "leaky ReLU squared as a product", edits: [(
-            "hidden = F.leaky_relu(F.linear(x, up_w.to(x.dtype)), negative_slope=0.5).square()",
-            "pre = F.leaky_relu(F.linear(x, up_w.to(x.dtype)), 0.5)\n        hidden = pre * pre")], expected: "", line: 0),
-        CodeEdit(name: "final lanes averaged as a sum over two", edits: [("return 0.5 * (lane0 + lane1)", "return (lane1 + lane0) / 2")],
-                 expected: "", line: 0),
-        CodeEdit(name: "FlashAttention's default scale written out",
-                 edits: [("            y = flash_attn_3_func(q, k, v, causal=True)\n        if self.use_xsa:\n            y = self._xsa_efficient(y, v)\n        y = y.reshape(bsz, seqlen, dim)",
-                          "            y = flash_attn_3_func(q, k, v, causal=True, softmax_scale=self.head_dim ** -0.5)\n        if self.use_xsa:\n            y = self._xsa_efficient(y, v)\n        y = y.reshape(bsz, seqlen, dim)")],
-                 expected: "", line: 0),
-        CodeEdit(name: "attention in [B, H, T, D] through SDPA",
-                 edits: [("            y = flash_attn_3_func(q, k, v, causal=True)\n        if self.use_xsa:\n            y = self._xsa_efficient(y, v)\n        y = y.reshape(bsz, seqlen, dim)",
-                          "            y = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), is_causal=True, enable_gqa=True).transpose(1, 2)\n        if self.use_xsa:\n            y = self._xsa_efficient(y, v)\n        y = y.reshape(bsz, seqlen, dim)")],
-                 expected: "", line: 0),
-    ]
+    static var rewrites: [CodeEdit] { ((try? fixture().rewrites) ?? []).map(\.codeEdit) }
+
+    /// Each edit's own PyTorch number against the unedited record's: a mutation whose number differs beyond the
+    /// 1e-4 tolerance (or whose code fails) is one a verifier printing the unedited number would get wrong;
+    /// every rewrite's equals it (to float32 rounding), which is what makes it a rewrite.
+    @Test func goldensShowWhatEachEditDoes() throws {
+        let fixture = try Self.fixture()
+        let unedited = try #require(fixture.unedited.val_bpb)
+        func distance(_ edit: Edit) throws -> Double {
+            edit.golden.error != nil ? .infinity : abs(try #require(edit.golden.val_bpb) - unedited)
+        }
+        let measured = fixture.mutations.filter { $0.golden.unavailable == nil }
+        let belowTolerance = try measured.filter { try distance($0) <= 1e-4 }.map(\.name)
+        #expect(fixture.mutations.count == 18)
+        #expect(measured.count - belowTolerance.count >= 14)
+        // Refused all the same, though their number is the record's on this configuration: the partial rotary's
+        // sign (Δ 2·10⁻⁵), the final lanes summed (the final RMSNorm divides the factor 2 out) and non-causal
+        // attention in the branch without cu_seqlens (eval_val takes the varlen branch).
+        #expect(Set(belowTolerance) == ["partial rotary sign flipped", "final lanes summed, not averaged", "non-causal attention"],
+                "\(belowTolerance)")
+        // One loop fewer builds other weights from the same seed: no like-for-like number.
+        #expect(fixture.mutations.filter { $0.golden.unavailable != nil }.map(\.name) == ["one loop fewer"])
+        // (The two rewrites of the attention call without cu_seqlens, like the non-causal mutation, edit a branch
+        // eval_val does not take: their equality is by construction, not evidence.)
+        for rewrite in fixture.rewrites {
+            #expect(try distance(rewrite) < 1e-6, "\(rewrite.name): \(rewrite.golden)")
+        }
+    }
 
     @Test(arguments: rewrites) func rewriteIsMatched(_ rewrite: CodeEdit) throws {
         let r = try FamilyConformanceTests.resolved(Self.record)
