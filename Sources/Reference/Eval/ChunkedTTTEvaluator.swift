@@ -19,8 +19,8 @@ public struct ChunkedTTTResult: Sendable, Equatable {
 /// (momentum) step per batch with the chunk's cosine learning rate; the first `ttt_freeze_blocks`
 /// blocks stay frozen (all their tensors, or with banked records only their scalars, see
 /// ``TTTFreezeScope``), every other parameter (embedding, skip weights, head, …) trains; one optimizer
-/// (momentum buffers) for the whole run. The model is any ``ChunkedTTTModel``: the baseline
-/// ``TrainableGPT`` or a record family's ``DifferentiableFamilyGPT``.
+/// (momentum buffers) for the whole run. The model is any ``ChunkedTTTModel``: ``DifferentiableFamilyGPT``
+/// with the baseline's features or a record family's.
 ///
 /// Every target is scored before any update that uses it: phase (1) of chunk `i` runs before phase
 /// (2) of chunk `i`, and phase (2) only reads targets of chunk `i` (its sequences end at the chunk's
@@ -50,10 +50,9 @@ public struct ChunkedTTTEvaluator {
     /// Number of targets scored from (`tokens.count − 1`).
     public var targets: Int { tokens.count - 1 }
 
-    /// Runs the evaluation, adapting `model` in place (``TrainableGPT`` for the baseline,
-    /// ``DifferentiableFamilyGPT`` for the record families); `progress` is told after each chunk.
-    /// Scoring spreads windows over `threads` workers; training steps run OpenBLAS on `threads`.
-    /// The result depends on `threads` only through OpenBLAS rounding (~1e-8 bpb).
+    /// Runs the evaluation, adapting `model` in place; `progress` is told after each chunk.
+    /// Scoring spreads windows over `threads` workers; training steps run the model on `threads`
+    /// (``ChunkedTTTModel/threads``).
     public func evaluate<Model: ChunkedTTTModel>(
         model: Model, threads: Int = 1, progress: ((_ chunksDone: Int, _ chunks: Int) -> Void)? = nil
     ) throws(TTTError) -> ChunkedTTTResult {
@@ -70,6 +69,7 @@ public struct ChunkedTTTEvaluator {
         let workspace = model.makeTrainingWorkspace(maxSequences: min(s.batchSequences, sequencesPerChunk),
                                                     length: min(s.seqLen, max(1, targets)))
         let threads = max(1, threads)
+        model.threads = threads
         let trainable = model.trainableRanges(freezeBlocks: s.freezeBlocks, scope: s.freezeScope)
         // Whole frozen blocks need no weight gradients; banked matrices of frozen blocks still train.
         let gradientFreeBlocks = s.freezeScope == .wholeBlocks ? s.freezeBlocks : 0

@@ -24,14 +24,16 @@ public enum ChunkedTTTScoringError: Error, Sendable {
     case evaluation(EvalError)
 }
 
-/// A model that `eval_val_sliding_ttt` can adapt: the baseline ``TrainableGPT`` and the record
-/// families' ``DifferentiableFamilyGPT``.
+/// A model that `eval_val_sliding_ttt` can adapt: ``DifferentiableFamilyGPT``, with the baseline's
+/// features or a record family's.
 public protocol ChunkedTTTModel: AnyObject {
     /// Training buffers reused across steps.
     associatedtype TrainingWorkspace
 
     /// The longest sequence the model scores or trains on.
     var maxPositions: Int { get }
+    /// Threads a training step may use; no number may depend on the count.
+    var threads: Int { get set }
     /// Every parameter (the records' `base_model.parameters()`), flat.
     var parameters: UnsafeMutableBufferPointer<Float> { get }
     /// Same layout as ``parameters``; written by ``accumulateSequenceGradients(_:stream:sequences:length:frozenBlocks:)``.

@@ -23,8 +23,8 @@ extension DifferentiableFamilyGPT: ChunkedTTTModel {
 
     public func makeTrainingWorkspace(maxSequences: Int, length: Int) {}
 
-    /// ``accumulateBaseGradients(rows:inputs:targets:)`` after zeroing the gradients (every block's
-    /// gradients are computed; `frozenBlocks` only saves work in models that can skip them).
+    /// ``accumulateBaseGradients(rows:inputs:targets:)`` after zeroing the gradients; the first
+    /// `frozenBlocks` blocks' parameters get none (they stay zero), the others exactly those of a full backward.
     ///
     /// With ``lateQATInTraining`` the `CastedLinear` projections (``castedLinearNames``) read their
     /// weights fake-quantised as the 2026-03-23 records' `CastedLinear.forward` does in training mode once
@@ -38,7 +38,9 @@ extension DifferentiableFamilyGPT: ChunkedTTTModel {
         let targets = (0..<n).map { Int32(stream[$0 + 1]) }
         zeroBaseGradients()
         var quantized: [UnsafeMutableBufferPointer<Float>] = []
+        gradientFreeBlocks = frozenBlocks
         defer {
+            gradientFreeBlocks = 0
             forwardValueOverrides = [:]
             for buffer in quantized { buffer.deallocate() }
         }
