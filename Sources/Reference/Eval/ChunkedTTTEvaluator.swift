@@ -58,16 +58,8 @@ public struct ChunkedTTTEvaluator {
     ) throws(TTTError) -> ChunkedTTTResult {
         BLAS.threads = 1  // as Evaluator: a score must not depend on OpenBLAS's thread count
         let s = settings
-        guard s.seqLen <= model.maxPositions else {
-            throw .evaluation(.sequenceLongerThanModel(seqLen: s.seqLen, modelPositions: model.maxPositions))
-        }
         let plan = TTTWindowPlan.chunks(targets: targets, seqLen: s.seqLen, stride: s.stride, chunkTokens: s.chunkTokens,
                                             rule: s.windowRule)
-        // Sized from the tokens there are, not the settings: a training batch never holds more than
-        // one chunk's whole sequences, and nothing trains when a sequence is longer than the stream.
-        let sequencesPerChunk = max(1, min(s.chunkTokens, targets) / s.seqLen)
-        let workspace = model.makeTrainingWorkspace(maxSequences: min(s.batchSequences, sequencesPerChunk),
-                                                    length: min(s.seqLen, max(1, targets)))
         let threads = max(1, threads)
         model.threads = threads
         let trainable = model.trainableRanges(freezeBlocks: s.freezeBlocks, scope: s.freezeScope)
@@ -90,7 +82,7 @@ public struct ChunkedTTTEvaluator {
                         let startToken = chunkStart + first * s.seqLen, endToken = chunkStart + last * s.seqLen + 1
                         if endToken > tokens.count { continue }
                         tokens.withUnsafeBufferPointer { stream in
-                            model.accumulateSequenceGradients(workspace, stream: stream.baseAddress! + startToken,
+                            model.accumulateSequenceGradients(stream: stream.baseAddress! + startToken,
                                                               sequences: last - first, length: s.seqLen,
                                                               frozenBlocks: gradientFreeBlocks)
                         }

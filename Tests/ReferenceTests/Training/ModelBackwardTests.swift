@@ -50,7 +50,7 @@ extension ModelBackwardTests {
         let tokens = try TTTFixtures.sliceTokens()
         func gradients(frozenBlocks: Int) -> [Float] {
             tokens.withUnsafeBufferPointer { stream in
-                model.accumulateSequenceGradients((), stream: stream.baseAddress!, sequences: 2, length: 16, frozenBlocks: frozenBlocks)
+                model.accumulateSequenceGradients(stream: stream.baseAddress!, sequences: 2, length: 16, frozenBlocks: frozenBlocks)
             }
             return Array(model.gradients)
         }

@@ -46,7 +46,7 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
     /// set only around one training forward/backward of the chunked TTT, whose frozen blocks need none.
     var gradientFreeBlocks = 0
     /// Whether training steps of the chunked TTT run the `CastedLinear` projections through the
-    /// records' late-QAT fake quantisation (see ``accumulateSequenceGradients(_:stream:sequences:length:frozenBlocks:)``).
+    /// records' late-QAT fake quantisation (see ``accumulateSequenceGradients(stream:sequences:length:frozenBlocks:)``).
     public var lateQATInTraining = false
     let rmsEps: Float
     let softcap: Float?
