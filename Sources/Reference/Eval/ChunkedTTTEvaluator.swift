@@ -19,8 +19,8 @@ public struct ChunkedTTTResult: Sendable, Equatable {
 /// (momentum) step per batch with the chunk's cosine learning rate; the first `ttt_freeze_blocks`
 /// blocks stay frozen (all their tensors, or with banked records only their scalars, see
 /// ``TTTFreezeScope``), every other parameter (embedding, skip weights, head, …) trains; one optimizer
-/// (momentum buffers) for the whole run. The model is any ``ChunkedTTTModel``: the baseline
-/// ``TrainableGPT`` or a record family's ``DifferentiableFamilyGPT``.
+/// (momentum buffers) for the whole run. The model is any ``ChunkedTTTModel``: ``DifferentiableFamilyGPT``
+/// with the baseline's features or a record family's.
 ///
 /// Every target is scored before any update that uses it: phase (1) of chunk `i` runs before phase
 /// (2) of chunk `i`, and phase (2) only reads targets of chunk `i` (its sequences end at the chunk's
@@ -50,26 +50,18 @@ public struct ChunkedTTTEvaluator {
     /// Number of targets scored from (`tokens.count − 1`).
     public var targets: Int { tokens.count - 1 }
 
-    /// Runs the evaluation, adapting `model` in place (``TrainableGPT`` for the baseline,
-    /// ``DifferentiableFamilyGPT`` for the record families); `progress` is told after each chunk.
-    /// Scoring spreads windows over `threads` workers; training steps run OpenBLAS on `threads`.
-    /// The result depends on `threads` only through OpenBLAS rounding (~1e-8 bpb).
+    /// Runs the evaluation, adapting `model` in place; `progress` is told after each chunk.
+    /// Scoring spreads windows over `threads` workers; training steps run the model on `threads`
+    /// (``ChunkedTTTModel/threads``).
     public func evaluate<Model: ChunkedTTTModel>(
         model: Model, threads: Int = 1, progress: ((_ chunksDone: Int, _ chunks: Int) -> Void)? = nil
     ) throws(TTTError) -> ChunkedTTTResult {
         BLAS.threads = 1  // as Evaluator: a score must not depend on OpenBLAS's thread count
         let s = settings
-        guard s.seqLen <= model.maxPositions else {
-            throw .evaluation(.sequenceLongerThanModel(seqLen: s.seqLen, modelPositions: model.maxPositions))
-        }
         let plan = TTTWindowPlan.chunks(targets: targets, seqLen: s.seqLen, stride: s.stride, chunkTokens: s.chunkTokens,
                                             rule: s.windowRule)
-        // Sized from the tokens there are, not the settings: a training batch never holds more than
-        // one chunk's whole sequences, and nothing trains when a sequence is longer than the stream.
-        let sequencesPerChunk = max(1, min(s.chunkTokens, targets) / s.seqLen)
-        let workspace = model.makeTrainingWorkspace(maxSequences: min(s.batchSequences, sequencesPerChunk),
-                                                    length: min(s.seqLen, max(1, targets)))
         let threads = max(1, threads)
+        model.threads = threads
         let trainable = model.trainableRanges(freezeBlocks: s.freezeBlocks, scope: s.freezeScope)
         // Whole frozen blocks need no weight gradients; banked matrices of frozen blocks still train.
         let gradientFreeBlocks = s.freezeScope == .wholeBlocks ? s.freezeBlocks : 0
@@ -90,7 +82,7 @@ public struct ChunkedTTTEvaluator {
                         let startToken = chunkStart + first * s.seqLen, endToken = chunkStart + last * s.seqLen + 1
                         if endToken > tokens.count { continue }
                         tokens.withUnsafeBufferPointer { stream in
-                            model.accumulateSequenceGradients(workspace, stream: stream.baseAddress! + startToken,
+                            model.accumulateSequenceGradients(stream: stream.baseAddress! + startToken,
                                                               sequences: last - first, length: s.seqLen,
                                                               frozenBlocks: gradientFreeBlocks)
                         }

@@ -53,7 +53,7 @@ public struct LoRATTTResult: Sendable, Equatable {
 ///
 /// documents start at each BOS (token 1) and run to the next BOS *inclusive* (the last to the end of
 /// the stream; tokens before the first BOS are not scored). Each document gets fresh adapters
-/// (``LoRAAdapters``: rank r on every block's q and v and on the head; the base model frozen) and a
+/// (``FamilyLoRAAdapters`` of one row, rank r on every block's q and v and on the head; the base model frozen) and a
 /// fresh Adam (`betas = (beta1, beta2)`, eps 1e-10). Its targets are cut into chunks of
 /// `ttt_chunk_size`; chunk `i` is scored in one window ending at the chunk's end and reaching back at
 /// most `ttt_eval_seq_len` tokens within the document, then — unless it is the document's last chunk —
@@ -96,19 +96,17 @@ public struct LoRATTTEvaluator {
         self.documents = documents
     }
 
-    /// Runs every document; `model` is not changed (only adapters train).
+    /// Runs every document on `model` (the baseline's ``DifferentiableFamilyGPT/init(baseline:weights:)``,
+    /// whose parameters are not changed: only adapters train). A document's forward and backward
+    /// spread over `threads` threads in fixed tiles, so no number depends on the count.
     public func evaluate(
-        model: TrainableGPT, progress: ((_ documentsDone: Int, _ documents: Int) -> Void)? = nil
+        model: DifferentiableFamilyGPT, threads: Int = 1, progress: ((_ documentsDone: Int, _ documents: Int) -> Void)? = nil
     ) throws(TTTError) -> LoRATTTResult {
         BLAS.threads = 1  // as Evaluator: a score must not depend on OpenBLAS's thread count
         let s = settings
-        guard s.evalSeqLen <= model.maxPositions else {
-            throw .evaluation(.sequenceLongerThanModel(seqLen: s.evalSeqLen, modelPositions: model.maxPositions))
-        }
-        let lora = LoRAAdapters(config: model.config, rank: s.rank)
-        // Windows never exceed the longest document's predictions: size the cache from those, not the setting.
-        let longest = max(1, min(s.evalSeqLen, (documents.map(\.length).max() ?? 1) - 1))
-        let cache = TrainingCache(model: model, maxRows: longest, maxLength: longest, loraRank: s.rank)
+        model.threads = max(1, threads)
+        // One row: documents run one by one, each with its own adapters (the record's q, v and head).
+        let lora = model.makeAdapters(rows: 1, rank: s.rank, targets: LoRATargets(key: false, mlp: false, output: false))
         var optimizer = AdamOptimizer(count: lora.parameters.count, learningRate: s.learningRate, beta1: s.beta1,
                                       beta2: s.beta2, epsilon: LoRATTTSettings.epsilon)
         let all = [0..<lora.parameters.count]
@@ -116,7 +114,7 @@ public struct LoRATTTEvaluator {
         var chunkResults: [[EvalPartial]] = []
         var steps = 0
         for (index, document) in documents.enumerated() {
-            lora.reset(document: index)
+            lora.reset(row: 0, document: index)
             optimizer.reset()
             var documentChunks: [EvalPartial] = []
             let predictions = document.length - 1
@@ -126,11 +124,19 @@ public struct LoRATTTEvaluator {
                 let chunkEnd = chunk == chunks - 1 ? predictions : chunkStart + s.chunkSize
                 let windowStart = max(0, chunkEnd - s.evalSeqLen), length = chunkEnd - windowStart
                 let offset = chunkStart - windowStart, first = document.start + windowStart
-                tokens.withUnsafeBufferPointer { stream in
-                    let base = stream.baseAddress! + first
-                    model.forward(inputs: base, targets: base + 1, sequences: 1, length: length, cache: cache, lora: lora)
+                let window = TokenRows(inputs: tokens[first..<(first + length)].map(Int32.init),
+                                       targets: tokens[(first + 1)...(first + length)].map(Int32.init), rows: 1, columns: length)
+                let trains = chunk < chunks - 1
+                let losses: [Float]
+                if trains {
+                    // loss = ptl[chunk_offset : chunk_offset + chunk_size].mean(): the scores come from the same forward.
+                    var weights = [Float](repeating: 0, count: length)
+                    for r in offset..<(offset + s.chunkSize) { weights[r] = 1 / Float(s.chunkSize) }
+                    lora.zeroGradients()
+                    losses = model.accumulateAdapterGradients(window, adapters: lora, lossWeights: weights)
+                } else {
+                    losses = model.perTokenLosses(window, adapters: lora)
                 }
-                let losses = cache.losses
                 var partial = EvalPartial()
                 for r in offset..<length {
                     let loss = losses[r], position = first + r + 1
@@ -140,13 +146,7 @@ public struct LoRATTTEvaluator {
                     partial.bytes += accounting.bytes(target: Int(tokens[position]), previous: Int(tokens[position - 1]))
                 }
                 documentChunks.append(partial)
-                guard chunk < chunks - 1 else { continue }
-                // loss = ptl[chunk_offset : chunk_offset + chunk_size].mean()
-                var weights = [Float](repeating: 0, count: length)
-                for r in offset..<(offset + s.chunkSize) { weights[r] = 1 / Float(s.chunkSize) }
-                lora.zeroGradients()
-                model.zeroGradients()
-                model.backward(cache, weightGradientsFrom: model.config.numLayers, rowWeights: weights)
+                guard trains else { continue }
                 optimizer.step(parameters: lora.parameters.baseAddress!, gradients: lora.gradients.baseAddress!, ranges: all)
                 steps += 1
             }

@@ -1,8 +1,9 @@
 import Foundation
 
-// Forward/backward pairs of the ops the baseline GPT trains through, llm.c style: each forward keeps
-// what its backward needs (explicitly, in buffers the caller owns), each backward takes the upstream
-// gradient and writes (or accumulates) the downstream ones. Shapes as in ParameterLayout.swift.
+// Forward/backward kernels the gradient tape's ops run (Family/TapeOps.swift, TapeAttention.swift),
+// llm.c style: each forward keeps what its backward needs (explicitly, in buffers the caller owns), each
+// backward takes the upstream gradient and writes (or accumulates) the downstream ones. Shapes: N rows,
+// T tokens per sequence, H query heads, G key/value heads, D head width, V vocabulary.
 
 /// `F.rms_norm` over rows of `width` (row stride `stride`), keeping `1/rms` per row for the backward.
 @inlinable
@@ -41,46 +42,6 @@ func rmsNormBackward(
     }
 }
 
-/// Backward of a bias-free `Linear` (`out[N, O] = input[N, I] · weightᵀ`): `dWeight += dOutᵀ · input`
-/// (when given) and `dInput = dOut · weight` (or `+=` when `accumulateInput`; skipped when `nil`).
-@inlinable
-func linearBackward(
-    dOut: UnsafePointer<Float>, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-    dWeight: UnsafeMutablePointer<Float>?, dInput: UnsafeMutablePointer<Float>?, accumulateInput: Bool = false,
-    rows: Int, inFeatures: Int, outFeatures: Int
-) {
-    guard rows > 0 else { return }
-    if let dWeight {
-        BLAS.sgemm(m: outFeatures, n: inFeatures, k: rows, a: dOut, lda: outFeatures, transposeA: true,
-                   b: input, ldb: inFeatures, beta: 1, c: dWeight, ldc: inFeatures)
-    }
-    if let dInput {
-        BLAS.sgemm(m: rows, n: inFeatures, k: outFeatures, a: dOut, lda: outFeatures,
-                   b: weight, ldb: inFeatures, beta: accumulateInput ? 1 : 0, c: dInput, ldc: inFeatures)
-    }
-}
-
-/// Backward of ``applyRotary`` in place: the transpose of the rotation,
-/// `(d1·cos − d2·sin, d1·sin + d2·cos)`. Row `t` is at position `t mod period` (sequences of `period`).
-@inlinable
-func rotaryBackward(
-    _ d: UnsafeMutablePointer<Float>, rows: Int, period: Int, rowStride: Int,
-    heads: Int, headDim: Int, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>
-) {
-    let half = headDim / 2
-    for t in 0..<rows {
-        let c = cos + (t % period) * half, s = sin + (t % period) * half
-        for h in 0..<heads {
-            let v = d + t * rowStride + h * headDim
-            for i in 0..<half {
-                let d1 = v[i], d2 = v[i + half]
-                v[i] = d1 * c[i] - d2 * s[i]
-                v[i + half] = d1 * s[i] + d2 * c[i]
-            }
-        }
-    }
-}
-
 /// `relu(x)²` into `out`, keeping the input (`pre`) for the backward.
 @inlinable
 func reluSquaredForward(out: UnsafeMutablePointer<Float>, pre: UnsafePointer<Float>, count: Int) {
@@ -88,12 +49,6 @@ func reluSquaredForward(out: UnsafeMutablePointer<Float>, pre: UnsafePointer<Flo
         let v = max(pre[i], 0)
         out[i] = v * v
     }
-}
-
-/// Backward of `relu(x)²` in place: `d ← d · 2·relu(x)`.
-@inlinable
-func reluSquaredBackward(_ d: UnsafeMutablePointer<Float>, pre: UnsafePointer<Float>, count: Int) {
-    for i in 0..<count { d[i] *= 2 * max(pre[i], 0) }
 }
 
 /// Softcapped logits and per-row negative log-likelihoods: `logits` (raw head outputs, `[rows, V]`)

@@ -24,22 +24,17 @@ public enum ChunkedTTTScoringError: Error, Sendable {
     case evaluation(EvalError)
 }
 
-/// A model that `eval_val_sliding_ttt` can adapt: the baseline ``TrainableGPT`` and the record
-/// families' ``DifferentiableFamilyGPT``.
+/// A model that `eval_val_sliding_ttt` can adapt: ``DifferentiableFamilyGPT``, with the baseline's
+/// features or a record family's.
 public protocol ChunkedTTTModel: AnyObject {
-    /// Training buffers reused across steps.
-    associatedtype TrainingWorkspace
-
-    /// The longest sequence the model scores or trains on.
-    var maxPositions: Int { get }
+    /// Threads a training step may use; no number may depend on the count.
+    var threads: Int { get set }
     /// Every parameter (the records' `base_model.parameters()`), flat.
     var parameters: UnsafeMutableBufferPointer<Float> { get }
-    /// Same layout as ``parameters``; written by ``accumulateSequenceGradients(_:stream:sequences:length:frozenBlocks:)``.
+    /// Same layout as ``parameters``; written by ``accumulateSequenceGradients(stream:sequences:length:frozenBlocks:)``.
     var gradients: UnsafeMutableBufferPointer<Float> { get }
     /// Every tensor of ``parameters``, in buffer order.
     var tensors: [ChunkedTTTTensor] { get }
-
-    func makeTrainingWorkspace(maxSequences: Int, length: Int) -> TrainingWorkspace
 
     /// Sets ``gradients`` to the gradient of the mean cross-entropy of `sequences` consecutive
     /// sequences of `length` tokens from `stream` (targets: the next tokens, so `stream` holds
@@ -47,8 +42,7 @@ public protocol ChunkedTTTModel: AnyObject {
     /// attention (the records' `base_model(x, y)` on `[sequences, length]` in training mode). Gradients of
     /// the first `frozenBlocks` blocks may be left unwritten when the model can skip them; the evaluator
     /// never reads them.
-    func accumulateSequenceGradients(_ workspace: TrainingWorkspace, stream: UnsafePointer<UInt16>, sequences: Int,
-                                     length: Int, frozenBlocks: Int)
+    func accumulateSequenceGradients(stream: UnsafePointer<UInt16>, sequences: Int, length: Int, frozenBlocks: Int)
 
     /// Scores `plan` over `tokens` with the current parameters (the records' `forward_logits` in
     /// eval mode), windows spread over `threads` workers.

@@ -208,8 +208,8 @@ public enum TTTReevaluation {
         return try PhasedTTTSettingsResolver.resolve(code: code, logs: logs, overrides: settings.merging(tttOverrides) { _, ttt in ttt })
     }
 
-    /// `eval_val_sliding_ttt` (2026-03-23 and descendants) on the baseline ``TrainableGPT``, or on
-    /// ``DifferentiableFamilyGPT`` for record-family weights (banked records freeze only block scalars;
+    /// `eval_val_sliding_ttt` (2026-03-23 and descendants) on ``DifferentiableFamilyGPT``: with the baseline's
+    /// features for baseline weights, with the family's for record-family weights (banked records freeze only block scalars;
     /// 2026-03-23's late QAT trains its `CastedLinear` projections fake-quantised).
     static func runChunked(
         _ request: ReevaluationRequest, weights: Weights, resolved: ResolvedModelConfig,
@@ -235,22 +235,17 @@ public enum TTTReevaluation {
         let adapted = try ChunkedTTTEvaluator(settings: s, accounting: accounting, tokens: tokens,
                                               vocabulary: config.vocabSize)
         options.onSettings(TTTSettingsProvenance(procedure: .chunkedSGD, phasedLoop: false, sources: ttt.sources))
-        let before: ChunkedTTTResult, result: ChunkedTTTResult
-        let start: Date
-        if family {
-            before = try scoreOnly.evaluate(model: try DifferentiableFamilyGPT(forBaseGradients: config, weights: weights),
-                                            threads: request.threads)
-            let model = try DifferentiableFamilyGPT(forBaseGradients: config, weights: weights)
-            model.lateQATInTraining = ttt.lateQAT == .int6StraightThrough
-            start = Date()
-            result = try adapted.evaluate(model: model, threads: request.threads, progress: options.progress)
-        } else {
-            before = try scoreOnly.evaluate(model: try TrainableGPT(config: config, weights: weights, maxPositions: s.seqLen),
-                                            threads: request.threads)
-            let model = try TrainableGPT(config: config, weights: weights, maxPositions: s.seqLen)
-            start = Date()
-            result = try adapted.evaluate(model: model, threads: request.threads, progress: options.progress)
+        // One differentiable model: the baseline's features, or the record family's.
+        func load() throws -> DifferentiableFamilyGPT {
+            family ? try DifferentiableFamilyGPT(forBaseGradients: config, weights: weights)
+                : try DifferentiableFamilyGPT(baseline: config, weights: weights)
         }
+        let before = try scoreOnly.evaluate(model: try load(), threads: request.threads)
+        let model = try load()
+        // 2026-03-23's late QAT fake-quantises the March family's CastedLinear projections; the baseline trains plainly.
+        model.lateQATInTraining = family && ttt.lateQAT == .int6StraightThrough
+        let start = Date()
+        let result = try adapted.evaluate(model: model, threads: request.threads, progress: options.progress)
         let seconds = Date().timeIntervalSince(start)
         var described = describe(s)
         described[TTTSettingsResolver.lateQATKey] = ttt.lateQAT.rawValue
@@ -279,7 +274,7 @@ public enum TTTReevaluation {
         }
     }
 
-    /// 2026-03-17's per-document `eval_val_ttt_lora` on the baseline ``TrainableGPT``.
+    /// 2026-03-17's per-document `eval_val_ttt_lora` on ``DifferentiableFamilyGPT`` with the baseline's features.
     static func runLoRA(
         _ request: ReevaluationRequest, weights: Weights, resolved: ResolvedModelConfig, tttOverrides: [String: String],
         options: TTTRunOptions
@@ -299,10 +294,10 @@ public enum TTTReevaluation {
                                            vocabulary: resolved.config.vocabSize)
         options.onSettings(TTTSettingsProvenance(procedure: .perDocumentLoRA, phasedLoop: false, sources: lora.sources))
         // Only adapters train: the model is the same for both runs.
-        let model = try TrainableGPT(config: resolved.config, weights: weights, maxPositions: s.evalSeqLen)
-        let before = try scoreOnly.evaluate(model: model)
+        let model = try DifferentiableFamilyGPT(baseline: resolved.config, weights: weights)
+        let before = try scoreOnly.evaluate(model: model, threads: request.threads)
         let start = Date()
-        let result = try adapted.evaluate(model: model, progress: options.progress)
+        let result = try adapted.evaluate(model: model, threads: request.threads, progress: options.progress)
         return TTTReevaluationResult(
             procedure: .perDocumentLoRA, resolved: resolved, score: result.total, before: before.total,
             stream: cumulative(result.documents), steps: result.steps, settings: describe(s), sources: lora.sources,

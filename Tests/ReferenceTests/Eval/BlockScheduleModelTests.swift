@@ -72,7 +72,7 @@ import Testing
             return text.contains("block schedule")
         }
         config.features.stackLoops = nil
-        #expect { try TrainableGPT(config: config, weights: weights, maxPositions: 64) } throws: { error in
+        #expect { try DifferentiableFamilyGPT(baseline: config, weights: weights) } throws: { error in
             guard case .invalidConfig(let text)? = error as? ModelWeightsError else { return false }
             return text.contains("block schedule (weight-shared blocks)")
         }

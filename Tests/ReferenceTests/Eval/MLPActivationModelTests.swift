@@ -34,13 +34,18 @@ import Testing
         #expect(values == [0, 8])
     }
 
-    @Test func baselineTrainingRefusesAnotherActivationByName() throws {
+    /// The baseline's TTT runs the one differentiable model, which trains leaky-ReLU² and relu^p for the
+    /// record families; for the baseline no golden from a record's own code proves them, so they stay refused.
+    @Test(arguments: [(ArchitectureFeatures.MLPActivation.leakyReluSquared(slope: 0.5), "leaky_relu(0.5)²"),
+                      (.reluPower(exponent: 3), "relu^3.0")])
+    func baselineTrainingRefusesAnotherActivationByName(_ activation: ArchitectureFeatures.MLPActivation, name: String) throws {
         var (config, weights) = try ModelWeightsTests.tiny()
-        config.features.mlpActivation = .leakyReluSquared(slope: 0.5)
-        #expect { try TrainableGPT(config: config, weights: weights, maxPositions: 64) } throws: { error in
+        config.features.mlpActivation = activation
+        #expect { try DifferentiableFamilyGPT(baseline: config, weights: weights) } throws: { error in
             guard case .invalidConfig(let text)? = error as? ModelWeightsError else { return false }
-            return text.contains("leaky_relu(0.5)²")
+            return text.contains(name + " in its MLP")
         }
+        _ = try DifferentiableFamilyGPT(forBaseGradients: config, weights: weights)  // the family path trains it
     }
 
     @Test func familyModelRefusesWholeStackPasses() throws {

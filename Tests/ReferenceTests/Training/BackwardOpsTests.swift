@@ -50,39 +50,6 @@ import Testing
         Self.checkGradient(x, analytic: dx) { Self.dot(forward($0), r) }
     }
 
-    @Test func rotaryBackwardIsTheTransposedRotation() {
-        var random = Generator(state: 2)
-        let rows = 4, heads = 2, d = 6
-        let table = RotaryTable(headDim: d, positions: 2, base: 50)
-        let x = random.values(rows * heads * d), r = random.values(rows * heads * d)
-        func forward(_ input: [Float]) -> [Float] {
-            var y = input
-            for s in 0..<2 {  // two sequences of 2 positions
-                y.withUnsafeMutableBufferPointer { buffer in
-                    applyRotary(buffer.baseAddress! + s * 2 * heads * d, rows: 2, firstPosition: 0, rowStride: heads * d,
-                                heads: heads, headDim: d, cos: table.cos, sin: table.sin)
-                }
-            }
-            return y
-        }
-        var dx = r
-        rotaryBackward(&dx, rows: rows, period: 2, rowStride: heads * d, heads: heads, headDim: d, cos: table.cos, sin: table.sin)
-        Self.checkGradient(x, analytic: dx) { Self.dot(forward($0), r) }
-    }
-
-    @Test func reluSquaredBackwardMatchesFiniteDifferences() {
-        var random = Generator(state: 3)
-        let x = random.values(12).map { abs($0) < 0.05 ? $0 + 0.2 : $0 }, r = random.values(12)
-        func forward(_ input: [Float]) -> [Float] {
-            var y = [Float](repeating: 0, count: input.count)
-            reluSquaredForward(out: &y, pre: input, count: input.count)
-            return y
-        }
-        var dx = r
-        reluSquaredBackward(&dx, pre: x, count: x.count)
-        Self.checkGradient(x, analytic: dx) { Self.dot(forward($0), r) }
-    }
-
     @Test(arguments: [Float?.some(3), nil])
     func softcapCrossEntropyBackwardMatchesFiniteDifferences(cap: Float?) {
         var random = Generator(state: 4)
@@ -97,21 +64,6 @@ import Testing
         softcapCrossEntropyForward(logits: &y, targets: targets, nll: &nll, rows: rows, vocab: vocab, cap: cap, scratch: &scratch)
         softcapCrossEntropyBackward(logits: &y, targets: targets, rows: rows, vocab: vocab, cap: cap, scale: 1 / Float(rows))
         Self.checkGradient(logits, analytic: y, step: 5e-3, meanLoss)
-    }
-
-    @Test func linearBackwardMatchesFiniteDifferences() {
-        var random = Generator(state: 5)
-        let rows = 3, input = 4, output = 5
-        let x = random.values(rows * input), w = random.values(output * input), r = random.values(rows * output)
-        func forward(_ x: [Float], _ w: [Float]) -> [Float] {
-            var y = [Float](repeating: 0, count: rows * output)
-            linear(out: &y, input: x, weight: w, rows: rows, inFeatures: input, outFeatures: output)
-            return y
-        }
-        var dw = [Float](repeating: 0, count: w.count), dx = [Float](repeating: 0, count: x.count)
-        linearBackward(dOut: r, input: x, weight: w, dWeight: &dw, dInput: &dx, rows: rows, inFeatures: input, outFeatures: output)
-        Self.checkGradient(x, analytic: dx) { Self.dot(forward($0, w), r) }
-        Self.checkGradient(w, analytic: dw) { Self.dot(forward(x, $0), r) }
     }
 
     /// Causal GQA attention (4 query heads on 2 key/value heads, two sequences of 5): q, k and v, in

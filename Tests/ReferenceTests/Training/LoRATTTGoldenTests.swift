@@ -29,7 +29,7 @@ import Testing
         let settings = LoRATTTSettings(rank: g.ttt_lora_rank, learningRate: run == "ttt" ? g.ttt_lora_lr : 0,
                                        chunkSize: g.ttt_chunk_size, evalSeqLen: g.ttt_eval_seq_len,
                                        beta1: g.beta1, beta2: g.beta2)
-        let model = try TTTFixtures.tinyModel(maxPositions: g.ttt_eval_seq_len)
+        let model = try TTTFixtures.tinyModel()
         let evaluator = try LoRATTTEvaluator(settings: settings, accounting: try TTTFixtures.accounting(),
                                              tokens: try TTTFixtures.sliceTokens(), vocabulary: model.config.vocabSize)
         #expect(evaluator.documents.count == expected.documents)
@@ -46,7 +46,7 @@ import Testing
         let settings = LoRATTTSettings(rank: 2, learningRate: 0.05, chunkSize: 64, evalSeqLen: 128)
         let accounting = try TTTFixtures.accounting()
         func run(_ stream: [UInt16]) throws -> LoRATTTResult {
-            let model = try TTTFixtures.tinyModel(maxPositions: 128)
+            let model = try TTTFixtures.tinyModel()
             return try LoRATTTEvaluator(settings: settings, accounting: accounting, tokens: stream,
                                         vocabulary: model.config.vocabSize).evaluate(model: model)
         }

@@ -80,8 +80,9 @@ enum TTTFixtures {
         try JSONDecoder().decode(type, from: Data(contentsOf: Paths.fixture("ttt/" + file)))
     }
 
-    /// The tiny model of fixtures/eval (its config and raw weights), optionally re-tied.
-    static func tinyModel(tied: Bool = false, maxPositions: Int = 64) throws -> TrainableGPT {
+    /// The tiny model of fixtures/eval (its config and raw weights), optionally re-tied, as the baseline
+    /// GPT the baseline's TTT trains.
+    static func tinyModel(tied: Bool = false) throws -> DifferentiableFamilyGPT {
         let raw = try RawFloatWeights(contentsOf: Paths.fixture("eval/tiny.weights.json"))
         var config = try #require(raw.config)
         var weights = raw.weights
@@ -89,7 +90,7 @@ enum TTTFixtures {
             config.tieEmbeddings = true
             weights["lm_head.weight"] = nil
         }
-        return try TrainableGPT(config: config, weights: weights, maxPositions: maxPositions)
+        return try DifferentiableFamilyGPT(baseline: config, weights: weights)
     }
 
     /// The 8,193 tokens of fixtures/ttt/val_slice.bin (six documents).

@@ -214,9 +214,9 @@ import Testing
     @Test func trainingModelsRefuseSwiGLUByName() throws {
         var config = GPTConfig(vocabSize: 16, numLayers: 2, modelDim: 8, numHeads: 2, numKVHeads: 1, mlpHidden: 8, tieEmbeddings: true)
         config.features.mlpActivation = Self.gateAndUp
-        #expect(throws: ModelWeightsError.self) { try TrainableGPT(config: config, weights: [:], maxPositions: 8) }
+        #expect(throws: ModelWeightsError.self) { try DifferentiableFamilyGPT(baseline: config, weights: [:]) }
         do {
-            _ = try TrainableGPT(config: config, weights: [:], maxPositions: 8)
+            _ = try DifferentiableFamilyGPT(baseline: config, weights: [:])
         } catch {
             #expect("\(error)".contains("swiglu(silu(gate)·up)"), "\(error)")
         }

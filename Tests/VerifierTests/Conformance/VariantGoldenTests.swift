@@ -138,3 +138,30 @@ import Testing
         }
     }
 }
+
+/// The baseline's TTT runs the differentiable model with the baseline's features only: on an activation
+/// variant (read from the edited code, evaluated exactly above) both TTT procedures are refused naming the
+/// activation, since no golden from a record's own TTT code proves them.
+@Suite struct VariantTTTRefusalTests {
+    @Test(arguments: VariantGoldenTests.variants) func baselineTTTRefusesTheVariantByName(_ variant: VariantGoldenTests.Variant) throws {
+        let fixture = try VariantGoldenTests.fixture()
+        let model = try #require(fixture.models["tiny"])
+        let code = try VariantGoldenTests.editedCode(variant)
+        defer { try? FileManager.default.removeItem(at: code.deletingLastPathComponent()) }
+        for procedure in [TTTProcedure.chunkedSGD, .perDocumentLoRA] {
+            let request = ReevaluationRequest(
+                artifact: VariantGoldenTests.location(model.artifact), code: code,
+                // The fork's code sets EVAL_STRIDE=0 (no sliding eval), which the chunked TTT would refuse first.
+                overrides: model.overrides.merging(variant.settings) { _, setting in setting }.merging(["EVAL_STRIDE": "32"]) { _, stride in stride },
+                tokenizer: Paths.shared("tokenizers/fineweb_1024_bpe.model"),
+                validationPattern: Paths.shared("val/small").path + "/fineweb_val_*.bin", mode: .standard,
+                seqLen: model.seq_len, maxTokens: 4096, threads: 1)
+            do {
+                _ = try TTTReevaluation.run(request, procedure: procedure)
+                Issue.record("\(procedure.rawValue) ran on \(variant.name)")
+            } catch {
+                #expect("\(error)".contains(variant.activation + " in its MLP"), "\(procedure.rawValue) on \(variant.name): \(error)")
+            }
+        }
+    }
+}

@@ -3,10 +3,6 @@
 // `base_model(x, y)` and score with `forward_logits`.
 
 extension DifferentiableFamilyGPT: ChunkedTTTModel {
-    public typealias TrainingWorkspace = Void
-
-    /// Unbounded: every forward builds the rotary table its sequence needs.
-    public var maxPositions: Int { .max }
     public var parameters: UnsafeMutableBufferPointer<Float> { baseParameters }
     public var gradients: UnsafeMutableBufferPointer<Float> { baseGradients }
 
@@ -21,24 +17,23 @@ extension DifferentiableFamilyGPT: ChunkedTTTModel {
         return Int(name.dropFirst("blocks.".count).prefix { $0.isNumber })
     }
 
-    public func makeTrainingWorkspace(maxSequences: Int, length: Int) {}
-
-    /// ``accumulateBaseGradients(rows:inputs:targets:)`` after zeroing the gradients (every block's
-    /// gradients are computed; `frozenBlocks` only saves work in models that can skip them).
+    /// ``accumulateBaseGradients(rows:inputs:targets:)`` after zeroing the gradients; the first
+    /// `frozenBlocks` blocks' parameters get none (they stay zero), the others exactly those of a full backward.
     ///
     /// With ``lateQATInTraining`` the `CastedLinear` projections (``castedLinearNames``) read their
     /// weights fake-quantised as the 2026-03-23 records' `CastedLinear.forward` does in training mode once
     /// late QAT has switched `_qat_enabled` on (it is never switched off, so their TTT trains that way):
     /// per output row `s = max(max|w| / 31, 1/31)`, `w_q = clamp(round(w / s), −32, 31) · s`, forward
     /// value `w + (w_q − w)`, gradient straight through to `w`.
-    public func accumulateSequenceGradients(_ workspace: Void, stream: UnsafePointer<UInt16>, sequences: Int,
-                                            length: Int, frozenBlocks: Int) {
+    public func accumulateSequenceGradients(stream: UnsafePointer<UInt16>, sequences: Int, length: Int, frozenBlocks: Int) {
         let n = sequences * length
         let inputs = (0..<n).map { Int32(stream[$0]) }
         let targets = (0..<n).map { Int32(stream[$0 + 1]) }
         zeroBaseGradients()
         var quantized: [UnsafeMutableBufferPointer<Float>] = []
+        gradientFreeBlocks = frozenBlocks
         defer {
+            gradientFreeBlocks = 0
             forwardValueOverrides = [:]
             for buffer in quantized { buffer.deallocate() }
         }

@@ -3,7 +3,8 @@ import Foundation
 /// A record-family GPT (the 2026-04 `GPT` of e.g. records/track_10min_16mb/2026-04-14_MultiPhaseGlobalSGD_PhasedTTT)
 /// that computes gradients: the same function as ``FamilyGPTModel`` (and as the records' varlen
 /// `GPT.forward` and `GPT.forward_ttt` with `BatchedTTTLoRA`), in float32, through a reverse-mode
-/// ``GradientTape``. Conforms to ``PhasedTTTModel`` and ``ChunkedTTTModel``.
+/// ``GradientTape``. Conforms to ``PhasedTTTModel`` and ``ChunkedTTTModel``. With the baseline's features
+/// (``init(baseline:weights:)``) it is the baseline GPT that the baseline's score-first TTT trains.
 ///
 /// ``baseParameters`` holds every tensor ``FamilyGPTModel`` loads (the records' `base_model.parameters()`,
 /// banks un-banked into per-layer names), in ``parameterEntries`` order: `tok_emb.weight`,
@@ -41,8 +42,11 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
     /// Values the forward reads instead of a tensor's parameters (gradients still go to the
     /// parameters: a straight-through estimator); set only around one training forward/backward.
     var forwardValueOverrides: [String: UnsafePointer<Float>] = [:]
+    /// Blocks `0..<gradientFreeBlocks` get no parameter gradients (the backward still runs through them);
+    /// set only around one training forward/backward of the chunked TTT, whose frozen blocks need none.
+    var gradientFreeBlocks = 0
     /// Whether training steps of the chunked TTT run the `CastedLinear` projections through the
-    /// records' late-QAT fake quantisation (see ``accumulateSequenceGradients(_:stream:sequences:length:frozenBlocks:)``).
+    /// records' late-QAT fake quantisation (see ``accumulateSequenceGradients(stream:sequences:length:frozenBlocks:)``).
     public var lateQATInTraining = false
     let rmsEps: Float
     let softcap: Float?
@@ -79,6 +83,22 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
     /// ``FamilyGPTModel`` runs, the March family's included (its records' TTT trains all parameters).
     /// Adapters still work on such a model but have no record counterpart for the March family.
     public convenience init(forBaseGradients config: GPTConfig, weights: Weights) throws(ModelWeightsError) {
+        try self.init(validated: config, weights: weights, loraAlpha: nil)
+    }
+
+    /// Loads the baseline GPT (`ArchitectureFeatures.baseline`) for the baseline's score-first TTT: the
+    /// chunked SGD TTT (``ChunkedTTTModel``) and 2026-03-17's per-document LoRA TTT (``LoRATTTEvaluator``).
+    /// Refuses by name every other feature set, the baseline's variants included (another MLP activation,
+    /// whole-stack passes, a block schedule): no golden from a record's own code proves their TTT.
+    public convenience init(baseline config: GPTConfig, weights: Weights) throws(ModelWeightsError) {
+        let f = config.features
+        guard f == .baseline else {
+            let what = !f.runsOnBaselineModel ? "record-family features"
+                : f.stackLoops != nil ? "whole-stack passes (NUM_LOOPS)"
+                : f.blockSchedule != nil ? "a block schedule (weight-shared blocks)" : f.mlpActivation.formula + " in its MLP"
+            throw .invalidConfig("the baseline's test-time training runs the baseline GPT only (relu² MLP, each block once); "
+                + "this configuration has " + what)
+        }
         try self.init(validated: config, weights: weights, loraAlpha: nil)
     }
 
@@ -282,8 +302,9 @@ public final class DifferentiableFamilyGPT: PhasedTTTModel {
 
     private func parameter(_ name: String, gradients: Bool) -> TapeParameter {
         let offset = offsets[name]!  // every name asked for is in the layout the initialiser checked
+        let wanted = gradients && (gradientFreeBlocks == 0 || (Self.block(of: name) ?? .max) >= gradientFreeBlocks)
         return TapeParameter(forwardValueOverrides[name] ?? UnsafePointer(baseParameters.baseAddress! + offset),
-                             gradient: gradients ? baseGradients.baseAddress! + offset : nil)
+                             gradient: wanted ? baseGradients.baseAddress! + offset : nil)
     }
 
     private func optionalParameter(_ name: String, gradients: Bool) -> TapeParameter? {

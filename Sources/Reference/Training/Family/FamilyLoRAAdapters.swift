@@ -98,3 +98,18 @@ public final class FamilyLoRAAdapters: BatchedLoRAAdapters {
                         rank: rank, inFeatures: adapter.inFeatures, outFeatures: adapter.outFeatures, scale: scale)
     }
 }
+
+/// pgverify's deterministic draws for LoRA `A` matrices: SplitMix64 of
+/// `document · 2⁴⁰ + adapter · 2³² + element`, top 24 bits as a uniform in [0, 1), scaled to
+/// `[−bound, bound)`. tools/ttt_goldens.py computes the same numbers for the record's harness.
+public enum LoRAInit {
+    public static func uniform(document: Int, adapter: Int, element: Int, bound: Float) -> Float {
+        var z = UInt64(document) &<< 40 &+ UInt64(adapter) &<< 32 &+ UInt64(element)
+        z = z &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z = z ^ (z >> 31)
+        let unit = Float(z >> 40) / Float(1 << 24)
+        return (2 * unit - 1) * bound
+    }
+}
