@@ -20,6 +20,12 @@ import Testing
         var val_loss: Double
         var val_bpb: Double
         var prcorpus_folder: String?
+        var sliding: Sliding?
+    }
+    struct Sliding: Decodable {
+        var stride: Int
+        var val_loss: Double
+        var val_bpb: Double
     }
     struct Golden: Decodable {
         var seq_len: Int
@@ -61,12 +67,12 @@ import Testing
         return file
     }
 
-    static func request(_ code: URL?, settings: [String: String]) throws -> ReevaluationRequest {
+    static func request(_ code: URL?, settings: [String: String], mode: EvalMode = .standard) throws -> ReevaluationRequest {
         let golden = try golden()
         return ReevaluationRequest(
             artifact: Paths.fixture("conformance/cycled.weights.json"), code: code, overrides: settings,
             tokenizer: Paths.shared("tokenizers/fineweb_1024_bpe.model"),
-            validationPattern: Paths.shared("val/small").path + "/fineweb_val_*.bin", mode: .standard,
+            validationPattern: Paths.shared("val/small").path + "/fineweb_val_*.bin", mode: mode,
             seqLen: golden.seq_len, maxTokens: golden.max_tokens, threads: 2)
     }
 
@@ -106,6 +112,31 @@ import Testing
     @Test(arguments: ["baseline_modulo", "baseline_nested_loop", "baseline_repeated_list", "baseline_repeated_indices",
                       "baseline_modulo_rotated"])
     func rewrittenFormIsEvaluatedExactly(_ name: String) throws { try Self.expectGolden(name) }
+
+    /// Sliding windows over a block schedule (`verify eval --mode sliding`'s path) against the 2026-04-01
+    /// record's sliding evaluator run on the form's own model: a pull request's schedule and a rotated one,
+    /// whose numbers differ by far more than the tolerance.
+    @Test func slidingGoldensTellTheSchedulesApart() throws {
+        let cycled = try #require(try Self.form("pr167_layer_map").sliding)
+        let rotated = try #require(try Self.form("baseline_modulo_rotated").sliding)
+        #expect(abs(cycled.val_bpb - rotated.val_bpb) > 1e-3)
+        #expect(abs(cycled.val_bpb - (try Self.form("pr167_layer_map").val_bpb)) > 1e-3, "sliding scores another function of the tokens")
+    }
+
+    @Test(arguments: ["pr167_layer_map", "baseline_modulo_rotated"])
+    func slidingEvaluationMatchesItsGolden(_ name: String) throws {
+        let form = try Self.form(name), golden = try Self.golden()
+        let sliding = try #require(form.sliding)
+        guard Self.original(form) != nil else { return }  // the pull request's file, where this machine has it
+        let code = try Self.write(form)
+        defer { try? FileManager.default.removeItem(at: code.deletingLastPathComponent()) }
+        let result = try Reevaluation.run(try Self.request(code, settings: form.settings, mode: .sliding(stride: sliding.stride)))
+        #expect(result.resolved.config.features.blockSchedule == form.schedule, "\(name)")
+        #expect(result.plan.mode == .sliding(stride: sliding.stride))
+        #expect(result.score.tokens == golden.tokens, "\(name)")
+        #expect(abs(result.score.meanLoss - sliding.val_loss) <= 1e-4, "\(name): \(result.score.meanLoss) vs \(sliding.val_loss)")
+        #expect(abs(result.score.bitsPerByte - sliding.val_bpb) <= 1e-4, "\(name): \(result.score.bitsPerByte) vs \(sliding.val_bpb)")
+    }
 
     /// The depth stated by the run (`--set NUM_LAYERS=9`, as a log would) above the 3 blocks the tensors hold is
     /// the depth of the code's schedule: evaluated as the code computes it.
