@@ -15,6 +15,8 @@ public struct ArchitectureMatch: Sendable, Equatable {
     /// The order the forward runs weight-shared blocks in, when it is not each block once
     /// (``BlockScheduleReading``; the baseline's blocks only).
     public var blockSchedule: [Int]? = nil
+    /// Learned vectors around each position of ``blockSchedule``, where the forward reads them (``ScheduleVectorReading``).
+    public var scheduleVectors: [ArchitectureFeatures.ScheduleVectors]? = nil
 }
 
 /// Conformance before evaluation: pgverify loads a submission's weights into its own model, so before
@@ -232,6 +234,17 @@ public enum ArchitectureConformance {
             described.features.blockSchedule = schedule
         }
         if described != config { reference = try describe(described) }
+        if let schedule = blockSchedule {
+            let known = Set(reference.graph.nodes.compactMap { node -> String? in
+                guard node.op == "param", case .text(let name)? = node.attribute("name") else { return nil }
+                return name
+            })
+            if let vectors = ScheduleVectorReading.read(interpreter.graph, root: root, depth: schedule.count, modelDim: config.modelDim,
+                                                        referenceParameters: known, parameterShapes: parameterShapes) {
+                described.features.scheduleVectors = vectors
+                reference = try describe(described)
+            }
+        }
         let referenceRoot = reference.logits ?? reference.loss
         var comparison = ForwardGraphComparison(code: interpreter.graph, reference: reference.graph)
         if comparison.equal(root, referenceRoot) {
@@ -244,7 +257,8 @@ public enum ArchitectureConformance {
                     + "\(f.blockSchedule?.count ?? config.numLayers) blocks with \(skipRows) U-Net skips, but the artifact's skip_weights holds \(rows) rows")))
             }
             return .matched(ArchitectureMatch(architecture: reference.summary, file: file, mlpActivation: described.features.mlpActivation,
-                                              activationRead: activationRead, blockSchedule: blockSchedule))
+                                              activationRead: activationRead, blockSchedule: blockSchedule,
+                                              scheduleVectors: described.features.scheduleVectors))
         }
         throw refuse(difference(interpreter.graph, root: root, reference: reference.graph, referenceRoot: referenceRoot,
                                 comparison: &comparison))

@@ -205,6 +205,13 @@ public enum Reevaluation {
         }
         if let schedule = match.blockSchedule {
             resolved.config.features.blockSchedule = schedule
+            resolved.config.features.scheduleVectors = match.scheduleVectors
+            if let vectors = match.scheduleVectors {
+                let tensors = Set(vectors.flatMap(\.all).map(\.tensor)).sorted().joined(separator: ", ")
+                resolved.sources["schedule_vectors"] = .derived(
+                    rule: "learned vectors around the shared blocks' applications, rows of \(tensors): what the forward of \(match.file) computes",
+                    from: [])
+            }
             resolved.sources["block_schedule"] = .derived(
                 rule: "\(resolved.config.numLayers) unique blocks run over a depth of \(schedule.count) in the order "
                     + schedule.map(String.init).joined(separator: ",") + ": what the forward of \(match.file) computes", from: [])
@@ -296,7 +303,7 @@ public enum Reevaluation {
         if f.skipGates { names.append("gated skips") }
         if f.loop != nil { names.append("looped layers") }
         if f.stackLoops != nil { names.append("whole-stack passes") }
-        if f.blockSchedule != nil { names.append("weight-shared blocks") }
+        if f.blockSchedule != nil { names.append(f.scheduleVectors == nil ? "weight-shared blocks" : "weight-shared blocks with learned per-position vectors") }
         if f.parallelResiduals != nil { names.append("parallel residuals") }
         if f.attentionGate != .none { names.append("attention gate") }
         if f.mlpOutputGateWindow != nil { names.append("MLP output gate") }

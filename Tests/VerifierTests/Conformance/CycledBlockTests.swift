@@ -217,20 +217,39 @@ import Testing
         }
     }
 
-    /// What a shared block does per repeat beyond the schedule (a scale by the repeat, a learned per-repeat
-    /// embedding) is not described: refused naming its line.
+    /// What a shared block does per repeat beyond the schedule and its learned vectors (a scale by the repeat
+    /// counter) is not described: refused naming its line.
     @Test func perRepeatScaleIsRefusedAtItsLine() throws {
-        try Self.expectRefusedAtEdit("                    x = block(x, x0) * (1.0 + 0.5 * repeat)\n", embedding: false)
+        let (code, line, outcome) = try Self.checkEdit("                    x = block(x, x0) * (1.0 + 0.5 * repeat)\n", embedding: false)
+        defer { try? FileManager.default.removeItem(at: code.deletingLastPathComponent()) }
+        if case .failure(.architectureNotMatched(_, let refusedLine, let detail, _)) = outcome {
+            #expect(refusedLine == line, "\(detail)")
+        } else {
+            Issue.record("\(outcome)")
+        }
     }
 
-    @Test func perRepeatEmbeddingIsRefusedAtItsLine() throws {
-        try Self.expectRefusedAtEdit("                    x = block(x, x0) + self.repeat_embed[repeat].to(dtype=x.dtype)[None, None, :]\n",
-                                     embedding: true)
+    /// A learned per-repeat embedding added to the decoder's block outputs is read as the schedule's vectors
+    /// (``ScheduleVectorReading``; its numbers against PyTorch: ``RepeatVectorTests``). It was refused before
+    /// the vectors were described. Decoder positions 4…8 of repeats 1, 1, 2, 2, 2: each output shift but the
+    /// last is the next block's input shift (the same sum).
+    @Test func perRepeatEmbeddingIsRead() throws {
+        let (code, _, outcome) = try Self.checkEdit(
+            "                    x = block(x, x0) + self.repeat_embed[repeat].to(dtype=x.dtype)[None, None, :]\n", embedding: true)
+        defer { try? FileManager.default.removeItem(at: code.deletingLastPathComponent()) }
+        let match = try outcome.get()
+        func row(_ r: Int) -> ArchitectureFeatures.LearnedVector { .init(tensor: "repeat_embed", shape: [3, 512], index: [r]) }
+        let expected: [ArchitectureFeatures.ScheduleVectors] = (0..<9).map { p in
+            .init(inputShift: p > 4 ? row((p - 1) / 3) : nil, outputShift: p == 8 ? row(2) : nil)
+        }
+        #expect(match.blockSchedule == [0, 1, 2, 0, 1, 2, 0, 1, 2])
+        #expect(match.scheduleVectors == expected, "\(String(describing: match.scheduleVectors))")
     }
 
     /// The nested-loop form with its decoder's block call replaced by `decoderCall`, checked against 3 unique
-    /// blocks of the baseline's width (with `repeat_embed` [3, 512] when `embedding`): refused at that line.
-    static func expectRefusedAtEdit(_ decoderCall: String, embedding: Bool) throws {
+    /// blocks of the baseline's width (with `repeat_embed` [3, 512] when `embedding`): the code, the line of the
+    /// call, and the match or refusal.
+    static func checkEdit(_ decoderCall: String, embedding: Bool) throws -> (URL, Int, Result<ArchitectureMatch, ModelConfigError>) {
         let form = try Self.form("baseline_nested_loop")
         var edits = [["        for _ in range((self.num_encoder_layers", "        for repeat in range((self.num_encoder_layers"],
                      ["                    x = block(x, x0)\n                depth += 1\n", decoderCall + "                depth += 1\n"]]
@@ -239,7 +258,6 @@ import Testing
                           "        self.final_norm = RMSNorm()\n        self.repeat_embed = nn.Parameter(torch.zeros(3, model_dim))\n"])
         }
         let code = try Self.write(form, more: edits)
-        defer { try? FileManager.default.removeItem(at: code.deletingLastPathComponent()) }
         let source = try String(contentsOf: code, encoding: .utf8)
         let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
         let line = try #require(lines.firstIndex { $0 + "\n" == decoderCall }) + 1
@@ -249,19 +267,14 @@ import Testing
         shapes["skip_weights"] = [4, 512]
         if embedding { shapes["repeat_embed"] = [3, 512] }
         let settings = try ModelConfigResolver.statedSettings(code: code, logs: [], overrides: [:])
-        var refusal: ModelConfigError?
+        let outcome: Result<ArchitectureMatch, ModelConfigError>
         do {
-            let match = try ArchitectureConformance.checkBaseline(code: code, config: config, parameterShapes: shapes,
-                                                                  settings: settings, readsActivation: true)
-            Issue.record("accepted: \(match.architecture)")
+            outcome = .success(try ArchitectureConformance.checkBaseline(code: code, config: config, parameterShapes: shapes,
+                                                                         settings: settings, readsActivation: true))
         } catch {
-            refusal = error
+            outcome = .failure(error)
         }
-        if case .architectureNotMatched(_, let refusedLine, let detail, _)? = refusal {
-            #expect(refusedLine == line, "\(detail)")
-        } else {
-            Issue.record("\(String(describing: refusal))")
-        }
+        return (code, line, outcome)
     }
 
     /// `torch.tensor` of anything but integers the code states (floats, an explicit float dtype) stays an
