@@ -277,6 +277,84 @@ import Testing
         return (code, line, outcome)
     }
 
+    /// The cycled weights with the blocks saved under `attribute` (`shared_blocks.N.…`, as torch saves blocks the code
+    /// registers as `self.shared_blocks`), written beside `code`.
+    static func renamedWeights(_ attribute: String, beside code: URL) throws -> URL {
+        let folder = code.deletingLastPathComponent()
+        let index = Paths.fixture("conformance/cycled.weights.json")
+        var doc = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: index)) as? [String: Any])
+        let tensors = try #require(doc["tensors"] as? [[String: Any]])
+        doc["tensors"] = tensors.map { entry -> [String: Any] in
+            var entry = entry
+            if let name = entry["name"] as? String, name.hasPrefix("blocks.") { entry["name"] = attribute + "." + name.dropFirst("blocks.".count) }
+            return entry
+        }
+        try FileManager.default.copyItem(at: Paths.fixture("conformance/cycled.weights.f32"), to: folder.appendingPathComponent("cycled.weights.f32"))
+        let url = folder.appendingPathComponent("renamed.weights.json")
+        try JSONSerialization.data(withJSONObject: doc).write(to: url)
+        return url
+    }
+
+    /// The modulo form with its blocks registered under `attribute` instead of `blocks` (every `self.blocks`).
+    static func writeRenamed(_ attribute: String, more: [[String]] = []) throws -> URL {
+        let code = try write(try form("baseline_modulo"), more: more)
+        let text = try String(contentsOf: code, encoding: .utf8).replacingOccurrences(of: "self.blocks", with: "self." + attribute)
+        try text.write(to: code, atomically: true, encoding: .utf8)
+        return code
+    }
+
+    /// Blocks the code registers as `self.shared_blocks` (or `self.layers`) are saved as `shared_blocks.N.…`: read as
+    /// the schedule's unique blocks, the name coming from the code's registration. The same function as the modulo
+    /// form (a module's attribute name does not enter its forward), so the same golden.
+    @Test(arguments: ["shared_blocks", "layers"])
+    func blocksUnderAnotherAttributeAreRead(_ attribute: String) throws {
+        let form = try Self.form("baseline_modulo"), golden = try Self.golden()
+        let code = try Self.writeRenamed(attribute)
+        defer { try? FileManager.default.removeItem(at: code.deletingLastPathComponent()) }
+        var request = try Self.request(code, settings: [:])
+        request.artifact = try Self.renamedWeights(attribute, beside: code)
+        let result = try Reevaluation.run(request)
+        #expect(result.resolved.config.features.blockSchedule == form.schedule)
+        #expect(result.resolved.sources["block_list"]?.description.contains("registers as self.\(attribute)") == true,
+                "\(result.resolved.sources)")
+        #expect(result.score.tokens == golden.tokens)
+        #expect(abs(result.score.meanLoss - form.val_loss) <= 1e-4, "\(result.score.meanLoss) vs \(form.val_loss)")
+        #expect(abs(result.score.bitsPerByte - form.val_bpb) <= 1e-4, "\(result.score.bitsPerByte) vs \(form.val_bpb)")
+    }
+
+    /// The saved attribute must be where the code registers its blocks: code that registers them elsewhere, or
+    /// also has its own `blocks`, is refused; without code the artifact's blocks are not read at all.
+    @Test func blocksUnderAnotherAttributeNeedTheCodesRegistration() throws {
+        // The code registers `self.layers`; the artifact saved `shared_blocks`.
+        let elsewhere = try Self.writeRenamed("layers")
+        defer { try? FileManager.default.removeItem(at: elsewhere.deletingLastPathComponent()) }
+        var request = try Self.request(elsewhere, settings: [:])
+        request.artifact = try Self.renamedWeights("shared_blocks", beside: elsewhere)
+        #expect(throws: ModelConfigError.self) { _ = try Reevaluation.prepare(request) }
+        // No code: nothing names the blocks.
+        request.code = nil
+        #expect(throws: ModelConfigError.self) { _ = try Reevaluation.prepare(request) }
+        // Both `self.shared_blocks` and the code's own `self.blocks`, which the forward also reads.
+        let both = try Self.writeRenamed("shared_blocks", more: [[
+            "        self.final_norm = RMSNorm()\n",
+            "        self.final_norm = RMSNorm()\n        self.extra = nn.ModuleList([Block(model_dim, num_heads, num_kv_heads, mlp_mult, rope_base, qk_gain_init)])\n"]])
+        defer { try? FileManager.default.removeItem(at: both.deletingLastPathComponent()) }
+        var text = try String(contentsOf: both, encoding: .utf8)
+        text = text.replacingOccurrences(of: "self.extra = nn.ModuleList", with: "self.blocks = nn.ModuleList")
+            .replacingOccurrences(of: "        x = self.final_norm(x).reshape(-1, x.size(-1))\n",
+                                  with: "        x = self.blocks[0](x, x0)\n        x = self.final_norm(x).reshape(-1, x.size(-1))\n")
+        try text.write(to: both, atomically: true, encoding: .utf8)
+        request = try Self.request(both, settings: [:])
+        request.artifact = try Self.renamedWeights("shared_blocks", beside: both)
+        var refusal: Error?
+        do { _ = try Reevaluation.prepare(request) } catch { refusal = error }
+        if case .architectureNotMatched(_, _, let detail, _)? = refusal as? ModelConfigError {
+            #expect(detail.contains("reads the parameter blocks.0.") && detail.contains("two modules in one place"), "\(detail)")
+        } else {
+            Issue.record("\(String(describing: refusal))")
+        }
+    }
+
     /// `torch.tensor` of anything but integers the code states (floats, an explicit float dtype) stays an
     /// initial value the artifact replaces: the baseline with such unused buffers is still matched.
     @Test(arguments: ["torch.tensor([0.5, 1.5])", "torch.tensor([1, 2], dtype=torch.float32)", "torch.as_tensor((0.25,))"])
