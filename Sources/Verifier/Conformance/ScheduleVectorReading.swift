@@ -50,10 +50,15 @@ enum ScheduleVectorReading {
             }
         }
         guard mlpTerms.count == depth else { return nil }
+        // One pass over the graph: the first sum each term enters (nodes are numbered in the order they are built).
+        let termSet = Set(mlpTerms)
+        var firstSum: [Int: Int] = [:]
+        for id in 0..<graph.nodes.count where graph[id].op == "sum" {
+            for input in graph[id].inputs where termSet.contains(input) && firstSum[input] == nil { firstSum[input] = id }
+        }
         var outputs: [Int] = []
         for term in mlpTerms {
-            guard let output = ((term + 1)..<graph.nodes.count).first(where: { graph[$0].op == "sum" && graph[$0].inputs.contains(term) })
-            else { return nil }
+            guard let output = firstSum[term] else { return nil }
             outputs.append(output)
         }
         // Streams the U-Net skips read back (what multiplies a row of skip_weights).

@@ -326,7 +326,7 @@ public final class FamilyGPTModel: @unchecked Sendable {
             for vector in positions.flatMap(\.all) {
                 let shape = vector.shape
                 try require(!vector.tensor.isEmpty && shape.count == vector.index.count + 1
-                                && shape.last == config.modelDim && shape.allSatisfy { $0 > 0 && $0 <= maxScheduledDepth * 64 }
+                                && shape.last == config.modelDim && shape.dropLast().allSatisfy { $0 > 0 && $0 <= maxScheduledDepth * 64 }
                                 && zip(vector.index, shape).allSatisfy { (0..<$1).contains($0) }
                                 && shape.dropLast().reduce(1, *) <= maxScheduledDepth * 64,
                             "learned vector \(vector.spelled) of a tensor \(shape) must be a row of [model_dim = \(config.modelDim)] within its shape")
