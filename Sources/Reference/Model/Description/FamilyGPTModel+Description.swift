@@ -227,9 +227,13 @@ extension FamilyGPTModel {
             if !output.isEmpty { outputs.append(output.joined(separator: " ")) }
         }
         if inputs.isEmpty && outputs.isEmpty { return nil }
+        // A deep schedule's list is cut after a dozen (the configuration holds them all).
+        func listed(_ items: [String]) -> String {
+            items.count <= 12 ? items.joined(separator: ", ") : items.prefix(12).joined(separator: ", ") + ", … (\(items.count) in all)"
+        }
         var parts: [String] = []
-        if !inputs.isEmpty { parts.append("block inputs " + inputs.joined(separator: ", ")) }
-        if !outputs.isEmpty { parts.append("block outputs " + outputs.joined(separator: ", ")) }
+        if !inputs.isEmpty { parts.append("block inputs " + listed(inputs)) }
+        if !outputs.isEmpty { parts.append("block outputs " + listed(outputs)) }
         return "with learned per-position vectors (" + parts.joined(separator: "; ") + ")"
     }
 
