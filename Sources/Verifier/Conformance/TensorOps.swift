@@ -282,24 +282,19 @@ enum TensorOps {
             }
             return .tensor(id, newShape)
         }
-        // A row of the first axis, or of the first few (`t[i, j]` is `t[i][j]`).
-        let rows = entries.prefix { if case .int = $0 { return true }; return false }.compactMap { entry -> Int? in
-            if case .int(let n) = entry { return n }; return nil
-        }
-        if !rows.isEmpty, shape.map({ rows.count <= $0.count }) ?? (rows.count == 1),
-           entries.dropFirst(rows.count).allSatisfy({ $0.isNone || isFull($0) }) {
-            let rest = shape.map { Array($0.dropFirst(rows.count)) }
+        // A row of the first axis.
+        if case .int(let row) = entries[0], entries.dropFirst().allSatisfy({ $0.isNone || isFull($0) }) {
+            let rest = shape.map { Array($0.dropFirst()) }
             var newShape: [SymbolicDim]? = rest
-            if let rest, entries.count > rows.count {
+            if let rest, entries.count > 1 {
                 var result: [SymbolicDim] = []
                 var axis = 0
-                for entry in entries.dropFirst(rows.count) {
+                for entry in entries.dropFirst() {
                     if entry.isNone { result.append(.n(1)) } else if axis < rest.count { result.append(rest[axis]); axis += 1 }
                 }
                 newShape = result + rest[min(axis, rest.count)...]
             }
-            let row = rows.reduce(id) { g.node("row", [$0], [("index", .int($1))]) }
-            return .tensor(row, newShape)
+            return .tensor(g.node("row", [id], [("index", .int(row))]), newShape)
         }
         // A slice of the last axis: `x[..., a:b]`, or every earlier axis full.
         if case .slice(let lower, let upper, let step) = entries.last!, step.isNone {
