@@ -5,7 +5,8 @@ Run by hand (never in CI):  /work/venv/bin/python tools/repeat_vector_goldens.py
 
 Weight-shared forks learn a vector per repeat (or per schedule position) around each application of a shared block:
 added to its input (`x = x + self.loop_embed[i]`), multiplying and added to its output
-(`x = x * self.loop_scales[r, b] + self.loop_biases[r, b]` after the block, 2026-03-22_DepthRecurrence). No
+(`x = x * self.loop_scales[r, b] + self.loop_biases[r, b]` after the block, pull request #648,
+2026-03-22_DepthRecurrence). No
 fork in the pull-request corpus has such vectors on an otherwise evaluable model (the ones found also use BigramHash,
 SmearGate, value embeddings, cross-repeat skips or loop-level skips; docs/conformance.md), so the forms here are the
 code of pull request #167 (2026-03-19_DepthRecurrence_LayerSharing, prcorpus 62959cd57bcb, imported from the corpus,
@@ -94,7 +95,7 @@ REPEAT_EMBED_INPUT = nested("                x = x + self.repeat_embed[repeat].t
 REPEAT_EMBED_OUTPUT = nested("", "block(x, x0) + self.repeat_embed[repeat].to(dtype=x.dtype)[None, None, :]", "")
 REPEAT_EMBED_INPUT_ROTATED = nested(
     "                x = x + self.repeat_embed[(repeat + 1) % 3].to(dtype=x.dtype)[None, None, :]\n", "block(x, x0)", "")
-# Per (repeat, block) affine of the output ([repeats, blocks, C] each), the spelling of 2026-03-22_DepthRecurrence.
+# Per (repeat, block) affine of the output ([repeats, blocks, C] each), the spelling of pull request #648 (2026-03-22_DepthRecurrence).
 AFFINE = """                scale = self.loop_scales[loop_idx, blk_idx].to(dtype=x.dtype)[None, None, :]
                 bias = self.loop_biases[loop_idx, blk_idx].to(dtype=x.dtype)[None, None, :]
                 x = x * scale + bias
