@@ -16,7 +16,7 @@ found in the forks. The edits are recorded in the golden.
 Each form runs 3 unique blocks over a depth of 9 on the weights of tools/cycled_block_goldens.py
 (fixtures/conformance/cycled.weights.*, read back here) plus its own learned vectors (seeded by the tensor's name:
 shifts 0.5·N(0,1), scales 1 + 0.3·N(0,1)), scored by the edited code's own `eval_val` (standard, float32, CPU,
-4,096 tokens at seq_len 128), and the first form also by the 2026-04-01 record's sliding evaluator (stride 32),
+4,096 tokens at seq_len 128), and the #167 and affine forms also by the 2026-04-01 record's sliding evaluator (stride 32),
 as tools/cycled_block_goldens.py does.
 
 Writes fixtures/conformance/repeat.{weights.f32,goldens.json} and one fixtures/conformance/repeat.<form>.weights.json
@@ -132,7 +132,8 @@ FORMS = [
                                                                      (BASELINE_LOOPS, REPEAT_EMBED_OUTPUT)], settings={}),
     dict(name="baseline_repeat_embed_input_rotated", code=BASELINE, edits=[BLOCKS, parameter("repeat_embed", "3"),
                                                                             (BASELINE_LOOPS, REPEAT_EMBED_INPUT_ROTATED)], settings={}),
-    dict(name="baseline_loop_affine", code=BASELINE, edits=[BLOCKS, AFFINE_PARAMETERS, (BASELINE_LOOPS, LOOP_AFFINE)], settings={}),
+    dict(name="baseline_loop_affine", code=BASELINE, edits=[BLOCKS, AFFINE_PARAMETERS, (BASELINE_LOOPS, LOOP_AFFINE)], settings={},
+         sliding=True),
     dict(name="baseline_loop_affine_rotated", code=BASELINE, edits=[BLOCKS, AFFINE_PARAMETERS, (BASELINE_LOOPS, LOOP_AFFINE_ROTATED)],
          settings={}),
 ]

@@ -140,10 +140,14 @@ import Testing
                       "baseline_repeat_embed_input_rotated", "baseline_loop_affine", "baseline_loop_affine_rotated"])
     func rewrittenFormIsEvaluatedExactly(_ name: String) throws { try Self.expectGolden(name) }
 
-    /// Sliding windows (`verify eval --mode sliding`'s path) against the 2026-04-01 record's sliding evaluator.
-    @Test(.enabled(if: hasRecordCode)) func slidingEvaluationMatchesItsGolden() throws {
-        let form = try Self.form("pr167_loop_embed")
+    /// Sliding windows (`verify eval --mode sliding`'s path) against the 2026-04-01 record's sliding evaluator: the
+    /// #167 form (where this machine has its file) and the affine form.
+    @Test(arguments: ["pr167_loop_embed", "baseline_loop_affine"])
+    func slidingEvaluationMatchesItsGolden(_ name: String) throws {
+        let form = try Self.form(name)
         let sliding = try #require(form.sliding)
+        guard Self.original(form) != nil else { return }
+        #expect(abs(sliding.val_bpb - form.val_bpb) > 1e-3, "sliding scores another function of the tokens")
         let code = try Self.write(form)
         defer { try? FileManager.default.removeItem(at: code.deletingLastPathComponent()) }
         let result = try Reevaluation.run(try Self.request(form, code: code, mode: .sliding(stride: sliding.stride)))
