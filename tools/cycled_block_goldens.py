@@ -21,6 +21,11 @@ challenge's baseline train_gpt.py rewritten to five forms of the same sharing (a
 repeat loop over `self.blocks`, a plain list that repeats the blocks, a repeated index list
 `list(range(n)) * repeats`, and the modulo index rotated by one). The edits are recorded in the golden.
 
+Sliding: neither pull request has a sliding evaluator, so the forms in SLIDING are also scored by the sliding
+evaluator of records/track_10min_16mb/2026-04-01_Vocab4096_MLPMult4_WD085 (exec'd from the shared corpus as
+tools/eval_goldens.py does; its `forward_logits` are the logits the form's own `forward` computes, caught at
+its cross-entropy; run eagerly, without its `torch.compile`) at stride SLIDING_STRIDE over the same tokens.
+
 Writes fixtures/conformance/cycled.{weights.json,weights.f32,goldens.json}.
 """
 from __future__ import annotations
@@ -39,8 +44,9 @@ import sentencepiece as spm
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from eval_goldens import val_tokens  # noqa: E402
+from eval_goldens import LogitCapture, attach_forward_logits, load_record_sliding, val_tokens  # noqa: E402
 from stack_loop_goldens import random_state  # noqa: E402
+from eval_goldens import SLIDING_RECORD  # noqa: E402
 from variant_goldens import edited_source, load_module, model_construction  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +58,9 @@ CONFIG = dict(vocab_size=1024, num_layers=9, model_dim=32, num_heads=4, num_kv_h
 UNIQUE = 3
 SEQ_LEN = 128
 MAX_TOKENS = 4096
+# Scored also by the 2026-04-01 record's sliding evaluator: a pull request's schedule and a rotated one.
+SLIDING = ("pr167_layer_map", "baseline_modulo_rotated")
+SLIDING_STRIDE = 32
 
 LAYER_MAP = "[i % n_unique for i in range(num_layers)]"
 BLOCKS = ("                for i in range(num_layers)\n", "                for i in range(3)\n")
@@ -139,6 +148,13 @@ def main() -> None:
     shared = opts.shared.resolve()
     sp = spm.SentencePieceProcessor(model_file=str(shared / "tokenizers" / "fineweb_1024_bpe.model"))
     shard = shared / "val" / "small" / "fineweb_val_000000.bin"
+    sliding = load_record_sliding(shared)
+    # The evaluator compiles forward_logits (an optimisation; dynamo cannot trace a tensor index into a
+    # ModuleList): run it eagerly.
+    eager = types.ModuleType("torch_eager")
+    eager.__dict__.update(vars(torch))
+    eager.compile = lambda fn, **_: fn
+    sliding.__globals__["torch"] = eager
     state, tokens, results = None, None, []
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
@@ -175,8 +191,19 @@ def main() -> None:
                          settings=form["settings"], schedule=form["schedule"], val_loss=float(loss), val_bpb=float(bpb))
             if "pull_request" in form:
                 entry.update(pull_request=form["pull_request"], prcorpus_folder=form["folder"])
-            results.append(entry)
             print(f"{form['name']}: val_loss={loss:.8f} val_bpb={bpb:.8f}", flush=True)
+            if form["name"] in SLIDING:
+                capture = LogitCapture()
+                module.F = capture
+                attach_forward_logits(model, capture)
+                h = types.SimpleNamespace(eval_seq_len=SEQ_LEN, eval_stride=SLIDING_STRIDE, rank=0, world_size=1)
+                data = types.SimpleNamespace(val_tokens=tokens, base_bytes_lut=luts[0], has_leading_space_lut=luts[1],
+                                             is_boundary_token_lut=luts[2])
+                with torch.inference_mode():
+                    s_loss, s_bpb = sliding(h, torch.device("cpu"), data, model)
+                entry["sliding"] = dict(stride=SLIDING_STRIDE, val_loss=float(s_loss), val_bpb=float(s_bpb))
+                print(f"  sliding stride={SLIDING_STRIDE}: val_loss={s_loss:.8f} val_bpb={s_bpb:.8f}", flush=True)
+            results.append(entry)
 
     index, blob = [], io.BytesIO()
     for name in sorted(state):
@@ -191,7 +218,7 @@ def main() -> None:
                    weights="cycled.weights.json (random, seed 20260318: 3 unique blocks, 4 skip weights)",
                    environment={k.upper(): str(int(v) if isinstance(v, bool) else v) for k, v in CONFIG.items()},
                    tokenizer="../shared/tokenizers/fineweb_1024_bpe.model", val="../shared/val/small/fineweb_val_000000.bin",
-                   mode="standard", seq_len=SEQ_LEN, max_tokens=MAX_TOKENS, tokens=int(tokens.numel() - 1), forms=results)
+                   mode="standard", sliding_record=SLIDING_RECORD, seq_len=SEQ_LEN, max_tokens=MAX_TOKENS, tokens=int(tokens.numel() - 1), forms=results)
     (OUT / "cycled.goldens.json").write_text(json.dumps(goldens, indent=1) + "\n")
     print(f"wrote {OUT}/cycled.*", flush=True)
 

@@ -15,6 +15,8 @@ public struct ArchitectureMatch: Sendable, Equatable {
     /// The order the forward runs weight-shared blocks in, when it is not each block once
     /// (``BlockScheduleReading``; the baseline's blocks only).
     public var blockSchedule: [Int]? = nil
+    /// Learned vectors around each position of ``blockSchedule``, where the forward reads them (``ScheduleVectorReading``).
+    public var scheduleVectors: [ArchitectureFeatures.ScheduleVectors]? = nil
 }
 
 /// Conformance before evaluation: pgverify loads a submission's weights into its own model, so before
@@ -32,19 +34,23 @@ public enum ArchitectureConformance {
     /// `settings` are the code's other hyperparameters (``ModelConfigResolver/statedSettings(code:logs:overrides:)``).
     /// With `readsActivation`, the reference's MLP activation is the one the code's forward computes
     /// (``MLPActivationReading``) rather than `config`'s; the match says which.
+    /// `blockList`: the attribute the code registers its blocks under when the artifact saves them under it
+    /// (``BlockListNaming``): its parameters are read as the `blocks.N.…` the reference loads.
     public static func checkBaseline(code: URL, config: GPTConfig, parameterShapes: [String: [Int]],
-                                     settings: [String: HyperparameterValue] = [:], readsActivation: Bool = false)
+                                     settings: [String: HyperparameterValue] = [:], readsActivation: Bool = false,
+                                     blockList: String? = nil)
         throws(ModelConfigError) -> ArchitectureMatch
     {
         let text = try SubmissionCodeText.read(code)
         let name = SubmissionCodeText.sourceName(code)
         return try checkBaseline(source: text, file: name, config: config, parameterShapes: parameterShapes, settings: settings,
-                                 readsActivation: readsActivation)
+                                 readsActivation: readsActivation, blockList: blockList)
     }
 
     /// Checks `source` (named `file` in messages) against the baseline GPT for `config`.
     public static func checkBaseline(source: String, file: String, config: GPTConfig, parameterShapes: [String: [Int]],
-                                     settings: [String: HyperparameterValue] = [:], readsActivation: Bool = false)
+                                     settings: [String: HyperparameterValue] = [:], readsActivation: Bool = false,
+                                     blockList: String? = nil)
         throws(ModelConfigError) -> ArchitectureMatch {
         let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
         func refuse(_ failure: ConformanceFailure) -> ModelConfigError {
@@ -69,13 +75,13 @@ public enum ArchitectureConformance {
             throw refuse(ConformanceFailure(line: 0, function: "", message: "the model code cannot be read: \(error)"))
         }
         return try checkBaseline(tree: tree, lines: lines, file: file, config: config, parameterShapes: parameterShapes,
-                                 settings: settings, readsActivation: readsActivation)
+                                 settings: settings, readsActivation: readsActivation, blockList: blockList)
     }
 
     /// The check on an already parsed `tree` of the code whose `lines` messages quote.
     static func checkBaseline(tree: PyNode, lines: [Substring], file: String, config: GPTConfig,
                               parameterShapes: [String: [Int]], settings: [String: HyperparameterValue] = [:],
-                              readsActivation: Bool = false)
+                              readsActivation: Bool = false, blockList: String? = nil)
         throws(ModelConfigError) -> ArchitectureMatch {
         // The baseline's code returns its loss from `forward` (it has no `forward_logits`): the description is compared at its loss.
         func describe(_ config: GPTConfig) throws(ModelConfigError) -> ForwardDescription {
@@ -89,7 +95,7 @@ public enum ArchitectureConformance {
         }
         return try check(tree: tree, lines: lines, file: file, config: config, describe: describe,
                          referenceName: baselineReferenceName, parameterShapes: parameterShapes, settings: settings,
-                         readsActivation: readsActivation)
+                         readsActivation: readsActivation, blockList: blockList)
     }
 
     /// Checks the code at `code` against ``FamilyGPTModel`` for `config` (its features): the model's
@@ -138,7 +144,7 @@ public enum ArchitectureConformance {
     static func check(tree: PyNode, lines: [Substring], file: String, config: GPTConfig,
                       describe: (GPTConfig) throws(ModelConfigError) -> ForwardDescription,
                       referenceName: String, parameterShapes: [String: [Int]], settings: [String: HyperparameterValue],
-                      readsActivation: Bool = false)
+                      readsActivation: Bool = false, blockList: String? = nil)
         throws(ModelConfigError) -> ArchitectureMatch {
         func refuse(_ failure: ConformanceFailure) -> ModelConfigError {
             var detail = failure.function.isEmpty ? "" : failure.function + ": "
@@ -154,7 +160,8 @@ public enum ArchitectureConformance {
         // stated depth (NUM_LAYERS) is read as the depth of a block schedule.
         func reading(_ depth: Int) throws(ModelConfigError) -> Reading {
             try read(tree: tree, lines: lines, file: file, config: config, depth: depth, describe: describe,
-                     parameterShapes: parameterShapes, settings: settings, readsActivation: readsActivation, refuse: refuse)
+                     parameterShapes: parameterShapes, settings: settings, readsActivation: readsActivation, blockList: blockList,
+                     refuse: refuse)
         }
         let refusal: ModelConfigError, onlyTheDepthDiffers: Bool
         do {
@@ -195,6 +202,7 @@ public enum ArchitectureConformance {
     private static func read(tree: PyNode, lines: [Substring], file: String, config: GPTConfig, depth: Int,
                              describe: (GPTConfig) throws(ModelConfigError) -> ForwardDescription,
                              parameterShapes: [String: [Int]], settings: [String: HyperparameterValue], readsActivation: Bool,
+                             blockList: String?,
                              refuse: (ConformanceFailure) -> ModelConfigError) throws(ModelConfigError) -> Reading {
         var hyperparameters = Self.hyperparameters(config)
         hyperparameters["num_layers"] = .int(depth)
@@ -207,6 +215,7 @@ public enum ArchitectureConformance {
             }
         }
         let interpreter = ForwardInterpreter(module: tree, hyperparameters: hyperparameters, parameterShapes: parameterShapes)
+        interpreter.blockList = blockList
         var reference = try describe(config)
         let root: Int
         do {
@@ -232,6 +241,17 @@ public enum ArchitectureConformance {
             described.features.blockSchedule = schedule
         }
         if described != config { reference = try describe(described) }
+        if let schedule = blockSchedule {
+            let known = Set(reference.graph.nodes.compactMap { node -> String? in
+                guard node.op == "param", case .text(let name)? = node.attribute("name") else { return nil }
+                return name
+            })
+            if let vectors = ScheduleVectorReading.read(interpreter.graph, root: root, depth: schedule.count, modelDim: config.modelDim,
+                                                        referenceParameters: known, parameterShapes: parameterShapes) {
+                described.features.scheduleVectors = vectors
+                reference = try describe(described)
+            }
+        }
         let referenceRoot = reference.logits ?? reference.loss
         var comparison = ForwardGraphComparison(code: interpreter.graph, reference: reference.graph)
         if comparison.equal(root, referenceRoot) {
@@ -244,7 +264,8 @@ public enum ArchitectureConformance {
                     + "\(f.blockSchedule?.count ?? config.numLayers) blocks with \(skipRows) U-Net skips, but the artifact's skip_weights holds \(rows) rows")))
             }
             return .matched(ArchitectureMatch(architecture: reference.summary, file: file, mlpActivation: described.features.mlpActivation,
-                                              activationRead: activationRead, blockSchedule: blockSchedule))
+                                              activationRead: activationRead, blockSchedule: blockSchedule,
+                                              scheduleVectors: described.features.scheduleVectors))
         }
         throw refuse(difference(interpreter.graph, root: root, reference: reference.graph, referenceRoot: referenceRoot,
                                 comparison: &comparison))

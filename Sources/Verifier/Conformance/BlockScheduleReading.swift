@@ -6,7 +6,8 @@ import Reference
 /// loop around `for block in self.blocks`), and the state dict holds only the unique blocks. The reference
 /// takes the schedule as a parameter (``ArchitectureFeatures/blockSchedule``); what is read here is only a
 /// candidate, and the whole forward is then compared with the description built for it, so anything
-/// else a shared block does differently (a per-repeat scale, an embedding of the repeat) is refused.
+/// else a shared block does differently (a per-repeat constant scale; learned per-repeat vectors other than
+/// ``ScheduleVectorReading`` reads) is refused.
 enum BlockScheduleReading {
     /// The index `N` of every `linear(·, blocks.N.attn.c_q.weight)` the output depends on, in the order
     /// the code computes them (each application of a block projects its own input); nil when there is none

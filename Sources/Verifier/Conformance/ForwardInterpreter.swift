@@ -35,6 +35,9 @@ final class ForwardInterpreter {
     private(set) var attributesSetByTheRun: [String: Int] = [:]
     /// Attributes the check sets to their evaluation state itself (`looping_active`): read as set.
     var pinnedAttributes: Set<String> = []
+    /// The attribute the artifact saves the blocks under when not `blocks` (``BlockListNaming``): parameters the
+    /// code registers there are read as `blocks.N.…`, the names the reference loads.
+    var blockList: String?
     private(set) var classes: [String: ClassInfo] = [:]
     private(set) var functions: [String: PyNode] = [:]
     private var moduleAssignments: [String: PyNode] = [:]
@@ -588,7 +591,15 @@ final class ForwardInterpreter {
     /// `module.name`: an attribute, a parameter (a leaf named by the module's path), a method.
     func attribute(_ name: String, of module: ModuleInstance, at node: PyNode, _ frame: Frame) throws(ConformanceFailure) -> SymbolicValue {
         if module.parameters.contains(name) {
-            let path = ModuleInstance.join(module.path, name)
+            var path = ModuleInstance.join(module.path, name)
+            if let list = blockList {
+                if path.hasPrefix(list + ".") {
+                    path = "blocks." + path.dropFirst(list.count + 1)
+                } else if path.hasPrefix("blocks.") {
+                    throw fail(node, frame, "reads the parameter \(path), but the artifact's blocks are the code's \(list).N, "
+                        + "which the reference loads as blocks.N: two modules in one place")
+                }
+            }
             if !parameterShapes.isEmpty, parameterShapes[path] == nil, banks[path] == nil {
                 throw fail(node, frame, "reads the parameter \(path), which the artifact does not hold (the code was read with "
                     + "settings under which it builds a module the weights do not have)")

@@ -156,12 +156,16 @@ public enum Reevaluation {
     /// Resolves the configuration without evaluating: cheap, and what a caller shows first.
     public static func prepare(_ request: ReevaluationRequest) throws -> (Weights, ResolvedModelConfig) {
         var (weights, settings) = try loadWeights(request.artifact, code: request.code)
+        // Blocks saved under another attribute than `blocks` are the code's to name: read as blocks only with code.
+        let blockList = request.code == nil ? nil : BlockListNaming.attribute(of: weights.keys)
+        if let blockList { weights = BlockListNaming.renamed(weights, from: blockList) }
         // The family evaluation's batch settings are resolved by FamilyEvaluationResolver, not the model's.
         settings.merge(request.overrides.filter { !FamilyEvaluationResolver.handles($0.key) }) { _, caller in caller }
         if let seqLen = request.seqLen { settings[ModelConfigResolver.seqLenOverrideKey] = String(seqLen) }
         var resolved = try ModelConfigResolver.resolve(
             weights: weights, code: request.code, logs: request.logs, overrides: settings, acceptsStatedDepth: true)
-        try confirmArchitecture(&resolved, code: request.code, logs: request.logs, overrides: settings, weights: weights)
+        try confirmArchitecture(&resolved, code: request.code, logs: request.logs, overrides: settings, weights: weights,
+                                blockList: blockList)
         return (weights, resolved)
     }
 
@@ -171,8 +175,10 @@ public enum Reevaluation {
     /// ``ResolvedModelConfig/architecture``: what was matched (or, for the baseline without code, that
     /// it is assumed). The MLP activation is the one the code's forward computes (relu², leaky-ReLU(α)²,
     /// relu^p), which the configuration then takes.
+    /// `blockList`: the attribute the artifact saved the blocks under (``BlockListNaming``), `weights` already
+    /// renamed to `blocks.N.…`; the code must register its blocks there.
     public static func confirmArchitecture(_ resolved: inout ResolvedModelConfig, code: URL?, logs: [URL],
-                                           overrides: [String: String], weights: Weights) throws(ModelConfigError)
+                                           overrides: [String: String], weights: Weights, blockList: String? = nil) throws(ModelConfigError)
     {
         let family = !resolved.config.features.runsOnBaselineModel
         // A stated depth above the tensors' blocks stands only as the depth of the code's block schedule.
@@ -193,7 +199,7 @@ public enum Reevaluation {
             ? try ArchitectureConformance.checkFamily(code: code, config: resolved.config, parameterShapes: shapes, settings: settings,
                                                       readsActivation: true)
             : try ArchitectureConformance.checkBaseline(code: code, config: resolved.config, parameterShapes: shapes, settings: settings,
-                                                        readsActivation: true)
+                                                        readsActivation: true, blockList: blockList)
         if match.mlpActivation != resolved.config.features.mlpActivation {
             resolved.config.features.mlpActivation = match.mlpActivation
             resolved.sources["mlp_activation"] = .derived(
@@ -205,11 +211,22 @@ public enum Reevaluation {
         }
         if let schedule = match.blockSchedule {
             resolved.config.features.blockSchedule = schedule
+            resolved.config.features.scheduleVectors = match.scheduleVectors
+            if let vectors = match.scheduleVectors {
+                let tensors = Set(vectors.flatMap(\.all).map(\.tensor)).sorted().joined(separator: ", ")
+                resolved.sources["schedule_vectors"] = .derived(
+                    rule: "learned vectors around the shared blocks' applications, rows of \(tensors): what the forward of \(match.file) computes",
+                    from: [])
+            }
             resolved.sources["block_schedule"] = .derived(
                 rule: "\(resolved.config.numLayers) unique blocks run over a depth of \(schedule.count) in the order "
                     + schedule.map(String.init).joined(separator: ",") + ": what the forward of \(match.file) computes", from: [])
             // The code's NUM_LAYERS is that depth, not a value the run changed.
             resolved.notes.removeAll { $0.contains(": num_layers = \(resolved.config.numLayers) (the run set it") }
+        }
+        if let blockList {
+            resolved.sources["block_list"] = .derived(
+                rule: "the artifact's \(blockList).N.… are the blocks \(match.file) registers as self.\(blockList) (loaded as blocks.N.…)", from: [])
         }
         resolved.architecture = "matched to the forward of \(match.file): \(match.architecture)"
     }
@@ -296,7 +313,7 @@ public enum Reevaluation {
         if f.skipGates { names.append("gated skips") }
         if f.loop != nil { names.append("looped layers") }
         if f.stackLoops != nil { names.append("whole-stack passes") }
-        if f.blockSchedule != nil { names.append("weight-shared blocks") }
+        if f.blockSchedule != nil { names.append(f.scheduleVectors == nil ? "weight-shared blocks" : "weight-shared blocks with learned per-position vectors") }
         if f.parallelResiduals != nil { names.append("parallel residuals") }
         if f.attentionGate != .none { names.append("attention gate") }
         if f.mlpOutputGateWindow != nil { names.append("MLP output gate") }

@@ -77,4 +77,52 @@ import Testing
             return text.contains("block schedule (weight-shared blocks)")
         }
     }
+
+    /// Learned vectors around a schedule's positions: a zero shift and a unit scale change nothing, a shift
+    /// computes something else, and the tensor is loaded by its state-dict name at the shape the code reads.
+    @Test func scheduleVectorsApplyWhereTheySit() throws {
+        var (config, weights) = try Self.weights(skipRows: 3)
+        let c = config.modelDim
+        config.features.blockSchedule = [0, 1, 2, 0, 1, 2]
+        let plain = try Self.logits(config, weights)
+        func row(_ tensor: String, _ index: Int) -> ArchitectureFeatures.LearnedVector { .init(tensor: tensor, shape: [2, c], index: [index]) }
+        weights["loop_embed"] = try Tensor(shape: [2, c], data: [Float](repeating: 0, count: c) + (0..<c).map { 0.1 * Float($0 % 5) - 0.2 })
+        weights["loop_scale"] = try Tensor(shape: [2, c], data: [Float](repeating: 1, count: 2 * c))
+        config.features.scheduleVectors = (0..<6).map { .init(inputShift: row("loop_embed", 0), outputScale: row("loop_scale", $0 / 3)) }
+        #expect(try Self.logits(config, weights) == plain)
+        config.features.scheduleVectors = (0..<6).map { .init(inputShift: row("loop_embed", $0 / 3), outputScale: row("loop_scale", 0)) }
+        let shiftedInputs = try Self.logits(config, weights)
+        #expect(zip(shiftedInputs, plain).map { abs($0 - $1) }.max()! > 1e-4)
+        config.features.scheduleVectors = (0..<6).map { .init(outputScale: row("loop_scale", 0), outputShift: row("loop_embed", $0 / 3)) }
+        #expect(zip(try Self.logits(config, weights), shiftedInputs).map { abs($0 - $1) }.max()! > 1e-4)
+        weights["loop_scale"] = nil
+        #expect(throws: ModelWeightsError.missingTensor(name: "loop_scale")) {
+            try FamilyGPTModel(config: config, weights: weights, maxPositions: 64)
+        }
+    }
+
+    /// Learned vectors are range-checked: a row outside the tensor, a tensor read at two shapes, a row not of
+    /// model_dim, a count other than the schedule's, or vectors without a schedule are an invalid configuration.
+    @Test func invalidScheduleVectorsAreRefused() throws {
+        var (config, _) = try Self.weights(skipRows: 1)
+        let c = config.modelDim
+        func row(_ shape: [Int], _ index: Int...) -> ArchitectureFeatures.LearnedVector { .init(tensor: "e", shape: shape, index: index) }
+        config.features.blockSchedule = [0, 0]
+        let bad: [[ArchitectureFeatures.ScheduleVectors]] = [
+            [.init(inputShift: row([2, c], 2)), .init()],
+            [.init(inputShift: row([2, c], 0)), .init(outputShift: row([3, c], 0))],
+            [.init(inputShift: row([2, c + 1], 0)), .init()],
+            [.init(inputShift: row([2, 2, c], 0)), .init()],
+            [.init()],
+        ]
+        for vectors in bad {
+            config.features.scheduleVectors = vectors
+            #expect(throws: ModelWeightsError.self) { try FamilyGPTModel.validate(config) }
+        }
+        config.features.scheduleVectors = [.init(inputShift: row([2, c], 1)), .init()]
+        try FamilyGPTModel.validate(config)
+        config.features.blockSchedule = nil
+        config.features.scheduleVectors = [.init()]
+        #expect(throws: ModelWeightsError.self) { try FamilyGPTModel.validate(config) }
+    }
 }

@@ -130,13 +130,25 @@ extension FamilyGPTModel {
             x = g.add(x, g.mul(parameter("blocks.\(i).attn_scale"), attention(i, position, normed(x, i))))
             return g.add(x, g.mul(parameter("blocks.\(i).mlp_scale"), mlp(i, normed(x, i))))
         }
+        // A block schedule's learned vectors around position `position`'s block.
+        func vector(_ learned: ArchitectureFeatures.LearnedVector) -> Int {
+            learned.index.reduce(parameter(learned.tensor)) { row($0, $1) }
+        }
+        func scheduled(_ i: Int, _ position: Int, _ input: Int) -> Int {
+            let vectors = f.scheduleVectors?[position]
+            var x = vectors?.inputShift.map { g.add(input, vector($0)) } ?? input
+            x = block(i, position, x)
+            if let scale = vectors?.outputScale { x = g.mul(x, vector(scale)) }
+            if let shift = vectors?.outputShift { x = g.add(x, vector(shift)) }
+            return x
+        }
         func skip(_ index: Int, _ x: Int, _ saved: Int) -> Int {
             let scaled = g.mul(row(parameter("skip_weights"), index), saved)
             return f.skipGates ? lerp(scaled, x, sigmoid(row(parameter("skip_gates"), index))) : g.add(x, scaled)
         }
         var skips: [Int] = []
         for (position, i) in active.encoder.enumerated() {
-            x = block(i, position, x)
+            x = scheduled(i, position, x)
             skips.append(x)
         }
         var lanes: (attention: Int, mlp: Int)?
@@ -154,7 +166,7 @@ extension FamilyGPTModel {
                          g.add(g.add(g.mul(row(resid, 1), lane1), g.mul(row(attentionPost, 1), attentionOut)), g.mul(row(mlpPost, 1), mlpOut)))
             } else {
                 if skipIndex < schedules.skipCount, let saved = skips.popLast() { x = skip(skipIndex, x, saved) }
-                x = block(i, position, x)
+                x = scheduled(i, position, x)
             }
         }
         if let lanes {
@@ -204,6 +216,27 @@ extension FamilyGPTModel {
         return "record-family GPT (FamilyGPTModel): " + parts.joined(separator: ", ")
     }
 
+    /// A block schedule's learned vectors in words: `with learned vectors per position (input + loop_embed[0], …; output ·loop_scales[0, 1] + …)`.
+    static func scheduleVectorSummary(_ positions: [ArchitectureFeatures.ScheduleVectors]) -> String? {
+        var inputs: [String] = [], outputs: [String] = []
+        for vectors in positions {
+            if let shift = vectors.inputShift { inputs.append("+ " + shift.spelled) }
+            var output: [String] = []
+            if let scale = vectors.outputScale { output.append("·" + scale.spelled) }
+            if let shift = vectors.outputShift { output.append("+ " + shift.spelled) }
+            if !output.isEmpty { outputs.append(output.joined(separator: " ")) }
+        }
+        if inputs.isEmpty && outputs.isEmpty { return nil }
+        // A deep schedule's list is cut after a dozen (the configuration holds them all).
+        func listed(_ items: [String]) -> String {
+            items.count <= 12 ? items.joined(separator: ", ") : items.prefix(12).joined(separator: ", ") + ", … (\(items.count) in all)"
+        }
+        var parts: [String] = []
+        if !inputs.isEmpty { parts.append("block inputs " + listed(inputs)) }
+        if !outputs.isEmpty { parts.append("block outputs " + listed(outputs)) }
+        return "with learned per-position vectors (" + parts.joined(separator: "; ") + ")"
+    }
+
     /// The baseline's architecture in words (what its conformance reports name).
     static func baselineSummary(_ config: GPTConfig, skipCount: Int) -> String {
         let f = config.features, heads = config.numHeads, kvHeads = config.numKVHeads, d = config.headDim
@@ -218,6 +251,7 @@ extension FamilyGPTModel {
         }
         if let schedule = f.blockSchedule {
             summary += " shared over a depth of \(schedule.count) (run in the order \(schedule.map(String.init).joined(separator: ",")))"
+            if let positions = f.scheduleVectors, let words = scheduleVectorSummary(positions) { summary += " " + words }
         }
         summary += " of RMSNorm (eps \(epsText))"
         summary += " → attention (\(heads) heads, \(kvHeads) KV heads, per-head q/k RMSNorm, RoPE base \(base)"

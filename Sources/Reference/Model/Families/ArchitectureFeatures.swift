@@ -171,6 +171,41 @@ public struct ArchitectureFeatures: Sendable, Equatable, Codable {
         public var hasAdapters: Bool { loraRank > 0 && count > 1 }
     }
 
+    /// A learned `[model_dim]` vector of the state dict: row `index` (one entry per leading axis) of the
+    /// tensor `tensor` of shape `shape` (`shape` is `index.count` leading axes, then model_dim).
+    public struct LearnedVector: Sendable, Hashable, Codable {
+        public var tensor: String
+        public var shape: [Int]
+        public var index: [Int]
+
+        public init(tensor: String, shape: [Int], index: [Int]) {
+            self.tensor = tensor
+            self.shape = shape
+            self.index = index
+        }
+
+        /// `tensor[i, j, …]` as the code spells it.
+        public var spelled: String { index.isEmpty ? tensor : "\(tensor)[\(index.map(String.init).joined(separator: ", "))]" }
+    }
+
+    /// What one position of a block schedule adds around its block application: `x + inputShift` is the
+    /// block's input (after the U-Net skip), `block(x)·outputScale + outputShift` its output (what the
+    /// encoder saves for the skip). Weight-shared forks learn these per repeat (`loop_embed[r]`,
+    /// `loop_scales[r, b]`, `loop_biases[r, b]`).
+    public struct ScheduleVectors: Sendable, Equatable, Codable {
+        public var inputShift: LearnedVector?
+        public var outputScale: LearnedVector?
+        public var outputShift: LearnedVector?
+
+        public init(inputShift: LearnedVector? = nil, outputScale: LearnedVector? = nil, outputShift: LearnedVector? = nil) {
+            self.inputShift = inputShift
+            self.outputScale = outputScale
+            self.outputShift = outputShift
+        }
+
+        public var all: [LearnedVector] { [inputShift, outputScale, outputShift].compactMap { $0 } }
+    }
+
     /// Which lane feeds the final norm when the decoder runs parallel residual lanes.
     public enum FinalLane: String, Sendable, Equatable, Codable {
         case mean, attention = "attn", mlp
@@ -243,6 +278,8 @@ public struct ArchitectureFeatures: Sendable, Equatable, Codable {
     /// depth (`blocks[i % n]` for `i` in `0..<depth` is `[0, 1, …, n−1, 0, 1, …]`); the U-Net skips follow
     /// that depth. `nil`: each block once, in order. With the baseline's blocks only.
     public var blockSchedule: [Int]?
+    /// Per position of ``blockSchedule`` (same count): learned vectors around that block application; `nil`: none.
+    public var scheduleVectors: [ScheduleVectors]?
     public var parallelResiduals: ParallelResiduals?
     public var smearGate: SmearGate?
     public var attentionGate: AttentionGate = .none
@@ -256,12 +293,13 @@ public struct ArchitectureFeatures: Sendable, Equatable, Codable {
     public static let baseline = ArchitectureFeatures()
 
     /// Whether this is the baseline's architecture, evaluated and matched as the baseline's: nothing but
-    /// (at most) the MLP activation, whole-stack passes and a block schedule differ from the baseline's.
+    /// (at most) the MLP activation, whole-stack passes and a block schedule (with its learned vectors) differ from the baseline's.
     public var runsOnBaselineModel: Bool {
         var structure = self
         structure.mlpActivation = .reluSquared
         structure.stackLoops = nil
         structure.blockSchedule = nil
+        structure.scheduleVectors = nil
         return structure == .baseline
     }
 }

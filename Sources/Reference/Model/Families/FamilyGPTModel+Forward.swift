@@ -31,8 +31,10 @@ extension FamilyGPTModel {
         // Encoder outputs, kept for the skips: the decoder's k-th block reads the k-th from the end.
         let unusedOutputs = encoderSchedule.count - skipCount
         for (pass, i) in encoderSchedule.enumerated() {
+            shiftInput(at: pass, x: x, rows: n)
             block(i, adapter: adapter(at: pass), x: x, rows: n, firstRow: 0, firstPosition: firstPosition, values: values,
                   workspace: w)
+            transformOutput(at: pass, x: x, rows: n)
             if pass >= unusedOutputs { (w.skips + (pass - unusedOutputs) * n * c).update(from: x, count: n * c) }
         }
         var lanesStarted = false
@@ -52,8 +54,10 @@ extension FamilyGPTModel {
                               firstPosition: firstPosition, values: values, workspace: w)
             } else {
                 if let skip { applySkip(skipIndex, skip: skip, to: x, rows: n) }
+                shiftInput(at: encoderSchedule.count + skipIndex, x: x, rows: n)
                 block(i, adapter: adapter(at: encoderSchedule.count + skipIndex), x: x, rows: n, firstRow: rowsFrom,
                       firstPosition: firstPosition, values: values, workspace: w)
+                transformOutput(at: encoderSchedule.count + skipIndex, x: x, rows: n)
             }
         }
         let scored = n - firstRow, out = x + firstRow * c
@@ -159,6 +163,22 @@ extension FamilyGPTModel {
         } else {
             addScaled(x, skip, scale: w, rows: rows, width: c)
         }
+    }
+
+    /// `x + inputShift` of schedule position `position`, where it has one.
+    private func shiftInput(at position: Int, x: UnsafeMutablePointer<Float>, rows: Int) {
+        guard !positionVectors.isEmpty, let shift = positionVectors[position].inputShift else { return }
+        let c = config.modelDim
+        for t in 0..<rows { for j in 0..<c { x[t * c + j] += shift[j] } }
+    }
+
+    /// `x·outputScale + outputShift` of schedule position `position` (each where it has one). Every row,
+    /// stale ones of a last block too (they are not scored).
+    private func transformOutput(at position: Int, x: UnsafeMutablePointer<Float>, rows: Int) {
+        guard !positionVectors.isEmpty else { return }
+        let vectors = positionVectors[position], c = config.modelDim
+        if let scale = vectors.outputScale { for t in 0..<rows { for j in 0..<c { x[t * c + j] *= scale[j] } } }
+        if let shift = vectors.outputShift { for t in 0..<rows { for j in 0..<c { x[t * c + j] += shift[j] } } }
     }
 
     /// The whole-stack pass adapter of schedule position `position`, if the passes have adapters.

@@ -34,6 +34,8 @@ public final class FamilyGPTModel: @unchecked Sendable {
     let layers: [Layer]
     /// Whole-stack passes' LoRA, per position of the block schedule (pass · L + block); empty without.
     let adapters: [Adapter]
+    /// A block schedule's learned vectors around each position's block (``ArchitectureFeatures/ScheduleVectors``); empty without.
+    let positionVectors: [PositionVectors]
     let rotary: RotaryTable
     let rmsEps: Float
     let softcap: Float?
@@ -60,6 +62,11 @@ public final class FamilyGPTModel: @unchecked Sendable {
         /// `1/√(i+1)` with `layerNormScale`, else 1.
         let normScale: Float
         let exclusiveSelfAttention: Bool
+    }
+
+    /// `[C]` vectors added to a position's block input, multiplying and added to its output.
+    struct PositionVectors {
+        let inputShift, outputScale, outputShift: UnsafePointer<Float>?
     }
 
     /// One whole-stack pass's low-rank updates of a block's attention: `A` `[in, r]`, `B` `[r, out]`.
@@ -132,6 +139,17 @@ public final class FamilyGPTModel: @unchecked Sendable {
                 let p = Self.adapterPrefix(position: position, layers: layerCount)
                 expected += [(p + "q_A", [c, r]), (p + "q_B", [r, c]), (p + "k_A", [c, r]), (p + "k_B", [r, kvWidth]),
                              (p + "v_A", [c, r]), (p + "v_B", [r, kvWidth]), (p + "proj_A", [c, r]), (p + "proj_B", [r, c])]
+            }
+        }
+        // A schedule's learned vectors: each tensor once, at the shape the code reads it with.
+        var vectorShapes: [String: [Int]] = [:]
+        for vector in (features.scheduleVectors ?? []).flatMap(\.all) where vectorShapes[vector.tensor] == nil {
+            vectorShapes[vector.tensor] = vector.shape
+            if let known = expected.first(where: { $0.name == vector.tensor }) {
+                // A tensor the model already reads (a row of skip_weights as a shift) is loaded once.
+                if known.shape != vector.shape { throw .shapeMismatch(name: vector.tensor, expected: known.shape, actual: vector.shape) }
+            } else {
+                expected.append((vector.tensor, vector.shape))
             }
         }
 
@@ -213,6 +231,15 @@ public final class FamilyGPTModel: @unchecked Sendable {
         } else {
             self.adapters = []
         }
+        func vector(_ learned: ArchitectureFeatures.LearnedVector?) -> UnsafePointer<Float>? {
+            guard let learned else { return nil }
+            // Row-major offset of row `index` of the leading axes.
+            let row = zip(learned.index, learned.shape).reduce(0) { $0 * $1.1 + $1.0 }
+            return view(learned.tensor) + row * c
+        }
+        self.positionVectors = (features.scheduleVectors ?? []).map {
+            PositionVectors(inputShift: vector($0.inputShift), outputScale: vector($0.outputScale), outputShift: vector($0.outputShift))
+        }
         let active = features.loop?.active == true ? schedules.looped : schedules.plain
         self.encoderSchedule = active.encoder
         self.decoderSchedule = active.decoder
@@ -290,6 +317,23 @@ public final class FamilyGPTModel: @unchecked Sendable {
             try require(!schedule.isEmpty && schedule.count <= maxScheduledDepth
                             && schedule.allSatisfy { (0..<config.numLayers).contains($0) },
                         "block schedule of depth \(schedule.count) (1...\(maxScheduledDepth)) must name blocks of 0..<\(config.numLayers)")
+        }
+        if let positions = config.features.scheduleVectors {
+            let depth = config.features.blockSchedule?.count
+            try require(depth == positions.count,
+                        "learned vectors for \(positions.count) schedule positions, but the block schedule has \(depth.map(String.init) ?? "none")")
+            var shapes: [String: [Int]] = [:]
+            for vector in positions.flatMap(\.all) {
+                let shape = vector.shape
+                try require(!vector.tensor.isEmpty && shape.count == vector.index.count + 1
+                                && shape.last == config.modelDim && shape.dropLast().allSatisfy { $0 > 0 && $0 <= maxScheduledDepth * 64 }
+                                && zip(vector.index, shape).allSatisfy { (0..<$1).contains($0) }
+                                && shape.dropLast().reduce(1, *) <= maxScheduledDepth * 64,
+                            "learned vector \(vector.spelled) of a tensor \(shape) must be a row of [model_dim = \(config.modelDim)] within its shape")
+                try require(shapes[vector.tensor].map { $0 == shape } ?? true,
+                            "tensor \(vector.tensor) is read at two shapes, \(shapes[vector.tensor] ?? []) and \(shape)")
+                shapes[vector.tensor] = shape
+            }
         }
     }
 
