@@ -225,6 +225,12 @@ public enum TTTReevaluation {
         let family = !config.features.runsOnBaselineModel
         if family {
             try refuseUnsupportedFamilyTraining(ttt, artifact: request.artifact, features: config.features)
+        } else if ttt.lateQAT != .off {
+            // The baseline's model trains plainly: a run whose CastedLinear trained fake-quantised would be another number.
+            throw UnsupportedArtifact(path: request.artifact.path, reason: "eval_val_sliding_ttt on the baseline architecture: its "
+                + "CastedLinear trains fake-quantised (\(ttt.lateQAT.rawValue)) once late QAT is on "
+                + "(\(ttt.sources[TTTSettingsResolver.lateQATKey] ?? "")); pgverify reproduces late QAT in TTT only for the banked "
+                + "record family's projections (set \(TTTSettingsResolver.lateQATKey)=0 to run without it)")
         }
         let tokens = try EvalTokens.prepare(try ValidationShard.readAll(pattern: request.validationPattern),
                                             seqLen: s.seqLen, maxTokens: request.maxTokens)
@@ -242,7 +248,7 @@ public enum TTTReevaluation {
         }
         let before = try scoreOnly.evaluate(model: try load(), threads: request.threads)
         let model = try load()
-        // 2026-03-23's late QAT fake-quantises the March family's CastedLinear projections; the baseline trains plainly.
+        // 2026-03-23's late QAT fake-quantises the March family's CastedLinear projections (refused above for the baseline).
         model.lateQATInTraining = family && ttt.lateQAT == .int6StraightThrough
         let start = Date()
         let result = try adapted.evaluate(model: model, threads: request.threads, progress: options.progress)

@@ -164,4 +164,26 @@ import Testing
             }
         }
     }
+
+    /// The baseline's model trains its projections plainly, so a chunked TTT whose `CastedLinear` trained
+    /// fake-quantised (late QAT on: here stated with `ttt_late_qat=1`) is refused by name, not scored as if it had not.
+    @Test func baselineTTTWithLateQATIsRefused() throws {
+        let fixture = try VariantGoldenTests.fixture()
+        let model = try #require(fixture.models["tiny"])
+        func request(lateQAT: String) -> ReevaluationRequest {
+            ReevaluationRequest(
+                artifact: VariantGoldenTests.location(model.artifact), code: Paths.shared("corpus/parameter-golf/train_gpt.py"),
+                overrides: model.overrides.merging(["EVAL_STRIDE": "32", "TTT_EPOCHS": "1", "ttt_late_qat": lateQAT]) { _, new in new },
+                tokenizer: Paths.shared("tokenizers/fineweb_1024_bpe.model"),
+                validationPattern: Paths.shared("val/small").path + "/fineweb_val_*.bin", mode: .standard,
+                seqLen: model.seq_len, maxTokens: 2048, threads: 1)
+        }
+        #expect {
+            _ = try TTTReevaluation.run(request(lateQAT: "1"), procedure: .chunkedSGD)
+        } throws: { error in
+            "\(error)".contains("eval_val_sliding_ttt on the baseline architecture") && "\(error)".contains("fake-quantised")
+        }
+        let plain = try TTTReevaluation.run(request(lateQAT: "0"), procedure: .chunkedSGD)
+        #expect(plain.score.tokens > 0 && plain.settings["ttt_late_qat"] == "off")
+    }
 }
