@@ -15,6 +15,10 @@ public struct ArchitectureMatch: Sendable, Equatable {
     /// The order the forward runs weight-shared blocks in, when it is not each block once
     /// (``BlockScheduleReading``; the baseline's blocks only).
     public var blockSchedule: [Int]? = nil
+    /// The per-row fake quantization the forward applies to its weights at evaluation, when it does
+    /// (``WeightFakeQuantReading``), and where it was read (`train_gpt.py:631`).
+    public var weightFakeQuantization: WeightFakeQuantization? = nil
+    public var fakeQuantizationRead: String? = nil
 }
 
 /// Conformance before evaluation: pgverify loads a submission's weights into its own model, so before
@@ -231,6 +235,12 @@ public enum ArchitectureConformance {
             blockSchedule = schedule
             described.features.blockSchedule = schedule
         }
+        var fakeQuantizationRead: String?
+        if readsActivation, config.features.weightFakeQuantization == nil,
+           let read = WeightFakeQuantReading.read(interpreter.graph, root: root) {
+            fakeQuantizationRead = "\(file):\(read.line)"
+            described.features.weightFakeQuantization = read.quantization
+        }
         if described != config { reference = try describe(described) }
         let referenceRoot = reference.logits ?? reference.loss
         var comparison = ForwardGraphComparison(code: interpreter.graph, reference: reference.graph)
@@ -244,7 +254,9 @@ public enum ArchitectureConformance {
                     + "\(f.blockSchedule?.count ?? config.numLayers) blocks with \(skipRows) U-Net skips, but the artifact's skip_weights holds \(rows) rows")))
             }
             return .matched(ArchitectureMatch(architecture: reference.summary, file: file, mlpActivation: described.features.mlpActivation,
-                                              activationRead: activationRead, blockSchedule: blockSchedule))
+                                              activationRead: activationRead, blockSchedule: blockSchedule,
+                                              weightFakeQuantization: described.features.weightFakeQuantization,
+                                              fakeQuantizationRead: fakeQuantizationRead))
         }
         throw refuse(difference(interpreter.graph, root: root, reference: reference.graph, referenceRoot: referenceRoot,
                                 comparison: &comparison))
@@ -327,6 +339,7 @@ public enum ArchitectureConformance {
         }
         var frame = ForwardInterpreter.Frame(function: enclosing, className: nil, receiver: nil)
         for name in hyperparameterReceivers(construction, interpreter) { frame.locals[name] = .hyperparameters }
+        if enclosing == "main" { interpreter.hyperparameterReceivers = hyperparameterReceivers(construction, interpreter) }
         interpreter.graph.currentOrigin = ForwardOrigin(line: construction.line, function: enclosing)
         let model = try interpreter.evaluate(construction, &frame)
         guard case .module(let instance) = model else {

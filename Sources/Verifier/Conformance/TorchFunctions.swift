@@ -397,6 +397,29 @@ enum TorchFunctions {
                 start += piece
             }
             return .tuple(pieces)
+        case "round":
+            // torch.round rounds half to even; with decimals it is another function.
+            let (x, shape) = try tensor(0, "input")
+            if let decimals = try integer(1, "decimals", 0), decimals != 0 { throw fail("round with decimals=\(decimals), which pgverify does not compare") }
+            return .tensor(g.node("round", [x]), shape)
+        case "clamp", "clip", "clamp_min", "clamp_max":
+            let (x, shape) = try tensor(0, "input")
+            let lower = name == "clamp_max" ? nil : try number(1, "min", nil)
+            let upper = name == "clamp_min" ? nil : try number(name == "clamp_max" ? 1 : 2, "max", nil)
+            guard lower != nil || upper != nil else { throw fail("\(name) without constant bounds") }
+            var attributes: [(String, ForwardAttribute)] = []
+            if let lower { attributes.append(("min", .real(lower))) }
+            if let upper { attributes.append(("max", .real(upper))) }
+            return .tensor(g.node("clamp", [x], attributes), shape)
+        case "amax":
+            // The largest value of each row: over the last axis only, of a tensor whose shape is known.
+            let (x, shape) = try tensor(0, "input")
+            guard let shape, !shape.isEmpty, let dim = try integer(1, "dim", nil),
+                  TensorOps.normalizedAxis(dim, rank: shape.count) == shape.count - 1 else {
+                throw fail("amax over anything but the last axis of a tensor of known shape, which pgverify does not compare")
+            }
+            let keep = try interpreter.truth(arguments.value(2, "keepdim") ?? .bool(false), at: site, frame)
+            return .tensor(g.node("amax", [x], [("dim", .int(-1))]), Array(shape.dropLast()) + (keep ? [.n(1)] : []))
         case "dropout":
             // Evaluation runs with training off.
             guard let value = arguments.positional.first else { throw fail("dropout without input") }
