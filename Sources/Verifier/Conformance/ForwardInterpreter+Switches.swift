@@ -3,8 +3,9 @@ import Foundation
 /// Switches the run sets that are nevertheless known at evaluation: a module global or a class attribute
 /// (`global QAT; QAT = args.qat`, `CastedLinear._qat_enabled = False`) every assignment of which is a
 /// statement of `main`'s own body — run once, in order, on every run, under no condition or loop — with
-/// a final evaluation (a top-level statement of `main` calling a function whose name begins with `eval`)
-/// after the last of them. The final evaluation sees the last one's value, computed from the run's settings
+/// the final evaluation (a statement of `main` calling a function whose name begins with `eval`) after the
+/// last of them and no evaluation outside a loop before it (periodic validation inside the training loop
+/// is not the score). The final evaluation sees the last one's value, computed from the run's settings
 /// and constants (`args.qat`, a local of `main` assigned once before it from them). Anything else (an
 /// assignment under a condition on the run's progress, in a loop, in another function, through an
 /// instance, by `setattr`) stays run-dependent.
@@ -93,8 +94,9 @@ extension ForwardInterpreter {
             }
             if sitesElsewhere(statement) { return nil }
         }
-        // The final evaluation comes after the last assignment.
-        guard body[(last + 1)...].contains(where: Self.callsAnEvaluation) else { return nil }
+        // The final evaluation comes after the last assignment, and no evaluation outside a loop before it.
+        guard body[(last + 1)...].contains(where: { Self.callsAnEvaluation($0, insideLoops: true) }),
+              !body[..<last].contains(where: { Self.callsAnEvaluation($0, insideLoops: false) }) else { return nil }
         guard let valueNode = body[last].child("value"), body[last].type != "AugAssign" else { return nil }
         var frame = Frame(function: "main", className: nil, receiver: nil)
         for name in hyperparameterReceivers { frame.locals[name] = .hyperparameters }
@@ -108,13 +110,11 @@ extension ForwardInterpreter {
         }
     }
 
-    private static func callsAnEvaluation(_ statement: PyNode) -> Bool {
-        var found = false
-        statement.walk { node in
-            if node.type == "Call", let callee = node.child("func"), callee.type == "Name",
-               callee.string("id")?.hasPrefix("eval") == true { found = true }
-        }
-        return found
+    private static func callsAnEvaluation(_ statement: PyNode, insideLoops: Bool) -> Bool {
+        if !insideLoops, ["For", "While", "AsyncFor", "FunctionDef", "AsyncFunctionDef"].contains(statement.type) { return false }
+        if statement.type == "Call", let callee = statement.child("func"), callee.type == "Name",
+           callee.string("id")?.hasPrefix("eval") == true { return true }
+        return statement.childNodes.contains { callsAnEvaluation($0, insideLoops: insideLoops) }
     }
 
     /// Binds the names `node` reads that `main` assigns: each assigned once in `main`, by a statement of its

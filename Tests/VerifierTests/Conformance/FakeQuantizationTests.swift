@@ -181,6 +181,14 @@ import Testing
         #expect(source.contains("    CastedLinear._qat_enabled = True\n\n\nif __name__"))
         let (_, detail) = try #require(try RunDependentSwitchTests.refusal { try ConformanceSupport.check(source, readsActivation: true) })
         #expect(detail.contains("CastedLinear._qat_enabled") && detail.contains("depends on the run"), "\(detail)")
+        // Between two evaluations (the baseline's final eval_val, then another): each saw another value.
+        source = try RunDependentSwitchTests.baselineWithFakeQuant(condition: "CastedLinear._qat_enabled",
+                                                                 switchedOn: "    CastedLinear._qat_enabled = True\n")
+        source = source.replacingOccurrences(of: "\n\n\nif __name__ == \"__main__\":",
+                                             with: "\n    CastedLinear._qat_enabled = False\n    eval_again()\n\n\nif __name__ == \"__main__\":")
+        #expect(source.contains("eval_again()"))
+        let (_, between) = try #require(try RunDependentSwitchTests.refusal { try ConformanceSupport.check(source, readsActivation: true) })
+        #expect(between.contains("CastedLinear._qat_enabled") && between.contains("depends on the run"), "\(between)")
     }
 
     // MARK: What is not described
