@@ -397,6 +397,18 @@ enum TorchFunctions {
                 start += piece
             }
             return .tuple(pieces)
+        case "numel":
+            // The element count of a tensor whose shape the weights fix (`w.numel() > 4096`).
+            let (_, shape) = try tensor(0, "input")
+            var count = 1
+            for dim in shape ?? [] {
+                guard case .n(let n) = dim, n >= 0, count.multipliedReportingOverflow(by: n).overflow == false else {
+                    throw fail("numel of a tensor whose size depends on the input")
+                }
+                count *= n
+            }
+            guard shape != nil else { throw fail("numel of a tensor of unknown shape") }
+            return .int(count)
         case "round":
             // torch.round rounds half to even; with decimals it is another function.
             let (x, shape) = try tensor(0, "input")
