@@ -13,7 +13,8 @@ Forms, each a model code plus textual edits (each must occur exactly once) and s
   on (the edit sets it to True before evaluating);
 - the challenge's baseline train_gpt.py with its CastedLinear rewritten to fake-quantize under a switch `main`
   sets from a setting (`QAT`, code default 1): per-row int8 in the straight-through spelling, per-row int6 as a
-  plain `q` (row max floored before the division by 31), 32 steps clamped to (-32, 31) (each row's largest
+  plain `q` (row max floored before the division by 31), int6 with the bits as the switch and the row maximum
+  by `max(dim=1, keepdim=True).values`, 32 steps clamped to (-32, 31) (each row's largest
   positive weight clipped: another number), `trunc` for `round` (another function, which pgverify does not
   describe), a class attribute and a module global as the switch; and the baseline unedited (the switch off).
 
@@ -80,6 +81,12 @@ INT8_STE = ("            scale = w.detach().abs().amax(dim=-1, keepdim=True).div
 INT6_PLAIN = ("            row_max = w.float().abs().amax(dim=1)\n"
               "            scale = torch.clamp(row_max, min=1e-8) / 31.0\n"
               "            w = torch.clamp(torch.round(w / scale[:, None]), -31, 31) * scale[:, None]\n")
+# The bits as the switch (`fake_quant_bits > 0`), the levels computed from them, the row maximum by `max(...).values`.
+INT6_FROM_BITS = ("            levels = 2 ** (self.fake_quant_bits - 1) - 1\n"
+                  "            scale = w.detach().abs().max(dim=1, keepdim=True).values.clamp(min=1e-6) / levels\n"
+                  "            w_q = (w / scale).round().clamp(-levels, levels) * scale\n"
+                  "            w = w + (w_q - w).detach()\n")
+BITS_SWITCH = (CONSTRUCTION, CONSTRUCTION + "    CastedLinear.fake_quant_bits = 6 if args.qat else 0\n")
 # Scaled to 32 steps and clamped to [-32, 31]: each row's largest positive weight is clipped to 31 steps.
 INT6_ASYMMETRIC = INT6_PLAIN.replace("/ 31.0", "/ 32.0").replace("-31, 31)", "-32, 31)")
 INT6_TRUNCATED = INT6_PLAIN.replace("torch.round(w / scale[:, None])", "torch.trunc(w / scale[:, None])")
@@ -98,6 +105,10 @@ FORMS = [
          edits=[(ORIGINAL_LINEAR, "QAT_ON = False\n\n\n" + linear("QAT_ON and w.ndim == 2", INT6_PLAIN, prelude="")),
                 SETTING, GLOBAL_SWITCH],
          settings={}, switch=("QAT_ON", True), quantized="int6 per row, clamp [-31, 31]"),
+    dict(name="baseline_int6_bits_max_values", code=BASELINE,
+         edits=[(ORIGINAL_LINEAR, linear("self.fake_quant_bits > 0 and w.ndim == 2", INT6_FROM_BITS,
+                                         prelude="    fake_quant_bits: int = 0\n")), SETTING, BITS_SWITCH],
+         settings={}, switch=("CastedLinear.fake_quant_bits", 6), quantized="int6 per row from the bits, clamp [-31, 31]"),
     dict(name="baseline_int6_asymmetric_clamp", code=BASELINE,
          edits=[(ORIGINAL_LINEAR, linear("self._qat_enabled", INT6_ASYMMETRIC)), SETTING, CLASS_SWITCH],
          settings={}, switch=("CastedLinear._qat_enabled", True), quantized="int6 per row, clamp [-32, 31]"),

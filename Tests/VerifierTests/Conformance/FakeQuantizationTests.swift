@@ -104,6 +104,7 @@ import Testing
         }
         let int6 = try Self.form("baseline_int6_plain_global_switch")
         #expect(abs(try Self.form("pr1677_seq2048_on").val_bpb - int6.val_bpb) <= 1e-6)
+        #expect(abs(try Self.form("baseline_int6_bits_max_values").val_bpb - int6.val_bpb) <= 1e-6)
         for other in ["baseline_int8_ste_class_switch", "baseline_int6_asymmetric_clamp", "baseline_int6_truncated"] {
             #expect(abs(try Self.form(other).val_bpb - int6.val_bpb) > 1e-3, "\(other)")
         }
@@ -115,11 +116,11 @@ import Testing
     func recordCodeIsEvaluatedExactly(_ name: String) throws { try Self.expectGolden(name) }
 
     @Test(arguments: ["baseline_unquantized", "baseline_int8_ste_class_switch", "baseline_int6_plain_global_switch",
-                      "baseline_int6_asymmetric_clamp"])
+                      "baseline_int6_bits_max_values", "baseline_int6_asymmetric_clamp"])
     func rewrittenFormIsEvaluatedExactly(_ name: String) throws { try Self.expectGolden(name) }
 
     /// The switch follows the run's settings: `QAT=0` leaves it off, and the forward is the baseline's.
-    @Test(arguments: ["baseline_int8_ste_class_switch", "baseline_int6_plain_global_switch"])
+    @Test(arguments: ["baseline_int8_ste_class_switch", "baseline_int6_plain_global_switch", "baseline_int6_bits_max_values"])
     func switchFollowsTheSettings(_ name: String) throws {
         try Self.expectGolden(name, overrides: ["QAT": "0"], expected: "baseline_unquantized")
     }
