@@ -129,9 +129,9 @@ extension ForwardInterpreter {
                 if Self.targets(of: inner).contains(where: { $0.type == "Name" && $0.string("id") == name }) { count += 1 }
             }
             guard count > 0 else { continue }  // a module name, class or builtin: looked up as usual
-            guard count == 1, let statement = before.last(where: { statement in
+            guard count == 1, let index = before.lastIndex(where: { statement in
                 statement.type == "Assign" && Self.targets(of: statement).contains { $0.type == "Name" && $0.string("id") == name }
-            }), let value = statement.child("value"), bindLocals(of: value, in: before[..<statement.indexIn(before)], &frame, depth: depth + 1)
+            }), let value = before[index].child("value"), bindLocals(of: value, in: before[..<index], &frame, depth: depth + 1)
             else { return false }
             let wasLenient = suspendLenience()
             defer { restoreLenience(wasLenient) }
@@ -139,12 +139,5 @@ extension ForwardInterpreter {
             frame.locals[name] = bound
         }
         return true
-    }
-}
-
-private extension PyNode {
-    /// This statement's position in `statements` (by identity of its line and type; statements of one body differ in line).
-    func indexIn(_ statements: ArraySlice<PyNode>) -> Int {
-        statements.firstIndex { $0.line == line && $0.type == type } ?? statements.startIndex
     }
 }
