@@ -222,7 +222,7 @@ public enum Reevaluation {
                     file: match.file, line: line,
                     detail: "the forward fake-quantizes its weights at evaluation (\(quantization.summary), read at "
                         + "\(match.fakeQuantizationRead ?? match.file)); test-time training on fake-quantized weights is not reproduced",
-                    reference: "the TTT models (TrainableGPT, DifferentiableFamilyGPT)")
+                    reference: "TTT models (TrainableGPT, DifferentiableFamilyGPT)")
             }
             resolved.config.features.weightFakeQuantization = quantization
             resolved.sources["weight_fake_quantization"] = .derived(
