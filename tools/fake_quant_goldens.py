@@ -21,7 +21,9 @@ Forms, each a model code plus textual edits (each must occur exactly once) and s
 Each module is imported from the corpus (never copied here) with the settings below in the environment, its
 model built by the `GPT(...)` call of its own `main`, loaded with the same random weights (seed 20260407, every
 tensor nonzero), the switch set as the edited `main` would leave it, and scored by its own `eval_val`
-(standard mode, float32, CPU, 4,096 tokens at seq_len 128).
+(standard mode, float32, CPU, 4,096 tokens at seq_len 128), and in sliding windows (stride 64) by the evaluator
+tools/eval_goldens.py takes from a record, on logits from the form's own forward (its `F.cross_entropy` stood in
+for by one that hands them back).
 
 Writes fixtures/conformance/fakequant.{weights.json,weights.f32,goldens.json}.
 """
@@ -41,7 +43,7 @@ import sentencepiece as spm
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from eval_goldens import val_tokens  # noqa: E402
+from eval_goldens import SLIDING_RECORD, load_record_sliding, val_tokens  # noqa: E402
 from stack_loop_goldens import random_state  # noqa: E402
 from variant_goldens import edited_source, load_module, model_construction  # noqa: E402
 
@@ -52,6 +54,7 @@ CONFIG = dict(vocab_size=1024, num_layers=3, model_dim=32, num_heads=4, num_kv_h
               tie_embeddings=True, logit_softcap=30.0, rope_base=10000.0)
 SEQ_LEN = 128
 MAX_TOKENS = 4096
+SLIDING_STRIDE = 64
 
 SEQ2048 = "records/records/track_10min_16mb/2026-03-19_Seq2048_FP16Emb_TunedLR/train_gpt.py"
 SEQ2048_OFF_AT_EVAL = "    _QAT_ENABLED = False  # Disable QAT for eval/serialization\n"
@@ -118,6 +121,33 @@ FORMS = [
 ]
 
 
+def logits_by_capture(module, model):
+    """`forward_logits` for a model whose forward returns the loss (the baseline's): its own forward, run with the
+    module's `F.cross_entropy` standing in to hand back the logits it is given, as [B, T, V]."""
+    real = module.F
+
+    class Capture:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        @staticmethod
+        def cross_entropy(logits, targets, reduction="mean"):
+            captured.append(logits)
+            return logits.sum() * 0
+
+    captured = []
+
+    def forward_logits(input_ids):
+        captured.clear()
+        module.F = Capture()
+        try:
+            model(input_ids, input_ids)
+        finally:
+            module.F = real
+        return captured[0].reshape(input_ids.shape[0], input_ids.shape[1], -1)
+    return forward_logits
+
+
 def set_switch(module, switch) -> None:
     if switch is None:
         return
@@ -179,13 +209,26 @@ def main() -> None:
             eval_args = types.SimpleNamespace(val_batch_size=SEQ_LEN * 8, train_seq_len=SEQ_LEN)
             with torch.inference_mode():
                 loss, bpb = module.eval_val(eval_args, model, 0, 1, torch.device("cpu"), 1, tokens, *luts)
+                # Sliding windows (stride 64): the scheme pgverify implements (tools/eval_goldens.py's record), on
+                # this model's own forward; the record compiles forward_logits for CUDA, eager here.
+                model.forward_logits = logits_by_capture(module, model)
+                h = types.SimpleNamespace(eval_seq_len=SEQ_LEN, eval_stride=SLIDING_STRIDE, rank=0, world_size=1)
+                data = types.SimpleNamespace(val_tokens=tokens, base_bytes_lut=luts[0], has_leading_space_lut=luts[1],
+                                             is_boundary_token_lut=luts[2])
+                compile_, torch.compile = torch.compile, (lambda fn, **kwargs: fn)
+                try:
+                    s_loss, s_bpb = load_record_sliding(shared)(h, torch.device("cpu"), data, model)
+                finally:
+                    torch.compile = compile_
+                sliding = dict(evaluator=SLIDING_RECORD + ": eval_val_sliding", stride=SLIDING_STRIDE,
+                               val_loss=float(s_loss), val_bpb=float(s_bpb))
             entry = dict(name=form["name"], code=form["code"], sha256=digest, edits=[list(e) for e in form["edits"]],
                          settings=form["settings"], switch=None if form["switch"] is None else list(form["switch"]),
-                         quantized=form["quantized"], val_loss=float(loss), val_bpb=float(bpb))
+                         quantized=form["quantized"], val_loss=float(loss), val_bpb=float(bpb), sliding=sliding)
             if "pull_request" in form:
                 entry.update(pull_request=form["pull_request"], prcorpus_folder=form["folder"])
             results.append(entry)
-            print(f"{form['name']}: val_loss={loss:.8f} val_bpb={bpb:.8f}", flush=True)
+            print(f"{form['name']}: val_loss={loss:.8f} val_bpb={bpb:.8f}; sliding {s_loss:.8f} {s_bpb:.8f}", flush=True)
 
     index, blob = [], io.BytesIO()
     for name in sorted(state):

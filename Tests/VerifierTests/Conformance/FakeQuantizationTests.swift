@@ -20,6 +20,12 @@ import Testing
         var val_loss: Double
         var val_bpb: Double
         var prcorpus_folder: String?
+        var sliding: Sliding
+    }
+    struct Sliding: Decodable {
+        var stride: Int
+        var val_loss: Double
+        var val_bpb: Double
     }
     struct Golden: Decodable {
         var seq_len: Int
@@ -118,6 +124,26 @@ import Testing
     @Test(arguments: ["baseline_unquantized", "baseline_int8_ste_class_switch", "baseline_int6_plain_global_switch",
                       "baseline_int6_bits_max_values", "baseline_int6_asymmetric_clamp"])
     func rewrittenFormIsEvaluatedExactly(_ name: String) throws { try Self.expectGolden(name) }
+
+    /// Sliding windows (stride 64) on the same weights: the fake quantization is part of the model both modes run.
+    @Test(arguments: ["baseline_unquantized", "baseline_int8_ste_class_switch", "baseline_int6_plain_global_switch"])
+    func slidingEvaluationMatchesTheGolden(_ name: String) throws { try Self.expectSliding(name) }
+
+    @Test(.enabled(if: hasRecordCode)) func recordCodeInSlidingWindows() throws { try Self.expectSliding("pr1677_seq2048_on") }
+
+    static func expectSliding(_ name: String) throws {
+        let form = try form(name)
+        let code = try write(form)
+        defer { try? FileManager.default.removeItem(at: code.deletingLastPathComponent()) }
+        var request = try request(code, settings: form.settings)
+        request.mode = .sliding(stride: form.sliding.stride)
+        let result = try Reevaluation.run(request)
+        #expect((result.resolved.config.features.weightFakeQuantization != nil) == (form.quantized != nil), "\(name)")
+        #expect(abs(result.score.meanLoss - form.sliding.val_loss) <= 1e-4, "\(name): \(result.score.meanLoss) vs \(form.sliding.val_loss)")
+        #expect(abs(result.score.bitsPerByte - form.sliding.val_bpb) <= 1e-4, "\(name): \(result.score.bitsPerByte) vs \(form.sliding.val_bpb)")
+        let off = try Self.form("baseline_unquantized").sliding
+        #expect(form.quantized == nil || abs(form.sliding.val_bpb - off.val_bpb) > 5e-4, "\(name)")
+    }
 
     /// The switch follows the run's settings: `QAT=0` leaves it off, and the forward is the baseline's.
     @Test(arguments: ["baseline_int8_ste_class_switch", "baseline_int6_plain_global_switch", "baseline_int6_bits_max_values"])
