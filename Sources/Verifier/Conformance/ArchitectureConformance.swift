@@ -258,8 +258,10 @@ public enum ArchitectureConformance {
                                               weightFakeQuantization: described.features.weightFakeQuantization,
                                               fakeQuantizationRead: fakeQuantizationRead))
         }
-        throw refuse(difference(interpreter.graph, root: root, reference: reference.graph, referenceRoot: referenceRoot,
-                                comparison: &comparison))
+        var failure = difference(interpreter.graph, root: root, reference: reference.graph, referenceRoot: referenceRoot,
+                                 comparison: &comparison)
+        if let hint = WeightFakeQuantReading.hint(interpreter.graph, root: root, line: failure.line) { failure.message += "; " + hint }
+        throw refuse(failure)
     }
 
     nonisolated(unsafe) private static var parser: PythonParser?

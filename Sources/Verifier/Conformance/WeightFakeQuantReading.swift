@@ -15,6 +15,30 @@ enum WeightFakeQuantReading {
         var line: Int
     }
 
+    /// What a refusal at `line` adds when the line computes a projection's weight from a parameter with a
+    /// rounding (a fake quantization not read, or read but computing something else): the form pgverify reads.
+    static func hint(_ g: ForwardGraph, root: Int, line: Int) -> String? {
+        guard line > 0 else { return nil }
+        var reachable: Set<Int> = [], stack = [root]
+        while let id = stack.popLast() {
+            if reachable.insert(id).inserted { stack += g[id].inputs }
+        }
+        for id in reachable where ["linear", "embedding"].contains(g[id].op) {
+            let weight = g[id].inputs[g[id].op == "linear" ? 1 : 0]
+            var parts: [Int] = [], seen: Set<Int> = [], queue = [weight]
+            while let next = queue.popLast(), seen.count < 512 {
+                guard seen.insert(next).inserted, g[next].op != "param" else { continue }
+                parts.append(next)
+                queue += g[next].inputs
+            }
+            if parts.contains(where: { g[$0].op == "round" }), parts.contains(where: { g[$0].origin?.line == line }) {
+                return "this line is part of a weight's fake quantization, which pgverify evaluates only as "
+                    + "clamp(round(w / s), lower, upper) · s per row, s = the row's amax(abs(w)) / divisor (a floor on it or on the row max allowed)"
+            }
+        }
+        return nil
+    }
+
     static func read(_ g: ForwardGraph, root: Int) -> Read? {
         var reachable: Set<Int> = []
         var stack = [root]

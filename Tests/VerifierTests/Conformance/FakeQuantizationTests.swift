@@ -233,7 +233,7 @@ import Testing
             (plain + "            w = torch.clamp(torch.trunc(w / scale[:, None]), -31, 31) * scale[:, None]\n", "torch.trunc", "trunc"),
             (plain + "            w = torch.round(torch.clamp(w / scale[:, None], -31, 31)) * scale[:, None]\n", 
              // Not read as a fake quantization (no clamp of a rounding): where it first differs, its row maximum.
-             "row_max = w.float().abs().amax(dim=1)", "computes abs of (parameter blocks.0.attn.c_q.weight)"),
+             "row_max = w.float().abs().amax(dim=1)", "part of a weight's fake quantization, which pgverify evaluates only as clamp(round(w / s)"),
             (plain + "            w = torch.clamp(torch.round(w / scale), -31, 31) * scale\n", "torch.round(w / scale)", "per-row maximum"),
             ("            scale = w.abs().max() / 31.0\n            w = torch.clamp(torch.round(w / scale), -31, 31) * scale\n", "w.abs().max()", "max"),
             (plain + "            w = torch.clamp(torch.round(w / scale[:, None]), -scale, scale) * scale[:, None]\n", "-scale, scale", "clamp"),
