@@ -222,6 +222,29 @@ import Testing
         #expect(between.contains("CastedLinear._qat_enabled") && between.contains("depends on the run"), "\(between)")
     }
 
+    /// Other spellings of the int8 form read the same numbers and match: renamed locals, `unsqueeze(1)` for
+    /// `keepdim`, `torch.clip` with keyword bounds, `.div`, the rounding and clamp in separate statements, the
+    /// straight-through sum written last.
+    @Test func spellingsOfOneQuantizationReadTheSame() throws {
+        let bodies = [
+            "            m = w.abs().amax(dim=1)\n            s = (m / 127.0).clamp(min=1.0 / 127.0).unsqueeze(1)\n"
+                + "            w = torch.clip(torch.round(w / s), min=-127, max=127) * s\n",
+            "            s = w.detach().float().abs().amax(dim=-1, keepdim=True).div(127.0).clamp_min(1.0 / 127.0)\n"
+                + "            qw = (w / s).round()\n            qw = qw.clamp(-127, 127)\n            w = w + (qw * s - w).detach()\n",
+        ]
+        for body in bodies {
+            var source = try RunDependentSwitchTests.baselineWithFakeQuant(condition: "CastedLinear._qat_enabled",
+                                                                         switchedOn: "    CastedLinear._qat_enabled = True\n")
+            source = try CodeEdit(name: "spelling", edits: [(
+                "            scale = w.detach().abs().amax(dim=-1, keepdim=True).div_(127.0).clamp_(min=1.0 / 127.0)\n"
+                    + "            w = w + ((w / scale).round().clamp_(-127, 127) * scale - w).detach()\n", body)],
+                                  expected: "", line: 0).apply(to: source)
+            let read = try #require(try ConformanceSupport.check(source, readsActivation: true).weightFakeQuantization, "\(body)")
+            #expect(read.divisor == Self.int8.divisor && read.floor == Self.int8.floor && !read.floorsRowMax, "\(read)")
+            #expect(read.lower == Self.int8.lower && read.upper == Self.int8.upper && read.parameters.count == 54, "\(read)")
+        }
+    }
+
     // MARK: What is not described
 
     /// Forms of the quantization the reference does not compute are refused at their line: `trunc` for `round`
