@@ -10,42 +10,66 @@ import Foundation
 /// assignment under a condition on the run's progress, in a loop, in another function, through an
 /// instance, by `setattr`) stays run-dependent.
 extension ForwardInterpreter {
-    /// The value a global has at the final evaluation, when its assignments determine it.
+    /// The value a global has at the final evaluation, when its assignments determine it. `main` must declare
+    /// it `global` (else its assignments there are locals).
     func determinedGlobal(_ name: String) -> SymbolicValue? {
-        determined("global " + name) { statement in
-            guard statement.type == "Assign" || statement.type == "AnnAssign" || statement.type == "AugAssign" else { return false }
-            return Self.targets(of: statement).contains { $0.type == "Name" && $0.string("id") == name }
-        } sitesElsewhere: { function in
-            // Assignments of the name in another function declaring it global.
+        func assignsName(_ node: PyNode) -> Bool {
+            var found = false
+            Self.walkOutsideNestedFunctions(node) { inner in
+                if Self.targets(of: inner).contains(where: { $0.type == "Name" && $0.string("id") == name }) { found = true }
+            }
+            return found
+        }
+        return determined("global " + name) { main in
             var declares = false
-            function.walk { node in
+            Self.walkOutsideNestedFunctions(main) { node in
                 if node.type == "Global", case .strings(let names) = node[field: "names"], names.contains(name) { declares = true }
             }
-            guard declares else { return false }
-            var assigns = false
-            function.walk { node in
-                if Self.targets(of: node).contains(where: { $0.type == "Name" && $0.string("id") == name }) { assigns = true }
+            return declares
+        } isSite: { statement in
+            guard statement.type == "Assign" || statement.type == "AnnAssign" else { return false }
+            return Self.targets(of: statement).contains { $0.type == "Name" && $0.string("id") == name }
+        } assignsIn: { statement in
+            assignsName(statement)
+        } otherFunctionAssigns: { function in
+            // Another function assigns the global only where it declares it so.
+            var declares = false
+            Self.walkOutsideNestedFunctions(function) { node in
+                if node.type == "Global", case .strings(let names) = node[field: "names"], names.contains(name) { declares = true }
             }
-            return assigns
+            return declares && assignsName(function)
         }
     }
 
     /// The value a class attribute (read through the class `owner` that defines it) has at the final
     /// evaluation, when its assignments determine it: every one must set it on `owner` itself.
     func determinedClassAttribute(_ name: String, owner: String) -> SymbolicValue? {
-        determined(owner + "." + name) { statement in
-            guard statement.type == "Assign" || statement.type == "AnnAssign" || statement.type == "AugAssign" else { return false }
-            return Self.targets(of: statement).contains { Self.isAttribute($0, name, of: owner) }
-        } sitesElsewhere: { function in
+        func setsAttribute(_ node: PyNode) -> Bool {
             var found = false
-            function.walk { node in
-                for target in Self.targets(of: node) {
+            node.walk { inner in
+                for target in Self.targets(of: inner) {
                     let attribute = target.type == "Subscript" ? target.child("value") : target
                     if let attribute, attribute.type == "Attribute", attribute.string("attr") == name { found = true }
                 }
-                if node.type == "Call", let callee = node.child("func"), callee.type == "Name", callee.string("id") == "setattr" { found = true }
+                if inner.type == "Call", let callee = inner.child("func"), callee.type == "Name", callee.string("id") == "setattr" { found = true }
             }
             return found
+        }
+        return determined(owner + "." + name) { _ in true } isSite: { statement in
+            guard statement.type == "Assign" || statement.type == "AnnAssign" else { return false }
+            return Self.targets(of: statement).contains { Self.isAttribute($0, name, of: owner) }
+        } assignsIn: { statement in
+            setsAttribute(statement)
+        } otherFunctionAssigns: { function in
+            setsAttribute(function)
+        }
+    }
+
+    /// Visits `node` and what it holds, but not the bodies of functions defined inside it (their own scopes).
+    static func walkOutsideNestedFunctions(_ node: PyNode, _ visit: (PyNode) -> Void) {
+        visit(node)
+        for child in node.childNodes where child.type != "FunctionDef" && child.type != "AsyncFunctionDef" && child.type != "Lambda" {
+            walkOutsideNestedFunctions(child, visit)
         }
     }
 
@@ -69,31 +93,35 @@ extension ForwardInterpreter {
         return flat
     }
 
-    /// `isSite`: whether a top-level statement of `main` assigns the switch; `sitesElsewhere`: whether a
-    /// function or a statement nested anywhere else (in `main` too) does.
-    private func determined(_ key: String, isSite: (PyNode) -> Bool, sitesElsewhere: (PyNode) -> Bool) -> SymbolicValue? {
+    /// `applies`: whether `main`'s assignments set the switch at all; `isSite`: whether a statement of `main`'s
+    /// body assigns it; `assignsIn`: whether another statement of `main`'s body does, anywhere inside;
+    /// `otherFunctionAssigns`: whether another function (a method, a nested function) does.
+    private func determined(_ key: String, applies: (PyNode) -> Bool, isSite: (PyNode) -> Bool, assignsIn: (PyNode) -> Bool,
+                            otherFunctionAssigns: (PyNode) -> Bool) -> SymbolicValue? {
         if let known = determinedSwitches[key] { return known }
         determinedSwitches[key] = .some(nil)  // a switch whose value reads itself is not determined
-        let value = determine(isSite: isSite, sitesElsewhere: sitesElsewhere)
+        let value = determine(applies: applies, isSite: isSite, assignsIn: assignsIn, otherFunctionAssigns: otherFunctionAssigns)
         determinedSwitches[key] = .some(value)
         return value
     }
 
-    private func determine(isSite: (PyNode) -> Bool, sitesElsewhere: (PyNode) -> Bool) -> SymbolicValue? {
-        guard let main = functions["main"] else { return nil }
+    private func determine(applies: (PyNode) -> Bool, isSite: (PyNode) -> Bool, assignsIn: (PyNode) -> Bool,
+                           otherFunctionAssigns: (PyNode) -> Bool) -> SymbolicValue? {
+        guard let main = functions["main"], applies(main) else { return nil }
         let body = main.children("body")
         let sites = body.indices.filter { isSite(body[$0]) }
         guard let last = sites.last else { return nil }
-        // No other assignment: every other function, every class (its methods), and `main` with its own
-        // sites removed.
-        for statement in moduleNode.children("body") where statement.type == "FunctionDef" || statement.type == "ClassDef"
-            || statement.type == "AsyncFunctionDef" {
-            if statement.type == "FunctionDef", statement.string("name") == "main" {
-                for (index, inner) in body.enumerated() where !sites.contains(index) && sitesElsewhere(inner) { return nil }
-                continue
-            }
-            if sitesElsewhere(statement) { return nil }
+        // No other assignment: in `main` outside its sites, or in any other function anywhere (methods and
+        // nested functions included).
+        for (index, statement) in body.enumerated() where !sites.contains(index) {
+            if statement.type != "FunctionDef", statement.type != "AsyncFunctionDef", assignsIn(statement) { return nil }
         }
+        var elsewhere = false
+        moduleNode.walk { node in
+            guard node.type == "FunctionDef" || node.type == "AsyncFunctionDef", node !== main, !elsewhere else { return }
+            if otherFunctionAssigns(node) { elsewhere = true }
+        }
+        if elsewhere { return nil }
         // The final evaluation comes after the last assignment, and no evaluation outside a loop before it.
         guard body[(last + 1)...].contains(where: { Self.callsAnEvaluation($0, insideLoops: true) }),
               !body[..<last].contains(where: { Self.callsAnEvaluation($0, insideLoops: false) }) else { return nil }

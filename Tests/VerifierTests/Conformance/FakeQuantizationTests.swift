@@ -175,6 +175,8 @@ import Testing
             ("CastedLinear._qat_enabled", "    CastedLinear._qat_enabled = True\n    log0('qat on')\n    CastedLinear._qat_enabled = False\n", "", false),
             ("QAT_ON", "    global QAT_ON\n    QAT_ON = True\n", "QAT_ON = False", true),
             ("QAT_ON is not None and QAT_ON", "    global QAT_ON\n    QAT_ON = args.num_layers < 0\n", "QAT_ON = None", false),
+            // Without `global`, main's QAT_ON is its own local: the module's stays False.
+            ("QAT_ON", "    QAT_ON = True\n", "QAT_ON = False", false),
         ]
         for form in forms {
             let match = try Self.matched(condition: form.condition, switchedOn: form.switchedOn, prelude: form.prelude)
@@ -199,9 +201,12 @@ import Testing
              "    for module in base_model.modules():\n        if isinstance(module, CastedLinear):\n            module._qat_enabled = True\n",
              "_qat_enabled"),
             ("CastedLinear._qat_enabled", "    CastedLinear._qat_enabled = True\n    enable_qat()\n", "CastedLinear._qat_enabled"),
+            // Set in main's body and again inside a loop of it.
+            ("QAT_ON", "    global QAT_ON\n    QAT_ON = False\n    for _ in range(args.num_layers):\n        QAT_ON = True\n", "global QAT_ON"),
         ]
         for form in forms {
             var source = try RunDependentSwitchTests.baselineWithFakeQuant(condition: form.condition, switchedOn: form.switchedOn)
+            source = source.replacingOccurrences(of: "\nclass CastedLinear(", with: "\nQAT_ON = False\n\nclass CastedLinear(")
             source = source.replacingOccurrences(of: "\ndef main() -> None:", with: "\ndef enable_qat():\n    CastedLinear._qat_enabled = True\n\n\ndef main() -> None:")
             let (_, detail) = try #require(try RunDependentSwitchTests.refusal { try ConformanceSupport.check(source, readsActivation: true) })
             #expect(detail.contains(form.named) && detail.contains("depends on the run"), "\(detail)")
