@@ -1,8 +1,8 @@
 import Foundation
 
-/// Switches the run sets that are nevertheless known at evaluation: a module global or a class attribute
-/// (`global QAT; QAT = args.qat`, `CastedLinear._qat_enabled = False`) every assignment of which is a
-/// statement of `main`'s own body — run once, in order, on every run, under no condition or loop — with
+/// Switches the run sets that are nevertheless known at evaluation: a module global `main` declares `global`
+/// or a class attribute (`global QAT; QAT = args.qat`, `CastedLinear._qat_enabled = False`) every assignment
+/// of which is a statement of `main`'s own body — run once, in order, on every run, under no condition or loop — with
 /// the final evaluation (a statement of `main` calling a function whose name begins with `eval`) after the
 /// last of them and no evaluation outside a loop before it (periodic validation inside the training loop
 /// is not the score). The final evaluation sees the last one's value, computed from the run's settings
