@@ -17,6 +17,10 @@ public struct ArchitectureMatch: Sendable, Equatable {
     public var blockSchedule: [Int]? = nil
     /// Learned vectors around each position of ``blockSchedule``, where the forward reads them (``ScheduleVectorReading``).
     public var scheduleVectors: [ArchitectureFeatures.ScheduleVectors]? = nil
+    /// The per-row fake quantization the forward applies to its weights at evaluation, when it does
+    /// (``WeightFakeQuantReading``), and where it was read (`train_gpt.py:631`).
+    public var weightFakeQuantization: WeightFakeQuantization? = nil
+    public var fakeQuantizationRead: String? = nil
 }
 
 /// Conformance before evaluation: pgverify loads a submission's weights into its own model, so before
@@ -240,6 +244,12 @@ public enum ArchitectureConformance {
             blockSchedule = schedule
             described.features.blockSchedule = schedule
         }
+        var fakeQuantizationRead: String?
+        if readsActivation, config.features.weightFakeQuantization == nil,
+           let read = WeightFakeQuantReading.read(interpreter.graph, root: root) {
+            fakeQuantizationRead = "\(file):\(read.line)"
+            described.features.weightFakeQuantization = read.quantization
+        }
         if described != config { reference = try describe(described) }
         if let schedule = blockSchedule {
             let known = Set(reference.graph.nodes.compactMap { node -> String? in
@@ -265,10 +275,14 @@ public enum ArchitectureConformance {
             }
             return .matched(ArchitectureMatch(architecture: reference.summary, file: file, mlpActivation: described.features.mlpActivation,
                                               activationRead: activationRead, blockSchedule: blockSchedule,
-                                              scheduleVectors: described.features.scheduleVectors))
+                                              scheduleVectors: described.features.scheduleVectors,
+                                              weightFakeQuantization: described.features.weightFakeQuantization,
+                                              fakeQuantizationRead: fakeQuantizationRead))
         }
-        throw refuse(difference(interpreter.graph, root: root, reference: reference.graph, referenceRoot: referenceRoot,
-                                comparison: &comparison))
+        var failure = difference(interpreter.graph, root: root, reference: reference.graph, referenceRoot: referenceRoot,
+                                 comparison: &comparison)
+        if let hint = WeightFakeQuantReading.hint(interpreter.graph, root: root, line: failure.line) { failure.message += "; " + hint }
+        throw refuse(failure)
     }
 
     nonisolated(unsafe) private static var parser: PythonParser?
@@ -348,6 +362,7 @@ public enum ArchitectureConformance {
         }
         var frame = ForwardInterpreter.Frame(function: enclosing, className: nil, receiver: nil)
         for name in hyperparameterReceivers(construction, interpreter) { frame.locals[name] = .hyperparameters }
+        if enclosing == "main" { interpreter.hyperparameterReceivers = hyperparameterReceivers(construction, interpreter) }
         interpreter.graph.currentOrigin = ForwardOrigin(line: construction.line, function: enclosing)
         let model = try interpreter.evaluate(construction, &frame)
         guard case .module(let instance) = model else {

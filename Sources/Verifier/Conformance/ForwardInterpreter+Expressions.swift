@@ -324,6 +324,10 @@ extension ForwardInterpreter {
             return .builtin("super." + name + ":" + text.dropFirst("super:".count))
         case .opaque(let text):
             return .opaque(text + "." + name)
+        case .tuple(let items) where items.count == 2 && ["values", "indices"].contains(name)
+            && TorchFunctions.isMaxIndices(items[1]):
+            // `w.abs().max(dim=1, keepdim=True).values`: torch's (values, indices) result.
+            return name == "values" ? items[0] : items[1]
         case .list, .tuple, .int, .real, .string, .dim:
             return .method(receiver, name)
         default:

@@ -38,6 +38,11 @@ final class ForwardInterpreter {
     /// The attribute the artifact saves the blocks under when not `blocks` (``BlockListNaming``): parameters the
     /// code registers there are read as `blocks.N.…`, the names the reference loads.
     var blockList: String?
+    /// Names of `main` that hold the hyperparameters (`args`), for switches `main` sets from them.
+    var hyperparameterReceivers: Set<String> = []
+    /// Switches the run sets whose value at the final evaluation the code determines (``determinedGlobal(_:)``), by name; nil: not.
+    var determinedSwitches: [String: SymbolicValue?] = [:]
+    let moduleNode: PyNode
     private(set) var classes: [String: ClassInfo] = [:]
     private(set) var functions: [String: PyNode] = [:]
     private var moduleAssignments: [String: PyNode] = [:]
@@ -77,6 +82,7 @@ final class ForwardInterpreter {
 
     init(module: PyNode, hyperparameters: [String: SymbolicValue], parameterShapes: [String: [Int]]) {
         self.aliases = ImportAliases(module: module)
+        self.moduleNode = module
         self.hyperparameters = hyperparameters
         self.parameterShapes = parameterShapes
         if case .int(let layers)? = hyperparameters["num_layers"] {
@@ -285,6 +291,15 @@ final class ForwardInterpreter {
         }
     }
 
+    /// Reads strictly (a statement that cannot be read fails) until ``restoreLenience(_:)``.
+    func suspendLenience() -> Bool {
+        let was = lenient
+        lenient = false
+        return was
+    }
+
+    func restoreLenience(_ was: Bool) { lenient = was }
+
     // MARK: Failures
 
     func fail(_ node: PyNode?, _ frame: Frame, _ message: String) -> ConformanceFailure {
@@ -384,9 +399,13 @@ final class ForwardInterpreter {
         return nil
     }
 
-    /// A class-level assignment's value as an instance or the class reads it (``runDependent``).
+    /// A class-level assignment's value as an instance or the class reads it (``runDependent``), or the
+    /// value `main` determines for it (``determinedClassAttribute(_:owner:)``).
     func classVariableValue(_ name: String, of className: String) throws(ConformanceFailure) -> SymbolicValue? {
         guard let (value, owner) = classVariable(name, of: className) else { return nil }
+        if attributesSetByTheRun[name] != nil, !pinnedAttributes.contains(name), let set = determinedClassAttribute(name, owner: owner) {
+            return set
+        }
         var classFrame = Frame(function: owner, className: owner, receiver: nil)
         return runDependent(attribute: name, owner: owner, try evaluate(value, &classFrame))
     }
@@ -656,6 +675,7 @@ final class ForwardInterpreter {
             defer { lenient = wasLenient }
             let initial = try evaluate(value, &moduleFrame)
             if initial.isNone, let set = runtimeGlobals[name] { return set }
+            if globalsSetByTheRun[name] != nil, let set = determinedGlobal(name) { return set }
             if let line = globalsSetByTheRun[name] {
                 return .opaque(Self.runDependentPrefix + "global \(name), which a function declaring it `global` sets at line \(line), "
                     + "so its value at evaluation depends on the run")

@@ -68,6 +68,7 @@ enum TensorOps {
         let g = interpreter.graph
         let (x, xs) = try node(a, interpreter, at: site, frame)
         let (y, ys) = try node(b, interpreter, at: site, frame)
+        try requireRowsAligned(x, xs, y, ys, interpreter, at: site, frame)
         let shape = broadcast(xs, ys)
         if let cx = constants(x, g), let cy = constants(y, g), cx.count > 1 || cy.count > 1 {
             let f: ((Double, Double) -> Double)?
@@ -95,6 +96,34 @@ enum TensorOps {
             return try matmul(a, b, interpreter, at: site, frame)
         default:
             throw interpreter.fail(site, frame, "\(op) of tensors")
+        }
+    }
+
+    /// A per-row reduction (`amax` over the last axis) broadcast against a tensor of higher rank must keep
+    /// its axis (`keepdim=True`, `[:, None]`): without it torch aligns the rows with the last axis. The graph
+    /// does not hold ranks, so such a use, or one whose shapes are not known, is refused here.
+    static func requireRowsAligned(_ x: Int, _ xs: [SymbolicDim]?, _ y: Int, _ ys: [SymbolicDim]?, _ interpreter: Interpreter,
+                                   at site: PyNode, _ frame: Interpreter.Frame) throws(ConformanceFailure) {
+        let g = interpreter.graph
+        func reducesRows(_ id: Int) -> Bool {
+            var stack = [id], seen: Set<Int> = []
+            while let next = stack.popLast(), seen.count < 256 {
+                guard seen.insert(next).inserted else { continue }
+                if g[next].op == "amax" { return true }
+                // A weight's quantization is consumed by its projection: what the projection computes is not per-row.
+                if ["param", "input", "linear", "matmul", "embedding"].contains(g[next].op) { continue }
+                stack += g[next].inputs
+            }
+            return false
+        }
+        for (id, shape, other) in [(x, xs, ys), (y, ys, xs)] where reducesRows(id) {
+            guard let shape, let other else {
+                throw interpreter.fail(site, frame, "combines a per-row maximum with a tensor of unknown shape")
+            }
+            if shape.count < other.count && !shape.isEmpty {
+                throw interpreter.fail(site, frame, "broadcasts a per-row maximum of rank \(shape.count) against a tensor of rank "
+                    + "\(other.count) without keeping its axis (keepdim=True or [:, None]): torch aligns it with the last axis")
+            }
         }
     }
 

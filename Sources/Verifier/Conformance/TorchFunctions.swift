@@ -22,6 +22,14 @@ enum TorchFunctions {
         "relu", "relu6", "gelu", "silu", "sigmoid", "tanh", "softplus", "elu", "selu", "mish", "hardswish",
         "hardsigmoid", "abs", "exp", "log", "cos", "sin", "sign", "erf", "logsigmoid",
     ]
+    /// The indices of `max(dim=…)`'s (values, indices) result, which nothing compared reads.
+    static let maxIndicesMarker = "the indices of a max over an axis"
+
+    static func isMaxIndices(_ value: SymbolicValue) -> Bool {
+        if case .opaque(let text) = value { return text == maxIndicesMarker }
+        return false
+    }
+
     /// Functions that leave values as they are in a float32 evaluation (casts, copies, moves).
     static let identities: Set<String> = [
         "to", "float", "half", "bfloat16", "type_as", "contiguous", "clone", "detach", "bool", "cuda", "cpu",
@@ -397,6 +405,46 @@ enum TorchFunctions {
                 start += piece
             }
             return .tuple(pieces)
+        case "numel":
+            // The element count of a tensor whose shape the weights fix (`w.numel() > 4096`).
+            let (_, shape) = try tensor(0, "input")
+            var count = 1
+            for dim in shape ?? [] {
+                guard case .n(let n) = dim, n >= 0, count.multipliedReportingOverflow(by: n).overflow == false else {
+                    throw fail("numel of a tensor whose size depends on the input")
+                }
+                count *= n
+            }
+            guard shape != nil else { throw fail("numel of a tensor of unknown shape") }
+            return .int(count)
+        case "round":
+            // torch.round rounds half to even; with decimals it is another function.
+            let (x, shape) = try tensor(0, "input")
+            if let decimals = try integer(1, "decimals", 0), decimals != 0 { throw fail("round with decimals=\(decimals), which pgverify does not compare") }
+            return .tensor(g.node("round", [x]), shape)
+        case "clamp", "clip", "clamp_min", "clamp_max":
+            let (x, shape) = try tensor(0, "input")
+            let lower = name == "clamp_max" ? nil : try number(1, "min", nil)
+            let upper = name == "clamp_min" ? nil : try number(name == "clamp_max" ? 1 : 2, "max", nil)
+            guard lower != nil || upper != nil else { throw fail("\(name) without constant bounds") }
+            var attributes: [(String, ForwardAttribute)] = []
+            if let lower { attributes.append(("min", .real(lower))) }
+            if let upper { attributes.append(("max", .real(upper))) }
+            return .tensor(g.node("clamp", [x], attributes), shape)
+        case "amax", "max":
+            // The largest value of each row: over the last axis only, of a tensor whose shape is known;
+            // `max(dim=…)` gives it with its indices. `max` without an axis, or of two tensors, is not read.
+            if name == "max", arguments.value(1, "dim").map({ if case .int = $0 { return false }; return true }) ?? true {
+                throw fail("calls torch max without an axis, which pgverify does not compare")
+            }
+            let (x, shape) = try tensor(0, "input")
+            guard let shape, !shape.isEmpty, let dim = try integer(1, "dim", nil),
+                  TensorOps.normalizedAxis(dim, rank: shape.count) == shape.count - 1 else {
+                throw fail("amax over anything but the last axis of a tensor of known shape, which pgverify does not compare")
+            }
+            let keep = try interpreter.truth(arguments.value(2, "keepdim") ?? .bool(false), at: site, frame)
+            let values = SymbolicValue.tensor(g.node("amax", [x], [("dim", .int(-1))]), Array(shape.dropLast()) + (keep ? [.n(1)] : []))
+            return name == "max" ? .tuple([values, .opaque(maxIndicesMarker)]) : values
         case "dropout":
             // Evaluation runs with training off.
             guard let value = arguments.positional.first else { throw fail("dropout without input") }

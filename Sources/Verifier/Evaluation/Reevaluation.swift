@@ -165,7 +165,7 @@ public enum Reevaluation {
         var resolved = try ModelConfigResolver.resolve(
             weights: weights, code: request.code, logs: request.logs, overrides: settings, acceptsStatedDepth: true)
         try confirmArchitecture(&resolved, code: request.code, logs: request.logs, overrides: settings, weights: weights,
-                                blockList: blockList)
+                                blockList: blockList, acceptsWeightFakeQuantization: true)
         return (weights, resolved)
     }
 
@@ -174,11 +174,14 @@ public enum Reevaluation {
     /// record family's; else this throws and nothing is evaluated. Records
     /// ``ResolvedModelConfig/architecture``: what was matched (or, for the baseline without code, that
     /// it is assumed). The MLP activation is the one the code's forward computes (relu², leaky-ReLU(α)²,
-    /// relu^p), which the configuration then takes.
+    /// relu^p), which the configuration then takes, and so are weights the forward fake-quantizes at
+    /// evaluation, where the caller's model applies them (`acceptsWeightFakeQuantization`: the standard
+    /// and sliding evaluation's ``FamilyGPTModel``; the TTT models do not, so there they are refused).
     /// `blockList`: the attribute the artifact saved the blocks under (``BlockListNaming``), `weights` already
     /// renamed to `blocks.N.…`; the code must register its blocks there.
     public static func confirmArchitecture(_ resolved: inout ResolvedModelConfig, code: URL?, logs: [URL],
-                                           overrides: [String: String], weights: Weights, blockList: String? = nil) throws(ModelConfigError)
+                                           overrides: [String: String], weights: Weights, blockList: String? = nil,
+                                           acceptsWeightFakeQuantization: Bool = false) throws(ModelConfigError)
     {
         let family = !resolved.config.features.runsOnBaselineModel
         // A stated depth above the tensors' blocks stands only as the depth of the code's block schedule.
@@ -227,6 +230,19 @@ public enum Reevaluation {
         if let blockList {
             resolved.sources["block_list"] = .derived(
                 rule: "the artifact's \(blockList).N.… are the blocks \(match.file) registers as self.\(blockList) (loaded as blocks.N.…)", from: [])
+        }
+        if let quantization = match.weightFakeQuantization {
+            guard acceptsWeightFakeQuantization else {
+                let line = match.fakeQuantizationRead.flatMap { $0.split(separator: ":").last.flatMap { Int($0) } } ?? 0
+                throw .architectureNotMatched(
+                    file: match.file, line: line,
+                    detail: "the forward fake-quantizes its weights at evaluation (\(quantization.summary), read at "
+                        + "\(match.fakeQuantizationRead ?? match.file)); test-time training on fake-quantized weights is not reproduced",
+                    reference: "the TTT model (DifferentiableFamilyGPT)")
+            }
+            resolved.config.features.weightFakeQuantization = quantization
+            resolved.sources["weight_fake_quantization"] = .derived(
+                rule: quantization.summary + ": what the forward computes at \(match.fakeQuantizationRead ?? match.file)", from: [])
         }
         resolved.architecture = "matched to the forward of \(match.file): \(match.architecture)"
     }
@@ -317,6 +333,7 @@ public enum Reevaluation {
         if f.parallelResiduals != nil { names.append("parallel residuals") }
         if f.attentionGate != .none { names.append("attention gate") }
         if f.mlpOutputGateWindow != nil { names.append("MLP output gate") }
+        if f.weightFakeQuantization != nil { names.append("fake-quantized weights") }
         return names.isEmpty ? "other" : names.joined(separator: ", ")
     }
 }

@@ -86,7 +86,8 @@ import Testing
                 trees = inputs.map { input in try? parser.parse([input]).first }
             }
             for (offset, index) in range.enumerated() {
-                let status: String, detail: String
+                let status: String
+                var detail: String
                 if let tree = trees[offset], let config = Self.config(from: texts[index], file: files[index].path) {
                     do {
                         let lines = texts[index].split(separator: "\n", omittingEmptySubsequences: false)
@@ -94,6 +95,7 @@ import Testing
                             tree: tree, lines: lines, file: "train_gpt.py", config: config,
                             parameterShapes: Self.shapes(config, source: texts[index]), readsActivation: true)
                         status = "matched"; detail = match.mlpActivation == .reluSquared ? "" : match.mlpActivation.formula
+                        if let quantization = match.weightFakeQuantization { detail += (detail.isEmpty ? "" : "; ") + quantization.summary }
                     } catch {
                         status = "refused"; detail = "\(error)".replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\n", with: " ")
                     }

@@ -38,7 +38,10 @@ import Testing
                             expected: "", line: 0).apply(to: source)
     }
 
-    static let lateQAT = "    CastedLinear._qat_enabled = True\n"
+    /// Set once the run has gone far enough (a condition on its progress): which value evaluation sees
+    /// depends on the run. (Set unconditionally in `main`'s body, the value is the code's:
+    /// ``FakeQuantizationTests``.)
+    static let lateQAT = "    if time.perf_counter() - t0 > 0.85 * max_wallclock_ms:\n        CastedLinear._qat_enabled = True\n"
 
     /// The refusal's line and detail; nil (and an issue) when the code was matched.
     static func refusal(_ check: () throws -> ArchitectureMatch) throws -> (line: Int, detail: String)? {
@@ -83,7 +86,8 @@ import Testing
          "    CastedLinear._qat_state[0] = True\n", "CastedLinear._qat_state"),
         ("module global set by main", "QAT_ON is not None and QAT_ON", "", "",
          "    global QAT_ON\n    QAT_ON = bool(int(os.environ.get(\"QAT\", \"0\")))\n", "global QAT_ON"),
-        ("module global switched on by main", "QAT_ON", "", "", "    global QAT_ON\n    QAT_ON = True\n", "global QAT_ON"),
+        ("module global switched on by main", "QAT_ON", "", "", "    global QAT_ON\n    if time.perf_counter() - t0 > 0.85 * max_wallclock_ms:\n        QAT_ON = True\n",
+         "global QAT_ON"),
     ]
 
     @Test(arguments: 0..<refused.count) func switchReadAtEvaluationIsRefused(_ index: Int) throws {
@@ -97,7 +101,7 @@ import Testing
         }
         // `{switch line}` in a name stands for the line the switch is set at in `source`.
         let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
-        let switchLine = (lines.firstIndex { $0 + "\n" == Self.lateQAT } ?? -1) + 1
+        let switchLine = (lines.firstIndex { $0.hasSuffix("CastedLinear._qat_enabled = True") } ?? -1) + 1
         let named = case_.named.replacingOccurrences(of: "{switch line}", with: "\(switchLine)")
         let (line, detail) = try #require(try Self.refusal { try ConformanceSupport.check(source) }, "\(case_.name)")
         #expect(detail.contains(named), "\(case_.name): \(detail)")

@@ -31,7 +31,12 @@ extension FamilyGPTModel {
         let eps = config.rmsNormEps ?? ForwardDescription.float32Epsilon
         func rmsNorm(_ x: Int, eps: Double) -> Int { g.node("rms_norm", [x], [("eps", .real(eps))]) }
         func linear(_ x: Int, _ weight: Int) -> Int { g.node("linear", [x, weight]) }
-        func parameter(_ name: String) -> Int { g.parameter(name) }
+        // A fake-quantized weight is its quantized value wherever the forward reads it.
+        let fakeQuantized = Set(f.weightFakeQuantization?.parameters ?? [])
+        func parameter(_ name: String) -> Int {
+            guard fakeQuantized.contains(name), let quantization = f.weightFakeQuantization else { return g.parameter(name) }
+            return quantization.describe(g.parameter(name), in: g)
+        }
         func row(_ x: Int, _ index: Int) -> Int { g.node("row", [x], [("index", .int(index))]) }
         func sigmoid(_ x: Int) -> Int { g.node("sigmoid", [x]) }
         func lerp(_ a: Int, _ b: Int, _ w: Int) -> Int { g.add(a, g.mul(w, g.sub(b, a))) }
@@ -91,7 +96,7 @@ extension FamilyGPTModel {
 
         func mlp(_ block: Int, _ x: Int) -> Int {
             let p = "blocks.\(block).mlp."
-            let activated = f.mlpActivation.describe(x, module: p, hidden: config.mlpHidden, in: g)
+            let activated = f.mlpActivation.describe(x, module: p, hidden: config.mlpHidden, in: g, parameter: parameter)
             var out = linear(activated, parameter(p + f.mlpActivation.outputProjection + ".weight"))
             if let window = f.mlpOutputGateWindow {
                 out = g.mul(out, g.scale(sigmoid(linear(g.slice(x, start: 0, end: window), parameter(p + "mlp_gate_proj.weight"))), by: 2))
@@ -213,6 +218,7 @@ extension FamilyGPTModel {
         var softcap = "no softcap"
         if let cap = config.logitSoftcap, cap > 0 { softcap = "softcap " + ForwardAttribute.format(cap) }
         parts.append("final RMSNorm, \(config.tieEmbeddings ? "tied" : "untied") head, \(softcap)")
+        if let quantization = f.weightFakeQuantization { parts.append(quantization.summary) }
         return "record-family GPT (FamilyGPTModel): " + parts.joined(separator: ", ")
     }
 
@@ -257,6 +263,7 @@ extension FamilyGPTModel {
         summary += " → attention (\(heads) heads, \(kvHeads) KV heads, per-head q/k RMSNorm, RoPE base \(base)"
         summary += " on \(d) dims, q_gain, causal softmax scaled 1/√\(d)) and \(f.mlpActivation.formula) MLP, resid_mix with x0, U-Net skips ×\(skipCount),"
         summary += " final RMSNorm, \(head) head, \(softcap), mean cross-entropy"
+        if let quantization = f.weightFakeQuantization { summary += "; " + quantization.summary }
         return summary
     }
 }

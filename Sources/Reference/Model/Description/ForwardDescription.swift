@@ -29,9 +29,9 @@ extension ArchitectureFeatures.MLPActivation {
     /// The MLP's hidden values for its input `x` as graph nodes, the projections under `module`
     /// (`blocks.{i}.mlp.`): `pow(relu(fc(x)), 2)`, `pow(leaky_relu(fc(x); slope), 2)` (slope 0 is relu),
     /// `pow(relu(fc(x)), p)`, or SwiGLU's `silu(gate(x)) · up(x)` (fused: the gated half of one projection's
-    /// output times the other half); `hidden` is the MLP's width.
-    public func describe(_ x: Int, module: String, hidden: Int, in g: ForwardGraph) -> Int {
-        func projection(_ name: String) -> Int { g.node("linear", [x, g.parameter(module + name + ".weight")]) }
+    /// output times the other half); `hidden` is the MLP's width; `parameter` reads a weight (default: the parameter itself).
+    public func describe(_ x: Int, module: String, hidden: Int, in g: ForwardGraph, parameter: ((String) -> Int)? = nil) -> Int {
+        func projection(_ name: String) -> Int { g.node("linear", [x, parameter?(module + name + ".weight") ?? g.parameter(module + name + ".weight")]) }
         switch self {
         case .reluSquared: return g.pow(g.node("relu", [projection("fc")]), 2)
         case .leakyReluSquared(let slope):

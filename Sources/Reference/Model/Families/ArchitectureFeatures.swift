@@ -286,6 +286,8 @@ public struct ArchitectureFeatures: Sendable, Equatable, Codable {
     /// Scalar MLP output gate `out *= 2·σ(W · x[:window])`, `mlp.mlp_gate_proj.weight` `[1, window]`
     /// (`GATE_MLP_OUT`, record 2026-04-16).
     public var mlpOutputGateWindow: Int?
+    /// Weights the forward fake-quantizes at evaluation (a late-QAT switch left on): replaced when loaded.
+    public var weightFakeQuantization: WeightFakeQuantization?
 
     public init() {}
 
@@ -293,13 +295,15 @@ public struct ArchitectureFeatures: Sendable, Equatable, Codable {
     public static let baseline = ArchitectureFeatures()
 
     /// Whether this is the baseline's architecture, evaluated and matched as the baseline's: nothing but
-    /// (at most) the MLP activation, whole-stack passes and a block schedule (with its learned vectors) differ from the baseline's.
+    /// (at most) the MLP activation, whole-stack passes, a block schedule (with its learned vectors) and fake-quantized
+    /// weights differ from the baseline's.
     public var runsOnBaselineModel: Bool {
         var structure = self
         structure.mlpActivation = .reluSquared
         structure.stackLoops = nil
         structure.blockSchedule = nil
         structure.scheduleVectors = nil
+        structure.weightFakeQuantization = nil
         return structure == .baseline
     }
 }

@@ -83,6 +83,7 @@ public final class FamilyGPTModel: @unchecked Sendable {
     public init(config: GPTConfig, weights: Weights, maxPositions: Int) throws(ModelWeightsError) {
         try Self.validate(config)
         try Self.validateFeatures(config)
+        let weights = try Self.fakeQuantized(weights, config.features.weightFakeQuantization)
         guard maxPositions > 0 else { throw .invalidConfig("sequence length must be positive, got \(maxPositions)") }
         let features = config.features
         let c = config.modelDim, v = config.vocabSize, kvWidth = config.numKVHeads * config.headDim
