@@ -16,7 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all_targets=(artifact pickle sentencepiece shard python-tree wrapper submission-json submission-log)
+all_targets=(artifact pickle sentencepiece shard python-tree conformance wrapper submission-json submission-log)
 seconds=60 runs=0 seconds_given=0 smoke=0 build=1 targets=()
 while (($#)); do
     case "$1" in

@@ -121,6 +121,19 @@ for index, batch in enumerate(batches):
     if result.returncode == 0:
         write("python-tree", "batch-%02d" % index, result.stdout)
 
+# The conformance check's seeds, one tree each: the baseline's code, which it matches all the way, the naive
+# baseline record's copy of it, and 2026-03-19's whole-stack passes with per-pass LoRA.
+codes = [os.path.join(SHARED, "corpus/parameter-golf/train_gpt.py")] + [
+    os.path.join(SHARED, "corpus/parameter-golf/records/track_10min_16mb", record, "train_gpt.py")
+    for record in ("2026-03-19_SlidingWindowEval", "2026-03-17_NaiveBaseline")]
+for path in codes:
+    if not os.path.isfile(path):
+        continue
+    request = json.dumps([{"name": os.path.basename(os.path.dirname(path)), "path": path}]).encode()
+    result = subprocess.run([python, "-I", "-S", "-c", script], input=request, capture_output=True)
+    if result.returncode == 0:
+        write("conformance", os.path.basename(os.path.dirname(path)), result.stdout)
+
 copy(fixtures("submissions/**/*.json", "audit/**/submission.json", "families/*/submission.json"), "submission-json")
 copy(fixtures("submissions/**/*.log", "submissions/**/*.txt", "submissions/**/README.md",
               "audit/**/*.log", "audit/**/README.md"), "submission-log", 256 * 1024)

@@ -20,6 +20,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case shard
     /// The python3 front-end's tree stream (``PyTreeReader``), then the wrapper search over each tree.
     case pythonTree = "python-tree"
+    /// The python3 front-end's tree stream, each tree then checked as baseline model code
+    /// (``ArchitectureConformance``: the forward interpreter, the readings of activation, block schedule,
+    /// learned vectors, fake quantization and switches) against the baseline's default configuration.
+    case conformance
     /// ``SelfExtractingWrapper/find(in:file:)`` on `exec(<codec chain>(<payload>))`: the first byte
     /// chooses the chain, the rest is the payload literal.
     case wrapper
@@ -31,6 +35,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// Most bytes the artifact entry lets decompression produce. Far below the 1 GiB default, so
     /// each execution stays fast; the refusal past the limit is the same code path.
     public static let artifactDecompressionLimit = 4 << 20
+    /// The baseline code's own defaults (9 layers, dim 512), so its tree, a seed, is matched all the way.
+    static let conformanceConfig = GPTConfig(vocabSize: 1024, numLayers: 9, modelDim: 512, numHeads: 8, numKVHeads: 4,
+                                             mlpHidden: 1024, tieEmbeddings: true, ropeBase: 10_000, logitSoftcap: 30)
     /// Largest tensor total the fuzz entries dequantize or make up storage for (keeps each run small).
     static let elementBudget = 1 << 20
 
@@ -64,6 +71,14 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .pythonTree:
             for outcome in try PyTreeReader.read(Data(bytes)) {
                 if case .tree(let module) = outcome { _ = try SelfExtractingWrapper.find(in: module, file: file) }
+            }
+        case .conformance:
+            for outcome in try PyTreeReader.read(Data(bytes)) {
+                guard case .tree(let module) = outcome else { continue }
+                // A refusal (ModelConfigError, the check's only error) is the expected end for most inputs.
+                _ = try? ArchitectureConformance.checkBaseline(
+                    tree: module, lines: [], file: file, config: Self.conformanceConfig,
+                    parameterShapes: BaselineParameterShapes.shapes(Self.conformanceConfig), readsActivation: true)
             }
         case .wrapper:
             guard let selector = bytes.first else { return }

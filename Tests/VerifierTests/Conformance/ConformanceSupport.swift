@@ -7,26 +7,7 @@ enum ConformanceSupport {
     static let baselineConfig = GPTConfig(vocabSize: 1024, numLayers: 9, modelDim: 512, numHeads: 8, numKVHeads: 4,
                                           mlpHidden: 1024, tieEmbeddings: true, ropeBase: 10_000, logitSoftcap: 30)
 
-    static func shapes(_ config: GPTConfig) -> [String: [Int]] {
-        let c = config.modelDim, kv = config.numKVHeads * config.headDim
-        var shapes: [String: [Int]] = ["tok_emb.weight": [config.vocabSize, c]]
-        let encoder = config.numLayers / 2
-        shapes["skip_weights"] = [min(encoder, config.numLayers - encoder), c]
-        if !config.tieEmbeddings { shapes["lm_head.weight"] = [config.vocabSize, c] }
-        for i in 0..<config.numLayers {
-            let p = "blocks.\(i)."
-            shapes[p + "attn.c_q.weight"] = [c, c]
-            shapes[p + "attn.c_k.weight"] = [kv, c]
-            shapes[p + "attn.c_v.weight"] = [kv, c]
-            shapes[p + "attn.proj.weight"] = [c, c]
-            shapes[p + "attn.q_gain"] = [config.numHeads]
-            for (name, shape) in config.features.mlpActivation.weights(hidden: config.mlpHidden, dim: c) { shapes[p + "mlp.\(name).weight"] = shape }
-            shapes[p + "attn_scale"] = [c]
-            shapes[p + "mlp_scale"] = [c]
-            shapes[p + "resid_mix"] = [2, c]
-        }
-        return shapes
-    }
+    static func shapes(_ config: GPTConfig) -> [String: [Int]] { BaselineParameterShapes.shapes(config) }
 
     /// The entries of a run's environment that set the code's own declared settings (its model's
     /// switches, such as SMEAR_GATE_ENABLED), without paths: what the conformance check reads the
