@@ -25,10 +25,8 @@ per form (its tensors in the shared blob).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import json
-import os
 import sys
 import tempfile
 import types
@@ -42,7 +40,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cycled_block_goldens import BASELINE, BLOCKS, CONFIG, MAX_TOKENS, SEQ_LEN, UNIQUE  # noqa: E402
 from eval_goldens import SLIDING_RECORD, LogitCapture, attach_forward_logits, load_record_sliding, val_tokens  # noqa: E402
-from variant_goldens import edited_source, load_module, model_construction  # noqa: E402
+from variant_goldens import form_source, import_edited, model_construction  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "fixtures" / "conformance"
@@ -178,21 +176,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
         for index, form in enumerate(FORMS):
-            original = (shared / form["code"]) if form["code"] == BASELINE else (opts.prcorpus / form["folder"] / form["code"])
-            source = original.read_text(encoding="utf-8")
-            digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
-            text = edited_source(source, form["edits"])
-            path = scratch / f"repeat_{index}.py"
-            path.write_text(text, encoding="utf-8")
-            saved = dict(os.environ)
-            os.environ.update({k.upper(): str(int(v) if isinstance(v, bool) else v) for k, v in CONFIG.items()})
-            os.environ.update(form["settings"])
-            try:
-                module = load_module(f"pg_repeat_{index}", path)
-                args = module.Hyperparameters()
-            finally:
-                os.environ.clear()
-                os.environ.update(saved)
+            text, digest = form_source(form, shared, opts.prcorpus)
+            env = {k.upper(): str(int(v) if isinstance(v, bool) else v) for k, v in CONFIG.items()}
+            module, args = import_edited(text, scratch, f"pg_repeat_{index}", {**env, **form["settings"]})
             model = eval(model_construction(text), {"GPT": module.GPT, "args": args}).float()
             assert len(model.blocks) == UNIQUE
             state = dict(base)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import hashlib
 import importlib.util
 import io
 import json
@@ -108,6 +109,29 @@ def edited_source(text: str, edits) -> str:
         assert count == 1, f"edit target occurs {count} times: {old[:60]!r}"
         text = text.replace(old, new)
     return text
+
+
+def form_source(form, shared: Path, prcorpus: Path) -> tuple[str, str]:
+    """A golden form's code with its `edits` applied, and the sha256 of the original: the challenge's baseline
+    under `shared`, or the pull request's file `form["code"]` in its corpus folder `form["folder"]`."""
+    original = (shared / form["code"]) if form["code"] == BASELINE else (prcorpus / form["folder"] / form["code"])
+    source = original.read_text(encoding="utf-8")
+    return edited_source(source, form["edits"]), hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+
+def import_edited(text: str, scratch: Path, name: str, env: dict[str, str]):
+    """`text` written to `scratch/name.py` and imported as `name` with `env` in the environment while its
+    `Hyperparameters()` read it (restored after). Returns the module and those hyperparameters."""
+    path = scratch / f"{name}.py"
+    path.write_text(text, encoding="utf-8")
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        module = load_module(name, path)
+        return module, module.Hyperparameters()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def model_construction(source: str) -> str:

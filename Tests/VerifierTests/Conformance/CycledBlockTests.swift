@@ -42,14 +42,8 @@ import Testing
         try #require(try golden().forms.first { $0.name == name })
     }
 
-    /// The form's original file: the baseline in ../shared, or the pull request's file in /work/prcorpus when
-    /// this machine has it and it is the file the golden was computed from.
     static func original(_ form: Form) -> URL? {
-        let url = form.prcorpus_folder.map {
-            URL(fileURLWithPath: "/work/prcorpus").appendingPathComponent($0).appendingPathComponent(form.code)
-        } ?? Paths.shared(form.code)
-        guard let hash = try? SHA256.hex(file: url), hash == form.sha256 else { return nil }
-        return url
+        GoldenFormCode.original(code: form.code, sha256: form.sha256, prcorpusFolder: form.prcorpus_folder)
     }
     static var hasRecordCode: Bool {
         (try? golden().forms.filter { $0.prcorpus_folder != nil }.allSatisfy { original($0) != nil }) == true
@@ -57,14 +51,7 @@ import Testing
 
     /// `form`'s code with its edits and then `more`, written as `train_gpt.py` in a fresh folder.
     static func write(_ form: Form, more: [[String]] = []) throws -> URL {
-        let source = try String(contentsOf: try #require(original(form)), encoding: .utf8)
-        let edits = (form.edits + more).map { ($0[0], $0[1]) }
-        let text = try CodeEdit(name: "cycled", edits: edits, expected: "", line: 0).apply(to: source)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pgverify-cycled-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let file = folder.appendingPathComponent("train_gpt.py")
-        try text.write(to: file, atomically: true, encoding: .utf8)
-        return file
+        try GoldenFormCode.write(original(form), edits: (form.edits + more).map { ($0[0], $0[1]) }, label: "cycled")
     }
 
     static func request(_ code: URL?, settings: [String: String], mode: EvalMode = .standard) throws -> ReevaluationRequest {
