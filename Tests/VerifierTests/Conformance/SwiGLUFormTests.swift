@@ -35,15 +35,15 @@ import Testing
     /// The form's code as the golden ran it: the record's file (nil where this machine has no corpus,
     /// or another file under its name), or the baseline, with the form's edits.
     static func source(of form: Form) throws -> String? {
-        let original: String
-        if let folder = form.corpus_folder {
-            let url = URL(fileURLWithPath: "/work/prcorpus").appendingPathComponent(folder).appendingPathComponent(form.code)
-            guard let hash = try? SHA256.hex(file: url), hash == form.code_sha256 else { return nil }
-            original = try String(contentsOf: url, encoding: .utf8)
+        // The baseline forms record no hash: they read ../shared's train_gpt.py.
+        let found: URL?
+        if let sha256 = form.code_sha256 {
+            found = GoldenFormCode.original(code: form.code, sha256: sha256, prcorpusFolder: form.corpus_folder)
         } else {
-            original = try String(contentsOf: Paths.shared(form.code), encoding: .utf8)
+            found = Paths.shared(form.code)
         }
-        return try edit(original, form.edits)
+        guard let url = found else { return nil }
+        return try edit(try String(contentsOf: url, encoding: .utf8), form.edits)
     }
 
     static func edit(_ source: String, _ edits: [[String]]) throws -> String {

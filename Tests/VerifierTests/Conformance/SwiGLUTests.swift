@@ -40,14 +40,10 @@ import Testing
     static let swigluLine = "return self.proj(F.silu(self.gate(x)) * self.up(x))"
     static let gateAndUp = ArchitectureFeatures.MLPActivation.swiGLU(gate: "gate", up: "up")
 
-    /// Pull request #163's train_gpt.py in the pull-request corpus, when this machine has it (and it
-    /// is the file the golden was computed from).
+    /// Pull request #163's train_gpt.py, where this machine has the file the golden was computed from.
     static var recordCode: URL? {
         guard let golden = try? golden() else { return nil }
-        let url = URL(fileURLWithPath: "/work/prcorpus").appendingPathComponent(golden.corpus_folder)
-            .appendingPathComponent(golden.code)
-        guard let hash = try? SHA256.hex(file: url), hash == golden.code_sha256 else { return nil }
-        return url
+        return GoldenFormCode.original(code: golden.code, sha256: golden.code_sha256, prcorpusFolder: golden.corpus_folder)
     }
     static var hasRecordCode: Bool { recordCode != nil }
 
