@@ -3,9 +3,11 @@ import Foundation
 /// Switches the run sets that are nevertheless known at evaluation: a module global `main` declares `global`
 /// or a class attribute (`global QAT; QAT = args.qat`, `CastedLinear._qat_enabled = False`) every assignment
 /// of which is a statement of `main`'s own body — run once, in order, on every run, under no condition or loop — with
-/// the final evaluation (a statement of `main` calling a function whose name begins with `eval`) after the
-/// last of them and no evaluation outside a loop before it (periodic validation inside the training loop
-/// is not the score). The final evaluation sees the last one's value, computed from the run's settings
+/// the final evaluation after the last of them and no evaluation outside a loop before it (periodic
+/// validation inside the training loop is not the score). An evaluation is a statement of `main` that calls
+/// one of the module's functions that evaluates (``evaluatingFunctions(outsideLoops:)``), decided by what
+/// the function does, not by its name, or that hands such a function to another call
+/// (`timed_eval("final", eval_val, …)`). The final evaluation sees the last one's value, computed from the run's settings
 /// and constants (`args.qat`, a local of `main` assigned once before it from them). Anything else (an
 /// assignment under a condition on the run's progress, in a loop, in another function, through an
 /// instance, by `setattr`) stays run-dependent.
@@ -123,8 +125,9 @@ extension ForwardInterpreter {
         }
         if elsewhere { return nil }
         // The final evaluation comes after the last assignment, and no evaluation outside a loop before it.
-        guard body[(last + 1)...].contains(where: { Self.callsAnEvaluation($0, insideLoops: true) }),
-              !body[..<last].contains(where: { Self.callsAnEvaluation($0, insideLoops: false) }) else { return nil }
+        let anywhere = evaluatingFunctions(outsideLoops: false), final = evaluatingFunctions(outsideLoops: true)
+        guard body[(last + 1)...].contains(where: { Self.callsAnEvaluation($0, anywhere, insideLoops: true) }),
+              !body[..<last].contains(where: { Self.callsAnEvaluation($0, final, insideLoops: false) }) else { return nil }
         guard let valueNode = body[last].child("value"), body[last].type != "AugAssign" else { return nil }
         var frame = Frame(function: "main", className: nil, receiver: nil)
         for name in hyperparameterReceivers { frame.locals[name] = .hyperparameters }
@@ -138,11 +141,58 @@ extension ForwardInterpreter {
         }
     }
 
-    private static func callsAnEvaluation(_ statement: PyNode, insideLoops: Bool) -> Bool {
+    /// The module's top-level functions that evaluate a model, by what they do: each scores (computes and
+    /// accumulates a per-token loss, ``EvaluationProcedureReader``), puts a model in evaluation mode
+    /// (`model.eval()`) or accumulates under `torch.no_grad()` / `torch.inference_mode()`; or calls such a
+    /// function of the module, anywhere in its body, or with `outsideLoops` only outside its loops (a training
+    /// function whose loop validates now and then does not itself compute the score).
+    func evaluatingFunctions(outsideLoops: Bool) -> Set<String> {
+        let functions = moduleNode.children("body").filter { $0.type == "FunctionDef" || $0.type == "AsyncFunctionDef" }
+        var found = Set(functions.filter { Self.evaluates($0, aliases: aliases) }.compactMap { $0.string("name") })
+        // Callers of evaluating functions, a few levels up.
+        for _ in 0..<4 {
+            let callers = functions.filter { function in
+                guard let name = function.string("name"), !found.contains(name) else { return false }
+                return function.children("body").contains { Self.callsAnEvaluation($0, found, insideLoops: !outsideLoops) }
+            }
+            if callers.isEmpty { break }
+            found.formUnion(callers.compactMap { $0.string("name") })
+        }
+        return found
+    }
+
+    /// Whether `function` itself scores, calls `.eval()`, or accumulates under `no_grad` / `inference_mode`.
+    private static func evaluates(_ function: PyNode, aliases: ImportAliases) -> Bool {
+        if EvaluationProcedureReader.read(function, aliases: aliases, helpers: [:]).scores { return true }
+        var evaluates = false
+        function.walk { node in
+            if node.type == "Call", let callee = node.child("func"), callee.type == "Attribute", callee.string("attr") == "eval",
+               node.children("args").isEmpty { evaluates = true }
+            if node.type == "With" || node.type == "AsyncWith",
+               node.children("items").contains(where: { item in
+                   ["no_grad", "inference_mode"].contains(item.child("context_expr")?.terminalName ?? "")
+               }) {
+                var accumulates = false
+                node.walk { if $0.type == "AugAssign" { accumulates = true } }
+                if accumulates { evaluates = true }
+            }
+        }
+        // `@torch.no_grad()` / `@torch.inference_mode()` on the function with an accumulation in its body.
+        let decorated = function.children("decorator_list").contains { ["no_grad", "inference_mode"].contains($0.terminalName ?? "") }
+        if decorated { function.walk { if $0.type == "AugAssign" { evaluates = true } } }
+        return evaluates
+    }
+
+    /// Whether `statement` calls one of `evaluations`, or hands one to a call as an argument.
+    private static func callsAnEvaluation(_ statement: PyNode, _ evaluations: Set<String>, insideLoops: Bool) -> Bool {
         if !insideLoops, ["For", "While", "AsyncFor", "FunctionDef", "AsyncFunctionDef"].contains(statement.type) { return false }
-        if statement.type == "Call", let callee = statement.child("func"), callee.type == "Name",
-           callee.string("id")?.hasPrefix("eval") == true { return true }
-        return statement.childNodes.contains { callsAnEvaluation($0, insideLoops: insideLoops) }
+        if statement.type == "Call" {
+            let named = [statement.child("func")] + statement.children("args") + statement.children("keywords").map { $0.child("value") }
+            if named.contains(where: { node in node?.type == "Name" && node?.string("id").map(evaluations.contains) == true }) {
+                return true
+            }
+        }
+        return statement.childNodes.contains { callsAnEvaluation($0, evaluations, insideLoops: insideLoops) }
     }
 
     /// Binds the names `node` reads that `main` assigns: each assigned once in `main`, by a statement of its

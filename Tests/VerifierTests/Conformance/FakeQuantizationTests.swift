@@ -199,14 +199,56 @@ import Testing
         #expect(source.contains("    CastedLinear._qat_enabled = True\n\n\nif __name__"))
         let (_, detail) = try #require(try RunDependentSwitchTests.refusal { try ConformanceSupport.check(source, readsActivation: true) })
         #expect(detail.contains("CastedLinear._qat_enabled") && detail.contains("depends on the run"), "\(detail)")
-        // Between two evaluations (the baseline's final eval_val, then another): each saw another value.
+        // Between two evaluations (the baseline's final eval_val, then the same again): each saw another value.
         source = try RunDependentSwitchTests.baselineWithFakeQuant(condition: "CastedLinear._qat_enabled",
                                                                  switchedOn: "    CastedLinear._qat_enabled = True\n")
-        source = source.replacingOccurrences(of: "\n\n\nif __name__ == \"__main__\":",
-                                             with: "\n    CastedLinear._qat_enabled = False\n    eval_again()\n\n\nif __name__ == \"__main__\":")
-        #expect(source.contains("eval_again()"))
+        source = source.replacingOccurrences(of: "\n\n\nif __name__ == \"__main__\":", with: "\n    CastedLinear._qat_enabled = False\n"
+            + "    eval_val(args, model, rank, world_size, device, grad_accum_steps, val_tokens, base_bytes_lut, "
+            + "has_leading_space_lut, is_boundary_token_lut)\n\n\nif __name__ == \"__main__\":")
+        #expect(source.contains("    CastedLinear._qat_enabled = False\n    eval_val("))
         let (_, between) = try #require(try RunDependentSwitchTests.refusal { try ConformanceSupport.check(source, readsActivation: true) })
         #expect(between.contains("CastedLinear._qat_enabled") && between.contains("depends on the run"), "\(between)")
+    }
+
+    // MARK: Which call is the final evaluation
+
+    /// The baseline with the int8 switch set on in `main` and its `eval_val` renamed to `name` everywhere.
+    static func renamedEvaluation(_ name: String, switchedOn: String = "    CastedLinear._qat_enabled = True\n") throws -> String {
+        try RunDependentSwitchTests.baselineWithFakeQuant(condition: "CastedLinear._qat_enabled", switchedOn: switchedOn)
+            .replacingOccurrences(of: "eval_val(", with: name + "(")
+    }
+
+    /// The final evaluation is found by what the called function does, not by its name: the baseline's evaluation
+    /// renamed (it puts the model in evaluation mode and accumulates the loss), called directly or handed to a
+    /// timing wrapper, reads the switch as `main` sets it.
+    @Test func finalEvaluationIsFoundByWhatItDoes() throws {
+        let wrapper = "def timed(label, fn, *args):\n    t0 = time.perf_counter()\n    out = fn(*args)\n"
+            + "    print(label, time.perf_counter() - t0)\n    return out\n\n\ndef main() -> None:"
+        let wrapped = try Self.renamedEvaluation("score_stream")
+            .replacingOccurrences(of: "    q_val_loss, q_val_bpb = score_stream(\n", with: "    q_val_loss, q_val_bpb = timed(\n        \"final\",\n        score_stream,\n")
+            .replacingOccurrences(of: "\ndef main() -> None:", with: "\n" + wrapper)
+        #expect(wrapped.contains("timed(\n        \"final\",\n        score_stream,"))
+        for source in [try Self.renamedEvaluation("score_stream"), try Self.renamedEvaluation("validate"), wrapped] {
+            let read = try #require(try ConformanceSupport.check(source, readsActivation: true).weightFakeQuantization)
+            #expect(read.divisor == Self.int8.divisor && read.parameters.count == 54, "\(read)")
+        }
+    }
+
+    /// A function named like an evaluation that scores nothing is not one: with the real evaluation renamed
+    /// (`score_stream`) and the switch set back off before `eval_summary()` (a print), the score was computed
+    /// with the switch on, then turned off; which value the score saw is not read from `eval_summary`, and the
+    /// switch, set on both sides of the real evaluation, is refused as run-dependent.
+    @Test func functionNamedEvalThatScoresNothingIsNotTheEvaluation() throws {
+        var source = try Self.renamedEvaluation("score_stream")
+        source = source.replacingOccurrences(of: "\ndef main() -> None:", with: "\ndef eval_summary():\n    print(\"done\")\n\n\ndef main() -> None:")
+        source = source.replacingOccurrences(of: "\n\n\nif __name__ == \"__main__\":",
+                                             with: "\n    CastedLinear._qat_enabled = False\n    eval_summary()\n\n\nif __name__ == \"__main__\":")
+        #expect(source.contains("    CastedLinear._qat_enabled = False\n    eval_summary()\n"))
+        let (_, detail) = try #require(try RunDependentSwitchTests.refusal { try ConformanceSupport.check(source, readsActivation: true) })
+        #expect(detail.contains("CastedLinear._qat_enabled") && detail.contains("depends on the run"), "\(detail)")
+        // The same code with the switch left on through the real evaluation: read as on.
+        let kept = try Self.renamedEvaluation("score_stream")
+        #expect(try ConformanceSupport.check(kept, readsActivation: true).weightFakeQuantization != nil)
     }
 
     /// Other spellings of the int8 form read the same numbers and match: renamed locals, `unsqueeze(1)` for
