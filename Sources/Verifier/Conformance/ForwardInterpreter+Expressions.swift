@@ -384,6 +384,8 @@ extension ForwardInterpreter {
 
     private func evaluateCall(_ node: PyNode, _ frame: inout Frame) throws(ConformanceFailure) -> SymbolicValue {
         guard let calleeNode = node.child("func") else { throw fail(node, frame, "a call without callee") }
+        let inPlace = calleeNode.type == "Attribute" ? calleeNode.string("attr").flatMap { Self.isInPlaceMethod($0) ? $0 : nil } : nil
+        if let inPlace, let receiverNode = calleeNode.child("value") { try checkInPlaceReceiver(inPlace, receiverNode, at: node, frame) }
         let callee = try evaluate(calleeNode, &frame)
         var positional: [SymbolicValue] = []
         for argument in node.children("args") {
@@ -399,7 +401,11 @@ extension ForwardInterpreter {
             guard let name = keyword.string("arg") else { throw fail(node, frame, "passes **keywords") }
             keywords[name] = try evaluate(value, &frame)
         }
-        return try invoke(callee, positional: positional, keywords: keywords, at: node, frame)
+        let result = try invoke(callee, positional: positional, keywords: keywords, at: node, frame)
+        if let inPlace, case .method(let receiver, _) = callee, let receiverNode = calleeNode.child("value") {
+            try applyInPlace(inPlace, receiver: receiverNode, receiverValue: receiver, result: result, at: node, &frame)
+        }
+        return result
     }
 
     func invoke(_ callee: SymbolicValue, positional: [SymbolicValue], keywords: [String: SymbolicValue],

@@ -71,6 +71,8 @@ final class ForwardInterpreter {
         let function: String
         let className: String?
         let receiver: ModuleInstance?
+        /// The tensors the function was given as arguments (its caller may hold them too).
+        var borrowed: Set<Int> = []
     }
 
     enum Flow {
@@ -367,6 +369,7 @@ final class ForwardInterpreter {
         guard given.isEmpty, remainingKeywords.isEmpty else {
             throw fail(site, caller, "\(qualifiedName) is called with arguments it does not take")
         }
+        frame.borrowed = Set((positional + keywords.values).flatMap(Self.tensorIDs))
         switch try run(function.children("body"), &frame) {
         case .returned(let value): return value
         default: return .none

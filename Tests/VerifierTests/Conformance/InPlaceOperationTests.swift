@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+@testable import Verifier
+
+/// In-place tensor methods in model code (``ForwardInterpreter/applyInPlace(_:receiver:receiverValue:result:at:_:)``):
+/// followed on a local the function computed and holds under one name, refused wherever another name, list,
+/// view, argument or parameter shares the storage. Single edits of the baseline's MLP; the semantic ones
+/// (`x.mul_(2.0)`, a slice doubled in place) are in the mutation set with their PyTorch goldens.
+@Suite struct InPlaceOperationTests {
+    static let original = "        x = torch.relu(self.fc(x))\n        return self.proj(x.square())\n"
+
+    static func mlp(_ body: String) throws -> String {
+        try CodeEdit(name: "in-place", edits: [(original, body)], expected: "", line: 0).apply(to: try ConformanceSupport.baselineSource)
+    }
+
+    /// The baseline's relu² written with in-place methods on the hidden activation: the same function, matched.
+    @Test func inPlaceSpellingsOfTheBaselineMatch() throws {
+        let bodies = [
+            "        x = self.fc(x)\n        x.relu_()\n        return self.proj(x.square())\n",
+            "        h = self.fc(x)\n        h.relu_()\n        h.mul_(h)\n        return self.proj(h)\n",
+            "        x = torch.relu(self.fc(x))\n        x.pow_(2)\n        return self.proj(x)\n",
+            // The in-place call's own value is the new tensor too.
+            "        h = self.fc(x)\n        y = h.relu_()\n        return self.proj(y * h)\n",
+        ]
+        for body in bodies {
+            let match = try ConformanceSupport.check(try Self.mlp(body), readsActivation: true)
+            #expect(match.architecture.contains("relu"), "\(body): \(match.architecture)")
+        }
+    }
+
+    /// Before: an in-place statement was read and its effect dropped, so `x.mul_(2.0)` matched the baseline and
+    /// would have printed the unedited number. Now the edited function is what is compared, and it is refused
+    /// where it differs.
+    @Test func inPlaceEditIsComparedAsWritten() throws {
+        let source = try Self.mlp("        x = torch.relu(self.fc(x))\n        x.mul_(2.0)\n        return self.proj(x.square())\n")
+        let (line, detail) = try #require(try RunDependentSwitchTests.refusal { try ConformanceSupport.check(source, readsActivation: true) })
+        #expect(line == 618 && detail.contains("multiplication by 4.0"), "\(line): \(detail)")
+    }
+
+    /// Storage something else can see: an alias, a list entry, a view or slice, the function's argument, a
+    /// parameter (its `.data` or a local bound to it). Each refused at its line, naming what shares it.
+    @Test func inPlaceOnSharedStorageIsRefused() throws {
+        let forms: [(body: String, line: String, says: String)] = [
+            ("        h = torch.relu(self.fc(x))\n        g = h\n        h.mul_(2.0)\n        return self.proj(g.square())\n",
+             "h.mul_(2.0)", "whose tensor g also holds"),
+            ("        h = torch.relu(self.fc(x))\n        kept = [h]\n        h.mul_(2.0)\n        return self.proj(kept[0].square())\n",
+             "h.mul_(2.0)", "whose tensor kept also holds"),
+            ("        h = torch.relu(self.fc(x))\n        h.view(-1).mul_(2.0)\n        return self.proj(h.square())\n",
+             "h.view(-1).mul_(2.0)", "the storage of h"),
+            ("        h = torch.relu(self.fc(x))\n        h[..., :4].zero_()\n        return self.proj(h.square())\n",
+             "h[..., :4].zero_()", "the storage of h"),
+            ("        x.mul_(1.0)\n" + Self.original, "x.mul_(1.0)", "an argument of MLP.forward"),
+            ("        self.fc.weight.data.mul_(1.0)\n" + Self.original, "self.fc.weight.data.mul_(1.0)", "the storage of self.fc.weight.data"),
+            ("        w = self.proj.weight\n        w.mul_(1.0)\n" + Self.original, "w.mul_(1.0)", "a parameter"),
+            ("        g = self.fc(x)\n        h = g.transpose(0, 1)\n        h.relu_()\n        return self.proj(g.square())\n",
+             "h.relu_()", "a view of another tensor"),
+        ]
+        for form in forms {
+            let source = try Self.mlp(form.body)
+            let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+            let (line, detail) = try #require(try RunDependentSwitchTests.refusal { try ConformanceSupport.check(source, readsActivation: true) },
+                                              "\(form.line)")
+            #expect(line > 0 && lines[line - 1].contains(form.line), "\(form.line): line \(line): \(detail)")
+            #expect(detail.contains(form.says) && detail.contains("in place"), "\(form.line): \(detail)")
+        }
+    }
+}
