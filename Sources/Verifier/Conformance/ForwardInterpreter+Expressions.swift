@@ -384,9 +384,13 @@ extension ForwardInterpreter {
 
     private func evaluateCall(_ node: PyNode, _ frame: inout Frame) throws(ConformanceFailure) -> SymbolicValue {
         guard let calleeNode = node.child("func") else { throw fail(node, frame, "a call without callee") }
-        let inPlace = calleeNode.type == "Attribute" ? calleeNode.string("attr").flatMap { Self.isInPlaceMethod($0) ? $0 : nil } : nil
-        if let inPlace, let receiverNode = calleeNode.child("value") { try checkInPlaceReceiver(inPlace, receiverNode, at: node, frame) }
         let callee = try evaluate(calleeNode, &frame)
+        // An in-place method of a tensor (not a library function such as `nn.init.zeros_`).
+        var inPlace: String?
+        if case .method(.tensor, let name) = callee, Self.isInPlaceMethod(name), let receiverNode = calleeNode.child("value") {
+            try checkInPlaceReceiver(name, receiverNode, at: node, frame)
+            inPlace = name
+        }
         var positional: [SymbolicValue] = []
         for argument in node.children("args") {
             if argument.type == "Starred", let inner = argument.child("value") {

@@ -37,9 +37,11 @@ import Testing
         #expect(line == 618 && detail.contains("multiplication by 4.0"), "\(line): \(detail)")
     }
 
-    /// Storage something else can see: an alias, a list entry, a view or slice, the function's argument, a
-    /// parameter (its `.data` or a local bound to it). Each refused at its line, naming what shares it.
+    /// Storage something else can see: an alias, a list entry, a view, slice or detached copy, the function's
+    /// argument, a parameter. Each refused at its line, naming what shares it.
     @Test func inPlaceOnSharedStorageIsRefused() throws {
+        // `nn.init.zeros_` in a constructor is a library function, not an in-place method of a tensor: still read.
+        #expect(try ConformanceSupport.baselineSource.contains("nn.init.zeros_(module.weight)"))
         let forms: [(body: String, line: String, says: String)] = [
             ("        h = torch.relu(self.fc(x))\n        g = h\n        h.mul_(2.0)\n        return self.proj(g.square())\n",
              "h.mul_(2.0)", "whose tensor g also holds"),
@@ -50,7 +52,8 @@ import Testing
             ("        h = torch.relu(self.fc(x))\n        h[..., :4].zero_()\n        return self.proj(h.square())\n",
              "h[..., :4].zero_()", "the storage of h"),
             ("        x.mul_(1.0)\n" + Self.original, "x.mul_(1.0)", "an argument of MLP.forward"),
-            ("        self.fc.weight.data.mul_(1.0)\n" + Self.original, "self.fc.weight.data.mul_(1.0)", "the storage of self.fc.weight.data"),
+            ("        h = torch.relu(self.fc(x))\n        h.detach().mul_(2.0)\n        return self.proj(h.square())\n",
+             "h.detach().mul_(2.0)", "the storage of h"),
             ("        w = self.proj.weight\n        w.mul_(1.0)\n" + Self.original, "w.mul_(1.0)", "a parameter"),
             ("        g = self.fc(x)\n        h = g.transpose(0, 1)\n        h.relu_()\n        return self.proj(g.square())\n",
              "h.relu_()", "a view of another tensor"),
