@@ -441,7 +441,11 @@ public enum ArchitectureConformance {
         }
         for id in reachable.sorted() where !known.contains(codeHashes[id]) {
             guard code[id].inputs.allSatisfy({ known.contains(codeHashes[$0]) }) else { continue }
-            let origin = code[id].origin
+            // A scalar constant is one node wherever the code writes it (the graph shares identical nodes), so its
+            // own origin is the first line that wrote it anywhere: name the line of the first operation here that
+            // uses it. (A computed table such as rotary's inv_freq keeps the line that computed it.)
+            let user = code[id].op == "const" ? reachable.sorted().first { code[$0].inputs.contains(id) } : nil
+            let origin = user.flatMap { code[$0].origin } ?? code[id].origin
             let inputHashes = Set(code[id].inputs.map { codeHashes[$0] })
             // The reference's operation on the same inputs, preferring the same operation.
             let candidates = reference.nodes.indices.filter { r in

@@ -405,9 +405,26 @@ extension ForwardInterpreter {
             guard let name = keyword.string("arg") else { throw fail(node, frame, "passes **keywords") }
             keywords[name] = try evaluate(value, &frame)
         }
-        let result = try invoke(callee, positional: positional, keywords: keywords, at: node, frame)
+        // A library function writing into its input (`F.relu(h, inplace=True)`) or into `out=`.
+        var written: (name: String, node: PyNode, value: SymbolicValue)?
+        if case .library(let dotted) = callee {
+            let function = String(dotted.split(separator: ".").last ?? "")
+            if let out = keywords["out"], !out.isNone, let outNode = node.children("keywords").first(where: { $0.string("arg") == "out" })?.child("value") {
+                written = (function + "(…, out=…)", outNode, out)
+            } else if case .bool(true)? = keywords["inplace"], let first = positional.first, let firstNode = node.children("args").first {
+                written = (function + "(…, inplace=True)", firstNode, first)
+            }
+            if let written { try checkInPlaceReceiver(written.name, written.node, at: node, frame) }
+        }
+        let result = try invoke(callee, positional: positional, keywords: keywords.filter { $0.key != "out" }, at: node, frame)
         if let inPlace, case .method(let receiver, _) = callee, let receiverNode = calleeNode.child("value") {
             try applyInPlace(inPlace, receiver: receiverNode, receiverValue: receiver, result: result, at: node, &frame)
+        }
+        if let written {
+            guard case .tensor = written.value else {
+                throw fail(node, frame, "`\(written.name)` writes into a \(written.value.kind), which pgverify does not follow")
+            }
+            try applyInPlace(written.name, receiver: written.node, receiverValue: written.value, result: result, at: node, &frame)
         }
         return result
     }

@@ -21,6 +21,10 @@ import Testing
             "        x = torch.relu(self.fc(x))\n        x.pow_(2)\n        return self.proj(x)\n",
             // The in-place call's own value is the new tensor too.
             "        h = self.fc(x)\n        y = h.relu_()\n        return self.proj(y * h)\n",
+            // A library function writing into its input or into `out=`.
+            "        h = self.fc(x)\n        F.relu(h, inplace=True)\n        return self.proj(h.square())\n",
+            "        h = self.fc(x)\n        g = F.relu(h, inplace=True)\n        return self.proj(g * h)\n",
+            "        h = self.fc(x)\n        torch.relu(h, out=h)\n        return self.proj(h.square())\n",
         ]
         for body in bodies {
             let match = try ConformanceSupport.check(try Self.mlp(body), readsActivation: true)
@@ -35,6 +39,23 @@ import Testing
         let source = try Self.mlp("        x = torch.relu(self.fc(x))\n        x.mul_(2.0)\n        return self.proj(x.square())\n")
         let (line, detail) = try #require(try RunDependentSwitchTests.refusal { try ConformanceSupport.check(source, readsActivation: true) })
         #expect(line == 618 && detail.contains("multiplication by 4.0"), "\(line): \(detail)")
+    }
+
+    /// Library functions' in-place forms change what follows them: read as written, refused where the result
+    /// differs (before, `inplace=True` and `out=` were dropped, and both of these matched the baseline).
+    @Test func libraryWritesAreComparedAsWritten() throws {
+        let forms: [(body: String, line: Int, says: String)] = [
+            ("        h = torch.relu(self.fc(x))\n        torch.mul(h, 2.0, out=h)\n        return self.proj(h.square())\n",
+             618, "multiplication by 4.0"),
+            // relu(relu(fc) - 1) + 1: relu² of fc only where the in-place relu is dropped.
+            ("        h = torch.relu(self.fc(x)) - 1.0\n        F.relu(h, inplace=True)\n        return self.proj((h + 1.0).square())\n",
+             618, "constant 1.0"),
+            ("        torch.relu(x, out=x)\n" + Self.original, 616, "an argument of MLP.forward"),
+        ]
+        for form in forms {
+            let (line, detail) = try #require(try RunDependentSwitchTests.refusal { try ConformanceSupport.check(try Self.mlp(form.body), readsActivation: true) })
+            #expect(line == form.line && detail.contains(form.says), "\(form.body): \(line): \(detail)")
+        }
     }
 
     /// Storage something else can see: an alias, a list entry, a view, slice or detached copy, the function's
