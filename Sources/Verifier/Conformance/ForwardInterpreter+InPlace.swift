@@ -84,22 +84,23 @@ extension ForwardInterpreter {
 
     /// Whether `value` is, or holds in a tuple or list, the tensor `id`.
     private static func holds(_ value: SymbolicValue, _ id: Int) -> Bool {
-        switch value {
-        case .tensor(let other, _): return other == id
-        case .tuple(let items): return items.contains { holds($0, id) }
-        case .list(let list): return list.items.contains { holds($0, id) }
-        default: return false
-        }
+        tensorIDs(in: value).contains(id)
     }
 
-    /// The tensors `value` holds, in a tuple or list too.
+    /// The tensors `value` holds, in tuples and lists too (each list visited once: a list may hold itself).
     static func tensorIDs(in value: SymbolicValue) -> [Int] {
-        switch value {
-        case .tensor(let id, _): return [id]
-        case .tuple(let items): return items.flatMap(tensorIDs)
-        case .list(let list): return list.items.flatMap(tensorIDs)
-        default: return []
+        var found: [Int] = []
+        var visited: Set<ObjectIdentifier> = []
+        var pending = [value]
+        while let next = pending.popLast() {
+            switch next {
+            case .tensor(let id, _): found.append(id)
+            case .tuple(let items): pending += items
+            case .list(let list): if visited.insert(ObjectIdentifier(list)).inserted { pending += list.items }
+            default: break
+            }
         }
+        return found
     }
 
     private static func text(of node: PyNode) -> String {

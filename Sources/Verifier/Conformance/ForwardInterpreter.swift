@@ -369,7 +369,7 @@ final class ForwardInterpreter {
         guard given.isEmpty, remainingKeywords.isEmpty else {
             throw fail(site, caller, "\(qualifiedName) is called with arguments it does not take")
         }
-        frame.borrowed = Set((positional + keywords.values).flatMap(Self.tensorIDs))
+        frame.borrowed = Set(Self.tensorIDs(in: .tuple(positional + Array(keywords.values))))
         switch try run(function.children("body"), &frame) {
         case .returned(let value): return value
         default: return .none

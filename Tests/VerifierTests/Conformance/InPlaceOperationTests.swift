@@ -68,6 +68,9 @@ import Testing
              "h.mul_(2.0)", "whose tensor g also holds"),
             ("        h = torch.relu(self.fc(x))\n        kept = [h]\n        h.mul_(2.0)\n        return self.proj(kept[0].square())\n",
              "h.mul_(2.0)", "whose tensor kept also holds"),
+            // A list that holds itself (hostile code) is searched once, not forever.
+            ("        h = torch.relu(self.fc(x))\n        kept = []\n        kept.append(kept)\n        kept.append(h)\n        h.mul_(2.0)\n"
+                + "        return self.proj(h.square())\n", "h.mul_(2.0)", "whose tensor kept also holds"),
             ("        h = torch.relu(self.fc(x))\n        h.view(-1).mul_(2.0)\n        return self.proj(h.square())\n",
              "h.view(-1).mul_(2.0)", "the storage of h"),
             ("        h = torch.relu(self.fc(x))\n        h[..., :4].zero_()\n        return self.proj(h.square())\n",
