@@ -322,8 +322,8 @@ public enum ArchitectureConformance {
         let ids = SymbolicValue.tensor(interpreter.graph.input("input_ids"), shape)
         let targets = SymbolicValue.tensor(interpreter.graph.input("target_ids"), shape)
         let frame = ForwardInterpreter.Frame(function: enclosing, className: nil, receiver: nil)
-        let loss = try interpreter.call(forward, qualifiedName: owner + ".forward", className: owner, receiver: instance,
-                                        positional: [ids, targets], keywords: [:], at: forward, frame)
+        let loss = try callTwice(interpreter, forward, qualifiedName: owner + ".forward", owner: owner, instance: instance,
+                                 positional: [ids, targets], frame)
         guard case .tensor(let id, _) = loss else {
             throw ConformanceFailure(line: forward.line, function: owner + ".forward",
                                      message: "returns a \(loss.kind) given input_ids and target_ids, not the loss")
@@ -346,13 +346,41 @@ public enum ArchitectureConformance {
         }
         let ids = SymbolicValue.tensor(interpreter.graph.input("input_ids"), [.sym("B"), .sym("T")])
         let frame = ForwardInterpreter.Frame(function: enclosing, className: nil, receiver: nil)
-        let logits = try interpreter.call(forward, qualifiedName: owner + ".forward_logits", className: owner, receiver: instance,
-                                          positional: [ids], keywords: [:], at: forward, frame)
+        let logits = try callTwice(interpreter, forward, qualifiedName: owner + ".forward_logits", owner: owner, instance: instance,
+                                   positional: [ids], frame)
         guard case .tensor(let id, _) = logits else {
             throw ConformanceFailure(line: forward.line, function: owner + ".forward_logits",
                                      message: "returns a \(logits.kind) given input_ids, not the logits")
         }
         return id
+    }
+
+    /// The value of the model's scoring method, called twice on the same inputs: the evaluation calls it on
+    /// batch after batch, with the state the earlier calls left on the modules. A forward that keeps state
+    /// across calls and computes something else with it (a counter, a cache refilled with other values,
+    /// weights changed in place) scores later batches with another function than the first call shows, so it
+    /// is refused, at the first operation of the second call the first did not compute. A cache that hands
+    /// back what it was filled with (the rotary tables) gives the same graph, node for node.
+    static func callTwice(_ interpreter: ForwardInterpreter, _ method: PyNode, qualifiedName: String, owner: String,
+                          instance: ModuleInstance, positional: [SymbolicValue], _ frame: ForwardInterpreter.Frame) throws -> SymbolicValue {
+        let first = try interpreter.call(method, qualifiedName: qualifiedName, className: owner, receiver: instance,
+                                         positional: positional, keywords: [:], at: method, frame)
+        let second = try interpreter.call(method, qualifiedName: qualifiedName, className: owner, receiver: instance,
+                                          positional: positional, keywords: [:], at: method, frame)
+        guard case .tensor(let a, _) = first, case .tensor(let b, _) = second, a != b else { return first }
+        let graph = interpreter.graph
+        var computed = Set<Int>()
+        var stack = [a]
+        while let id = stack.popLast() { if computed.insert(id).inserted { stack += graph[id].inputs } }
+        var later = Set<Int>()
+        stack = [b]
+        while let id = stack.popLast() { if !computed.contains(id), later.insert(id).inserted { stack += graph[id].inputs } }
+        let firstNew = later.sorted().first { graph[$0].inputs.allSatisfy(computed.contains) } ?? b
+        let origin = graph[firstNew].origin
+        throw ConformanceFailure(line: origin?.line ?? method.line, function: origin?.function ?? qualifiedName,
+                                 message: "\(qualifiedName) computes another function when called again (the evaluation calls it on "
+                                     + "every batch): state it keeps on the modules across calls changes what it computes, which "
+                                     + "pgverify does not follow")
     }
 
     static func buildModel(_ interpreter: ForwardInterpreter, tree: PyNode) throws -> (ModuleInstance, String, PyNode, String) {

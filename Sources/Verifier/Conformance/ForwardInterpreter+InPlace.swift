@@ -7,8 +7,9 @@ import Foundation
 /// a parameter, a view or reshape of another tensor) that no other local, list or attribute of the
 /// function's module holds; the name is then bound to the result. A receiver that is a fresh temporary
 /// (`w.abs().div_(127.0)`) needs nothing. Anything else is refused at its line, never read as if unchanged.
-/// A library function that writes into its input (`F.relu(h, inplace=True)`) or into `out=` is read the same
-/// way, its input or `out` tensor as the receiver.
+/// A library function that writes into its input (`F.relu(h, inplace=True)`) or into `out=`, and an augmented
+/// assignment to a tensor (`x += y`, torch's in-place operator), are read the same way, the tensor written as
+/// the receiver.
 extension ForwardInterpreter {
     /// Whether `name` is a tensor method that writes its result into its receiver.
     static func isInPlaceMethod(_ name: String) -> Bool {
@@ -50,8 +51,8 @@ extension ForwardInterpreter {
     }
 
     private func refusal(_ name: String, _ receiverNode: PyNode, _ why: String, at site: PyNode, _ frame: Frame) -> ConformanceFailure {
-        let construct = name.contains("(") ? name : "\(Self.text(of: receiverNode)).\(name)(…)"
-        return fail(site, frame, "`\(construct)` changes \(why) in place, which pgverify does not follow "
+        let construct = name.contains("(") || name.contains(" ") ? name : "\(Self.text(of: receiverNode)).\(name)(…)"
+        return fail(site, frame, "`\(construct)` writes in place into \(why), which pgverify does not follow "
              + "(it follows an in-place operation only on a tensor the function computed itself and holds under one name)")
     }
 

@@ -513,7 +513,13 @@ final class ForwardInterpreter {
                   let op = statement.child("op")?.type else { return .normal }
             let current = try evaluate(target, &frame)
             let value = try evaluate(valueNode, &frame)
-            try assign(try binary(op, current, value, at: statement, frame), to: target, &frame)
+            let result = try binary(op, current, value, at: statement, frame)
+            if target.type == "Name", case .tensor = current, let name = target.string("id") {
+                // On a tensor, `x += y` is torch's in-place operator: it writes into x's storage, as `x.add_(y)` does.
+                let symbol = ["Add": "+", "Sub": "-", "Mult": "*", "Div": "/", "Pow": "**", "MatMult": "@"][op] ?? op
+                try applyInPlace("\(name) \(symbol)= …", receiver: target, receiverValue: current, result: result, at: statement, &frame)
+            }
+            try assign(result, to: target, &frame)
         case "Return":
             guard let value = statement.child("value") else { return .returned(.none) }
             return .returned(try evaluate(value, &frame))

@@ -58,6 +58,38 @@ import Testing
         }
     }
 
+    /// On a tensor, `x += y` is torch's in-place operator: on a local the function owns it is `x = x + y`
+    /// (the baseline's relu² as `h *= h` matches); on a tensor another name holds it is refused. Before,
+    /// `y = x; y += 1.0` rebound only `y`, and the code matched the baseline while torch adds 1 to `x` too.
+    @Test func augmentedAssignmentToATensorIsInPlace() throws {
+        let owned = try Self.mlp("        h = torch.relu(self.fc(x))\n        h *= h\n        return self.proj(h)\n")
+        #expect(try ConformanceSupport.check(owned, readsActivation: true).architecture.contains("relu"))
+        for op in ["+=", "*="] {
+            let source = try Self.mlp("        x = torch.relu(self.fc(x))\n        y = x\n        y \(op) 1.0\n        return self.proj(x.square())\n")
+            let (line, detail) = try #require(try RunDependentSwitchTests.refusal { try ConformanceSupport.check(source, readsActivation: true) })
+            #expect(line == 618 && detail.contains("`y \(op) …` writes in place into y, whose tensor x also holds"), "\(line): \(detail)")
+        }
+    }
+
+    /// The evaluation calls the model on batch after batch: a forward that keeps state on its modules and
+    /// computes something else on a later call is refused (a call counter, a warm-up flag). Before, only the
+    /// first call was read, and both of these matched the baseline. The baseline's rotary cache, refilled and
+    /// handed back unchanged, reads the same on every call.
+    @Test func forwardThatChangesAcrossCallsIsRefused() throws {
+        let bodies = [
+            "        self.calls = getattr(self, 'calls', 0) + 1\n        x = torch.relu(self.fc(x)) * self.calls\n"
+                + "        return self.proj(x.square())\n",
+            "        x = torch.relu(self.fc(x))\n        if getattr(self, 'warm', False):\n            x = x * 2.0\n"
+                + "        self.warm = True\n        return self.proj(x.square())\n",
+        ]
+        for body in bodies {
+            let (_, detail) = try #require(try RunDependentSwitchTests.refusal { try ConformanceSupport.check(try Self.mlp(body), readsActivation: true) })
+            #expect(detail.contains("GPT.forward computes another function when called again"), "\(detail)")
+        }
+        #expect(try ConformanceSupport.baselineSource.contains("self._cos_cached = freqs.cos()"))
+        #expect(try ConformanceSupport.check(try ConformanceSupport.baselineSource).architecture.contains("baseline GPT"))
+    }
+
     /// Storage something else can see: an alias, a list entry, a view, slice or detached copy, the function's
     /// argument, a parameter. Each refused at its line, naming what shares it.
     @Test func inPlaceOnSharedStorageIsRefused() throws {
