@@ -21,6 +21,21 @@ public struct ArchitectureMatch: Sendable, Equatable {
     /// (``WeightFakeQuantReading``), and where it was read (`train_gpt.py:631`).
     public var weightFakeQuantization: WeightFakeQuantization? = nil
     public var fakeQuantizationRead: String? = nil
+    /// The records' test-time-training forward (`forward_ttt(input_ids, target_ids, lora)`), checked
+    /// against the matched forward (``TestTimeTrainingPathCheck``); `.absent` for the baseline's code.
+    public var testTimeTrainingPath: TestTimeTrainingPath = .absent
+}
+
+/// What the check found of the model's test-time-training forward.
+public enum TestTimeTrainingPath: Sendable, Equatable {
+    /// The model class defines no `forward_ttt` (or the reference has no logits to compare it with).
+    case absent
+    /// With every adapter's output zero, `forward_ttt` computes the matched forward's logits and scores them
+    /// per token against the targets; each adapter reads the input of the projection it adapts and is added
+    /// to that projection's output.
+    case matched
+    /// Where and why it is not: the refusal to give when the TTT re-evaluation would run it.
+    case refused(line: Int, detail: String)
 }
 
 /// Conformance before evaluation: pgverify loads a submission's weights into its own model, so before
@@ -222,9 +237,14 @@ public enum ArchitectureConformance {
         interpreter.blockList = blockList
         var reference = try describe(config)
         let root: Int
+        var model: (instance: ModuleInstance, className: String)?
         do {
-            root = reference.logits != nil
-                ? try extractOutput(interpreter, tree: tree, config: config) : try extractLoss(interpreter, tree: tree)
+            if reference.logits != nil {
+                let read = try extractOutputAndModel(interpreter, tree: tree, config: config)
+                (root, model) = (read.root, (read.model, read.className))
+            } else {
+                root = try extractLoss(interpreter, tree: tree)
+            }
         } catch let failure as ConformanceFailure {
             throw refuse(failure)
         } catch {
@@ -273,11 +293,17 @@ public enum ArchitectureConformance {
                 return .otherSkipCount(refuse(ConformanceFailure(line: 0, function: "", message: "read with num_layers=\(depth), the forward runs "
                     + "\(f.blockSchedule?.count ?? config.numLayers) blocks with \(skipRows) U-Net skips, but the artifact's skip_weights holds \(rows) rows")))
             }
+            var testTimeTrainingPath = TestTimeTrainingPath.absent
+            if let model {
+                testTimeTrainingPath = TestTimeTrainingPathCheck.check(interpreter, model: model.instance, className: model.className,
+                                                                        logits: root, refuse: refuse)
+            }
             return .matched(ArchitectureMatch(architecture: reference.summary, file: file, mlpActivation: described.features.mlpActivation,
                                               activationRead: activationRead, blockSchedule: blockSchedule,
                                               scheduleVectors: described.features.scheduleVectors,
                                               weightFakeQuantization: described.features.weightFakeQuantization,
-                                              fakeQuantizationRead: fakeQuantizationRead))
+                                              fakeQuantizationRead: fakeQuantizationRead,
+                                              testTimeTrainingPath: testTimeTrainingPath))
         }
         var failure = difference(interpreter.graph, root: root, reference: reference.graph, referenceRoot: referenceRoot,
                                  comparison: &comparison)
@@ -335,6 +361,11 @@ public enum ArchitectureConformance {
     /// its evaluation state: a record-family loop is
     /// switched on before every evaluation (`looping_active = True`, the resolver's rule for `loop`).
     static func extractOutput(_ interpreter: ForwardInterpreter, tree: PyNode, config: GPTConfig) throws -> Int {
+        try extractOutputAndModel(interpreter, tree: tree, config: config).root
+    }
+
+    static func extractOutputAndModel(_ interpreter: ForwardInterpreter, tree: PyNode, config: GPTConfig) throws
+        -> (root: Int, model: ModuleInstance, className: String) {
         let (instance, className, construction, enclosing) = try buildModel(interpreter, tree: tree)
         if let loop = config.features.loop, instance.attributes["looping_active"] != nil {
             instance.attributes["looping_active"] = .bool(loop.active)
@@ -352,7 +383,7 @@ public enum ArchitectureConformance {
             throw ConformanceFailure(line: forward.line, function: owner + ".forward_logits",
                                      message: "returns a \(logits.kind) given input_ids, not the logits")
         }
-        return id
+        return (id, instance, className)
     }
 
     /// The value of the model's scoring method, called twice on the same inputs: the evaluation calls it on

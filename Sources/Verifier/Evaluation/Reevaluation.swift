@@ -177,11 +177,14 @@ public enum Reevaluation {
     /// relu^p), which the configuration then takes, and so are weights the forward fake-quantizes at
     /// evaluation, where the caller's model applies them (`acceptsWeightFakeQuantization`: the standard
     /// and sliding evaluation's ``FamilyGPTModel``; the TTT models do not, so there they are refused).
+    /// `scoresThroughForwardTTT`: the run is a record family's LoRA TTT (phased or batched), which scores through the
+    /// code's `forward_ttt`; it must be matched too (``TestTimeTrainingPathCheck``).
     /// `blockList`: the attribute the artifact saved the blocks under (``BlockListNaming``), `weights` already
     /// renamed to `blocks.N.…`; the code must register its blocks there.
     public static func confirmArchitecture(_ resolved: inout ResolvedModelConfig, code: URL?, logs: [URL],
                                            overrides: [String: String], weights: Weights, blockList: String? = nil,
-                                           acceptsWeightFakeQuantization: Bool = false) throws(ModelConfigError)
+                                           acceptsWeightFakeQuantization: Bool = false, scoresThroughForwardTTT: Bool = false)
+        throws(ModelConfigError)
     {
         let family = !resolved.config.features.runsOnBaselineModel
         // A stated depth above the tensors' blocks stands only as the depth of the code's block schedule.
@@ -243,6 +246,21 @@ public enum Reevaluation {
             resolved.config.features.weightFakeQuantization = quantization
             resolved.sources["weight_fake_quantization"] = .derived(
                 rule: quantization.summary + ": what the forward computes at \(match.fakeQuantizationRead ?? match.file)", from: [])
+        }
+        if family, scoresThroughForwardTTT {
+            switch match.testTimeTrainingPath {
+            case .matched:
+                resolved.sources["forward_ttt"] = .derived(
+                    rule: "the LoRA TTT scores through \(match.file)'s forward_ttt: the matched forward with its adapters where "
+                        + "pgverify's act (q, k, v, o, MLP, head)", from: [])
+            case .absent:
+                throw .architectureNotMatched(
+                    file: match.file, line: 0,
+                    detail: "the code defines no forward_ttt (the forward the records' LoRA TTT scores and trains through), so the "
+                        + "TTT's forward is not matched", reference: "the TTT model (DifferentiableFamilyGPT)")
+            case .refused(let line, let detail):
+                throw .architectureNotMatched(file: match.file, line: line, detail: detail, reference: "the TTT model (DifferentiableFamilyGPT)")
+            }
         }
         resolved.architecture = "matched to the forward of \(match.file): \(match.architecture)"
     }

@@ -154,7 +154,8 @@ public enum TTTReevaluation {
             artifact: request.artifact, code: request.code, overrides: request.overrides, seqLen: request.seqLen, procedure: procedure)
         var resolved = try ModelConfigResolver.resolve(weights: weights, code: request.code, logs: request.logs,
                                                        overrides: settings)
-        try Reevaluation.confirmArchitecture(&resolved, code: request.code, logs: request.logs, overrides: settings, weights: weights)
+        try Reevaluation.confirmArchitecture(&resolved, code: request.code, logs: request.logs, overrides: settings, weights: weights,
+                                             scoresThroughForwardTTT: procedure != .chunkedSGD)
         options.onResolved(resolved)
         let family = !resolved.config.features.runsOnBaselineModel
         switch procedure {
