@@ -33,7 +33,8 @@ import Testing
 /// Which real family records' code pgverify matches: each train_gpt.py of the 2026-03-20 … 2026-04
 /// records in ../shared/corpus, checked with the configuration and weights of every family golden in
 /// fixtures/families (the records ship no artifacts); a record is matched if one of them matches, else
-/// the refusal for the first golden is shown. Run by hand:
+/// the refusal for the first golden is shown; for a matched record, what the check makes of its TTT forward
+/// (`forward_ttt`). Run by hand:
 /// `PGVERIFY_FAMILY_SURVEY=out.tsv swift test --filter FamilyConformanceSurvey`.
 @Suite struct FamilyConformanceSurvey {
     @Test(.enabled(if: ProcessInfo.processInfo.environment["PGVERIFY_FAMILY_SURVEY"] != nil))
@@ -41,11 +42,16 @@ import Testing
         let families = ["plain-sp1024", "outgate-smear-sp1024", "gatedattn-sp1024", "sparsegate-smearbos-sp8192",
                         "sparsegate-bosfix9hp-sp1024", "march-bigram-ve-sp1024", "march-trigram-sp1024"]
         let root = Paths.shared("corpus/parameter-golf/records/track_10min_16mb")
-        let folders = try FileManager.default.contentsOfDirectory(atPath: root.path).filter { $0 >= "2026-03-20" }.sorted()
+        var codes = try FileManager.default.contentsOfDirectory(atPath: root.path).filter { $0 >= "2026-03-20" }.sorted()
+            .map { root.appendingPathComponent($0).appendingPathComponent("train_gpt.py") }
+        // `PGVERIFY_FAMILY_SURVEY_FILES=list.txt` (one path a line): those files instead.
+        if let list = ProcessInfo.processInfo.environment["PGVERIFY_FAMILY_SURVEY_FILES"] {
+            codes = try String(contentsOfFile: list, encoding: .utf8).split(separator: "\n").map { URL(fileURLWithPath: String($0)) }
+        }
+        let folders = codes.map { $0.deletingLastPathComponent().lastPathComponent }
         var rows: [String] = []
         var counts: [String: Int] = [:]
-        for folder in folders {
-            let code = root.appendingPathComponent(folder).appendingPathComponent("train_gpt.py")
+        for (folder, code) in zip(folders, codes) {
             var status = "refused", detail = ""
             for family in families {
                 do {
@@ -58,9 +64,16 @@ import Testing
                     settings.merge(env.filter { !FamilyEvaluationResolver.handles($0.key) }) { _, o in o }
                     let resolved = try ModelConfigResolver.resolve(weights: weights, code: code, logs: [], overrides: settings)
                     let stated = try ModelConfigResolver.statedSettings(code: code, logs: [], overrides: settings)
-                    _ = try ArchitectureConformance.checkFamily(code: code, config: resolved.config, parameterShapes: weights.mapValues(\.shape),
-                                                                settings: stated)
+                    let match = try ArchitectureConformance.checkFamily(code: code, config: resolved.config,
+                                                                        parameterShapes: weights.mapValues(\.shape), settings: stated)
                     status = "matched"; detail = family
+                    // The TTT forward (TestTimeTrainingPathCheck): matched, absent, or the refusal the TTT re-evaluation gives.
+                    switch match.testTimeTrainingPath {
+                    case .matched: detail += "\tforward_ttt matched"; counts["forward_ttt matched", default: 0] += 1
+                    case .absent: detail += "\tno forward_ttt"; counts["no forward_ttt", default: 0] += 1
+                    case .refused(let line, let why):
+                        detail += "\tforward_ttt refused: line \(line): \(why)"; counts["forward_ttt refused", default: 0] += 1
+                    }
                     break
                 } catch {
                     if detail.isEmpty { detail = "\(family): \(error)".replacingOccurrences(of: "\n", with: " ") }
