@@ -399,15 +399,7 @@ public enum ArchitectureConformance {
         let second = try interpreter.call(method, qualifiedName: qualifiedName, className: owner, receiver: instance,
                                           positional: positional, keywords: [:], at: method, frame)
         guard case .tensor(let a, _) = first, case .tensor(let b, _) = second, a != b else { return first }
-        let graph = interpreter.graph
-        var computed = Set<Int>()
-        var stack = [a]
-        while let id = stack.popLast() { if computed.insert(id).inserted { stack += graph[id].inputs } }
-        var later = Set<Int>()
-        stack = [b]
-        while let id = stack.popLast() { if !computed.contains(id), later.insert(id).inserted { stack += graph[id].inputs } }
-        let firstNew = later.sorted().first { graph[$0].inputs.allSatisfy(computed.contains) } ?? b
-        let origin = graph[firstNew].origin
+        let origin = interpreter.graph[TestTimeTrainingPathCheck.firstOperation(interpreter.graph, of: b, notIn: a)].origin
         throw ConformanceFailure(line: origin?.line ?? method.line, function: origin?.function ?? qualifiedName,
                                  message: "\(qualifiedName) computes another function when called again (the evaluation calls it on "
                                      + "every batch): state it keeps on the modules across calls changes what it computes, which "

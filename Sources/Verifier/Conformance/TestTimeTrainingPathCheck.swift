@@ -108,7 +108,8 @@ enum TestTimeTrainingPathCheck {
         return strip(graph[loss].inputs[0])
     }
 
-    /// The first operation (in creation order) of `id`'s graph not in `other`'s whose inputs all are.
+    /// The first operation (in creation order) of `id`'s graph not in `other`'s whose inputs all are: where two
+    /// readings of one forward start to differ.
     static func firstOperation(_ graph: ForwardGraph, of id: Int, notIn other: Int) -> Int {
         var known = Set<Int>()
         var stack = [other]
@@ -140,7 +141,7 @@ enum TestTimeTrainingPathCheck {
         func unscaled(_ id: Int) -> (base: Int, factor: ForwardAttribute?) {
             graph[id].op == "scale" && graph[id].inputs.count == 1 ? (graph[id].inputs[0], graph[id].attribute("by")) : (id, nil)
         }
-        /// The weight of the projection of `input` whose weight ends with `suffix`, in the same block.
+        /// The weight of a projection of `input` whose name ends with `suffix` (its block is compared by the caller).
         func readBy(_ input: Int, _ suffix: String) -> String? {
             (users[input] ?? []).compactMap { graph[$0].inputs.first == input ? projectionWeight($0) : nil }.first { $0.hasSuffix(suffix) }
         }
