@@ -285,8 +285,18 @@ enum TorchFunctions {
             let (logits, _) = try tensor(0, "input")
             let (targets, _) = try tensor(1, "target")
             var reduction = "mean"
-            if case .string(let text)? = arguments.value(4, "reduction") { reduction = text }
-            if let smoothing = try number(-1, "label_smoothing", 0), smoothing != 0 { throw fail("cross_entropy with label_smoothing") }
+            // F.cross_entropy(input, target, weight, size_average, ignore_index, reduce, reduction, label_smoothing).
+            if case .string(let text)? = arguments.value(6, "reduction") { reduction = text }
+            for legacy in [(3, "size_average"), (5, "reduce")] {
+                if let value = arguments.value(legacy.0, legacy.1), !value.isNone { throw fail("cross_entropy with \(legacy.1)") }
+            }
+            if let smoothing = try number(7, "label_smoothing", 0), smoothing != 0 { throw fail("cross_entropy with label_smoothing") }
+            // Class weights, or an ignored index a token id can take (ids are >= 0), change which tokens count and how much.
+            if let weight = arguments.value(2, "weight"), !weight.isNone { throw fail("cross_entropy with class weights") }
+            if let ignored = arguments.value(4, "ignore_index"), !ignored.isNone {
+                guard case .int(let index) = ignored else { throw fail("cross_entropy with an ignore_index pgverify cannot read") }
+                if index >= 0 { throw fail("cross_entropy with ignore_index=\(index), a token id: those targets are not scored") }
+            }
             return .tensor(g.node("cross_entropy", [logits, targets], [("reduction", .text(reduction))]), [])
         case "cat", "concat", "concatenate":
             guard let list = arguments.value(0, "tensors") else { throw fail("cat without tensors") }
