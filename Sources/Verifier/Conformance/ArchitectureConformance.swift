@@ -399,7 +399,7 @@ public enum ArchitectureConformance {
         let second = try interpreter.call(method, qualifiedName: qualifiedName, className: owner, receiver: instance,
                                           positional: positional, keywords: [:], at: method, frame)
         guard case .tensor(let a, _) = first, case .tensor(let b, _) = second, a != b else { return first }
-        let origin = interpreter.graph[TestTimeTrainingPathCheck.firstOperation(interpreter.graph, of: b, notIn: a)].origin
+        let origin = interpreter.graph[firstOperation(interpreter.graph, of: b, notIn: a)].origin
         throw ConformanceFailure(line: origin?.line ?? method.line, function: origin?.function ?? qualifiedName,
                                  message: "\(qualifiedName) computes another function when called again (the evaluation calls it on "
                                      + "every batch): state it keeps on the modules across calls changes what it computes, which "
@@ -476,6 +476,18 @@ public enum ArchitectureConformance {
             }
         }
         return names
+    }
+
+    /// The first operation (in creation order) of `id`'s graph not in `other`'s whose inputs all are: where two
+    /// readings of one forward start to differ.
+    static func firstOperation(_ graph: ForwardGraph, of id: Int, notIn other: Int) -> Int {
+        var known = Set<Int>()
+        var stack = [other]
+        while let next = stack.popLast() { if known.insert(next).inserted { stack += graph[next].inputs } }
+        var new = Set<Int>()
+        stack = [id]
+        while let next = stack.popLast() { if !known.contains(next), new.insert(next).inserted { stack += graph[next].inputs } }
+        return new.sorted().first { graph[$0].inputs.allSatisfy(known.contains) } ?? id
     }
 
     /// The first operation (in the order the code computes) whose inputs the reference computes too but

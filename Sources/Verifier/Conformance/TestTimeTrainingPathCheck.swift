@@ -41,7 +41,7 @@ enum TestTimeTrainingPathCheck {
                     + "cross-entropy (reduction=\"none\") of logits against target_ids, which pgverify's TTT re-evaluation computes"))
             }
             if scored != logits {
-                let first = firstOperation(graph, of: scored, notIn: logits)
+                let first = ArchitectureConformance.firstOperation(graph, of: scored, notIn: logits)
                 let origin = graph[first].origin
                 return refused(ConformanceFailure(line: origin?.line ?? method.line, function: origin?.function ?? function,
                                                   message: "with its adapters' outputs at zero, \(function) computes other logits than "
@@ -108,18 +108,6 @@ enum TestTimeTrainingPathCheck {
         return strip(graph[loss].inputs[0])
     }
 
-    /// The first operation (in creation order) of `id`'s graph not in `other`'s whose inputs all are: where two
-    /// readings of one forward start to differ.
-    static func firstOperation(_ graph: ForwardGraph, of id: Int, notIn other: Int) -> Int {
-        var known = Set<Int>()
-        var stack = [other]
-        while let next = stack.popLast() { if known.insert(next).inserted { stack += graph[next].inputs } }
-        var new = Set<Int>()
-        stack = [id]
-        while let next = stack.popLast() { if !known.contains(next), new.insert(next).inserted { stack += graph[next].inputs } }
-        return new.sorted().first { graph[$0].inputs.allSatisfy(known.contains) } ?? id
-    }
-
     /// The first adapter (in creation order) not added to the output of what it adapts, or reading another input
     /// than the reference's adapter reads.
     private static func misplacedAdapter(_ graph: ForwardGraph, root: Int, function: String) -> ConformanceFailure? {
@@ -157,9 +145,11 @@ enum TestTimeTrainingPathCheck {
             let carriers = [id] + (users[id] ?? []).filter { graph[$0].op == "scale" && graph[$0].inputs == [id] }
             let uses = carriers.flatMap { users[$0] ?? [] }.filter { !carriers.contains($0) }
             guard uses.count == 1, graph[uses[0]].op == "sum" else { return misplaced("is used otherwise than added to one output") }
-            let carrier = graph[uses[0]].inputs.first(where: carriers.contains)!
-            let others = graph[uses[0]].inputs.filter { $0 != carrier }
-            guard others.count == 1 else { return misplaced("is added to a sum of several outputs") }
+            let terms = graph[uses[0]].inputs
+            guard let carrier = terms.first(where: carriers.contains), terms.count == 2 else {
+                return misplaced("is added to a sum of several outputs")
+            }
+            let others = terms.filter { $0 != carrier }
             // Scaled alike (a softcap's division distributed over the sum): the output is the partner's base; else the
             // partner as it is (the MLP's gate doubles its output).
             let (factor, partner) = (unscaled(carrier).factor, unscaled(others[0]))

@@ -10,7 +10,7 @@ import Testing
 /// pipeline against the PyTorch golden of that code on the same random weights (`tools/cycled_block_goldens.py`,
 /// fixtures/conformance/cycled.*); edits that change the schedule are evaluated as edited or refused.
 @Suite struct CycledBlockTests {
-    struct Form: Decodable {
+    struct Form: Decodable, GoldenCodeForm {
         var name: String
         var code: String
         var sha256: String
@@ -42,17 +42,10 @@ import Testing
         try #require(try golden().forms.first { $0.name == name })
     }
 
-    static func original(_ form: Form) -> URL? {
-        GoldenFormCode.original(code: form.code, sha256: form.sha256, prcorpusFolder: form.prcorpus_folder)
-    }
-    static var hasRecordCode: Bool {
-        (try? golden().forms.filter { $0.prcorpus_folder != nil }.allSatisfy { original($0) != nil }) == true
-    }
+    static var hasRecordCode: Bool { GoldenFormCode.hasRecordCode(try? golden().forms) }
 
     /// `form`'s code with its edits and then `more`, written as `train_gpt.py` in a fresh folder.
-    static func write(_ form: Form, more: [[String]] = []) throws -> URL {
-        try GoldenFormCode.write(original(form), edits: (form.edits + more).map { ($0[0], $0[1]) }, label: "cycled")
-    }
+    static func write(_ form: Form, more: [[String]] = []) throws -> URL { try form.written(more: more, label: "cycled") }
 
     static func request(_ code: URL?, settings: [String: String], mode: EvalMode = .standard) throws -> ReevaluationRequest {
         let golden = try golden()
@@ -114,7 +107,7 @@ import Testing
     func slidingEvaluationMatchesItsGolden(_ name: String) throws {
         let form = try Self.form(name), golden = try Self.golden()
         let sliding = try #require(form.sliding)
-        guard Self.original(form) != nil else { return }  // the pull request's file, where this machine has it
+        guard form.original != nil else { return }  // the pull request's file, where this machine has it
         let code = try Self.write(form)
         defer { try? FileManager.default.removeItem(at: code.deletingLastPathComponent()) }
         let result = try Reevaluation.run(try Self.request(code, settings: form.settings, mode: .sliding(stride: sliding.stride)))

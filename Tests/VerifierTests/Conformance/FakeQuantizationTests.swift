@@ -10,7 +10,7 @@ import Testing
 /// /work/prcorpus where it is) and the baseline rewritten to several forms, each against the PyTorch golden of
 /// that code on the same random weights (`tools/fake_quant_goldens.py`, fixtures/conformance/fakequant.*).
 @Suite struct FakeQuantizationTests {
-    struct Form: Decodable {
+    struct Form: Decodable, GoldenCodeForm {
         var name: String
         var code: String
         var sha256: String
@@ -37,16 +37,11 @@ import Testing
         try #require(try golden().forms.first { $0.name == name })
     }
 
-    static func original(_ form: Form) -> URL? {
-        GoldenFormCode.original(code: form.code, sha256: form.sha256, prcorpusFolder: form.prcorpus_folder)
-    }
-    static var hasRecordCode: Bool {
-        (try? golden().forms.filter { $0.prcorpus_folder != nil }.allSatisfy { original($0) != nil }) == true
-    }
+    static var hasRecordCode: Bool { GoldenFormCode.hasRecordCode(try? golden().forms) }
 
     /// `form`'s code with its edits and then `more`, written as `train_gpt.py` in a fresh folder.
     static func write(_ form: Form, more: [(String, String)] = []) throws -> URL {
-        try GoldenFormCode.write(original(form), edits: form.edits.map { ($0[0], $0[1]) } + more, label: "fakequant")
+        try form.written(more: more.map { [$0.0, $0.1] }, label: "fakequant")
     }
 
     static func request(_ code: URL?, settings: [String: String]) throws -> ReevaluationRequest {

@@ -43,3 +43,29 @@ enum GoldenFormCode {
         return file
     }
 }
+
+/// A golden form computed from a code file and textual edits of it (the cycled, repeat-vector and
+/// fake-quantization goldens), as its fixture records them.
+protocol GoldenCodeForm {
+    var code: String { get }
+    var sha256: String { get }
+    var edits: [[String]] { get }
+    var prcorpus_folder: String? { get }
+}
+
+extension GoldenCodeForm {
+    /// The form's original file, where this machine has its bytes (``GoldenFormCode/original(code:sha256:prcorpusFolder:)``).
+    var original: URL? { GoldenFormCode.original(code: code, sha256: sha256, prcorpusFolder: prcorpus_folder) }
+
+    /// The form's code with its edits and then `more`, written as `train_gpt.py` in a fresh folder named after `label`.
+    func written(more: [[String]] = [], label: String) throws -> URL {
+        try GoldenFormCode.write(original, edits: (edits + more).map { ($0[0], $0[1]) }, label: label)
+    }
+}
+
+extension GoldenFormCode {
+    /// Whether this machine has the original file of every pull request's form among `forms`.
+    static func hasRecordCode(_ forms: [some GoldenCodeForm]?) -> Bool {
+        forms?.filter { $0.prcorpus_folder != nil }.allSatisfy { $0.original != nil } == true
+    }
+}

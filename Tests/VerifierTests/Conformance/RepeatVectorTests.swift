@@ -9,7 +9,7 @@ import Testing
 /// (`tools/repeat_vector_goldens.py`, fixtures/conformance/repeat.*). Edits that move a vector or rotate its
 /// index are evaluated as edited (their own golden) or refused at their line, never given another form's number.
 @Suite struct RepeatVectorTests {
-    struct Form: Decodable {
+    struct Form: Decodable, GoldenCodeForm {
         var name: String
         var code: String
         var sha256: String
@@ -38,17 +38,10 @@ import Testing
         try #require(try golden().forms.first { $0.name == name })
     }
 
-    static func original(_ form: Form) -> URL? {
-        GoldenFormCode.original(code: form.code, sha256: form.sha256, prcorpusFolder: form.prcorpus_folder)
-    }
-    static var hasRecordCode: Bool {
-        (try? golden().forms.filter { $0.prcorpus_folder != nil }.allSatisfy { original($0) != nil }) == true
-    }
+    static var hasRecordCode: Bool { GoldenFormCode.hasRecordCode(try? golden().forms) }
 
     /// `form`'s code with its edits and then `more`, written as `train_gpt.py` in a fresh folder.
-    static func write(_ form: Form, more: [[String]] = []) throws -> URL {
-        try GoldenFormCode.write(original(form), edits: (form.edits + more).map { ($0[0], $0[1]) }, label: "repeat")
-    }
+    static func write(_ form: Form, more: [[String]] = []) throws -> URL { try form.written(more: more, label: "repeat") }
 
     static func request(_ form: Form, code: URL, weights: String? = nil, mode: EvalMode = .standard) throws -> ReevaluationRequest {
         let golden = try golden()
@@ -134,7 +127,7 @@ import Testing
     func slidingEvaluationMatchesItsGolden(_ name: String) throws {
         let form = try Self.form(name)
         let sliding = try #require(form.sliding)
-        guard Self.original(form) != nil else { return }
+        guard form.original != nil else { return }
         #expect(abs(sliding.val_bpb - form.val_bpb) > 1e-3, "sliding scores another function of the tokens")
         let code = try Self.write(form)
         defer { try? FileManager.default.removeItem(at: code.deletingLastPathComponent()) }
